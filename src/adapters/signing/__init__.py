@@ -1,0 +1,1 @@
+"""PDF signing with pyHanko: inspecting uploads, preparing form fields, PAdES signatures, the platform seal."""

@@ -1,0 +1,49 @@
+"""Upload a PDF into a draft envelope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.context import Caller
+from application.loading import require_envelope
+from application.ports import Clock, IdGenerator, PdfInspector
+from application.revisions import blob_key, sha256_hex
+from application.unit_of_work import UnitOfWorkFactory
+from domain.document import Document
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddDocument:
+    caller: Caller
+    envelope_id: str
+    filename: str
+    content: bytes
+
+
+class AddDocumentHandler:
+    """Checks the PDF before anything is stored, so a bad upload leaves no trace."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, inspector: PdfInspector) -> None:
+        self._uow, self._clock, self._ids, self._inspector = uow, clock, ids, inspector
+
+    async def __call__(self, command: AddDocument) -> Document:
+        command.caller.require_write()
+        tenant_id = command.caller.tenant_id
+        async with self._uow() as uow:
+            envelope = await require_envelope(uow, tenant_id, command.envelope_id)
+            document_id, now = self._ids.new_id(), self._clock.now()
+            envelope.add_document(
+                document_id=document_id, filename=command.filename, now=now, actor=command.caller.actor
+            )
+            info = await self._inspector.inspect(command.content)
+            key = blob_key(tenant_id, document_id, 1, self._ids.new_id())
+            document = Document.upload(
+                document_id=document_id, tenant_id=tenant_id, envelope_id=envelope.id,
+                filename=command.filename, pages=info.pages, blob_key=key,
+                sha256=sha256_hex(command.content), size=len(command.content), now=now,
+            )
+            await uow.blobs.put(key, command.content)
+            await uow.documents.add(document)
+            await uow.envelopes.save(envelope)
+            await uow.commit()
+        return document

@@ -1,0 +1,58 @@
+"""Issue a signing link for a recipient of a sent envelope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from application.context import Caller
+from application.loading import hash_token, require_envelope
+from application.ports import Clock, IdGenerator, SecretGenerator
+from application.retry import retry_on_conflict
+from application.unit_of_work import UnitOfWorkFactory
+from domain.signing_link import SigningLink
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateSigningLink:
+    caller: Caller
+    envelope_id: str
+    signer_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedLink:
+    token: str
+    expires_at: datetime
+
+
+class CreateSigningLinkHandler:
+    """The token is returned once and only its hash is stored; each call issues a new one."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, secrets: SecretGenerator, ttl: timedelta
+    ) -> None:
+        self._uow, self._clock, self._ids, self._secrets, self._ttl = uow, clock, ids, secrets, ttl
+
+    async def __call__(self, command: CreateSigningLink) -> IssuedLink:
+        command.caller.require_write()
+        return await retry_on_conflict(lambda: self._issue(command))
+
+    async def _issue(self, command: CreateSigningLink) -> IssuedLink:
+        async with self._uow() as uow:
+            envelope = await require_envelope(uow, command.caller.tenant_id, command.envelope_id)
+            signer = envelope.signer(command.signer_id)
+            now, token = self._clock.now(), self._secrets.new_secret()
+            expires_at = now + self._ttl
+            if envelope.expires_at is not None:
+                expires_at = min(expires_at, envelope.expires_at)
+            envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=command.caller.actor)
+            await uow.envelopes.save(envelope)
+            await uow.signing_links.add(
+                SigningLink(
+                    id=self._ids.new_id(), tenant_id=envelope.tenant_id, envelope_id=envelope.id,
+                    signer_id=signer.id, token_hash=hash_token(token), created_at=now, expires_at=expires_at,
+                )
+            )
+            await uow.commit()
+        return IssuedLink(token=token, expires_at=expires_at)

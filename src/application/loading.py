@@ -1,0 +1,41 @@
+"""Loading aggregates the way every use case needs them: scoped to a tenant, or not found."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from application.errors import LinkExpired
+from application.unit_of_work import UnitOfWork
+from domain.document import Document
+from domain.envelope import Envelope
+from domain.errors import NotFound
+from domain.signing_link import SigningLink
+
+
+async def require_envelope(uow: UnitOfWork, tenant_id: str, envelope_id: str) -> Envelope:
+    envelope = await uow.envelopes.get(tenant_id, envelope_id)
+    if envelope is None:
+        raise NotFound(f"no envelope {envelope_id}")
+    return envelope
+
+
+async def require_document(uow: UnitOfWork, envelope: Envelope, document_id: str) -> Document:
+    document = await uow.documents.get(envelope.tenant_id, document_id)
+    if document is None or document.envelope_id != envelope.id:
+        raise NotFound(f"no document {document_id} in envelope {envelope.id}")
+    return document
+
+
+def hash_token(token: str) -> str:
+    """Tokens and API key secrets are random and long, so a plain SHA-256 is enough to store them."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def require_signing_link(uow: UnitOfWork, token: str, now: datetime) -> SigningLink:
+    link = await uow.signing_links.by_token_hash(hash_token(token))
+    if link is None:
+        raise NotFound("no such signing link")
+    if not link.is_valid_at(now):
+        raise LinkExpired("this signing link has expired: ask the sender for a new one")
+    return link

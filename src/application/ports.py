@@ -1,0 +1,185 @@
+"""Ports: what the use cases need from the outside world, as typing.Protocol classes.
+
+Adapters do not inherit from these; the type checker holds them to the shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.audit import AuditEntry
+from domain.document import Document
+from domain.envelope import Envelope, EnvelopeStatus
+from domain.field import Field, PageSize
+from domain.policy import Policy
+from domain.signing_link import SigningLink
+from domain.tenant import ApiKey, Tenant
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str:
+        """A new unique, unguessable identifier."""
+        ...
+
+
+class SecretGenerator(Protocol):
+    def new_secret(self) -> str:
+        """A new URL-safe secret with at least 256 bits of entropy."""
+        ...
+
+
+# -- PDF --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PdfInfo:
+    pages: list[PageSize]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureRequest:
+    """One recipient's signature over one document.
+
+    `fields` are this recipient's fields on this document with their values set
+    (signature fields carry the typed name, checkboxes "true"/"false").
+    """
+
+    signer_id: str
+    name: str
+    email: str
+    signature_text: str
+    fields: list[Field]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedPdf:
+    pdf: bytes
+    certificate_serial: str
+
+
+class PdfInspector(Protocol):
+    async def inspect(self, pdf: bytes) -> PdfInfo:
+        """Read a PDF's pages; raise InvalidDocument if it is empty, not a PDF, damaged or encrypted."""
+        ...
+
+
+class PdfSigner(Protocol):
+    async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
+        """Add an empty form field for each placed field, as an incremental update."""
+        ...
+
+    async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
+        """Fill the recipient's fields and add their PAdES signature, as an incremental update.
+
+        The signature is made with a certificate issued for this recipient (their name and
+        email) by the platform's issuing CA. Raise SigningFailed if it cannot be made.
+        """
+        ...
+
+    async def seal(self, pdf: bytes) -> bytes:
+        """Add the platform's certifying seal, the last signature the document gets."""
+        ...
+
+
+# -- storage ----------------------------------------------------------------------------
+
+
+class BlobStore(Protocol):
+    async def put(self, key: str, data: bytes) -> None: ...
+
+    async def get(self, key: str) -> bytes:
+        """The blob's bytes; raise KeyError if there is none under `key`."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; nothing happens if there is none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnvelopeCursor:
+    """Where a page of envelopes ends: lists are ordered newest first, then by id."""
+
+    created_at: datetime
+    id: str
+
+
+class EnvelopeRepository(Protocol):
+    """Envelopes of one tenant at a time: every read names the tenant it is for.
+
+    `seen` lists the envelopes added or saved in this unit of work, whose events it
+    writes to the audit chain on commit.
+    """
+
+    seen: list[Envelope]
+
+    async def add(self, envelope: Envelope) -> None: ...
+
+    async def get(self, tenant_id: str, envelope_id: str) -> Envelope | None: ...
+
+    async def save(self, envelope: Envelope) -> None:
+        """Write a changed envelope; raise ConcurrencyConflict if it changed since it was read."""
+        ...
+
+    async def list(
+        self, tenant_id: str, *, status: EnvelopeStatus | None, limit: int, after: EnvelopeCursor | None
+    ) -> list[Envelope]: ...
+
+    async def tenant_of(self, envelope_id: str) -> str | None:
+        """Which tenant owns an envelope: for operators, who work across tenants."""
+        ...
+
+
+class DocumentRepository(Protocol):
+    async def add(self, document: Document) -> None: ...
+
+    async def get(self, tenant_id: str, document_id: str) -> Document | None: ...
+
+    async def save(self, document: Document) -> None:
+        """Write new revisions and status; raise ConcurrencyConflict if another writer added a revision first."""
+        ...
+
+    async def for_envelope(self, tenant_id: str, envelope_id: str) -> list[Document]: ...
+
+
+class AuditLog(Protocol):
+    async def last(self, tenant_id: str, envelope_id: str) -> AuditEntry | None: ...
+
+    async def append(self, tenant_id: str, entry: AuditEntry) -> None: ...
+
+    async def entries(self, tenant_id: str, envelope_id: str) -> list[AuditEntry]:
+        """An envelope's entries in chain order, exactly as stored."""
+        ...
+
+
+class SigningLinkRepository(Protocol):
+    async def add(self, link: SigningLink) -> None: ...
+
+    async def by_token_hash(self, token_hash: str) -> SigningLink | None: ...
+
+
+class TenantRepository(Protocol):
+    async def add(self, tenant: Tenant) -> None: ...
+
+    async def by_slug(self, slug: str) -> Tenant | None: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+
+    async def get(self, key_id: str) -> ApiKey | None: ...
+
+
+class PolicyRepository(Protocol):
+    async def add(self, policy: Policy) -> None: ...
+
+    async def default_for(self, tenant_id: str) -> Policy | None: ...

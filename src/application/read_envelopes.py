@@ -1,0 +1,74 @@
+"""Queries over envelopes: one by id, a page of a list, a document's current PDF, the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.context import Caller
+from application.loading import require_document, require_envelope
+from application.ports import EnvelopeCursor
+from application.unit_of_work import UnitOfWorkFactory
+from domain.audit import AuditEntry, verify_chain
+from domain.document import Document
+from domain.envelope import Envelope, EnvelopeStatus
+from domain.errors import InvalidInput, NotFound
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnvelopePage:
+    items: list[Envelope]
+    next_cursor: EnvelopeCursor | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditTrail:
+    entries: list[AuditEntry]
+    chain_valid: bool
+
+
+class EnvelopeQueries:
+    """Read-only use cases: they never commit."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def get(self, caller: Caller, envelope_id: str) -> tuple[Envelope, list[Document]]:
+        async with self._uow() as uow:
+            envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
+            return envelope, await uow.documents.for_envelope(caller.tenant_id, envelope_id)
+
+    async def list(
+        self, caller: Caller, *, status: EnvelopeStatus | None, limit: int, after: EnvelopeCursor | None
+    ) -> EnvelopePage:
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        async with self._uow() as uow:
+            items = await uow.envelopes.list(caller.tenant_id, status=status, limit=limit + 1, after=after)
+        more = len(items) > limit
+        items = items[:limit]
+        cursor = EnvelopeCursor(created_at=items[-1].created_at, id=items[-1].id) if more else None
+        return EnvelopePage(items=items, next_cursor=cursor)
+
+    async def document_content(self, caller: Caller, envelope_id: str, document_id: str) -> tuple[Document, bytes]:
+        """The document as it stands: the sealed PDF once the envelope is completed."""
+        async with self._uow() as uow:
+            envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
+            document = await require_document(uow, envelope, document_id)
+            return document, await uow.blobs.get(document.current.blob_key)
+
+    async def audit_trail(self, caller: Caller, envelope_id: str) -> AuditTrail:
+        async with self._uow() as uow:
+            await require_envelope(uow, caller.tenant_id, envelope_id)
+            entries = await uow.audit.entries(caller.tenant_id, envelope_id)
+        return AuditTrail(entries=entries, chain_valid=verify_chain(entries))
+
+    async def verify_audit_trail(self, envelope_id: str) -> AuditTrail:
+        """For operators: check an envelope's chain whatever tenant it belongs to."""
+        async with self._uow() as uow:
+            tenant_id = await uow.envelopes.tenant_of(envelope_id)
+            if tenant_id is None:
+                raise NotFound(f"no envelope {envelope_id}")
+            entries = await uow.audit.entries(tenant_id, envelope_id)
+        return AuditTrail(entries=entries, chain_valid=verify_chain(entries))

@@ -1,0 +1,84 @@
+"""A recipient signs (or approves): their fields are filled and their PAdES signature added.
+
+When they are the last recipient the envelope completes and every document gets the
+platform's seal, in the same transaction: a completed envelope is always a sealed one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from application.loading import require_envelope, require_signing_link
+from application.ports import Clock, IdGenerator, PdfSigner, SignatureRequest
+from application.retry import retry_on_conflict
+from application.revisions import store_revision
+from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.document import Document, RevisionKind
+from domain.envelope import Envelope, EnvelopeStatus, FieldValue
+from domain.errors import InvalidInput
+from domain.signer import SigningEvidence
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sign:
+    token: str
+    field_values: dict[str, FieldValue]
+    signature_text: str
+    consent: bool
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+class SignHandler:
+    """Signing is retried from fresh state when a parallel signer committed first."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
+        self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
+
+    async def __call__(self, command: Sign) -> Envelope:
+        if command.consent is not True:
+            raise InvalidInput("signing needs the recipient's consent to sign electronically")
+        return await retry_on_conflict(lambda: self._sign(command))
+
+    async def _sign(self, command: Sign) -> Envelope:
+        async with self._uow() as uow:
+            now = self._clock.now()
+            link = await require_signing_link(uow, command.token, now)
+            envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
+            values = envelope.resolve_field_values(
+                signer_id=link.signer_id, values=command.field_values,
+                signature_text=command.signature_text, now=now,
+            )
+            signer = envelope.signer(link.signer_id)
+            documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
+            serials = []
+            for document in documents:
+                fields = [replace(f, value=values[f.id]) for f in envelope.fields_of(signer.id, document.id)]
+                request = SignatureRequest(
+                    signer_id=signer.id, name=signer.name, email=signer.email,
+                    signature_text=command.signature_text.strip(), fields=fields, at=now,
+                )
+                signed = await self._pdf.sign(await uow.blobs.get(document.current.blob_key), request)
+                await store_revision(uow, self._ids, document, signed.pdf, kind=RevisionKind.SIGNED, now=now, signer_id=signer.id)
+                serials.append(signed.certificate_serial)
+            evidence = SigningEvidence(
+                at=now, ip=command.ip, user_agent=command.user_agent, auth_method="link",
+                signature_text=command.signature_text.strip(),
+                consent_text=envelope.policy.consent_text if envelope.policy else "",
+                certificate_serials=tuple(serials),
+            )
+            envelope.sign(signer_id=signer.id, field_values=values, evidence=evidence, actor=f"signer:{signer.id}")
+            if envelope.status is EnvelopeStatus.COMPLETED:
+                await self._seal(uow, envelope, documents)
+            await uow.envelopes.save(envelope)
+            for document in documents:
+                await uow.documents.save(document)
+            await uow.commit()
+        return envelope
+
+    async def _seal(self, uow: UnitOfWork, envelope: Envelope, documents: list[Document]) -> None:
+        now = self._clock.now()
+        for document in documents:
+            sealed = await self._pdf.seal(await uow.blobs.get(document.current.blob_key))
+            revision = await store_revision(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
+            envelope.record_document_sealed(document_id=document.id, sha256=revision.sha256, now=now, actor="system")

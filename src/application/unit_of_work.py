@@ -1,0 +1,99 @@
+"""The unit of work: one transaction over every repository, rolled back unless committed.
+
+On commit it turns the events of every envelope it has seen into audit entries, chained
+to the envelope's last entry, in the same transaction as the change itself. Blobs
+written during a unit of work that does not commit are deleted again, so a failed
+request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+from collections.abc import Callable
+from typing import Self
+
+from application.ports import (
+    ApiKeyRepository,
+    AuditLog,
+    BlobStore,
+    DocumentRepository,
+    EnvelopeRepository,
+    PolicyRepository,
+    SigningLinkRepository,
+    TenantRepository,
+)
+from domain.audit import chain
+
+
+class TrackedBlobs:
+    """A blob store that remembers what it wrote, so a rollback can take it back."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+        self.written: list[str] = []
+
+    async def put(self, key: str, data: bytes) -> None:
+        self.written.append(key)
+        await self._store.put(key, data)
+
+    async def get(self, key: str) -> bytes:
+        return await self._store.get(key)
+
+    async def delete(self, key: str) -> None:
+        await self._store.delete(key)
+
+    async def undo(self) -> None:
+        while self.written:
+            await self._store.delete(self.written.pop())
+
+
+class UnitOfWork(abc.ABC):
+    envelopes: EnvelopeRepository
+    documents: DocumentRepository
+    audit: AuditLog
+    signing_links: SigningLinkRepository
+    tenants: TenantRepository
+    api_keys: ApiKeyRepository
+    policies: PolicyRepository
+    blobs: TrackedBlobs
+
+    async def __aenter__(self) -> Self:
+        await self._begin()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.rollback()
+        await self._close()
+
+    async def commit(self) -> None:
+        for envelope in self.envelopes.seen:
+            previous = await self.audit.last(envelope.tenant_id, envelope.id)
+            for event in envelope.events:
+                previous = chain(previous, event)
+                await self.audit.append(envelope.tenant_id, previous)
+            envelope.events.clear()
+        await self._commit()
+        self.blobs.written.clear()
+
+    async def rollback(self) -> None:
+        """Undo everything not committed; after a commit there is nothing left to undo."""
+        await self._rollback()
+        await self.blobs.undo()
+
+    async def _begin(self) -> None:
+        """Open the transaction's resources."""
+
+    async def _close(self) -> None:
+        """Release the transaction's resources."""
+
+    @abc.abstractmethod
+    async def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,36 @@
+"""Void a sent envelope: nobody can act on it any more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.context import Caller
+from application.loading import require_envelope
+from application.ports import Clock
+from application.retry import retry_on_conflict
+from application.unit_of_work import UnitOfWorkFactory
+from domain.envelope import Envelope
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoidEnvelope:
+    caller: Caller
+    envelope_id: str
+    reason: str
+
+
+class VoidEnvelopeHandler:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
+
+    async def __call__(self, command: VoidEnvelope) -> Envelope:
+        command.caller.require_write()
+        return await retry_on_conflict(lambda: self._void(command))
+
+    async def _void(self, command: VoidEnvelope) -> Envelope:
+        async with self._uow() as uow:
+            envelope = await require_envelope(uow, command.caller.tenant_id, command.envelope_id)
+            envelope.void(reason=command.reason, now=self._clock.now(), actor=command.caller.actor)
+            await uow.envelopes.save(envelope)
+            await uow.commit()
+        return envelope

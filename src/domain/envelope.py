@@ -1,0 +1,368 @@
+"""Envelope: what a sender sends, and the state machine that routes it to its recipients.
+
+    draft ──send──▶ sent ──last recipient acts──▶ completed
+                     ├──a recipient declines──▶ declined
+                     └──the sender voids──────▶ voided
+
+Recipients with the same routing order act in parallel; the next order is activated when
+every recipient of the current one has acted. Carbon copies never hold routing up.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.errors import InvalidInput, InvalidState, NotFound
+from domain.events import DomainEvent
+from domain.field import Field, FieldKind, PageSize, Placement
+from domain.policy import Policy, Routing
+from domain.signer import Role, Signer, SignerStatus, SigningEvidence
+
+MAX_SUBJECT_LENGTH = 200
+MAX_MESSAGE_LENGTH = 10_000
+MAX_REASON_LENGTH = 2_000
+
+FieldValue = str | bool
+
+
+class EnvelopeStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+@dataclass(slots=True, kw_only=True)
+class Envelope:
+    id: str
+    tenant_id: str
+    subject: str
+    message: str
+    routing: Routing
+    created_at: datetime
+    status: EnvelopeStatus = EnvelopeStatus.DRAFT
+    updated_at: datetime | None = None
+    document_ids: list[str] = field(default_factory=list)
+    signers: list[Signer] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    policy: Policy | None = None
+    sent_at: datetime | None = None
+    expires_at: datetime | None = None
+    completed_at: datetime | None = None
+    voided_reason: str | None = None
+    version: int = 0
+    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        envelope_id: str,
+        tenant_id: str,
+        subject: str,
+        message: str,
+        routing: Routing,
+        now: datetime,
+        actor: str,
+    ) -> Envelope:
+        subject = subject.strip()
+        if not subject:
+            raise InvalidInput("an envelope needs a subject")
+        if len(subject) > MAX_SUBJECT_LENGTH or len(message) > MAX_MESSAGE_LENGTH:
+            raise InvalidInput(
+                f"the subject is limited to {MAX_SUBJECT_LENGTH} characters and the message to {MAX_MESSAGE_LENGTH}"
+            )
+        envelope = cls(
+            id=envelope_id,
+            tenant_id=tenant_id,
+            subject=subject,
+            message=message,
+            routing=routing,
+            created_at=now,
+            updated_at=now,
+        )
+        envelope._record("EnvelopeCreated", now, actor, subject=subject, routing=routing.value)
+        return envelope
+
+    # -- queries ---------------------------------------------------------------------
+
+    def signer(self, signer_id: str) -> Signer:
+        for signer in self.signers:
+            if signer.id == signer_id:
+                return signer
+        raise NotFound(f"no recipient {signer_id} in this envelope")
+
+    def fields_of(self, signer_id: str, document_id: str | None = None) -> list[Field]:
+        return [
+            f for f in self.fields
+            if f.signer_id == signer_id and (document_id is None or f.document_id == document_id)
+        ]
+
+    def effective_order(self, signer: Signer) -> int:
+        return signer.routing_order if self.routing is Routing.SEQUENTIAL else 1
+
+    def current_order(self) -> int | None:
+        """The routing order whose recipients may act now; None once everyone is done."""
+        waiting = [self.effective_order(s) for s in self.signers if not s.is_done]
+        return min(waiting) if waiting else None
+
+    # -- editing a draft ---------------------------------------------------------------
+
+    def add_document(self, *, document_id: str, filename: str, now: datetime, actor: str) -> None:
+        self._require_draft()
+        self.document_ids.append(document_id)
+        self._record("DocumentAdded", now, actor, document_id=document_id, filename=filename)
+
+    def add_signer(
+        self,
+        *,
+        signer_id: str,
+        name: str,
+        email: str,
+        role: Role,
+        routing_order: int | None,
+        now: datetime,
+        actor: str,
+    ) -> Signer:
+        self._require_draft()
+        email = email.strip().lower()
+        if any(s.email == email and s.role is role for s in self.signers):
+            raise InvalidInput(f"{email} is already a {role.value} of this envelope")
+        if routing_order is None:
+            routing_order = self._next_routing_order()
+        signer = Signer(id=signer_id, name=name.strip(), email=email, role=role, routing_order=routing_order)
+        self.signers.append(signer)
+        self._record(
+            "SignerAdded", now, actor,
+            signer_id=signer_id, name=signer.name, email=email, role=role.value, routing_order=routing_order,
+        )
+        return signer
+
+    def place_field(
+        self,
+        *,
+        field_id: str,
+        document_id: str,
+        signer_id: str,
+        kind: FieldKind,
+        placement: Placement,
+        required: bool,
+        pages: list[PageSize],
+        now: datetime,
+        actor: str,
+    ) -> Field:
+        self._require_draft()
+        if document_id not in self.document_ids:
+            raise InvalidInput(f"document {document_id} is not in this envelope")
+        signer = self.signer_or_invalid(signer_id)
+        if not signer.acts:
+            raise InvalidInput("a carbon-copy recipient cannot have fields")
+        placement.check_fits(pages)
+        placed = Field(
+            id=field_id, document_id=document_id, signer_id=signer_id,
+            kind=kind, placement=placement, required=required,
+        )
+        self.fields.append(placed)
+        self._record(
+            "FieldPlaced", now, actor,
+            field_id=field_id, document_id=document_id, signer_id=signer_id, kind=kind.value,
+            page=placement.page, x=placement.x, y=placement.y,
+            width=placement.width, height=placement.height, required=required,
+        )
+        return placed
+
+    def signer_or_invalid(self, signer_id: str) -> Signer:
+        try:
+            return self.signer(signer_id)
+        except NotFound:
+            raise InvalidInput(f"recipient {signer_id} is not in this envelope") from None
+
+    # -- the lifecycle -------------------------------------------------------------------
+
+    def send(self, *, policy: Policy, now: datetime, actor: str) -> None:
+        self._require_draft()
+        if not self.document_ids:
+            raise InvalidState("an envelope needs at least one document before it is sent")
+        if not any(s.acts for s in self.signers):
+            raise InvalidState("an envelope needs at least one signer or approver before it is sent")
+        self.status = EnvelopeStatus.SENT
+        self.policy = policy
+        self.sent_at = now
+        self.expires_at = now + timedelta(days=policy.expiry_days)
+        self._record(
+            "EnvelopeSent", now, actor,
+            policy_id=policy.id, policy_version=policy.version,
+            signature_level=policy.signature_level.value, expires_at=self.expires_at.isoformat(),
+        )
+        self._activate_next(now)
+
+    def void(self, *, reason: str, now: datetime, actor: str) -> None:
+        reason = _reason(reason, "voiding")
+        if self.status is not EnvelopeStatus.SENT:
+            raise InvalidState(f"only a sent envelope can be voided; this one is {self.status.value}")
+        self.status = EnvelopeStatus.VOIDED
+        self.voided_reason = reason
+        self._touch(now)
+        self._record("EnvelopeVoided", now, actor, reason=reason)
+
+    def view(self, *, signer_id: str, now: datetime, actor: str) -> None:
+        signer = self.signer(signer_id)
+        if self.status is EnvelopeStatus.SENT and signer.view():
+            self._touch(now)
+            self._record("SignerViewed", now, actor, signer_id=signer_id)
+
+    def resolve_field_values(
+        self, *, signer_id: str, values: dict[str, FieldValue], signature_text: str, now: datetime
+    ) -> dict[str, str]:
+        """Check that the recipient may act now and that `values` fit their fields.
+
+        Returns the value of every one of their fields as it will be written into the
+        documents: signatures carry the typed name, initials default to the name's
+        initials, dates are filled by the platform.
+        """
+        self.check_can_act(signer_id=signer_id, now=now)
+        if not signature_text.strip():
+            raise InvalidInput("the signature text is empty")
+        mine = {f.id: f for f in self.fields_of(signer_id)}
+        unknown = sorted(set(values) - set(mine))
+        if unknown:
+            raise InvalidInput(f"these fields are not yours to fill: {', '.join(unknown)}")
+        return {field_id: _field_value(f, values.get(field_id), signature_text, now) for field_id, f in mine.items()}
+
+    def check_can_act(self, *, signer_id: str, now: datetime) -> None:
+        self._require_sent()
+        if self.expires_at is not None and now >= self.expires_at:
+            raise InvalidState("this envelope has expired")
+        self.signer(signer_id).check_can_act()
+
+    def sign(self, *, signer_id: str, field_values: dict[str, str], evidence: SigningEvidence, actor: str) -> None:
+        """Record a recipient's signature (or approval) over values from `resolve_field_values`."""
+        self.check_can_act(signer_id=signer_id, now=evidence.at)
+        signer = self.signer(signer_id)
+        signer.sign(evidence)
+        for f in self.fields_of(signer_id):
+            f.value = field_values.get(f.id)
+        self._touch(evidence.at)
+        self._record(
+            "SignerApproved" if signer.role is Role.APPROVER else "SignerSigned", evidence.at, actor,
+            signer_id=signer_id,
+            ip=evidence.ip,
+            user_agent=evidence.user_agent,
+            auth_method=evidence.auth_method,
+            signature_text=evidence.signature_text,
+            certificate_serials=list(evidence.certificate_serials),
+            fields={f.id: f.value for f in self.fields_of(signer_id)},
+        )
+        self._activate_next(evidence.at)
+
+    def decline(self, *, signer_id: str, reason: str, now: datetime, actor: str) -> None:
+        reason = _reason(reason, "declining")
+        self.check_can_act(signer_id=signer_id, now=now)
+        if self.policy is not None and not self.policy.decline_allowed:
+            raise InvalidState("this envelope's policy does not allow declining")
+        self.signer(signer_id).decline(reason, now)
+        self.status = EnvelopeStatus.DECLINED
+        self._touch(now)
+        self._record("SignerDeclined", now, actor, signer_id=signer_id, reason=reason)
+
+    def record_link_issued(self, *, signer_id: str, expires_at: datetime, now: datetime, actor: str) -> None:
+        self._require_sent()
+        self.signer(signer_id)
+        self._touch(now)
+        self._record("SigningLinkIssued", now, actor, signer_id=signer_id, expires_at=expires_at.isoformat())
+
+    def record_document_sealed(self, *, document_id: str, sha256: str, now: datetime, actor: str) -> None:
+        if self.status is not EnvelopeStatus.COMPLETED:
+            raise InvalidState("only a completed envelope's documents are sealed")
+        self._record("DocumentSealed", now, actor, document_id=document_id, sha256=sha256)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _activate_next(self, now: datetime) -> None:
+        order = self.current_order()
+        for signer in self.signers:
+            reached = order is None or self.effective_order(signer) <= order
+            if reached and signer.status is SignerStatus.PENDING:
+                signer.notify()
+                self._record("SignerNotified", now, "system", signer_id=signer.id, role=signer.role.value)
+        if order is None:
+            self.status = EnvelopeStatus.COMPLETED
+            self.completed_at = now
+            self._record("EnvelopeCompleted", now, "system")
+        self._touch(now)
+
+    def _next_routing_order(self) -> int:
+        if self.routing is Routing.PARALLEL or not self.signers:
+            return 1
+        return max(s.routing_order for s in self.signers) + 1
+
+    def _require_draft(self) -> None:
+        if self.status is not EnvelopeStatus.DRAFT:
+            raise InvalidState(f"only a draft can be edited; this envelope is {self.status.value}")
+
+    def _require_sent(self) -> None:
+        if self.status is not EnvelopeStatus.SENT:
+            raise InvalidState(f"this envelope is {self.status.value}, not waiting for signatures")
+
+    def _touch(self, now: datetime) -> None:
+        self.updated_at = now
+
+    def _record(self, event_type: str, now: datetime, actor: str, **data: Any) -> None:
+        self.events.append(DomainEvent(type=event_type, envelope_id=self.id, at=now, actor=actor, data=data))
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(f"{what} needs a reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"the reason is limited to {MAX_REASON_LENGTH} characters")
+    return reason
+
+
+def _field_value(f: Field, given: FieldValue | None, signature_text: str, now: datetime) -> str:
+    match f.kind:
+        case FieldKind.SIGNATURE:
+            if given is not None:
+                raise InvalidInput(f"field {f.id} is a signature: it takes the signature, not a value")
+            return signature_text.strip()
+        case FieldKind.DATE_SIGNED:
+            if given is not None:
+                raise InvalidInput(f"field {f.id} is the date signed: the platform fills it")
+            return now.date().isoformat()
+        case FieldKind.INITIALS:
+            if given is None:
+                return initials_of(signature_text)
+            return _text(f, given)
+        case FieldKind.CHECKBOX:
+            if given is None:
+                given = False
+            if not isinstance(given, bool):
+                raise InvalidInput(f"field {f.id} is a checkbox: its value is true or false")
+            if f.required and not given:
+                raise InvalidInput(f"field {f.id} is a required checkbox and must be checked")
+            return "true" if given else "false"
+        case FieldKind.TEXT:
+            if given is None or (isinstance(given, str) and not given.strip()):
+                if f.required:
+                    raise InvalidInput(f"field {f.id} is required")
+                return ""
+            return _text(f, given)
+
+
+def _text(f: Field, given: FieldValue) -> str:
+    if not isinstance(given, str):
+        raise InvalidInput(f"field {f.id} takes text")
+    if len(given) > 1_000 or any(unicodedata.category(c) == "Cc" for c in given):
+        raise InvalidInput(f"field {f.id}: text is limited to 1000 characters on one line")
+    return given.strip()
+
+
+def initials_of(name: str) -> str:
+    return "".join(part[0].upper() for part in name.split() if part)

@@ -1,0 +1,50 @@
+"""Tenants, and the API keys through which their systems call Undersign."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import InvalidInput
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tenant:
+    id: str
+    slug: str
+    created_at: datetime
+
+    def __post_init__(self) -> None:
+        if not SLUG.match(self.slug):
+            raise InvalidInput(
+                f"{self.slug!r} is not a valid tenant slug: use 1 to 63 lowercase letters, digits "
+                "and inner hyphens"
+            )
+
+
+class ApiKeyRole(enum.StrEnum):
+    """What a key may do. Admin and sender manage envelopes; viewer only reads."""
+
+    ADMIN = "admin"
+    SENDER = "sender"
+    VIEWER = "viewer"
+
+    @property
+    def can_write(self) -> bool:
+        return self is not ApiKeyRole.VIEWER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKey:
+    """A key's public half. The secret is never stored, only its hash."""
+
+    id: str
+    tenant_id: str
+    role: ApiKeyRole
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None

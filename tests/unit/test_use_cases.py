@@ -1,0 +1,237 @@
+"""The use cases, end to end on fakes: what gets stored, signed, sealed and audited."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from application.add_document import AddDocument
+from application.add_signer import AddSigner
+from application.context import Caller
+from application.create_envelope import CreateEnvelope
+from application.create_signing_link import CreateSigningLink
+from application.decline import Decline
+from application.errors import Forbidden, InvalidDocument, LinkExpired, Unauthenticated
+from application.place_field import PlaceField
+from application.send_envelope import SendEnvelope
+from application.sign import Sign
+from application.void_envelope import VoidEnvelope
+from domain.document import RevisionKind
+from domain.envelope import EnvelopeStatus
+from domain.errors import ConcurrencyConflict, InvalidInput, InvalidState, NotFound
+from domain.field import FieldKind, Placement
+from domain.policy import Routing
+from domain.signer import Role
+from domain.tenant import ApiKeyRole
+from tests.fakes import FakePdfInspector, FakePlatform
+
+
+@pytest.fixture
+async def platform():
+    return FakePlatform()
+
+
+@pytest.fixture
+async def caller(platform) -> Caller:
+    await platform.tenants.create("acme")
+    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
+    return await platform.tenants.authenticate(issued.key)
+
+
+async def envelope_with(platform, caller, *signers: str, routing=Routing.SEQUENTIAL, fields=True):
+    envelope = await platform.create_envelope(CreateEnvelope(caller=caller, subject="Lease", routing=routing))
+    document = await platform.add_document(
+        AddDocument(caller=caller, envelope_id=envelope.id, filename="lease.pdf", content=b"%PDF-1.7 pages=2")
+    )
+    ids = []
+    for name in signers:
+        signer = await platform.add_signer(
+            AddSigner(caller=caller, envelope_id=envelope.id, name=name, email=f"{name.lower()}@example.com")
+        )
+        ids.append(signer.id)
+        if fields:
+            await platform.place_field(
+                PlaceField(
+                    caller=caller, envelope_id=envelope.id, document_id=document.id, signer_id=signer.id,
+                    kind=FieldKind.SIGNATURE, placement=Placement(page=2, x=50, y=700, width=150, height=40),
+                )
+            )
+    return envelope.id, document.id, ids
+
+
+async def link(platform, caller, envelope_id, signer_id) -> str:
+    return (await platform.create_signing_link(CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id))).token
+
+
+def sign(token: str, **overrides) -> Sign:
+    return Sign(**{"token": token, "field_values": {}, "signature_text": "Typed Name", "consent": True, **overrides})
+
+
+async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everything(platform, caller):
+    envelope_id, document_id, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada), signature_text="Ada L."))
+    envelope = await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
+
+    assert envelope.status is EnvelopeStatus.COMPLETED
+    assert platform.pdf.calls == ["prepare", "sign Ada", "sign Bob", "seal"]
+    document, content = await platform.queries.document_content(caller, envelope_id, document_id)
+    assert [r.kind for r in document.revisions] == [
+        RevisionKind.ORIGINAL, RevisionKind.PREPARED, RevisionKind.SIGNED, RevisionKind.SIGNED, RevisionKind.SEALED,
+    ]
+    assert content.endswith(b"%sealed")
+    assert b"signature=Ada L." in content
+    trail = await platform.queries.audit_trail(caller, envelope_id)
+    assert trail.chain_valid
+    types = [e.type for e in trail.entries]
+    assert types.count("SignerSigned") == 2 and types[-2:] == ["EnvelopeCompleted", "DocumentSealed"]
+
+
+async def test_a_bad_upload_leaves_nothing_behind(platform, caller):
+    envelope = await platform.create_envelope(CreateEnvelope(caller=caller, subject="Lease"))
+    for content in (b"", b"GIF89a"):
+        with pytest.raises(InvalidDocument):
+            await platform.add_document(
+                AddDocument(caller=caller, envelope_id=envelope.id, filename="x.pdf", content=content)
+            )
+    assert platform.blob_store.blobs == {}
+    assert platform.db.documents == {}
+    assert (await platform.queries.get(caller, envelope.id))[0].document_ids == []
+
+
+async def test_a_failed_commit_deletes_the_blobs_it_wrote(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    stored = dict(platform.blob_store.blobs)
+
+    class RacingInspector(FakePdfInspector):
+        async def inspect(self, pdf):
+            platform.db.envelopes[envelope_id].version += 1  # another writer commits meanwhile
+            return await super().inspect(pdf)
+
+    platform.add_document._inspector = RacingInspector()
+    with pytest.raises(ConcurrencyConflict):
+        await platform.add_document(
+            AddDocument(caller=caller, envelope_id=envelope_id, filename="b.pdf", content=b"%PDF-1.7")
+        )
+    assert platform.blob_store.blobs == stored
+
+
+async def test_another_tenants_envelope_is_not_found(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    await platform.tenants.create("other")
+    other = await platform.tenants.authenticate((await platform.tenants.create_api_key("other", ApiKeyRole.ADMIN)).key)
+    with pytest.raises(NotFound):
+        await platform.queries.get(other, envelope_id)
+    with pytest.raises(NotFound):
+        await platform.send(SendEnvelope(caller=other, envelope_id=envelope_id))
+
+
+async def test_a_viewer_key_cannot_write(platform, caller):
+    viewer = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", ApiKeyRole.VIEWER)).key)
+    with pytest.raises(Forbidden):
+        await platform.create_envelope(CreateEnvelope(caller=viewer, subject="x"))
+
+
+@pytest.mark.parametrize("key", ["", "usk_", "nope", "usk_unknown_secret"])
+async def test_bad_api_keys_are_refused(platform, caller, key):
+    with pytest.raises(Unauthenticated):
+        await platform.tenants.authenticate(key)
+
+
+async def test_a_wrong_secret_is_refused(platform, caller):
+    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
+    with pytest.raises(Unauthenticated):
+        await platform.tenants.authenticate(issued.key[:-1] + "x")
+
+
+async def test_signing_needs_consent(platform, caller):
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    with pytest.raises(InvalidInput, match="consent"):
+        await platform.sign(sign(await link(platform, caller, envelope_id, ada), consent=False))
+
+
+async def test_an_expired_link_is_refused(platform, caller):
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    token = await link(platform, caller, envelope_id, ada)
+    platform.clock.advance(timedelta(days=8))
+    with pytest.raises(LinkExpired):
+        await platform.signing.open(token)
+
+
+async def test_opening_a_link_records_one_view(platform, caller):
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    token = await link(platform, caller, envelope_id, ada)
+    session = await platform.signing.open(token)
+    await platform.signing.open(token)
+    assert session.can_act
+    trail = await platform.queries.audit_trail(caller, envelope_id)
+    assert [e.type for e in trail.entries].count("SignerViewed") == 1
+
+
+async def test_declining_stops_the_envelope(platform, caller):
+    envelope_id, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob", routing=Routing.PARALLEL)
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    envelope = await platform.decline(Decline(token=await link(platform, caller, envelope_id, ada), reason="wrong rent"))
+    assert envelope.status is EnvelopeStatus.DECLINED
+    with pytest.raises(InvalidState):
+        await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
+
+
+async def test_a_voided_envelope_cannot_be_signed(platform, caller):
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    token = await link(platform, caller, envelope_id, ada)
+    await platform.void(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="sent by mistake"))
+    with pytest.raises(InvalidState, match="voided"):
+        await platform.sign(sign(token))
+
+
+async def test_parallel_signers_signing_at_once_all_land_once_and_complete_once(platform, caller):
+    names = [f"Signer{n}" for n in range(8)]
+    envelope_id, document_id, signer_ids = await envelope_with(platform, caller, *names, routing=Routing.PARALLEL)
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    tokens = [await link(platform, caller, envelope_id, s) for s in signer_ids]
+    await asyncio.gather(*(platform.sign(sign(t)) for t in tokens))
+
+    envelope, _ = await platform.queries.get(caller, envelope_id)
+    assert envelope.status is EnvelopeStatus.COMPLETED
+    _, content = await platform.queries.document_content(caller, envelope_id, document_id)
+    assert sorted(line for line in content.split(b"\n") if line.startswith(b"%signed")) == sorted(
+        f"%signed by {n} [signature=Typed Name]".encode() for n in names
+    )
+    assert content.count(b"%sealed") == 1
+    trail = await platform.queries.audit_trail(caller, envelope_id)
+    assert trail.chain_valid
+    assert [e.type for e in trail.entries].count("EnvelopeCompleted") == 1
+
+
+async def test_operators_verify_a_chain_without_knowing_the_tenant(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    assert (await platform.queries.verify_audit_trail(envelope_id)).chain_valid
+    with pytest.raises(NotFound):
+        await platform.queries.verify_audit_trail("missing")
+
+
+async def test_pages_of_envelopes_cover_each_once(platform, caller):
+    created = []
+    for n in range(5):
+        created.append((await platform.create_envelope(CreateEnvelope(caller=caller, subject=f"E{n}"))).id)
+    seen, cursor = [], None
+    while True:
+        page = await platform.queries.list(caller, status=None, limit=2, after=cursor)
+        seen += [e.id for e in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sorted(seen) == sorted(created) and len(seen) == 5
+
+
+async def test_a_cc_recipient_cannot_sign(platform, caller):
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    cc = await platform.add_signer(AddSigner(caller=caller, envelope_id=envelope_id, name="Carl", email="c@example.com", role=Role.CC))
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    with pytest.raises(InvalidState, match="carbon-copy"):
+        await platform.sign(sign(await link(platform, caller, envelope_id, cc.id)))
