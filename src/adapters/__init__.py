@@ -1,0 +1,1 @@
+"""Implementations of the application's ports, grouped by what they talk to."""

@@ -1,0 +1,1 @@
+"""Where document bytes live: the filesystem now, S3-compatible stores later."""

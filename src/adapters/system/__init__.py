@@ -1,0 +1,1 @@
+"""The machine itself: clock, identifiers, secrets, logs."""

@@ -1,0 +1,1 @@
+"""The `undersign` command line, for operators."""

@@ -1,0 +1,193 @@
+"""`undersign`: serve the API, migrate the database, manage tenants and keys, verify audit chains.
+
+Every command takes --json and then prints exactly one JSON object on stdout. Errors are
+one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from adapters.sql import migrate
+from adapters.system.logging import configure_logging
+from domain.errors import DomainError
+from domain.tenant import ApiKeyRole
+from entrypoints.container import Container, build_container, shutdown
+from entrypoints.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+EXIT_FAILURE = 1
+
+
+def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    click.echo(json.dumps(payload, default=str) if as_json else text)
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_FAILURE)
+
+
+def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(command)
+
+
+def load_settings() -> Settings:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        fail(str(error))
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    return settings
+
+
+def prepare_database(settings: Settings) -> None:
+    """The embedded SQLite default migrates itself; a server database is migrated by `db upgrade`."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.database_url.startswith("sqlite"):
+        migrate.upgrade(settings.database_url)
+
+
+def run_with_container(operation: Callable[[Container], Awaitable[T]]) -> T:
+    settings = load_settings()
+    prepare_database(settings)
+    container = build_container(settings)
+
+    async def run() -> T:
+        try:
+            return await operation(container)
+        finally:
+            await shutdown(container)
+
+    try:
+        return asyncio.run(run())
+    except DomainError as error:
+        fail(error.detail)
+        raise AssertionError("unreachable") from error
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Undersign: electronic signatures you can verify."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@json_option
+def serve(host: str, port: int, as_json: bool) -> None:
+    """Serve the API (and the signing page) on the embedded default or the configured services."""
+    import uvicorn
+
+    from entrypoints.http.app import create_app
+
+    settings = load_settings()
+    prepare_database(settings)
+    app = create_app(build_container(settings))
+    url = f"http://{host}:{port}"
+    emit(
+        as_json,
+        {"status": "serving", "url": url, "data_dir": str(settings.data_dir)},
+        f"Undersign serving on {url} (data in {settings.data_dir})\n"
+        "No API key yet? In another shell: undersign tenant create acme && "
+        "undersign apikey create --tenant acme --role admin",
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@json_option
+def db_upgrade(revision: str, as_json: bool) -> None:
+    """Apply migrations up to REVISION."""
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url, revision)
+    current = migrate.current(settings.database_url)
+    emit(as_json, {"revision": current}, f"database at revision {current}")
+
+
+@db.command("downgrade")
+@click.option("--revision", default="-1", show_default=True)
+@json_option
+def db_downgrade(revision: str, as_json: bool) -> None:
+    """Undo migrations down to REVISION (one step by default)."""
+    settings = load_settings()
+    migrate.downgrade(settings.database_url, revision)
+    current = migrate.current(settings.database_url)
+    emit(as_json, {"revision": current}, f"database at revision {current}")
+
+
+@cli.group()
+def tenant() -> None:
+    """Tenants: the organisations that send envelopes."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@json_option
+def tenant_create(slug: str, as_json: bool) -> None:
+    """Create the tenant SLUG with the default signing policy."""
+    created = run_with_container(lambda c: c.use_cases.tenants().create(slug))
+    emit(as_json, {"id": created.id, "slug": created.slug, "created_at": created.created_at.isoformat()},
+         f"tenant {created.slug} created ({created.id})")
+
+
+@cli.group()
+def apikey() -> None:
+    """API keys, with which a tenant's systems call the API."""
+
+
+@apikey.command("create")
+@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+@click.option("--role", type=click.Choice([r.value for r in ApiKeyRole]), default="admin", show_default=True)
+@json_option
+def apikey_create(slug: str, role: str, as_json: bool) -> None:
+    """Create an API key. It is shown once: only its hash is stored."""
+    issued = run_with_container(lambda c: c.use_cases.tenants().create_api_key(slug, ApiKeyRole(role)))
+    emit(
+        as_json,
+        {"key": issued.key, "id": issued.api_key.id, "tenant": issued.tenant.slug, "role": issued.api_key.role.value},
+        f"{issued.key}\n(shown once: store it now; role {role}, tenant {slug})",
+    )
+
+
+@cli.group()
+def audit() -> None:
+    """Audit trails."""
+
+
+@audit.command("verify")
+@click.argument("envelope_id")
+@json_option
+def audit_verify(envelope_id: str, as_json: bool) -> None:
+    """Check ENVELOPE_ID's hash chain; exit 1 if it is broken."""
+    trail = run_with_container(lambda c: c.use_cases.envelope_queries().verify_audit_trail(envelope_id))
+    emit(
+        as_json,
+        {"envelope_id": envelope_id, "chain_valid": trail.chain_valid, "events": len(trail.entries),
+         "last_hash": trail.entries[-1].hash if trail.entries else None},
+        f"{envelope_id}: {len(trail.entries)} events, chain {'valid' if trail.chain_valid else 'BROKEN'}",
+    )
+    if not trail.chain_valid:
+        sys.exit(EXIT_FAILURE)
+
+
+def main() -> None:
+    """The console entry: anything unexpected is one line on stderr, not a traceback."""
+    try:
+        cli()
+    except Exception as error:  # noqa: BLE001 - the last line of defence for operators
+        fail(f"{type(error).__name__}: {error}")

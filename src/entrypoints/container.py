@@ -1,0 +1,91 @@
+"""The composition root: the one place that decides which adapter serves which port."""
+
+from __future__ import annotations
+
+import structlog
+from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
+from adapters.signing.pdf_inspector import PyHankoPdfInspector
+from adapters.signing.pdf_signer import PyHankoPdfSigner
+from adapters.sql.engine import create_engine
+from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from adapters.storage.filesystem import FileBlobStore
+from adapters.system.clock import SystemClock
+from adapters.system.identifiers import TokenGenerator, UuidGenerator
+from application.add_document import AddDocumentHandler
+from application.add_signer import AddSignerHandler
+from application.create_envelope import CreateEnvelopeHandler
+from application.create_signing_link import CreateSigningLinkHandler
+from application.decline import DeclineHandler
+from application.place_field import PlaceFieldHandler
+from application.read_envelopes import EnvelopeQueries
+from application.send_envelope import SendEnvelopeHandler
+from application.sign import SignHandler
+from application.signing_session import SigningSessions
+from application.tenants import Tenants
+from application.void_envelope import VoidEnvelopeHandler
+from entrypoints.settings import Settings
+
+
+def development_pki(settings: Settings, clock: SystemClock) -> DevPki:
+    pki, created = load_or_create_dev_pki(settings.pki_dir, clock.now())
+    log = structlog.get_logger("undersign.pki")
+    message = "DEVELOPMENT CA in use: signatures are not trusted outside this installation. Never use it in production."
+    log.warning(message, created=created, directory=str(settings.pki_dir))
+    return pki
+
+
+class Core(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidGenerator)
+    secrets = providers.Singleton(TokenGenerator)
+
+
+class Gateways(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    engine = providers.Singleton(create_engine, core.settings.provided.database_url)
+    sessions = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
+    blobs = providers.Singleton(FileBlobStore, core.settings.provided.blob_dir)
+    unit_of_work = providers.Singleton(sql_unit_of_work_factory, sessions, blobs)
+    pki = providers.Singleton(development_pki, core.settings, core.clock)
+    pdf_inspector = providers.Singleton(PyHankoPdfInspector)
+    pdf_signer = providers.Singleton(PyHankoPdfSigner, pki)
+
+
+class UseCases(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    gateways = providers.DependenciesContainer()
+    uow, clock, ids = gateways.unit_of_work, core.clock, core.ids
+
+    tenants = providers.Singleton(Tenants, uow, clock, ids, core.secrets)
+    create_envelope = providers.Singleton(CreateEnvelopeHandler, uow, clock, ids)
+    add_document = providers.Singleton(AddDocumentHandler, uow, clock, ids, gateways.pdf_inspector)
+    add_signer = providers.Singleton(AddSignerHandler, uow, clock, ids)
+    place_field = providers.Singleton(PlaceFieldHandler, uow, clock, ids)
+    send_envelope = providers.Singleton(SendEnvelopeHandler, uow, clock, ids, gateways.pdf_signer)
+    void_envelope = providers.Singleton(VoidEnvelopeHandler, uow, clock)
+    envelope_queries = providers.Singleton(EnvelopeQueries, uow)
+    create_signing_link = providers.Singleton(
+        CreateSigningLinkHandler, uow, clock, ids, core.secrets, core.settings.provided.signing_link_ttl
+    )
+    signing_sessions = providers.Singleton(SigningSessions, uow, clock)
+    sign = providers.Singleton(SignHandler, uow, clock, ids, gateways.pdf_signer)
+    decline = providers.Singleton(DeclineHandler, uow, clock)
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    core = providers.Container(Core, settings=settings)
+    gateways = providers.Container(Gateways, core=core)
+    use_cases = providers.Container(UseCases, core=core, gateways=gateways)
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)
+
+
+async def shutdown(container: Container) -> None:
+    await container.gateways.engine().dispose()

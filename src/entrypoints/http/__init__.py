@@ -1,0 +1,1 @@
+"""The REST API (v1) and the signing page, on Litestar."""

@@ -1,0 +1,43 @@
+"""Plain Litestar dependencies that ask the container for use cases and the caller.
+
+(dependency-injector's @inject markers in handler signatures would be read by Litestar as
+query parameters, so the container is reached from here instead.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from application.context import Caller
+from application.errors import Unauthenticated
+
+USE_CASES = (
+    "create_envelope", "add_document", "add_signer", "place_field", "send_envelope", "void_envelope",
+    "envelope_queries", "create_signing_link", "signing_sessions", "sign", "decline", "tenants",
+)
+
+
+def _use_case(name: str) -> Provide:
+    def provide(state: State) -> Any:
+        return getattr(state.container.use_cases, name)()
+
+    return Provide(provide, sync_to_thread=False)
+
+
+async def provide_caller(request: Request, state: State) -> Caller:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthenticated("send your API key as 'Authorization: Bearer <key>'")
+    caller = await state.container.use_cases.tenants().authenticate(key.strip())
+    structlog.contextvars.bind_contextvars(tenant_id=caller.tenant_id)
+    return caller
+
+
+DEPENDENCIES: dict[str, Provide] = {name: _use_case(name) for name in USE_CASES}
+DEPENDENCIES["caller"] = Provide(provide_caller)
+DEPENDENCIES["public_url"] = Provide(lambda state: state.container.settings().public_url, sync_to_thread=False)

@@ -1,0 +1,219 @@
+"""REST v1: envelopes, their documents, recipients, fields, signing links and audit trail."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+
+from application.add_document import AddDocument, AddDocumentHandler
+from application.add_signer import AddSigner, AddSignerHandler
+from application.context import Caller
+from application.create_envelope import CreateEnvelope, CreateEnvelopeHandler
+from application.create_signing_link import CreateSigningLink, CreateSigningLinkHandler
+from application.place_field import PlaceField, PlaceFieldHandler
+from application.ports import EnvelopeCursor
+from application.read_envelopes import EnvelopeQueries
+from application.send_envelope import SendEnvelope, SendEnvelopeHandler
+from application.void_envelope import VoidEnvelope, VoidEnvelopeHandler
+from domain.document import Document
+from domain.envelope import EnvelopeStatus
+from domain.errors import InvalidInput
+from domain.field import FieldKind, Placement
+from domain.policy import Routing
+from domain.signer import Role
+from entrypoints.http.schemas import (
+    AddSignerIn,
+    AuditTrailOut,
+    CreateEnvelopeIn,
+    DocumentOut,
+    EnvelopeListOut,
+    EnvelopeOut,
+    FieldOut,
+    PlaceFieldIn,
+    ReasonIn,
+    SignerOut,
+    SigningLinkOut,
+    audit_trail_out,
+    document_out,
+    envelope_out,
+    envelope_summary_out,
+    field_out,
+    signer_out,
+)
+
+
+@dataclass
+class DocumentUpload:
+    """The multipart form of a document upload: one part named `file`."""
+
+    file: UploadFile
+
+
+class EnvelopesController(Controller):
+    path = "/v1/envelopes"
+    tags = ["envelopes"]
+
+    @post("/", status_code=201)
+    async def create(
+        self, data: CreateEnvelopeIn, caller: NamedDependency[Caller], create_envelope: NamedDependency[CreateEnvelopeHandler]
+    ) -> EnvelopeOut:
+        routing = Routing(data.routing) if data.routing else None
+        envelope = await create_envelope(
+            CreateEnvelope(caller=caller, subject=data.subject, message=data.message, routing=routing)
+        )
+        return envelope_out(envelope, [])
+
+    @get("/")
+    async def list_envelopes(
+        self,
+        caller: NamedDependency[Caller],
+        envelope_queries: NamedDependency[EnvelopeQueries],
+        status: Annotated[EnvelopeStatus | None, QueryParameter()] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, QueryParameter()] = None,
+    ) -> EnvelopeListOut:
+        page = await envelope_queries.list(caller, status=status, limit=limit, after=decode_cursor(cursor))
+        return EnvelopeListOut(
+            items=[envelope_summary_out(e) for e in page.items],
+            next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
+        )
+
+    @get("/{envelope_id:str}")
+    async def get_envelope(
+        self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
+    ) -> EnvelopeOut:
+        envelope, documents = await envelope_queries.get(caller, envelope_id)
+        return envelope_out(envelope, documents)
+
+    @post("/{envelope_id:str}/documents", status_code=201)
+    async def add_document(
+        self,
+        envelope_id: FromPath[str],
+        data: Annotated[DocumentUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        caller: NamedDependency[Caller],
+        add_document: NamedDependency[AddDocumentHandler],
+    ) -> DocumentOut:
+        content = await data.file.read()
+        filename = data.file.filename or "document.pdf"
+        document = await add_document(
+            AddDocument(caller=caller, envelope_id=envelope_id, filename=filename, content=content)
+        )
+        return document_out(document)
+
+    @post("/{envelope_id:str}/signers", status_code=201)
+    async def add_signer(
+        self,
+        envelope_id: FromPath[str],
+        data: AddSignerIn,
+        caller: NamedDependency[Caller],
+        add_signer: NamedDependency[AddSignerHandler],
+    ) -> SignerOut:
+        signer = await add_signer(
+            AddSigner(
+                caller=caller, envelope_id=envelope_id, name=data.name, email=data.email,
+                role=Role(data.role), routing_order=data.routing_order,
+            )
+        )
+        return signer_out(signer)
+
+    @post("/{envelope_id:str}/fields", status_code=201)
+    async def place_field(
+        self,
+        envelope_id: FromPath[str],
+        data: PlaceFieldIn,
+        caller: NamedDependency[Caller],
+        place_field: NamedDependency[PlaceFieldHandler],
+    ) -> FieldOut:
+        placement = Placement(page=data.page, x=data.x, y=data.y, width=data.width, height=data.height)
+        placed = await place_field(
+            PlaceField(
+                caller=caller, envelope_id=envelope_id, document_id=data.document_id, signer_id=data.signer_id,
+                kind=FieldKind(data.kind), placement=placement, required=data.required,
+            )
+        )
+        return field_out(placed)
+
+    @post("/{envelope_id:str}/send", status_code=200)
+    async def send(
+        self,
+        envelope_id: FromPath[str],
+        caller: NamedDependency[Caller],
+        send_envelope: NamedDependency[SendEnvelopeHandler],
+        envelope_queries: NamedDependency[EnvelopeQueries],
+    ) -> EnvelopeOut:
+        await send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+        return envelope_out(*await envelope_queries.get(caller, envelope_id))
+
+    @post("/{envelope_id:str}/void", status_code=200)
+    async def void(
+        self,
+        envelope_id: FromPath[str],
+        data: ReasonIn,
+        caller: NamedDependency[Caller],
+        void_envelope: NamedDependency[VoidEnvelopeHandler],
+        envelope_queries: NamedDependency[EnvelopeQueries],
+    ) -> EnvelopeOut:
+        await void_envelope(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason=data.reason))
+        return envelope_out(*await envelope_queries.get(caller, envelope_id))
+
+    @post("/{envelope_id:str}/signers/{signer_id:str}/signing-link", status_code=201)
+    async def create_signing_link(
+        self,
+        envelope_id: FromPath[str],
+        signer_id: FromPath[str],
+        caller: NamedDependency[Caller],
+        create_signing_link: NamedDependency[CreateSigningLinkHandler],
+        public_url: NamedDependency[str],
+    ) -> SigningLinkOut:
+        issued = await create_signing_link(CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id))
+        return SigningLinkOut(url=f"{public_url}/sign/{issued.token}", token=issued.token, expires_at=issued.expires_at)
+
+    @get("/{envelope_id:str}/documents/{document_id:str}/content", media_type="application/pdf")
+    async def document_content(
+        self,
+        envelope_id: FromPath[str],
+        document_id: FromPath[str],
+        caller: NamedDependency[Caller],
+        envelope_queries: NamedDependency[EnvelopeQueries],
+    ) -> Response[bytes]:
+        return pdf_response(*await envelope_queries.document_content(caller, envelope_id, document_id))
+
+    @get("/{envelope_id:str}/audit")
+    async def audit(
+        self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
+    ) -> AuditTrailOut:
+        return audit_trail_out(envelope_id, await envelope_queries.audit_trail(caller, envelope_id))
+
+
+def pdf_response(document: Document, content: bytes) -> Response[bytes]:
+    """The PDF as an attachment; its ETag is the revision's SHA-256, so clients can check what they got."""
+    ascii_name = document.filename.encode("ascii", "replace").decode().replace('"', "'")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(document.filename)}"
+    headers = {"Content-Disposition": disposition, "ETag": f'"{document.current.sha256}"'}
+    return Response(content=content, media_type="application/pdf", headers=headers)
+
+
+def encode_cursor(cursor: EnvelopeCursor) -> str:
+    raw = json.dumps([cursor.created_at.isoformat(), cursor.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> EnvelopeCursor | None:
+    if cursor is None:
+        return None
+    try:
+        created_at, envelope_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return EnvelopeCursor(created_at=datetime.fromisoformat(created_at), id=str(envelope_id))
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidInput("the cursor is not one this API returned") from None

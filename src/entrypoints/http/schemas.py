@@ -1,0 +1,238 @@
+"""What goes over the wire: msgspec Structs, and the mapping from domain objects to them.
+
+Requests forbid unknown fields, so a typo in a field name is an error rather than a
+silently ignored value. The Structs hold no rules; the domain does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from application.read_envelopes import AuditTrail
+from domain.document import Document
+from domain.envelope import Envelope
+from domain.field import Field
+from domain.signer import Signer
+
+
+class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class CreateEnvelopeIn(Request):
+    subject: str
+    message: str = ""
+    routing: Literal["sequential", "parallel"] | None = None
+
+
+class AddSignerIn(Request):
+    name: str
+    email: str
+    role: Literal["signer", "approver", "cc"] = "signer"
+    routing_order: int | None = None
+
+
+class PlaceFieldIn(Request):
+    document_id: str
+    signer_id: str
+    kind: Literal["signature", "initials", "date_signed", "text", "checkbox"]
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+    required: bool = True
+
+
+class ReasonIn(Request):
+    reason: str
+
+
+class TypedSignatureIn(Request):
+    kind: Literal["typed"]
+    text: str
+
+
+class SignIn(Request):
+    signature: TypedSignatureIn
+    consent: bool
+    fields: dict[str, str | bool] = msgspec.field(default_factory=dict)
+
+
+class DocumentOut(msgspec.Struct, kw_only=True):
+    id: str
+    filename: str
+    sha256: str
+    pages: int
+    size: int
+    status: str
+    revision: int
+    current_sha256: str
+
+
+class SignerOut(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    email: str
+    role: str
+    routing_order: int
+    status: str
+    acted_at: datetime | None
+    decline_reason: str | None
+
+
+class FieldOut(msgspec.Struct, kw_only=True):
+    id: str
+    document_id: str
+    signer_id: str
+    kind: str
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+    required: bool
+    value: str | None
+
+
+class EnvelopeOut(msgspec.Struct, kw_only=True):
+    id: str
+    status: str
+    subject: str
+    message: str
+    routing: str
+    created_at: datetime
+    updated_at: datetime | None
+    sent_at: datetime | None
+    expires_at: datetime | None
+    completed_at: datetime | None
+    voided_reason: str | None
+    signature_level: str | None
+    version: int
+    documents: list[DocumentOut]
+    signers: list[SignerOut]
+    fields: list[FieldOut]
+
+
+class EnvelopeSummaryOut(msgspec.Struct, kw_only=True):
+    """An envelope in a list: its documents by id only, to keep pages cheap."""
+
+    id: str
+    status: str
+    subject: str
+    routing: str
+    created_at: datetime
+    updated_at: datetime | None
+    sent_at: datetime | None
+    expires_at: datetime | None
+    completed_at: datetime | None
+    document_ids: list[str]
+    signers: list[SignerOut]
+
+
+class EnvelopeListOut(msgspec.Struct, kw_only=True):
+    items: list[EnvelopeSummaryOut]
+    next_cursor: str | None
+
+
+class SigningLinkOut(msgspec.Struct, kw_only=True):
+    url: str
+    token: str
+    expires_at: datetime
+
+
+class SigningDocumentOut(msgspec.Struct, kw_only=True):
+    id: str
+    filename: str
+    pages: int
+    content_url: str
+
+
+class SigningSessionOut(msgspec.Struct, kw_only=True):
+    envelope_id: str
+    subject: str
+    message: str
+    envelope_status: str
+    signer: SignerOut
+    can_sign: bool
+    consent_text: str
+    documents: list[SigningDocumentOut]
+    fields: list[FieldOut]
+
+
+class AuditEventOut(msgspec.Struct, kw_only=True):
+    seq: int
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, object]
+    prev_hash: str
+    hash: str
+
+
+class AuditTrailOut(msgspec.Struct, kw_only=True):
+    envelope_id: str
+    events: list[AuditEventOut]
+    chain_valid: bool
+
+
+def document_out(document: Document) -> DocumentOut:
+    return DocumentOut(
+        id=document.id, filename=document.filename, sha256=document.original.sha256,
+        pages=len(document.pages), size=document.original.size, status=document.status.value,
+        revision=document.current.number, current_sha256=document.current.sha256,
+    )
+
+
+def signer_out(signer: Signer) -> SignerOut:
+    return SignerOut(
+        id=signer.id, name=signer.name, email=signer.email, role=signer.role.value,
+        routing_order=signer.routing_order, status=signer.status.value,
+        acted_at=signer.acted_at, decline_reason=signer.decline_reason,
+    )
+
+
+def field_out(f: Field) -> FieldOut:
+    p = f.placement
+    return FieldOut(
+        id=f.id, document_id=f.document_id, signer_id=f.signer_id, kind=f.kind.value,
+        page=p.page, x=p.x, y=p.y, width=p.width, height=p.height, required=f.required, value=f.value,
+    )
+
+
+def envelope_out(envelope: Envelope, documents: list[Document]) -> EnvelopeOut:
+    by_id = {d.id: d for d in documents}
+    return EnvelopeOut(
+        id=envelope.id, status=envelope.status.value, subject=envelope.subject, message=envelope.message,
+        routing=envelope.routing.value, created_at=envelope.created_at, updated_at=envelope.updated_at,
+        sent_at=envelope.sent_at, expires_at=envelope.expires_at, completed_at=envelope.completed_at,
+        voided_reason=envelope.voided_reason,
+        signature_level=envelope.policy.signature_level.value if envelope.policy else None,
+        version=envelope.version,
+        documents=[document_out(by_id[i]) for i in envelope.document_ids if i in by_id],
+        signers=[signer_out(s) for s in envelope.signers],
+        fields=[field_out(f) for f in envelope.fields],
+    )
+
+
+def envelope_summary_out(envelope: Envelope) -> EnvelopeSummaryOut:
+    return EnvelopeSummaryOut(
+        id=envelope.id, status=envelope.status.value, subject=envelope.subject, routing=envelope.routing.value,
+        created_at=envelope.created_at, updated_at=envelope.updated_at, sent_at=envelope.sent_at,
+        expires_at=envelope.expires_at, completed_at=envelope.completed_at,
+        document_ids=list(envelope.document_ids), signers=[signer_out(s) for s in envelope.signers],
+    )
+
+
+def audit_trail_out(envelope_id: str, trail: AuditTrail) -> AuditTrailOut:
+    return AuditTrailOut(
+        envelope_id=envelope_id,
+        events=[
+            AuditEventOut(seq=e.seq, type=e.type, at=e.at, actor=e.actor, data=e.data, prev_hash=e.prev_hash, hash=e.hash)
+            for e in trail.entries
+        ],
+        chain_valid=trail.chain_valid,
+    )

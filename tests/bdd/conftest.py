@@ -1,0 +1,3 @@
+"""Shared steps are imported here so pytest-bdd finds them for every feature."""
+
+from tests.bdd.steps.lifecycle_steps import *  # noqa: F403
