@@ -86,7 +86,7 @@ class PdfSigner(Protocol):
         ...
 
     async def seal(self, pdf: bytes) -> bytes:
-        """Add the platform's certifying seal, the last signature the document gets."""
+        """Add the platform's seal: the last signature the document gets, locking it against any change."""
         ...
 
 

@@ -38,6 +38,11 @@ async def provide_caller(request: Request, state: State) -> Caller:
     return caller
 
 
+def provide_public_url(state: State) -> str:
+    """The address people reach this installation at, for the links it hands out."""
+    return state.container.settings().public_url
+
+
 DEPENDENCIES: dict[str, Provide] = {name: _use_case(name) for name in USE_CASES}
 DEPENDENCIES["caller"] = Provide(provide_caller)
-DEPENDENCIES["public_url"] = Provide(lambda state: state.container.settings().public_url, sync_to_thread=False)
+DEPENDENCIES["public_url"] = Provide(provide_public_url, sync_to_thread=False)

@@ -13,8 +13,7 @@ from urllib.parse import quote
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 
 from application.add_document import AddDocument, AddDocumentHandler
 from application.add_signer import AddSigner, AddSignerHandler
@@ -66,7 +65,7 @@ class EnvelopesController(Controller):
 
     @post("/", status_code=201)
     async def create(
-        self, data: CreateEnvelopeIn, caller: NamedDependency[Caller], create_envelope: NamedDependency[CreateEnvelopeHandler]
+        self, data: JSONBody[CreateEnvelopeIn], caller: NamedDependency[Caller], create_envelope: NamedDependency[CreateEnvelopeHandler]
     ) -> EnvelopeOut:
         routing = Routing(data.routing) if data.routing else None
         envelope = await create_envelope(
@@ -100,7 +99,7 @@ class EnvelopesController(Controller):
     async def add_document(
         self,
         envelope_id: FromPath[str],
-        data: Annotated[DocumentUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: MultipartBody[DocumentUpload],
         caller: NamedDependency[Caller],
         add_document: NamedDependency[AddDocumentHandler],
     ) -> DocumentOut:
@@ -115,7 +114,7 @@ class EnvelopesController(Controller):
     async def add_signer(
         self,
         envelope_id: FromPath[str],
-        data: AddSignerIn,
+        data: JSONBody[AddSignerIn],
         caller: NamedDependency[Caller],
         add_signer: NamedDependency[AddSignerHandler],
     ) -> SignerOut:
@@ -131,7 +130,7 @@ class EnvelopesController(Controller):
     async def place_field(
         self,
         envelope_id: FromPath[str],
-        data: PlaceFieldIn,
+        data: JSONBody[PlaceFieldIn],
         caller: NamedDependency[Caller],
         place_field: NamedDependency[PlaceFieldHandler],
     ) -> FieldOut:
@@ -159,7 +158,7 @@ class EnvelopesController(Controller):
     async def void(
         self,
         envelope_id: FromPath[str],
-        data: ReasonIn,
+        data: JSONBody[ReasonIn],
         caller: NamedDependency[Caller],
         void_envelope: NamedDependency[VoidEnvelopeHandler],
         envelope_queries: NamedDependency[EnvelopeQueries],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from application.decline import Decline, DeclineHandler
 from application.sign import Sign, SignHandler
@@ -44,7 +44,7 @@ class SigningController(Controller):
     async def sign(
         self,
         token: FromPath[str],
-        data: SignIn,
+        data: JSONBody[SignIn],
         request: Request,
         sign: NamedDependency[SignHandler],
         signing_sessions: NamedDependency[SigningSessions],
@@ -62,7 +62,7 @@ class SigningController(Controller):
     async def decline(
         self,
         token: FromPath[str],
-        data: ReasonIn,
+        data: JSONBody[ReasonIn],
         decline: NamedDependency[DeclineHandler],
         signing_sessions: NamedDependency[SigningSessions],
     ) -> SigningSessionOut:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -25,6 +26,7 @@ from domain.field import FieldKind, Placement
 from domain.policy import Routing
 from domain.signer import Role, SignerStatus
 from domain.tenant import ApiKeyRole
+from tests.bdd.steps.http_steps import envelope_status_over_api
 from tests.fakes import FakePlatform
 
 TWO_PAGES = b"%PDF-1.7 pages=2"
@@ -38,6 +40,7 @@ class World:
     document_id: str = ""
     signers: dict[str, str] = field(default_factory=dict)
     error: DomainError | None = None
+    api: Any = None  # set by the steps that drive the HTTP API
 
 
 @pytest.fixture
@@ -251,6 +254,9 @@ def delete_event(world: World) -> None:
 @then(parsers.parse("the envelope is {status}"))
 def envelope_status(world: World, run, status: str) -> None:
     expected = EnvelopeStatus.DRAFT if status == "still a draft" else EnvelopeStatus(status)
+    if world.api is not None:
+        assert envelope_status_over_api(world.api) == expected.value
+        return
     assert run(envelope(world)).status is expected
 
 

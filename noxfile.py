@@ -1,0 +1,56 @@
+"""Sessions: `nox -s tests` (everything CI runs), `nox -s bench`, `nox -s mutation`.
+
+The tests session installs what the tests need that pip cannot (poppler's pdfsig) with the
+system's package manager, so a fresh machine with only Python 3.11 runs it as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests"]
+
+CONSTRAINTS = ("-c", "constraints.txt")
+SYSTEM_TOOLS = {"pdfsig": "poppler-utils", "openssl": "openssl"}
+
+
+def install_system_tools(session: nox.Session) -> None:
+    missing = sorted({package for tool, package in SYSTEM_TOOLS.items() if shutil.which(tool) is None})
+    if not missing:
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    session.log(f"installing {', '.join(missing)} with apt-get")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run(*sudo, "apt-get", "update", "-qq", external=True, env=env)
+    session.run(*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True, env=env)
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """Import contracts, then every test: unit, specs, integration, end to end."""
+    install_system_tools(session)
+    session.install(*CONSTRAINTS, "-e", ".[test]")
+    session.run("lint-imports")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmarks print their figures; they assert nothing about speed."""
+    install_system_tools(session)
+    session.install(*CONSTRAINTS, "-e", ".[test]")
+    for script in sorted(os.listdir("bench")):
+        if script.endswith(".py"):
+            session.run("python", f"bench/{script}", *session.posargs)
+
+
+@nox.session(python="3.11")
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of the domain and the use cases against the unit tests; read the results."""
+    session.install(*CONSTRAINTS, "-e", ".[test]")
+    session.run("mutmut", "run", "--max-children", "2")
+    session.run("mutmut", "results")

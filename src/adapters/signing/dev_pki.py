@@ -1,0 +1,334 @@
+"""The development PKI: a root CA, an issuing CA, the platform seal and per-signer certificates.
+
+For development and tests only; every name in it says DEVELOPMENT so nobody mistakes it
+for a real trust service. The root key is discarded once the issuing CA is signed: nothing
+but the issuing CA ever needs it, and a key that is not kept cannot leak.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+ROOT_CERT_FILE = "root-ca.pem"
+ISSUING_CERT_FILE = "issuing-ca.pem"
+ISSUING_KEY_FILE = "issuing-ca-key.pem"
+SEAL_CERT_FILE = "seal.pem"
+SEAL_KEY_FILE = "seal-key.pem"
+_ALL_FILES = (ROOT_CERT_FILE, ISSUING_CERT_FILE, ISSUING_KEY_FILE, SEAL_CERT_FILE, SEAL_KEY_FILE)
+
+DEV_ORGANIZATION = "Undersign (DEVELOPMENT ONLY)"
+CA_VALIDITY = timedelta(days=3650)
+SEAL_VALIDITY = timedelta(days=5 * 365)
+# Certificates start a little in the past so a verifier whose clock lags ours accepts them.
+CLOCK_SKEW = timedelta(minutes=5)
+# X.509 upper bound for a common name (RFC 5280 ub-common-name).
+_MAX_COMMON_NAME = 64
+
+
+class DevPkiError(Exception):
+    """The directory holds something that is not a complete, consistent development PKI."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DevPki:
+    directory: Path
+    root_cert: x509.Certificate
+    issuing_cert: x509.Certificate
+    issuing_key: ec.EllipticCurvePrivateKey
+    seal_cert: x509.Certificate
+    seal_key: ec.EllipticCurvePrivateKey
+
+    @property
+    def root_cert_path(self) -> Path:
+        return self.directory / ROOT_CERT_FILE
+
+    @property
+    def issuing_cert_path(self) -> Path:
+        return self.directory / ISSUING_CERT_FILE
+
+    @property
+    def seal_cert_path(self) -> Path:
+        return self.directory / SEAL_CERT_FILE
+
+
+def load_or_create_dev_pki(directory: Path, now: datetime) -> tuple[DevPki, bool]:
+    """Load the PKI stored in `directory`, or create it there; the bool says whether it was created now.
+
+    The files are written to a private staging directory that is renamed into place in one
+    step, so a crash never leaves half a PKI and two processes starting together agree on
+    one PKI (the loser of the rename loads the winner's).
+    """
+    if _is_complete(directory):
+        return _load(directory), False
+    if directory.exists() and any(directory.iterdir()):
+        raise DevPkiError(f"{directory} is not empty but holds no complete development PKI; remove it or pick another")
+    pki = _create(now, directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.staging-", dir=directory.parent))
+    try:
+        _write(pki, staging)
+        try:
+            # rename(2) replaces an empty directory and fails on a non-empty one.
+            os.rename(staging, directory)
+        except OSError:
+            if _is_complete(directory):
+                return _load(directory), False
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _fsync_directory(directory.parent)
+    return pki, True
+
+
+def issue_signer_certificate(
+    pki: DevPki, *, name: str, email: str, now: datetime, validity: timedelta
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A fresh key and a certificate for one signer (their name and email), from the issuing CA."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = _name(_common_name(name) or _common_name(email), DEV_ORGANIZATION)
+    builder = _leaf_builder(subject, key, pki.issuing_cert, now - CLOCK_SKEW, now + validity)
+    mailbox = _rfc822_name(email)
+    if mailbox is not None:
+        builder = builder.add_extension(x509.SubjectAlternativeName([mailbox]), critical=False)
+    return key, builder.sign(pki.issuing_key, hashes.SHA384())
+
+
+def _common_name(text: str) -> str:
+    # RFC 5280 caps a common name at 64 characters and cryptography counts UTF-8 bytes;
+    # cut there without splitting a character.
+    return text.strip().encode()[:_MAX_COMMON_NAME].decode(errors="ignore").strip()
+
+
+def _rfc822_name(email: str) -> x509.RFC822Name | None:
+    """The address as an rfc822Name, its domain IDNA-encoded; None if it cannot be one.
+
+    An rfc822Name is ASCII only: a non-ASCII local part would need the SmtpUTF8Mailbox of
+    RFC 8398, which few verifiers read, so such a certificate names the signer by CN alone.
+    """
+    local, _, domain = email.strip().rpartition("@")
+    try:
+        return x509.RFC822Name(f"{local}@{domain.encode('idna').decode('ascii')}") if local.isascii() else None
+    except (UnicodeError, ValueError):
+        return None
+
+
+# -- creation ---------------------------------------------------------------------------
+
+
+def _create(now: datetime, directory: Path) -> DevPki:
+    not_before = now - CLOCK_SKEW
+    root_key = ec.generate_private_key(ec.SECP384R1())
+    root_cert = _ca_builder(
+        _name("Undersign DEVELOPMENT Root CA", DEV_ORGANIZATION),
+        root_key.public_key(),
+        None,
+        not_before,
+        now + CA_VALIDITY,
+        path_length=1,
+    ).sign(root_key, hashes.SHA384())
+
+    issuing_key = ec.generate_private_key(ec.SECP384R1())
+    issuing_cert = _ca_builder(
+        _name("Undersign DEVELOPMENT Issuing CA", DEV_ORGANIZATION),
+        issuing_key.public_key(),
+        root_cert,
+        not_before,
+        now + CA_VALIDITY,
+        path_length=0,
+    ).sign(root_key, hashes.SHA384())
+
+    seal_key = ec.generate_private_key(ec.SECP256R1())
+    seal_cert = _leaf_builder(
+        _name("Undersign DEVELOPMENT seal", DEV_ORGANIZATION), seal_key, issuing_cert, not_before, now + SEAL_VALIDITY
+    ).sign(issuing_key, hashes.SHA384())
+
+    return DevPki(
+        directory=directory,
+        root_cert=root_cert,
+        issuing_cert=issuing_cert,
+        issuing_key=issuing_key,
+        seal_cert=seal_cert,
+        seal_key=seal_key,
+    )
+
+
+def _name(common_name: str, organization: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+        ]
+    )
+
+
+def _ca_builder(
+    subject: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    issuer: x509.Certificate | None,
+    not_before: datetime,
+    not_after: datetime,
+    *,
+    path_length: int,
+) -> x509.CertificateBuilder:
+    ski = x509.SubjectKeyIdentifier.from_public_key(public_key)
+    aki = (
+        x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+        if issuer is None
+        else _authority_key_identifier(issuer)
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject if issuer is None else issuer.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(ski, critical=False)
+        .add_extension(aki, critical=False)
+    )
+
+
+def _leaf_builder(
+    subject: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: x509.Certificate,
+    not_before: datetime,
+    not_after: datetime,
+) -> x509.CertificateBuilder:
+    # A leaf never outlives its issuer: verifiers reject a chain whose CA expired first.
+    not_after = min(not_after, issuer.not_valid_after_utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(_authority_key_identifier(issuer), critical=False)
+    )
+
+
+def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+def _key_usage(
+    *,
+    digital_signature: bool = False,
+    content_commitment: bool = False,
+    key_cert_sign: bool = False,
+    crl_sign: bool = False,
+) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=content_commitment,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=key_cert_sign,
+        crl_sign=crl_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+# -- storage ----------------------------------------------------------------------------
+
+
+def _write(pki: DevPki, directory: Path) -> None:
+    _write_file(directory / ROOT_CERT_FILE, _cert_pem(pki.root_cert), private=False)
+    _write_file(directory / ISSUING_CERT_FILE, _cert_pem(pki.issuing_cert), private=False)
+    _write_file(directory / ISSUING_KEY_FILE, _key_pem(pki.issuing_key), private=True)
+    _write_file(directory / SEAL_CERT_FILE, _cert_pem(pki.seal_cert), private=False)
+    _write_file(directory / SEAL_KEY_FILE, _key_pem(pki.seal_key), private=True)
+    _fsync_directory(directory)
+
+
+def _write_file(path: Path, data: bytes, *, private: bool) -> None:
+    # The mode is set at creation, so a key is never readable by others, not even briefly.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _cert_pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    # Unencrypted: a development key protected by file permissions, like a dev database password.
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _is_complete(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in _ALL_FILES)
+
+
+def _load(directory: Path) -> DevPki:
+    try:
+        pki = _read(directory)
+    except ValueError as error:  # cryptography's verdict on a malformed PEM file
+        raise DevPkiError(f"cannot read the development PKI in {directory}: {error}") from error
+    _check_consistent(pki)
+    return pki
+
+
+def _read(directory: Path) -> DevPki:
+    return DevPki(
+        directory=directory,
+        root_cert=x509.load_pem_x509_certificate((directory / ROOT_CERT_FILE).read_bytes()),
+        issuing_cert=x509.load_pem_x509_certificate((directory / ISSUING_CERT_FILE).read_bytes()),
+        issuing_key=_load_ec_key(directory / ISSUING_KEY_FILE),
+        seal_cert=x509.load_pem_x509_certificate((directory / SEAL_CERT_FILE).read_bytes()),
+        seal_key=_load_ec_key(directory / SEAL_KEY_FILE),
+    )
+
+
+def _load_ec_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise DevPkiError(f"{path} does not hold an EC private key")
+    return key
+
+
+def _check_consistent(pki: DevPki) -> None:
+    """Refuse files that do not belong together (a hand-copied key, a cert from another PKI)."""
+    try:
+        pki.issuing_cert.verify_directly_issued_by(pki.root_cert)
+        pki.seal_cert.verify_directly_issued_by(pki.issuing_cert)
+    except (ValueError, TypeError, InvalidSignature) as error:
+        raise DevPkiError(f"the development PKI in {pki.directory} has a broken chain: {error}") from error
+    for cert, key in ((pki.issuing_cert, pki.issuing_key), (pki.seal_cert, pki.seal_key)):
+        if cert.public_key() != key.public_key():
+            raise DevPkiError(f"the development PKI in {pki.directory} has a key that does not match its certificate")

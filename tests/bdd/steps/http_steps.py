@@ -1,0 +1,101 @@
+"""Steps that drive the real HTTP API on the embedded default (SQLite, files, real signatures)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+from pytest_bdd import given, parsers, then, when
+
+from adapters.sql import migrate
+from domain.tenant import ApiKeyRole
+from entrypoints.container import build_container, shutdown
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from tests.pdf_checks import pdfsig_report
+from tests.pdf_samples import make_pdf
+
+
+@dataclass
+class Api:
+    client: TestClient
+    headers: dict[str, str]
+    envelope_id: str = ""
+    document_id: str = ""
+    signers: dict[str, str] = field(default_factory=dict)
+
+    def post(self, path: str, body: dict | None = None) -> dict:
+        response = self.client.post(path, json=body, headers=self.headers)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+
+async def _issue_key(settings: Settings) -> str:
+    container = build_container(settings)
+    try:
+        tenants = container.use_cases.tenants()
+        await tenants.create("acme")
+        return (await tenants.create_api_key("acme", ApiKeyRole.ADMIN)).key
+    finally:
+        await shutdown(container)
+
+
+@pytest.fixture
+def api(tmp_path: Path):
+    settings = Settings.from_env({"UNDERSIGN_DATA_DIR": str(tmp_path / "data")})
+    settings.data_dir.mkdir(parents=True)
+    migrate.upgrade(settings.database_url)
+    key = asyncio.run(_issue_key(settings))
+    with TestClient(app=create_app(build_container(settings))) as client:
+        yield Api(client=client, headers={"Authorization": f"Bearer {key}"})
+
+
+@given(parsers.parse('an envelope sent over the API to "{first}" and then "{second}"'))
+def sent_over_the_api(api: Api, world, first: str, second: str) -> None:
+    world.api = api
+    api.envelope_id = api.post("/v1/envelopes", {"subject": "Lease agreement"})["id"]
+    upload = api.client.post(
+        f"/v1/envelopes/{api.envelope_id}/documents",
+        files={"file": ("lease.pdf", make_pdf(pages=2), "application/pdf")},
+        headers=api.headers,
+    )
+    assert upload.status_code == 201, upload.text
+    api.document_id = upload.json()["id"]
+    for y, name in ((600, first), (700, second)):
+        signer = api.post(f"/v1/envelopes/{api.envelope_id}/signers", {"name": name, "email": f"{name.lower()}@example.com"})
+        api.signers[name] = signer["id"]
+        api.post(
+            f"/v1/envelopes/{api.envelope_id}/fields",
+            {"document_id": api.document_id, "signer_id": signer["id"], "kind": "signature",
+             "page": 2, "x": 72, "y": y, "width": 180, "height": 40},
+        )
+    api.post(f"/v1/envelopes/{api.envelope_id}/send")
+
+
+@when(parsers.parse('"{name}" signs through her link'))
+@when(parsers.parse('"{name}" signs through his link'))
+def signs_through_link(api: Api, name: str) -> None:
+    token = api.post(f"/v1/envelopes/{api.envelope_id}/signers/{api.signers[name]}/signing-link")["token"]
+    response = api.client.post(
+        f"/v1/signing/{token}/sign", json={"signature": {"kind": "typed", "text": name}, "consent": True}
+    )
+    assert response.status_code == 200, response.text
+
+
+@then(parsers.parse("the final PDF holds {count:d} valid signatures"))
+def final_pdf_signatures(api: Api, count: int) -> None:
+    response = api.client.get(
+        f"/v1/envelopes/{api.envelope_id}/documents/{api.document_id}/content", headers=api.headers
+    )
+    assert response.status_code == 200
+    report = pdfsig_report(response.content)
+    assert len(report) == count and all(s.valid for s in report)
+
+
+def envelope_status_over_api(api: Api) -> str:
+    response = api.client.get(f"/v1/envelopes/{api.envelope_id}", headers=api.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["status"]

@@ -1,0 +1,58 @@
+"""Small helpers to walk the HTTP API the way a REST client does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Stack
+from tests.pdf_samples import make_pdf
+
+
+async def post(stack: Stack, path: str, body: dict[str, Any] | None = None, expect: int = 201) -> dict[str, Any]:
+    response = await stack.client.post(path, json=body, headers=stack.headers)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+async def create_envelope(stack: Stack, routing: str = "sequential", pages: int = 2) -> tuple[str, str]:
+    envelope = await post(stack, "/v1/envelopes", {"subject": "Lease agreement", "message": "Please sign", "routing": routing})
+    upload = await stack.client.post(
+        f"/v1/envelopes/{envelope['id']}/documents",
+        files={"file": ("lease.pdf", make_pdf(pages=pages), "application/pdf")},
+        headers=stack.headers,
+    )
+    assert upload.status_code == 201, upload.text
+    return envelope["id"], upload.json()["id"]
+
+
+async def add_signer(stack: Stack, envelope_id: str, name: str, **extra: Any) -> str:
+    body = {"name": name, "email": f"{name.lower().replace(' ', '.')}@example.com", **extra}
+    return (await post(stack, f"/v1/envelopes/{envelope_id}/signers", body))["id"]
+
+
+async def place(stack: Stack, envelope_id: str, document_id: str, signer_id: str, kind: str, page: int, x: float, y: float, **extra: Any) -> str:
+    body = {"document_id": document_id, "signer_id": signer_id, "kind": kind, "page": page,
+            "x": x, "y": y, "width": 160, "height": 36, **extra}
+    return (await post(stack, f"/v1/envelopes/{envelope_id}/fields", body))["id"]
+
+
+async def send(stack: Stack, envelope_id: str) -> dict[str, Any]:
+    return await post(stack, f"/v1/envelopes/{envelope_id}/send", expect=200)
+
+
+async def signing_token(stack: Stack, envelope_id: str, signer_id: str) -> str:
+    return (await post(stack, f"/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"))["token"]
+
+
+async def sign(stack: Stack, token: str, text: str, fields: dict[str, Any] | None = None, expect: int = 200):
+    body = {"fields": fields or {}, "signature": {"kind": "typed", "text": text}, "consent": True}
+    response = await stack.client.post(f"/v1/signing/{token}/sign", json=body)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+async def final_pdf(stack: Stack, envelope_id: str, document_id: str) -> bytes:
+    response = await stack.client.get(f"/v1/envelopes/{envelope_id}/documents/{document_id}/content", headers=stack.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    return response.content
