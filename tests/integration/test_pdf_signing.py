@@ -324,3 +324,8 @@ def test_signer_certificates_accept_long_and_international_names(pki: DevPki) ->
     assert san.get_values_for_type(x509.RFC822Name) == ["jose@xn--exmple-cua.com"]
     with pytest.raises(x509.ExtensionNotFound):
         no_mailbox.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+
+
+async def test_inspector_rejects_an_already_signed_pdf(sealed_pdf: bytes) -> None:
+    with pytest.raises(InvalidDocument, match="already carries a digital signature"):
+        await PyHankoPdfInspector().inspect(sealed_pdf)

@@ -42,6 +42,11 @@ def inspect_pdf(pdf: bytes) -> PdfInfo:
             "the PDF is encrypted, and encrypted PDFs cannot be signed; remove the encryption "
             "(even one that opens without a password) and upload it again"
         )
+    if _is_signed(reader):
+        raise InvalidDocument(
+            "the PDF already carries a digital signature, which the fields and signatures added "
+            "here would invalidate; upload the unsigned original"
+        )
     try:
         pages = [page.size for page in iter_pages(reader)]
     except Exception as error:  # any failure to walk the page tree means a damaged file
@@ -49,6 +54,13 @@ def inspect_pdf(pdf: bytes) -> PdfInfo:
     if not pages:
         raise InvalidDocument("the PDF has no pages")
     return PdfInfo(pages=pages)
+
+
+def _is_signed(reader: PdfFileReader) -> bool:
+    try:
+        return bool(reader.embedded_signatures)
+    except Exception as error:  # a broken form tree is a damaged file
+        raise _damaged(error) from error
 
 
 def _open(pdf: bytes) -> PdfFileReader:
