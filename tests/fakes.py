@@ -135,9 +135,11 @@ class FakeEnvelopes:
     def __init__(self, db: FakeDatabase, writes: _Writes) -> None:
         self._db, self._writes = db, writes
         self.seen: list[Envelope] = []
+        self._added: set[str] = set()
 
     async def add(self, envelope: Envelope) -> None:
         self.seen.append(envelope)
+        self._added.add(envelope.id)
         stored = _stored(envelope)
 
         def check() -> None:
@@ -158,7 +160,9 @@ class FakeEnvelopes:
 
         def check() -> None:
             current = self._db.envelopes.get(envelope.id)
-            if current is not None and current.version != expected:
+            if current is None and envelope.id in self._added:
+                return
+            if current is None or current.version != expected:
                 raise ConcurrencyConflict(f"envelope {envelope.id} changed since it was read")
 
         self._writes.stage(check, lambda: self._db.envelopes.__setitem__(envelope.id, stored))
@@ -233,6 +237,9 @@ class FakeAuditLog:
         self._writes.stage(check, lambda: self._db.audit.setdefault(entry.envelope_id, []).append(entry))
 
     async def entries(self, tenant_id: str, envelope_id: str) -> list[AuditEntry]:
+        envelope = self._db.envelopes.get(envelope_id)
+        if envelope is None or envelope.tenant_id != tenant_id:
+            return []
         return list(self._db.audit.get(envelope_id, []))
 
 
@@ -242,8 +249,14 @@ class _KeyedFake:
     def __init__(self, table: dict, writes: _Writes) -> None:
         self._table, self._writes = table, writes
 
-    def _stage(self, key: str, value: object) -> None:
-        self._writes.stage(lambda: None, lambda: self._table.__setitem__(key, value))
+    def _stage(self, key: str, value: object, *, unique: bool = True) -> None:
+        """Stage `value` under `key`; a key that is already taken is a conflict, as in SQL, unless not `unique`."""
+
+        def check() -> None:
+            if unique and key in self._table:
+                raise ConcurrencyConflict(f"{key} already exists")
+
+        self._writes.stage(check, lambda: self._table.__setitem__(key, value))
 
 
 class FakeSigningLinks(_KeyedFake):
@@ -272,7 +285,7 @@ class FakeApiKeys(_KeyedFake):
 
 class FakePolicies(_KeyedFake):
     async def add(self, policy: Policy) -> None:
-        self._stage(policy.tenant_id, policy)
+        self._stage(policy.tenant_id, policy, unique=False)  # the policy added last is the default
 
     async def default_for(self, tenant_id: str) -> Policy | None:
         return self._table.get(tenant_id)

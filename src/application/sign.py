@@ -19,6 +19,9 @@ from domain.errors import InvalidInput
 from domain.signer import SigningEvidence
 
 
+MAX_USER_AGENT = 512
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sign:
     token: str
@@ -62,7 +65,7 @@ class SignHandler:
                 await store_revision(uow, self._ids, document, signed.pdf, kind=RevisionKind.SIGNED, now=now, signer_id=signer.id)
                 serials.append(signed.certificate_serial)
             evidence = SigningEvidence(
-                at=now, ip=command.ip, user_agent=command.user_agent, auth_method="link",
+                at=now, ip=command.ip, user_agent=(command.user_agent or "")[:MAX_USER_AGENT] or None, auth_method="link",
                 signature_text=command.signature_text.strip(),
                 consent_text=envelope.policy.consent_text if envelope.policy else "",
                 certificate_serials=tuple(serials),

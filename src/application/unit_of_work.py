@@ -65,8 +65,10 @@ class UnitOfWork(abc.ABC):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.rollback()
-        await self._close()
+        try:
+            await self.rollback()
+        finally:
+            await self._close()
 
     async def commit(self) -> None:
         for envelope in self.envelopes.seen:
@@ -80,8 +82,10 @@ class UnitOfWork(abc.ABC):
 
     async def rollback(self) -> None:
         """Undo everything not committed; after a commit there is nothing left to undo."""
-        await self._rollback()
-        await self.blobs.undo()
+        try:
+            await self._rollback()
+        finally:
+            await self.blobs.undo()
 
     async def _begin(self) -> None:
         """Open the transaction's resources."""

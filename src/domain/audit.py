@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.events import DomainEvent
@@ -54,8 +54,9 @@ def chain(previous: AuditEntry | None, event: DomainEvent) -> AuditEntry:
     """The entry that records `event` after `previous` (None for an envelope's first)."""
     seq = previous.seq + 1 if previous else 1
     prev_hash = previous.hash if previous else GENESIS_HASH
+    # Stored and hashed in UTC, so the hash does not depend on the offset an event came with.
     fields = dict(
-        envelope_id=event.envelope_id, seq=seq, type=event.type, at=event.at,
+        envelope_id=event.envelope_id, seq=seq, type=event.type, at=event.at.astimezone(UTC),
         actor=event.actor, data=event.data, prev_hash=prev_hash,
     )
     return AuditEntry(**fields, hash=entry_hash(**fields))

@@ -24,6 +24,9 @@ class SignerStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
+MAX_NAME_LENGTH = 200
+MAX_EMAIL_LENGTH = 254
+
 ACTED = frozenset({SignerStatus.SIGNED, SignerStatus.APPROVED, SignerStatus.DECLINED})
 
 
@@ -53,8 +56,10 @@ class Signer:
     evidence: SigningEvidence | None = None
 
     def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise InvalidInput("a recipient needs a name")
+        if not self.name.strip() or len(self.name) > MAX_NAME_LENGTH:
+            raise InvalidInput(f"a recipient needs a name of 1 to {MAX_NAME_LENGTH} characters")
+        if len(self.email) > MAX_EMAIL_LENGTH:
+            raise InvalidInput(f"an email address has at most {MAX_EMAIL_LENGTH} characters")
         local, at, domain = self.email.partition("@")
         if not (local and at and "." in domain) or any(c.isspace() for c in self.email):
             raise InvalidInput(f"{self.email!r} is not an email address")

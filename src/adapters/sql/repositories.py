@@ -1,0 +1,334 @@
+"""The repository ports over one AsyncSession: the unit of work's transaction.
+
+Reads go through the ORM row classes and come back as domain objects; nothing outside
+this package sees a row or a session. Writes that can lose a race (a stale version, a
+revision or audit sequence number someone else took, a duplicate id or slug) raise
+ConcurrencyConflict, which the application's retry loop understands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Select, and_, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from adapters.sql.tables import (
+    ApiKeyRow,
+    AuditEventRow,
+    Base,
+    DocumentRow,
+    EnvelopeRow,
+    FieldRow,
+    PolicyRow,
+    RevisionRow,
+    SignerRow,
+    SigningLinkRow,
+    TenantRow,
+    column_values,
+)
+from application.ports import EnvelopeCursor
+from domain.audit import AuditEntry
+from domain.document import Document
+from domain.envelope import Envelope, EnvelopeStatus
+from domain.errors import ConcurrencyConflict
+from domain.policy import Policy
+from domain.signing_link import SigningLink
+from domain.tenant import ApiKey, Tenant
+
+# SQLite result codes (https://sqlite.org/rescode.html): the database is busy or locked,
+# and the two constraint violations that mean another writer took the key first.
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_SQLITE_CONSTRAINT_PRIMARYKEY, _SQLITE_CONSTRAINT_UNIQUE = 1555, 2067
+# PostgreSQL SQLSTATEs: unique violation, serialization failure, deadlock.
+_PG_CONFLICTS = {"23505", "40001", "40P01"}
+# MySQL/MariaDB error numbers: duplicate key, lock wait timeout, deadlock.
+_MYSQL_CONFLICTS = {1062, 1205, 1213}
+
+
+def is_conflict(error: DBAPIError) -> bool:
+    """Whether a driver error means another writer got there first (retrying may succeed).
+
+    Other integrity errors (a missing foreign key, a NULL) are bugs and are not conflicts.
+    """
+    orig = error.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return (sqlite_code & 0xFF) in (_SQLITE_BUSY, _SQLITE_LOCKED) or sqlite_code in (
+            _SQLITE_CONSTRAINT_PRIMARYKEY,
+            _SQLITE_CONSTRAINT_UNIQUE,
+        )
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):  # MySQL drivers: (errno, message); their sqlstate is too coarse
+        return args[0] in _MYSQL_CONFLICTS
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _PG_CONFLICTS
+
+
+@contextmanager
+def conflicts_raise(detail: str) -> Iterator[None]:
+    """Turn a lost race inside the block into ConcurrencyConflict(detail)."""
+    try:
+        yield
+    except DBAPIError as error:
+        if is_conflict(error):
+            raise ConcurrencyConflict(detail) from error
+        raise
+
+
+async def _add(session: AsyncSession, row: Base, detail: str) -> None:
+    session.add(row)
+    with conflicts_raise(detail):
+        await session.flush()
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+# Reads refresh rows already in the session's identity map: writes go through UPDATE
+# statements that do not touch it, and a second read in one unit of work must see them.
+_FRESH = {"populate_existing": True}
+_NO_SYNC = {"synchronize_session": False}
+
+
+class SqlEnvelopes:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.seen: list[Envelope] = []
+
+    async def add(self, envelope: Envelope) -> None:
+        await _add(self._session, EnvelopeRow.from_domain(envelope), f"envelope {envelope.id} already exists")
+        self.seen.append(envelope)
+
+    async def get(self, tenant_id: str, envelope_id: str) -> Envelope | None:
+        row = await self._session.scalar(
+            self._select().where(EnvelopeRow.tenant_id == tenant_id, EnvelopeRow.id == envelope_id)
+        )
+        return row.to_domain() if row else None
+
+    async def save(self, envelope: Envelope) -> None:
+        """UPDATE ... WHERE version = the version read; then bring signers and fields in line."""
+        expected = envelope.version
+        values = EnvelopeRow.scalar_values(envelope)
+        del values["id"], values["tenant_id"]
+        values["version"] = expected + 1
+        detail = f"envelope {envelope.id} changed since it was read"
+        with conflicts_raise(detail):
+            result = await self._session.execute(
+                update(EnvelopeRow)
+                .where(
+                    EnvelopeRow.id == envelope.id,
+                    EnvelopeRow.tenant_id == envelope.tenant_id,
+                    EnvelopeRow.version == expected,
+                )
+                .values(**values)
+                .execution_options(**_NO_SYNC)
+            )
+            if _rowcount(result) != 1:
+                raise ConcurrencyConflict(detail)
+            # The envelope's row is ours until commit now, so its children are as we read them.
+            row = EnvelopeRow.from_domain(envelope)
+            await self._upsert(SignerRow, [column_values(s) for s in row.signers], envelope.id)
+            await self._upsert(FieldRow, [column_values(f) for f in row.fields], envelope.id)
+        envelope.version = expected + 1
+        self.seen.append(envelope)
+
+    async def list(
+        self, tenant_id: str, *, status: EnvelopeStatus | None, limit: int, after: EnvelopeCursor | None
+    ) -> list[Envelope]:
+        """Newest first, then by id descending; three queries per page whatever its size."""
+        query = self._select().where(EnvelopeRow.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(EnvelopeRow.status == status.value)
+        if after is not None:
+            # (created_at, id) < (cursor) spelled out: row-value comparison is not portable.
+            query = query.where(
+                or_(
+                    EnvelopeRow.created_at < after.created_at,
+                    and_(EnvelopeRow.created_at == after.created_at, EnvelopeRow.id < after.id),
+                )
+            )
+        query = query.order_by(EnvelopeRow.created_at.desc(), EnvelopeRow.id.desc()).limit(limit)
+        return [row.to_domain() for row in await self._session.scalars(query)]
+
+    async def tenant_of(self, envelope_id: str) -> str | None:
+        return await self._session.scalar(select(EnvelopeRow.tenant_id).where(EnvelopeRow.id == envelope_id))
+
+    @staticmethod
+    def _select() -> Select[EnvelopeRow]:
+        return (
+            select(EnvelopeRow)
+            .options(selectinload(EnvelopeRow.signers), selectinload(EnvelopeRow.fields))
+            .execution_options(**_FRESH)
+        )
+
+    async def _upsert(
+        self, row_class: type[SignerRow] | type[FieldRow], rows: list[dict[str, Any]], envelope_id: str
+    ) -> None:
+        if not rows:
+            return
+        existing = set(
+            await self._session.scalars(select(row_class.id).where(row_class.envelope_id == envelope_id))
+        )
+        updates = [r for r in rows if r["id"] in existing]
+        inserts = [r for r in rows if r["id"] not in existing]
+        if updates:
+            await self._session.execute(update(row_class), updates)
+        if inserts:
+            await self._session.execute(insert(row_class), inserts)
+
+
+class SqlDocuments:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        # Revision numbers each document had when this unit of work read or wrote it: only
+        # later ones are inserted, so a revision someone else added meanwhile collides.
+        self._stored: dict[str, set[int]] = {}
+
+    async def add(self, document: Document) -> None:
+        await _add(self._session, DocumentRow.from_domain(document), f"document {document.id} already exists")
+        self._stored[document.id] = {r.number for r in document.revisions}
+
+    async def get(self, tenant_id: str, document_id: str) -> Document | None:
+        row = await self._session.scalar(
+            self._select().where(DocumentRow.tenant_id == tenant_id, DocumentRow.id == document_id)
+        )
+        return self._loaded(row).to_domain() if row else None
+
+    async def save(self, document: Document) -> None:
+        stored = self._stored.get(document.id)
+        if stored is None:
+            stored = set(
+                await self._session.scalars(select(RevisionRow.number).where(RevisionRow.document_id == document.id))
+            )
+        new = [RevisionRow.from_domain(document, r) for r in document.revisions if r.number not in stored]
+        with conflicts_raise(f"document {document.id} got a revision since it was read"):
+            if new:
+                await self._session.execute(insert(RevisionRow), [column_values(r) for r in new])
+            await self._session.execute(
+                update(DocumentRow)
+                .where(DocumentRow.id == document.id, DocumentRow.tenant_id == document.tenant_id)
+                .values(status=document.status.value, legal_hold=document.legal_hold)
+                .execution_options(**_NO_SYNC)
+            )
+        self._stored[document.id] = stored | {r.number for r in new}
+
+    async def for_envelope(self, tenant_id: str, envelope_id: str) -> list[Document]:
+        """In upload order."""
+        rows = await self._session.scalars(
+            self._select()
+            .where(DocumentRow.tenant_id == tenant_id, DocumentRow.envelope_id == envelope_id)
+            .order_by(DocumentRow.created_at, DocumentRow.id)
+        )
+        return [self._loaded(row).to_domain() for row in rows]
+
+    def _loaded(self, row: DocumentRow) -> DocumentRow:
+        self._stored[row.id] = {r.number for r in row.revisions}
+        return row
+
+    @staticmethod
+    def _select() -> Select[DocumentRow]:
+        return select(DocumentRow).options(selectinload(DocumentRow.revisions)).execution_options(**_FRESH)
+
+
+class SqlAuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def last(self, tenant_id: str, envelope_id: str) -> AuditEntry | None:
+        row = await self._session.scalar(
+            self._select(tenant_id, envelope_id).order_by(AuditEventRow.seq.desc()).limit(1)
+        )
+        return row.to_domain() if row else None
+
+    async def append(self, tenant_id: str, entry: AuditEntry) -> None:
+        if entry.at.utcoffset() != timedelta(0):
+            # Stored in UTC, `at` would come back with another isoformat() than the one hashed.
+            raise ValueError(f"audit entries are timestamped in UTC, not {entry.at.isoformat()}")
+        await _add(
+            self._session,
+            AuditEventRow.from_domain(tenant_id, entry),
+            f"entry {entry.seq} of envelope {entry.envelope_id}'s audit chain was written by someone else",
+        )
+
+    async def entries(self, tenant_id: str, envelope_id: str) -> list[AuditEntry]:
+        rows = await self._session.scalars(self._select(tenant_id, envelope_id).order_by(AuditEventRow.seq))
+        return [row.to_domain() for row in rows]
+
+    @staticmethod
+    def _select(tenant_id: str, envelope_id: str) -> Select[AuditEventRow]:
+        return (
+            select(AuditEventRow)
+            .where(AuditEventRow.tenant_id == tenant_id, AuditEventRow.envelope_id == envelope_id)
+            .execution_options(**_FRESH)
+        )
+
+
+class SqlSigningLinks:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, link: SigningLink) -> None:
+        await _add(self._session, SigningLinkRow.from_domain(link), f"signing link {link.id} already exists")
+
+    async def by_token_hash(self, token_hash: str) -> SigningLink | None:
+        row = await self._session.scalar(
+            select(SigningLinkRow).where(SigningLinkRow.token_hash == token_hash).execution_options(**_FRESH)
+        )
+        return row.to_domain() if row else None
+
+
+class SqlTenants:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, tenant: Tenant) -> None:
+        await _add(self._session, TenantRow.from_domain(tenant), f"tenant {tenant.slug!r} already exists")
+
+    async def by_slug(self, slug: str) -> Tenant | None:
+        row = await self._session.scalar(
+            select(TenantRow).where(TenantRow.slug == slug).execution_options(**_FRESH)
+        )
+        return row.to_domain() if row else None
+
+
+class SqlApiKeys:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, key: ApiKey) -> None:
+        await _add(self._session, ApiKeyRow.from_domain(key), f"API key {key.id} already exists")
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        row = await self._session.get(ApiKeyRow, key_id, populate_existing=True)
+        return row.to_domain() if row else None
+
+
+class SqlPolicies:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, policy: Policy) -> None:
+        """The policy added last becomes its tenant's default."""
+        detail = f"policy {policy.id} version {policy.version} or another default of the tenant was just added"
+        with conflicts_raise(detail):
+            await self._session.execute(
+                update(PolicyRow)
+                .where(PolicyRow.default_tenant_id == policy.tenant_id)
+                .values(default_tenant_id=None)
+                .execution_options(**_NO_SYNC)
+            )
+        await _add(self._session, PolicyRow.from_domain(policy, default=True), detail)
+
+    async def default_for(self, tenant_id: str) -> Policy | None:
+        row = await self._session.scalar(
+            select(PolicyRow)
+            .where(PolicyRow.tenant_id == tenant_id, PolicyRow.default_tenant_id == tenant_id)
+            .execution_options(**_FRESH)
+        )
+        return row.to_domain() if row else None

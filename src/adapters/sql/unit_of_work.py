@@ -1,0 +1,60 @@
+"""The unit of work over SQL: one session, so one transaction, per unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sql.repositories import (
+    SqlApiKeys,
+    SqlAuditLog,
+    SqlDocuments,
+    SqlEnvelopes,
+    SqlPolicies,
+    SqlSigningLinks,
+    SqlTenants,
+    conflicts_raise,
+)
+from application.ports import BlobStore
+from application.unit_of_work import TrackedBlobs, UnitOfWork
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """Opens a session on entry and closes it on exit; rolls back unless committed.
+
+    On SQLite nothing is locked until the first write, so reading, then signing for a
+    while, then writing keeps other writers waiting only for the writing part.
+    """
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], blob_store: BlobStore) -> None:
+        self._session_factory = session_factory
+        self.blobs = TrackedBlobs(blob_store)
+
+    async def _begin(self) -> None:
+        self._session = session = self._session_factory()
+        self.envelopes = SqlEnvelopes(session)
+        self.documents = SqlDocuments(session)
+        self.audit = SqlAuditLog(session)
+        self.signing_links = SqlSigningLinks(session)
+        self.tenants = SqlTenants(session)
+        self.api_keys = SqlApiKeys(session)
+        self.policies = SqlPolicies(session)
+
+    async def _commit(self) -> None:
+        with conflicts_raise("another writer got there first"):
+            await self._session.commit()
+
+    async def _rollback(self) -> None:
+        await self._session.rollback()
+
+    async def _close(self) -> None:
+        await self._session.close()
+
+
+def sql_unit_of_work_factory(
+    session_factory: async_sessionmaker[AsyncSession], blob_store: BlobStore
+) -> Callable[[], SqlUnitOfWork]:
+    """What the use cases take as their UnitOfWorkFactory."""
+    return partial(SqlUnitOfWork, session_factory, blob_store)

@@ -1,0 +1,723 @@
+"""The persistence contract: one suite, run against the fakes and against each SQL backend.
+
+A backend is a unit-of-work factory over an empty, migrated database. SQLite always runs;
+a database server runs too when its URL is in the environment, e.g.
+
+    UNDERSIGN_TEST_POSTGRESQL_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+    UNDERSIGN_TEST_MARIADB_URL=mysql+asyncmy://root@127.0.0.1:3306/mysql
+
+(a user who may create databases: each test gets a fresh one, dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sqlite3
+import string
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from adapters.sql import migrate
+from adapters.sql.engine import create_engine, create_session_factory
+from adapters.sql.tables import Base
+from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from application.add_document import AddDocument
+from application.add_signer import AddSigner
+from application.create_envelope import CreateEnvelope
+from application.create_signing_link import CreateSigningLink
+from application.place_field import PlaceField
+from application.ports import EnvelopeCursor
+from application.send_envelope import SendEnvelope
+from application.sign import Sign
+from application.unit_of_work import UnitOfWork
+from domain.audit import AuditEntry, chain, verify_chain
+from domain.document import Document, DocumentStatus, RevisionKind
+from domain.envelope import Envelope, EnvelopeStatus
+from domain.errors import ConcurrencyConflict
+from domain.events import DomainEvent
+from domain.field import FieldKind, PageSize, Placement
+from domain.policy import Policy, Routing, SignatureLevel, SignerAuth, default_policy
+from domain.signer import Role, SigningEvidence
+from domain.signing_link import SigningLink
+from domain.tenant import ApiKey, ApiKeyRole, Tenant
+from tests.fakes import A4, FakeBlobStore, FakeDatabase, FakePlatform, FakeUnitOfWork
+
+SERVERS = {
+    "postgresql": os.environ.get("UNDERSIGN_TEST_POSTGRESQL_URL"),
+    "mariadb": os.environ.get("UNDERSIGN_TEST_MARIADB_URL"),
+}
+BACKENDS = ["fake", "sqlite", *(name for name, url in SERVERS.items() if url)]
+SQL_BACKENDS = [name for name in BACKENDS if name != "fake"]
+
+T0 = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
+ACME, GLOBEX = "tenant-acme", "tenant-globex"
+
+
+@dataclass
+class Backend:
+    name: str
+    uow: Callable[[], UnitOfWork]
+    blobs: FakeBlobStore
+    engine: AsyncEngine | None = None  # SQL backends only
+
+
+@asynccontextmanager
+async def _empty_database(name: str, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of an empty database for one test."""
+    if name == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'undersign.db'}"
+        return
+    server = make_url(SERVERS[name] or "")
+    database = f"undersign_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f"CREATE DATABASE {database}")
+        yield server.set(database=database).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}")
+        await admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    blobs = FakeBlobStore()
+    if request.param == "fake":
+        db = FakeDatabase()
+        yield Backend("fake", lambda: FakeUnitOfWork(db, blobs), blobs)
+        return
+    async with _empty_database(request.param, tmp_path) as url:
+        migrate.upgrade(url)  # from inside a running event loop, as an async CLI command would
+        engine = create_engine(url)
+        try:
+            yield Backend(request.param, sql_unit_of_work_factory(create_session_factory(engine), blobs), blobs, engine)
+        finally:
+            await engine.dispose()
+
+
+@pytest.fixture
+async def tenants(backend: Backend) -> None:
+    """Two tenants, each with its default policy (SQL rows refer to their tenant)."""
+    async with backend.uow() as uow:
+        for tenant_id in (ACME, GLOBEX):
+            await uow.tenants.add(Tenant(id=tenant_id, slug=tenant_id.removeprefix("tenant-"), created_at=T0))
+            await uow.policies.add(default_policy(policy_id=f"policy-{tenant_id}", tenant_id=tenant_id))
+        await uow.commit()
+
+
+# -- building aggregates --------------------------------------------------------------------
+
+
+def draft(envelope_id: str = "env-1", tenant_id: str = ACME, now: datetime = T0) -> Envelope:
+    return Envelope.create(
+        envelope_id=envelope_id, tenant_id=tenant_id, subject="Lease — 3rd floor", message="Please sign.",
+        routing=Routing.SEQUENTIAL, now=now, actor="api_key:k1",
+    )
+
+
+def uploaded(document_id: str = "doc-1", envelope_id: str = "env-1", tenant_id: str = ACME) -> Document:
+    return Document.upload(
+        document_id=document_id, tenant_id=tenant_id, envelope_id=envelope_id, filename="lease (final).pdf",
+        pages=[A4, PageSize(width=612.5, height=792)], blob_key=f"{tenant_id}/{document_id}/0001.pdf",
+        sha256="a" * 64, size=48_213, now=T0,
+    )
+
+
+def listed(envelope_id: str, created_at: datetime, status: EnvelopeStatus, tenant_id: str = ACME) -> Envelope:
+    return Envelope(
+        id=envelope_id, tenant_id=tenant_id, subject=f"Envelope {envelope_id}", message="", routing=Routing.PARALLEL,
+        created_at=created_at, status=status, updated_at=created_at,
+    )
+
+
+async def stored(backend: Backend, *envelopes: Envelope, documents: tuple[Document, ...] = ()) -> None:
+    async with backend.uow() as uow:
+        for envelope in envelopes:
+            await uow.envelopes.add(envelope)
+        for document in documents:
+            await uow.documents.add(document)
+        await uow.commit()
+
+
+async def fetch(backend: Backend, envelope_id: str = "env-1", tenant_id: str = ACME) -> Envelope | None:
+    async with backend.uow() as uow:
+        return await uow.envelopes.get(tenant_id, envelope_id)
+
+
+def datetimes_in(value: Any) -> list[datetime]:
+    """Every datetime anywhere inside a domain object."""
+    if isinstance(value, datetime):
+        return [value]
+    if is_dataclass(value):
+        return [d for f in fields(value) if f.compare for d in datetimes_in(getattr(value, f.name))]
+    if isinstance(value, list | tuple):
+        return [d for item in value for d in datetimes_in(item)]
+    return []
+
+
+# -- envelopes ------------------------------------------------------------------------------
+
+
+async def test_a_full_envelope_round_trips(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft())
+
+    async with backend.uow() as uow:  # edited as a draft: new signers and fields are inserted
+        envelope = await uow.envelopes.get(ACME, "env-1")
+        assert envelope is not None
+        envelope.add_document(document_id="doc-1", filename="lease.pdf", now=T0, actor="api_key:k1")
+        for signer_id, name, role in (("s-ada", "Ada Lovelace", Role.SIGNER), ("s-bob", "Bob Ø", Role.APPROVER),
+                                      ("s-cc", "Carol", Role.CC)):
+            envelope.add_signer(signer_id=signer_id, name=name, email=f"{signer_id}@example.com", role=role,
+                                routing_order=None, now=T0, actor="api_key:k1")
+        for field_id, kind, x in (("f-sig", FieldKind.SIGNATURE, 50.25), ("f-text", FieldKind.TEXT, 300),
+                                  ("f-box", FieldKind.CHECKBOX, 10.5)):
+            envelope.place_field(field_id=field_id, document_id="doc-1", signer_id="s-ada", kind=kind,
+                                 placement=Placement(page=2, x=x, y=700.125, width=40, height=20),
+                                 required=kind is not FieldKind.TEXT, pages=[A4, A4], now=T0, actor="api_key:k1")
+        await uow.envelopes.save(envelope)
+        await uow.commit()
+
+    policy = Policy(id="policy-strict", tenant_id=ACME, name="Strict", version=3,
+                    signature_level=SignatureLevel.PADES_B_LTA, signer_auth=SignerAuth.EMAIL_OTP,
+                    routing_default=Routing.PARALLEL, expiry_days=14, reminder_days=2, retention_days=4000,
+                    decline_allowed=False, consent_text="J'accepte — 同意します")
+    sent_at, signed_at = T0 + timedelta(minutes=5, microseconds=1), T0 + timedelta(hours=2, microseconds=999_999)
+    async with backend.uow() as uow:  # sent and signed: existing signer and field rows are updated
+        envelope = await uow.envelopes.get(ACME, "env-1")
+        assert envelope is not None
+        envelope.send(policy=policy, now=sent_at, actor="api_key:k1")
+        values = envelope.resolve_field_values(signer_id="s-ada", values={"f-text": "ACME Ltd", "f-box": True},
+                                               signature_text="Ada Lovelace", now=signed_at)
+        evidence = SigningEvidence(at=signed_at, ip="2001:db8::1", user_agent="Mozilla/5.0 (X11) ✓",
+                                   auth_method="link", signature_text="Ada Lovelace",
+                                   consent_text=policy.consent_text, certificate_serials=("1f", "20"))
+        envelope.sign(signer_id="s-ada", field_values=values, evidence=evidence, actor="signer:s-ada")
+        await uow.envelopes.save(envelope)
+        await uow.commit()
+
+    loaded = await fetch(backend)
+    assert loaded == envelope
+    assert loaded.version == 2
+    assert loaded.policy == policy
+    assert [s.id for s in loaded.signers] == ["s-ada", "s-bob", "s-cc"]
+    assert loaded.signer("s-ada").evidence == evidence
+    assert {f.id: f.value for f in loaded.fields} == {"f-sig": "Ada Lovelace", "f-text": "ACME Ltd", "f-box": "true"}
+    moments = datetimes_in(loaded)
+    assert len(moments) == 6  # created, updated, sent, expires, acted, evidence
+    assert all(moment.utcoffset() == timedelta(0) for moment in moments)
+    assert loaded.sent_at == sent_at and loaded.signer("s-ada").acted_at == signed_at
+
+
+async def test_adding_and_saving_in_one_unit_of_work(backend: Backend, tenants: None) -> None:
+    async with backend.uow() as uow:
+        envelope = draft()
+        await uow.envelopes.add(envelope)
+        envelope.add_signer(signer_id="s-1", name="Ada", email="ada@example.com", role=Role.SIGNER,
+                            routing_order=None, now=T0, actor="api_key:k1")
+        await uow.envelopes.save(envelope)
+        await uow.commit()
+
+    assert await fetch(backend) == envelope
+    assert envelope.version == 1
+
+
+async def test_another_tenants_envelope_is_not_there(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft(), documents=(uploaded(),))
+
+    assert await fetch(backend, tenant_id=GLOBEX) is None
+    async with backend.uow() as uow:
+        assert await uow.documents.get(GLOBEX, "doc-1") is None
+        assert await uow.documents.for_envelope(GLOBEX, "env-1") == []
+        assert await uow.envelopes.list(GLOBEX, status=None, limit=10, after=None) == []
+        assert await uow.audit.entries(GLOBEX, "env-1") == []
+        assert await uow.audit.entries(ACME, "env-1") != []
+        assert await uow.envelopes.tenant_of("env-1") == ACME
+        assert await uow.envelopes.tenant_of("env-unknown") is None
+
+
+async def test_a_stale_save_is_a_conflict(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft())
+
+    with pytest.raises(ConcurrencyConflict):
+        async with backend.uow() as slow:
+            stale = await slow.envelopes.get(ACME, "env-1")
+            async with backend.uow() as fast:
+                fresh = await fast.envelopes.get(ACME, "env-1")
+                fresh.add_document(document_id="doc-fast", filename="a.pdf", now=T0, actor="api_key:k1")
+                await fast.envelopes.save(fresh)
+                await fast.commit()
+            stale.add_document(document_id="doc-slow", filename="b.pdf", now=T0, actor="api_key:k1")
+            await slow.envelopes.save(stale)
+            await slow.commit()
+
+    assert (await fetch(backend)).document_ids == ["doc-fast"]
+
+
+async def test_of_two_writers_racing_from_the_same_version_exactly_one_wins(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft())
+    both_read = asyncio.Barrier(2)
+
+    async def add_signer(signer_id: str) -> str:
+        try:
+            async with backend.uow() as uow:
+                envelope = await uow.envelopes.get(ACME, "env-1")
+                await both_read.wait()
+                envelope.add_signer(signer_id=signer_id, name=signer_id, email=f"{signer_id}@example.com",
+                                    role=Role.SIGNER, routing_order=None, now=T0, actor="api_key:k1")
+                await uow.envelopes.save(envelope)
+                await uow.commit()
+            return signer_id
+        except ConcurrencyConflict:
+            return "lost"
+
+    results = await asyncio.wait_for(asyncio.gather(add_signer("s-a"), add_signer("s-b")), timeout=30)
+
+    assert sorted(results) in (["lost", "s-a"], ["lost", "s-b"])
+    winner = next(r for r in results if r != "lost")
+    envelope = await fetch(backend)
+    assert [s.id for s in envelope.signers] == [winner]
+    assert envelope.version == 1
+    async with backend.uow() as uow:
+        entries = await uow.audit.entries(ACME, "env-1")
+    assert [e.type for e in entries] == ["EnvelopeCreated", "SignerAdded"] and verify_chain(entries)
+
+
+async def test_a_unit_of_work_that_does_not_commit_leaves_nothing(backend: Backend, tenants: None) -> None:
+    async with backend.uow() as uow:
+        await uow.blobs.put("acme/doc-1/0001.pdf", b"%PDF-1.7")
+        await uow.envelopes.add(draft())
+        await uow.documents.add(uploaded())
+
+    with pytest.raises(RuntimeError):
+        async with backend.uow() as uow:
+            await uow.blobs.put("acme/doc-2/0001.pdf", b"%PDF-1.7")
+            await uow.envelopes.add(draft("env-2"))
+            raise RuntimeError("the PDF signer fell over")
+
+    assert backend.blobs.blobs == {}
+    assert await fetch(backend) is None and await fetch(backend, "env-2") is None
+    async with backend.uow() as uow:
+        assert await uow.documents.get(ACME, "doc-1") is None
+        assert await uow.audit.entries(ACME, "env-1") == []
+
+
+async def test_reading_holds_no_lock_that_blocks_a_writer(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft())
+
+    async with backend.uow() as reader:
+        before = await reader.envelopes.get(ACME, "env-1")
+
+        async def write() -> None:
+            async with backend.uow() as writer:
+                envelope = await writer.envelopes.get(ACME, "env-1")
+                envelope.add_document(document_id="doc-1", filename="a.pdf", now=T0, actor="api_key:k1")
+                await writer.envelopes.save(envelope)
+                # And a writer in the middle of its transaction does not block readers either.
+                async with backend.uow() as another_reader:
+                    assert (await another_reader.envelopes.get(ACME, "env-1")).version == 0
+                await writer.commit()
+
+        await asyncio.wait_for(write(), timeout=5)
+        assert before.version == 0
+        assert (await reader.envelopes.get(ACME, "env-1")).version == 1
+
+
+# -- listing --------------------------------------------------------------------------------
+
+
+def _random_ids(count: int) -> list[str]:
+    rng = random.Random(20260301)
+    return ["".join(rng.choices(string.ascii_letters + string.digits + "-_", k=12)) for _ in range(count)]
+
+
+@pytest.fixture
+async def twenty_five(backend: Backend, tenants: None) -> list[Envelope]:
+    """25 envelopes of ACME, 20 of them created at the same instant, one in three sent."""
+    ids = _random_ids(25)
+    moments = [T0] * 20 + [T0 - timedelta(microseconds=1), T0 + timedelta(microseconds=1),
+                           T0 - timedelta(days=1), T0 + timedelta(days=3), T0 + timedelta(seconds=1)]
+    envelopes = [
+        listed(envelope_id, moment, EnvelopeStatus.SENT if i % 3 == 0 else EnvelopeStatus.DRAFT)
+        for i, (envelope_id, moment) in enumerate(zip(ids, moments, strict=True))
+    ]
+    others = [listed(f"globex-{i}", T0, EnvelopeStatus.SENT, tenant_id=GLOBEX) for i in range(3)]
+    await stored(backend, *envelopes[::2], *others, *envelopes[1::2])
+    return sorted(envelopes, key=lambda e: (e.created_at, e.id), reverse=True)
+
+
+async def _all_pages(backend: Backend, *, status: EnvelopeStatus | None, limit: int) -> list[list[str]]:
+    pages, after = [], None
+    while True:
+        async with backend.uow() as uow:
+            page = await uow.envelopes.list(ACME, status=status, limit=limit, after=after)
+        if not page:
+            return pages
+        pages.append([e.id for e in page])
+        after = EnvelopeCursor(created_at=page[-1].created_at, id=page[-1].id)
+
+
+async def test_keyset_pages_return_every_envelope_once_newest_first(
+    backend: Backend, twenty_five: list[Envelope]
+) -> None:
+    pages = await _all_pages(backend, status=None, limit=7)
+
+    assert [len(p) for p in pages] == [7, 7, 7, 4]
+    assert [i for page in pages for i in page] == [e.id for e in twenty_five]
+
+
+async def test_listing_filters_by_status(backend: Backend, twenty_five: list[Envelope]) -> None:
+    pages = await _all_pages(backend, status=EnvelopeStatus.SENT, limit=4)
+
+    sent = [e.id for e in twenty_five if e.status is EnvelopeStatus.SENT]
+    assert len(sent) == 9
+    assert [i for page in pages for i in page] == sent
+    async with backend.uow() as uow:
+        assert await uow.envelopes.list(ACME, status=EnvelopeStatus.VOIDED, limit=10, after=None) == []
+
+
+async def test_listed_envelopes_are_whole(backend: Backend, tenants: None) -> None:
+    envelope = draft()
+    envelope.add_signer(signer_id="s-1", name="Ada", email="ada@example.com", role=Role.SIGNER,
+                        routing_order=None, now=T0, actor="api_key:k1")
+    await stored(backend, envelope, draft("env-2", now=T0 + timedelta(seconds=1)))
+
+    async with backend.uow() as uow:
+        page = await uow.envelopes.list(ACME, status=None, limit=10, after=None)
+
+    assert [e.id for e in page] == ["env-2", "env-1"]
+    assert page[1] == envelope
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
+async def test_a_page_is_loaded_in_a_bounded_number_of_queries(backend: Backend, twenty_five: list[Envelope]) -> None:
+    assert backend.engine is not None
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(backend.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with backend.uow() as uow:
+            page = await uow.envelopes.list(ACME, status=None, limit=25, after=None)
+    finally:
+        event.remove(backend.engine.sync_engine, "before_cursor_execute", count)
+
+    assert len(page) == 25
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 3
+
+
+# -- documents ------------------------------------------------------------------------------
+
+
+async def test_documents_round_trip_with_their_revisions(backend: Backend, tenants: None) -> None:
+    document = uploaded()
+    await stored(backend, draft(), documents=(document, uploaded("doc-2")))
+
+    async with backend.uow() as uow:
+        assert await uow.documents.get(ACME, "doc-1") == document
+        loaded = await uow.documents.get(ACME, "doc-1")
+        loaded.add_revision(kind=RevisionKind.PREPARED, blob_key="k2", sha256="b" * 64, size=50_000,
+                            now=T0 + timedelta(microseconds=7))
+        loaded.add_revision(kind=RevisionKind.SIGNED, blob_key="k3", sha256="c" * 64, size=2**33,
+                            now=T0 + timedelta(seconds=1), signer_id="s-ada")
+        await uow.documents.save(loaded)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        again = await uow.documents.get(ACME, "doc-1")
+        assert again == loaded
+        assert [r.number for r in again.revisions] == [1, 2, 3]
+        again.add_revision(kind=RevisionKind.SEALED, blob_key="k4", sha256="d" * 64, size=51_000, now=T0)
+        again.legal_hold = True
+        await uow.documents.save(again)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        documents = await uow.documents.for_envelope(ACME, "env-1")
+    assert [d.id for d in documents] == ["doc-1", "doc-2"]
+    assert documents[0] == again
+    assert documents[0].status is DocumentStatus.SEALED and documents[0].legal_hold
+    assert all(d.utcoffset() == timedelta(0) for d in datetimes_in(documents))
+
+
+async def test_two_writers_adding_the_same_revision_number_conflict(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft(), documents=(uploaded(),))
+    both_read = asyncio.Barrier(2)
+
+    async def sign(blob_key: str) -> str:
+        try:
+            async with backend.uow() as uow:
+                document = await uow.documents.get(ACME, "doc-1")
+                await both_read.wait()
+                document.add_revision(kind=RevisionKind.SIGNED, blob_key=blob_key, sha256="e" * 64, size=1, now=T0)
+                await uow.documents.save(document)
+                await uow.commit()
+            return blob_key
+        except ConcurrencyConflict:
+            return "lost"
+
+    results = await asyncio.wait_for(asyncio.gather(sign("k-a"), sign("k-b")), timeout=30)
+
+    assert sorted(results) in (["k-a", "lost"], ["k-b", "lost"])
+    async with backend.uow() as uow:
+        document = await uow.documents.get(ACME, "doc-1")
+    assert [r.blob_key for r in document.revisions][1:] == [r for r in results if r != "lost"]
+
+
+# -- the audit chain --------------------------------------------------------------------------
+
+
+async def test_the_audit_chain_round_trips_and_verifies(backend: Backend, tenants: None) -> None:
+    envelope = draft()
+    envelope.add_document(document_id="doc-1", filename="Vertrag – Müller.pdf", now=T0, actor="api_key:k1")
+    envelope.add_signer(signer_id="s-1", name="Zoë 山田", email="zoe@example.com", role=Role.SIGNER,
+                        routing_order=None, now=T0 + timedelta(microseconds=1), actor="api_key:k1")
+    envelope.place_field(field_id="f-1", document_id="doc-1", signer_id="s-1", kind=FieldKind.CHECKBOX,
+                         placement=Placement(page=1, x=0.1, y=10, width=12.75, height=12), required=False,
+                         pages=[A4], now=T0, actor="api_key:k1")
+    expected = _chained(None, envelope.events)
+    await stored(backend, envelope)
+
+    async with backend.uow() as uow:
+        entries = await uow.audit.entries(ACME, "env-1")
+        assert entries == expected
+        assert [type(v) for v in entries[-1].data.values()] == [type(v) for v in expected[-1].data.values()]
+        assert verify_chain(entries)
+        assert await uow.audit.last(ACME, "env-1") == expected[-1]
+
+        envelope = await uow.envelopes.get(ACME, "env-1")
+        policy = default_policy(policy_id="p", tenant_id=ACME)
+        envelope.send(policy=policy, now=T0 + timedelta(days=1), actor="api_key:k1")
+        more = _chained(expected[-1], envelope.events)
+        await uow.envelopes.save(envelope)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        entries = await uow.audit.entries(ACME, "env-1")
+    assert entries == expected + more
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert verify_chain(entries)
+
+
+async def test_audit_data_comes_back_exactly_as_hashed(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft())
+    data = {
+        "text": "Zoë ✓ 日本語 \"quoted\" \\ back", "float": 0.1, "whole_float": 2.0, "int": 2**53 + 1,
+        "negative": -7, "flag": False, "nothing": None, "nested": {"list": [1, 2.5, None, True, "x"], "empty": {}},
+    }
+    at = datetime(2026, 3, 1, 23, 59, 59, 999_999, tzinfo=UTC)
+    async with backend.uow() as uow:
+        last = await uow.audit.last(ACME, "env-1")
+        entry = chain(last, DomainEvent(type="Custom", envelope_id="env-1", at=at, actor="system", data=data))
+        await uow.audit.append(ACME, entry)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        back = (await uow.audit.entries(ACME, "env-1"))[-1]
+    assert back == entry
+    assert back.at.isoformat() == at.isoformat()
+    assert type(back.data["whole_float"]) is float and type(back.data["int"]) is int
+    assert verify_chain(await _entries(backend))
+
+
+def _chained(previous: AuditEntry | None, events: list[DomainEvent]) -> list[AuditEntry]:
+    entries = []
+    for event_ in events:
+        previous = chain(previous, event_)
+        entries.append(previous)
+    return entries
+
+
+async def _entries(backend: Backend) -> list[AuditEntry]:
+    async with backend.uow() as uow:
+        return await uow.audit.entries(ACME, "env-1")
+
+
+# -- links, tenants, keys, policies -------------------------------------------------------------
+
+
+async def test_a_signing_link_is_found_by_its_token_hash(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft())
+    link = SigningLink(id="link-1", tenant_id=ACME, envelope_id="env-1", signer_id="s-1", token_hash="f" * 64,
+                       created_at=T0, expires_at=T0 + timedelta(days=7))
+    async with backend.uow() as uow:
+        await uow.signing_links.add(link)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.signing_links.by_token_hash("f" * 64) == link
+        assert await uow.signing_links.by_token_hash("0" * 64) is None
+
+
+async def test_tenants_are_found_by_slug_and_slugs_are_unique(backend: Backend, tenants: None) -> None:
+    async with backend.uow() as uow:
+        assert await uow.tenants.by_slug("acme") == Tenant(id=ACME, slug="acme", created_at=T0)
+        assert await uow.tenants.by_slug("initech") is None
+
+    with pytest.raises(ConcurrencyConflict):
+        async with backend.uow() as uow:
+            await uow.tenants.add(Tenant(id="tenant-other", slug="acme", created_at=T0))
+            await uow.commit()
+
+
+async def test_api_keys_are_found_by_id(backend: Backend, tenants: None) -> None:
+    active = ApiKey(id="key-1", tenant_id=ACME, role=ApiKeyRole.SENDER, secret_hash="9" * 64, created_at=T0)
+    revoked = ApiKey(id="key-2", tenant_id=GLOBEX, role=ApiKeyRole.VIEWER, secret_hash="8" * 64, created_at=T0,
+                     revoked_at=T0 + timedelta(days=1, microseconds=3))
+    async with backend.uow() as uow:
+        await uow.api_keys.add(active)
+        await uow.api_keys.add(revoked)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.api_keys.get("key-1") == active
+        assert await uow.api_keys.get("key-2") == revoked
+        assert await uow.api_keys.get("key-3") is None
+
+
+async def test_the_policy_added_last_is_the_tenants_default(backend: Backend, tenants: None) -> None:
+    async with backend.uow() as uow:
+        assert await uow.policies.default_for(ACME) == default_policy(policy_id=f"policy-{ACME}", tenant_id=ACME)
+        assert await uow.policies.default_for("tenant-unknown") is None
+
+    stricter = Policy(id="policy-2", tenant_id=ACME, name="Stricter", version=2,
+                      signature_level=SignatureLevel.PADES_B_LT, signer_auth=SignerAuth.ACCESS_CODE,
+                      routing_default=Routing.PARALLEL, expiry_days=7, reminder_days=1, retention_days=365,
+                      decline_allowed=False, consent_text="Custom consent")
+    async with backend.uow() as uow:
+        await uow.policies.add(stricter)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.policies.default_for(ACME) == stricter
+        assert (await uow.policies.default_for(GLOBEX)).id == f"policy-{GLOBEX}"
+
+
+# -- the use cases over each backend --------------------------------------------------------------
+
+
+class PlatformOn(FakePlatform):
+    """Every use case wired as in the fakes, but on this backend's units of work."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        super().__init__()
+        self.blob_store = backend.blobs
+
+    def unit_of_work(self) -> UnitOfWork:  # type: ignore[override]
+        return self._backend.uow()
+
+
+async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backend: Backend) -> None:
+    platform = PlatformOn(backend)
+    await platform.tenants.create("acme")
+    caller = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)).key)
+    envelope = await platform.create_envelope(CreateEnvelope(caller=caller, subject="NDA", routing=Routing.PARALLEL))
+    document = await platform.add_document(
+        AddDocument(caller=caller, envelope_id=envelope.id, filename="nda.pdf", content=b"%PDF-1.7 pages=1")
+    )
+    signer_ids = []
+    for name in ("Ada", "Bob", "Cy"):
+        signer = await platform.add_signer(
+            AddSigner(caller=caller, envelope_id=envelope.id, name=name, email=f"{name.lower()}@example.com")
+        )
+        await platform.place_field(
+            PlaceField(caller=caller, envelope_id=envelope.id, document_id=document.id, signer_id=signer.id,
+                       kind=FieldKind.SIGNATURE, placement=Placement(page=1, x=50, y=700, width=150, height=40))
+        )
+        signer_ids.append(signer.id)
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope.id))
+    links = [CreateSigningLink(caller=caller, envelope_id=envelope.id, signer_id=s) for s in signer_ids]
+    tokens = [(await platform.create_signing_link(link)).token for link in links]
+
+    await asyncio.wait_for(
+        asyncio.gather(*(
+            platform.sign(Sign(token=token, field_values={}, signature_text=f"Signer {i}", consent=True))
+            for i, token in enumerate(tokens)
+        )),
+        timeout=60,
+    )
+
+    envelope, documents = await platform.queries.get(caller, envelope.id)
+    assert envelope.status is EnvelopeStatus.COMPLETED
+    assert [r.kind for r in documents[0].revisions] == [
+        RevisionKind.ORIGINAL, RevisionKind.PREPARED, RevisionKind.SIGNED, RevisionKind.SIGNED, RevisionKind.SIGNED,
+        RevisionKind.SEALED,
+    ]
+    assert set(backend.blobs.blobs) == {r.blob_key for r in documents[0].revisions}
+    trail = await platform.queries.audit_trail(caller, envelope.id)
+    assert trail.chain_valid
+    assert sum(e.type == "SignerSigned" for e in trail.entries) == 3
+
+
+# -- migrations ---------------------------------------------------------------------------------
+
+
+APP_TABLES = {
+    "tenants", "api_keys", "policies", "envelopes", "signers", "fields", "documents", "document_revisions",
+    "audit_events", "signing_links",
+}
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_migrations_upgrade_downgrade_and_upgrade_again(tmp_path: Path) -> None:
+    path = tmp_path / "migrations.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    assert migrate.current(url) is None
+
+    migrate.upgrade(url)
+    assert migrate.current(url) == migrate.head()
+    assert _tables(path) == APP_TABLES | {"alembic_version"}
+
+    migrate.downgrade(url)
+    assert migrate.current(url) is None
+    assert _tables(path) == {"alembic_version"}
+
+    migrate.upgrade(url)
+    assert migrate.current(url) == migrate.head()
+    assert _tables(path) == APP_TABLES | {"alembic_version"}
+
+
+@pytest.mark.parametrize("name", SQL_BACKENDS)
+async def test_the_migrated_schema_is_the_one_the_row_classes_describe(name: str, tmp_path: Path) -> None:
+    async with _empty_database(name, tmp_path) as url:
+        migrate.upgrade(url)
+        assert await _schema_differences(url) == []
+
+        migrate.downgrade(url, "base")
+        assert migrate.current(url) is None
+        assert await _schema_differences(url) != []
+
+        migrate.upgrade(url)
+        assert await _schema_differences(url) == []
+
+
+async def _schema_differences(url: str) -> list[Any]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
