@@ -53,6 +53,10 @@ def prepare_database(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.database_url.startswith("sqlite"):
         migrate.upgrade(settings.database_url)
+        return
+    current, head = migrate.current(settings.database_url), migrate.head()
+    if current != head:
+        fail(f"the database schema is at revision {current}, not {head}: run `undersign db upgrade` first")
 
 
 def run_with_container(operation: Callable[[Container], Awaitable[T]]) -> T:
