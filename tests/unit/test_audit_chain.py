@@ -39,3 +39,26 @@ def test_a_removed_or_reordered_entry_breaks_the_chain():
 
 def test_an_empty_chain_is_valid():
     assert verify_chain([])
+
+
+def test_the_hash_is_sha256_over_a_documented_canonical_form():
+    """Auditors recompute hashes with their own tools, so the canonical form is part of the contract."""
+    import hashlib
+    import json
+
+    (entry,) = entries(1)
+    canonical = json.dumps(
+        {"envelope_id": "e1", "seq": 1, "type": "E0", "at": "2026-03-01T12:00:00+00:00",
+         "actor": "system", "data": {"n": 0}, "prev_hash": GENESIS_HASH},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )
+    assert entry.hash == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_times_are_hashed_in_utc_whatever_offset_they_came_with():
+    from datetime import timedelta, timezone
+
+    paris = AT.astimezone(timezone(timedelta(hours=1)))
+    same_instant = chain(None, DomainEvent(type="E", envelope_id="e1", at=paris, actor="system"))
+    assert same_instant.at.utcoffset() == timedelta(0)
+    assert same_instant.hash == chain(None, DomainEvent(type="E", envelope_id="e1", at=AT, actor="system")).hash
