@@ -1,11 +1,13 @@
 """Sessions: `nox -s tests` (everything CI runs), `nox -s bench`, `nox -s mutation`.
 
-The tests session installs what the tests need that pip cannot (poppler's pdfsig) with the
-system's package manager, so a fresh machine with only Python 3.11 runs it as it is.
+The tests session installs what the tests need that pip cannot (poppler's pdfsig, and the
+PostgreSQL and MariaDB servers the tests start for themselves) with the system's package
+manager, so a fresh machine with only Python 3.11 runs it as it is.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 
@@ -15,11 +17,22 @@ nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", "constraints.txt")
-SYSTEM_TOOLS = {"pdfsig": "poppler-utils", "openssl": "openssl"}
+# A program on PATH, or a path pattern: Debian keeps PostgreSQL's programs in a directory
+# per major version, whichever version the distribution ships.
+SYSTEM_TOOLS = {
+    "pdfsig": "poppler-utils",
+    "openssl": "openssl",
+    "/usr/lib/postgresql/*/bin/initdb": "postgresql",
+    "mariadb-install-db": "mariadb-server",
+}
+
+
+def _installed(tool: str) -> bool:
+    return bool(glob.glob(tool)) if tool.startswith("/") else shutil.which(tool) is not None
 
 
 def install_system_tools(session: nox.Session) -> None:
-    missing = sorted({package for tool, package in SYSTEM_TOOLS.items() if shutil.which(tool) is None})
+    missing = sorted({package for tool, package in SYSTEM_TOOLS.items() if not _installed(tool)})
     if not missing:
         return
     sudo = [] if os.geteuid() == 0 else ["sudo"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from application.errors import InvalidDocument
-from application.ports import EnvelopeCursor, PdfInfo, SignatureRequest, SignedPdf
+from application.ports import EnvelopeCursor, IdempotencyRecord, PdfInfo, SignatureRequest, SignedPdf
 from application.unit_of_work import TrackedBlobs, UnitOfWork
 from domain.audit import AuditEntry
 from domain.document import Document
@@ -168,11 +168,22 @@ class FakeEnvelopes:
         self._writes.stage(check, lambda: self._db.envelopes.__setitem__(envelope.id, stored))
 
     async def list(
-        self, tenant_id: str, *, status: EnvelopeStatus | None, limit: int, after: EnvelopeCursor | None
+        self,
+        tenant_id: str,
+        *,
+        status: EnvelopeStatus | None,
+        limit: int,
+        after: EnvelopeCursor | None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        signer_email: str | None = None,
     ) -> list[Envelope]:
         rows = [
             e for e in self._db.envelopes.values()
             if e.tenant_id == tenant_id and (status is None or e.status is status)
+            and (created_after is None or e.created_at >= created_after)
+            and (created_before is None or e.created_at < created_before)
+            and (signer_email is None or any(s.email == signer_email for s in e.signers))
         ]
         rows.sort(key=lambda e: (e.created_at, e.id), reverse=True)
         if after is not None:
@@ -291,6 +302,37 @@ class FakePolicies(_KeyedFake):
         return self._table.get(tenant_id)
 
 
+class FakeIdempotencyKeys:
+    """Each call takes effect at once, as each is a transaction of its own in SQL."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], IdempotencyRecord] = {}
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        return self.records.setdefault((record.tenant_id, record.key), record) is record
+
+    async def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None:
+        return self.records.get((tenant_id, key))
+
+    async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
+        current = self.records.get((record.tenant_id, record.key))
+        if current is None or current.claim != held_by:
+            return False
+        self.records[(record.tenant_id, record.key)] = record
+        return True
+
+    async def delete(self, tenant_id: str, key: str, *, held_by: str) -> None:
+        current = self.records.get((tenant_id, key))
+        if current is not None and current.claim == held_by:
+            del self.records[(tenant_id, key)]
+
+    async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
+        expired = [k for k, r in self.records.items() if k[0] == tenant_id and r.expires_at <= expired_at]
+        for k in expired:
+            del self.records[k]
+        return len(expired)
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, db: FakeDatabase, blobs: FakeBlobStore) -> None:
         self._db = db
@@ -326,6 +368,7 @@ class FakePlatform:
         from application.create_envelope import CreateEnvelopeHandler
         from application.create_signing_link import CreateSigningLinkHandler
         from application.decline import DeclineHandler
+        from application.idempotency import Idempotency
         from application.place_field import PlaceFieldHandler
         from application.read_envelopes import EnvelopeQueries
         from application.send_envelope import SendEnvelopeHandler
@@ -350,6 +393,8 @@ class FakePlatform:
         self.sign = SignHandler(uow, self.clock, self.ids, self.pdf)
         self.decline = DeclineHandler(uow, self.clock)
         self.queries = EnvelopeQueries(uow)
+        self.idempotency_keys = FakeIdempotencyKeys()
+        self.idempotency = Idempotency(self.idempotency_keys, self.clock, self.ids)
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.db, self.blob_store)

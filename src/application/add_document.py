@@ -18,6 +18,7 @@ class AddDocument:
     envelope_id: str
     filename: str
     content: bytes
+    expected_version: int | None = None  # the version the caller last read (If-Match); None: no check
 
 
 class AddDocumentHandler:
@@ -30,7 +31,9 @@ class AddDocumentHandler:
         command.caller.require_write()
         tenant_id = command.caller.tenant_id
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, tenant_id, command.envelope_id)
+            envelope = await require_envelope(
+                uow, tenant_id, command.envelope_id, expected_version=command.expected_version
+            )
             document_id, now = self._ids.new_id(), self._clock.now()
             envelope.add_document(
                 document_id=document_id, filename=command.filename, now=now, actor=command.caller.actor

@@ -19,6 +19,7 @@ class AddSigner:
     email: str
     role: Role = Role.SIGNER
     routing_order: int | None = None
+    expected_version: int | None = None  # the version the caller last read (If-Match); None: no check
 
 
 class AddSignerHandler:
@@ -28,7 +29,9 @@ class AddSignerHandler:
     async def __call__(self, command: AddSigner) -> Signer:
         command.caller.require_write()
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, command.caller.tenant_id, command.envelope_id)
+            envelope = await require_envelope(
+                uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+            )
             signer = envelope.add_signer(
                 signer_id=self._ids.new_id(),
                 name=command.name,

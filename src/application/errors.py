@@ -29,3 +29,37 @@ class SigningFailed(DomainError):
 
 class LinkExpired(DomainError):
     code = "link_expired"
+
+
+class PreconditionFailed(DomainError):
+    """The caller expected another version of the envelope (an If-Match that no longer holds): nothing changed."""
+
+    code = "precondition_failed"
+
+
+class InvalidIdempotencyKey(InvalidInput):
+    code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The key was first used for another request (another body, endpoint or method)."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInProgress(DomainError):
+    """The first request with this key is still being processed: ask again in a moment."""
+
+    code = "idempotency_key_in_progress"
+
+
+class ServiceUnavailable(DomainError):
+    """Something the platform needs (its database, say) does not answer right now; the same
+    request may well succeed a little later, `retry_after_seconds` being a fair wait."""
+
+    code = "service_unavailable"
+    retry_after_seconds = 5
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from application.errors import LinkExpired
+from application.errors import LinkExpired, PreconditionFailed
 from application.unit_of_work import UnitOfWork
 from domain.document import Document
 from domain.envelope import Envelope
@@ -13,10 +13,22 @@ from domain.errors import NotFound
 from domain.signing_link import SigningLink
 
 
-async def require_envelope(uow: UnitOfWork, tenant_id: str, envelope_id: str) -> Envelope:
+async def require_envelope(
+    uow: UnitOfWork, tenant_id: str, envelope_id: str, *, expected_version: int | None = None
+) -> Envelope:
+    """The tenant's envelope; with `expected_version`, only if it is still at that version.
+
+    That check is the caller's optimistic lock (HTTP If-Match): made after loading and
+    before any change, so a stale expectation changes nothing. Without one, a writer that
+    loses a race still gets ConcurrencyConflict from the repository's save.
+    """
     envelope = await uow.envelopes.get(tenant_id, envelope_id)
     if envelope is None:
         raise NotFound(f"no envelope {envelope_id}")
+    if expected_version is not None and envelope.version != expected_version:
+        raise PreconditionFailed(
+            f"envelope {envelope_id} is at version {envelope.version}, not {expected_version}: read it again"
+        )
     return envelope
 
 

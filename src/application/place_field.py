@@ -21,6 +21,7 @@ class PlaceField:
     kind: FieldKind
     placement: Placement
     required: bool = True
+    expected_version: int | None = None  # the version the caller last read (If-Match); None: no check
 
 
 class PlaceFieldHandler:
@@ -30,7 +31,9 @@ class PlaceFieldHandler:
     async def __call__(self, command: PlaceField) -> Field:
         command.caller.require_write()
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, command.caller.tenant_id, command.envelope_id)
+            envelope = await require_envelope(
+                uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+            )
             document = await uow.documents.get(envelope.tenant_id, command.document_id)
             if document is None or document.envelope_id != envelope.id:
                 raise InvalidInput(f"document {command.document_id} is not in this envelope")

@@ -131,8 +131,23 @@ class EnvelopeRepository(Protocol):
         ...
 
     async def list(
-        self, tenant_id: str, *, status: EnvelopeStatus | None, limit: int, after: EnvelopeCursor | None
-    ) -> list[Envelope]: ...
+        self,
+        tenant_id: str,
+        *,
+        status: EnvelopeStatus | None,
+        limit: int,
+        after: EnvelopeCursor | None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        signer_email: str | None = None,
+    ) -> list[Envelope]:
+        """Up to `limit` of the tenant's envelopes, newest first (then by id), past `after`.
+
+        Every filter given must hold: `status`; `created_after <= created_at < created_before`;
+        `signer_email` equal to a recipient's (stored) email, of any role. The cursor is a
+        position in that order, so it means the same whatever filters come with it.
+        """
+        ...
 
     async def tenant_of(self, envelope_id: str) -> str | None:
         """Which tenant owns an envelope: for operators, who work across tenants."""
@@ -183,3 +198,55 @@ class PolicyRepository(Protocol):
     async def add(self, policy: Policy) -> None: ...
 
     async def default_for(self, tenant_id: str) -> Policy | None: ...
+
+
+# -- idempotency keys -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredResponse:
+    """What the first request under an idempotency key answered, to answer its repeats with."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdempotencyRecord:
+    """A tenant's idempotency key: claimed by one request (`claim`), then holding its response."""
+
+    tenant_id: str
+    key: str
+    fingerprint: str
+    claim: str
+    created_at: datetime
+    expires_at: datetime
+    response: StoredResponse | None = None
+
+
+class IdempotencyKeys(Protocol):
+    """Idempotency records, one per tenant and key.
+
+    Unlike the repositories, this port is not part of a unit of work: each call is a short
+    transaction of its own, because a claim must be visible to a concurrent duplicate
+    before the work it guards starts, and must not hold a write lock while that work runs.
+    """
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        """Store a new record; False (and nothing stored) if the tenant has one under that key already."""
+        ...
+
+    async def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None: ...
+
+    async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
+        """Overwrite the record under `record`'s key if its claim is still `held_by`; False otherwise."""
+        ...
+
+    async def delete(self, tenant_id: str, key: str, *, held_by: str) -> None:
+        """Remove the record if its claim is still `held_by`."""
+        ...
+
+    async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
+        """Remove the tenant's records that expire at or before `expired_at`; how many went."""
+        ...

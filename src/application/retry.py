@@ -10,21 +10,29 @@ from typing import TypeVar
 from domain.errors import ConcurrencyConflict
 
 MAX_ATTEMPTS = 12
+MAX_PAUSE_SECONDS = 5.0
 
 T = TypeVar("T")
 
 
 async def retry_on_conflict(attempt: Callable[[], Awaitable[T]], *, attempts: int = MAX_ATTEMPTS) -> T:
-    """Run `attempt` again, after a short jittered pause, each time it hits a conflict.
+    """Run `attempt` again, after a jittered pause, each time it hits a conflict.
 
     Parallel signers of one envelope all write to the same documents, so all but one of
-    them lose each round; each retry starts again from fresh state.
+    them lose each round; each retry starts again from fresh state. The pause is drawn
+    from a window that doubles with each try and starts as long as the lost attempt took:
+    a round in which many signed at once was slow, so the losers spread out over about as
+    long as it takes to serve them one after another (a fixed window, shorter than such a
+    round, had twenty signers at once all collide again and some of them run out of tries).
     """
+    loop = asyncio.get_running_loop()
     for tries in range(1, attempts + 1):
+        started = loop.time()
         try:
             return await attempt()
         except ConcurrencyConflict:
             if tries == attempts:
                 raise
-            await asyncio.sleep(random.uniform(0, 0.01 * 2 ** min(tries, 6)))
+            window = max(0.01, loop.time() - started) * 2 ** (tries - 1)
+            await asyncio.sleep(random.uniform(0, min(window, MAX_PAUSE_SECONDS)))
     raise AssertionError("unreachable")

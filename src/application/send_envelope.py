@@ -18,6 +18,7 @@ from domain.errors import InvalidState
 class SendEnvelope:
     caller: Caller
     envelope_id: str
+    expected_version: int | None = None  # the version the caller last read (If-Match); None: no check
 
 
 class SendEnvelopeHandler:
@@ -29,7 +30,9 @@ class SendEnvelopeHandler:
     async def __call__(self, command: SendEnvelope) -> Envelope:
         command.caller.require_write()
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, command.caller.tenant_id, command.envelope_id)
+            envelope = await require_envelope(
+                uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+            )
             policy = await uow.policies.default_for(envelope.tenant_id)
             if policy is None:
                 raise InvalidState("this tenant has no signing policy")

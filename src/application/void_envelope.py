@@ -17,6 +17,7 @@ class VoidEnvelope:
     caller: Caller
     envelope_id: str
     reason: str
+    expected_version: int | None = None  # the version the caller last read (If-Match); None: no check
 
 
 class VoidEnvelopeHandler:
@@ -29,7 +30,9 @@ class VoidEnvelopeHandler:
 
     async def _void(self, command: VoidEnvelope) -> Envelope:
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, command.caller.tenant_id, command.envelope_id)
+            envelope = await require_envelope(
+                uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+            )
             envelope.void(reason=command.reason, now=self._clock.now(), actor=command.caller.actor)
             await uow.envelopes.save(envelope)
             await uow.commit()

@@ -10,6 +10,7 @@ from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
 from adapters.signing.pdf_inspector import PyHankoPdfInspector
 from adapters.signing.pdf_signer import PyHankoPdfSigner
 from adapters.sql.engine import create_engine
+from adapters.sql.idempotency_keys import SqlIdempotencyKeys
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from adapters.storage.filesystem import FileBlobStore
 from adapters.system.clock import SystemClock
@@ -19,6 +20,7 @@ from application.add_signer import AddSignerHandler
 from application.create_envelope import CreateEnvelopeHandler
 from application.create_signing_link import CreateSigningLinkHandler
 from application.decline import DeclineHandler
+from application.idempotency import Idempotency
 from application.place_field import PlaceFieldHandler
 from application.read_envelopes import EnvelopeQueries
 from application.send_envelope import SendEnvelopeHandler
@@ -46,10 +48,19 @@ class Core(containers.DeclarativeContainer):
 
 class Gateways(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
-    engine = providers.Singleton(create_engine, core.settings.provided.database_url)
+    engine = providers.Singleton(
+        create_engine,
+        core.settings.provided.database_url,
+        pool_size=core.settings.provided.db_pool_size,
+        max_overflow=core.settings.provided.db_max_overflow,
+        pool_timeout=core.settings.provided.db_pool_timeout,
+        connect_timeout=core.settings.provided.db_connect_timeout,
+        statement_timeout_ms=core.settings.provided.db_statement_timeout_ms,
+    )
     sessions = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
     blobs = providers.Singleton(FileBlobStore, core.settings.provided.blob_dir)
     unit_of_work = providers.Singleton(sql_unit_of_work_factory, sessions, blobs)
+    idempotency_keys = providers.Singleton(SqlIdempotencyKeys, sessions)
     pki = providers.Singleton(development_pki, core.settings, core.clock)
     pdf_inspector = providers.Singleton(PyHankoPdfInspector)
     pdf_signer = providers.Singleton(PyHankoPdfSigner, pki)
@@ -72,6 +83,7 @@ class UseCases(containers.DeclarativeContainer):
         CreateSigningLinkHandler, uow, clock, ids, core.secrets, core.settings.provided.signing_link_ttl
     )
     signing_sessions = providers.Singleton(SigningSessions, uow, clock)
+    idempotency = providers.Singleton(Idempotency, gateways.idempotency_keys, clock, ids)
     sign = providers.Singleton(SignHandler, uow, clock, ids, gateways.pdf_signer)
     decline = providers.Singleton(DeclineHandler, uow, clock)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,11 @@ class Settings:
     max_upload_bytes: int
     log_json: bool | None
     log_level: str
+    db_pool_size: int
+    db_max_overflow: int
+    db_pool_timeout: float
+    db_connect_timeout: float
+    db_statement_timeout_ms: int  # 0: no limit
 
     @property
     def blob_dir(self) -> Path:
@@ -42,10 +48,15 @@ class Settings:
             max_upload_bytes=_number(env, "UNDERSIGN_MAX_UPLOAD_MB", 50) * 1024 * 1024,
             log_json={"json": True, "console": False}.get(env.get("UNDERSIGN_LOG_FORMAT", "")),
             log_level=env.get("UNDERSIGN_LOG_LEVEL", "INFO"),
+            db_pool_size=_number(env, "UNDERSIGN_DB_POOL_SIZE", 10),
+            db_max_overflow=_number(env, "UNDERSIGN_DB_MAX_OVERFLOW", 10, minimum=0),
+            db_pool_timeout=_seconds(env, "UNDERSIGN_DB_POOL_TIMEOUT_SECONDS", 10.0),
+            db_connect_timeout=_seconds(env, "UNDERSIGN_DB_CONNECT_TIMEOUT_SECONDS", 5.0),
+            db_statement_timeout_ms=_number(env, "UNDERSIGN_DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0),
         )
 
 
-def _number(env: dict[str, str], name: str, default: int) -> int:
+def _number(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
     raw = env.get(name)
     if raw is None:
         return default
@@ -53,6 +64,19 @@ def _number(env: dict[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise SettingsError(f"{name} must be at least 1")
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value < math.inf:
+        raise SettingsError(f"{name} must be more than 0 seconds, not {raw!r}")
     return value

@@ -1,38 +1,31 @@
 """The persistence contract: one suite, run against the fakes and against each SQL backend.
 
-A backend is a unit-of-work factory over an empty, migrated database. SQLite always runs;
-a database server runs too when its URL is in the environment, e.g.
-
-    UNDERSIGN_TEST_POSTGRESQL_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
-    UNDERSIGN_TEST_MARIADB_URL=mysql+asyncmy://root@127.0.0.1:3306/mysql
-
-(a user who may create databases: each test gets a fresh one, dropped afterwards).
+A backend is a unit-of-work factory over an empty, migrated database: a SQLite file, or a
+fresh database (dropped afterwards) on the session's PostgreSQL or MariaDB server
+(tests/conftest.py starts them, or takes their URLs from the environment).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import sqlite3
 import string
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, fields, is_dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import event, inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql import migrate
 from adapters.sql.engine import create_engine, create_session_factory
+from adapters.sql.idempotency_keys import SqlIdempotencyKeys
 from adapters.sql.tables import Base
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.add_document import AddDocument
@@ -40,7 +33,7 @@ from application.add_signer import AddSigner
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
 from application.place_field import PlaceField
-from application.ports import EnvelopeCursor
+from application.ports import EnvelopeCursor, IdempotencyKeys, IdempotencyRecord, StoredResponse
 from application.send_envelope import SendEnvelope
 from application.sign import Sign
 from application.unit_of_work import UnitOfWork
@@ -51,17 +44,14 @@ from domain.errors import ConcurrencyConflict
 from domain.events import DomainEvent
 from domain.field import FieldKind, PageSize, Placement
 from domain.policy import Policy, Routing, SignatureLevel, SignerAuth, default_policy
-from domain.signer import Role, SigningEvidence
+from domain.signer import Role, Signer, SigningEvidence
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, ApiKeyRole, Tenant
-from tests.fakes import A4, FakeBlobStore, FakeDatabase, FakePlatform, FakeUnitOfWork
+from tests.fakes import A4, FakeBlobStore, FakeDatabase, FakeIdempotencyKeys, FakePlatform, FakeUnitOfWork
+from tests.servers import fresh_database
 
-SERVERS = {
-    "postgresql": os.environ.get("UNDERSIGN_TEST_POSTGRESQL_URL"),
-    "mariadb": os.environ.get("UNDERSIGN_TEST_MARIADB_URL"),
-}
-BACKENDS = ["fake", "sqlite", *(name for name, url in SERVERS.items() if url)]
-SQL_BACKENDS = [name for name in BACKENDS if name != "fake"]
+SQL_BACKENDS = ["sqlite", "postgresql", "mariadb"]
+BACKENDS = ["fake", *SQL_BACKENDS]
 
 T0 = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 ACME, GLOBEX = "tenant-acme", "tenant-globex"
@@ -76,22 +66,13 @@ class Backend:
 
 
 @asynccontextmanager
-async def _empty_database(name: str, tmp_path: Path) -> AsyncIterator[str]:
+async def _empty_database(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of an empty database for one test."""
     if name == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'undersign.db'}"
         return
-    server = make_url(SERVERS[name] or "")
-    database = f"undersign_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f"CREATE DATABASE {database}")
-        yield server.set(database=database).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}")
-        await admin.dispose()
+    async with fresh_database(request.getfixturevalue(f"{name}_url")) as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -101,7 +82,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         db = FakeDatabase()
         yield Backend("fake", lambda: FakeUnitOfWork(db, blobs), blobs)
         return
-    async with _empty_database(request.param, tmp_path) as url:
+    async with _empty_database(request.param, request, tmp_path) as url:
         migrate.upgrade(url)  # from inside a running event loop, as an async CLI command would
         engine = create_engine(url)
         try:
@@ -671,36 +652,44 @@ async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backe
 
 APP_TABLES = {
     "tenants", "api_keys", "policies", "envelopes", "signers", "fields", "documents", "document_revisions",
-    "audit_events", "signing_links",
+    "audit_events", "signing_links", "idempotency_keys",
 }
 
 
-def _tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as connection:
-        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
-def test_migrations_upgrade_downgrade_and_upgrade_again(tmp_path: Path) -> None:
-    path = tmp_path / "migrations.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    assert migrate.current(url) is None
-
-    migrate.upgrade(url)
-    assert migrate.current(url) == migrate.head()
-    assert _tables(path) == APP_TABLES | {"alembic_version"}
-
-    migrate.downgrade(url)
-    assert migrate.current(url) is None
-    assert _tables(path) == {"alembic_version"}
-
-    migrate.upgrade(url)
-    assert migrate.current(url) == migrate.head()
-    assert _tables(path) == APP_TABLES | {"alembic_version"}
+async def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize("name", SQL_BACKENDS)
-async def test_the_migrated_schema_is_the_one_the_row_classes_describe(name: str, tmp_path: Path) -> None:
-    async with _empty_database(name, tmp_path) as url:
+async def test_migrations_upgrade_downgrade_and_upgrade_again(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    async with _empty_database(name, request, tmp_path) as url:
+        assert migrate.current(url) is None
+
+        migrate.upgrade(url)
+        assert migrate.current(url) == migrate.head()
+        assert await _tables(url) == APP_TABLES | {"alembic_version"}
+
+        migrate.downgrade(url, "base")
+        assert migrate.current(url) is None
+        assert await _tables(url) == {"alembic_version"}
+
+        migrate.upgrade(url)
+        assert migrate.current(url) == migrate.head()
+        assert await _tables(url) == APP_TABLES | {"alembic_version"}
+
+
+@pytest.mark.parametrize("name", SQL_BACKENDS)
+async def test_the_migrated_schema_is_the_one_the_row_classes_describe(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    async with _empty_database(name, request, tmp_path) as url:
         migrate.upgrade(url)
         assert await _schema_differences(url) == []
 
@@ -721,3 +710,209 @@ async def _schema_differences(url: str) -> list[Any]:
             )
     finally:
         await engine.dispose()
+
+
+# -- listing with filters -------------------------------------------------------------------
+
+
+def _with_recipients(envelope: Envelope, *recipients: tuple[str, Role]) -> Envelope:
+    for n, (email, role) in enumerate(recipients, start=1):
+        envelope.signers.append(
+            Signer(id=f"{envelope.id}-s{n}", name=email.split("@")[0].title(), email=email, role=role, routing_order=n)
+        )
+    return envelope
+
+
+@pytest.fixture
+async def thirty(backend: Backend, tenants: None) -> list[Envelope]:
+    """30 envelopes of ACME over three days, two at each instant, with ada, bob and carol among
+    their recipients in different roles; GLOBEX has envelopes for ada too. Newest first."""
+    envelopes = []
+    for i, envelope_id in enumerate(_random_ids(30)):
+        recipients = []
+        if i % 2 == 0:
+            recipients.append(("ada@example.com", Role.SIGNER))
+        if i % 3 == 0:
+            recipients.append(("bob@example.com", Role.APPROVER))
+        if i % 5 == 0:
+            recipients.append(("carol@example.com", Role.CC))
+        status = EnvelopeStatus.SENT if i % 4 == 0 else EnvelopeStatus.DRAFT
+        envelopes.append(_with_recipients(listed(envelope_id, T0 + timedelta(hours=5 * (i // 2)), status), *recipients))
+    others = [
+        _with_recipients(listed(f"globex-{i}", T0 + timedelta(hours=i), EnvelopeStatus.SENT, tenant_id=GLOBEX),
+                         ("ada@example.com", Role.SIGNER))
+        for i in range(3)
+    ]
+    await stored(backend, *envelopes[1::2], *others, *envelopes[::2])
+    return sorted(envelopes, key=lambda e: (e.created_at, e.id), reverse=True)
+
+
+async def _pages(backend: Backend, limit: int, after: EnvelopeCursor | None = None, **filters: Any) -> list[list[str]]:
+    filters.setdefault("status", None)
+    pages = []
+    while True:
+        async with backend.uow() as uow:
+            page = await uow.envelopes.list(ACME, limit=limit, after=after, **filters)
+        if not page:
+            return pages
+        pages.append([e.id for e in page])
+        after = EnvelopeCursor(created_at=page[-1].created_at, id=page[-1].id)
+
+
+def _ids(pages: list[list[str]]) -> list[str]:
+    return [i for page in pages for i in page]
+
+
+async def test_listing_filters_by_any_recipients_email(backend: Backend, thirty: list[Envelope]) -> None:
+    for email in ("ada@example.com", "bob@example.com", "carol@example.com"):
+        expected = [e.id for e in thirty if any(s.email == email for s in e.signers)]
+
+        assert _ids(await _pages(backend, 4, signer_email=email)) == expected
+
+    assert await _pages(backend, 4, signer_email="nobody@example.com") == []
+
+
+async def test_listing_filters_by_creation_time_from_inclusive_to_exclusive(
+    backend: Backend, thirty: list[Envelope]
+) -> None:
+    start, end = T0 + timedelta(hours=10), T0 + timedelta(hours=40)  # both instants of two envelopes
+    expected = [e.id for e in thirty if start <= e.created_at < end]
+    assert len(expected) == 12
+
+    assert _ids(await _pages(backend, 5, created_after=start, created_before=end)) == expected
+    paris = timezone(timedelta(hours=2))  # the same instants, written with another offset
+    assert _ids(await _pages(backend, 5, created_after=start.astimezone(paris), created_before=end.astimezone(paris))) == expected
+    assert _ids(await _pages(backend, 5, created_before=T0 + timedelta(microseconds=1))) == [e.id for e in thirty[-2:]]
+    assert await _pages(backend, 5, created_after=end, created_before=start) == []
+
+
+async def test_listing_filters_combine(backend: Backend, thirty: list[Envelope]) -> None:
+    start = T0 + timedelta(hours=15)
+    expected = [
+        e.id for e in thirty
+        if e.status is EnvelopeStatus.SENT and e.created_at >= start and any(s.email == "ada@example.com" for s in e.signers)
+    ]
+    assert len(expected) == 6
+
+    pages = await _pages(backend, 4, status=EnvelopeStatus.SENT, created_after=start, signer_email="ada@example.com")
+
+    assert [len(p) for p in pages] == [4, 2]
+    assert _ids(pages) == expected
+
+
+async def test_a_cursor_from_other_filters_still_continues_from_its_position(
+    backend: Backend, thirty: list[Envelope]
+) -> None:
+    async with backend.uow() as uow:
+        first = await uow.envelopes.list(ACME, status=EnvelopeStatus.SENT, limit=3, after=None)
+    cursor = EnvelopeCursor(created_at=first[-1].created_at, id=first[-1].id)
+    ada = [e for e in thirty if any(s.email == "ada@example.com" for s in e.signers)]
+
+    continued = _ids(await _pages(backend, 4, after=cursor, signer_email="ada@example.com"))
+
+    assert continued == [e.id for e in ada if (e.created_at, e.id) < (cursor.created_at, cursor.id)]
+    # Another tenant's position only says where to start: ACME's envelopes are all that come back.
+    globex = EnvelopeCursor(created_at=T0 + timedelta(hours=2), id="globex-2")
+    assert _ids(await _pages(backend, 10, after=globex)) == [e.id for e in thirty if e.created_at < globex.created_at]
+
+
+# -- idempotency keys -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def idempotency_keys(backend: Backend, tenants: None) -> IdempotencyKeys:
+    """The port over the backend's database: not part of a unit of work, each call commits itself."""
+    if backend.engine is None:
+        return FakeIdempotencyKeys()
+    return SqlIdempotencyKeys(create_session_factory(backend.engine))
+
+
+def _record(key: str = "key-1", tenant_id: str = ACME, claim: str = "claim-1", at: datetime = T0) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        tenant_id=tenant_id, key=key, fingerprint="f" * 64, claim=claim, created_at=at, expires_at=at + timedelta(hours=24)
+    )
+
+
+async def test_an_idempotency_record_round_trips_with_its_response(idempotency_keys: IdempotencyKeys) -> None:
+    record = _record(key="Key/With~Symbols_" + "k" * 238)  # the longest key there is
+    assert await idempotency_keys.add(record)
+    assert await idempotency_keys.get(ACME, record.key) == record
+
+    body = b'{"id":"env-1","subject":"Lease \xe2\x80\x94 3rd floor"}' + bytes(range(256)) * 300  # beyond 64 KB
+    done = replace(record, response=StoredResponse(status=201, headers={"content-type": "application/json", "etag": '"env-1-0"'}, body=body))
+    assert await idempotency_keys.replace(done, held_by=record.claim)
+
+    assert await idempotency_keys.get(ACME, record.key) == done
+
+
+async def test_a_tenant_holds_each_idempotency_key_once(idempotency_keys: IdempotencyKeys) -> None:
+    assert await idempotency_keys.add(_record())
+    assert not await idempotency_keys.add(_record(claim="claim-2"))
+    assert (await idempotency_keys.get(ACME, "key-1")).claim == "claim-1"  # type: ignore[union-attr]
+
+    assert await idempotency_keys.add(_record(tenant_id=GLOBEX, claim="claim-3"))  # keys are per tenant
+    assert await idempotency_keys.get(GLOBEX, "key-1") == _record(tenant_id=GLOBEX, claim="claim-3")
+    assert await idempotency_keys.get(ACME, "KEY-1") is None  # and compared byte by byte
+
+
+async def test_only_the_holder_of_an_idempotency_claim_replaces_or_deletes_it(idempotency_keys: IdempotencyKeys) -> None:
+    await idempotency_keys.add(_record())
+    takeover = _record(claim="claim-2", at=T0 + timedelta(minutes=10))
+
+    assert not await idempotency_keys.replace(takeover, held_by="claim-x")
+    assert await idempotency_keys.replace(takeover, held_by="claim-1")
+    assert not await idempotency_keys.replace(_record(claim="claim-3"), held_by="claim-1")  # lost: claim-2 has it
+    await idempotency_keys.delete(ACME, "key-1", held_by="claim-1")
+    assert await idempotency_keys.get(ACME, "key-1") == takeover
+
+    await idempotency_keys.delete(ACME, "key-1", held_by="claim-2")
+    assert await idempotency_keys.get(ACME, "key-1") is None
+
+
+async def test_purging_removes_a_tenants_expired_idempotency_keys_only(idempotency_keys: IdempotencyKeys) -> None:
+    for n, hours in enumerate((0, 1, 2)):
+        await idempotency_keys.add(_record(key=f"key-{n}", at=T0 + timedelta(hours=hours)))
+    await idempotency_keys.add(_record(tenant_id=GLOBEX))
+
+    assert await idempotency_keys.purge(ACME, expired_at=T0 + timedelta(hours=25)) == 2  # expiring at 24 h and 25 h
+
+    assert [await idempotency_keys.get(ACME, f"key-{n}") is None for n in range(3)] == [True, True, False]
+    assert await idempotency_keys.get(GLOBEX, "key-1") is not None
+
+
+async def test_concurrent_claims_of_one_idempotency_key_leave_exactly_one_winner(
+    idempotency_keys: IdempotencyKeys,
+) -> None:
+    results = await asyncio.gather(*(idempotency_keys.add(_record(claim=f"claim-{n}")) for n in range(6)))
+
+    assert sorted(results) == [False] * 5 + [True]
+    winner = await idempotency_keys.get(ACME, "key-1")
+    assert winner is not None and winner.claim == f"claim-{results.index(True)}"
+
+
+# -- migration 0002 -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SQL_BACKENDS)
+async def test_migration_0002_downgrades_and_upgrades_with_recipients_kept(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    async with _empty_database(name, request, tmp_path) as url:
+        migrate.upgrade(url)
+        engine = create_engine(url)
+        try:
+            backend = Backend(name, sql_unit_of_work_factory(create_session_factory(engine), FakeBlobStore()), FakeBlobStore())
+            async with backend.uow() as uow:
+                await uow.tenants.add(Tenant(id=ACME, slug="acme", created_at=T0))
+                await uow.commit()
+            await stored(backend, _with_recipients(draft(), ("ada@example.com", Role.SIGNER)))
+
+            migrate.downgrade(url, "0001")
+            assert "idempotency_keys" not in await _tables(url)
+            migrate.upgrade(url)
+
+            async with backend.uow() as uow:
+                page = await uow.envelopes.list(ACME, status=None, limit=5, after=None, signer_email="ada@example.com")
+            assert [s.email for e in page for s in e.signers] == ["ada@example.com"]
+        finally:
+            await engine.dispose()

@@ -1,7 +1,7 @@
 """The use cases, end to end on fakes: what gets stored, signed, sealed and audited."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from application.context import Caller
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
 from application.decline import Decline
-from application.errors import Forbidden, InvalidDocument, LinkExpired, Unauthenticated
+from application.errors import Forbidden, InvalidDocument, LinkExpired, PreconditionFailed, Unauthenticated
 from application.place_field import PlaceField
 from application.send_envelope import SendEnvelope
 from application.sign import Sign
@@ -235,3 +235,57 @@ async def test_a_cc_recipient_cannot_sign(platform, caller):
     await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
     with pytest.raises(InvalidState, match="carbon-copy"):
         await platform.sign(sign(await link(platform, caller, envelope_id, cc.id)))
+
+
+# -- If-Match: the version the caller expects ----------------------------------------------------
+
+
+async def test_a_change_expecting_another_version_is_refused_and_changes_nothing(platform, caller):
+    envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada", fields=False)
+    envelope, _ = await platform.queries.get(caller, envelope_id)
+    stale = envelope.version - 1
+    trail = await platform.queries.audit_trail(caller, envelope_id)
+
+    placement = Placement(page=1, x=50, y=700, width=150, height=40)
+    for command, handler in (
+        (AddDocument(caller=caller, envelope_id=envelope_id, filename="b.pdf", content=b"%PDF-1.7", expected_version=stale), platform.add_document),
+        (AddSigner(caller=caller, envelope_id=envelope_id, name="Bob", email="bob@example.com", expected_version=stale), platform.add_signer),
+        (PlaceField(caller=caller, envelope_id=envelope_id, document_id=document_id, signer_id=ada, kind=FieldKind.SIGNATURE,
+                    placement=placement, expected_version=stale), platform.place_field),
+        (SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=stale), platform.send),
+    ):
+        with pytest.raises(PreconditionFailed):
+            await handler(command)
+
+    after, documents = await platform.queries.get(caller, envelope_id)
+    assert after == envelope and len(documents) == 1 and len(platform.blob_store.blobs) == 1
+    assert (await platform.queries.audit_trail(caller, envelope_id)).entries == trail.entries
+
+
+async def test_a_change_expecting_the_current_version_goes_through(platform, caller):
+    envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
+    envelope, _ = await platform.queries.get(caller, envelope_id)
+
+    sent = await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=envelope.version))
+    with pytest.raises(PreconditionFailed):
+        await platform.void(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="x", expected_version=envelope.version))
+    voided = await platform.void(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="x", expected_version=sent.version))
+
+    assert voided.status is EnvelopeStatus.VOIDED and voided.version == sent.version + 1
+
+
+# -- listing with filters ---------------------------------------------------------------------
+
+
+async def test_listing_by_recipient_ignores_the_emails_case(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    await envelope_with(platform, caller, "Bob")
+
+    page = await platform.queries.list(caller, status=None, limit=10, after=None, signer_email="  ADA@Example.com ")
+
+    assert [e.id for e in page.items] == [envelope_id]
+
+
+async def test_listing_by_creation_time_needs_an_offset(platform, caller):
+    with pytest.raises(InvalidInput, match="created_before needs a UTC offset"):
+        await platform.queries.list(caller, status=None, limit=10, after=None, created_before=datetime(2026, 1, 5, 9))

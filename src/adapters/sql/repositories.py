@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, and_, insert, or_, select, update
@@ -139,19 +139,51 @@ class SqlEnvelopes:
         self.seen.append(envelope)
 
     async def list(
-        self, tenant_id: str, *, status: EnvelopeStatus | None, limit: int, after: EnvelopeCursor | None
+        self,
+        tenant_id: str,
+        *,
+        status: EnvelopeStatus | None,
+        limit: int,
+        after: EnvelopeCursor | None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        signer_email: str | None = None,
     ) -> list[Envelope]:
-        """Newest first, then by id descending; three queries per page whatever its size."""
+        """Newest first, then by id descending; three queries per page whatever its size.
+
+        Which index serves which page (checked with EXPLAIN on SQLite, PostgreSQL 15 and
+        MariaDB 10.11); no page reads the rows before it, so a deep page costs what the
+        first one does:
+        - no status: ix_envelopes_tenant_created (tenant_id, created_at, id), read backwards
+          from the cursor, the created_* bounds narrowing the same range;
+        - a status: ix_envelopes_tenant_status_created (tenant_id, status, created_at, id);
+        - a signer_email: ix_signers_tenant_email_envelope (tenant_id, email, envelope_id)
+          gives that recipient's envelope ids from the index alone; their envelopes are
+          fetched by primary key and sorted, so a page costs what that recipient's number
+          of envelopes does (PostgreSQL walks the envelopes' index instead when that is cheaper).
+        """
         query = self._select().where(EnvelopeRow.tenant_id == tenant_id)
         if status is not None:
             query = query.where(EnvelopeRow.status == status.value)
-        if after is not None:
-            # (created_at, id) < (cursor) spelled out: row-value comparison is not portable.
+        if created_after is not None:
+            query = query.where(EnvelopeRow.created_at >= created_after)
+        if created_before is not None:
+            query = query.where(EnvelopeRow.created_at < created_before)
+        if signer_email is not None:
             query = query.where(
+                EnvelopeRow.id.in_(
+                    select(SignerRow.envelope_id).where(SignerRow.tenant_id == tenant_id, SignerRow.email == signer_email)
+                )
+            )
+        if after is not None:
+            # (created_at, id) < (cursor) spelled out, row-value comparison not being portable;
+            # the leading `created_at <=` gives every server's planner a range on the index.
+            query = query.where(
+                EnvelopeRow.created_at <= after.created_at,
                 or_(
                     EnvelopeRow.created_at < after.created_at,
                     and_(EnvelopeRow.created_at == after.created_at, EnvelopeRow.id < after.id),
-                )
+                ),
             )
         query = query.order_by(EnvelopeRow.created_at.desc(), EnvelopeRow.id.desc()).limit(limit)
         return [row.to_domain() for row in await self._session.scalars(query)]

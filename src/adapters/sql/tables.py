@@ -28,6 +28,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -38,12 +39,14 @@ from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
+from application.idempotency import MAX_KEY_LENGTH
+from application.ports import IdempotencyRecord, StoredResponse
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus, Revision, RevisionKind
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.field import Field, FieldKind, PageSize, Placement
 from domain.policy import Policy, Routing, SignatureLevel, SignerAuth
-from domain.signer import Role, Signer, SignerStatus, SigningEvidence
+from domain.signer import MAX_EMAIL_LENGTH, Role, Signer, SignerStatus, SigningEvidence
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, ApiKeyRole, Tenant
 
@@ -116,6 +119,11 @@ class JsonText(TypeDecorator[Any]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)
+
+
+def Blob() -> TypeEngine[bytes]:  # noqa: N802 - reads as a type in column definitions
+    """Bytes of any size (LONGBLOB on MySQL, whose BLOB stops at 64 KB)."""
+    return LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
 
 # MySQL/MariaDB: transactional tables in full Unicode, whatever the server's defaults.
@@ -333,13 +341,20 @@ class SignerRow(Base):
     """A recipient; the evidence of their act is in the `evidence_*` columns once they acted."""
 
     __tablename__ = "signers"
+    __table_args__ = (
+        # Listing a tenant's envelopes by recipient: (tenant_id, email) finds the envelope ids
+        # from the index alone. The email is a byte-wise `Id` (stored lower-cased) so that it
+        # can be indexed on MySQL and compares the same on every server.
+        Index("ix_signers_tenant_email_envelope", "tenant_id", "email", "envelope_id"),
+        MYSQL_TABLE_OPTIONS,
+    )
 
     id: Mapped[str] = mapped_column(Id(), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(Id())
     envelope_id: Mapped[str] = mapped_column(Id(), ForeignKey("envelopes.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(Text)
-    email: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Id(MAX_EMAIL_LENGTH))
     role: Mapped[str] = mapped_column(String(16))
     routing_order: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
@@ -609,4 +624,61 @@ class SigningLinkRow(Base):
         return SigningLink(
             id=self.id, tenant_id=self.tenant_id, envelope_id=self.envelope_id, signer_id=self.signer_id,
             token_hash=self.token_hash, created_at=self.created_at, expires_at=self.expires_at,
+        )
+
+
+# -- idempotency keys ---------------------------------------------------------------------------
+
+
+
+class IdempotencyKeyRow(Base):
+    """An idempotency key of a tenant: the request that claimed it and, once done, its response."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        # The primary key (tenant_id, idempotency_key) serves the lookups; this one the purge
+        # of a tenant's expired keys.
+        Index("ix_idempotency_keys_tenant_expires", "tenant_id", "expires_at"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    tenant_id: Mapped[str] = mapped_column(Id(), ForeignKey("tenants.id"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(Id(MAX_KEY_LENGTH), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(Id())
+    claim: Mapped[str] = mapped_column(Id())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(JsonText())
+    response_body: Mapped[bytes | None] = mapped_column(Blob())
+
+    @classmethod
+    def from_domain(cls, record: IdempotencyRecord) -> IdempotencyKeyRow:
+        response = record.response
+        return cls(
+            tenant_id=record.tenant_id,
+            idempotency_key=record.key,
+            fingerprint=record.fingerprint,
+            claim=record.claim,
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+            response_status=response.status if response else None,
+            response_headers=dict(response.headers) if response else None,
+            response_body=response.body if response else None,
+        )
+
+    def to_domain(self) -> IdempotencyRecord:
+        response = None
+        if self.response_status is not None:
+            response = StoredResponse(
+                status=self.response_status, headers=dict(self.response_headers or {}), body=self.response_body or b""
+            )
+        return IdempotencyRecord(
+            tenant_id=self.tenant_id,
+            key=self.idempotency_key,
+            fingerprint=self.fingerprint,
+            claim=self.claim,
+            created_at=self.created_at,
+            expires_at=self.expires_at,
+            response=response,
         )

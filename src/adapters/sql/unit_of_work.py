@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sql.availability import is_unavailable, unavailable, unavailable_raises
 from adapters.sql.repositories import (
     SqlApiKeys,
     SqlAuditLog,
@@ -26,11 +28,22 @@ class SqlUnitOfWork(UnitOfWork):
 
     On SQLite nothing is locked until the first write, so reading, then signing for a
     while, then writing keeps other writers waiting only for the writing part.
+
+    A database that is down, too slow or out of connections, wherever in the unit of work
+    it shows, leaves it as DatabaseUnavailable.
     """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], blob_store: BlobStore) -> None:
         self._session_factory = session_factory
         self.blobs = TrackedBlobs(blob_store)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with unavailable_raises():  # the rollback itself may find the database gone
+            await super().__aexit__(exc_type, exc, tb)
+        if exc is not None and is_unavailable(exc):
+            raise unavailable(exc) from exc
 
     async def _begin(self) -> None:
         self._session = session = self._session_factory()

@@ -11,7 +11,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import ResponseHeader, UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 
@@ -26,11 +26,11 @@ from application.read_envelopes import EnvelopeQueries
 from application.send_envelope import SendEnvelope, SendEnvelopeHandler
 from application.void_envelope import VoidEnvelope, VoidEnvelopeHandler
 from domain.document import Document
-from domain.envelope import EnvelopeStatus
+from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import InvalidInput
 from domain.field import FieldKind, Placement
 from domain.policy import Routing
-from domain.signer import Role
+from domain.signer import MAX_EMAIL_LENGTH, Role
 from entrypoints.http.schemas import (
     AddSignerIn,
     AuditTrailOut,
@@ -50,6 +50,10 @@ from entrypoints.http.schemas import (
     field_out,
     signer_out,
 )
+from entrypoints.http.etags import IfMatch, envelope_etag, expected_version
+from entrypoints.http.idempotency import IDEMPOTENT
+
+ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The envelope's version, for If-Match")]
 
 
 @dataclass
@@ -63,15 +67,15 @@ class EnvelopesController(Controller):
     path = "/v1/envelopes"
     tags = ["envelopes"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, response_headers=ETAG, **IDEMPOTENT)
     async def create(
         self, data: JSONBody[CreateEnvelopeIn], caller: NamedDependency[Caller], create_envelope: NamedDependency[CreateEnvelopeHandler]
-    ) -> EnvelopeOut:
+    ) -> Response[EnvelopeOut]:
         routing = Routing(data.routing) if data.routing else None
         envelope = await create_envelope(
             CreateEnvelope(caller=caller, subject=data.subject, message=data.message, routing=routing)
         )
-        return envelope_out(envelope, [])
+        return envelope_response(envelope, [], status_code=201)
 
     @get("/")
     async def list_envelopes(
@@ -79,82 +83,97 @@ class EnvelopesController(Controller):
         caller: NamedDependency[Caller],
         envelope_queries: NamedDependency[EnvelopeQueries],
         status: Annotated[EnvelopeStatus | None, QueryParameter()] = None,
+        created_after: Annotated[datetime | None, QueryParameter(description="ISO 8601 with an offset; inclusive")] = None,
+        created_before: Annotated[datetime | None, QueryParameter(description="ISO 8601 with an offset; exclusive")] = None,
+        signer_email: Annotated[str | None, QueryParameter(max_length=MAX_EMAIL_LENGTH, description="any recipient's")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, QueryParameter()] = None,
     ) -> EnvelopeListOut:
-        page = await envelope_queries.list(caller, status=status, limit=limit, after=decode_cursor(cursor))
+        page = await envelope_queries.list(
+            caller, status=status, limit=limit, after=decode_cursor(cursor),
+            created_after=created_after, created_before=created_before, signer_email=signer_email,
+        )
         return EnvelopeListOut(
             items=[envelope_summary_out(e) for e in page.items],
             next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
         )
 
-    @get("/{envelope_id:str}")
+    @get("/{envelope_id:str}", response_headers=ETAG)
     async def get_envelope(
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
-    ) -> EnvelopeOut:
-        envelope, documents = await envelope_queries.get(caller, envelope_id)
-        return envelope_out(envelope, documents)
+    ) -> Response[EnvelopeOut]:
+        return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/documents", status_code=201)
+    @post("/{envelope_id:str}/documents", status_code=201, **IDEMPOTENT)
     async def add_document(
         self,
         envelope_id: FromPath[str],
         data: MultipartBody[DocumentUpload],
         caller: NamedDependency[Caller],
         add_document: NamedDependency[AddDocumentHandler],
+        if_match: IfMatch = None,
     ) -> DocumentOut:
         content = await data.file.read()
         filename = data.file.filename or "document.pdf"
         document = await add_document(
-            AddDocument(caller=caller, envelope_id=envelope_id, filename=filename, content=content)
+            AddDocument(
+                caller=caller, envelope_id=envelope_id, filename=filename, content=content,
+                expected_version=expected_version(if_match, envelope_id),
+            )
         )
         return document_out(document)
 
-    @post("/{envelope_id:str}/signers", status_code=201)
+    @post("/{envelope_id:str}/signers", status_code=201, **IDEMPOTENT)
     async def add_signer(
         self,
         envelope_id: FromPath[str],
         data: JSONBody[AddSignerIn],
         caller: NamedDependency[Caller],
         add_signer: NamedDependency[AddSignerHandler],
+        if_match: IfMatch = None,
     ) -> SignerOut:
         signer = await add_signer(
             AddSigner(
                 caller=caller, envelope_id=envelope_id, name=data.name, email=data.email,
                 role=Role(data.role), routing_order=data.routing_order,
+                expected_version=expected_version(if_match, envelope_id),
             )
         )
         return signer_out(signer)
 
-    @post("/{envelope_id:str}/fields", status_code=201)
+    @post("/{envelope_id:str}/fields", status_code=201, **IDEMPOTENT)
     async def place_field(
         self,
         envelope_id: FromPath[str],
         data: JSONBody[PlaceFieldIn],
         caller: NamedDependency[Caller],
         place_field: NamedDependency[PlaceFieldHandler],
+        if_match: IfMatch = None,
     ) -> FieldOut:
         placement = Placement(page=data.page, x=data.x, y=data.y, width=data.width, height=data.height)
         placed = await place_field(
             PlaceField(
                 caller=caller, envelope_id=envelope_id, document_id=data.document_id, signer_id=data.signer_id,
                 kind=FieldKind(data.kind), placement=placement, required=data.required,
+                expected_version=expected_version(if_match, envelope_id),
             )
         )
         return field_out(placed)
 
-    @post("/{envelope_id:str}/send", status_code=200)
+    @post("/{envelope_id:str}/send", status_code=200, response_headers=ETAG)
     async def send(
         self,
         envelope_id: FromPath[str],
         caller: NamedDependency[Caller],
         send_envelope: NamedDependency[SendEnvelopeHandler],
         envelope_queries: NamedDependency[EnvelopeQueries],
-    ) -> EnvelopeOut:
-        await send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
-        return envelope_out(*await envelope_queries.get(caller, envelope_id))
+        if_match: IfMatch = None,
+    ) -> Response[EnvelopeOut]:
+        version = expected_version(if_match, envelope_id)
+        await send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=version))
+        return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/void", status_code=200)
+    @post("/{envelope_id:str}/void", status_code=200, response_headers=ETAG)
     async def void(
         self,
         envelope_id: FromPath[str],
@@ -162,11 +181,15 @@ class EnvelopesController(Controller):
         caller: NamedDependency[Caller],
         void_envelope: NamedDependency[VoidEnvelopeHandler],
         envelope_queries: NamedDependency[EnvelopeQueries],
-    ) -> EnvelopeOut:
-        await void_envelope(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason=data.reason))
-        return envelope_out(*await envelope_queries.get(caller, envelope_id))
+        if_match: IfMatch = None,
+    ) -> Response[EnvelopeOut]:
+        version = expected_version(if_match, envelope_id)
+        await void_envelope(
+            VoidEnvelope(caller=caller, envelope_id=envelope_id, reason=data.reason, expected_version=version)
+        )
+        return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/signers/{signer_id:str}/signing-link", status_code=201)
+    @post("/{envelope_id:str}/signers/{signer_id:str}/signing-link", status_code=201, **IDEMPOTENT)
     async def create_signing_link(
         self,
         envelope_id: FromPath[str],
@@ -193,6 +216,13 @@ class EnvelopesController(Controller):
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> AuditTrailOut:
         return audit_trail_out(envelope_id, await envelope_queries.audit_trail(caller, envelope_id))
+
+
+def envelope_response(envelope: Envelope, documents: list[Document], status_code: int = 200) -> Response[EnvelopeOut]:
+    """The envelope with its ETag, which If-Match on the next change can hold it to."""
+    return Response(
+        content=envelope_out(envelope, documents), status_code=status_code, headers={"ETag": envelope_etag(envelope)}
+    )
 
 
 def pdf_response(document: Document, content: bytes) -> Response[bytes]:

@@ -12,7 +12,16 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from application.errors import AlreadyExists, Forbidden, LinkExpired, SigningFailed, Unauthenticated
+from application.errors import (
+    AlreadyExists,
+    Forbidden,
+    IdempotencyKeyInProgress,
+    LinkExpired,
+    PreconditionFailed,
+    ServiceUnavailable,
+    SigningFailed,
+    Unauthenticated,
+)
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, InvalidState, NotFound
 
 PROBLEM_JSON = "application/problem+json"
@@ -23,10 +32,13 @@ STATUS_OF: dict[type[DomainError], int] = {
     ConcurrencyConflict: 409,
     AlreadyExists: 409,
     NotFound: 404,
+    PreconditionFailed: 412,
+    IdempotencyKeyInProgress: 409,
     LinkExpired: 410,
     Unauthenticated: 401,
     Forbidden: 403,
     SigningFailed: 422,
+    ServiceUnavailable: 503,
 }
 
 log = structlog.get_logger("undersign.http")
@@ -53,7 +65,12 @@ def problem(status: int, code: str, detail: str, headers: dict[str, str] | None 
 
 def domain_error(_: Request, error: DomainError) -> Response:
     status = status_of(error)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(error, ServiceUnavailable):
+        # The adapter that raised it logged why; the client learns when to come back.
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     return problem(status, error.code, error.detail, headers)
 
 

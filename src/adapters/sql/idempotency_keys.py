@@ -1,0 +1,84 @@
+"""The idempotency-key port over SQL: each call is one short transaction in a session of its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sql.repositories import conflicts_raise
+from adapters.sql.tables import IdempotencyKeyRow, column_values
+from application.ports import IdempotencyRecord
+from domain.errors import ConcurrencyConflict
+
+
+class SqlIdempotencyKeys:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        async with self._sessions() as session:
+            session.add(IdempotencyKeyRow.from_domain(record))
+            try:
+                with conflicts_raise("the idempotency key was just claimed"):
+                    await session.commit()
+            except ConcurrencyConflict:
+                # The primary key (tenant_id, idempotency_key) is taken: another request has it.
+                return False
+        return True
+
+    async def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(IdempotencyKeyRow).where(
+                    IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.idempotency_key == key
+                )
+            )
+            return row.to_domain() if row else None
+
+    async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
+        values = column_values(IdempotencyKeyRow.from_domain(record))
+        del values["tenant_id"], values["idempotency_key"]
+        async with self._sessions() as session:
+            # Compare-and-set on the claim: of two requests replacing the same claim, one wins.
+            result = await session.execute(
+                update(IdempotencyKeyRow)
+                .where(
+                    IdempotencyKeyRow.tenant_id == record.tenant_id,
+                    IdempotencyKeyRow.idempotency_key == record.key,
+                    IdempotencyKeyRow.claim == held_by,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        return _rowcount(result) == 1
+
+    async def delete(self, tenant_id: str, key: str, *, held_by: str) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                delete(IdempotencyKeyRow)
+                .where(
+                    IdempotencyKeyRow.tenant_id == tenant_id,
+                    IdempotencyKeyRow.idempotency_key == key,
+                    IdempotencyKeyRow.claim == held_by,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+
+    async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
+        async with self._sessions() as session:
+            result = await session.execute(
+                delete(IdempotencyKeyRow)
+                .where(IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.expires_at <= expired_at)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        return _rowcount(result)
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount

@@ -1,0 +1,148 @@
+"""Idempotency-Key on the creating POSTs: a middleware on those routes, around their handlers.
+
+With the header, the request is authenticated here (keys are the tenant's), fingerprinted
+(method, path, body) and run through application.idempotency: a repeat is answered with
+the first response (marked `Idempotent-Replayed: true`) without reaching the handler. A
+first request reaches its handler as usual; a 2xx answer is recorded under the key before
+it is sent, anything else gives the key up again. Without the header nothing happens here.
+
+Multipart bodies are fingerprinted with their boundary normalised: clients pick a new
+random boundary for every request, retries included, so the raw bytes of two identical
+uploads differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from application.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
+from application.ports import StoredResponse
+from entrypoints.http.dependencies import provide_caller
+
+# Response headers worth replaying: the rest (length, request id) is the repeat's own.
+REPLAYED_HEADERS = ("content-type", "etag", "location")
+
+log = structlog.get_logger("undersign.http")
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        request: Request[Any, Any, Any] = Request(scope, receive)
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            await next_app(scope, receive, send)
+            return
+        caller = await provide_caller(request, request.app.state)
+        # Read (and cached for the handler) here, so the size limit applies as usual.
+        body = await request.body()
+        idempotency: Idempotency = request.app.state.container.use_cases.idempotency()
+        outcome = await idempotency.begin(
+            IdempotentRequest(
+                caller=caller, key=key,
+                fingerprint=fingerprint(request.method, request.url.path, _canonical(request, body)),
+            )
+        )
+        if isinstance(outcome, StoredResponse):
+            await _replay(outcome, send)
+            return
+        response = _BufferedResponse()
+        try:
+            await next_app(scope, receive, response.send)
+        except BaseException:
+            await _release(idempotency, outcome)
+            raise
+        if 200 <= response.status < 300:
+            await _complete(idempotency, outcome, response.stored())
+        else:
+            await _release(idempotency, outcome)
+        await response.flush(send)
+
+
+class _BufferedResponse:
+    """Holds the handler's response back until its outcome is recorded."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.status = 500
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        self.messages.append(message)
+
+    def stored(self) -> StoredResponse:
+        start = next(m for m in self.messages if m["type"] == "http.response.start")
+        headers = {}
+        for name, value in start.get("headers", []):
+            if name.decode("latin-1").lower() in REPLAYED_HEADERS:
+                headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        body = b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
+        return StoredResponse(status=self.status, headers=headers, body=body)
+
+    async def flush(self, send: Send) -> None:
+        for message in self.messages:
+            await send(message)
+
+
+async def _replay(response: StoredResponse, send: Send) -> None:
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers.items()]
+    headers += [(b"content-length", str(len(response.body)).encode()), (b"idempotent-replayed", b"true")]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body, "more_body": False})
+
+
+async def _complete(idempotency: Idempotency, claim: Claim, response: StoredResponse) -> None:
+    # The work is done whatever happens here: the client gets its answer either way.
+    try:
+        if not await idempotency.complete(claim, response):
+            log.warning("idempotency claim lost before the response was recorded")
+    except Exception:
+        log.exception("could not record the response of an idempotent request")
+
+
+async def _release(idempotency: Idempotency, claim: Claim) -> None:
+    try:
+        await idempotency.release(claim)
+    except Exception:
+        log.exception("could not give an idempotency key up; it frees itself when its lease ends")
+
+
+def _canonical(request: Request[Any, Any, Any], body: bytes) -> bytes:
+    media_type, options = request.content_type
+    boundary = options.get("boundary")
+    if media_type == "multipart/form-data" and boundary:
+        return body.replace(b"--" + boundary.encode("latin-1"), b"--boundary")
+    return body
+
+
+@dataclass
+class IdempotentOperation(Operation):
+    """The OpenAPI operation of a route with the middleware: the header is not in the handler's signature."""
+
+    def __post_init__(self) -> None:
+        header = Parameter(
+            name="Idempotency-Key",
+            param_in="header",
+            required=False,
+            schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH),
+            description=(
+                "Any unique string (a UUID, say). The same request sent again with the same key within 24 hours "
+                "gets the first response back (header Idempotent-Replayed: true) and creates nothing; another "
+                "request with that key is a 422, and one while the first is still running a 409."
+            ),
+        )
+        self.parameters = [*(self.parameters or []), header]
+
+
+# What a creating route adds to its decorator.
+IDEMPOTENT: dict[str, Any] = {"middleware": [IdempotencyMiddleware()], "operation_class": IdempotentOperation}

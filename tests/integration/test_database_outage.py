@@ -1,0 +1,124 @@
+"""The database going away and coming back, and a database that is too slow or too busy.
+
+While it is down the API answers a 503 problem with Retry-After, quickly; when it is back
+the same process serves again by itself. The outage test stops a PostgreSQL server of its
+own (the session's is shared by other tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.sql.availability import is_unavailable
+from adapters.sql.engine import create_engine, create_session_factory
+from adapters.sql.unit_of_work import sql_unit_of_work_factory
+from application.errors import DatabaseUnavailable
+from tests.e2e.conftest import Stack, serve, settings_for
+from tests.fakes import FakeBlobStore
+from tests.servers import PostgreSQLServer, running
+
+OUTAGE_NOTICED_WITHIN = 5.0  # seconds from the server stopping to the first 503
+ANSWER_WITHIN = 3.0  # seconds a request may take while the database is down
+RECOVERED_WITHIN = 10.0  # seconds from the server starting to requests succeeding again
+
+
+async def list_envelopes(stack: Stack) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = await stack.client.get("/v1/envelopes", headers=stack.headers)
+    return response, time.monotonic() - started
+
+
+async def create_envelope(stack: Stack, subject: str) -> httpx.Response:
+    return await stack.client.post("/v1/envelopes", json={"subject": subject}, headers=stack.headers)
+
+
+async def first_response_with(stack: Stack, status: int, within: float) -> httpx.Response:
+    deadline = time.monotonic() + within
+    while True:
+        response, took = await list_envelopes(stack)
+        assert took < ANSWER_WITHIN, f"a request took {took:.1f} s"
+        if response.status_code == status or time.monotonic() > deadline:
+            return response
+        await asyncio.sleep(0.1)
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert int(response.headers["retry-after"]) > 0
+    problem = response.json()
+    assert problem["code"] == "database_unavailable" and problem["status"] == 503
+    assert "Traceback" not in response.text
+
+
+async def test_while_postgresql_is_down_requests_get_a_quick_503_and_it_serves_again_when_back(tmp_path: Path) -> None:
+    with running(PostgreSQLServer) as server:
+        env = {"UNDERSIGN_DATABASE_URL": server.url(), "UNDERSIGN_DB_CONNECT_TIMEOUT_SECONDS": "2"}
+        async with serve(settings_for(tmp_path / "data", **env)) as stack:
+            response, _ = await list_envelopes(stack)
+            assert response.status_code == 200, response.text
+
+            server.stop()
+            started = time.monotonic()
+            assert_unavailable(await first_response_with(stack, 503, within=OUTAGE_NOTICED_WITHIN))
+            noticed = time.monotonic() - started
+            assert_unavailable(await create_envelope(stack, "During the outage"))
+            assert (await stack.client.get("/v1/signing/some-token")).status_code == 503
+            assert (await stack.client.get("/ready")).status_code == 503
+
+            server.start()  # same port, same data
+            started = time.monotonic()
+            response = await first_response_with(stack, 200, within=RECOVERED_WITHIN)
+            assert response.status_code == 200, response.text
+            recovered = time.monotonic() - started
+            created = await create_envelope(stack, "After the outage")
+            assert created.status_code == 201, created.text
+            assert (await stack.client.get("/ready")).status_code == 200
+    print(f"\nthe first 503 {noticed:.2f} s after the server stopped, the first 200 {recovered:.2f} s after it started")
+
+
+# -- too slow, too busy: the same answer ----------------------------------------------------------
+
+SLEEP = {"postgresql": "SELECT pg_sleep(2)", "mariadb": "SELECT SLEEP(2)"}
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
+async def test_a_statement_past_the_statement_timeout_means_unavailable(
+    engine: str, request: pytest.FixtureRequest
+) -> None:
+    database = create_engine(request.getfixturevalue(f"{engine}_url"), statement_timeout_ms=200)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Exception) as raised:
+            async with database.connect() as connection:
+                await connection.exec_driver_sql(SLEEP[engine])
+        assert time.monotonic() - started < 1.5
+        assert is_unavailable(raised.value), repr(raised.value)
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
+async def test_a_unit_of_work_that_gets_no_connection_in_time_is_unavailable(
+    engine: str, request: pytest.FixtureRequest
+) -> None:
+    database = create_engine(request.getfixturevalue(f"{engine}_url"), pool_size=1, max_overflow=0, pool_timeout=0.2)
+    uow = sql_unit_of_work_factory(create_session_factory(database), FakeBlobStore())
+    try:
+        async with database.connect() as busy:
+            await busy.exec_driver_sql("SELECT 1")
+            with pytest.raises(DatabaseUnavailable):
+                async with uow() as unit:
+                    await unit.tenants.by_slug("acme")
+    finally:
+        await database.dispose()
+
+
+async def test_other_errors_are_not_unavailability() -> None:
+    assert not is_unavailable(FileNotFoundError("blob"))
+    assert not is_unavailable(ValueError("bug"))

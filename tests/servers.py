@@ -1,0 +1,245 @@
+"""Throwaway database servers for the tests: a PostgreSQL cluster and a MariaDB server.
+
+Each lives in a temporary directory (data, log and unix socket), listens on 127.0.0.1 on
+a free port, trusts local connections without a password, is tuned for speed rather than
+durability (nothing here must survive a crash), and is stopped with its own shutdown
+command before the directory is removed. As root, PostgreSQL runs as the `postgres`
+system user (it refuses to run as root) and MariaDB as root (`--user=root`).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+START_TIMEOUT = 60
+
+
+class ServerMissing(RuntimeError):
+    """The server's programs are not installed; the message names the Debian package."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _run(command: list[str], *, log: Path | None = None, timeout: float = START_TIMEOUT) -> None:
+    # A session of its own: a Ctrl-C in the terminal reaches pytest, whose teardown then
+    # stops the servers in order, and not the servers themselves.
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False, start_new_session=True
+    )
+    if result.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+        raise RuntimeError(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}{result.stderr}{tail}")
+
+
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
+@contextmanager
+def _removed_on_failure(directory: Path) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+Server = TypeVar("Server", "PostgreSQLServer", "MariaDBServer")
+
+
+@contextmanager
+def running(kind: type[Server]) -> Iterator[Server]:
+    """A started server of `kind`, stopped and removed afterwards, whatever happens.
+
+    Missing programs fail the test in CI (a test must never pass without its server) and
+    skip it elsewhere; the message names the Debian package.
+    """
+    try:
+        server = kind()
+    except ServerMissing as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def postgresql_bin_dir() -> Path:
+    """The newest installed PostgreSQL's programs (Debian keeps them out of PATH)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).parent
+    raise ServerMissing("PostgreSQL's initdb is not installed (Debian: apt-get install -y postgresql)")
+
+
+class PostgreSQLServer:
+    """A cluster in its own directory; `start()` and `stop()` may alternate (same port, same data)."""
+
+    def __init__(self) -> None:
+        self.bin_dir = postgresql_bin_dir()
+        self.directory = Path(tempfile.mkdtemp(prefix="undersign-pg-"))
+        self.data = self.directory / "data"
+        self.log = self.directory / "server.log"
+        self.port = free_port()
+        if _as_root():
+            shutil.chown(self.directory, "postgres", "postgres")
+        with _removed_on_failure(self.directory):
+            self._as_owner([str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                            "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])  # fmt: skip
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.directory} -c fsync=off " \
+                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"  # fmt: skip
+        self._as_owner([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
+                        "-w", "-t", str(START_TIMEOUT), "start"])  # fmt: skip
+
+    def stop(self) -> None:
+        """A fast shutdown: open sessions are ended, the server is gone when this returns."""
+        self._as_owner([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+    def remove(self) -> None:
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self.stop()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _as_owner(self, command: list[str]) -> None:
+        _run(["runuser", "-u", "postgres", "--", *command] if _as_root() else command, log=self.log)
+
+
+# -- MariaDB --------------------------------------------------------------------------------------
+
+
+def mariadb_programs() -> tuple[str, str, str]:
+    """mariadb-install-db, mariadbd and mariadb-admin (mariadbd lives in /usr/sbin)."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+    programs = tuple(shutil.which(name, path=search) for name in ("mariadb-install-db", "mariadbd", "mariadb-admin"))
+    if None in programs:
+        raise ServerMissing(
+            "MariaDB is not installed (Debian: apt-get install -y --no-install-recommends mariadb-server)"
+        )
+    return programs  # type: ignore[return-value]
+
+
+class MariaDBServer:
+    """A server in its own directory, with a root account that needs no password."""
+
+    def __init__(self) -> None:
+        self.install_db, self.mariadbd, self.admin = mariadb_programs()
+        self.directory = Path(tempfile.mkdtemp(prefix="undersign-mariadb-"))
+        self.data = self.directory / "data"
+        self.socket = self.directory / "mariadb.sock"
+        self.log = self.directory / "server.log"
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        user = ["--user=root"] if _as_root() else []
+        with _removed_on_failure(self.directory):
+            _run([self.install_db, "--no-defaults", f"--datadir={self.data}", *user, "--skip-test-db",
+                  "--auth-root-authentication-method=normal", "--skip-name-resolve",
+                  "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0"])  # fmt: skip
+
+    def url(self, database: str = "mysql") -> str:
+        return f"mysql+asyncmy://root@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        user = ["--user=root"] if _as_root() else []
+        command = [
+            self.mariadbd, "--no-defaults", f"--datadir={self.data}", *user,
+            "--bind-address=127.0.0.1", f"--port={self.port}", f"--socket={self.socket}",
+            f"--pid-file={self.directory / 'mariadbd.pid'}", f"--log-error={self.log}",
+            "--skip-name-resolve", "--skip-log-bin", "--max-connections=200",
+            "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--innodb-buffer-pool-size=64M",
+            "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+        ]  # fmt: skip
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._answers():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+                raise RuntimeError(f"mariadbd did not start:\n{tail}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            subprocess.run([self.admin, "--no-defaults", f"--socket={self.socket}", "--user=root", "shutdown"],
+                           capture_output=True, timeout=START_TIMEOUT, check=False)  # fmt: skip
+            try:
+                self._process.wait(timeout=START_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._process.kill()  # our own child, by its pid
+                self._process.wait()
+        self._process = None
+
+    def remove(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _answers(self) -> bool:
+        command = [self.admin, "--no-defaults", f"--socket={self.socket}", "--user=root", "--connect-timeout=1", "ping"]
+        return subprocess.run(command, capture_output=True, timeout=10, check=False).returncode == 0
+
+
+# -- a fresh database per test ---------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def fresh_database(server_url: str) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the server at `server_url`, dropped afterwards.
+
+    `server_url` names a user who may create databases (any database it names is only
+    used to connect).
+    """
+    server = make_url(server_url)
+    database = f"undersign_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f"CREATE DATABASE {database}")
+        yield server.set(database=database).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            force = " WITH (FORCE)" if server.get_backend_name() == "postgresql" else ""
+            await connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}{force}")
+        await admin.dispose()

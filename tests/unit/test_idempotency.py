@@ -1,0 +1,101 @@
+"""Idempotency keys on fakes: claimed once, answered from the record, given up on failure, expired after a day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from application.context import Caller
+from application.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
+from application.idempotency import CLAIM_LEASE, KEY_LIFETIME, Claim, IdempotentRequest, fingerprint
+from application.ports import StoredResponse
+from domain.tenant import ApiKeyRole
+from tests.fakes import FakePlatform
+
+ACME = Caller(tenant_id="tenant-acme", api_key_id="key-1", role=ApiKeyRole.SENDER)
+GLOBEX = Caller(tenant_id="tenant-globex", api_key_id="key-2", role=ApiKeyRole.SENDER)
+CREATED = StoredResponse(status=201, headers={"content-type": "application/json"}, body=b'{"id":"env-1"}')
+
+
+@pytest.fixture
+def platform() -> FakePlatform:
+    return FakePlatform()
+
+
+def request(key: str = "key-1", body: bytes = b'{"subject":"Lease"}', caller: Caller = ACME, path: str = "/v1/envelopes"):
+    return IdempotentRequest(caller=caller, key=key, fingerprint=fingerprint("POST", path, body))
+
+
+async def claimed(platform: FakePlatform, req: IdempotentRequest) -> Claim:
+    outcome = await platform.idempotency.begin(req)
+    assert isinstance(outcome, Claim)
+    return outcome
+
+
+def test_the_fingerprint_is_the_sha256_of_method_path_and_body() -> None:
+    assert fingerprint("post", "/v1/envelopes", b"{}") == fingerprint("POST", "/v1/envelopes", b"{}")
+    assert len({
+        fingerprint("POST", "/v1/envelopes", b"{}"), fingerprint("PUT", "/v1/envelopes", b"{}"),
+        fingerprint("POST", "/v1/envelopes/x/signers", b"{}"), fingerprint("POST", "/v1/envelopes", b"{ }"),
+    }) == 4
+
+
+async def test_a_repeat_gets_the_first_response_back(platform) -> None:
+    claim = await claimed(platform, request())
+    assert await platform.idempotency.complete(claim, CREATED)
+
+    assert await platform.idempotency.begin(request()) == CREATED
+    platform.clock.advance(KEY_LIFETIME - timedelta(seconds=1))
+    assert await platform.idempotency.begin(request()) == CREATED
+
+
+async def test_the_same_key_for_another_request_is_refused(platform) -> None:
+    claim = await claimed(platform, request())
+    await platform.idempotency.complete(claim, CREATED)
+
+    for other in (request(body=b'{"subject":"Other"}'), request(path="/v1/envelopes/env-1/signers")):
+        with pytest.raises(IdempotencyKeyReused):
+            await platform.idempotency.begin(other)
+
+
+async def test_a_repeat_while_the_first_is_running_is_refused_until_its_lease_ends(platform) -> None:
+    first = await claimed(platform, request())
+
+    with pytest.raises(IdempotencyKeyInProgress):
+        await platform.idempotency.begin(request())
+
+    platform.clock.advance(CLAIM_LEASE)  # the first request died without an answer
+    second = await claimed(platform, request())
+    assert not await platform.idempotency.complete(first, CREATED)  # too late: its claim is gone
+    assert await platform.idempotency.complete(second, CREATED)
+    assert await platform.idempotency.begin(request()) == CREATED
+
+
+async def test_a_failed_request_gives_its_key_up(platform) -> None:
+    await platform.idempotency.release(await claimed(platform, request()))
+
+    await claimed(platform, request(body=b'{"subject":"Fixed"}'))
+
+
+async def test_keys_expire_after_a_day_and_are_purged_when_the_tenant_claims_another(platform) -> None:
+    for key in ("key-1", "key-2"):
+        await platform.idempotency.complete(await claimed(platform, request(key)), CREATED)
+    await platform.idempotency.complete(await claimed(platform, request(caller=GLOBEX)), CREATED)
+
+    platform.clock.advance(KEY_LIFETIME)
+    await claimed(platform, request("key-1", body=b'{"subject":"A day later"}'))
+
+    assert set(platform.idempotency_keys.records) == {("tenant-acme", "key-1"), ("tenant-globex", "key-1")}
+
+
+async def test_keys_are_the_tenants_own(platform) -> None:
+    await platform.idempotency.complete(await claimed(platform, request()), CREATED)
+
+    await claimed(platform, request(caller=GLOBEX, body=b'{"subject":"Globex"}'))
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256, "with space", "naïve", "tab\there"])
+async def test_a_key_is_one_to_255_visible_ascii_characters(platform, key) -> None:
+    with pytest.raises(InvalidIdempotencyKey):
+        await platform.idempotency.begin(request(key))

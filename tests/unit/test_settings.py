@@ -1,0 +1,40 @@
+"""The database settings from the environment: defaults, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from entrypoints.settings import Settings, SettingsError
+
+
+def test_the_database_settings_have_production_minded_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.db_pool_size, settings.db_max_overflow) == (10, 10)
+    assert (settings.db_pool_timeout, settings.db_connect_timeout) == (10.0, 5.0)
+    assert settings.db_statement_timeout_ms == 30_000
+
+
+def test_the_database_settings_are_read_from_the_environment() -> None:
+    settings = Settings.from_env({
+        "UNDERSIGN_DB_POOL_SIZE": "20", "UNDERSIGN_DB_MAX_OVERFLOW": "0", "UNDERSIGN_DB_POOL_TIMEOUT_SECONDS": "2.5",
+        "UNDERSIGN_DB_CONNECT_TIMEOUT_SECONDS": "1", "UNDERSIGN_DB_STATEMENT_TIMEOUT_MS": "0",
+    })  # fmt: skip
+    assert (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout) == (20, 0, 2.5)
+    assert (settings.db_connect_timeout, settings.db_statement_timeout_ms) == (1.0, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("UNDERSIGN_DB_POOL_SIZE", "0", "UNDERSIGN_DB_POOL_SIZE must be at least 1, not 0"),
+        ("UNDERSIGN_DB_POOL_SIZE", "ten", "UNDERSIGN_DB_POOL_SIZE must be a whole number, not 'ten'"),
+        ("UNDERSIGN_DB_MAX_OVERFLOW", "-1", "UNDERSIGN_DB_MAX_OVERFLOW must be at least 0, not -1"),
+        ("UNDERSIGN_DB_POOL_TIMEOUT_SECONDS", "0", "UNDERSIGN_DB_POOL_TIMEOUT_SECONDS must be more than 0 seconds"),
+        ("UNDERSIGN_DB_CONNECT_TIMEOUT_SECONDS", "soon", "must be a number of seconds, not 'soon'"),
+        ("UNDERSIGN_DB_CONNECT_TIMEOUT_SECONDS", "nan", "UNDERSIGN_DB_CONNECT_TIMEOUT_SECONDS must be more than 0"),
+        ("UNDERSIGN_DB_STATEMENT_TIMEOUT_MS", "1.5", "UNDERSIGN_DB_STATEMENT_TIMEOUT_MS must be a whole number"),
+    ],
+)
+def test_a_bad_database_setting_is_refused_by_name(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
+        Settings.from_env({name: value})
