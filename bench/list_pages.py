@@ -70,15 +70,22 @@ async def cursor_after(url: str, tenant: str, pages: int, limit: int) -> str:
     return encode_cursor(EnvelopeCursor(created_at=row.created_at, id=row.id))
 
 
-def median_ms(client: httpx.Client, params: dict, requests: int) -> float:
-    timings = []
+def timed_get(client: httpx.Client, params: dict) -> float:
+    started = time.perf_counter()
+    response = client.get("/v1/envelopes", params=params)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200 or not response.json()["items"]:
+        raise SystemExit(f"unexpected answer: {response.status_code} {response.text[:200]}")
+    return elapsed
+
+
+def medians_ms(client: httpx.Client, pages: list[dict], requests: int) -> list[float]:
+    """Requests alternate between the pages, so drift in the machine's load hits them alike."""
+    timings: list[list[float]] = [[] for _ in pages]
     for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get("/v1/envelopes", params=params)
-        timings.append(time.perf_counter() - started)
-        if response.status_code != 200 or not response.json()["items"]:
-            raise SystemExit(f"unexpected answer: {response.status_code} {response.text[:200]}")
-    return statistics.median(timings) * 1000
+        for page, samples in zip(pages, timings):
+            samples.append(timed_get(client, page))
+    return [statistics.median(samples) * 1000 for samples in timings]
 
 
 def main() -> None:
@@ -94,9 +101,9 @@ def main() -> None:
         tenant = asyncio.run(seed(server.url(), args.envelopes))
         deep = asyncio.run(cursor_after(server.url(), tenant, args.page - 1, args.limit))
         with serving(env, free_port()) as url, httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as client:
-            median_ms(client, {"limit": args.limit}, 20)  # warm the caches and the connection pool
-            first = median_ms(client, {"limit": args.limit}, args.requests)
-            deep_page = median_ms(client, {"limit": args.limit, "cursor": deep}, args.requests)
+            pages = [{"limit": args.limit}, {"limit": args.limit, "cursor": deep}]
+            medians_ms(client, pages, 20)  # warm the caches and the connection pool
+            first, deep_page = medians_ms(client, pages, args.requests)
     print(json.dumps({
         "engine": "postgresql", "envelopes": args.envelopes, "limit": args.limit, "requests": args.requests,
         "page_1_median_ms": round(first, 2), f"page_{args.page}_median_ms": round(deep_page, 2),
