@@ -1,8 +1,9 @@
 """Sessions: `nox -s tests` (everything CI runs), `nox -s bench`, `nox -s mutation`.
 
-The tests session installs what the tests need that pip cannot (poppler's pdfsig, and the
-PostgreSQL and MariaDB servers the tests start for themselves) with the system's package
-manager, so a fresh machine with only Python 3.11 runs it as it is.
+The tests session installs what the tests need that pip cannot (poppler's pdfsig, SoftHSM2
+for throwaway PKCS#11 tokens, and the PostgreSQL and MariaDB servers the tests start for
+themselves) with the system's package manager, so a fresh machine with only Python 3.11
+runs it as it is.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ nox.options.sessions = ["tests"]
 CONSTRAINTS = ("-c", "constraints.txt")
 # A program on PATH, or a path pattern: Debian keeps PostgreSQL's programs in a directory
 # per major version, whichever version the distribution ships.
-BENCHMARKS = ["bench/throughput.py", "bench/list_pages.py"]
+BENCHMARKS = ["bench/throughput.py", "bench/list_pages.py", "bench/seal_keys.py", "bench/signatures.py"]
 SYSTEM_TOOLS = {
     "pdfsig": "poppler-utils",
     "openssl": "openssl",
     "/usr/lib/postgresql/*/bin/initdb": "postgresql",
     "mariadb-install-db": "mariadb-server",
+    "softhsm2-util": "softhsm2",  # a throwaway PKCS#11 token for the seal key tests
 }
 
 

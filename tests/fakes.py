@@ -11,15 +11,17 @@ import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from application.completion import CompletionCertificate
 from application.errors import InvalidDocument
 from application.ports import EnvelopeCursor, IdempotencyRecord, PdfInfo, SignatureRequest, SignedPdf
 from application.unit_of_work import TrackedBlobs, UnitOfWork
+from application.verification import VerificationReport
 from domain.audit import AuditEntry
-from domain.document import Document
+from domain.document import Document, DocumentStatus
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import ConcurrencyConflict
 from domain.field import Field, PageSize
-from domain.policy import Policy
+from domain.policy import Policy, SignatureLevel
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, Tenant
 
@@ -83,24 +85,69 @@ class FakePdfInspector:
 
 @dataclass
 class FakePdfSigner:
-    """Appends a readable line per step, so tests can see what was done in which order."""
+    """Appends a readable line per step, so tests can see what was done in which order.
+
+    `failure`, when set, is raised by every signature and seal (a TSA that is down, say).
+    """
 
     serials: itertools.count = field(default_factory=lambda: itertools.count(1))
     calls: list[str] = field(default_factory=list)
+    levels: list[SignatureLevel] = field(default_factory=list)
+    failure: Exception | None = None
 
     async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
         self.calls.append("prepare")
         return pdf + f"\n%prepared {len(fields)} fields".encode()
 
     async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
+        if self.failure is not None:
+            raise self.failure
         self.calls.append(f"sign {request.name}")
+        self.levels.append(request.level)
         values = ",".join(f"{f.kind.value}={f.value}" for f in request.fields)
         serial = f"{next(self.serials):x}"
         return SignedPdf(pdf=pdf + f"\n%signed by {request.name} [{values}]".encode(), certificate_serial=serial)
 
-    async def seal(self, pdf: bytes) -> bytes:
+    async def seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
+        if self.failure is not None:
+            raise self.failure
         self.calls.append("seal")
+        self.levels.append(level)
         return pdf + b"\n%sealed"
+
+    archive_expiries: dict[bytes, datetime] = field(default_factory=dict)  # by the PDF's last line
+
+    async def archive_timestamp_expiry(self, pdf: bytes) -> datetime | None:
+        return self.archive_expiries.get(pdf.rsplit(b"\n", 1)[-1])
+
+    async def add_archive_timestamp(self, pdf: bytes) -> bytes:
+        if self.failure is not None:
+            raise self.failure
+        self.calls.append("archive timestamp")
+        return pdf + b"\n%archive timestamp"
+
+
+@dataclass
+class FakeCertificateRenderer:
+    """Keeps the certificates it was given; renders each as a line of text."""
+
+    rendered: list[CompletionCertificate] = field(default_factory=list)
+
+    async def render(self, certificate: CompletionCertificate) -> bytes:
+        self.rendered.append(certificate)
+        return f"%certificate of {certificate.envelope_id}".encode()
+
+
+@dataclass
+class FakePdfVerifier:
+    """Answers every verification with `report` (no signatures unless set), and keeps what it was asked."""
+
+    report: VerificationReport | None = None
+    calls: list[tuple[bytes, list[bytes] | None, datetime | None]] = field(default_factory=list)
+
+    async def verify(self, pdf: bytes, *, trust_roots: list[bytes] | None, validation_time: datetime | None) -> VerificationReport:
+        self.calls.append((pdf, trust_roots, validation_time))
+        return self.report or VerificationReport(sha256="0" * 64, validation_time=validation_time, signatures=())
 
 
 @dataclass
@@ -151,6 +198,9 @@ class FakeEnvelopes:
     async def get(self, tenant_id: str, envelope_id: str) -> Envelope | None:
         found = self._db.envelopes.get(envelope_id)
         return copy.deepcopy(found) if found and found.tenant_id == tenant_id else None
+
+    async def hold(self, tenant_id: str, envelope_id: str) -> None:
+        """Nothing to do: the fake lives in one process, where SignHandler's own lock serialises."""
 
     async def save(self, envelope: Envelope) -> None:
         self.seen.append(envelope)
@@ -227,6 +277,13 @@ class FakeDocuments:
             d for d in self._db.documents.values() if d.tenant_id == tenant_id and d.envelope_id == envelope_id
         ]
         return [await self.get(tenant_id, d.id) for d in found]  # type: ignore[misc]
+
+    async def sealed(self, *, after: str | None, limit: int) -> list[Document]:
+        found = sorted(
+            (d for d in self._db.documents.values() if d.status is DocumentStatus.SEALED and (after is None or d.id > after)),
+            key=lambda d: d.id,
+        )
+        return [copy.deepcopy(d) for d in found[:limit]]
 
 
 class FakeAuditLog:
@@ -365,6 +422,8 @@ class FakePlatform:
     def __init__(self) -> None:
         from application.add_document import AddDocumentHandler
         from application.add_signer import AddSignerHandler
+        from application.archive_renewal import RenewArchiveTimestamps
+        from application.completion_certificate import CompletionCertificates
         from application.create_envelope import CreateEnvelopeHandler
         from application.create_signing_link import CreateSigningLinkHandler
         from application.decline import DeclineHandler
@@ -375,6 +434,7 @@ class FakePlatform:
         from application.sign import SignHandler
         from application.signing_session import SigningSessions
         from application.tenants import Tenants
+        from application.verify_pdf import VerifyPdfHandler
         from application.void_envelope import VoidEnvelopeHandler
 
         self.db, self.blob_store = FakeDatabase(), FakeBlobStore()
@@ -395,6 +455,10 @@ class FakePlatform:
         self.queries = EnvelopeQueries(uow)
         self.idempotency_keys = FakeIdempotencyKeys()
         self.idempotency = Idempotency(self.idempotency_keys, self.clock, self.ids)
+        self.certificate_renderer, self.verifier = FakeCertificateRenderer(), FakePdfVerifier()
+        self.completion_certificates = CompletionCertificates(uow, self.certificate_renderer, self.pdf)
+        self.verify_pdf = VerifyPdfHandler(self.verifier, self.clock)
+        self.renew_archive = RenewArchiveTimestamps(uow, self.clock, self.ids, self.pdf)
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.db, self.blob_store)

@@ -1,11 +1,14 @@
-"""Independent checks of signed PDFs: poppler's pdfsig, openssl cms, and pyHanko's validator.
+"""Independent checks of signed PDFs: poppler's pdfsig, openssl cms and ts, and pyHanko's validator.
 
 pdfsig and openssl share no code with pyHanko, so a signature all three accept is not an
-artefact of the library that made it.
+artefact of the library that made it. "Signatures" here are the approval signatures (the
+signers' and the seal); document time stamps (B-LTA) are checked on their own, with
+`openssl ts` (pdfsig 22 cannot check them).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -16,12 +19,28 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
+from datetime import datetime
+
 import pytest
+from asn1crypto import cms
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.ades import ades_lta_validation
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.policy_decl import (
+    PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+)
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
 _TOOL_TIMEOUT = 60
 
@@ -52,11 +71,17 @@ class PdfsigSignature:
 
 
 def pdfsig_report(pdf: bytes) -> list[PdfsigSignature]:
-    """pdfsig's verdict per signature, in document order.
+    """pdfsig's verdict per signature (document time stamps left out), in document order.
 
     Only the "Signature Validation" line (the CMS and digest check) is used: poppler 22's
     certificate line is unreliable, so `-nocert` skips that check altogether.
     """
+    timestamps = {signature.field_name for signature in _reader(pdf).embedded_timestamp_signatures}
+    return [signature for signature in pdfsig_report_all(pdf) if signature.field_name not in timestamps]
+
+
+def pdfsig_report_all(pdf: bytes) -> list[PdfsigSignature]:
+    """pdfsig's verdict on every signature field, document time stamps included."""
     pdfsig = require_tool("pdfsig")
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "document.pdf"
@@ -96,9 +121,8 @@ def openssl_verify_all(pdf: bytes, trust_root_pem: Path) -> list[bool]:
     verdicts = []
     with tempfile.TemporaryDirectory() as directory:
         signature_path, content_path = Path(directory) / "signature.der", Path(directory) / "signed.bin"
-        for signature in PdfFileReader(BytesIO(pdf)).embedded_signatures:
-            start1, length1, start2, length2 = (int(n) for n in signature.sig_object["/ByteRange"])
-            content_path.write_bytes(pdf[start1 : start1 + length1] + pdf[start2 : start2 + length2])
+        for signature in _reader(pdf).embedded_regular_signatures:
+            content_path.write_bytes(_signed_bytes(pdf, signature))
             signature_path.write_bytes(_strip_padding(bytes(signature.pkcs7_content)))
             result = subprocess.run(
                 [
@@ -110,6 +134,58 @@ def openssl_verify_all(pdf: bytes, trust_root_pem: Path) -> list[bool]:
             )  # fmt: skip
             verdicts.append(result.returncode == 0)
     return verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampCheck:
+    field_name: str  # the signature it stamps, or the document time stamp's own field
+    kind: str  # "signature" (a signature's time stamp) or "document" (a document time stamp)
+    ok: bool
+    output: str
+
+
+def openssl_verify_timestamps(pdf: bytes, trust_root_pem: Path) -> list[TimestampCheck]:
+    """`openssl ts -verify` on every time stamp token: each signature's, over its signature
+    value, and each document time stamp, over its byte range, chained to the root."""
+    openssl = require_tool("openssl")
+    checks = []
+    with tempfile.TemporaryDirectory() as directory:
+        token_path, data_path = Path(directory) / "token.der", Path(directory) / "data.bin"
+        for signature in _reader(pdf).embedded_signatures:
+            if signature.sig_object.get("/Type") == "/DocTimeStamp":
+                kind, token, data = "document", _strip_padding(bytes(signature.pkcs7_content)), _signed_bytes(pdf, signature)
+            else:
+                token = _signature_timestamp_token(signature)
+                if token is None:
+                    continue
+                kind, data = "signature", signature.signer_info["signature"].native
+            token_path.write_bytes(token)
+            data_path.write_bytes(data)
+            result = subprocess.run(
+                [openssl, "ts", "-verify", "-in", str(token_path), "-token_in", "-data", str(data_path),
+                 "-CAfile", str(trust_root_pem)],
+                capture_output=True, text=True, timeout=_TOOL_TIMEOUT, check=False,
+            )  # fmt: skip
+            output = (result.stdout + result.stderr).strip()
+            checks.append(TimestampCheck(signature.field_name, kind, result.returncode == 0, output))
+    return checks
+
+
+def _signature_timestamp_token(signature: EmbeddedPdfSignature) -> bytes | None:
+    for attribute in signature.signer_info["unsigned_attrs"]:
+        if attribute["type"].native == "signature_time_stamp_token":
+            token: cms.ContentInfo = attribute["values"][0]
+            return token.dump()
+    return None
+
+
+def _signed_bytes(pdf: bytes, signature: EmbeddedPdfSignature) -> bytes:
+    start1, length1, start2, length2 = (int(n) for n in signature.sig_object["/ByteRange"])
+    return pdf[start1 : start1 + length1] + pdf[start2 : start2 + length2]
+
+
+def _reader(pdf: bytes) -> PdfFileReader:
+    return PdfFileReader(BytesIO(pdf))
 
 
 def _strip_padding(contents: bytes) -> bytes:
@@ -137,23 +213,45 @@ class PyHankoStatus:
     docmdp_ok: bool | None
     coverage: SignatureCoverageLevel | None
     summary: str
+    timestamp_valid: bool | None = None  # the signature's own time stamp, if it has one
 
 
-def pyhanko_statuses(pdf: bytes, trust_root_pem: Path) -> list[PyHankoStatus]:
+def pyhanko_statuses(
+    pdf: bytes, trust_root_pem: Path, *, revocation_mode: str = "soft-fail", at: datetime | None = None
+) -> list[PyHankoStatus]:
     """pyHanko's verdict per signature with the given root as the only trust anchor.
+
+    Offline: the only revocation data is what the document carries (its DSS); nothing is
+    fetched. "soft-fail" takes a certificate without revocation data (B-B, B-T) as good;
+    "require" insists on it for every certificate (B-LT and up). `at` validates at
+    another time than now.
 
     Callable from sync and async tests alike: pyHanko's sync validator calls asyncio.run,
     which refuses to run inside an event loop, so it runs on a thread of its own.
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_pyhanko_statuses, pdf, trust_root_pem).result()
+        return pool.submit(_pyhanko_statuses, pdf, trust_root_pem, revocation_mode, at).result()
 
 
-def _pyhanko_statuses(pdf: bytes, trust_root_pem: Path) -> list[PyHankoStatus]:
-    root = load_cert_from_pemder(str(trust_root_pem))
+def _offline_context(reader: PdfFileReader, trust_root_pem: Path, revocation_mode: str, at: datetime | None):
+    settings = {
+        "trust_roots": [load_cert_from_pemder(str(trust_root_pem))],
+        "allow_fetching": False,
+        "revocation_mode": revocation_mode,
+        "moment": at,
+    }
+    dss = DocumentSecurityStore.read_dss(reader) if "/DSS" in reader.root else None
+    return dss.as_validation_context(settings) if dss else ValidationContext(**settings)
+
+
+def _pyhanko_statuses(pdf: bytes, trust_root_pem: Path, revocation_mode: str, at: datetime | None) -> list[PyHankoStatus]:
+    reader = _reader(pdf)
     statuses = []
-    for signature in PdfFileReader(BytesIO(pdf)).embedded_signatures:
-        status = validate_pdf_signature(signature, signer_validation_context=ValidationContext(trust_roots=[root]))
+    for signature in reader.embedded_regular_signatures:
+        status = validate_pdf_signature(
+            signature, signer_validation_context=_offline_context(reader, trust_root_pem, revocation_mode, at)
+        )
+        timestamp = status.timestamp_validity
         statuses.append(
             PyHankoStatus(
                 field_name=signature.field_name,
@@ -164,14 +262,94 @@ def _pyhanko_statuses(pdf: bytes, trust_root_pem: Path) -> list[PyHankoStatus]:
                 docmdp_ok=status.docmdp_ok,
                 coverage=status.coverage,
                 summary=status.summary(),
+                timestamp_valid=None if timestamp is None else timestamp.valid and timestamp.intact and timestamp.trusted,
             )
         )
     return statuses
 
 
+def pyhanko_document_timestamps(pdf: bytes, trust_root_pem: Path) -> list[PyHankoStatus]:
+    """pyHanko's verdict on each document time stamp (offline, revocation data from the DSS required)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_pyhanko_document_timestamps, pdf, trust_root_pem).result()
+
+
+def _pyhanko_document_timestamps(pdf: bytes, trust_root_pem: Path) -> list[PyHankoStatus]:
+    reader = _reader(pdf)
+    statuses = []
+    for timestamp in reader.embedded_timestamp_signatures:
+        status = validate_pdf_timestamp(
+            timestamp, validation_context=_offline_context(reader, trust_root_pem, "require", None)
+        )
+        statuses.append(
+            PyHankoStatus(
+                field_name=timestamp.field_name,
+                intact=status.intact,
+                valid=status.valid,
+                trusted=status.trusted,
+                modification_level=status.modification_level,
+                docmdp_ok=getattr(status, "docmdp_ok", None),
+                coverage=status.coverage,
+                summary=status.summary(),
+            )
+        )
+    return statuses
+
+
+@dataclass(frozen=True, slots=True)
+class AdesVerdict:
+    field_name: str
+    indication: str  # AdES: "PASSED", "INDETERMINATE" or "FAILED" (ETSI EN 319 102-1)
+    subindication: str
+    failure: str | None
+
+
+def pyhanko_lta_verdicts(pdf: bytes, trust_root_pem: Path, *, at: datetime | None = None) -> list[AdesVerdict]:
+    """pyHanko's AdES long-term (B-LTA) verdict per signature, at `at` (now), from the embedded data only.
+
+    Revocation data is required for every certificate and taken from the document alone
+    (nothing fetched), as an archive decades from now would have to.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _pyhanko_lta_verdicts(pdf, trust_root_pem, at)).result()
+
+
+async def _pyhanko_lta_verdicts(pdf: bytes, trust_root_pem: Path, at: datetime | None) -> list[AdesVerdict]:
+    root = load_cert_from_pemder(str(trust_root_pem))
+    spec = PdfSignatureValidationSpec(
+        SignatureValidationSpec(
+            cert_validation_policy=CertValidationPolicySpec(
+                trust_manager=SimpleTrustManager.build(trust_roots=[root]),
+                revinfo_policy=CertRevTrustPolicy(revocation_checking_policy=REQUIRE_REVINFO),
+            ),
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(
+                online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
+            ),
+        )
+    )
+    timing = (
+        None
+        if at is None
+        else ValidationTimingInfo(validation_time=at, best_signature_time=at, point_in_time_validation=False)
+    )
+    verdicts = []
+    for signature in _reader(pdf).embedded_regular_signatures:
+        result = await ades_lta_validation(signature, spec, timing_info=timing)
+        subindication = result.ades_subindic
+        verdicts.append(
+            AdesVerdict(
+                field_name=signature.field_name,
+                indication=subindication.status.name,
+                subindication=subindication.name,
+                failure=result.failure_msg,
+            )
+        )
+    return verdicts
+
+
 def form_field_values(pdf: bytes) -> dict[str, str | None]:
     """Each non-signature form field's /V (text as str, checkbox states as "/Yes" or "/Off"), read back with pyHanko."""
-    reader = PdfFileReader(BytesIO(pdf))
+    reader = _reader(pdf)
     values: dict[str, str | None] = {}
     for field_ref in reader.root["/AcroForm"]["/Fields"]:
         field = field_ref.get_object()

@@ -63,3 +63,17 @@ class ServiceUnavailable(DomainError):
 
 class DatabaseUnavailable(ServiceUnavailable):
     code = "database_unavailable"
+
+
+class TimestampUnavailable(ServiceUnavailable):
+    """No time-stamping authority answered, so the signature the policy asks for (B-T and up)
+    was not made, and nothing was stored; the same request can be sent again later."""
+
+    code = "timestamp_unavailable"
+    retry_after_seconds = 30
+
+
+class InvalidTrustRoot(InvalidInput):
+    """A trust root handed in for a verification is not an X.509 certificate."""
+
+    code = "invalid_trust_root"

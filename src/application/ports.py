@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from application.completion import CompletionCertificate
+from application.verification import VerificationReport
 from domain.audit import AuditEntry
 from domain.document import Document
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.field import Field, PageSize
-from domain.policy import Policy
+from domain.policy import Policy, SignatureLevel
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, Tenant
 
@@ -49,7 +51,8 @@ class SignatureRequest:
     """One recipient's signature over one document.
 
     `fields` are this recipient's fields on this document with their values set
-    (signature fields carry the typed name, checkboxes "true"/"false").
+    (signature fields carry the typed name, checkboxes "true"/"false"). `level` is the
+    PAdES level the envelope's policy asks for.
     """
 
     signer_id: str
@@ -58,6 +61,7 @@ class SignatureRequest:
     signature_text: str
     fields: list[Field]
     at: datetime
+    level: SignatureLevel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,15 +82,54 @@ class PdfSigner(Protocol):
         ...
 
     async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
-        """Fill the recipient's fields and add their PAdES signature, as an incremental update.
+        """Fill the recipient's fields and add their PAdES signature at `request.level`, as incremental updates.
 
         The signature is made with a certificate issued for this recipient (their name and
-        email) by the platform's issuing CA. Raise SigningFailed if it cannot be made.
+        email) by the platform's issuing CA, checked (expiry and revocation) before it is
+        used. B-T and up carry a time stamp from a time-stamping authority, B-LT and up the
+        validation data, B-LTA a document time stamp after it. Earlier signatures stay valid.
+        Raise SigningFailed if it cannot be made, TimestampUnavailable if no time-stamping
+        authority answered: never a signature below the level asked for.
         """
         ...
 
-    async def seal(self, pdf: bytes) -> bytes:
-        """Add the platform's seal: the last signature the document gets, locking it against any change."""
+    async def seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
+        """Add the platform's seal at `level`: the last signature the document gets, locking it against any change.
+
+        Only validation data and document time stamps (B-LT, B-LTA) follow it. Raises as `sign` does.
+        """
+        ...
+
+    async def archive_timestamp_expiry(self, pdf: bytes) -> datetime | None:
+        """When the certificate of the document's last document time stamp expires; None without one (below B-LTA)."""
+        ...
+
+    async def add_archive_timestamp(self, pdf: bytes) -> bytes:
+        """Embed the validation data of the last document time stamp and add a new one over everything.
+
+        What keeps a B-LTA document verifiable after the previous time stamp's TSA
+        certificate expires. Raises as `sign` does.
+        """
+        ...
+
+
+class PdfVerifier(Protocol):
+    async def verify(
+        self, pdf: bytes, *, trust_roots: list[bytes] | None, validation_time: datetime | None
+    ) -> VerificationReport:
+        """Check every signature in any PDF, ours or not, with nothing but what it embeds (no fetching).
+
+        `trust_roots` are PEM or DER certificates (a PEM may hold several); None means the
+        installation's trust anchors. `validation_time` None means now; a later one tells
+        whether the document will still verify then. Raise InvalidDocument if it is not a
+        readable PDF, InvalidTrustRoot if a given root is not a certificate.
+        """
+        ...
+
+
+class CompletionCertificateRenderer(Protocol):
+    async def render(self, certificate: CompletionCertificate) -> bytes:
+        """The certificate of completion as an unsigned PDF; the same certificate gives the same bytes."""
         ...
 
 
@@ -126,6 +169,15 @@ class EnvelopeRepository(Protocol):
 
     async def get(self, tenant_id: str, envelope_id: str) -> Envelope | None: ...
 
+    async def hold(self, tenant_id: str, envelope_id: str) -> None:
+        """Keep other units of work, in any process, from holding this envelope until this one ends.
+
+        Called first in a unit of work, so that what it reads next is what the previous
+        holder committed. A database without row locks (SQLite) may do nothing here: its
+        one process serialises with a lock of its own (application.envelope_locks).
+        """
+        ...
+
     async def save(self, envelope: Envelope) -> None:
         """Write a changed envelope; raise ConcurrencyConflict if it changed since it was read."""
         ...
@@ -164,6 +216,10 @@ class DocumentRepository(Protocol):
         ...
 
     async def for_envelope(self, tenant_id: str, envelope_id: str) -> list[Document]: ...
+
+    async def sealed(self, *, after: str | None, limit: int) -> list[Document]:
+        """Up to `limit` sealed documents of every tenant, by id, past `after`: for operators' archive work."""
+        ...
 
 
 class AuditLog(Protocol):

@@ -2,12 +2,17 @@
 
 When they are the last recipient the envelope completes and every document gets the
 platform's seal, in the same transaction: a completed envelope is always a sealed one.
+
+Signers of one envelope take turns: in this process by EnvelopeLocks, across processes by
+the envelope's row lock (EnvelopeRepository.hold). The version check on save stays as the
+safety net, and a lost race is still retried from fresh state.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from application.envelope_locks import EnvelopeLocks
 from application.loading import require_envelope, require_signing_link
 from application.ports import Clock, IdGenerator, PdfSigner, SignatureRequest
 from application.retry import retry_on_conflict
@@ -15,7 +20,8 @@ from application.revisions import store_revision
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.document import Document, RevisionKind
 from domain.envelope import Envelope, EnvelopeStatus, FieldValue
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, InvalidState
+from domain.policy import SignatureLevel
 from domain.signer import SigningEvidence
 
 
@@ -33,18 +39,21 @@ class Sign:
 
 
 class SignHandler:
-    """Signing is retried from fresh state when a parallel signer committed first."""
-
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
         self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
+        self._turns = EnvelopeLocks()
 
     async def __call__(self, command: Sign) -> Envelope:
         if command.consent is not True:
             raise InvalidInput("signing needs the recipient's consent to sign electronically")
-        return await retry_on_conflict(lambda: self._sign(command))
-
-    async def _sign(self, command: Sign) -> Envelope:
         async with self._uow() as uow:
+            link = await require_signing_link(uow, command.token, self._clock.now())
+        async with self._turns.hold(link.envelope_id):
+            return await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
+
+    async def _sign(self, command: Sign, tenant_id: str, envelope_id: str) -> Envelope:
+        async with self._uow() as uow:
+            await uow.envelopes.hold(tenant_id, envelope_id)
             now = self._clock.now()
             link = await require_signing_link(uow, command.token, now)
             envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
@@ -53,13 +62,14 @@ class SignHandler:
                 signature_text=command.signature_text, now=now,
             )
             signer = envelope.signer(link.signer_id)
+            level = _signature_level(envelope)
             documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
             serials = []
             for document in documents:
                 fields = [replace(f, value=values[f.id]) for f in envelope.fields_of(signer.id, document.id)]
                 request = SignatureRequest(
                     signer_id=signer.id, name=signer.name, email=signer.email,
-                    signature_text=command.signature_text.strip(), fields=fields, at=now,
+                    signature_text=command.signature_text.strip(), fields=fields, at=now, level=level,
                 )
                 signed = await self._pdf.sign(await uow.blobs.get(document.current.blob_key), request)
                 await store_revision(uow, self._ids, document, signed.pdf, kind=RevisionKind.SIGNED, now=now, signer_id=signer.id)
@@ -81,7 +91,15 @@ class SignHandler:
 
     async def _seal(self, uow: UnitOfWork, envelope: Envelope, documents: list[Document]) -> None:
         now = self._clock.now()
+        level = _signature_level(envelope)
         for document in documents:
-            sealed = await self._pdf.seal(await uow.blobs.get(document.current.blob_key))
+            sealed = await self._pdf.seal(await uow.blobs.get(document.current.blob_key), level)
             revision = await store_revision(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
             envelope.record_document_sealed(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
+
+
+def _signature_level(envelope: Envelope) -> SignatureLevel:
+    """The level of every signature on the envelope, the seal's too: its policy snapshot's, taken when it was sent."""
+    if envelope.policy is None:
+        raise InvalidState("this envelope has no signing policy; only a sent envelope can be signed")
+    return envelope.policy.signature_level

@@ -28,6 +28,9 @@ class RevisionKind(enum.StrEnum):
     PREPARED = "prepared"
     SIGNED = "signed"
     SEALED = "sealed"
+    # A new document time stamp over a sealed document, before the last one's TSA
+    # certificate expires (PAdES B-LTA archive renewal): the only change a seal permits.
+    ARCHIVE_TIMESTAMP = "timestamped"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,8 +98,12 @@ class Document:
         now: datetime,
         signer_id: str | None = None,
     ) -> Revision:
-        if self.status is not DocumentStatus.ACTIVE:
-            raise InvalidState(f"document {self.id} is {self.status.value} and takes no more revisions")
+        renewing = kind is RevisionKind.ARCHIVE_TIMESTAMP
+        if self.status is not (DocumentStatus.SEALED if renewing else DocumentStatus.ACTIVE):
+            raise InvalidState(
+                f"document {self.id} is {self.status.value}: "
+                + ("only a sealed document takes archive time stamps" if renewing else "it takes no more revisions")
+            )
         if kind is RevisionKind.ORIGINAL:
             raise InvalidState("a document has exactly one original")
         revision = Revision(

@@ -282,6 +282,11 @@ class Envelope:
             raise InvalidState("only a completed envelope's documents are sealed")
         self._record("DocumentSealed", now, actor, document_id=document_id, sha256=sha256)
 
+    def record_archive_timestamp_added(self, *, document_id: str, sha256: str, now: datetime, actor: str) -> None:
+        if self.status is not EnvelopeStatus.COMPLETED:
+            raise InvalidState("only a completed envelope's documents are time-stamped for the archive")
+        self._record("ArchiveTimestampAdded", now, actor, document_id=document_id, sha256=sha256)
+
     # -- internals -----------------------------------------------------------------------
 
     def _activate_next(self, now: datetime) -> None:

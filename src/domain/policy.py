@@ -41,7 +41,9 @@ class Policy:
     tenant_id: str
     name: str
     version: int = 1
-    signature_level: SignatureLevel = SignatureLevel.PADES_B_B
+    # Long-term archival by default: signatures that can still be verified after every
+    # certificate in them has expired.
+    signature_level: SignatureLevel = SignatureLevel.PADES_B_LTA
     signer_auth: SignerAuth = SignerAuth.LINK
     routing_default: Routing = Routing.SEQUENTIAL
     expiry_days: int = 30
@@ -60,5 +62,5 @@ class Policy:
 
 
 def default_policy(*, policy_id: str, tenant_id: str) -> Policy:
-    """The policy a new tenant starts with."""
-    return Policy(id=policy_id, tenant_id=tenant_id, name="default")
+    """The policy a new tenant starts with: PAdES B-LTA."""
+    return Policy(id=policy_id, tenant_id=tenant_id, name="default", signature_level=SignatureLevel.PADES_B_LTA)

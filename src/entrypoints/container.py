@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import structlog
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
+from adapters.signing.assembly import configured_pdf_signer
+from adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
+from adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki
+from adapters.signing.keys.base import SealKey, SealKeyError
+from adapters.signing.keys.factory import seal_key_from
 from adapters.signing.pdf_inspector import PyHankoPdfInspector
-from adapters.signing.pdf_signer import PyHankoPdfSigner
+from adapters.signing.verification import PyHankoPdfVerifier
 from adapters.sql.engine import create_engine
 from adapters.sql.idempotency_keys import SqlIdempotencyKeys
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
@@ -17,6 +23,8 @@ from adapters.system.clock import SystemClock
 from adapters.system.identifiers import TokenGenerator, UuidGenerator
 from application.add_document import AddDocumentHandler
 from application.add_signer import AddSignerHandler
+from application.archive_renewal import RenewArchiveTimestamps
+from application.completion_certificate import CompletionCertificates
 from application.create_envelope import CreateEnvelopeHandler
 from application.create_signing_link import CreateSigningLinkHandler
 from application.decline import DeclineHandler
@@ -27,8 +35,9 @@ from application.send_envelope import SendEnvelopeHandler
 from application.sign import SignHandler
 from application.signing_session import SigningSessions
 from application.tenants import Tenants
+from application.verify_pdf import VerifyPdfHandler
 from application.void_envelope import VoidEnvelopeHandler
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, SettingsError
 
 
 def development_pki(settings: Settings, clock: SystemClock) -> DevPki:
@@ -37,6 +46,26 @@ def development_pki(settings: Settings, clock: SystemClock) -> DevPki:
     message = "DEVELOPMENT CA in use: signatures are not trusted outside this installation. Never use it in production."
     log.warning(message, created=created, directory=str(settings.pki_dir))
     return pki
+
+
+def trust_anchor_files(settings: Settings) -> tuple[Path, ...]:
+    """UNDERSIGN_TRUST_ROOTS, or else the development root (what the embedded default signs under)."""
+    return settings.trust_roots or (settings.pki_dir / ROOT_CERT_FILE,)
+
+
+def platform_seal_key(settings: Settings, pki: DevPki) -> SealKey:
+    """The platform seal's key as UNDERSIGN_SEAL_KEY says; a SettingsError if it cannot be used."""
+    try:
+        key = seal_key_from(settings.seal_key, dev_pki=pki)
+    except SealKeyError as error:
+        raise SettingsError(f"UNDERSIGN_SEAL_KEY: {error}") from error
+    structlog.get_logger("undersign.seal").info(
+        "platform seal key loaded",
+        kind=type(key).__name__,
+        subject=key.certificate.subject.rfc4514_string(),
+        not_after=key.certificate.not_valid_after_utc.isoformat(),
+    )
+    return key
 
 
 class Core(containers.DeclarativeContainer):
@@ -63,7 +92,16 @@ class Gateways(containers.DeclarativeContainer):
     idempotency_keys = providers.Singleton(SqlIdempotencyKeys, sessions)
     pki = providers.Singleton(development_pki, core.settings, core.clock)
     pdf_inspector = providers.Singleton(PyHankoPdfInspector)
-    pdf_signer = providers.Singleton(PyHankoPdfSigner, pki)
+    seal_key = providers.Singleton(platform_seal_key, core.settings, pki)
+    pdf_signer = providers.Singleton(
+        configured_pdf_signer,
+        pki,
+        tsa_urls=core.settings.provided.tsa_urls,
+        trust_root_files=core.settings.provided.trust_roots,
+        seal=seal_key,
+    )
+    pdf_verifier = providers.Singleton(PyHankoPdfVerifier, providers.Callable(trust_anchor_files, core.settings))
+    certificate_renderer = providers.Singleton(ReportLabCompletionCertificateRenderer)
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -86,6 +124,11 @@ class UseCases(containers.DeclarativeContainer):
     idempotency = providers.Singleton(Idempotency, gateways.idempotency_keys, clock, ids)
     sign = providers.Singleton(SignHandler, uow, clock, ids, gateways.pdf_signer)
     decline = providers.Singleton(DeclineHandler, uow, clock)
+    renew_archive_timestamps = providers.Singleton(RenewArchiveTimestamps, uow, clock, ids, gateways.pdf_signer)
+    verify_pdf = providers.Singleton(VerifyPdfHandler, gateways.pdf_verifier, clock)
+    completion_certificates = providers.Singleton(
+        CompletionCertificates, uow, gateways.certificate_renderer, gateways.pdf_signer
+    )
 
 
 class Container(containers.DeclarativeContainer):

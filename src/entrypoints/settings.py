@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from adapters.signing.keys.config import DevSealKeySpec, SealKeySpec, parse_seal_key_spec
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -27,6 +29,9 @@ class Settings:
     db_pool_timeout: float
     db_connect_timeout: float
     db_statement_timeout_ms: int  # 0: no limit
+    trust_roots: tuple[Path, ...] = ()  # certificate files; none: the development root under data_dir
+    tsa_urls: tuple[str, ...] = ()  # RFC 3161 TSAs, tried in order; none: the development TSA
+    seal_key: SealKeySpec = DevSealKeySpec()  # where the platform seal's key is; its secrets stay out of repr
 
     @property
     def blob_dir(self) -> Path:
@@ -53,6 +58,11 @@ class Settings:
             db_pool_timeout=_seconds(env, "UNDERSIGN_DB_POOL_TIMEOUT_SECONDS", 10.0),
             db_connect_timeout=_seconds(env, "UNDERSIGN_DB_CONNECT_TIMEOUT_SECONDS", 5.0),
             db_statement_timeout_ms=_number(env, "UNDERSIGN_DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0),
+            trust_roots=tuple(
+                Path(item.strip()).resolve() for item in env.get("UNDERSIGN_TRUST_ROOTS", "").split(",") if item.strip()
+            ),
+            tsa_urls=_urls(env, "UNDERSIGN_TSA_URLS"),
+            seal_key=_seal_key(env),
         )
 
 
@@ -67,6 +77,25 @@ def _number(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _urls(env: dict[str, str], name: str) -> tuple[str, ...]:
+    urls = tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")) or len(url) <= len("https://"):
+            raise SettingsError(f"{name} must list http:// or https:// URLs separated by commas, not {url!r}")
+    return urls
+
+
+def _seal_key(env: dict[str, str]) -> SealKeySpec:
+    try:
+        return parse_seal_key_spec(
+            env.get("UNDERSIGN_SEAL_KEY"),
+            password=env.get("UNDERSIGN_SEAL_KEY_PASSWORD"),
+            pin=env.get("UNDERSIGN_SEAL_KEY_PIN"),
+        )
+    except ValueError as error:
+        raise SettingsError(f"UNDERSIGN_SEAL_KEY {error}") from None
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import SignatureCoverageLevel
@@ -21,6 +21,7 @@ from adapters.signing.pdf_signer import PyHankoPdfSigner
 from application.errors import InvalidDocument, SigningFailed
 from application.ports import SignatureRequest
 from domain.field import Field, FieldKind, PageSize, Placement
+from domain.policy import SignatureLevel
 from tests.pdf_checks import form_field_values, openssl_verify_all, pdfsig_report, pyhanko_statuses
 from tests.pdf_samples import make_damaged_pdf, make_encrypted_pdf, make_pdf, make_pdf_without_pages
 
@@ -36,7 +37,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
 
 @pytest.fixture(scope="module")
 def signer(pki: DevPki) -> PyHankoPdfSigner:
-    return PyHankoPdfSigner(pki)
+    return PyHankoPdfSigner.development(pki)
 
 
 def field(field_id: str, signer_id: str, kind: FieldKind, *, page: int = 1, x: float = 50, y: float = 100,
@@ -51,7 +52,9 @@ def field(field_id: str, signer_id: str, kind: FieldKind, *, page: int = 1, x: f
     )
 
 
-def request(signer_id: str, name: str, fields: list[Field], at: datetime = NOW) -> SignatureRequest:
+def request(
+    signer_id: str, name: str, fields: list[Field], at: datetime = NOW, level: SignatureLevel = SignatureLevel.PADES_B_B
+) -> SignatureRequest:
     return SignatureRequest(
         signer_id=signer_id,
         name=name,
@@ -59,6 +62,7 @@ def request(signer_id: str, name: str, fields: list[Field], at: datetime = NOW) 
         signature_text=name,
         fields=fields,
         at=at,
+        level=level,
     )
 
 
@@ -132,7 +136,7 @@ async def sealed_pdf(signer: PyHankoPdfSigner, alice_fields: list[Field], bob_fi
     prepared = await signer.prepare(make_pdf(pages=2), alice_fields + bob_fields)
     by_alice = await signer.sign(prepared, request("A", "Alice Example", alice_fields))
     by_bob = await signer.sign(by_alice.pdf, request("B", "Bob Example", bob_fields))
-    return await signer.seal(by_bob.pdf)
+    return await signer.seal(by_bob.pdf, SignatureLevel.PADES_B_B)
 
 
 def test_pdfsig_finds_three_valid_signatures(sealed_pdf: bytes) -> None:
@@ -187,7 +191,7 @@ async def test_nothing_can_be_signed_after_the_seal(signer: PyHankoPdfSigner, se
     with pytest.raises(SigningFailed, match="sealed"):
         await signer.sign(sealed_pdf, request("C", "Carol Example", []))
     with pytest.raises(SigningFailed, match="sealed"):
-        await signer.seal(sealed_pdf)
+        await signer.seal(sealed_pdf, SignatureLevel.PADES_B_B)
 
 
 async def test_a_signer_cannot_sign_twice(signer: PyHankoPdfSigner, alice_fields: list[Field]) -> None:
@@ -248,11 +252,14 @@ async def test_tampering_inside_a_signed_range_is_detected(signer: PyHankoPdfSig
     assert not status.intact
 
 
-async def test_signing_fails_when_the_signer_certificate_is_not_valid_now(signer: PyHankoPdfSigner) -> None:
+@pytest.mark.parametrize("level", [SignatureLevel.PADES_B_B, SignatureLevel.PADES_B_LTA])
+async def test_signing_fails_when_the_signer_certificate_is_not_valid_now(
+    signer: PyHankoPdfSigner, level: SignatureLevel
+) -> None:
     # Issued for a moment long past, the certificate has expired; pyHanko's pre-signing
     # check (with the dev root as trust anchor) must refuse it rather than sign.
-    with pytest.raises(SigningFailed, match="could not be validated"):
-        await signer.sign(make_pdf(), request("E", "Eve Example", [], at=NOW - timedelta(days=30)))
+    with pytest.raises(SigningFailed, match="could not be validated.*expired"):
+        await signer.sign(make_pdf(), request("E", "Eve Example", [], at=NOW - timedelta(days=30), level=level))
 
 
 # -- development PKI --------------------------------------------------------------------
@@ -270,8 +277,10 @@ def test_dev_pki_is_created_once_and_reloaded_identically(tmp_path: Path) -> Non
     assert again.seal_cert == first.seal_cert
     assert again.issuing_key.private_numbers() == first.issuing_key.private_numbers()
     assert again.seal_key.private_numbers() == first.seal_key.private_numbers()
+    assert (again.tsa_cert, again.root_crl) == (first.tsa_cert, first.root_crl)
+    assert again.tsa_key.private_numbers() == first.tsa_key.private_numbers()
     key_files = sorted(path.name for path in directory.iterdir() if stat.S_IMODE(path.stat().st_mode) == 0o600)
-    assert key_files == ["issuing-ca-key.pem", "seal-key.pem"]
+    assert key_files == ["issuing-ca-key.pem", "seal-key.pem", "tsa-key.pem"]
     assert not [path for path in tmp_path.iterdir() if path.name != "pki"], "staging directory left behind"
 
 
@@ -283,7 +292,7 @@ def test_dev_pki_refuses_a_directory_holding_something_else(tmp_path: Path) -> N
 
 
 def test_dev_pki_certificates_are_marked_for_development_and_chain_up(pki: DevPki) -> None:
-    for cert in (pki.root_cert, pki.issuing_cert, pki.seal_cert):
+    for cert in (pki.root_cert, pki.issuing_cert, pki.seal_cert, pki.tsa_cert):
         names = [attribute.value for attribute in cert.subject]
         assert all("DEVELOPMENT" in str(name).upper() for name in names), names
     for ca in (pki.root_cert, pki.issuing_cert):
@@ -294,6 +303,22 @@ def test_dev_pki_certificates_are_marked_for_development_and_chain_up(pki: DevPk
     pki.seal_cert.verify_directly_issued_by(pki.issuing_cert)
     seal_usage = pki.seal_cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert seal_usage.digital_signature and seal_usage.content_commitment
+    pki.tsa_cert.verify_directly_issued_by(pki.issuing_cert)
+    tsa_usage = pki.tsa_cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    assert tsa_usage.critical and list(tsa_usage.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
+    # The root's one revocation list, signed before its key was discarded, lasts as long as the root.
+    assert pki.root_crl.is_signature_valid(pki.root_cert.public_key()) and len(pki.root_crl) == 0
+    assert pki.root_crl.next_update_utc == pki.root_cert.not_valid_after_utc
+
+
+def test_a_dev_pki_from_before_time_stamps_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    directory = tmp_path / "pki"
+    load_or_create_dev_pki(directory, NOW)
+    for name in ("tsa.pem", "tsa-key.pem", "root-ca.crl.pem"):
+        (directory / name).unlink()
+
+    with pytest.raises(DevPkiError, match="earlier Undersign.*move it aside"):
+        load_or_create_dev_pki(directory, NOW)
 
 
 def test_signer_certificates_name_the_signer(pki: DevPki) -> None:

@@ -38,3 +38,15 @@ def test_the_database_settings_are_read_from_the_environment() -> None:
 def test_a_bad_database_setting_is_refused_by_name(name: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
         Settings.from_env({name: value})
+
+
+def test_time_stamping_authorities_are_listed_in_order() -> None:
+    assert Settings.from_env({}).tsa_urls == ()
+    settings = Settings.from_env({"UNDERSIGN_TSA_URLS": " https://tsa.one.example/tsr , http://tsa.two.example ,"})
+    assert settings.tsa_urls == ("https://tsa.one.example/tsr", "http://tsa.two.example")
+
+
+@pytest.mark.parametrize("value", ["tsa.example.com", "ftp://tsa.example.com", "https://"])
+def test_a_time_stamping_authority_must_be_an_http_url(value: str) -> None:
+    with pytest.raises(SettingsError, match="UNDERSIGN_TSA_URLS must list http:// or https:// URLs"):
+        Settings.from_env({"UNDERSIGN_TSA_URLS": f"https://ok.example,{value}"})

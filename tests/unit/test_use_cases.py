@@ -1,6 +1,7 @@
 """The use cases, end to end on fakes: what gets stored, signed, sealed and audited."""
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +12,9 @@ from application.context import Caller
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
 from application.decline import Decline
-from application.errors import Forbidden, InvalidDocument, LinkExpired, PreconditionFailed, Unauthenticated
+from application.errors import (
+    Forbidden, InvalidDocument, LinkExpired, PreconditionFailed, TimestampUnavailable, Unauthenticated,
+)
 from application.place_field import PlaceField
 from application.send_envelope import SendEnvelope
 from application.sign import Sign
@@ -20,7 +23,7 @@ from domain.document import RevisionKind
 from domain.envelope import EnvelopeStatus
 from domain.errors import ConcurrencyConflict, InvalidInput, InvalidState, NotFound
 from domain.field import FieldKind, Placement
-from domain.policy import Routing
+from domain.policy import Routing, SignatureLevel
 from domain.signer import Role
 from domain.tenant import ApiKeyRole
 from tests.fakes import FakePdfInspector, FakePlatform
@@ -85,6 +88,47 @@ async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everythi
     assert trail.chain_valid
     types = [e.type for e in trail.entries]
     assert types.count("SignerSigned") == 2 and types[-2:] == ["EnvelopeCompleted", "DocumentSealed"]
+
+
+async def test_new_tenants_sign_and_seal_at_b_lta(platform, caller):
+    envelope_id, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
+
+    assert platform.pdf.levels == [SignatureLevel.PADES_B_LTA] * 3
+
+
+async def test_the_policy_snapshot_taken_at_send_decides_every_signatures_level(platform, caller):
+    tenant_id = caller.tenant_id
+    platform.db.policies[tenant_id] = replace(platform.db.policies[tenant_id], signature_level=SignatureLevel.PADES_B_T)
+    envelope_id, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    # A later edit of the tenant's policy does not reach an envelope already sent.
+    platform.db.policies[tenant_id] = replace(platform.db.policies[tenant_id], signature_level=SignatureLevel.PADES_B_B)
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
+
+    assert platform.pdf.levels == [SignatureLevel.PADES_B_T] * 3
+
+
+async def test_without_a_time_stamp_nothing_is_signed_or_stored(platform, caller):
+    envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    token = await link(platform, caller, envelope_id, ada)
+    blobs, audit = dict(platform.blob_store.blobs), list(platform.db.audit[envelope_id])
+    platform.pdf.failure = TimestampUnavailable("no time-stamping authority answered")
+
+    with pytest.raises(TimestampUnavailable):
+        await platform.sign(sign(token))
+
+    envelope, _ = await platform.queries.get(caller, envelope_id)
+    assert envelope.status is EnvelopeStatus.SENT and envelope.signer(ada).evidence is None
+    assert platform.blob_store.blobs == blobs and platform.db.audit[envelope_id] == audit
+    document, _ = await platform.queries.document_content(caller, envelope_id, document_id)
+    assert RevisionKind.SIGNED not in [r.kind for r in document.revisions]
+    platform.pdf.failure = None
+    assert (await platform.sign(sign(token))).status is EnvelopeStatus.COMPLETED
 
 
 async def test_a_bad_upload_leaves_nothing_behind(platform, caller):

@@ -1,8 +1,11 @@
-"""The development PKI: a root CA, an issuing CA, the platform seal and per-signer certificates.
+"""The development PKI: a root CA, an issuing CA, the platform seal, a time-stamping authority
+and per-signer certificates.
 
 For development and tests only; every name in it says DEVELOPMENT so nobody mistakes it
 for a real trust service. The root key is discarded once the issuing CA is signed: nothing
-but the issuing CA ever needs it, and a key that is not kept cannot leak.
+but the issuing CA ever needs it, and a key that is not kept cannot leak. Before it goes,
+the root signs its one revocation list (the issuing CA is not revoked), valid as long as
+the root itself, because nothing could ever sign a newer one.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,18 +22,23 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT_CERT_FILE = "root-ca.pem"
 ISSUING_CERT_FILE = "issuing-ca.pem"
 ISSUING_KEY_FILE = "issuing-ca-key.pem"
 SEAL_CERT_FILE = "seal.pem"
 SEAL_KEY_FILE = "seal-key.pem"
-_ALL_FILES = (ROOT_CERT_FILE, ISSUING_CERT_FILE, ISSUING_KEY_FILE, SEAL_CERT_FILE, SEAL_KEY_FILE)
+TSA_CERT_FILE = "tsa.pem"
+TSA_KEY_FILE = "tsa-key.pem"
+ROOT_CRL_FILE = "root-ca.crl.pem"
+_FIRST_FILES = (ROOT_CERT_FILE, ISSUING_CERT_FILE, ISSUING_KEY_FILE, SEAL_CERT_FILE, SEAL_KEY_FILE)
+_ALL_FILES = (*_FIRST_FILES, TSA_CERT_FILE, TSA_KEY_FILE, ROOT_CRL_FILE)
 
 DEV_ORGANIZATION = "Undersign (DEVELOPMENT ONLY)"
 CA_VALIDITY = timedelta(days=3650)
 SEAL_VALIDITY = timedelta(days=5 * 365)
+TSA_VALIDITY = timedelta(days=5 * 365)
 # Certificates start a little in the past so a verifier whose clock lags ours accepts them.
 CLOCK_SKEW = timedelta(minutes=5)
 # X.509 upper bound for a common name (RFC 5280 ub-common-name).
@@ -48,6 +57,9 @@ class DevPki:
     issuing_key: ec.EllipticCurvePrivateKey
     seal_cert: x509.Certificate
     seal_key: ec.EllipticCurvePrivateKey
+    tsa_cert: x509.Certificate
+    tsa_key: ec.EllipticCurvePrivateKey
+    root_crl: x509.CertificateRevocationList
 
     @property
     def root_cert_path(self) -> Path:
@@ -71,6 +83,12 @@ def load_or_create_dev_pki(directory: Path, now: datetime) -> tuple[DevPki, bool
     """
     if _is_complete(directory):
         return _load(directory), False
+    if all((directory / name).is_file() for name in _FIRST_FILES):
+        raise DevPkiError(
+            f"{directory} holds a development PKI from an earlier Undersign, without a time-stamping "
+            "authority or revocation lists (and its root key is gone, so they cannot be added); move it "
+            "aside to have a new one made (documents signed with it keep their signatures)"
+        )
     if directory.exists() and any(directory.iterdir()):
         raise DevPkiError(f"{directory} is not empty but holds no complete development PKI; remove it or pick another")
     pki = _create(now, directory)
@@ -153,6 +171,22 @@ def _create(now: datetime, directory: Path) -> DevPki:
         _name("Undersign DEVELOPMENT seal", DEV_ORGANIZATION), seal_key, issuing_cert, not_before, now + SEAL_VALIDITY
     ).sign(issuing_key, hashes.SHA384())
 
+    # RFC 3161 2.3: a TSA certificate has one extended key usage, timeStamping, marked critical.
+    tsa_key = ec.generate_private_key(ec.SECP256R1())
+    tsa_cert = (
+        _leaf_builder(
+            _name("Undersign DEVELOPMENT time-stamping authority", DEV_ORGANIZATION),
+            tsa_key,
+            issuing_cert,
+            not_before,
+            now + TSA_VALIDITY,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(issuing_key, hashes.SHA384())
+    )
+
+    root_crl = build_crl(root_cert, root_key, this_update=not_before, next_update=root_cert.not_valid_after_utc, number=1)
+
     return DevPki(
         directory=directory,
         root_cert=root_cert,
@@ -160,7 +194,36 @@ def _create(now: datetime, directory: Path) -> DevPki:
         issuing_key=issuing_key,
         seal_cert=seal_cert,
         seal_key=seal_key,
+        tsa_cert=tsa_cert,
+        tsa_key=tsa_key,
+        root_crl=root_crl,
     )
+
+
+def build_crl(
+    issuer: x509.Certificate,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    *,
+    this_update: datetime,
+    next_update: datetime,
+    number: int,
+    revoked: Mapping[int, datetime] | None = None,
+) -> x509.CertificateRevocationList:
+    """A complete CRL from `issuer` listing the `revoked` serial numbers (with when each was revoked)."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(this_update)
+        .next_update(next_update)
+        # RFC 5280 5.2: a conforming CRL carries its number and its issuer's key identifier.
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(_authority_key_identifier(issuer), critical=False)
+    )
+    for serial, revoked_at in (revoked or {}).items():
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(revoked_at).build()
+        )
+    return builder.sign(issuer_key, hashes.SHA384())
 
 
 def _name(common_name: str, organization: str) -> x509.Name:
@@ -260,6 +323,9 @@ def _write(pki: DevPki, directory: Path) -> None:
     _write_file(directory / ISSUING_KEY_FILE, _key_pem(pki.issuing_key), private=True)
     _write_file(directory / SEAL_CERT_FILE, _cert_pem(pki.seal_cert), private=False)
     _write_file(directory / SEAL_KEY_FILE, _key_pem(pki.seal_key), private=True)
+    _write_file(directory / TSA_CERT_FILE, _cert_pem(pki.tsa_cert), private=False)
+    _write_file(directory / TSA_KEY_FILE, _key_pem(pki.tsa_key), private=True)
+    _write_file(directory / ROOT_CRL_FILE, pki.root_crl.public_bytes(serialization.Encoding.PEM), private=False)
     _fsync_directory(directory)
 
 
@@ -312,6 +378,9 @@ def _read(directory: Path) -> DevPki:
         issuing_key=_load_ec_key(directory / ISSUING_KEY_FILE),
         seal_cert=x509.load_pem_x509_certificate((directory / SEAL_CERT_FILE).read_bytes()),
         seal_key=_load_ec_key(directory / SEAL_KEY_FILE),
+        tsa_cert=x509.load_pem_x509_certificate((directory / TSA_CERT_FILE).read_bytes()),
+        tsa_key=_load_ec_key(directory / TSA_KEY_FILE),
+        root_crl=x509.load_pem_x509_crl((directory / ROOT_CRL_FILE).read_bytes()),
     )
 
 
@@ -327,8 +396,12 @@ def _check_consistent(pki: DevPki) -> None:
     try:
         pki.issuing_cert.verify_directly_issued_by(pki.root_cert)
         pki.seal_cert.verify_directly_issued_by(pki.issuing_cert)
+        pki.tsa_cert.verify_directly_issued_by(pki.issuing_cert)
     except (ValueError, TypeError, InvalidSignature) as error:
         raise DevPkiError(f"the development PKI in {pki.directory} has a broken chain: {error}") from error
-    for cert, key in ((pki.issuing_cert, pki.issuing_key), (pki.seal_cert, pki.seal_key)):
+    if pki.root_crl.issuer != pki.root_cert.subject or not pki.root_crl.is_signature_valid(pki.root_cert.public_key()):
+        raise DevPkiError(f"the development PKI in {pki.directory} has a revocation list its root did not sign")
+    pairs = ((pki.issuing_cert, pki.issuing_key), (pki.seal_cert, pki.seal_key), (pki.tsa_cert, pki.tsa_key))
+    for cert, key in pairs:
         if cert.public_key() != key.public_key():
             raise DevPkiError(f"the development PKI in {pki.directory} has a key that does not match its certificate")

@@ -1,18 +1,29 @@
 """PAdES signatures with pyHanko: prepare the form, sign for each recipient, seal at the end.
 
 Every step is one incremental update, so each earlier signature still covers exactly the
-bytes it signed, and everything after it is form filling and signing, which pyHanko's
-difference analysis (and Acrobat's) accepts as permitted changes.
+bytes it signed, and everything after it is form filling, signing and validation data,
+which pyHanko's difference analysis (and Acrobat's) accepts as permitted changes.
+
+The level (the envelope's policy) decides what each signature, the seal included, gets:
+- B-B: the signature alone (CMS, ETSI.CAdES.detached, SHA-256).
+- B-T: plus an RFC 3161 time stamp over it, from the first TSA that answers.
+- B-LT: plus the certificates and revocation data needed to validate it (signer's and
+  TSA's) in the document security store (DSS), an update after the signature.
+- B-LTA: plus a document time stamp over all of that, which keeps it verifiable after the
+  signer's certificate expires (and, renewed in time, after the TSA's does).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
+from typing import Protocol, TypeVar
+
+import structlog
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -22,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import (
     FieldMDPAction,
@@ -31,12 +43,15 @@ from pyhanko.sign.fields import (
     SigSeedSubFilter,
     enumerate_sig_fields,
 )
-from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, Signer, SimpleSigner
+from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
+from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.stamp import TextStamp, TextStampStyle
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathError, ValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from adapters.signing.dev_pki import DevPki, issue_signer_certificate
+from adapters.signing.dev_revocation import DevRevocation
 from adapters.signing.pdf_forms import (
     HELVETICA,
     FormError,
@@ -45,26 +60,87 @@ from adapters.signing.pdf_forms import (
     signature_field_name,
 )
 from adapters.signing.pdf_inspector import iter_pages, upright_matrix
-from application.errors import SigningFailed
+from adapters.signing.timestamps import TimestampAuthorities, unreachable
+from adapters.signing.trust import SigningTrust
+from application.errors import SigningFailed, TimestampUnavailable
 from application.ports import SignatureRequest, SignedPdf
 from domain.field import Field, FieldKind
+from domain.policy import SignatureLevel
 
 SEAL_FIELD_NAME = "platform-seal"
-# Room for the CMS blob, in hex digits (two per byte). Ours is ~2.3 KB of DER (ECDSA
-# signature, three certificates, signed attributes); 16 KiB of hex leaves room for a
-# longer chain or a timestamp later, and a fixed size skips pyHanko's dry-run signature.
+# Room for the CMS blob at B-B, in hex digits (two per byte); a fixed size skips pyHanko's
+# dry-run signature. Ours is ~2.3 KB of DER (ECDSA signature, three certificates, signed
+# attributes): 16 KiB of hex leaves room for a longer chain. With a time stamp the size
+# depends on the TSA's token, so pyHanko measures a dry run with one (a cheap ECDSA
+# signature; the token is the one its timestamper keeps for that) and adds half. A tight
+# fit matters there: every later B-LTA signature makes pyHanko parse every earlier
+# signature's hex digit by digit, so reserved room costs time on every one after it.
 SIGNATURE_BYTES_RESERVED = 16 * 1024
 _DIGEST = "sha256"
+_TIMESTAMPED = {SignatureLevel.PADES_B_T, SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA}
+_WITH_VALIDATION_DATA = {SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA}
+
+log = structlog.get_logger("undersign.signing")
+_T = TypeVar("_T")
+
+
+class SignerCertificates(Protocol):
+    def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
+        """A signer holding a new key and a certificate made for this person, and the certificate's serial."""
+        ...
+
+
+class DevSignerCertificates:
+    """Per-signer certificates from the development issuing CA (ECDSA P-256, a day's validity)."""
+
+    def __init__(self, pki: DevPki, *, validity: timedelta = timedelta(days=1)) -> None:
+        self._pki = pki
+        self._validity = validity
+        # Converted once: every signer's certificate store holds them.
+        self._chain = [_asn1_certificate(pki.issuing_cert), _asn1_certificate(pki.root_cert)]
+
+    def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
+        key, certificate = issue_signer_certificate(self._pki, name=name, email=email, now=now, validity=self._validity)
+        return _simple_signer(key, certificate, self._chain), certificate.serial_number
 
 
 class PyHankoPdfSigner:
-    def __init__(self, pki: DevPki, *, signer_certificate_validity: timedelta = timedelta(days=1)) -> None:
-        self._pki = pki
-        self._validity = signer_certificate_validity
-        # Converted and parsed once: every signature reuses them.
-        self._root = _asn1_certificate(pki.root_cert)
-        self._issuing = _asn1_certificate(pki.issuing_cert)
-        self._seal_signer = self._signer(pki.seal_key, pki.seal_cert)
+    def __init__(
+        self,
+        *,
+        signer_certificates: SignerCertificates,
+        seal: Signer,
+        trust: SigningTrust,
+        timestamps: TimestampAuthorities,
+    ) -> None:
+        self._signer_certificates = signer_certificates
+        self._seal_signer = seal
+        self._trust = trust
+        self._timestamps = timestamps
+
+    @classmethod
+    def development(
+        cls,
+        pki: DevPki,
+        *,
+        seal: Signer | None = None,
+        timestamps: TimestampAuthorities | None = None,
+        trust: SigningTrust | None = None,
+        signer_certificates: SignerCertificates | None = None,
+    ) -> PyHankoPdfSigner:
+        """Everything from the development PKI (signer certificates, seal, trust, TSA) unless given."""
+        chain = [_asn1_certificate(c) for c in (pki.issuing_cert, pki.root_cert)]
+        return cls(
+            signer_certificates=signer_certificates or DevSignerCertificates(pki),
+            seal=seal or _simple_signer(pki.seal_key, pki.seal_cert, chain),
+            trust=trust or SigningTrust(
+                trust_roots=[pki.root_cert],
+                intermediates=[pki.issuing_cert],
+                dev_revocation=DevRevocation(pki),
+                fetch_revocation=False,
+            ),
+            timestamps=timestamps or TimestampAuthorities.development(pki),
+        )
 
     async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
         if not fields:
@@ -74,8 +150,14 @@ class PyHankoPdfSigner:
     async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
         return await asyncio.to_thread(self._sign, pdf, request)
 
-    async def seal(self, pdf: bytes) -> bytes:
-        return await asyncio.to_thread(self._seal, pdf)
+    async def seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
+        return await asyncio.to_thread(self._seal, pdf, level)
+
+    async def archive_timestamp_expiry(self, pdf: bytes) -> datetime | None:
+        return await asyncio.to_thread(_last_document_timestamp_expiry, pdf)
+
+    async def add_archive_timestamp(self, pdf: bytes) -> bytes:
+        return await asyncio.to_thread(self._add_archive_timestamp, pdf)
 
     # -- the work, run in a thread ------------------------------------------------------
 
@@ -89,75 +171,146 @@ class PyHankoPdfSigner:
 
     def _sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
         with _signing_failures("sign the document"):
-            writer = IncrementalPdfFileWriter(BytesIO(pdf))
-            _refuse_if_signed(writer, request)
-            own_field = _own_signature_field(writer, request.fields)
-            fill_fields(writer, _fields_to_fill(request, own_field))
-            key, certificate = issue_signer_certificate(
-                self._pki, name=request.name, email=request.email, now=request.at, validity=self._validity
-            )
-            field_name = own_field or signature_field_name(request.signer_id)
-            pdf_signer = PdfSigner(
-                self._metadata(field_name, name=request.name),
-                signer=self._signer(key, certificate),
-                stamp_style=_signature_stamp_style(_field_rotation(writer, field_name) if own_field else 0),
-                # No field of their own: a new invisible one (no box means no widget area).
-                new_field_spec=None if own_field else SigFieldSpec(sig_field_name=field_name),
-            )
-            signed = pdf_signer.sign_pdf(
-                writer,
-                existing_fields_only=own_field is not None,
-                bytes_reserved=SIGNATURE_BYTES_RESERVED,
-                appearance_text_params={"typed": request.signature_text},
-                output=BytesIO(),
-            )
-            return SignedPdf(pdf=signed.getvalue(), certificate_serial=format(certificate.serial_number, "x"))
+            signer, serial = self._signer_certificates.issue(name=request.name, email=request.email, now=request.at)
 
-    def _seal(self, pdf: bytes) -> bytes:
+            def sign_with(timestamper: TimeStamper | None) -> bytes:
+                writer = IncrementalPdfFileWriter(BytesIO(pdf))
+                _refuse_if_signed(writer, request)
+                own_field = _own_signature_field(writer, request.fields)
+                fill_fields(writer, _fields_to_fill(request, own_field))
+                field_name = own_field or signature_field_name(request.signer_id)
+                pdf_signer = PdfSigner(
+                    self._metadata(field_name, request.level, name=request.name),
+                    signer=signer,
+                    timestamper=timestamper,
+                    stamp_style=_signature_stamp_style(_field_rotation(writer, field_name) if own_field else 0),
+                    # No field of their own: a new invisible one (no box means no widget area).
+                    new_field_spec=None if own_field else SigFieldSpec(sig_field_name=field_name),
+                )
+                signed = pdf_signer.sign_pdf(
+                    writer,
+                    existing_fields_only=own_field is not None,
+                    bytes_reserved=_bytes_reserved(request.level),
+                    appearance_text_params={"typed": request.signature_text},
+                    output=BytesIO(),
+                )
+                return self._archived(signed.getvalue(), request.level, timestamper, field_name)
+
+            signed = self._time_stamped(request.level, sign_with)
+            return SignedPdf(pdf=signed, certificate_serial=format(serial, "x"))
+
+    def _seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
         with _signing_failures("seal the document"):
-            writer = IncrementalPdfFileWriter(BytesIO(pdf))
-            _refuse_if_sealed(writer)
-            pdf_signer = PdfSigner(
-                self._metadata(
-                    SEAL_FIELD_NAME,
-                    name=None,
-                    reason="Signing completed; sealed by Undersign",
-                    docmdp_permissions=MDPPerm.NO_CHANGES,
-                ),
-                signer=self._seal_signer,
-                new_field_spec=_SEAL_FIELD,
-            )
-            sealed = pdf_signer.sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED, output=BytesIO())
-            return sealed.getvalue()
+
+            def seal_with(timestamper: TimeStamper | None) -> bytes:
+                writer = IncrementalPdfFileWriter(BytesIO(pdf))
+                _refuse_if_sealed(writer)
+                pdf_signer = PdfSigner(
+                    self._metadata(
+                        SEAL_FIELD_NAME,
+                        level,
+                        name=None,
+                        reason="Signing completed; sealed by Undersign",
+                        docmdp_permissions=MDPPerm.NO_CHANGES,
+                    ),
+                    signer=self._seal_signer,
+                    timestamper=timestamper,
+                    new_field_spec=_SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA
+                    if level in _WITH_VALIDATION_DATA
+                    else _SEAL_FIELD,
+                )
+                sealed = pdf_signer.sign_pdf(writer, bytes_reserved=_bytes_reserved(level), output=BytesIO())
+                return self._archived(sealed.getvalue(), level, timestamper, SEAL_FIELD_NAME)
+
+            return self._time_stamped(level, seal_with)
+
+    def _add_archive_timestamp(self, pdf: bytes) -> bytes:
+        with _signing_failures("time-stamp the document for the archive"):
+            renewal = len(PdfFileReader(BytesIO(pdf)).embedded_timestamp_signatures) + 1
+
+            def stamp_with(timestamper: TimeStamper | None) -> bytes:
+                # Validates the last time stamp (with trust roots), puts its validation data in
+                # the DSS, then adds the new time stamp over all of it: pyHanko's LTA renewal.
+                stamped = PdfTimeStamper(timestamper, field_name=f"archive-timestamp-{renewal}").update_archival_timestamp_chain(
+                    PdfFileReader(BytesIO(pdf)), self._trust.validation_context(), in_place=False, output=BytesIO()
+                )
+                return stamped.getvalue()
+
+            return self._time_stamped(SignatureLevel.PADES_B_LTA, stamp_with)
+
+    def _time_stamped(self, level: SignatureLevel, make: Callable[[TimeStamper | None], _T]) -> _T:
+        """`make` with the first time-stamping authority that answers, or with none at B-B.
+
+        Each attempt starts again from the input bytes, so a failed one leaves nothing
+        behind. When no authority answers, the signature is not made at all: a signature
+        the policy wants time-stamped is never made without its time stamp. The request
+        fails with TimestampUnavailable (a 503); retrying it later in a background job is
+        issue 5's work.
+        """
+        if level not in _TIMESTAMPED:
+            return make(None)
+        failures = []
+        for authority in self._timestamps:
+            try:
+                return make(authority.stamper)
+            except Exception as error:
+                cause = unreachable(error)
+                if cause is None:
+                    raise
+                reason = f"{cause}" + (f" ({cause.__cause__})" if cause.__cause__ else "")
+                failures.append(f"{authority.name}: {reason}")
+                log.warning("time-stamping authority failed", authority=authority.name, reason=reason)
+        log.error("no time-stamping authority answered; nothing signed", failures=failures)
+        # The client learns what happened, not which services we use or how they failed.
+        raise TimestampUnavailable(
+            f"no time-stamping authority answered ({len(failures)} tried), so nothing was signed; try again later"
+        )
+
+    def _archived(self, signed: bytes, level: SignatureLevel, timestamper: TimeStamper | None, field_name: str) -> bytes:
+        """At B-LTA, a document time stamp over the signature and its validation data.
+
+        pyHanko's own B-LTA mode (`use_pades_lta`) first parses every signature already in
+        the document to validate the last document time stamp, digit by digit: with twenty
+        signers that was seconds per signature, and retried signatures of parallel signers
+        paid it again. The TSA of that time stamp is ours and its validation data is in the
+        DSS already, so the time stamp is added here, as pyHanko would add it, without that.
+        """
+        if level is not SignatureLevel.PADES_B_LTA or timestamper is None:
+            return signed
+        stamped = PdfTimeStamper(timestamper, field_name=f"timestamp-{field_name}").timestamp_pdf(
+            IncrementalPdfFileWriter(BytesIO(signed)),
+            _DIGEST,
+            # Validation data for the time stamp's own TSA joins the DSS if it is not there yet.
+            validation_context=self._trust.validation_context(),
+            dss_settings=TimestampDSSContentSettings(include_vri=False),
+            output=BytesIO(),
+        )
+        return stamped.getvalue()
 
     # -- helpers ------------------------------------------------------------------------
-
-    def _signer(self, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate) -> SimpleSigner:
-        return SimpleSigner(
-            signing_cert=_asn1_certificate(certificate),
-            signing_key=_asn1_private_key(key),
-            cert_registry=SimpleCertificateStore.from_certs([self._issuing, self._root]),
-        )
 
     def _metadata(
         self,
         field_name: str,
+        level: SignatureLevel,
         *,
         name: str | None,
         reason: str | None = None,
         docmdp_permissions: MDPPerm = MDPPerm.FILL_FORMS,
     ) -> PdfSignatureMetadata:
+        embed = level in _WITH_VALIDATION_DATA
         return PdfSignatureMetadata(
             field_name=field_name,
             md_algorithm=_DIGEST,
             subfilter=SigSeedSubFilter.PADES,
             name=name,
             reason=reason,
-            # Checked before signing: without trust roots pyHanko would sign with any
-            # certificate at all, expired or not from our CA, without complaint.
-            validation_context=ValidationContext(trust_roots=[self._root], other_certs=[self._issuing]),
+            # Checked before signing, revocation included: without trust roots pyHanko
+            # would sign with any certificate at all, expired, revoked or not from our CA.
+            validation_context=self._trust.validation_context(),
             signer_key_usage={"non_repudiation", "digital_signature"},
             docmdp_permissions=docmdp_permissions,
+            embed_validation_info=embed,
         )
 
 
@@ -169,11 +322,32 @@ class PyHankoPdfSigner:
 # /P 1 (PDF 2.0, MDPPerm.NO_CHANGES) declares that no change at all is permitted after it,
 # so anything appended later shows up as a violation of the seal. The earlier signatures
 # see only a new invisible signature field: a permitted change for them.
+#
+# From B-LT on, validation data (a DSS) and document time stamps follow the seal, which
+# /P 1 permits (ISO 32000-2 12.8.2.2: they are not changes to the document). But under an
+# /All lock pyHanko 0.38's difference analysis then reports every filled text field as
+# changed (it takes an appearance stream from an earlier revision for an update of the
+# locked field) and the seal as broken. There the lock names no field (/Include, empty
+# /Fields) and /P 1 alone forbids every other change, which pyHanko enforces the same way.
 _SEAL_FIELD = SigFieldSpec(
     sig_field_name=SEAL_FIELD_NAME,
     field_mdp_spec=FieldMDPSpec(action=FieldMDPAction.ALL),
     doc_mdp_update_value=MDPPerm.NO_CHANGES,
 )
+_SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA = SigFieldSpec(
+    sig_field_name=SEAL_FIELD_NAME,
+    field_mdp_spec=FieldMDPSpec(action=FieldMDPAction.INCLUDE, fields=[]),
+    doc_mdp_update_value=MDPPerm.NO_CHANGES,
+)
+
+
+def _last_document_timestamp_expiry(pdf: bytes) -> datetime | None:
+    with _signing_failures("read the document's time stamps"):
+        stamps = PdfFileReader(BytesIO(pdf)).embedded_timestamp_signatures
+        if not stamps:
+            return None
+        last = max(stamps, key=lambda stamp: stamp.signed_revision)
+        return last.signer_cert["tbs_certificate"]["validity"]["not_after"].native
 
 
 def _refuse_if_sealed(writer: IncrementalPdfFileWriter) -> None:
@@ -255,6 +429,20 @@ def _signature_stamp_style(rotation: int) -> TextStampStyle:
     )
 
 
+def _bytes_reserved(level: SignatureLevel) -> int | None:
+    return None if level in _TIMESTAMPED else SIGNATURE_BYTES_RESERVED
+
+
+def _simple_signer(
+    key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate, chain: list[asn1_x509.Certificate]
+) -> SimpleSigner:
+    return SimpleSigner(
+        signing_cert=_asn1_certificate(certificate),
+        signing_key=_asn1_private_key(key),
+        cert_registry=SimpleCertificateStore.from_certs(chain),
+    )
+
+
 def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
@@ -270,7 +458,8 @@ def _signing_failures(action: str) -> Iterator[None]:
     try:
         yield
     # pyHanko's SigningError is a ValueError, and cryptography rejects an unusable name or
-    # email (say, a non-ASCII address) with one.
-    except (PdfError, ValueError, FormError) as error:
+    # email (say, a non-ASCII address) with one. The certificate validator's errors come
+    # through bare when a TSA's certificate does not validate.
+    except (PdfError, ValueError, FormError, PathError, ValidationError) as error:
         cause = f" ({error.__cause__})" if error.__cause__ else ""
         raise SigningFailed(f"could not {action}: {error}{cause}") from error

@@ -34,7 +34,7 @@ from adapters.sql.tables import (
 )
 from application.ports import EnvelopeCursor
 from domain.audit import AuditEntry
-from domain.document import Document
+from domain.document import Document, DocumentStatus
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import ConcurrencyConflict
 from domain.policy import Policy
@@ -110,6 +110,14 @@ class SqlEnvelopes:
             self._select().where(EnvelopeRow.tenant_id == tenant_id, EnvelopeRow.id == envelope_id)
         )
         return row.to_domain() if row else None
+
+    async def hold(self, tenant_id: str, envelope_id: str) -> None:
+        """SELECT ... FOR UPDATE: the row lock lasts until the transaction ends (SQLite ignores it)."""
+        await self._session.execute(
+            select(EnvelopeRow.id)
+            .where(EnvelopeRow.tenant_id == tenant_id, EnvelopeRow.id == envelope_id)
+            .with_for_update()
+        )
 
     async def save(self, envelope: Envelope) -> None:
         """UPDATE ... WHERE version = the version read; then bring signers and fields in line."""
@@ -257,6 +265,13 @@ class SqlDocuments:
             .where(DocumentRow.tenant_id == tenant_id, DocumentRow.envelope_id == envelope_id)
             .order_by(DocumentRow.created_at, DocumentRow.id)
         )
+        return [self._loaded(row).to_domain() for row in rows]
+
+    async def sealed(self, *, after: str | None, limit: int) -> list[Document]:
+        query = self._select().where(DocumentRow.status == DocumentStatus.SEALED.value)
+        if after is not None:
+            query = query.where(DocumentRow.id > after)
+        rows = await self._session.scalars(query.order_by(DocumentRow.id).limit(limit))
         return [self._loaded(row).to_domain() for row in rows]
 
     def _loaded(self, row: DocumentRow) -> DocumentRow:

@@ -1,4 +1,4 @@
-"""`undersign`: serve the API, migrate the database, manage tenants and keys, verify audit chains.
+"""`undersign`: serve the API, migrate the database, manage tenants and keys, verify audit chains and PDFs.
 
 Every command takes --json and then prints exactly one JSON object on stdout. Errors are
 one line on stderr and a non-zero exit status.
@@ -10,15 +10,21 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import msgspec
 
 from adapters.sql import migrate
 from adapters.system.logging import configure_logging
+from application.verification import SignatureReport, VerificationReport
+from application.verify_pdf import VerifyPdf
 from domain.errors import DomainError
 from domain.tenant import ApiKeyRole
 from entrypoints.container import Container, build_container, shutdown
+from entrypoints.http.verify_schemas import verification_report_out
 from entrypoints.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -94,7 +100,12 @@ def serve(host: str, port: int, as_json: bool) -> None:
 
     settings = load_settings()
     prepare_database(settings)
-    app = create_app(build_container(settings))
+    container = build_container(settings)
+    try:
+        container.gateways.pdf_signer()  # loads the seal key: a wrong file, password or PIN stops here
+    except SettingsError as error:
+        fail(str(error))
+    app = create_app(container)
     url = f"http://{host}:{port}"
     emit(
         as_json,
@@ -187,6 +198,115 @@ def audit_verify(envelope_id: str, as_json: bool) -> None:
     )
     if not trail.chain_valid:
         sys.exit(EXIT_FAILURE)
+
+
+@cli.group()
+def archive() -> None:
+    """Long-term archive of sealed documents."""
+
+
+@archive.command("renew")
+@click.option(
+    "--within-days", default=90, show_default=True, type=click.IntRange(0, 3650),
+    help="Renew documents whose last document time stamp expires within this many days.",
+)
+@json_option
+def archive_renew(within_days: int, as_json: bool) -> None:
+    """Add a new document time stamp to sealed B-LTA documents whose last one nears expiry."""
+    report = run_with_container(lambda c: c.use_cases.renew_archive_timestamps()(within=timedelta(days=within_days)))
+    renewed = [
+        {"tenant_id": r.tenant_id, "envelope_id": r.envelope_id, "document_id": r.document_id,
+         "expired_at": r.expired_at.isoformat(), "revision": r.revision}
+        for r in report.renewed
+    ]  # fmt: skip
+    lines = [f"{r['document_id']} (envelope {r['envelope_id']}): was good until {r['expired_at']}" for r in renewed]
+    emit(
+        as_json,
+        {"checked": report.checked, "renewed": renewed},
+        "\n".join([f"{report.checked} sealed documents checked, {len(renewed)} renewed", *lines]),
+    )
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--trust", "trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="A PEM or DER certificate to trust instead of the installation's anchors (repeatable).",
+)
+@click.option("--at", "at", default=None, help="Validate as of this time: ISO 8601 with an offset (default: now).")
+@json_option
+def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -> None:
+    """Verify the signatures in FILE, with only what it embeds; exit 0 only if the document is valid."""
+    moment = _iso_time(at) if at is not None else None
+    pdf = _read(file)
+    roots = [_read(path) for path in trust] or None
+    settings = load_settings()
+
+    async def run() -> VerificationReport:
+        # No database: verifying reads only the file and the trust anchors.
+        return await build_container(settings).use_cases.verify_pdf()(VerifyPdf(pdf=pdf, trust_roots=roots, at=moment))
+
+    try:
+        report = asyncio.run(run())
+    except DomainError as error:
+        fail(error.detail)
+        return
+    if as_json:
+        click.echo(msgspec.json.encode(verification_report_out(report)).decode())
+    else:
+        click.echo(_report_text(file, report))
+    sys.exit(0 if report.valid else EXIT_FAILURE)
+
+
+def _iso_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at {text!r} is not an ISO 8601 time, such as 2030-01-05T09:00:00Z")
+    if moment.utcoffset() is None:
+        fail(f"--at {text!r} needs a UTC offset, such as Z or +02:00")
+    return moment
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror or error}")
+        raise AssertionError("unreachable") from error
+
+
+def _report_text(file: Path, report: VerificationReport) -> str:
+    lines = [
+        f"{file}: {'VALID' if report.valid else 'NOT VALID'}",
+        f"  sha256 {report.sha256}, validated as of {report.validation_time.isoformat()}",
+    ]
+    for number, signature in enumerate(report.signatures, start=1):
+        lines.extend(_signature_text(number, signature))
+    lines.extend(f"  problem: {problem}" for problem in report.problems)
+    return "\n".join(lines)
+
+
+def _signature_text(number: int, s: SignatureReport) -> list[str]:
+    who = s.signer_name or "unknown signer"
+    if s.signer_email:
+        who += f" <{s.signer_email}>"
+    what = "document timestamp" if s.kind.value == "document_timestamp" else "signature"
+    timestamp = (
+        f"timestamp {s.timestamp.time.isoformat()} ({s.timestamp.status.value})" if s.timestamp else "no timestamp"
+    )
+    claimed = s.claimed_signing_time.isoformat() if s.claimed_signing_time else "none"
+    permitted = {True: "permitted", False: "NOT permitted", None: "not analysed"}[s.modifications_permitted]
+    lines = [
+        f"  {number}. {s.field_name}: {what} by {who}: {'valid' if s.valid else 'NOT VALID'}",
+        f"     claimed time {claimed}, {timestamp}",
+        f"     {'intact' if s.intact else 'NOT INTACT'}, {'trusted' if s.trusted else 'NOT TRUSTED'}, "
+        f"revocation {s.revocation.value.replace('_', ' ')}, PAdES {s.pades_level or '-'}",
+        f"     covers {s.coverage.value.replace('_', ' ')}; after it: {s.modifications_after.value.replace('_', ' ')} "
+        f"({permitted})",
+    ]
+    lines.extend(f"     problem: {problem}" for problem in s.problems)
+    return lines
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from entrypoints.http.envelopes import EnvelopesController
 from entrypoints.http.problems import EXCEPTION_HANDLERS, problem
 from entrypoints.http.request_context import request_context
 from entrypoints.http.signing import SigningController, signing_page
+from entrypoints.http.verification import verify
 
 
 @get("/health", tags=["operations"])
@@ -37,12 +38,12 @@ def create_app(container: Container) -> Litestar:
         await shutdown(container)
 
     return Litestar(
-        route_handlers=[EnvelopesController, SigningController, signing_page, health, ready],
+        route_handlers=[EnvelopesController, SigningController, signing_page, verify, health, ready],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context],
         state=State({"container": container}),
-        on_startup=[lambda: container.gateways.pki()],
+        on_startup=[lambda: container.gateways.pdf_signer()],  # the PKI and the seal key, before the first request
         on_shutdown=[close],
         request_max_body_size=settings.max_upload_bytes,
         openapi_config=OpenAPIConfig(

@@ -17,6 +17,7 @@ from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 
 from application.add_document import AddDocument, AddDocumentHandler
 from application.add_signer import AddSigner, AddSignerHandler
+from application.completion_certificate import CompletionCertificates
 from application.context import Caller
 from application.create_envelope import CreateEnvelope, CreateEnvelopeHandler
 from application.create_signing_link import CreateSigningLink, CreateSigningLinkHandler
@@ -210,6 +211,18 @@ class EnvelopesController(Controller):
         envelope_queries: NamedDependency[EnvelopeQueries],
     ) -> Response[bytes]:
         return pdf_response(*await envelope_queries.document_content(caller, envelope_id, document_id))
+
+    @get("/{envelope_id:str}/certificate", media_type="application/pdf")
+    async def certificate(
+        self,
+        envelope_id: FromPath[str],
+        caller: NamedDependency[Caller],
+        completion_certificates: NamedDependency[CompletionCertificates],
+    ) -> Response[bytes]:
+        """The certificate of completion, sealed by the platform; 409 until the envelope is completed."""
+        pdf = await completion_certificates.sealed_pdf(caller, envelope_id)
+        disposition = f"attachment; filename=\"certificate-of-completion.pdf\"; filename*=UTF-8''certificate-{quote(envelope_id)}.pdf"
+        return Response(content=pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
     @get("/{envelope_id:str}/audit")
     async def audit(

@@ -20,6 +20,7 @@ from application.errors import (
     PreconditionFailed,
     ServiceUnavailable,
     SigningFailed,
+    TimestampUnavailable,
     Unauthenticated,
 )
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, InvalidState, NotFound
@@ -38,6 +39,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     SigningFailed: 422,
+    TimestampUnavailable: 503,
     ServiceUnavailable: 503,
 }
 

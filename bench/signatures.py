@@ -1,0 +1,141 @@
+"""One signer's signature on PDFs of 100 KB, 1 MB, 10 MB and 50 MB: Undersign next to raw pyHanko.
+
+Per size, the median of several signatures, each on a fresh copy of the same document:
+
+- `pyhanko B-B`: pyHanko alone, as its documentation shows it (`PdfSigner.sign_pdf` on an
+  `IncrementalPdfFileWriter`, into a BytesIO), with the same key and certificate;
+- `undersign B-B` and `undersign B-LTA`: `PyHankoPdfSigner.sign` as a signer's request
+  runs it: the form filled, the visible signature drawn, the certificate path validated
+  against the trust roots; at B-LTA also the time stamp, the revocation data (DSS) and
+  the document time stamp (the development TSA and CRLs, in process: no network).
+
+The key is the same in all three (one ECDSA P-256 signer certificate, issued once), so
+the difference is the work around the signature. Peak memory is tracemalloc's peak of
+Python allocations during one signature, input and output included.
+
+    python bench/signatures.py [--runs 5] [--sizes 100K,1M,10M,50M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+import _stack  # noqa: F401 - puts the repository root on sys.path, for tests.pdf_samples
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer
+
+from adapters.signing.dev_pki import load_or_create_dev_pki
+from adapters.signing.pdf_signer import DevSignerCertificates, PyHankoPdfSigner
+from application.ports import SignatureRequest
+from domain.field import Field, FieldKind, Placement
+from domain.policy import SignatureLevel
+
+SIZES = {"100K": 100_000, "1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
+NOW = datetime.now(UTC)
+
+
+class OneSigner:
+    """Signer certificates that always hand out the same signer: the same key for every run."""
+
+    def __init__(self, signer: Signer, serial: int) -> None:
+        self._signer, self._serial = signer, serial
+
+    def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
+        return self._signer, self._serial
+
+
+def pdf_of_size(size: int) -> bytes:
+    """A one-page PDF carrying `size` bytes of incompressible image data (an RGB image on the page)."""
+    writer = PdfFileWriter()
+    side = max(1, int((size / 3) ** 0.5))
+    image = generic.StreamObject(
+        {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Image"),
+            pdf_name("/Width"): generic.NumberObject(side),
+            pdf_name("/Height"): generic.NumberObject(side),
+            pdf_name("/ColorSpace"): pdf_name("/DeviceRGB"),
+            pdf_name("/BitsPerComponent"): generic.NumberObject(8),
+        },
+        stream_data=os.urandom(side * side * 3),
+    )
+    contents = writer.add_object(generic.StreamObject(stream_data=b"q 500 0 0 500 50 300 cm /Im1 Do Q"))
+    resources = generic.DictionaryObject(
+        {pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Im1"): writer.add_object(image)})}
+    )
+    writer.insert_page(PageObject(contents=contents, media_box=(0, 0, 595, 842), resources=resources))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def measure(sign: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median seconds over `runs`, and the peak MiB of one more run under tracemalloc."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        sign()
+        times.append(time.perf_counter() - started)
+    tracemalloc.start()
+    sign()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return statistics.median(times), peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default=",".join(SIZES))
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as directory:
+        pki = load_or_create_dev_pki(Path(directory) / "pki", NOW)[0]
+        signer, serial = DevSignerCertificates(pki, validity=timedelta(days=1)).issue(
+            name="Bench Signer", email="bench@example.com", now=NOW
+        )
+        ours = PyHankoPdfSigner.development(pki, signer_certificates=OneSigner(signer, serial))
+        field = Field(id="sig", document_id="doc", signer_id="s", kind=FieldKind.SIGNATURE,
+                      placement=Placement(page=1, x=60, y=80, width=160, height=40), value="Bench Signer")  # fmt: skip
+        request = SignatureRequest(signer_id="s", name="Bench Signer", email="bench@example.com",
+                                   signature_text="Bench Signer", fields=[field], at=NOW,
+                                   level=SignatureLevel.PADES_B_B)  # fmt: skip
+
+        def raw_pyhanko(pdf: bytes) -> bytes:
+            metadata = PdfSignatureMetadata(field_name="Signature1", md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES)
+            return PdfSigner(metadata, signer=signer).sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)), output=BytesIO()).getvalue()
+
+        def undersign(prepared: bytes, level: SignatureLevel) -> bytes:
+            return asyncio.run(ours.sign(prepared, replace(request, level=level))).pdf
+
+        print(f"{'size':>6} {'pdf MB':>7} | {'pyhanko B-B':>12} {'undersign B-B':>14} {'undersign B-LTA':>16} | peak MiB: {'pyhanko':>8} {'B-B':>6} {'B-LTA':>6}")
+        for label in options.sizes.split(","):
+            pdf = pdf_of_size(SIZES[label])
+            prepared = asyncio.run(ours.prepare(pdf, [field]))
+            raw = measure(lambda: raw_pyhanko(pdf), options.runs)
+            bb = measure(lambda: undersign(prepared, SignatureLevel.PADES_B_B), options.runs)
+            lta = measure(lambda: undersign(prepared, SignatureLevel.PADES_B_LTA), options.runs)
+            print(
+                f"{label:>6} {len(pdf) / 1e6:>7.1f} | {raw[0] * 1000:>9.0f} ms {bb[0] * 1000:>11.0f} ms {lta[0] * 1000:>13.0f} ms |"
+                f" {raw[1]:>18.1f} {bb[1]:>6.1f} {lta[1]:>6.1f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

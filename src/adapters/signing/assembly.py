@@ -1,0 +1,71 @@
+"""The PDF signer as the configuration asks for it.
+
+Embedded default: the development PKI issues the certificates, its revocation lists are
+made in this process and its TSA stamps in this process, so every level up to B-LTA works
+offline. With UNDERSIGN_TSA_URLS, those TSAs stamp instead (in order, the next when one
+fails). As soon as anything comes from outside the development PKI (those TSAs, a seal key
+of your own), its certificates must chain to one of UNDERSIGN_TRUST_ROOTS, and revocation
+data is fetched from wherever certificates say it is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+from cryptography import x509
+from adapters.signing.dev_pki import DevPki
+from adapters.signing.dev_revocation import DevRevocation
+from adapters.signing.keys.base import SealKey
+from adapters.signing.keys.local import dev_seal_key
+from adapters.signing.pdf_signer import PyHankoPdfSigner
+from adapters.signing.timestamps import TimestampAuthorities
+from adapters.signing.trust import SigningTrust
+
+log = structlog.get_logger("undersign.signing")
+
+
+class TrustRootError(ValueError):
+    """A configured trust root file cannot be read as certificates."""
+
+
+def configured_pdf_signer(
+    pki: DevPki, *, tsa_urls: Sequence[str] = (), trust_root_files: Sequence[Path] = (), seal: SealKey | None = None
+) -> PyHankoPdfSigner:
+    """`seal`: the platform seal's key (the development PKI's when not given).
+
+    A seal key from elsewhere brings its chain along as intermediates; its root must be
+    one of `trust_root_files`, or the first seal is refused as untrusted.
+    """
+    seal = seal or dev_seal_key(pki)
+    outside_dev_pki = seal.certificate.issuer != pki.issuing_cert.subject
+    if tsa_urls:
+        timestamps = TimestampAuthorities.over_http(tsa_urls)
+    else:
+        timestamps = TimestampAuthorities.development(pki)
+        log.warning(
+            "DEVELOPMENT time-stamping authority and revocation lists in use: time stamps made by this "
+            "installation prove nothing to anyone else. Set UNDERSIGN_TSA_URLS in production."
+        )
+    trust = SigningTrust(
+        trust_roots=[pki.root_cert, *load_certificates(trust_root_files)],
+        intermediates=[pki.issuing_cert, *seal.chain],
+        dev_revocation=DevRevocation(pki),
+        fetch_revocation=bool(tsa_urls) or outside_dev_pki,
+    )
+    return PyHankoPdfSigner.development(pki, seal=seal.signer(), timestamps=timestamps, trust=trust)
+
+
+def load_certificates(paths: Sequence[Path]) -> list[x509.Certificate]:
+    """Every certificate in the files: PEM (one or more each) or DER."""
+    certificates: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+            certificates += (
+                x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
+            )
+        except (OSError, ValueError) as error:
+            raise TrustRootError(f"cannot read trust roots from {path}: {error}") from error
+    return certificates

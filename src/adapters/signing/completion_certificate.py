@@ -1,0 +1,203 @@
+"""The certificate of completion rendered as a PDF with ReportLab (platypus layout, embedded fonts).
+
+ReportLab's invariant mode leaves out the creation date and the random document id, so
+the same certificate always gives the same bytes. The fonts are the Bitstream Vera faces
+ReportLab ships, embedded (subset), so the certificate looks the same in every viewer and
+its text extracts as written. Vera covers Western European scripts; a character outside
+it (say, CJK) shows as a blank box, while the data that matters (ids, hashes) is ASCII.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from application.completion import CompletionCertificate, RecipientEvidence
+
+_FONT, _BOLD = "UndersignVera", "UndersignVera-Bold"
+_FONT_FILES = {_FONT: "Vera.ttf", _BOLD: "VeraBd.ttf"}
+_MARGIN = 18 * mm
+
+_BODY = ParagraphStyle("body", fontName=_FONT, fontSize=9, leading=11.5)
+_SMALL = ParagraphStyle("small", parent=_BODY, fontSize=7.5, leading=9.5)
+# Hashes, serials and user agents have no spaces: let them break anywhere.
+_CODE = ParagraphStyle("code", parent=_SMALL, wordWrap="CJK")
+_TITLE = ParagraphStyle("title", parent=_BODY, fontName=_BOLD, fontSize=17, leading=21, spaceAfter=2 * mm)
+_HEADING = ParagraphStyle("heading", parent=_BODY, fontName=_BOLD, fontSize=11.5, leading=14, spaceBefore=5 * mm, spaceAfter=2 * mm)
+_LABEL = ParagraphStyle("label", parent=_SMALL, fontName=_BOLD)
+
+_GRID = TableStyle(
+    [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#b8bec6")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+)
+_HEADER_ROW = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ebef"))])
+
+
+class ReportLabCompletionCertificateRenderer:
+    def __init__(self) -> None:
+        _register_fonts()
+
+    async def render(self, certificate: CompletionCertificate) -> bytes:
+        return await asyncio.to_thread(render_completion_certificate, certificate)
+
+
+def render_completion_certificate(certificate: CompletionCertificate) -> bytes:
+    _register_fonts()
+    out = BytesIO()
+    document = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_MARGIN,
+        title=f"Certificate of completion: {certificate.subject}",
+        author="Undersign",
+        subject=f"Envelope {certificate.envelope_id}",
+        creator="Undersign",
+        invariant=1,
+    )
+    width = A4[0] - 2 * _MARGIN
+    story = [
+        Paragraph("Certificate of completion", _TITLE),
+        Paragraph(
+            "This certificate records how the envelope below was completed: who acted, when, from where, "
+            "with which certificate, and over which exact documents; then the envelope's audit trail, each "
+            "entry chained to the one before by its SHA-256 hash. It is sealed by the platform.",
+            _BODY,
+        ),
+        Paragraph("Envelope", _HEADING),
+        _key_values(_envelope_rows(certificate), width),
+        Paragraph("Documents", _HEADING),
+        *[
+            _key_values(
+                [
+                    ("Document", _text(f"{d.filename} ({d.pages} page{'s' if d.pages != 1 else ''})")),
+                    ("SHA-256 as uploaded", _code(d.original_sha256)),
+                    ("SHA-256 as completed", _code(d.final_sha256)),
+                ],
+                width,
+                space_after=True,
+            )
+            for d in certificate.documents
+        ],
+        Paragraph("Recipients", _HEADING),
+        *[_recipient(recipient, width) for recipient in certificate.recipients],
+        Paragraph("Audit trail", _HEADING),
+        Paragraph(
+            f"{len(certificate.audit)} events; hash chain {'intact' if certificate.chain_valid else 'BROKEN'}. "
+            "Each hash is shown by its first characters; the chain's last hash in full:",
+            _BODY,
+        ),
+        Paragraph(escape(certificate.chain_head or "(no events)"), _CODE),
+        Spacer(1, 2 * mm),
+        _table(
+            ["#", "Event", "Time (UTC)", "Actor", "Hash"],
+            [
+                [_text(str(e.seq)), _text(e.type), _text(_time(e.at)), _code(e.actor), _code(e.hash_prefix)]
+                for e in certificate.audit
+            ],
+            [0.06, 0.22, 0.24, 0.26, 0.22],
+            width,
+        ),
+    ]
+    document.build(story, onFirstPage=_footer(certificate), onLaterPages=_footer(certificate))
+    return out.getvalue()
+
+
+def _envelope_rows(certificate: CompletionCertificate) -> list[tuple[str, Paragraph]]:
+    return [
+        ("Subject", _text(certificate.subject)),
+        ("Envelope id", _code(certificate.envelope_id)),
+        ("Status", _text(certificate.status)),
+        ("Routing", _text(certificate.routing)),
+        ("Signature level", _text(certificate.signature_level or "-")),
+        ("Created", _text(_time(certificate.created_at))),
+        ("Sent", _text(_time(certificate.sent_at))),
+        ("Completed", _text(_time(certificate.completed_at))),
+    ]
+
+
+def _recipient(recipient: RecipientEvidence, width: float) -> KeepTogether:
+    rows = [
+        ("Email", _code(recipient.email)),
+        ("Role", _text(f"{recipient.role} (routing order {recipient.routing_order}), {recipient.status}")),
+        ("Acted", _text(_time(recipient.acted_at))),
+        ("Authentication", _text(recipient.auth_method or "-")),
+        ("IP address", _code(recipient.ip or "-")),
+        ("User agent", _code(recipient.user_agent or "-")),
+        ("Certificate serials", _code(", ".join(recipient.certificate_serials) or "-")),
+    ]
+    for revision in recipient.revisions:
+        rows.append((f"{revision.filename}: SHA-256 before", _code(revision.before_sha256)))
+        rows.append((f"{revision.filename}: SHA-256 after", _code(revision.after_sha256)))
+    return KeepTogether([Paragraph(escape(recipient.name), _LABEL), Spacer(1, 1 * mm), _key_values(rows, width), Spacer(1, 3 * mm)])
+
+
+def _key_values(rows: Iterable[tuple[str, Paragraph]], width: float, *, space_after: bool = False) -> Table:
+    table = Table(
+        [[Paragraph(escape(k), _LABEL), v] for k, v in rows],
+        colWidths=[0.26 * width, 0.74 * width],
+        spaceAfter=3 * mm if space_after else 0,
+    )
+    table.setStyle(_GRID)
+    return table
+
+
+def _table(header: list[str], rows: list[list[Paragraph]], fractions: list[float], width: float) -> Table:
+    table = Table(
+        [[Paragraph(escape(h), _LABEL) for h in header], *rows],
+        colWidths=[f * width for f in fractions],
+        repeatRows=1,
+    )
+    table.setStyle(_GRID)
+    table.setStyle(_HEADER_ROW)
+    return table
+
+
+def _text(value: str) -> Paragraph:
+    return Paragraph(escape(value), _SMALL)
+
+
+def _code(value: str) -> Paragraph:
+    return Paragraph(escape(value), _CODE)
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+
+
+def _footer(certificate: CompletionCertificate):
+    def draw(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setFont(_FONT, 7)
+        canvas.setFillColor(colors.HexColor("#5b6470"))
+        canvas.drawString(_MARGIN, 10 * mm, f"Undersign certificate of completion, envelope {certificate.envelope_id}")
+        canvas.drawRightString(A4[0] - _MARGIN, 10 * mm, f"page {document.page}")
+        canvas.restoreState()
+
+    return draw
+
+
+def _register_fonts() -> None:
+    registered = set(pdfmetrics.getRegisteredFontNames())
+    for name, file in _FONT_FILES.items():
+        if name not in registered:
+            pdfmetrics.registerFont(TTFont(name, file))

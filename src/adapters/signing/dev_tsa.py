@@ -1,0 +1,101 @@
+"""The development time-stamping authority: RFC 3161 time stamps made in this process.
+
+So that the embedded default signs at every level (B-T and up need a trusted time stamp)
+with no network. Its certificate comes from the development issuing CA and says
+DEVELOPMENT; its time is this machine's clock, which is all any TSA's time is, but
+nobody outside this installation has a reason to believe this one. Production points
+UNDERSIGN_TSA_URLS at real TSAs instead.
+
+pyHanko's own in-process stamper (`DummyTimeStamper`, for its tests) does not fit: it
+signs with RSA keys only (ours are ECDSA), claims another organisation's policy
+identifier, and identifies its certificate by a SHA-1 digest.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from asn1crypto import algos, cms, tsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
+from pyhanko.sign.timestamps import TimeStamper
+
+from adapters.signing.dev_pki import DevPki
+
+# An OID of our own without registering an arc: 2.25 is the UUID arc of ITU-T X.667.
+DEV_TSA_POLICY = "2.25.193050280648180988878618738140257341187"
+
+
+class DevTimeStamper(TimeStamper):
+    """Grants every request: a token over the request's imprint, signed with ECDSA P-256 and SHA-256."""
+
+    def __init__(self, pki: DevPki) -> None:
+        super().__init__()
+        self._key = pki.tsa_key
+        self._certificate_der = pki.tsa_cert.public_bytes(serialization.Encoding.DER)
+        self._chain_der = [self._certificate_der, pki.issuing_cert.public_bytes(serialization.Encoding.DER)]
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        return self.respond(req)
+
+    def respond(self, req: tsp.TimeStampReq, *, at: datetime | None = None) -> tsp.TimeStampResp:
+        """The response, parsed back from its DER encoding, as a real TSA's would be.
+
+        asn1crypto re-encodes a structure built in memory (never parsed) on every access to
+        its contents, at every level, so embedding a built token in a signature made pyHanko's
+        final encoding of the signature take minutes. Nothing in a response is shared with
+        another either: signatures are made on several threads at once.
+        """
+        certificate = asn1_x509.Certificate.load(self._certificate_der)
+        info = {
+            "version": "v1",
+            "policy": DEV_TSA_POLICY,
+            "message_imprint": req["message_imprint"],
+            # RFC 3161 2.4.2: unique per token, at most 160 bits.
+            "serial_number": secrets.randbits(159),
+            "gen_time": at or datetime.now(UTC),
+            "tsa": asn1_x509.GeneralName(name="directory_name", value=certificate.subject),
+        }
+        if req["nonce"].native is not None:
+            info["nonce"] = req["nonce"]
+        tst_info = tsp.TSTInfo(info).dump()
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(tst_info)
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("message_digest", digest.finalize()),
+                # RFC 5816: the TSA names its certificate by a SHA-256 digest (ESS signing-certificate-v2).
+                simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(certificate)),
+            ]
+        )
+        signer_info = cms.SignerInfo(
+            {
+                "version": "v1",
+                "sid": cms.SignerIdentifier(
+                    name="issuer_and_serial_number",
+                    value=cms.IssuerAndSerialNumber(
+                        {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
+                    ),
+                ),
+                "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+                "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
+                "signed_attrs": signed_attrs,
+                "signature": self._key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256())),
+            }
+        )
+        signed_data = {
+            "version": "v3",
+            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+            "encap_content_info": {"content_type": "tst_info", "content": cms.ParsableOctetString(tst_info)},
+            "signer_infos": [signer_info],
+        }
+        if req["cert_req"].native:
+            signed_data["certificates"] = [asn1_x509.Certificate.load(der) for der in self._chain_der]
+        token = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
+        response = tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
+        return tsp.TimeStampResp.load(response.dump())

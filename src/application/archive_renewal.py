@@ -1,0 +1,84 @@
+"""Archive renewal: a new document time stamp on sealed B-LTA documents whose last one nears its end.
+
+A B-LTA document stays verifiable for as long as the certificate of its last document
+time stamp is valid. Before that certificate expires, a new time stamp over the whole
+document (with the validation data of the previous one embedded first) extends it by
+the life of the new TSA certificate; renewed in time, indefinitely.
+
+Operators run it periodically (`undersign archive renew`); documents not yet near the
+end, or without a document time stamp (below B-LTA), are left as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from application.loading import require_envelope
+from application.ports import Clock, IdGenerator, PdfSigner
+from application.retry import retry_on_conflict
+from application.revisions import store_revision
+from application.unit_of_work import UnitOfWorkFactory
+from domain.document import Document, RevisionKind
+from domain.errors import NotFound
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    tenant_id: str
+    envelope_id: str
+    document_id: str
+    expired_at: datetime  # when the time stamp it renewed would have stopped proving anything
+    revision: int
+
+
+@dataclass(slots=True)
+class RenewalReport:
+    checked: int = 0  # sealed documents looked at
+    renewed: list[Renewal] = field(default_factory=list)
+
+
+class RenewArchiveTimestamps:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
+        self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
+
+    async def __call__(self, *, within: timedelta) -> RenewalReport:
+        """Renew every sealed document whose last document time stamp expires within `within` from now."""
+        if within < timedelta(0):
+            raise ValueError("the renewal window cannot be negative")
+        report = RenewalReport()
+        after: str | None = None
+        while page := await self._sealed_documents(after):
+            for document in page:
+                after = document.id
+                report.checked += 1
+                expiry = await self._expiry(document)
+                if expiry is not None and expiry <= self._clock.now() + within:
+                    report.renewed.append(await retry_on_conflict(lambda: self._renew(document, expiry)))
+        return report
+
+    async def _sealed_documents(self, after: str | None) -> list[Document]:
+        async with self._uow() as uow:
+            return await uow.documents.sealed(after=after, limit=PAGE_SIZE)
+
+    async def _expiry(self, document: Document) -> datetime | None:
+        async with self._uow() as uow:
+            return await self._pdf.archive_timestamp_expiry(await uow.blobs.get(document.current.blob_key))
+
+    async def _renew(self, seen: Document, expiry: datetime) -> Renewal:
+        async with self._uow() as uow:
+            await uow.envelopes.hold(seen.tenant_id, seen.envelope_id)
+            envelope = await require_envelope(uow, seen.tenant_id, seen.envelope_id)
+            document = await uow.documents.get(seen.tenant_id, seen.id)
+            if document is None:
+                raise NotFound(f"document {seen.id} is gone")
+            now = self._clock.now()
+            renewed = await self._pdf.add_archive_timestamp(await uow.blobs.get(document.current.blob_key))
+            revision = await store_revision(uow, self._ids, document, renewed, kind=RevisionKind.ARCHIVE_TIMESTAMP, now=now)
+            envelope.record_archive_timestamp_added(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
+            await uow.envelopes.save(envelope)
+            await uow.documents.save(document)
+            await uow.commit()
+        return Renewal(seen.tenant_id, seen.envelope_id, seen.id, expiry, revision.number)

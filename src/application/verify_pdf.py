@@ -1,0 +1,38 @@
+"""Verify a PDF's signatures: anyone's document, ours or not. Reads no tenant data, changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from application.errors import InvalidDocument
+from application.ports import Clock, PdfVerifier
+from application.verification import VerificationReport
+from domain.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyPdf:
+    pdf: bytes
+    trust_roots: list[bytes] | None = None  # None: the installation's trust anchors
+    at: datetime | None = None  # None: now
+
+
+class VerifyPdfHandler:
+    def __init__(self, verifier: PdfVerifier, clock: Clock) -> None:
+        self._verifier, self._clock = verifier, clock
+
+    async def __call__(self, command: VerifyPdf) -> VerificationReport:
+        """The report on every signature and the verdict on the document (see VerificationReport).
+
+        The validation time may be in the past or the future (will this archive still
+        verify in ten years?); it needs a UTC offset. Only what the document embeds is used.
+        """
+        if not command.pdf:
+            raise InvalidDocument("the file is empty")
+        if command.at is not None and command.at.utcoffset() is None:
+            raise InvalidInput("the validation time needs a UTC offset, such as 2030-01-05T09:00:00Z or +02:00")
+        if command.trust_roots is not None and not command.trust_roots:
+            raise InvalidInput("give at least one trust root, or none to use the installation's")
+        at = (command.at or self._clock.now()).astimezone(UTC)
+        return await self._verifier.verify(command.pdf, trust_roots=command.trust_roots, validation_time=at)

@@ -1,0 +1,158 @@
+"""Verifying PDFs and the certificate of completion, over HTTP on the embedded default."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.signing.dev_pki import load_or_create_dev_pki
+from tests.e2e import api
+from tests.e2e.conftest import Stack
+from tests.pdf_checks import pdfsig_report, require_tool
+from tests.pdf_samples import make_pdf
+
+
+async def completed_envelope(stack: Stack) -> tuple[str, str, bytes]:
+    """Ada then Bob sign; the envelope completes and its document is sealed."""
+    envelope_id, document_id = await api.create_envelope(stack)
+    ada = await api.add_signer(stack, envelope_id, "Ada Lovelace")
+    bob = await api.add_signer(stack, envelope_id, "Bob Babbage")
+    await api.place(stack, envelope_id, document_id, ada, "signature", 2, 72, 600)
+    await api.place(stack, envelope_id, document_id, bob, "signature", 2, 72, 700)
+    await api.send(stack, envelope_id)
+    await api.sign(stack, await api.signing_token(stack, envelope_id, ada), "Ada Lovelace")
+    done = await api.sign(stack, await api.signing_token(stack, envelope_id, bob), "Bob Babbage")
+    assert done["envelope_status"] == "completed"
+    return envelope_id, document_id, await api.final_pdf(stack, envelope_id, document_id)
+
+
+async def verify(stack: Stack, pdf: bytes, *, trust_root: bytes | None = None, params: dict | None = None, expect: int = 200):
+    files = {"file": ("document.pdf", pdf, "application/pdf")}
+    if trust_root is not None:
+        files["trust_root"] = ("root.pem", trust_root, "application/x-pem-file")
+    response = await stack.client.post("/v1/verify", files=files, params=params or {}, headers=stack.headers)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+async def test_a_completed_envelope_verifies_valid(stack):
+    envelope_id, _, pdf = await completed_envelope(stack)
+
+    report = await verify(stack, pdf)
+
+    assert report["valid"] is True and report["problems"] == []
+    assert all(s["valid"] and s["intact"] and s["trusted"] for s in report["signatures"])
+    # Document timestamps (B-LTA) may follow the three signatures: the policy's level decides.
+    ada, bob, seal = [s for s in report["signatures"] if s["kind"] == "signature"]
+    assert seal["field_name"] == "platform-seal"
+    assert (ada["signer"]["name"], ada["signer"]["email"]) == ("Ada Lovelace", "ada.lovelace@example.com")
+    assert (bob["signer"]["name"], bob["signer"]["email"]) == ("Bob Babbage", "bob.babbage@example.com")
+    assert ada["modifications_after"] == "form_filling" and ada["modifications_permitted"] is True
+    assert seal["modifications_after"] in ("none", "validation_data")
+    envelope = (await stack.client.get(f"/v1/envelopes/{envelope_id}", headers=stack.headers)).json()
+    assert {s["pades_level"] for s in (ada, bob, seal)} == {envelope["signature_level"].removeprefix("PAdES-")}
+    audit = (await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)).json()
+    serials = [e["data"]["certificate_serials"][0] for e in audit["events"] if e["type"] == "SignerSigned"]
+    assert [ada["signer"]["certificate_serial"], bob["signer"]["certificate_serial"]] == serials
+
+
+async def test_a_tampered_document_is_not_valid(stack):
+    _, _, pdf = await completed_envelope(stack)
+    tampered = pdf.replace(b"(Page 1)", b"(Page 7)", 1)
+    assert tampered != pdf
+
+    report = await verify(stack, tampered)
+
+    assert report["valid"] is False
+    assert report["signatures"][0]["intact"] is False
+    assert "changed after signing" in report["summary"]
+
+
+async def test_a_caller_can_bring_its_own_trust_root(stack, tmp_path: Path):
+    _, _, pdf = await completed_envelope(stack)
+    foreign, _ = load_or_create_dev_pki(tmp_path / "foreign", datetime.now(UTC))
+
+    untrusted = await verify(stack, pdf, trust_root=foreign.root_cert_path.read_bytes())
+    ours = await verify(stack, pdf, trust_root=stack.trust_root.read_bytes())
+
+    assert untrusted["valid"] is False and not any(s["trusted"] for s in untrusted["signatures"])
+    assert ours["valid"] is True
+
+
+async def test_a_validation_time_far_ahead_tells_whether_the_document_will_still_verify(stack):
+    _, _, pdf = await completed_envelope(stack)
+
+    later = await verify(stack, pdf, params={"at": "2100-01-01T00:00:00Z"})
+
+    assert later["validation_time"] == "2100-01-01T00:00:00Z"
+    assert later["valid"] is False  # every certificate of the development PKI has expired by then
+
+
+async def test_a_document_without_signatures_is_not_valid(stack):
+    report = await verify(stack, make_pdf())
+
+    assert report["valid"] is False and report["signatures"] == []
+    assert report["problems"] == ["the document carries no signatures: there is nothing in it to verify"]
+
+
+async def test_bad_uploads_are_422_and_an_api_key_is_needed(stack):
+    not_pdf = await verify(stack, b"just some text", expect=422)
+    assert not_pdf["code"] == "invalid_document"
+    damaged = await verify(stack, make_pdf()[:150], expect=422)
+    assert damaged["code"] == "invalid_document"
+    bad_root = await verify(stack, make_pdf(), trust_root=b"not a certificate", expect=422)
+    assert bad_root["code"] == "invalid_trust_root"
+    anonymous = await stack.client.post("/v1/verify", files={"file": ("d.pdf", make_pdf(), "application/pdf")})
+    assert anonymous.status_code == 401
+
+
+# -- the certificate of completion ------------------------------------------------------
+
+
+def pdftotext(pdf: bytes, tmp_path: Path) -> str:
+    tool = require_tool("pdftotext")
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([tool, str(path), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+async def test_the_certificate_of_completion_is_sealed_and_carries_the_audit_hashes(stack, tmp_path: Path):
+    envelope_id, document_id, pdf = await completed_envelope(stack)
+
+    response = await stack.client.get(f"/v1/envelopes/{envelope_id}/certificate", headers=stack.headers)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    certificate = response.content
+    signatures = pdfsig_report(certificate)
+    assert signatures[0].field_name == "platform-seal" and all(s.valid for s in signatures)
+    assert (await verify(stack, certificate))["valid"] is True
+
+    text = pdftotext(certificate, tmp_path)
+    flat = "".join(text.split())  # table cells wrap long values over lines
+    audit = (await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)).json()
+    for event in audit["events"]:
+        assert event["hash"][:16] in flat and event["type"] in text
+    assert audit["events"][-1]["hash"] in flat
+    envelope = (await stack.client.get(f"/v1/envelopes/{envelope_id}", headers=stack.headers)).json()
+    assert envelope_id in flat and "Lease agreement" in text
+    assert envelope["documents"][0]["sha256"] in flat and envelope["documents"][0]["current_sha256"] in flat
+    for name in ("Ada Lovelace", "Bob Babbage"):
+        assert name in text
+    signed = [e for e in audit["events"] if e["type"] == "SignerSigned"]
+    for event in signed:
+        for serial in event["data"]["certificate_serials"]:
+            assert serial in flat
+    assert "ada.lovelace@example.com" in flat
+
+
+async def test_the_certificate_exists_only_once_the_envelope_is_completed(stack):
+    envelope_id, _ = await api.create_envelope(stack)
+    await api.add_signer(stack, envelope_id, "Ada Lovelace")
+
+    draft = await stack.client.get(f"/v1/envelopes/{envelope_id}/certificate", headers=stack.headers)
+    missing = await stack.client.get("/v1/envelopes/no-such-envelope/certificate", headers=stack.headers)
+
+    assert draft.status_code == 409 and "completed" in draft.json()["detail"]
+    assert missing.status_code == 404

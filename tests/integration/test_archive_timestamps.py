@@ -1,0 +1,57 @@
+"""Archive renewal on real PDFs: a new document time stamp after the seal keeps every signature valid."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import BytesIO
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+
+from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
+from adapters.signing.pdf_signer import PyHankoPdfSigner
+from domain.policy import SignatureLevel
+from tests.pdf_checks import pdfsig_report, pyhanko_document_timestamps, pyhanko_lta_verdicts, pyhanko_statuses
+from tests.pdf_samples import make_pdf
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    return load_or_create_dev_pki(tmp_path_factory.mktemp("dev-pki") / "pki", NOW)[0]
+
+
+@pytest.fixture(scope="module")
+def signer(pki: DevPki) -> PyHankoPdfSigner:
+    return PyHankoPdfSigner.development(pki)
+
+
+async def test_the_expiry_is_that_of_the_last_document_time_stamps_tsa_certificate(signer, pki) -> None:
+    sealed = await signer.seal(make_pdf(), SignatureLevel.PADES_B_LTA)
+
+    assert await signer.archive_timestamp_expiry(sealed) == pki.tsa_cert.not_valid_after_utc
+
+
+@pytest.mark.parametrize("level", [SignatureLevel.PADES_B_B, SignatureLevel.PADES_B_LT])
+async def test_below_b_lta_there_is_nothing_to_renew(signer, level: SignatureLevel) -> None:
+    assert await signer.archive_timestamp_expiry(await signer.seal(make_pdf(), level)) is None
+
+
+async def test_a_renewed_document_has_one_more_time_stamp_and_still_verifies(signer, pki) -> None:
+    sealed = await signer.seal(make_pdf(), SignatureLevel.PADES_B_LTA)
+
+    renewed = await signer.add_archive_timestamp(sealed)
+    again = await signer.add_archive_timestamp(renewed)
+
+    assert renewed.startswith(sealed) and again.startswith(renewed)  # incremental updates only
+    stamps = PdfFileReader(BytesIO(again)).embedded_timestamp_signatures
+    assert [s.field_name for s in stamps] == ["timestamp-platform-seal", "archive-timestamp-2", "archive-timestamp-3"]
+    assert all(s.valid for s in pdfsig_report(again))
+    [seal] = pyhanko_statuses(again, pki.root_cert_path, revocation_mode="require")
+    assert (seal.intact, seal.valid, seal.trusted) == (True, True, True), seal.summary
+    assert seal.modification_level == ModificationLevel.LTA_UPDATES  # the seal permits exactly this
+    for stamp in pyhanko_document_timestamps(again, pki.root_cert_path):
+        assert (stamp.intact, stamp.valid, stamp.trusted) == (True, True, True), stamp.summary
+    assert [v.indication for v in pyhanko_lta_verdicts(again, pki.root_cert_path)] == ["PASSED"]

@@ -1,0 +1,64 @@
+"""The configured seal key is the one that seals: UNDERSIGN_SEAL_KEY through the container to the PDF.
+
+The key here is a PKCS#12 file holding a certificate from the development issuing CA, so
+that the development revocation lists cover it and nothing needs the network.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from adapters.signing.dev_pki import issue_signer_certificate
+from domain.policy import SignatureLevel
+from entrypoints.container import build_container
+from entrypoints.settings import SettingsError
+from tests.e2e.conftest import settings_for
+from tests.pdf_checks import pdfsig_report, pyhanko_statuses
+from tests.pdf_samples import make_pdf
+
+PASSWORD = "seal key password"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A data directory whose development PKI exists, and a PKCS#12 seal key it issued."""
+    container = build_container(settings_for(tmp_path))
+    pki = container.gateways.pki()
+    key, certificate = issue_signer_certificate(
+        pki, name="Acme Seal 2026", email="seal@acme.example", now=container.core.clock().now(), validity=timedelta(days=30)
+    )
+    bundle = pkcs12.serialize_key_and_certificates(
+        b"seal", key, certificate, [pki.issuing_cert, pki.root_cert],
+        serialization.BestAvailableEncryption(PASSWORD.encode()),
+    )  # fmt: skip
+    (tmp_path / "seal.p12").write_bytes(bundle)
+    return tmp_path
+
+
+async def test_the_seal_is_made_with_the_configured_pkcs12_key(data_dir: Path) -> None:
+    settings = settings_for(
+        data_dir, UNDERSIGN_SEAL_KEY=f"pkcs12:{data_dir / 'seal.p12'}", UNDERSIGN_SEAL_KEY_PASSWORD=PASSWORD
+    )
+    signer = build_container(settings).gateways.pdf_signer()
+
+    sealed = await signer.seal(make_pdf(), SignatureLevel.PADES_B_LTA)
+
+    [seal] = PdfFileReader(BytesIO(sealed)).embedded_regular_signatures
+    assert seal.signer_cert.subject.native["common_name"] == "Acme Seal 2026"
+    assert all(s.valid for s in pdfsig_report(sealed))
+    [status] = pyhanko_statuses(sealed, settings.pki_dir / "root-ca.pem", revocation_mode="require")
+    assert (status.intact, status.valid, status.trusted) == (True, True, True), status.summary
+
+
+def test_a_wrong_password_stops_the_container_before_anything_is_signed(data_dir: Path) -> None:
+    settings = settings_for(data_dir, UNDERSIGN_SEAL_KEY=f"pkcs12:{data_dir / 'seal.p12'}", UNDERSIGN_SEAL_KEY_PASSWORD="wrong")
+
+    with pytest.raises(SettingsError, match="UNDERSIGN_SEAL_KEY"):
+        build_container(settings).gateways.pdf_signer()

@@ -1,0 +1,83 @@
+"""`undersign archive renew`'s use case: which sealed documents get a new document time stamp, and what it records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from application.context import Caller
+from application.send_envelope import SendEnvelope
+from domain.document import RevisionKind
+from domain.errors import InvalidState
+from domain.tenant import ApiKeyRole
+from tests.fakes import FakePlatform
+from tests.unit.test_use_cases import envelope_with, link, sign
+
+
+@pytest.fixture
+async def platform() -> FakePlatform:
+    return FakePlatform()
+
+
+@pytest.fixture
+async def caller(platform: FakePlatform) -> Caller:
+    await platform.tenants.create("acme")
+    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
+    return await platform.tenants.authenticate(issued.key)
+
+
+async def completed(platform: FakePlatform, caller: Caller) -> tuple[str, str]:
+    envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    return envelope_id, document_id
+
+
+async def test_a_document_whose_time_stamp_expires_within_the_window_gets_a_new_one(platform, caller):
+    envelope_id, document_id = await completed(platform, caller)
+    expiry = platform.clock.now() + timedelta(days=30)
+    platform.pdf.archive_expiries[b"%sealed"] = expiry
+
+    report = await platform.renew_archive(within=timedelta(days=90))
+
+    assert report.checked == 1
+    [renewal] = report.renewed
+    assert (renewal.envelope_id, renewal.document_id, renewal.expired_at) == (envelope_id, document_id, expiry)
+    document, content = await platform.queries.document_content(caller, envelope_id, document_id)
+    assert document.current.kind is RevisionKind.ARCHIVE_TIMESTAMP and renewal.revision == document.current.number
+    assert content.endswith(b"%archive timestamp")
+    trail = await platform.queries.audit_trail(caller, envelope_id)
+    assert trail.chain_valid and trail.entries[-1].type == "ArchiveTimestampAdded"
+    assert trail.entries[-1].data["sha256"] == document.current.sha256
+
+
+async def test_documents_far_from_expiry_or_without_a_document_time_stamp_are_left_alone(platform, caller):
+    await completed(platform, caller)  # no document time stamp: the fake knows no expiry for it
+    await completed(platform, caller)
+    platform.pdf.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=91)
+
+    report = await platform.renew_archive(within=timedelta(days=90))
+
+    assert (report.checked, report.renewed) == (2, [])
+    assert "archive timestamp" not in platform.pdf.calls
+
+
+async def test_once_renewed_a_document_is_not_renewed_again_until_its_new_time_stamp_nears_expiry(platform, caller):
+    await completed(platform, caller)
+    platform.pdf.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=1)
+    platform.pdf.archive_expiries[b"%archive timestamp"] = platform.clock.now() + timedelta(days=3650)
+
+    first = await platform.renew_archive(within=timedelta(days=90))
+    second = await platform.renew_archive(within=timedelta(days=90))
+
+    assert (len(first.renewed), len(second.renewed)) == (1, 0)
+
+
+async def test_only_sealed_documents_take_archive_time_stamps(platform, caller):
+    envelope_id, document_id, _ = await envelope_with(platform, caller, "Ada")
+    async with platform.unit_of_work() as uow:
+        document = await uow.documents.get(caller.tenant_id, document_id)
+
+    with pytest.raises(InvalidState, match="only a sealed document"):
+        document.add_revision(kind=RevisionKind.ARCHIVE_TIMESTAMP, blob_key="k", sha256="0" * 64, size=1, now=platform.clock.now())
