@@ -18,9 +18,9 @@ nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", "constraints.txt")
+BENCHMARKS = ["bench/throughput.py", "bench/list_pages.py", "bench/seal_keys.py", "bench/signatures.py"]
 # A program on PATH, or a path pattern: Debian keeps PostgreSQL's programs in a directory
 # per major version, whichever version the distribution ships.
-BENCHMARKS = ["bench/throughput.py", "bench/list_pages.py", "bench/seal_keys.py", "bench/signatures.py"]
 SYSTEM_TOOLS = {
     "pdfsig": "poppler-utils",
     "openssl": "openssl",

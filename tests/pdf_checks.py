@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,6 @@ from pathlib import Path
 
 from datetime import datetime
 
-import pytest
 from asn1crypto import cms
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -42,18 +40,14 @@ from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from tests.prerequisites import require_program
+
 _TOOL_TIMEOUT = 60
 
 
 def require_tool(name: str) -> str:
-    """The tool's path; a missing tool fails the test in CI (it must never pass unchecked), skips elsewhere."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"`{name}` is not installed (Debian: apt-get install -y poppler-utils openssl)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    """pdfsig, pdftotext or openssl (poppler-utils, openssl): failing in CI, skipping elsewhere when missing."""
+    return require_program(name, "poppler-utils openssl")
 
 
 # -- poppler pdfsig ---------------------------------------------------------------------

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 
-from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
-from adapters.signing.pdf_signer import PyHankoPdfSigner
 from domain.policy import SignatureLevel
 from tests.pdf_checks import pdfsig_report, pyhanko_document_timestamps, pyhanko_lta_verdicts, pyhanko_statuses
 from tests.pdf_samples import make_pdf
-
-NOW = datetime.now(UTC)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
-    return load_or_create_dev_pki(tmp_path_factory.mktemp("dev-pki") / "pki", NOW)[0]
-
-
-@pytest.fixture(scope="module")
-def signer(pki: DevPki) -> PyHankoPdfSigner:
-    return PyHankoPdfSigner.development(pki)
 
 
 async def test_the_expiry_is_that_of_the_last_document_time_stamps_tsa_certificate(signer, pki) -> None:

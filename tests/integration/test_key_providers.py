@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -49,6 +48,7 @@ from adapters.signing.keys.remote import RemoteSealKey, SigningAlgorithm
 from entrypoints.container import platform_seal_key
 from entrypoints.settings import Settings, SettingsError
 from tests.pdf_checks import pdfsig_report, pyhanko_statuses
+from tests.prerequisites import require_program
 from tests.pdf_samples import make_pdf
 
 NOW = datetime.now(UTC)
@@ -238,17 +238,6 @@ def test_a_key_in_memory_must_belong_to_its_certificate(ca: ThrowawayCa) -> None
 # -- PKCS#11 on SoftHSM2 --------------------------------------------------------------------
 
 
-def require(program: str) -> str:
-    """The program's path; missing, it fails the test in CI (nox installs it), skips elsewhere."""
-    path = shutil.which(program)
-    if path is None:
-        message = f"`{program}` is not installed (Debian: apt-get install -y softhsm2)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 def softhsm_module() -> Path:
     for pattern in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/*/softhsm/libsofthsm2.so"):
         if found := sorted(glob.glob(pattern)):
@@ -270,7 +259,7 @@ class SoftHsm:
 @pytest.fixture(scope="module")
 def softhsm(tmp_path_factory: pytest.TempPathFactory, ca: ThrowawayCa) -> Iterator[SoftHsm]:
     """A fresh token holding an RSA and an EC key generated on it, their certificates and the CA's."""
-    util = require("softhsm2-util")
+    util = require_program("softhsm2-util", "softhsm2")
     module = softhsm_module()
     directory = tmp_path_factory.mktemp("softhsm")
     (directory / "tokens").mkdir()

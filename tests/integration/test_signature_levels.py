@@ -19,7 +19,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
+from adapters.signing.dev_pki import DevPki
 from adapters.signing.dev_revocation import DevRevocation
 from adapters.signing.dev_tsa import DEV_TSA_POLICY
 from adapters.signing.pdf_signer import PyHankoPdfSigner
@@ -42,16 +42,6 @@ NOW = datetime.now(UTC)
 LEVELS = list(SignatureLevel)
 B_B, B_T, B_LT, B_LTA = SignatureLevel.PADES_B_B, SignatureLevel.PADES_B_T, SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA
 SIGNATURES = ["sig-a-sig", "sig-b-sig", "platform-seal"]
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
-    return load_or_create_dev_pki(tmp_path_factory.mktemp("dev-pki") / "pki", NOW)[0]
-
-
-@pytest.fixture(scope="module")
-def signer(pki: DevPki) -> PyHankoPdfSigner:
-    return PyHankoPdfSigner.development(pki)
 
 
 def _field(field_id: str, signer_id: str, kind: FieldKind, y: float, value: str) -> Field:

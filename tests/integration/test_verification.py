@@ -43,11 +43,6 @@ def just_before_now(moment: datetime) -> bool:
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
-    return load_or_create_dev_pki(tmp_path_factory.mktemp("dev-pki"), NOW)[0]
-
-
-@pytest.fixture(scope="module")
 def verifier(pki: DevPki) -> PyHankoPdfVerifier:
     return PyHankoPdfVerifier([pki.root_cert_path])
 

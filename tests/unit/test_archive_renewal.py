@@ -10,21 +10,8 @@ from application.context import Caller
 from application.send_envelope import SendEnvelope
 from domain.document import RevisionKind
 from domain.errors import InvalidState
-from domain.tenant import ApiKeyRole
 from tests.fakes import FakePlatform
 from tests.unit.test_use_cases import envelope_with, link, sign
-
-
-@pytest.fixture
-async def platform() -> FakePlatform:
-    return FakePlatform()
-
-
-@pytest.fixture
-async def caller(platform: FakePlatform) -> Caller:
-    await platform.tenants.create("acme")
-    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
-    return await platform.tenants.authenticate(issued.key)
 
 
 async def completed(platform: FakePlatform, caller: Caller) -> tuple[str, str]:

@@ -18,11 +18,6 @@ GLOBEX = Caller(tenant_id="tenant-globex", api_key_id="key-2", role=ApiKeyRole.S
 CREATED = StoredResponse(status=201, headers={"content-type": "application/json"}, body=b'{"id":"env-1"}')
 
 
-@pytest.fixture
-def platform() -> FakePlatform:
-    return FakePlatform()
-
-
 def request(key: str = "key-1", body: bytes = b'{"subject":"Lease"}', caller: Caller = ACME, path: str = "/v1/envelopes"):
     return IdempotentRequest(caller=caller, key=key, fingerprint=fingerprint("POST", path, body))
 

@@ -8,7 +8,6 @@ import pytest
 
 from application.add_document import AddDocument
 from application.add_signer import AddSigner
-from application.context import Caller
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
 from application.decline import Decline
@@ -26,19 +25,7 @@ from domain.field import FieldKind, Placement
 from domain.policy import Routing, SignatureLevel
 from domain.signer import Role
 from domain.tenant import ApiKeyRole
-from tests.fakes import FakePdfInspector, FakePlatform
-
-
-@pytest.fixture
-async def platform():
-    return FakePlatform()
-
-
-@pytest.fixture
-async def caller(platform) -> Caller:
-    await platform.tenants.create("acme")
-    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
-    return await platform.tenants.authenticate(issued.key)
+from tests.fakes import FakePdfInspector
 
 
 async def envelope_with(platform, caller, *signers: str, routing=Routing.SEQUENTIAL, fields=True):

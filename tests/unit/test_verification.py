@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from application.completion import HASH_PREFIX_LENGTH
-from application.context import Caller
 from application.errors import InvalidDocument
 from application.send_envelope import SendEnvelope
 from application.verification import (
@@ -22,7 +21,6 @@ from application.verification import (
 from application.verify_pdf import VerifyPdf
 from domain.errors import InvalidInput, InvalidState, NotFound
 from domain.policy import SignatureLevel
-from domain.tenant import ApiKeyRole
 from tests.fakes import FakePlatform
 from tests.unit.test_use_cases import envelope_with, link, sign
 
@@ -118,18 +116,6 @@ async def test_verification_refuses_what_cannot_be_verified(command, error):
 
 
 # -- the certificate of completion ------------------------------------------------------
-
-
-@pytest.fixture
-async def platform():
-    return FakePlatform()
-
-
-@pytest.fixture
-async def caller(platform) -> Caller:
-    await platform.tenants.create("acme")
-    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
-    return await platform.tenants.authenticate(issued.key)
 
 
 async def test_a_completed_envelope_has_a_sealed_certificate_with_the_evidence(platform, caller):

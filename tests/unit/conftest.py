@@ -1,0 +1,21 @@
+"""Fixtures for the use cases on fakes: the whole platform in memory, and an admin of tenant "acme"."""
+
+from __future__ import annotations
+
+import pytest
+
+from application.context import Caller
+from domain.tenant import ApiKeyRole
+from tests.fakes import FakePlatform
+
+
+@pytest.fixture
+def platform() -> FakePlatform:
+    return FakePlatform()
+
+
+@pytest.fixture
+async def caller(platform: FakePlatform) -> Caller:
+    await platform.tenants.create("acme")
+    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
+    return await platform.tenants.authenticate(issued.key)
