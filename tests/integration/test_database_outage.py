@@ -20,7 +20,7 @@ from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.errors import DatabaseUnavailable
 from tests.e2e.conftest import Stack, serve, settings_for
 from tests.fakes import FakeBlobStore
-from tests.servers import PostgreSQLServer, running
+from tests.servers import PostgreSQLServer, fresh_database, running
 
 OUTAGE_NOTICED_WITHIN = 5.0  # seconds from the server stopping to the first 503
 ANSWER_WITHIN = 3.0  # seconds a request may take while the database is down
@@ -33,8 +33,9 @@ async def list_envelopes(stack: Stack) -> tuple[httpx.Response, float]:
     return response, time.monotonic() - started
 
 
-async def create_envelope(stack: Stack, subject: str) -> httpx.Response:
-    return await stack.client.post("/v1/envelopes", json={"subject": subject}, headers=stack.headers)
+async def create_envelope(stack: Stack, subject: str, *, idempotency_key: str | None = None) -> httpx.Response:
+    headers = stack.headers if idempotency_key is None else {**stack.headers, "Idempotency-Key": idempotency_key}
+    return await stack.client.post("/v1/envelopes", json={"subject": subject}, headers=headers)
 
 
 async def first_response_with(stack: Stack, status: int, within: float) -> httpx.Response:
@@ -68,6 +69,7 @@ async def test_while_postgresql_is_down_requests_get_a_quick_503_and_it_serves_a
             assert_unavailable(await first_response_with(stack, 503, within=OUTAGE_NOTICED_WITHIN))
             noticed = time.monotonic() - started
             assert_unavailable(await create_envelope(stack, "During the outage"))
+            assert_unavailable(await create_envelope(stack, "During the outage", idempotency_key="outage-1"))
             assert (await stack.client.get("/v1/signing/some-token")).status_code == 503
             assert (await stack.client.get("/ready")).status_code == 503
 
@@ -78,11 +80,33 @@ async def test_while_postgresql_is_down_requests_get_a_quick_503_and_it_serves_a
             recovered = time.monotonic() - started
             created = await create_envelope(stack, "After the outage")
             assert created.status_code == 201, created.text
+            retried = await create_envelope(stack, "During the outage", idempotency_key="outage-1")
+            assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers, retried.text
             assert (await stack.client.get("/ready")).status_code == 200
     print(f"\nthe first 503 {noticed:.2f} s after the server stopped, the first 200 {recovered:.2f} s after it started")
 
 
 # -- too slow, too busy: the same answer ----------------------------------------------------------
+
+
+async def test_an_idempotency_key_the_database_is_too_slow_to_look_up_gets_a_503(
+    tmp_path: Path, postgresql_url: str
+) -> None:
+    # Only the idempotency keys' table is held up: authentication (its own unit of work)
+    # gets through, so the 503 can only come from the idempotency keys' own sessions.
+    async with fresh_database(postgresql_url) as url:
+        env = {"UNDERSIGN_DATABASE_URL": url, "UNDERSIGN_DB_STATEMENT_TIMEOUT_MS": "300"}
+        async with serve(settings_for(tmp_path / "data", **env)) as stack:
+            locker = create_engine(url)
+            try:
+                async with locker.begin() as connection:
+                    await connection.exec_driver_sql("LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE")
+                    assert_unavailable(await create_envelope(stack, "Held up", idempotency_key="slow-1"))
+            finally:
+                await locker.dispose()
+            retried = await create_envelope(stack, "Held up", idempotency_key="slow-1")
+            assert retried.status_code == 201, retried.text
+
 
 SLEEP = {"postgresql": "SELECT pg_sleep(2)", "mariadb": "SELECT SLEEP(2)"}
 

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from adapters.sql.driver_errors import driver_error_code
 from application.errors import DatabaseUnavailable
 
 # PostgreSQL SQLSTATEs besides class 08 (connection exceptions): too many connections,
@@ -39,14 +40,12 @@ def is_unavailable(error: BaseException) -> bool:
         return False
     if error.connection_invalidated:
         return True
-    orig = error.orig
-    args = getattr(orig, "args", ())
-    if args and isinstance(args[0], int):  # MySQL drivers: (errno, message)
-        return args[0] in _MYSQL_UNAVAILABLE
-    if isinstance(orig, (ConnectionError, TimeoutError)):
+    code = driver_error_code(error.orig)
+    if isinstance(code, int):
+        return code in _MYSQL_UNAVAILABLE
+    if isinstance(error.orig, (ConnectionError, TimeoutError)):
         return True
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
-    return sqlstate.startswith("08") or sqlstate in _PG_UNAVAILABLE
+    return code.startswith("08") or code in _PG_UNAVAILABLE
 
 
 def unavailable(error: BaseException) -> DatabaseUnavailable:

@@ -1,14 +1,20 @@
-"""The idempotency-key port over SQL: each call is one short transaction in a session of its own."""
+"""The idempotency-key port over SQL: each call is one short transaction in a session of its own.
+
+Outside any unit of work, so these sessions translate a database that is down, too slow or
+out of connections into DatabaseUnavailable themselves, as a unit of work does.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sql.repositories import conflicts_raise
+from adapters.sql.availability import unavailable_raises
+from adapters.sql.repositories import conflicts_raise, rowcount
 from adapters.sql.tables import IdempotencyKeyRow, column_values
 from application.ports import IdempotencyRecord
 from domain.errors import ConcurrencyConflict
@@ -18,8 +24,14 @@ class SqlIdempotencyKeys:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        with unavailable_raises():  # closing the session may find the database gone too
+            async with self._sessions() as session:
+                yield session
+
     async def add(self, record: IdempotencyRecord) -> bool:
-        async with self._sessions() as session:
+        async with self._session() as session:
             session.add(IdempotencyKeyRow.from_domain(record))
             try:
                 with conflicts_raise("the idempotency key was just claimed"):
@@ -30,7 +42,7 @@ class SqlIdempotencyKeys:
         return True
 
     async def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None:
-        async with self._sessions() as session:
+        async with self._session() as session:
             row = await session.scalar(
                 select(IdempotencyKeyRow).where(
                     IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.idempotency_key == key
@@ -41,7 +53,7 @@ class SqlIdempotencyKeys:
     async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
         values = column_values(IdempotencyKeyRow.from_domain(record))
         del values["tenant_id"], values["idempotency_key"]
-        async with self._sessions() as session:
+        async with self._session() as session:
             # Compare-and-set on the claim: of two requests replacing the same claim, one wins.
             result = await session.execute(
                 update(IdempotencyKeyRow)
@@ -54,10 +66,10 @@ class SqlIdempotencyKeys:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
     async def delete(self, tenant_id: str, key: str, *, held_by: str) -> None:
-        async with self._sessions() as session:
+        async with self._session() as session:
             await session.execute(
                 delete(IdempotencyKeyRow)
                 .where(
@@ -70,15 +82,11 @@ class SqlIdempotencyKeys:
             await session.commit()
 
     async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
-        async with self._sessions() as session:
+        async with self._session() as session:
             result = await session.execute(
                 delete(IdempotencyKeyRow)
                 .where(IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.expires_at <= expired_at)
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        return _rowcount(result)
-
-
-def _rowcount(result: Any) -> int:
-    return cast(CursorResult[Any], result).rowcount
+        return rowcount(result)

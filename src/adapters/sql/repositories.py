@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from adapters.sql.driver_errors import driver_error_code
 from adapters.sql.tables import (
     ApiKeyRow,
     AuditEventRow,
@@ -63,10 +64,8 @@ def is_conflict(error: DBAPIError) -> bool:
             _SQLITE_CONSTRAINT_PRIMARYKEY,
             _SQLITE_CONSTRAINT_UNIQUE,
         )
-    args = getattr(orig, "args", ())
-    if args and isinstance(args[0], int):  # MySQL drivers: (errno, message); their sqlstate is too coarse
-        return args[0] in _MYSQL_CONFLICTS
-    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _PG_CONFLICTS
+    code = driver_error_code(orig)
+    return code in _MYSQL_CONFLICTS if isinstance(code, int) else code in _PG_CONFLICTS
 
 
 @contextmanager
@@ -86,7 +85,8 @@ async def _add(session: AsyncSession, row: Base, detail: str) -> None:
         await session.flush()
 
 
-def _rowcount(result: Any) -> int:
+def rowcount(result: Any) -> int:
+    """The rows an UPDATE or DELETE matched (execute() is typed as returning any Result)."""
     return cast(CursorResult[Any], result).rowcount
 
 
@@ -137,7 +137,7 @@ class SqlEnvelopes:
                 .values(**values)
                 .execution_options(**_NO_SYNC)
             )
-            if _rowcount(result) != 1:
+            if rowcount(result) != 1:
                 raise ConcurrencyConflict(detail)
             # The envelope's row is ours until commit now, so its children are as we read them.
             row = EnvelopeRow.from_domain(envelope)
