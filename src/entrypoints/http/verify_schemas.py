@@ -15,7 +15,7 @@ class TimestampOut(msgspec.Struct, kw_only=True):
     authority: str | None
 
 
-class SignerOut(msgspec.Struct, kw_only=True):
+class SigningCertificateOut(msgspec.Struct, kw_only=True):
     name: str | None
     email: str | None
     certificate_serial: str | None
@@ -31,7 +31,7 @@ class AdesOut(msgspec.Struct, kw_only=True):
 class SignatureOut(msgspec.Struct, kw_only=True):
     field_name: str
     kind: str  # signature | document_timestamp
-    signer: SignerOut
+    signer: SigningCertificateOut
     claimed_signing_time: datetime | None
     timestamp: TimestampOut | None
     intact: bool
@@ -70,7 +70,7 @@ def _signature_out(s: SignatureReport) -> SignatureOut:
     return SignatureOut(
         field_name=s.field_name,
         kind=s.kind.value,
-        signer=SignerOut(name=s.signer_name, email=s.signer_email, certificate_serial=s.certificate_serial),
+        signer=SigningCertificateOut(name=s.signer_name, email=s.signer_email, certificate_serial=s.certificate_serial),
         claimed_signing_time=s.claimed_signing_time,
         timestamp=(
             TimestampOut(time=s.timestamp.time, status=s.timestamp.status.value, authority=s.timestamp.authority)
