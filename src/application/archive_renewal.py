@@ -20,7 +20,7 @@ from application.retry import retry_on_conflict
 from application.revisions import store_revision
 from application.unit_of_work import UnitOfWorkFactory
 from domain.document import Document, RevisionKind
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 
 PAGE_SIZE = 100
 
@@ -47,35 +47,44 @@ class RenewArchiveTimestamps:
     async def __call__(self, *, within: timedelta) -> RenewalReport:
         """Renew every sealed document whose last document time stamp expires within `within` from now."""
         if within < timedelta(0):
-            raise ValueError("the renewal window cannot be negative")
+            raise InvalidInput("the renewal window cannot be negative")
+        deadline = self._clock.now() + within
         report = RenewalReport()
         after: str | None = None
         while page := await self._sealed_documents(after):
             for document in page:
                 after = document.id
                 report.checked += 1
-                expiry = await self._expiry(document)
-                if expiry is not None and expiry <= self._clock.now() + within:
-                    report.renewed.append(await retry_on_conflict(lambda: self._renew(document, expiry)))
+                if await self._due(document, deadline):
+                    renewal = await retry_on_conflict(lambda: self._renew_if_due(document, deadline))
+                    if renewal is not None:
+                        report.renewed.append(renewal)
         return report
 
     async def _sealed_documents(self, after: str | None) -> list[Document]:
         async with self._uow() as uow:
             return await uow.documents.sealed(after=after, limit=PAGE_SIZE)
 
-    async def _expiry(self, document: Document) -> datetime | None:
+    async def _due(self, document: Document, deadline: datetime) -> bool:
+        """A first look, without holding the envelope: most documents are not due."""
         async with self._uow() as uow:
-            return await self._pdf.archive_timestamp_expiry(await uow.blobs.get(document.current.blob_key))
+            expiry = await self._pdf.archive_timestamp_expiry(await uow.blobs.get(document.current.blob_key))
+        return expiry is not None and expiry <= deadline
 
-    async def _renew(self, seen: Document, expiry: datetime) -> Renewal:
+    async def _renew_if_due(self, seen: Document, deadline: datetime) -> Renewal | None:
+        """Looked at again once the envelope is held: another run may have renewed it meanwhile."""
         async with self._uow() as uow:
             await uow.envelopes.hold(seen.tenant_id, seen.envelope_id)
             envelope = await require_envelope(uow, seen.tenant_id, seen.envelope_id)
             document = await uow.documents.get(seen.tenant_id, seen.id)
             if document is None:
                 raise NotFound(f"document {seen.id} is gone")
+            pdf = await uow.blobs.get(document.current.blob_key)
+            expiry = await self._pdf.archive_timestamp_expiry(pdf)
+            if expiry is None or expiry > deadline:
+                return None
             now = self._clock.now()
-            renewed = await self._pdf.add_archive_timestamp(await uow.blobs.get(document.current.blob_key))
+            renewed = await self._pdf.add_archive_timestamp(pdf)
             revision = await store_revision(uow, self._ids, document, renewed, kind=RevisionKind.ARCHIVE_TIMESTAMP, now=now)
             envelope.record_archive_timestamp_added(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
             await uow.envelopes.save(envelope)

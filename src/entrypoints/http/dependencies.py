@@ -31,11 +31,16 @@ def _use_case(name: str) -> Provide:
 
 
 async def provide_caller(request: Request, state: State) -> Caller:
+    """Who the API key is; authenticated once per request (the idempotency middleware may ask first)."""
+    known: Caller | None = request.state.get("caller")
+    if known is not None:
+        return known
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthenticated("send your API key as 'Authorization: Bearer <key>'")
     caller = await state.container.use_cases.tenants().authenticate(key.strip())
     structlog.contextvars.bind_contextvars(tenant_id=caller.tenant_id)
+    request.state.caller = caller
     return caller
 
 
