@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from application.completion import CompletionCertificate
 from application.errors import InvalidDocument
-from application.ports import EnvelopeCursor, IdempotencyRecord, PdfInfo, SignatureRequest, SignedPdf
+from application.ports import EnvelopeCursor, EnvelopeFilter, IdempotencyRecord, PdfInfo, SignatureRequest, SignedPdf
 from application.unit_of_work import TrackedBlobs, UnitOfWork
 from application.verification import VerificationReport
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus
-from domain.envelope import Envelope, EnvelopeStatus
+from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict
 from domain.field import Field, PageSize
 from domain.policy import Policy, SignatureLevel
@@ -218,22 +218,14 @@ class FakeEnvelopes:
         self._writes.stage(check, lambda: self._db.envelopes.__setitem__(envelope.id, stored))
 
     async def list(
-        self,
-        tenant_id: str,
-        *,
-        status: EnvelopeStatus | None,
-        limit: int,
-        after: EnvelopeCursor | None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        signer_email: str | None = None,
+        self, tenant_id: str, *, where: EnvelopeFilter, limit: int, after: EnvelopeCursor | None
     ) -> list[Envelope]:
         rows = [
             e for e in self._db.envelopes.values()
-            if e.tenant_id == tenant_id and (status is None or e.status is status)
-            and (created_after is None or e.created_at >= created_after)
-            and (created_before is None or e.created_at < created_before)
-            and (signer_email is None or any(s.email == signer_email for s in e.signers))
+            if e.tenant_id == tenant_id and (where.status is None or e.status is where.status)
+            and (where.created_after is None or e.created_at >= where.created_after)
+            and (where.created_before is None or e.created_at < where.created_before)
+            and (where.signer_email is None or any(s.email == where.signer_email for s in e.signers))
         ]
         rows.sort(key=lambda e: (e.created_at, e.id), reverse=True)
         if after is not None:

@@ -15,7 +15,6 @@ from application.ports import CompletionCertificateRenderer, PdfSigner
 from application.unit_of_work import UnitOfWorkFactory
 from domain.envelope import EnvelopeStatus
 from domain.errors import InvalidState
-from domain.policy import SignatureLevel
 
 
 class CompletionCertificates:
@@ -37,4 +36,4 @@ class CompletionCertificates:
             entries = await uow.audit.entries(caller.tenant_id, envelope_id)
         pdf = await self._renderer.render(completion_certificate(envelope, documents, entries))
         # Sealed at the level the envelope's documents were sealed at.
-        return await self._pdf.seal(pdf, envelope.policy.signature_level if envelope.policy else SignatureLevel.PADES_B_B)
+        return await self._pdf.seal(pdf, envelope.signature_level)

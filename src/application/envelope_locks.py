@@ -12,27 +12,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Queue:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    size: int = 0  # the holder and those waiting
 
 
 class EnvelopeLocks:
     """An asyncio lock per envelope id, forgotten when nobody holds or waits for it."""
 
     def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: dict[str, int] = {}
+        self._queues: dict[str, _Queue] = {}
 
     @asynccontextmanager
     async def hold(self, envelope_id: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(envelope_id, asyncio.Lock())
-        self._users[envelope_id] = self._users.get(envelope_id, 0) + 1
+        queue = self._queues.setdefault(envelope_id, _Queue())
+        queue.size += 1
         try:
-            async with lock:
+            async with queue.lock:
                 yield
         finally:
-            self._users[envelope_id] -= 1
-            if not self._users[envelope_id]:
-                del self._users[envelope_id], self._locks[envelope_id]
-
-    def __len__(self) -> int:
-        """How many envelopes have a holder or a waiter right now."""
-        return len(self._locks)
+            queue.size -= 1
+            if not queue.size:
+                del self._queues[envelope_id]

@@ -149,6 +149,20 @@ class BlobStore(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EnvelopeFilter:
+    """Which of a tenant's envelopes a list shows: every filter given must hold.
+
+    `status`; `created_after <= created_at < created_before`; `signer_email` equal to a
+    recipient's stored email (see domain.signer.normalize_email), of any role.
+    """
+
+    status: EnvelopeStatus | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    signer_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EnvelopeCursor:
     """Where a page of envelopes ends: lists are ordered newest first, then by id."""
 
@@ -183,21 +197,11 @@ class EnvelopeRepository(Protocol):
         ...
 
     async def list(
-        self,
-        tenant_id: str,
-        *,
-        status: EnvelopeStatus | None,
-        limit: int,
-        after: EnvelopeCursor | None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        signer_email: str | None = None,
+        self, tenant_id: str, *, where: EnvelopeFilter, limit: int, after: EnvelopeCursor | None
     ) -> list[Envelope]:
-        """Up to `limit` of the tenant's envelopes, newest first (then by id), past `after`.
+        """Up to `limit` of the tenant's envelopes that `where` lets through, newest first (then by id), past `after`.
 
-        Every filter given must hold: `status`; `created_after <= created_at < created_before`;
-        `signer_email` equal to a recipient's (stored) email, of any role. The cursor is a
-        position in that order, so it means the same whatever filters come with it.
+        The cursor is a position in that order, so it means the same whatever the filter.
         """
         ...
 

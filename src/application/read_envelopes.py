@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 
 from application.context import Caller
 from application.loading import require_document, require_envelope
-from application.ports import EnvelopeCursor
+from application.ports import EnvelopeCursor, EnvelopeFilter
 from application.unit_of_work import UnitOfWorkFactory
 from domain.audit import AuditEntry, verify_chain
 from domain.document import Document
-from domain.envelope import Envelope, EnvelopeStatus
+from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound
+from domain.signer import normalize_email
 
 MAX_PAGE_SIZE = 100
 
@@ -41,35 +41,22 @@ class EnvelopeQueries:
             return envelope, await uow.documents.for_envelope(caller.tenant_id, envelope_id)
 
     async def list(
-        self,
-        caller: Caller,
-        *,
-        status: EnvelopeStatus | None,
-        limit: int,
-        after: EnvelopeCursor | None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        signer_email: str | None = None,
+        self, caller: Caller, *, where: EnvelopeFilter = EnvelopeFilter(), limit: int, after: EnvelopeCursor | None
     ) -> EnvelopePage:
-        """A page of the caller's envelopes, newest first, filtered as EnvelopeRepository.list says.
+        """A page of the caller's envelopes, newest first, as EnvelopeRepository.list says.
 
-        `created_after` and `created_before` must carry a UTC offset; `signer_email` matches
-        whatever its case, as recipients' emails are kept in lower case.
+        The created_* bounds must carry a UTC offset; `signer_email` matches whatever its
+        case, as recipients' emails are kept normalised.
         """
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        for name, moment in (("created_after", created_after), ("created_before", created_before)):
+        for name, moment in (("created_after", where.created_after), ("created_before", where.created_before)):
             if moment is not None and moment.utcoffset() is None:
                 raise InvalidInput(f"{name} needs a UTC offset, such as 2026-01-05T09:00:00Z or +02:00")
-        if after is not None and after.created_at.utcoffset() is None:
-            raise InvalidInput("the cursor is not one this API returned")
-        if signer_email is not None:
-            signer_email = signer_email.strip().lower()
+        if where.signer_email is not None:
+            where = replace(where, signer_email=normalize_email(where.signer_email))
         async with self._uow() as uow:
-            items = await uow.envelopes.list(
-                caller.tenant_id, status=status, limit=limit + 1, after=after,
-                created_after=created_after, created_before=created_before, signer_email=signer_email,
-            )
+            items = await uow.envelopes.list(caller.tenant_id, where=where, limit=limit + 1, after=after)
         more = len(items) > limit
         items = items[:limit]
         cursor = EnvelopeCursor(created_at=items[-1].created_at, id=items[-1].id) if more else None

@@ -18,12 +18,11 @@ T = TypeVar("T")
 async def retry_on_conflict(attempt: Callable[[], Awaitable[T]], *, attempts: int = MAX_ATTEMPTS) -> T:
     """Run `attempt` again, after a jittered pause, each time it hits a conflict.
 
-    Parallel signers of one envelope all write to the same documents, so all but one of
-    them lose each round; each retry starts again from fresh state. The pause is drawn
-    from a window that doubles with each try and starts as long as the lost attempt took:
-    a round in which many signed at once was slow, so the losers spread out over about as
-    long as it takes to serve them one after another (a fixed window, shorter than such a
-    round, had twenty signers at once all collide again and some of them run out of tries).
+    A conflict means another writer saved the same envelope first (signers of one envelope
+    take turns, so it is a decline, a void or another process without row locks); each
+    retry starts again from fresh state. The pause is drawn from a window that doubles
+    with each try and starts as long as the lost attempt took, so slow rivals are waited
+    out longer than quick ones.
     """
     loop = asyncio.get_running_loop()
     for tries in range(1, attempts + 1):

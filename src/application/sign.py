@@ -20,7 +20,7 @@ from application.revisions import store_revision
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.document import Document, RevisionKind
 from domain.envelope import Envelope, EnvelopeStatus, FieldValue
-from domain.errors import InvalidInput, InvalidState
+from domain.errors import InvalidInput
 from domain.policy import SignatureLevel
 from domain.signer import SigningEvidence
 
@@ -48,11 +48,11 @@ class SignHandler:
             raise InvalidInput("signing needs the recipient's consent to sign electronically")
         async with self._uow() as uow:
             link = await require_signing_link(uow, command.token, self._clock.now())
-        async with self._turns.hold(link.envelope_id):
-            return await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
+        return await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
 
     async def _sign(self, command: Sign, tenant_id: str, envelope_id: str) -> Envelope:
-        async with self._uow() as uow:
+        # The turn is taken per attempt, so a retry's pause holds nobody up.
+        async with self._turns.hold(envelope_id), self._uow() as uow:
             await uow.envelopes.hold(tenant_id, envelope_id)
             now = self._clock.now()
             link = await require_signing_link(uow, command.token, now)
@@ -62,7 +62,7 @@ class SignHandler:
                 signature_text=command.signature_text, now=now,
             )
             signer = envelope.signer(link.signer_id)
-            level = _signature_level(envelope)
+            level = envelope.signature_level
             documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
             serials = []
             for document in documents:
@@ -82,24 +82,16 @@ class SignHandler:
             )
             envelope.sign(signer_id=signer.id, field_values=values, evidence=evidence, actor=f"signer:{signer.id}")
             if envelope.status is EnvelopeStatus.COMPLETED:
-                await self._seal(uow, envelope, documents)
+                await self._seal(uow, envelope, documents, level)
             await uow.envelopes.save(envelope)
             for document in documents:
                 await uow.documents.save(document)
             await uow.commit()
         return envelope
 
-    async def _seal(self, uow: UnitOfWork, envelope: Envelope, documents: list[Document]) -> None:
+    async def _seal(self, uow: UnitOfWork, envelope: Envelope, documents: list[Document], level: SignatureLevel) -> None:
         now = self._clock.now()
-        level = _signature_level(envelope)
         for document in documents:
             sealed = await self._pdf.seal(await uow.blobs.get(document.current.blob_key), level)
             revision = await store_revision(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
             envelope.record_document_sealed(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
-
-
-def _signature_level(envelope: Envelope) -> SignatureLevel:
-    """The level of every signature on the envelope, the seal's too: its policy snapshot's, taken when it was sent."""
-    if envelope.policy is None:
-        raise InvalidState("this envelope has no signing policy; only a sent envelope can be signed")
-    return envelope.policy.signature_level

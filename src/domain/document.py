@@ -98,12 +98,11 @@ class Document:
         now: datetime,
         signer_id: str | None = None,
     ) -> Revision:
-        renewing = kind is RevisionKind.ARCHIVE_TIMESTAMP
-        if self.status is not (DocumentStatus.SEALED if renewing else DocumentStatus.ACTIVE):
-            raise InvalidState(
-                f"document {self.id} is {self.status.value}: "
-                + ("only a sealed document takes archive time stamps" if renewing else "it takes no more revisions")
-            )
+        if kind is RevisionKind.ARCHIVE_TIMESTAMP:
+            if self.status is not DocumentStatus.SEALED:
+                raise InvalidState(f"document {self.id} is {self.status.value}: only a sealed document takes archive time stamps")
+        elif self.status is not DocumentStatus.ACTIVE:
+            raise InvalidState(f"document {self.id} is {self.status.value}: it takes no more revisions")
         if kind is RevisionKind.ORIGINAL:
             raise InvalidState("a document has exactly one original")
         revision = Revision(

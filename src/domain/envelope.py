@@ -19,8 +19,8 @@ from typing import Any
 from domain.errors import InvalidInput, InvalidState, NotFound
 from domain.events import DomainEvent
 from domain.field import Field, FieldKind, PageSize, Placement
-from domain.policy import Policy, Routing
-from domain.signer import Role, Signer, SignerStatus, SigningEvidence
+from domain.policy import Policy, Routing, SignatureLevel
+from domain.signer import Role, Signer, SignerStatus, SigningEvidence, normalize_email
 
 MAX_SUBJECT_LENGTH = 200
 MAX_MESSAGE_LENGTH = 10_000
@@ -131,7 +131,7 @@ class Envelope:
         actor: str,
     ) -> Signer:
         self._require_draft()
-        email = email.strip().lower()
+        email = normalize_email(email)
         if any(s.email == email and s.role is role for s in self.signers):
             raise InvalidInput(f"{email} is already a {role.value} of this envelope")
         if routing_order is None:
@@ -216,6 +216,13 @@ class Envelope:
         if self.status is EnvelopeStatus.SENT and signer.view():
             self._touch(now)
             self._record("SignerViewed", now, actor, signer_id=signer_id)
+
+    @property
+    def signature_level(self) -> SignatureLevel:
+        """The level of every signature on the envelope, the seal's too: its policy snapshot's, taken when it was sent."""
+        if self.policy is None:
+            raise InvalidState("this envelope has no signing policy; only a sent envelope can be signed")
+        return self.policy.signature_level
 
     def resolve_field_values(
         self, *, signer_id: str, values: dict[str, FieldValue], signature_text: str, now: datetime

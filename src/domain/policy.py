@@ -63,4 +63,4 @@ class Policy:
 
 def default_policy(*, policy_id: str, tenant_id: str) -> Policy:
     """The policy a new tenant starts with: PAdES B-LTA."""
-    return Policy(id=policy_id, tenant_id=tenant_id, name="default", signature_level=SignatureLevel.PADES_B_LTA)
+    return Policy(id=policy_id, tenant_id=tenant_id, name="default")

@@ -30,6 +30,11 @@ MAX_EMAIL_LENGTH = 254
 ACTED = frozenset({SignerStatus.SIGNED, SignerStatus.APPROVED, SignerStatus.DECLINED})
 
 
+def normalize_email(email: str) -> str:
+    """How recipients' emails are kept and matched: trimmed, in lower case."""
+    return email.strip().lower()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SigningEvidence:
     """What the platform can later show about how and when a recipient acted."""

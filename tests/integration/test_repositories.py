@@ -33,7 +33,7 @@ from application.add_signer import AddSigner
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
 from application.place_field import PlaceField
-from application.ports import EnvelopeCursor, IdempotencyKeys, IdempotencyRecord, StoredResponse
+from application.ports import EnvelopeCursor, EnvelopeFilter, IdempotencyKeys, IdempotencyRecord, StoredResponse
 from application.send_envelope import SendEnvelope
 from application.sign import Sign
 from application.unit_of_work import UnitOfWork
@@ -224,7 +224,7 @@ async def test_another_tenants_envelope_is_not_there(backend: Backend, tenants: 
     async with backend.uow() as uow:
         assert await uow.documents.get(GLOBEX, "doc-1") is None
         assert await uow.documents.for_envelope(GLOBEX, "env-1") == []
-        assert await uow.envelopes.list(GLOBEX, status=None, limit=10, after=None) == []
+        assert await uow.envelopes.list(GLOBEX, where=EnvelopeFilter(), limit=10, after=None) == []
         assert await uow.audit.entries(GLOBEX, "env-1") == []
         assert await uow.audit.entries(ACME, "env-1") != []
         assert await uow.envelopes.tenant_of("env-1") == ACME
@@ -345,7 +345,7 @@ async def _all_pages(backend: Backend, *, status: EnvelopeStatus | None, limit: 
     pages, after = [], None
     while True:
         async with backend.uow() as uow:
-            page = await uow.envelopes.list(ACME, status=status, limit=limit, after=after)
+            page = await uow.envelopes.list(ACME, where=EnvelopeFilter(status=status), limit=limit, after=after)
         if not page:
             return pages
         pages.append([e.id for e in page])
@@ -368,7 +368,7 @@ async def test_listing_filters_by_status(backend: Backend, twenty_five: list[Env
     assert len(sent) == 9
     assert [i for page in pages for i in page] == sent
     async with backend.uow() as uow:
-        assert await uow.envelopes.list(ACME, status=EnvelopeStatus.VOIDED, limit=10, after=None) == []
+        assert await uow.envelopes.list(ACME, where=EnvelopeFilter(status=EnvelopeStatus.VOIDED), limit=10, after=None) == []
 
 
 async def test_listed_envelopes_are_whole(backend: Backend, tenants: None) -> None:
@@ -378,7 +378,7 @@ async def test_listed_envelopes_are_whole(backend: Backend, tenants: None) -> No
     await stored(backend, envelope, draft("env-2", now=T0 + timedelta(seconds=1)))
 
     async with backend.uow() as uow:
-        page = await uow.envelopes.list(ACME, status=None, limit=10, after=None)
+        page = await uow.envelopes.list(ACME, where=EnvelopeFilter(), limit=10, after=None)
 
     assert [e.id for e in page] == ["env-2", "env-1"]
     assert page[1] == envelope
@@ -395,7 +395,7 @@ async def test_a_page_is_loaded_in_a_bounded_number_of_queries(backend: Backend,
     event.listen(backend.engine.sync_engine, "before_cursor_execute", count)
     try:
         async with backend.uow() as uow:
-            page = await uow.envelopes.list(ACME, status=None, limit=25, after=None)
+            page = await uow.envelopes.list(ACME, where=EnvelopeFilter(), limit=25, after=None)
     finally:
         event.remove(backend.engine.sync_engine, "before_cursor_execute", count)
 
@@ -748,11 +748,10 @@ async def thirty(backend: Backend, tenants: None) -> list[Envelope]:
 
 
 async def _pages(backend: Backend, limit: int, after: EnvelopeCursor | None = None, **filters: Any) -> list[list[str]]:
-    filters.setdefault("status", None)
     pages = []
     while True:
         async with backend.uow() as uow:
-            page = await uow.envelopes.list(ACME, limit=limit, after=after, **filters)
+            page = await uow.envelopes.list(ACME, where=EnvelopeFilter(**filters), limit=limit, after=after)
         if not page:
             return pages
         pages.append([e.id for e in page])
@@ -804,7 +803,7 @@ async def test_a_cursor_from_other_filters_still_continues_from_its_position(
     backend: Backend, thirty: list[Envelope]
 ) -> None:
     async with backend.uow() as uow:
-        first = await uow.envelopes.list(ACME, status=EnvelopeStatus.SENT, limit=3, after=None)
+        first = await uow.envelopes.list(ACME, where=EnvelopeFilter(status=EnvelopeStatus.SENT), limit=3, after=None)
     cursor = EnvelopeCursor(created_at=first[-1].created_at, id=first[-1].id)
     ada = [e for e in thirty if any(s.email == "ada@example.com" for s in e.signers)]
 
@@ -912,7 +911,7 @@ async def test_migration_0002_downgrades_and_upgrades_with_recipients_kept(
             migrate.upgrade(url)
 
             async with backend.uow() as uow:
-                page = await uow.envelopes.list(ACME, status=None, limit=5, after=None, signer_email="ada@example.com")
+                page = await uow.envelopes.list(ACME, where=EnvelopeFilter(signer_email="ada@example.com"), limit=5, after=None)
             assert [s.email for e in page for s in e.signers] == ["ada@example.com"]
         finally:
             await engine.dispose()

@@ -15,6 +15,7 @@ from application.errors import (
     Forbidden, InvalidDocument, LinkExpired, PreconditionFailed, TimestampUnavailable, Unauthenticated,
 )
 from application.place_field import PlaceField
+from application.ports import EnvelopeFilter
 from application.send_envelope import SendEnvelope
 from application.sign import Sign
 from application.void_envelope import VoidEnvelope
@@ -252,7 +253,7 @@ async def test_pages_of_envelopes_cover_each_once(platform, caller):
         created.append((await platform.create_envelope(CreateEnvelope(caller=caller, subject=f"E{n}"))).id)
     seen, cursor = [], None
     while True:
-        page = await platform.queries.list(caller, status=None, limit=2, after=cursor)
+        page = await platform.queries.list(caller, limit=2, after=cursor)
         seen += [e.id for e in page.items]
         if page.next_cursor is None:
             break
@@ -312,11 +313,11 @@ async def test_listing_by_recipient_ignores_the_emails_case(platform, caller):
     envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
     await envelope_with(platform, caller, "Bob")
 
-    page = await platform.queries.list(caller, status=None, limit=10, after=None, signer_email="  ADA@Example.com ")
+    page = await platform.queries.list(caller, where=EnvelopeFilter(signer_email="  ADA@Example.com "), limit=10, after=None)
 
     assert [e.id for e in page.items] == [envelope_id]
 
 
 async def test_listing_by_creation_time_needs_an_offset(platform, caller):
     with pytest.raises(InvalidInput, match="created_before needs a UTC offset"):
-        await platform.queries.list(caller, status=None, limit=10, after=None, created_before=datetime(2026, 1, 5, 9))
+        await platform.queries.list(caller, where=EnvelopeFilter(created_before=datetime(2026, 1, 5, 9)), limit=10, after=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, and_, insert, or_, select, update
@@ -33,10 +33,10 @@ from adapters.sql.tables import (
     TenantRow,
     column_values,
 )
-from application.ports import EnvelopeCursor
+from application.ports import EnvelopeCursor, EnvelopeFilter
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus
-from domain.envelope import Envelope, EnvelopeStatus
+from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict
 from domain.policy import Policy
 from domain.signing_link import SigningLink
@@ -147,15 +147,7 @@ class SqlEnvelopes:
         self.seen.append(envelope)
 
     async def list(
-        self,
-        tenant_id: str,
-        *,
-        status: EnvelopeStatus | None,
-        limit: int,
-        after: EnvelopeCursor | None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        signer_email: str | None = None,
+        self, tenant_id: str, *, where: EnvelopeFilter, limit: int, after: EnvelopeCursor | None
     ) -> list[Envelope]:
         """Newest first, then by id descending; three queries per page whatever its size.
 
@@ -171,18 +163,17 @@ class SqlEnvelopes:
           of envelopes does (PostgreSQL walks the envelopes' index instead when that is cheaper).
         """
         query = self._select().where(EnvelopeRow.tenant_id == tenant_id)
-        if status is not None:
-            query = query.where(EnvelopeRow.status == status.value)
-        if created_after is not None:
-            query = query.where(EnvelopeRow.created_at >= created_after)
-        if created_before is not None:
-            query = query.where(EnvelopeRow.created_at < created_before)
-        if signer_email is not None:
-            query = query.where(
-                EnvelopeRow.id.in_(
-                    select(SignerRow.envelope_id).where(SignerRow.tenant_id == tenant_id, SignerRow.email == signer_email)
-                )
+        if where.status is not None:
+            query = query.where(EnvelopeRow.status == where.status.value)
+        if where.created_after is not None:
+            query = query.where(EnvelopeRow.created_at >= where.created_after)
+        if where.created_before is not None:
+            query = query.where(EnvelopeRow.created_at < where.created_before)
+        if where.signer_email is not None:
+            recipients = select(SignerRow.envelope_id).where(
+                SignerRow.tenant_id == tenant_id, SignerRow.email == where.signer_email
             )
+            query = query.where(EnvelopeRow.id.in_(recipients))
         if after is not None:
             # (created_at, id) < (cursor) spelled out, row-value comparison not being portable;
             # the leading `created_at <=` gives every server's planner a range on the index.

@@ -22,7 +22,7 @@ from application.context import Caller
 from application.create_envelope import CreateEnvelope, CreateEnvelopeHandler
 from application.create_signing_link import CreateSigningLink, CreateSigningLinkHandler
 from application.place_field import PlaceField, PlaceFieldHandler
-from application.ports import EnvelopeCursor
+from application.ports import EnvelopeCursor, EnvelopeFilter
 from application.read_envelopes import EnvelopeQueries
 from application.send_envelope import SendEnvelope, SendEnvelopeHandler
 from application.void_envelope import VoidEnvelope, VoidEnvelopeHandler
@@ -90,10 +90,10 @@ class EnvelopesController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, QueryParameter()] = None,
     ) -> EnvelopeListOut:
-        page = await envelope_queries.list(
-            caller, status=status, limit=limit, after=decode_cursor(cursor),
-            created_after=created_after, created_before=created_before, signer_email=signer_email,
+        where = EnvelopeFilter(
+            status=status, created_after=created_after, created_before=created_before, signer_email=signer_email
         )
+        page = await envelope_queries.list(caller, where=where, limit=limit, after=decode_cursor(cursor))
         return EnvelopeListOut(
             items=[envelope_summary_out(e) for e in page.items],
             next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
@@ -221,8 +221,8 @@ class EnvelopesController(Controller):
     ) -> Response[bytes]:
         """The certificate of completion, sealed by the platform; 409 until the envelope is completed."""
         pdf = await completion_certificates.sealed_pdf(caller, envelope_id)
-        disposition = f"attachment; filename=\"certificate-of-completion.pdf\"; filename*=UTF-8''certificate-{quote(envelope_id)}.pdf"
-        return Response(content=pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+        headers = {"Content-Disposition": attachment(f"certificate-of-completion-{envelope_id}.pdf")}
+        return Response(content=pdf, media_type="application/pdf", headers=headers)
 
     @get("/{envelope_id:str}/audit")
     async def audit(
@@ -240,10 +240,14 @@ def envelope_response(envelope: Envelope, documents: list[Document], status_code
 
 def pdf_response(document: Document, content: bytes) -> Response[bytes]:
     """The PDF as an attachment; its ETag is the revision's SHA-256, so clients can check what they got."""
-    ascii_name = document.filename.encode("ascii", "replace").decode().replace('"', "'")
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(document.filename)}"
-    headers = {"Content-Disposition": disposition, "ETag": f'"{document.current.sha256}"'}
+    headers = {"Content-Disposition": attachment(document.filename), "ETag": f'"{document.current.sha256}"'}
     return Response(content=content, media_type="application/pdf", headers=headers)
+
+
+def attachment(filename: str) -> str:
+    """Content-Disposition for a download: an ASCII fallback name and the exact one (RFC 6266)."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def encode_cursor(cursor: EnvelopeCursor) -> str:
@@ -256,6 +260,9 @@ def decode_cursor(cursor: str | None) -> EnvelopeCursor | None:
         return None
     try:
         created_at, envelope_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return EnvelopeCursor(created_at=datetime.fromisoformat(created_at), id=str(envelope_id))
+        decoded = EnvelopeCursor(created_at=datetime.fromisoformat(created_at), id=str(envelope_id))
     except (ValueError, TypeError, binascii.Error):
-        raise InvalidInput("the cursor is not one this API returned") from None
+        decoded = None
+    if decoded is None or decoded.created_at.utcoffset() is None:  # ours always carry one
+        raise InvalidInput("the cursor is not one this API returned")
+    return decoded

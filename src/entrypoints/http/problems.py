@@ -20,7 +20,6 @@ from application.errors import (
     PreconditionFailed,
     ServiceUnavailable,
     SigningFailed,
-    TimestampUnavailable,
     Unauthenticated,
 )
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, InvalidState, NotFound
@@ -39,7 +38,6 @@ STATUS_OF: dict[type[DomainError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     SigningFailed: 422,
-    TimestampUnavailable: 503,
     ServiceUnavailable: 503,
 }
 

@@ -1,0 +1,43 @@
+"""Signers of one envelope take turns; signers of different envelopes do not wait for each other."""
+
+from __future__ import annotations
+
+import asyncio
+
+from application.envelope_locks import EnvelopeLocks
+
+
+async def _hold(locks: EnvelopeLocks, envelope_id: str, log: list[str], name: str) -> None:
+    async with locks.hold(envelope_id):
+        log.append(f"{name} in")
+        await asyncio.sleep(0.01)
+        log.append(f"{name} out")
+
+
+async def test_holders_of_one_envelope_go_one_after_another() -> None:
+    locks, log = EnvelopeLocks(), []
+
+    await asyncio.gather(*(_hold(locks, "env-1", log, name) for name in "abc"))
+
+    assert log == ["a in", "a out", "b in", "b out", "c in", "c out"]
+
+
+async def test_holders_of_different_envelopes_overlap() -> None:
+    locks, log = EnvelopeLocks(), []
+
+    await asyncio.gather(_hold(locks, "env-1", log, "a"), _hold(locks, "env-2", log, "b"))
+
+    assert log[:2] == ["a in", "b in"]
+
+
+async def test_an_envelope_can_be_held_again_after_an_error_inside() -> None:
+    locks, log = EnvelopeLocks(), []
+
+    try:
+        async with locks.hold("env-1"):
+            raise RuntimeError("signing failed")
+    except RuntimeError:
+        pass
+    await asyncio.wait_for(_hold(locks, "env-1", log, "a"), timeout=1)
+
+    assert log == ["a in", "a out"]
