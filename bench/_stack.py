@@ -6,15 +6,19 @@ import json
 import os
 import subprocess
 import sys
-import time
+import tempfile
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.servers starts throwaway database servers
+
+from tests.servers import Server, answers_in_time, running  # noqa: E402 - needs ROOT on sys.path
 
 
 def environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
@@ -39,21 +43,41 @@ def api_key(env: dict[str, str], tenant: str = "bench") -> str:
 
 @contextmanager
 def serving(env: dict[str, str], port: int) -> Iterator[str]:
-    """`undersign serve` in its own process until the block ends."""
-    server = subprocess.Popen([str(BIN / "undersign"), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    """`undersign serve` in its own process until the block ends.
+
+    Its log goes to a file, not a pipe: nobody reads a pipe while the benchmark runs, and a
+    full one would stall the server mid-run.
+    """
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen([str(BIN / "undersign"), "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=log, text=True)  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            started = answers_in_time(lambda: _ready(url), server, interval=0.2)
+            if started:
+                yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        if not started:
+            log.seek(0)
+            raise SystemExit(f"the server did not start: {log.read()}")
+
+
+def _ready(url: str) -> bool:
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/ready", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the server did not start: {server.stderr.read() if server.stderr else ''}")
-                time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        with urllib.request.urlopen(f"{url}/ready", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def database_server(kind: type[Server]) -> Iterator[Server]:
+    """tests.servers.running for a script: a server that is not installed ends the run with
+    the message naming its package, where in a test it would skip or fail the test."""
+    try:
+        with running(kind) as server:
+            yield server
+    except (pytest.skip.Exception, pytest.fail.Exception) as missing:
+        raise SystemExit(f"cannot run the benchmark: {missing}") from None

@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from _stack import api_key, environment, serving
+from _stack import api_key, database_server, environment, serving
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from application.ports import EnvelopeCursor
 from entrypoints.http.envelopes import encode_cursor
-from tests.servers import PostgreSQLServer, free_port, running
+from tests.servers import PostgreSQLServer, free_port
 
 SEED = """
 INSERT INTO envelopes (id, tenant_id, version, status, subject, message, routing, document_ids, policy,
@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--page", type=int, default=10_000)
     args = parser.parse_args()
-    with running(PostgreSQLServer) as server, tempfile.TemporaryDirectory(prefix="undersign-bench-") as directory:
+    with database_server(PostgreSQLServer) as server, tempfile.TemporaryDirectory(prefix="undersign-bench-") as directory:
         env = environment(Path(directory), server.url())
         key = api_key(env)
         tenant = asyncio.run(seed(server.url(), args.envelopes))

@@ -16,9 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _stack import ROOT, api_key, environment, serving
+from _stack import ROOT, api_key, database_server, environment, serving
 
-from tests.servers import PostgreSQLServer, free_port, running
+from tests.servers import PostgreSQLServer, free_port
 
 
 def measure(engine: str, database_url: str | None, envelopes: int, concurrency: int) -> dict:
@@ -46,7 +46,7 @@ def main() -> None:
         if engine == "sqlite":
             result = measure("sqlite", None, args.envelopes, args.concurrency)
         elif engine == "postgresql":
-            with running(PostgreSQLServer) as server:
+            with database_server(PostgreSQLServer) as server:
                 result = measure("postgresql", server.url(), args.envelopes, args.concurrency)
         else:
             raise SystemExit(f"unknown engine {engine!r}")

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.servers import START_TIMEOUT, free_port
+from tests.servers import START_TIMEOUT, answers_in_time, free_port, removed_on_failure
 
 ARCH = "undersign-test"
 KEYS = ("root", "interm", "interm-ocsp", "tsa", "alice", "bob", "mallory", "eve", "seal")
@@ -39,15 +38,12 @@ class AnimatedPki:
         self.url = f"http://127.0.0.1:{self.port}"
         self.now = datetime.now(UTC).replace(microsecond=0)
         self._process: subprocess.Popen[bytes] | None = None
-        try:
+        with removed_on_failure(self.directory):
             self._write_keys()
             self.config = self.directory / "certomancer.yml"
             self.config.write_text(yaml.safe_dump(self._configuration(), sort_keys=False))
             self.certs_dir = self.directory / "certs"
             self._certomancer("mass-summon", "--flat", "--no-pfx", ARCH, str(self.certs_dir))
-        except BaseException:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            raise
 
     @property
     def tsa_url(self) -> str:
@@ -71,12 +67,8 @@ class AnimatedPki:
              "--port", str(self.port), "--no-web-ui"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._answers():
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                error = self._stop()
-                raise RuntimeError(f"certomancer animate did not start:\n{error}")
-            time.sleep(0.1)
+        if not answers_in_time(self._answers, self._process):
+            raise RuntimeError(f"certomancer animate did not start:\n{self._stop()}")
 
     def remove(self) -> None:
         try:

@@ -94,6 +94,7 @@ class FakePdfSigner:
     calls: list[str] = field(default_factory=list)
     levels: list[SignatureLevel] = field(default_factory=list)
     failure: Exception | None = None
+    archive_expiries: dict[bytes, datetime] = field(default_factory=dict)  # by the PDF's last line
 
     async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
         self.calls.append("prepare")
@@ -114,8 +115,6 @@ class FakePdfSigner:
         self.calls.append("seal")
         self.levels.append(level)
         return pdf + b"\n%sealed"
-
-    archive_expiries: dict[bytes, datetime] = field(default_factory=dict)  # by the PDF's last line
 
     async def archive_timestamp_expiry(self, pdf: bytes) -> datetime | None:
         return self.archive_expiries.get(pdf.rsplit(b"\n", 1)[-1])

@@ -13,18 +13,25 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-
-from datetime import datetime
+from typing import TypeVar
 
 from asn1crypto import cms
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation import (
+    DocumentTimestampStatus,
+    PdfSignatureStatus,
+    SignatureCoverageLevel,
+    validate_pdf_signature,
+    validate_pdf_timestamp,
+)
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -43,6 +50,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from tests.prerequisites import require_program
 
 _TOOL_TIMEOUT = 60
+T = TypeVar("T")
 
 
 def require_tool(name: str) -> str:
@@ -149,10 +157,10 @@ def openssl_verify_timestamps(pdf: bytes, trust_root_pem: Path) -> list[Timestam
             if signature.sig_object.get("/Type") == "/DocTimeStamp":
                 kind, token, data = "document", _strip_padding(bytes(signature.pkcs7_content)), _signed_bytes(pdf, signature)
             else:
-                token = _signature_timestamp_token(signature)
-                if token is None:
+                tokens = signature_timestamp_tokens(signature)
+                if not tokens:
                     continue
-                kind, data = "signature", signature.signer_info["signature"].native
+                kind, token, data = "signature", tokens[0].dump(), signature.signer_info["signature"].native
             token_path.write_bytes(token)
             data_path.write_bytes(data)
             result = subprocess.run(
@@ -165,12 +173,13 @@ def openssl_verify_timestamps(pdf: bytes, trust_root_pem: Path) -> list[Timestam
     return checks
 
 
-def _signature_timestamp_token(signature: EmbeddedPdfSignature) -> bytes | None:
-    for attribute in signature.signer_info["unsigned_attrs"]:
-        if attribute["type"].native == "signature_time_stamp_token":
-            token: cms.ContentInfo = attribute["values"][0]
-            return token.dump()
-    return None
+def signature_timestamp_tokens(signature: EmbeddedPdfSignature) -> list[cms.ContentInfo]:
+    """The time stamp tokens in the signature's unsigned attributes (B-T and up: one), in order."""
+    return [
+        attribute["values"][0]
+        for attribute in signature.signer_info["unsigned_attrs"]
+        if attribute["type"].native == "signature_time_stamp_token"
+    ]
 
 
 def _signed_bytes(pdf: bytes, signature: EmbeddedPdfSignature) -> bytes:
@@ -210,6 +219,11 @@ class PyHankoStatus:
     timestamp_valid: bool | None = None  # the signature's own time stamp, if it has one
 
 
+def assert_trusted(status: PyHankoStatus) -> None:
+    """Intact, valid and trusted, or an assertion error with pyHanko's summary."""
+    assert (status.intact, status.valid, status.trusted) == (True, True, True), status.summary
+
+
 def pyhanko_statuses(
     pdf: bytes, trust_root_pem: Path, *, revocation_mode: str = "soft-fail", at: datetime | None = None
 ) -> list[PyHankoStatus]:
@@ -219,15 +233,22 @@ def pyhanko_statuses(
     fetched. "soft-fail" takes a certificate without revocation data (B-B, B-T) as good;
     "require" insists on it for every certificate (B-LT and up). `at` validates at
     another time than now.
-
-    Callable from sync and async tests alike: pyHanko's sync validator calls asyncio.run,
-    which refuses to run inside an event loop, so it runs on a thread of its own.
     """
+    return _on_a_thread(_pyhanko_statuses, pdf, trust_root_pem, revocation_mode, at)
+
+
+def _on_a_thread(fn: Callable[..., T], *args: object) -> T:
+    """`fn(*args)` on a thread of its own, so that sync and async tests alike can call it:
+    pyHanko's sync validator calls asyncio.run, which refuses to run inside an event loop."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_pyhanko_statuses, pdf, trust_root_pem, revocation_mode, at).result()
+        return pool.submit(fn, *args).result()
 
 
-def _offline_context(reader: PdfFileReader, trust_root_pem: Path, revocation_mode: str, at: datetime | None):
+def _offline_contexts(
+    reader: PdfFileReader, trust_root_pem: Path, revocation_mode: str, at: datetime | None
+) -> Callable[[], ValidationContext]:
+    """A maker of validation contexts on the root and the document's DSS, both read once. Each
+    signature gets a context of its own: nothing one validation leaves in it carries over."""
     settings = {
         "trust_roots": [load_cert_from_pemder(str(trust_root_pem))],
         "allow_fetching": False,
@@ -235,59 +256,53 @@ def _offline_context(reader: PdfFileReader, trust_root_pem: Path, revocation_mod
         "moment": at,
     }
     dss = DocumentSecurityStore.read_dss(reader) if "/DSS" in reader.root else None
-    return dss.as_validation_context(settings) if dss else ValidationContext(**settings)
+
+    def fresh() -> ValidationContext:
+        return dss.as_validation_context(settings) if dss else ValidationContext(**settings)
+
+    return fresh
+
+
+def _status(
+    field_name: str, status: PdfSignatureStatus | DocumentTimestampStatus, timestamp_valid: bool | None = None
+) -> PyHankoStatus:
+    return PyHankoStatus(
+        field_name=field_name,
+        intact=status.intact,
+        valid=status.valid,
+        trusted=status.trusted,
+        modification_level=status.modification_level,
+        docmdp_ok=getattr(status, "docmdp_ok", None),  # a document time stamp's status has none
+        coverage=status.coverage,
+        summary=status.summary(),
+        timestamp_valid=timestamp_valid,
+    )
 
 
 def _pyhanko_statuses(pdf: bytes, trust_root_pem: Path, revocation_mode: str, at: datetime | None) -> list[PyHankoStatus]:
     reader = _reader(pdf)
+    context = _offline_contexts(reader, trust_root_pem, revocation_mode, at)
     statuses = []
     for signature in reader.embedded_regular_signatures:
-        status = validate_pdf_signature(
-            signature, signer_validation_context=_offline_context(reader, trust_root_pem, revocation_mode, at)
-        )
+        status = validate_pdf_signature(signature, signer_validation_context=context())
         timestamp = status.timestamp_validity
-        statuses.append(
-            PyHankoStatus(
-                field_name=signature.field_name,
-                intact=status.intact,
-                valid=status.valid,
-                trusted=status.trusted,
-                modification_level=status.modification_level,
-                docmdp_ok=status.docmdp_ok,
-                coverage=status.coverage,
-                summary=status.summary(),
-                timestamp_valid=None if timestamp is None else timestamp.valid and timestamp.intact and timestamp.trusted,
-            )
-        )
+        valid = None if timestamp is None else timestamp.valid and timestamp.intact and timestamp.trusted
+        statuses.append(_status(signature.field_name, status, timestamp_valid=valid))
     return statuses
 
 
 def pyhanko_document_timestamps(pdf: bytes, trust_root_pem: Path) -> list[PyHankoStatus]:
     """pyHanko's verdict on each document time stamp (offline, revocation data from the DSS required)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_pyhanko_document_timestamps, pdf, trust_root_pem).result()
+    return _on_a_thread(_pyhanko_document_timestamps, pdf, trust_root_pem)
 
 
 def _pyhanko_document_timestamps(pdf: bytes, trust_root_pem: Path) -> list[PyHankoStatus]:
     reader = _reader(pdf)
-    statuses = []
-    for timestamp in reader.embedded_timestamp_signatures:
-        status = validate_pdf_timestamp(
-            timestamp, validation_context=_offline_context(reader, trust_root_pem, "require", None)
-        )
-        statuses.append(
-            PyHankoStatus(
-                field_name=timestamp.field_name,
-                intact=status.intact,
-                valid=status.valid,
-                trusted=status.trusted,
-                modification_level=status.modification_level,
-                docmdp_ok=getattr(status, "docmdp_ok", None),
-                coverage=status.coverage,
-                summary=status.summary(),
-            )
-        )
-    return statuses
+    context = _offline_contexts(reader, trust_root_pem, "require", None)
+    return [
+        _status(timestamp.field_name, validate_pdf_timestamp(timestamp, validation_context=context()))
+        for timestamp in reader.embedded_timestamp_signatures
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,8 +319,7 @@ def pyhanko_lta_verdicts(pdf: bytes, trust_root_pem: Path, *, at: datetime | Non
     Revocation data is required for every certificate and taken from the document alone
     (nothing fetched), as an archive decades from now would have to.
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _pyhanko_lta_verdicts(pdf, trust_root_pem, at)).result()
+    return _on_a_thread(asyncio.run, _pyhanko_lta_verdicts(pdf, trust_root_pem, at))
 
 
 async def _pyhanko_lta_verdicts(pdf: bytes, trust_root_pem: Path, at: datetime | None) -> list[AdesVerdict]:

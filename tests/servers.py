@@ -17,11 +17,12 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
+import pytest
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -48,8 +49,11 @@ def _run(command: list[str], *, log: Path | None = None, timeout: float = START_
         command, capture_output=True, text=True, timeout=timeout, check=False, start_new_session=True
     )
     if result.returncode != 0:
-        tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-        raise RuntimeError(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}{result.stderr}{tail}")
+        raise RuntimeError(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}{result.stderr}{_tail(log)}")
+
+
+def _tail(log: Path | None) -> str:
+    return log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
 
 
 def _as_root() -> bool:
@@ -57,7 +61,8 @@ def _as_root() -> bool:
 
 
 @contextmanager
-def _removed_on_failure(directory: Path) -> Iterator[None]:
+def removed_on_failure(directory: Path) -> Iterator[None]:
+    """`directory` is removed if the block fails: a server that could not be made leaves nothing behind."""
     try:
         yield
     except BaseException:
@@ -65,15 +70,32 @@ def _removed_on_failure(directory: Path) -> Iterator[None]:
         raise
 
 
-Server = TypeVar("Server", "PostgreSQLServer", "MariaDBServer")
+def answers_in_time(
+    answers: Callable[[], bool], process: subprocess.Popen, *, timeout: float = START_TIMEOUT, interval: float = 0.1
+) -> bool:
+    """Polls `answers` until it says yes (True), or until `process` exits or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not answers():
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+class _Service(Protocol):
+    def start(self) -> None: ...
+    def remove(self) -> None: ...
+
+
+Server = TypeVar("Server", bound=_Service)
 
 
 @contextmanager
 def running(kind: type[Server]) -> Iterator[Server]:
     """A started server of `kind`, stopped and removed afterwards, whatever happens.
 
-    Missing programs fail the test in CI (a test must never pass without its server) and
-    skip it elsewhere; the message names the Debian package.
+    Missing programs (`ServerMissing` from the constructor) fail the test in CI (a test must
+    never pass without its server) and skip it elsewhere; the message names the Debian package.
     """
     try:
         server = kind()
@@ -111,7 +133,7 @@ class PostgreSQLServer:
         self.port = free_port()
         if _as_root():
             shutil.chown(self.directory, "postgres", "postgres")
-        with _removed_on_failure(self.directory):
+        with removed_on_failure(self.directory):
             self._as_owner([str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                             "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"])  # fmt: skip
 
@@ -153,6 +175,11 @@ def mariadb_programs() -> tuple[str, str, str]:
     return programs  # type: ignore[return-value]
 
 
+def _mariadb_user() -> list[str]:
+    """As root, the MariaDB programs are told to run as root (mariadbd refuses to otherwise)."""
+    return ["--user=root"] if _as_root() else []
+
+
 class MariaDBServer:
     """A server in its own directory, with a root account that needs no password."""
 
@@ -164,9 +191,8 @@ class MariaDBServer:
         self.log = self.directory / "server.log"
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
-        user = ["--user=root"] if _as_root() else []
-        with _removed_on_failure(self.directory):
-            _run([self.install_db, "--no-defaults", f"--datadir={self.data}", *user, "--skip-test-db",
+        with removed_on_failure(self.directory):
+            _run([self.install_db, "--no-defaults", f"--datadir={self.data}", *_mariadb_user(), "--skip-test-db",
                   "--auth-root-authentication-method=normal", "--skip-name-resolve",
                   "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0"])  # fmt: skip
 
@@ -174,9 +200,8 @@ class MariaDBServer:
         return f"mysql+asyncmy://root@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
-        user = ["--user=root"] if _as_root() else []
         command = [
-            self.mariadbd, "--no-defaults", f"--datadir={self.data}", *user,
+            self.mariadbd, "--no-defaults", f"--datadir={self.data}", *_mariadb_user(),
             "--bind-address=127.0.0.1", f"--port={self.port}", f"--socket={self.socket}",
             f"--pid-file={self.directory / 'mariadbd.pid'}", f"--log-error={self.log}",
             "--skip-name-resolve", "--skip-log-bin", "--max-connections=200",
@@ -187,20 +212,15 @@ class MariaDBServer:
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._answers():
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
-                raise RuntimeError(f"mariadbd did not start:\n{tail}")
-            time.sleep(0.1)
+        if not answers_in_time(self._answers, self._process):
+            self.stop()
+            raise RuntimeError(f"mariadbd did not start:\n{_tail(self.log)}")
 
     def stop(self) -> None:
         if self._process is None:
             return
         if self._process.poll() is None:
-            subprocess.run([self.admin, "--no-defaults", f"--socket={self.socket}", "--user=root", "shutdown"],
-                           capture_output=True, timeout=START_TIMEOUT, check=False)  # fmt: skip
+            subprocess.run(self._admin("shutdown"), capture_output=True, timeout=START_TIMEOUT, check=False)
             try:
                 self._process.wait(timeout=START_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -215,8 +235,12 @@ class MariaDBServer:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def _answers(self) -> bool:
-        command = [self.admin, "--no-defaults", f"--socket={self.socket}", "--user=root", "--connect-timeout=1", "ping"]
-        return subprocess.run(command, capture_output=True, timeout=10, check=False).returncode == 0
+        ping = subprocess.run(self._admin("--connect-timeout=1", "ping"), capture_output=True, timeout=10, check=False)
+        return ping.returncode == 0
+
+    def _admin(self, *args: str) -> list[str]:
+        """mariadb-admin as the server's root account, over its unix socket."""
+        return [self.admin, "--no-defaults", f"--socket={self.socket}", "--user=root", *args]
 
 
 # -- a fresh database per test ---------------------------------------------------------------------
@@ -241,3 +265,14 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
             force = " WITH (FORCE)" if server.get_backend_name() == "postgresql" else ""
             await connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}{force}")
         await admin.dispose()
+
+
+@asynccontextmanager
+async def empty_database(engine: str, request: pytest.FixtureRequest, directory: Path) -> AsyncIterator[str]:
+    """The URL of an empty database for one test: a SQLite file in `directory` for "sqlite",
+    else a `fresh_database` on the session's "postgresql" or "mariadb" server (its `<engine>_url` fixture)."""
+    if engine == "sqlite":
+        yield f"sqlite+aiosqlite:///{directory / 'undersign.db'}"
+        return
+    async with fresh_database(request.getfixturevalue(f"{engine}_url")) as url:
+        yield url

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import Stack
+import httpx
+
 from tests.pdf_samples import make_pdf
+from tests.stack import Stack
+
+
+def problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The body of a problem details response (RFC 9457) of `status`; with `code`, that its code and status are these."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    if code is not None:
+        assert body["code"] == code and body["status"] == status
+    return body
 
 
 async def post(stack: Stack, path: str, body: dict[str, Any] | None = None, expect: int = 201) -> dict[str, Any]:
@@ -56,3 +68,17 @@ async def final_pdf(stack: Stack, envelope_id: str, document_id: str) -> bytes:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     return response.content
+
+
+async def completed_envelope(stack: Stack) -> tuple[str, str, bytes]:
+    """Ada then Bob sign; the envelope completes and its document is sealed."""
+    envelope_id, document_id = await create_envelope(stack)
+    ada = await add_signer(stack, envelope_id, "Ada Lovelace")
+    bob = await add_signer(stack, envelope_id, "Bob Babbage")
+    await place(stack, envelope_id, document_id, ada, "signature", 2, 72, 600)
+    await place(stack, envelope_id, document_id, bob, "signature", 2, 72, 700)
+    await send(stack, envelope_id)
+    await sign(stack, await signing_token(stack, envelope_id, ada), "Ada Lovelace")
+    done = await sign(stack, await signing_token(stack, envelope_id, bob), "Bob Babbage")
+    assert done["envelope_status"] == "completed"
+    return envelope_id, document_id, await final_pdf(stack, envelope_id, document_id)

@@ -9,19 +9,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
-
 from application.idempotency import IdempotentRequest, fingerprint
 from entrypoints.container import build_container
 from tests.e2e import api
 from tests.pdf_samples import make_pdf
-
-
-def problem(response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code and body["status"] == status
-    return body
 
 
 async def envelope(stack, envelope_id: str):
@@ -66,7 +57,7 @@ async def test_if_match_lets_a_change_through_only_on_the_version_read(stack):
         response = await stack.client.post(
             f"/v1/envelopes/{envelope_id}{path}", headers={**stack.headers, "If-Match": etag}, **content
         )
-        problem(response, 412, "precondition_failed")
+        api.problem(response, 412, "precondition_failed")
 
     after = await envelope(stack, envelope_id)
     assert after.json() == before.json() and after.headers["etag"] == before.headers["etag"]
@@ -92,7 +83,7 @@ async def test_if_match_takes_a_star_but_no_weak_foreign_or_malformed_tag(stack)
 
     for refused in (f"W/{etag}", other, etag.strip('"'), "", '"abc"'):
         response = await stack.client.post(url, json={"name": "Bob", "email": "bob@example.com"}, headers={**stack.headers, "If-Match": refused})
-        problem(response, 412, "precondition_failed")
+        api.problem(response, 412, "precondition_failed")
 
     starred = await stack.client.post(url, json={"name": "Cy", "email": "cy@example.com"}, headers={**stack.headers, "If-Match": "*"})
     assert starred.status_code == 201, starred.text
@@ -158,17 +149,17 @@ async def test_the_same_key_for_another_request_is_refused(stack):
     first = await stack.client.post("/v1/envelopes", json={"subject": "Lease"}, headers=keyed(stack, "k-1"))
     assert first.status_code == 201
 
-    problem(await stack.client.post("/v1/envelopes", json={"subject": "Other"}, headers=keyed(stack, "k-1")),
-            422, "idempotency_key_reused")
-    problem(await stack.client.post(f"/v1/envelopes/{first.json()['id']}/signers", json={"subject": "Lease"},
-                                    headers=keyed(stack, "k-1")), 422, "idempotency_key_reused")
-    problem(await stack.client.post("/v1/envelopes", json={"subject": "Lease"}, headers=keyed(stack, "not a key")),
-            422, "invalid_idempotency_key")
+    api.problem(await stack.client.post("/v1/envelopes", json={"subject": "Other"}, headers=keyed(stack, "k-1")),
+                422, "idempotency_key_reused")
+    api.problem(await stack.client.post(f"/v1/envelopes/{first.json()['id']}/signers", json={"subject": "Lease"},
+                                        headers=keyed(stack, "k-1")), 422, "idempotency_key_reused")
+    api.problem(await stack.client.post("/v1/envelopes", json={"subject": "Lease"}, headers=keyed(stack, "not a key")),
+                422, "invalid_idempotency_key")
 
 
 async def test_a_failed_request_leaves_its_key_free_for_the_retry(stack):
-    problem(await stack.client.post("/v1/envelopes", json={"subject": " "}, headers=keyed(stack, "k-2")), 422, "invalid_input")
-    problem(await stack.client.post("/v1/envelopes", json={"subject": 1}, headers=keyed(stack, "k-2")), 400, "malformed_request")
+    api.problem(await stack.client.post("/v1/envelopes", json={"subject": " "}, headers=keyed(stack, "k-2")), 422, "invalid_input")
+    api.problem(await stack.client.post("/v1/envelopes", json={"subject": 1}, headers=keyed(stack, "k-2")), 400, "malformed_request")
 
     retried = await stack.client.post("/v1/envelopes", json={"subject": "Lease"}, headers=keyed(stack, "k-2"))
     assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
@@ -188,14 +179,14 @@ async def test_a_repeat_while_the_first_is_still_running_is_a_conflict(stack):
             "/v1/envelopes", content=body, headers={**keyed(stack, "k-3"), "Content-Type": "application/json"}
         )
 
-        problem(response, 409, "idempotency_key_in_progress")
+        api.problem(response, 409, "idempotency_key_in_progress")
     finally:
         await container.gateways.engine().dispose()
 
 
 async def test_without_an_api_key_an_idempotency_key_does_not_help(stack):
     response = await stack.client.post("/v1/envelopes", json={"subject": "Lease"}, headers={"Idempotency-Key": "k-4"})
-    problem(response, 401, "unauthenticated")
+    api.problem(response, 401, "unauthenticated")
 
 
 # -- list filters ---------------------------------------------------------------------------
@@ -238,11 +229,11 @@ async def test_envelopes_are_listed_by_recipient_status_and_creation_time(stack)
 
 async def test_a_creation_time_without_an_offset_or_a_forged_cursor_is_refused(stack):
     naive = await stack.client.get("/v1/envelopes?created_after=2026-01-05T09:00:00", headers=stack.headers)
-    problem(naive, 422, "invalid_input")
+    api.problem(naive, 422, "invalid_input")
     assert "offset" in naive.json()["detail"]
-    problem(await stack.client.get("/v1/envelopes?created_before=yesterday", headers=stack.headers), 400, "malformed_request")
+    api.problem(await stack.client.get("/v1/envelopes?created_before=yesterday", headers=stack.headers), 400, "malformed_request")
     forged = base64.urlsafe_b64encode(json.dumps(["2026-01-05T09:00:00", "x"]).encode()).decode().rstrip("=")
-    problem(await stack.client.get(f"/v1/envelopes?cursor={forged}", headers=stack.headers), 422, "invalid_input")
+    api.problem(await stack.client.get(f"/v1/envelopes?cursor={forged}", headers=stack.headers), 422, "invalid_input")
 
 
 # -- timestamps -----------------------------------------------------------------------------

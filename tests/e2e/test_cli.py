@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,8 @@ import pytest
 
 from application.create_envelope import CreateEnvelope
 from entrypoints.container import build_container, shutdown
-from tests.e2e.conftest import settings_for
+from tests.servers import free_port
+from tests.stack import settings_for
 
 UNDERSIGN = str(Path(sys.executable).parent / "undersign")
 
@@ -86,12 +86,6 @@ async def create_envelope(data_dir: Path, key: str) -> str:
         return created.id
     finally:
         await shutdown(container)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_starts_on_a_fresh_data_directory_and_answers(tmp_path):

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.signing.dev_pki import load_or_create_dev_pki
-from tests.e2e.conftest import Stack
-from tests.e2e.test_verification_http import completed_envelope
+from tests.e2e import api
+from tests.stack import Stack
 
 UNDERSIGN = str(Path(sys.executable).parent / "undersign")
 
@@ -23,7 +23,7 @@ def verify(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_a_valid_document_exits_0_and_a_broken_one_1(stack, tmp_path: Path):
-    _, _, pdf = await completed_envelope(stack)
+    _, _, pdf = await api.completed_envelope(stack)
     signed, tampered = tmp_path / "signed.pdf", tmp_path / "tampered.pdf"
     signed.write_bytes(pdf)
     tampered.write_bytes(pdf.replace(b"(Page 1)", b"(Page 7)", 1))
@@ -38,7 +38,7 @@ async def test_a_valid_document_exits_0_and_a_broken_one_1(stack, tmp_path: Path
 
 
 async def test_json_prints_exactly_one_object_with_the_report(stack, tmp_path: Path):
-    _, _, pdf = await completed_envelope(stack)
+    _, _, pdf = await api.completed_envelope(stack)
     signed = tmp_path / "signed.pdf"
     signed.write_bytes(pdf)
 
@@ -52,7 +52,7 @@ async def test_json_prints_exactly_one_object_with_the_report(stack, tmp_path: P
 
 
 async def test_another_trust_root_or_a_far_validation_time_exit_1(stack, tmp_path: Path):
-    _, _, pdf = await completed_envelope(stack)
+    _, _, pdf = await api.completed_envelope(stack)
     signed = tmp_path / "signed.pdf"
     signed.write_bytes(pdf)
     foreign, _ = load_or_create_dev_pki(tmp_path / "foreign", datetime.now(UTC))

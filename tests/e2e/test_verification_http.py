@@ -8,23 +8,9 @@ from pathlib import Path
 
 from adapters.signing.dev_pki import load_or_create_dev_pki
 from tests.e2e import api
-from tests.e2e.conftest import Stack
 from tests.pdf_checks import pdfsig_report, require_tool
 from tests.pdf_samples import make_pdf
-
-
-async def completed_envelope(stack: Stack) -> tuple[str, str, bytes]:
-    """Ada then Bob sign; the envelope completes and its document is sealed."""
-    envelope_id, document_id = await api.create_envelope(stack)
-    ada = await api.add_signer(stack, envelope_id, "Ada Lovelace")
-    bob = await api.add_signer(stack, envelope_id, "Bob Babbage")
-    await api.place(stack, envelope_id, document_id, ada, "signature", 2, 72, 600)
-    await api.place(stack, envelope_id, document_id, bob, "signature", 2, 72, 700)
-    await api.send(stack, envelope_id)
-    await api.sign(stack, await api.signing_token(stack, envelope_id, ada), "Ada Lovelace")
-    done = await api.sign(stack, await api.signing_token(stack, envelope_id, bob), "Bob Babbage")
-    assert done["envelope_status"] == "completed"
-    return envelope_id, document_id, await api.final_pdf(stack, envelope_id, document_id)
+from tests.stack import Stack
 
 
 async def verify(stack: Stack, pdf: bytes, *, trust_root: bytes | None = None, params: dict | None = None, expect: int = 200):
@@ -37,7 +23,7 @@ async def verify(stack: Stack, pdf: bytes, *, trust_root: bytes | None = None, p
 
 
 async def test_a_completed_envelope_verifies_valid(stack):
-    envelope_id, _, pdf = await completed_envelope(stack)
+    envelope_id, _, pdf = await api.completed_envelope(stack)
 
     report = await verify(stack, pdf)
 
@@ -58,7 +44,7 @@ async def test_a_completed_envelope_verifies_valid(stack):
 
 
 async def test_a_tampered_document_is_not_valid(stack):
-    _, _, pdf = await completed_envelope(stack)
+    _, _, pdf = await api.completed_envelope(stack)
     tampered = pdf.replace(b"(Page 1)", b"(Page 7)", 1)
     assert tampered != pdf
 
@@ -70,7 +56,7 @@ async def test_a_tampered_document_is_not_valid(stack):
 
 
 async def test_a_caller_can_bring_its_own_trust_root(stack, tmp_path: Path):
-    _, _, pdf = await completed_envelope(stack)
+    _, _, pdf = await api.completed_envelope(stack)
     foreign, _ = load_or_create_dev_pki(tmp_path / "foreign", datetime.now(UTC))
 
     untrusted = await verify(stack, pdf, trust_root=foreign.root_cert_path.read_bytes())
@@ -81,7 +67,7 @@ async def test_a_caller_can_bring_its_own_trust_root(stack, tmp_path: Path):
 
 
 async def test_a_validation_time_far_ahead_tells_whether_the_document_will_still_verify(stack):
-    _, _, pdf = await completed_envelope(stack)
+    _, _, pdf = await api.completed_envelope(stack)
 
     later = await verify(stack, pdf, params={"at": "2100-01-01T00:00:00Z"})
 
@@ -118,7 +104,7 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
 
 
 async def test_the_certificate_of_completion_is_sealed_and_carries_the_audit_hashes(stack, tmp_path: Path):
-    envelope_id, document_id, pdf = await completed_envelope(stack)
+    envelope_id, document_id, pdf = await api.completed_envelope(stack)
 
     response = await stack.client.get(f"/v1/envelopes/{envelope_id}/certificate", headers=stack.headers)
 

@@ -9,7 +9,13 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 
 from domain.policy import SignatureLevel
-from tests.pdf_checks import pdfsig_report, pyhanko_document_timestamps, pyhanko_lta_verdicts, pyhanko_statuses
+from tests.pdf_checks import (
+    assert_trusted,
+    pdfsig_report,
+    pyhanko_document_timestamps,
+    pyhanko_lta_verdicts,
+    pyhanko_statuses,
+)
 from tests.pdf_samples import make_pdf
 
 
@@ -35,8 +41,8 @@ async def test_a_renewed_document_has_one_more_time_stamp_and_still_verifies(sig
     assert [s.field_name for s in stamps] == ["timestamp-platform-seal", "archive-timestamp-2", "archive-timestamp-3"]
     assert all(s.valid for s in pdfsig_report(again))
     [seal] = pyhanko_statuses(again, pki.root_cert_path, revocation_mode="require")
-    assert (seal.intact, seal.valid, seal.trusted) == (True, True, True), seal.summary
+    assert_trusted(seal)
     assert seal.modification_level == ModificationLevel.LTA_UPDATES  # the seal permits exactly this
     for stamp in pyhanko_document_timestamps(again, pki.root_cert_path):
-        assert (stamp.intact, stamp.valid, stamp.trusted) == (True, True, True), stamp.summary
+        assert_trusted(stamp)
     assert [v.indication for v in pyhanko_lta_verdicts(again, pki.root_cert_path)] == ["PASSED"]

@@ -11,7 +11,6 @@ import asyncio
 import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,28 +19,19 @@ import pytest
 import application.sign
 from application.retry import retry_on_conflict
 from tests.e2e import api
-from tests.e2e.conftest import Stack, serve, settings_for
 from tests.pdf_checks import pdfsig_report
-from tests.servers import fresh_database
+from tests.servers import empty_database
+from tests.stack import Stack, serve, settings_for
 
 SIGNERS = 20
 T = TypeVar("T")
-
-
-@asynccontextmanager
-async def database_url(engine: str, request: pytest.FixtureRequest, data_dir: Path) -> AsyncIterator[str]:
-    if engine == "sqlite":
-        yield f"sqlite+aiosqlite:///{data_dir / 'undersign.db'}"
-        return
-    async with fresh_database(request.getfixturevalue(f"{engine}_url")) as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stack]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    async with database_url(request.param, request, data_dir) as url:
+    async with empty_database(request.param, request, data_dir) as url:
         async with serve(settings_for(data_dir, UNDERSIGN_DATABASE_URL=url)) as stack:
             yield stack
 

@@ -18,9 +18,10 @@ from adapters.sql.availability import is_unavailable
 from adapters.sql.engine import create_engine, create_session_factory
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from application.errors import DatabaseUnavailable
-from tests.e2e.conftest import Stack, serve, settings_for
+from tests.e2e import api
 from tests.fakes import FakeBlobStore
 from tests.servers import PostgreSQLServer, fresh_database, running
+from tests.stack import Stack, serve, settings_for
 
 OUTAGE_NOTICED_WITHIN = 5.0  # seconds from the server stopping to the first 503
 ANSWER_WITHIN = 3.0  # seconds a request may take while the database is down
@@ -49,11 +50,8 @@ async def first_response_with(stack: Stack, status: int, within: float) -> httpx
 
 
 def assert_unavailable(response: httpx.Response) -> None:
-    assert response.status_code == 503, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    api.problem(response, 503, "database_unavailable")
     assert int(response.headers["retry-after"]) > 0
-    problem = response.json()
-    assert problem["code"] == "database_unavailable" and problem["status"] == 503
     assert "Traceback" not in response.text
 
 

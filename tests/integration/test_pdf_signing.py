@@ -35,11 +35,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
     return pki
 
 
-@pytest.fixture(scope="module")
-def signer(pki: DevPki) -> PyHankoPdfSigner:
-    return PyHankoPdfSigner.development(pki)
-
-
 def field(field_id: str, signer_id: str, kind: FieldKind, *, page: int = 1, x: float = 50, y: float = 100,
           width: float = 150, height: float = 40, value: str | None = None) -> Field:  # fmt: skip
     return Field(

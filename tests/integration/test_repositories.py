@@ -11,7 +11,6 @@ import asyncio
 import random
 import string
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -48,7 +47,7 @@ from domain.signer import Role, Signer, SigningEvidence
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, ApiKeyRole, Tenant
 from tests.fakes import A4, FakeBlobStore, FakeDatabase, FakeIdempotencyKeys, FakePlatform, FakeUnitOfWork
-from tests.servers import fresh_database
+from tests.servers import empty_database
 
 SQL_BACKENDS = ["sqlite", "postgresql", "mariadb"]
 BACKENDS = ["fake", *SQL_BACKENDS]
@@ -65,16 +64,6 @@ class Backend:
     engine: AsyncEngine | None = None  # SQL backends only
 
 
-@asynccontextmanager
-async def _empty_database(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The URL of an empty database for one test."""
-    if name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'undersign.db'}"
-        return
-    async with fresh_database(request.getfixturevalue(f"{name}_url")) as url:
-        yield url
-
-
 @pytest.fixture(params=BACKENDS)
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     blobs = FakeBlobStore()
@@ -82,7 +71,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         db = FakeDatabase()
         yield Backend("fake", lambda: FakeUnitOfWork(db, blobs), blobs)
         return
-    async with _empty_database(request.param, request, tmp_path) as url:
+    async with empty_database(request.param, request, tmp_path) as url:
         migrate.upgrade(url)  # from inside a running event loop, as an async CLI command would
         engine = create_engine(url)
         try:
@@ -669,7 +658,7 @@ async def _tables(url: str) -> set[str]:
 async def test_migrations_upgrade_downgrade_and_upgrade_again(
     name: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    async with _empty_database(name, request, tmp_path) as url:
+    async with empty_database(name, request, tmp_path) as url:
         assert migrate.current(url) is None
 
         migrate.upgrade(url)
@@ -689,7 +678,7 @@ async def test_migrations_upgrade_downgrade_and_upgrade_again(
 async def test_the_migrated_schema_is_the_one_the_row_classes_describe(
     name: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    async with _empty_database(name, request, tmp_path) as url:
+    async with empty_database(name, request, tmp_path) as url:
         migrate.upgrade(url)
         assert await _schema_differences(url) == []
 
@@ -896,7 +885,7 @@ async def test_concurrent_claims_of_one_idempotency_key_leave_exactly_one_winner
 async def test_migration_0002_downgrades_and_upgrades_with_recipients_kept(
     name: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    async with _empty_database(name, request, tmp_path) as url:
+    async with empty_database(name, request, tmp_path) as url:
         migrate.upgrade(url)
         engine = create_engine(url)
         try:

@@ -29,12 +29,14 @@ from application.ports import SignatureRequest
 from domain.field import Field, FieldKind, Placement
 from domain.policy import SignatureLevel
 from tests.pdf_checks import (
+    assert_trusted,
     openssl_verify_all,
     openssl_verify_timestamps,
     pdfsig_report,
     pyhanko_document_timestamps,
     pyhanko_lta_verdicts,
     pyhanko_statuses,
+    signature_timestamp_tokens,
 )
 from tests.pdf_samples import make_pdf
 
@@ -108,7 +110,7 @@ def test_pyhanko_finds_every_signature_intact_trusted_and_followed_only_by_permi
     expected = ModificationLevel.LTA_UPDATES if level in (B_LT, B_LTA) else ModificationLevel.NONE
     assert seal.modification_level == expected
     for timestamp in pyhanko_document_timestamps(signed[level], pki.root_cert_path):
-        assert (timestamp.intact, timestamp.valid, timestamp.trusted) == (True,) * 3, timestamp.summary
+        assert_trusted(timestamp)
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -166,8 +168,8 @@ def test_b_lta_signatures_stay_valid_after_the_signers_certificates_expired(
 
 def test_time_stamps_come_from_the_development_tsa(signed: dict[SignatureLevel, bytes]) -> None:
     signature = PdfFileReader(BytesIO(signed[B_T])).embedded_regular_signatures[0]
-    (attribute,) = [a for a in signature.signer_info["unsigned_attrs"] if a["type"].native == "signature_time_stamp_token"]
-    token: cms.SignedData = attribute["values"][0]["content"]
+    (timestamp,) = signature_timestamp_tokens(signature)
+    token: cms.SignedData = timestamp["content"]
     info: tsp.TSTInfo = token["encap_content_info"]["content"].parsed
 
     assert info["policy"].dotted == DEV_TSA_POLICY

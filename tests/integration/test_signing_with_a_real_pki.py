@@ -38,9 +38,10 @@ from tests.pdf_checks import (
     pdfsig_report,
     pyhanko_lta_verdicts,
     pyhanko_statuses,
+    signature_timestamp_tokens,
 )
 from tests.pdf_samples import make_pdf
-from tests.servers import free_port
+from tests.servers import free_port, running
 
 B_T, B_LT, B_LTA = SignatureLevel.PADES_B_T, SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA
 LEVELS = [B_T, B_LT, B_LTA]
@@ -49,12 +50,8 @@ SIGNATURES = ["sig-alice", "sig-bob", "platform-seal"]
 
 @pytest.fixture(scope="module")
 def pki() -> Iterator[AnimatedPki]:
-    pki = AnimatedPki()
-    try:
-        pki.start()
+    with running(AnimatedPki) as pki:
         yield pki
-    finally:
-        pki.remove()
 
 
 class IssuedByTheTestCa:
@@ -210,6 +207,6 @@ async def test_the_next_tsa_stamps_when_the_first_is_down(pki: AnimatedPki) -> N
     assert status.timestamp_valid and status.trusted
     (signature,) = PdfFileReader(BytesIO(signed.pdf)).embedded_regular_signatures
     assert signature.sig_object_type == "/Sig"
-    token = [a for a in signature.signer_info["unsigned_attrs"] if a["type"].native == "signature_time_stamp_token"]
-    tsa_names = [c.chosen.subject.native["common_name"] for c in token[0]["values"][0]["content"]["certificates"]]
+    tokens = signature_timestamp_tokens(signature)
+    tsa_names = [c.chosen.subject.native["common_name"] for c in tokens[0]["content"]["certificates"]]
     assert "Test Time Stamping Authority" in tsa_names

@@ -6,19 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from application.context import Caller
-from application.send_envelope import SendEnvelope
 from domain.document import RevisionKind
 from domain.errors import InvalidState
-from tests.fakes import FakePlatform
-from tests.unit.test_use_cases import envelope_with, link, sign
-
-
-async def completed(platform: FakePlatform, caller: Caller) -> tuple[str, str]:
-    envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
-    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
-    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
-    return envelope_id, document_id
+from tests.unit.flows import completed, envelope_with
 
 
 async def test_a_document_whose_time_stamp_expires_within_the_window_gets_a_new_one(platform, caller):

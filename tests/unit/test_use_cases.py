@@ -9,7 +9,6 @@ import pytest
 from application.add_document import AddDocument
 from application.add_signer import AddSigner
 from application.create_envelope import CreateEnvelope
-from application.create_signing_link import CreateSigningLink
 from application.decline import Decline
 from application.errors import (
     Forbidden, InvalidDocument, LinkExpired, PreconditionFailed, TimestampUnavailable, Unauthenticated,
@@ -17,7 +16,6 @@ from application.errors import (
 from application.place_field import PlaceField
 from application.ports import EnvelopeFilter
 from application.send_envelope import SendEnvelope
-from application.sign import Sign
 from application.void_envelope import VoidEnvelope
 from domain.document import RevisionKind
 from domain.envelope import EnvelopeStatus
@@ -27,35 +25,7 @@ from domain.policy import Routing, SignatureLevel
 from domain.signer import Role
 from domain.tenant import ApiKeyRole
 from tests.fakes import FakePdfInspector
-
-
-async def envelope_with(platform, caller, *signers: str, routing=Routing.SEQUENTIAL, fields=True):
-    envelope = await platform.create_envelope(CreateEnvelope(caller=caller, subject="Lease", routing=routing))
-    document = await platform.add_document(
-        AddDocument(caller=caller, envelope_id=envelope.id, filename="lease.pdf", content=b"%PDF-1.7 pages=2")
-    )
-    ids = []
-    for name in signers:
-        signer = await platform.add_signer(
-            AddSigner(caller=caller, envelope_id=envelope.id, name=name, email=f"{name.lower()}@example.com")
-        )
-        ids.append(signer.id)
-        if fields:
-            await platform.place_field(
-                PlaceField(
-                    caller=caller, envelope_id=envelope.id, document_id=document.id, signer_id=signer.id,
-                    kind=FieldKind.SIGNATURE, placement=Placement(page=2, x=50, y=700, width=150, height=40),
-                )
-            )
-    return envelope.id, document.id, ids
-
-
-async def link(platform, caller, envelope_id, signer_id) -> str:
-    return (await platform.create_signing_link(CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id))).token
-
-
-def sign(token: str, **overrides) -> Sign:
-    return Sign(**{"token": token, "field_values": {}, "signature_text": "Typed Name", "consent": True, **overrides})
+from tests.unit.flows import envelope_with, link, sign
 
 
 async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everything(platform, caller):

@@ -21,8 +21,7 @@ from application.verification import (
 from application.verify_pdf import VerifyPdf
 from domain.errors import InvalidInput, InvalidState, NotFound
 from domain.policy import SignatureLevel
-from tests.fakes import FakePlatform
-from tests.unit.test_use_cases import envelope_with, link, sign
+from tests.unit.flows import completed, envelope_with, link, sign
 
 AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -87,8 +86,7 @@ def test_the_summary_counts_further_problems():
 # -- verifying --------------------------------------------------------------------------
 
 
-async def test_verification_is_at_the_time_asked_for_in_utc_or_now():
-    platform = FakePlatform()
+async def test_verification_is_at_the_time_asked_for_in_utc_or_now(platform):
     later = datetime(2036, 1, 1, 9, 0, tzinfo=timezone(timedelta(hours=2)))
 
     await platform.verify_pdf(VerifyPdf(pdf=b"%PDF-1.7", trust_roots=[b"root"], at=later))
@@ -107,9 +105,7 @@ async def test_verification_is_at_the_time_asked_for_in_utc_or_now():
         (VerifyPdf(pdf=b"%PDF", trust_roots=[]), InvalidInput),
     ],
 )
-async def test_verification_refuses_what_cannot_be_verified(command, error):
-    platform = FakePlatform()
-
+async def test_verification_refuses_what_cannot_be_verified(platform, command, error):
     with pytest.raises(error):
         await platform.verify_pdf(command)
     assert platform.verifier.calls == []
@@ -145,9 +141,7 @@ async def test_a_completed_envelope_has_a_sealed_certificate_with_the_evidence(p
 
 
 async def test_the_same_envelope_always_gives_the_same_certificate(platform, caller):
-    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
-    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
-    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    envelope_id, _ = await completed(platform, caller)
 
     await platform.completion_certificates.sealed_pdf(caller, envelope_id)
     platform.clock.advance(timedelta(days=1))

@@ -87,12 +87,16 @@ def signs_through_link(api: Api, name: str) -> None:
 
 @then(parsers.parse("the final PDF holds {count:d} valid signatures"))
 def final_pdf_signatures(api: Api, count: int) -> None:
+    report = pdfsig_report(final_pdf_over_api(api))
+    assert len(report) == count and all(s.valid for s in report)
+
+
+def final_pdf_over_api(api: Api) -> bytes:
     response = api.client.get(
         f"/v1/envelopes/{api.envelope_id}/documents/{api.document_id}/content", headers=api.headers
     )
-    assert response.status_code == 200
-    report = pdfsig_report(response.content)
-    assert len(report) == count and all(s.valid for s in report)
+    assert response.status_code == 200, response.text
+    return response.content
 
 
 def envelope_status_over_api(api: Api) -> str:

@@ -14,7 +14,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pytest_bdd import given, parsers, then, when
 
-from tests.bdd.steps.http_steps import Api, envelope_status_over_api, signs_through_link
+from tests.bdd.steps.http_steps import Api, envelope_status_over_api, final_pdf_over_api, signs_through_link
 
 SEAL_FIELD = "platform-seal"
 TWO_YEARS = timedelta(days=2 * 365)
@@ -67,11 +67,7 @@ def both_signed(api: Api, verification: Verification, first: str, second: str) -
     signs_through_link(api, first)
     signs_through_link(api, second)
     assert envelope_status_over_api(api) == "completed"
-    response = api.client.get(
-        f"/v1/envelopes/{api.envelope_id}/documents/{api.document_id}/content", headers=api.headers
-    )
-    assert response.status_code == 200, response.text
-    verification.pdf = response.content
+    verification.pdf = final_pdf_over_api(api)
 
 
 @given(parsers.parse('someone changes one letter of the signature stamp of "{name}" in the final PDF'))

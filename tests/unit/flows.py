@@ -1,0 +1,52 @@
+"""Envelopes walked through the use cases on fakes, for the unit tests to start from."""
+
+from __future__ import annotations
+
+from application.add_document import AddDocument
+from application.add_signer import AddSigner
+from application.context import Caller
+from application.create_envelope import CreateEnvelope
+from application.create_signing_link import CreateSigningLink
+from application.place_field import PlaceField
+from application.send_envelope import SendEnvelope
+from application.sign import Sign
+from domain.field import FieldKind, Placement
+from domain.policy import Routing
+from tests.fakes import FakePlatform
+
+
+async def envelope_with(platform, caller, *signers: str, routing=Routing.SEQUENTIAL, fields=True):
+    envelope = await platform.create_envelope(CreateEnvelope(caller=caller, subject="Lease", routing=routing))
+    document = await platform.add_document(
+        AddDocument(caller=caller, envelope_id=envelope.id, filename="lease.pdf", content=b"%PDF-1.7 pages=2")
+    )
+    ids = []
+    for name in signers:
+        signer = await platform.add_signer(
+            AddSigner(caller=caller, envelope_id=envelope.id, name=name, email=f"{name.lower()}@example.com")
+        )
+        ids.append(signer.id)
+        if fields:
+            await platform.place_field(
+                PlaceField(
+                    caller=caller, envelope_id=envelope.id, document_id=document.id, signer_id=signer.id,
+                    kind=FieldKind.SIGNATURE, placement=Placement(page=2, x=50, y=700, width=150, height=40),
+                )
+            )
+    return envelope.id, document.id, ids
+
+
+async def link(platform, caller, envelope_id, signer_id) -> str:
+    return (await platform.create_signing_link(CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id))).token
+
+
+def sign(token: str, **overrides) -> Sign:
+    return Sign(**{"token": token, "field_values": {}, "signature_text": "Typed Name", "consent": True, **overrides})
+
+
+async def completed(platform: FakePlatform, caller: Caller) -> tuple[str, str]:
+    """An envelope Ada alone signed: completed, its document sealed."""
+    envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    return envelope_id, document_id
