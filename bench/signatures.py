@@ -32,15 +32,20 @@ from io import BytesIO
 from pathlib import Path
 
 import _stack  # noqa: F401 - puts the repository root on sys.path, for tests.pdf_samples
+from asn1crypto import keys
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 from pyhanko.sign.fields import SigSeedSubFilter
-from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer, SimpleSigner
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from adapters.signing.dev_pki import load_or_create_dev_pki
-from adapters.signing.pdf_signer import DevSignerCertificates, PyHankoPdfSigner
+from adapters.signing.certificates import asn1_certificate
+from adapters.signing.dev_pki import issue_signer_certificate, load_or_create_dev_pki
+from adapters.signing.keys.local import InMemorySigner
+from adapters.signing.pdf_signer import PyHankoPdfSigner
 from application.ports import SignatureRequest
 from domain.field import Field, FieldKind, Placement
 from domain.policy import SignatureLevel
@@ -106,9 +111,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as directory:
         pki = load_or_create_dev_pki(Path(directory) / "pki", NOW)[0]
-        signer, serial = DevSignerCertificates(pki, validity=timedelta(days=1)).issue(
-            name="Bench Signer", email="bench@example.com", now=NOW
+        key, certificate = issue_signer_certificate(
+            pki, name="Bench Signer", email="bench@example.com", now=NOW, validity=timedelta(days=1)
         )
+        chain = (pki.issuing_cert, pki.root_cert)
+        # The same key and certificate twice: pyHanko's documented signer for the raw runs,
+        # Undersign's (the key parsed once) for its own.
+        raw_signer = SimpleSigner(
+            signing_cert=asn1_certificate(certificate),
+            signing_key=keys.PrivateKeyInfo.load(
+                key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            ),
+            cert_registry=SimpleCertificateStore.from_certs([asn1_certificate(c) for c in chain]),
+        )
+        signer, serial = InMemorySigner(key, certificate, chain), certificate.serial_number
         ours = PyHankoPdfSigner.development(pki, signer_certificates=OneSigner(signer, serial))
         field = Field(id="sig", document_id="doc", signer_id="s", kind=FieldKind.SIGNATURE,
                       placement=Placement(page=1, x=60, y=80, width=160, height=40), value="Bench Signer")  # fmt: skip
@@ -118,7 +134,7 @@ def main() -> None:
 
         def raw_pyhanko(pdf: bytes) -> bytes:
             metadata = PdfSignatureMetadata(field_name="Signature1", md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES)
-            return PdfSigner(metadata, signer=signer).sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)), output=BytesIO()).getvalue()
+            return PdfSigner(metadata, signer=raw_signer).sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)), output=BytesIO()).getvalue()
 
         def undersign(prepared: bytes, level: SignatureLevel) -> bytes:
             return asyncio.run(ours.sign(prepared, replace(request, level=level))).pdf

@@ -38,11 +38,12 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer
 from pyhanko_certvalidator import ValidationContext
 
+from adapters.signing.certificates import asn1_certificate
 from adapters.signing.dev_pki import load_or_create_dev_pki
 from adapters.signing.keys.base import SealKey, SealKeyError
 from adapters.signing.keys.config import parse_seal_key_spec
 from adapters.signing.keys.factory import seal_key_from
-from adapters.signing.keys.local import LocalSealKey, asn1_certificate
+from adapters.signing.keys.local import LocalSealKey
 from adapters.signing.keys.pkcs11_token import Pkcs11SealKey
 from adapters.signing.keys.remote import RemoteSealKey, SigningAlgorithm
 from entrypoints.container import platform_seal_key

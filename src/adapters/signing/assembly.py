@@ -14,20 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
-from cryptography import x509
+
 from adapters.signing.dev_pki import DevPki
-from adapters.signing.dev_revocation import DevRevocation
 from adapters.signing.keys.base import SealKey
 from adapters.signing.keys.local import dev_seal_key
-from adapters.signing.pdf_signer import PyHankoPdfSigner
+from adapters.signing.pdf_signer import DevSignerCertificates, PyHankoPdfSigner
 from adapters.signing.timestamps import TimestampAuthorities
-from adapters.signing.trust import SigningTrust
+from adapters.signing.trust import SigningTrust, load_trust_anchors
 
 log = structlog.get_logger("undersign.signing")
-
-
-class TrustRootError(ValueError):
-    """A configured trust root file cannot be read as certificates."""
 
 
 def configured_pdf_signer(
@@ -36,7 +31,8 @@ def configured_pdf_signer(
     """`seal`: the platform seal's key (the development PKI's when not given).
 
     A seal key from elsewhere brings its chain along as intermediates; its root must be
-    one of `trust_root_files`, or the first seal is refused as untrusted.
+    one of `trust_root_files`, or the first seal is refused as untrusted. A file that cannot be
+    read as certificates raises TrustAnchorError.
     """
     seal = seal or dev_seal_key(pki)
     outside_dev_pki = seal.certificate.issuer != pki.issuing_cert.subject
@@ -48,24 +44,12 @@ def configured_pdf_signer(
             "DEVELOPMENT time-stamping authority and revocation lists in use: time stamps made by this "
             "installation prove nothing to anyone else. Set UNDERSIGN_TSA_URLS in production."
         )
-    trust = SigningTrust(
-        trust_roots=[pki.root_cert, *load_certificates(trust_root_files)],
-        intermediates=[pki.issuing_cert, *seal.chain],
-        dev_revocation=DevRevocation(pki),
+    trust = SigningTrust.for_dev_pki(
+        pki,
+        extra_roots=load_trust_anchors(trust_root_files),
+        extra_intermediates=seal.chain,
         fetch_revocation=bool(tsa_urls) or outside_dev_pki,
     )
-    return PyHankoPdfSigner.development(pki, seal=seal.signer(), timestamps=timestamps, trust=trust)
-
-
-def load_certificates(paths: Sequence[Path]) -> list[x509.Certificate]:
-    """Every certificate in the files: PEM (one or more each) or DER."""
-    certificates: list[x509.Certificate] = []
-    for path in paths:
-        try:
-            data = path.read_bytes()
-            certificates += (
-                x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
-            )
-        except (OSError, ValueError) as error:
-            raise TrustRootError(f"cannot read trust roots from {path}: {error}") from error
-    return certificates
+    return PyHankoPdfSigner(
+        signer_certificates=DevSignerCertificates(pki), seal=seal.signer(), trust=trust, timestamps=timestamps
+    )

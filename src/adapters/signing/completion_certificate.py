@@ -52,14 +52,14 @@ _HEADER_ROW = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eb
 
 class ReportLabCompletionCertificateRenderer:
     def __init__(self) -> None:
+        # Once per process: ReportLab's font registry is global.
         _register_fonts()
 
     async def render(self, certificate: CompletionCertificate) -> bytes:
-        return await asyncio.to_thread(render_completion_certificate, certificate)
+        return await asyncio.to_thread(_render, certificate)
 
 
-def render_completion_certificate(certificate: CompletionCertificate) -> bytes:
-    _register_fonts()
+def _render(certificate: CompletionCertificate) -> bytes:
     out = BytesIO()
     document = SimpleDocTemplate(
         out,

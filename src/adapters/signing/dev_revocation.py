@@ -33,7 +33,7 @@ class DevRevocation:
         self._root_crl = _asn1_crl(pki.root_crl)
         self._revoked: dict[int, datetime] = {}
         self._issuing_crl: asn1_crl.CertificateList | None = None
-        self._issued_at: datetime | None = None
+        self._issued_at: datetime  # when the issuing CA's list in hand was signed; set with it
         self._lock = threading.Lock()
 
     def revoke(self, serial_number: int, *, at: datetime | None = None) -> None:
@@ -42,11 +42,11 @@ class DevRevocation:
             self._revoked[serial_number] = at or datetime.now(UTC)
             self._issuing_crl = None
 
-    def crls(self, now: datetime | None = None) -> list[asn1_crl.CertificateList]:
+    def crls(self) -> list[asn1_crl.CertificateList]:
         """The root's list and a recent list from the issuing CA."""
-        now = now or datetime.now(UTC)
+        now = datetime.now(UTC)
         with self._lock:
-            if self._issuing_crl is None or self._issued_at is None or now - self._issued_at >= CRL_REFRESH:
+            if self._issuing_crl is None or now - self._issued_at >= CRL_REFRESH:
                 self._issuing_crl = _asn1_crl(
                     build_crl(
                         self._pki.issuing_cert,

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 
 from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
@@ -40,9 +39,6 @@ class DevTimeStamper(TimeStamper):
         self._chain_der = [self._certificate_der, pki.issuing_cert.public_bytes(serialization.Encoding.DER)]
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        return self.respond(req)
-
-    def respond(self, req: tsp.TimeStampReq, *, at: datetime | None = None) -> tsp.TimeStampResp:
         """The response, parsed back from its DER encoding, as a real TSA's would be.
 
         asn1crypto re-encodes a structure built in memory (never parsed) on every access to
@@ -57,7 +53,7 @@ class DevTimeStamper(TimeStamper):
             "message_imprint": req["message_imprint"],
             # RFC 3161 2.4.2: unique per token, at most 160 bits.
             "serial_number": secrets.randbits(159),
-            "gen_time": at or datetime.now(UTC),
+            "gen_time": datetime.now(UTC),
             "tsa": asn1_x509.GeneralName(name="directory_name", value=certificate.subject),
         }
         if req["nonce"].native is not None:

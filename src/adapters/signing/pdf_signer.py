@@ -21,15 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from io import BytesIO
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import structlog
 
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.pdf_utils.misc import PdfError
@@ -43,15 +38,14 @@ from pyhanko.sign.fields import (
     SigSeedSubFilter,
     enumerate_sig_fields,
 )
-from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, Signer, SimpleSigner
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, Signer
 from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.stamp import TextStamp, TextStampStyle
 from pyhanko_certvalidator.errors import PathError, ValidationError
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from adapters.signing.dev_pki import DevPki, issue_signer_certificate
-from adapters.signing.dev_revocation import DevRevocation
+from adapters.signing.keys.local import InMemorySigner, dev_seal_key
 from adapters.signing.pdf_forms import (
     HELVETICA,
     FormError,
@@ -81,7 +75,6 @@ _TIMESTAMPED = {SignatureLevel.PADES_B_T, SignatureLevel.PADES_B_LT, SignatureLe
 _WITH_VALIDATION_DATA = {SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA}
 
 log = structlog.get_logger("undersign.signing")
-_T = TypeVar("_T")
 
 
 class SignerCertificates(Protocol):
@@ -96,12 +89,11 @@ class DevSignerCertificates:
     def __init__(self, pki: DevPki, *, validity: timedelta = timedelta(days=1)) -> None:
         self._pki = pki
         self._validity = validity
-        # Converted once: every signer's certificate store holds them.
-        self._chain = [_asn1_certificate(pki.issuing_cert), _asn1_certificate(pki.root_cert)]
 
     def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
         key, certificate = issue_signer_certificate(self._pki, name=name, email=email, now=now, validity=self._validity)
-        return _simple_signer(key, certificate, self._chain), certificate.serial_number
+        chain = (self._pki.issuing_cert, self._pki.root_cert)
+        return InMemorySigner(key, certificate, chain), certificate.serial_number
 
 
 class PyHankoPdfSigner:
@@ -129,16 +121,10 @@ class PyHankoPdfSigner:
         signer_certificates: SignerCertificates | None = None,
     ) -> PyHankoPdfSigner:
         """Everything from the development PKI (signer certificates, seal, trust, TSA) unless given."""
-        chain = [_asn1_certificate(c) for c in (pki.issuing_cert, pki.root_cert)]
         return cls(
             signer_certificates=signer_certificates or DevSignerCertificates(pki),
-            seal=seal or _simple_signer(pki.seal_key, pki.seal_cert, chain),
-            trust=trust or SigningTrust(
-                trust_roots=[pki.root_cert],
-                intermediates=[pki.issuing_cert],
-                dev_revocation=DevRevocation(pki),
-                fetch_revocation=False,
-            ),
+            seal=seal or dev_seal_key(pki).signer(),
+            trust=trust or SigningTrust.for_dev_pki(pki),
             timestamps=timestamps or TimestampAuthorities.development(pki),
         )
 
@@ -179,22 +165,18 @@ class PyHankoPdfSigner:
                 own_field = _own_signature_field(writer, request.fields)
                 fill_fields(writer, _fields_to_fill(request, own_field))
                 field_name = own_field or signature_field_name(request.signer_id)
-                pdf_signer = PdfSigner(
+                return self._signed(
+                    writer,
+                    request.level,
                     self._metadata(field_name, request.level, name=request.name),
+                    timestamper,
                     signer=signer,
-                    timestamper=timestamper,
                     stamp_style=_signature_stamp_style(_field_rotation(writer, field_name) if own_field else 0),
                     # No field of their own: a new invisible one (no box means no widget area).
                     new_field_spec=None if own_field else SigFieldSpec(sig_field_name=field_name),
-                )
-                signed = pdf_signer.sign_pdf(
-                    writer,
                     existing_fields_only=own_field is not None,
-                    bytes_reserved=_bytes_reserved(request.level),
                     appearance_text_params={"typed": request.signature_text},
-                    output=BytesIO(),
                 )
-                return self._archived(signed.getvalue(), request.level, timestamper, field_name)
 
             signed = self._time_stamped(request.level, sign_with)
             return SignedPdf(pdf=signed, certificate_serial=format(serial, "x"))
@@ -205,7 +187,9 @@ class PyHankoPdfSigner:
             def seal_with(timestamper: TimeStamper | None) -> bytes:
                 writer = IncrementalPdfFileWriter(BytesIO(pdf))
                 _refuse_if_sealed(writer)
-                pdf_signer = PdfSigner(
+                return self._signed(
+                    writer,
+                    level,
                     self._metadata(
                         SEAL_FIELD_NAME,
                         level,
@@ -213,39 +197,39 @@ class PyHankoPdfSigner:
                         reason="Signing completed; sealed by Undersign",
                         docmdp_permissions=MDPPerm.NO_CHANGES,
                     ),
+                    timestamper,
                     signer=self._seal_signer,
-                    timestamper=timestamper,
                     new_field_spec=_SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA
                     if level in _WITH_VALIDATION_DATA
                     else _SEAL_FIELD,
                 )
-                sealed = pdf_signer.sign_pdf(writer, bytes_reserved=_bytes_reserved(level), output=BytesIO())
-                return self._archived(sealed.getvalue(), level, timestamper, SEAL_FIELD_NAME)
 
             return self._time_stamped(level, seal_with)
 
     def _add_archive_timestamp(self, pdf: bytes) -> bytes:
         with _signing_failures("time-stamp the document for the archive"):
-            renewal = len(PdfFileReader(BytesIO(pdf)).embedded_timestamp_signatures) + 1
+            # Read once for every attempt: with in_place=False pyHanko copies the input to a
+            # new output and only reads from the reader.
+            reader = PdfFileReader(BytesIO(pdf))
+            renewal = len(reader.embedded_timestamp_signatures) + 1
 
             def stamp_with(timestamper: TimeStamper | None) -> bytes:
                 # Validates the last time stamp (with trust roots), puts its validation data in
                 # the DSS, then adds the new time stamp over all of it: pyHanko's LTA renewal.
                 stamped = PdfTimeStamper(timestamper, field_name=f"archive-timestamp-{renewal}").update_archival_timestamp_chain(
-                    PdfFileReader(BytesIO(pdf)), self._trust.validation_context(), in_place=False, output=BytesIO()
+                    reader, self._trust.validation_context(), in_place=False, output=BytesIO()
                 )
                 return stamped.getvalue()
 
             return self._time_stamped(SignatureLevel.PADES_B_LTA, stamp_with)
 
-    def _time_stamped(self, level: SignatureLevel, make: Callable[[TimeStamper | None], _T]) -> _T:
+    def _time_stamped(self, level: SignatureLevel, make: Callable[[TimeStamper | None], bytes]) -> bytes:
         """`make` with the first time-stamping authority that answers, or with none at B-B.
 
         Each attempt starts again from the input bytes, so a failed one leaves nothing
         behind. When no authority answers, the signature is not made at all: a signature
-        the policy wants time-stamped is never made without its time stamp. The request
-        fails with TimestampUnavailable (a 503); retrying it later in a background job is
-        issue 5's work.
+        the policy wants time-stamped is never made without its time stamp, and the caller
+        gets TimestampUnavailable.
         """
         if level not in _TIMESTAMPED:
             return make(None)
@@ -266,22 +250,55 @@ class PyHankoPdfSigner:
             f"no time-stamping authority answered ({len(failures)} tried), so nothing was signed; try again later"
         )
 
-    def _archived(self, signed: bytes, level: SignatureLevel, timestamper: TimeStamper | None, field_name: str) -> bytes:
+    def _signed(
+        self,
+        writer: IncrementalPdfFileWriter,
+        level: SignatureLevel,
+        metadata: PdfSignatureMetadata,
+        timestamper: TimeStamper | None,
+        *,
+        signer: Signer,
+        new_field_spec: SigFieldSpec | None,
+        stamp_style: TextStampStyle | None = None,
+        existing_fields_only: bool = False,
+        appearance_text_params: dict[str, str] | None = None,
+    ) -> bytes:
+        """One signature into `writer` (an attempt of `_time_stamped`'s), archived as `level` wants."""
+        pdf_signer = PdfSigner(
+            metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=new_field_spec
+        )
+        signed = pdf_signer.sign_pdf(
+            writer,
+            existing_fields_only=existing_fields_only,
+            bytes_reserved=_bytes_reserved(level),
+            appearance_text_params=appearance_text_params,
+            output=BytesIO(),
+        )
+        return self._archived(signed.getvalue(), level, timestamper, metadata)
+
+    def _archived(
+        self, signed: bytes, level: SignatureLevel, timestamper: TimeStamper | None, metadata: PdfSignatureMetadata
+    ) -> bytes:
         """At B-LTA, a document time stamp over the signature and its validation data.
 
         pyHanko's own B-LTA mode (`use_pades_lta`) first parses every signature already in
         the document to validate the last document time stamp, digit by digit: with twenty
         signers that was seconds per signature, and retried signatures of parallel signers
-        paid it again. The TSA of that time stamp is ours and its validation data is in the
-        DSS already, so the time stamp is added here, as pyHanko would add it, without that.
+        paid it again. Each document time stamp added here had its TSA validated, and that
+        TSA's validation data put in the DSS, when it was made (whichever TSA answered), so
+        the new one is added as pyHanko would add it, without validating the last one again.
+
+        The signature's validation context (from its `metadata`) validates the time stamp's
+        TSA too, as in pyHanko's B-LTA mode: what it has learnt (chains, revocation lists)
+        is not learnt again.
         """
         if level is not SignatureLevel.PADES_B_LTA or timestamper is None:
             return signed
-        stamped = PdfTimeStamper(timestamper, field_name=f"timestamp-{field_name}").timestamp_pdf(
+        stamped = PdfTimeStamper(timestamper, field_name=f"timestamp-{metadata.field_name}").timestamp_pdf(
             IncrementalPdfFileWriter(BytesIO(signed)),
             _DIGEST,
             # Validation data for the time stamp's own TSA joins the DSS if it is not there yet.
-            validation_context=self._trust.validation_context(),
+            validation_context=metadata.validation_context,
             dss_settings=TimestampDSSContentSettings(include_vri=False),
             output=BytesIO(),
         )
@@ -298,6 +315,7 @@ class PyHankoPdfSigner:
         reason: str | None = None,
         docmdp_permissions: MDPPerm = MDPPerm.FILL_FORMS,
     ) -> PdfSignatureMetadata:
+        """What a signature says and how it is checked; one per attempt, for a fresh validation context."""
         embed = level in _WITH_VALIDATION_DATA
         return PdfSignatureMetadata(
             field_name=field_name,
@@ -431,25 +449,6 @@ def _signature_stamp_style(rotation: int) -> TextStampStyle:
 
 def _bytes_reserved(level: SignatureLevel) -> int | None:
     return None if level in _TIMESTAMPED else SIGNATURE_BYTES_RESERVED
-
-
-def _simple_signer(
-    key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate, chain: list[asn1_x509.Certificate]
-) -> SimpleSigner:
-    return SimpleSigner(
-        signing_cert=_asn1_certificate(certificate),
-        signing_key=_asn1_private_key(key),
-        cert_registry=SimpleCertificateStore.from_certs(chain),
-    )
-
-
-def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-
-
-def _asn1_private_key(key: ec.EllipticCurvePrivateKey) -> asn1_keys.PrivateKeyInfo:
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return asn1_keys.PrivateKeyInfo.load(der)
 
 
 @contextmanager

@@ -48,9 +48,6 @@ class TimestampAuthorities:
     def __iter__(self) -> Iterator[TimestampAuthority]:
         return iter(self._authorities)
 
-    def __len__(self) -> int:
-        return len(self._authorities)
-
 
 def unreachable(error: BaseException) -> TimestampRequestError | None:
     """The TSA failure behind `error`, if that is what it is: down, too slow, refusing, or answering nonsense.

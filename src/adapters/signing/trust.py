@@ -8,19 +8,40 @@ B-LT and B-LTA embed.
 With the development PKI the revocation lists are made in this process and nothing is
 fetched; certificates from a real CA (a production TSA, say) name their OCSP responders
 and CRL servers, which are asked.
+
+The installation's trust anchor files are read here, for signing and verifying alike.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import ValidationContext
 
+from adapters.signing.certificates import asn1_certificate
+from adapters.signing.dev_pki import DevPki
 from adapters.signing.dev_revocation import DevRevocation
+
+
+class TrustAnchorError(Exception):
+    """A configured trust anchor file is missing or holds no certificate: the installation is misconfigured."""
+
+
+def load_trust_anchors(paths: Iterable[Path]) -> list[x509.Certificate]:
+    """Every certificate in the files: PEM (one or more each) or DER."""
+    certificates: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+            certificates += (
+                x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
+            )
+        except (OSError, ValueError) as error:
+            raise TrustAnchorError(f"cannot read the trust anchor {path}: {error}") from error
+    return certificates
 
 
 class SigningTrust:
@@ -34,15 +55,36 @@ class SigningTrust:
     ) -> None:
         if not trust_roots:
             raise ValueError("signing needs at least one trust root")
-        self._roots = [_asn1_certificate(cert) for cert in trust_roots]
-        self._intermediates = [_asn1_certificate(cert) for cert in intermediates]
+        self._roots = [asn1_certificate(cert) for cert in trust_roots]
+        self._intermediates = [asn1_certificate(cert) for cert in intermediates]
         self._dev_revocation = dev_revocation
         self._fetch = fetch_revocation
         if dev_revocation is not None and not fetch_revocation:
             _quiet_offline_embedding_warning()
 
+    @classmethod
+    def for_dev_pki(
+        cls,
+        pki: DevPki,
+        *,
+        extra_roots: Sequence[x509.Certificate] = (),
+        extra_intermediates: Sequence[x509.Certificate] = (),
+        fetch_revocation: bool = False,
+    ) -> SigningTrust:
+        """The development PKI (root, issuing CA, revocation lists made in this process), and `extra_roots`.
+
+        `fetch_revocation`: whether certificates from outside the development PKI (a TSA's, a
+        seal's of your own) are among those checked, so their revocation data must be fetched.
+        """
+        return cls(
+            trust_roots=[pki.root_cert, *extra_roots],
+            intermediates=[pki.issuing_cert, *extra_intermediates],
+            dev_revocation=DevRevocation(pki),
+            fetch_revocation=fetch_revocation,
+        )
+
     def validation_context(self) -> ValidationContext:
-        """A fresh context for one signature (contexts cache what they fetch and validate).
+        """A fresh context for one signature and its time stamps (contexts cache what they fetch and validate).
 
         The revocation status of every certificate but the trust roots' must be learnt, at
         every level ("require"): a certificate whose status cannot be known is refused like
@@ -69,7 +111,3 @@ def _quiet_offline_embedding_warning() -> None:
     logger = logging.getLogger("pyhanko.sign.signers.pdf_signer")
     if not any(isinstance(f, _OfflineEmbeddingWarning) for f in logger.filters):
         logger.addFilter(_OfflineEmbeddingWarning())
-
-
-def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))

@@ -55,6 +55,8 @@ from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from adapters.signing.certificates import asn1_certificate
+from adapters.signing.trust import TrustAnchorError, load_trust_anchors
 from application.errors import InvalidDocument, InvalidTrustRoot
 from application.verification import (
     Coverage,
@@ -86,38 +88,37 @@ _MODIFICATIONS = {
     ModificationLevel.OTHER: Modifications.OTHER,
 }
 _REVOKED = frozenset({AdESFailure.REVOKED, AdESIndeterminate.REVOKED_NO_POE, AdESIndeterminate.REVOKED_CA_NO_POE})
+_EXPIRED_WITHOUT_PROOF = (
+    "a certificate in its chain was expired at the validation time, and nothing in the "
+    "document (a timestamp) proves the signature was made while it was valid"
+)
+_WEAK_ALGORITHM = "it uses an algorithm or key size that is no longer accepted"
 _UNTRUSTED_BECAUSE = {
     AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND: "it does not chain to any of the trust anchors",
     AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE: "its certificate chain does not validate",
     AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE: "its certificate chain breaks a constraint",
-    AdESIndeterminate.OUT_OF_BOUNDS_NO_POE: (
-        "a certificate in its chain was expired at the validation time, and nothing in the "
-        "document (a timestamp) proves the signature was made while it was valid"
-    ),
-    AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED: (
-        "a certificate in its chain was expired at the validation time, and nothing in the "
-        "document (a timestamp) proves the signature was made while it was valid"
-    ),
+    AdESIndeterminate.OUT_OF_BOUNDS_NO_POE: _EXPIRED_WITHOUT_PROOF,
+    AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED: _EXPIRED_WITHOUT_PROOF,
     AdESIndeterminate.EXPIRED: "a certificate in its chain had expired",
     AdESIndeterminate.NOT_YET_VALID: "a certificate in its chain was not yet valid at the validation time",
     AdESFailure.NOT_YET_VALID: "a certificate in its chain was not yet valid when the signature was made",
-    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE: "it uses an algorithm or key size that is no longer accepted",
-    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: "it uses an algorithm or key size that is no longer accepted",
+    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE: _WEAK_ALGORITHM,
+    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: _WEAK_ALGORITHM,
     AdESIndeterminate.TRY_LATER: "no revocation data for its chain is embedded in the document",
     AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE: "the embedded revocation data is too old or too new",
 }
 
 
-class TrustAnchorError(Exception):
-    """A configured trust anchor file is missing or holds no certificate: the installation is misconfigured."""
-
-
 class PyHankoPdfVerifier:
-    """Verifies PDFs against the installation's trust anchors (files read at each verification,
-    so a development root created after start-up counts) or against the caller's own."""
+    """Verifies PDFs against the installation's trust anchors or against the caller's own.
+
+    The trust anchor files are read at each verification until a read succeeds, and kept
+    from then on: a development root created after start-up counts.
+    """
 
     def __init__(self, trust_anchor_files: Iterable[Path]) -> None:
         self._trust_anchor_files = tuple(trust_anchor_files)
+        self._trust_anchors: list[asn1_x509.Certificate] | None = None
         # pyHanko logs every finding (an expired certificate, no document timestamp) as a
         # warning with a traceback; they are the report's content, not operational events.
         for name in _CHATTY_LOGGERS:
@@ -132,16 +133,15 @@ class PyHankoPdfVerifier:
         return await asyncio.to_thread(lambda: asyncio.run(_verify(pdf, roots, at)))
 
     def _installation_roots(self) -> list[asn1_x509.Certificate]:
-        roots = []
-        for path in self._trust_anchor_files:
+        if self._trust_anchors is None:
             try:
-                roots.extend(_certificates(path.read_bytes()))
-            except (OSError, ValueError) as error:
+                anchors = load_trust_anchors(self._trust_anchor_files)
+            except TrustAnchorError as error:
                 raise TrustAnchorError(
-                    f"cannot read the trust anchor {path}: {error}; configure the installation's trust "
-                    "anchors, or give the verification roots of its own"
+                    f"{error}; configure the installation's trust anchors, or give the verification roots of its own"
                 ) from error
-        return roots
+            self._trust_anchors = [asn1_certificate(anchor) for anchor in anchors]
+        return self._trust_anchors
 
     @staticmethod
     def _caller_roots(trust_roots: list[bytes]) -> list[asn1_x509.Certificate]:
@@ -175,26 +175,25 @@ async def _verify(pdf: bytes, roots: list[asn1_x509.Certificate], at: datetime) 
         signatures = reader.embedded_signatures
     except Exception as error:  # a broken form tree is a damaged file
         raise InvalidDocument(f"the PDF is damaged and its signatures cannot be read: {_reason(error)}") from error
-    dss = _dss(reader)
-    verification = _Verification(
-        reader=reader, roots=roots, at=at,
-        has_dss=dss is not None, has_revocation_data=dss is not None and bool(dss.crls or dss.ocsps),
-    )
+    verification = _Verification(roots=roots, at=at, dss=_dss(reader))
     reports = [await verification.report(signature) for signature in signatures]
     return VerificationReport(sha256=hashlib.sha256(pdf).hexdigest(), validation_time=at, signatures=tuple(reports))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Verification:
-    reader: PdfFileReader
     roots: list[asn1_x509.Certificate]
     at: datetime
-    has_dss: bool
-    has_revocation_data: bool
+    dss: DocumentSecurityStore | None
+
+    @property
+    def has_revocation_data(self) -> bool:
+        return self.dss is not None and bool(self.dss.crls or self.dss.ocsps)
 
     async def report(self, signature: EmbeddedPdfSignature) -> SignatureReport:
+        # pyHanko's validation runs the integrity checks (digest, coverage, difference
+        # analysis) itself, so an error in them lands here too.
         try:
-            signature.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)
             if signature.sig_object_type == "/DocTimeStamp":
                 return await self._document_timestamp(signature)
             return await self._signature(signature)
@@ -292,7 +291,7 @@ class _Verification:
             return None
         if timestamp is None or timestamp.status is not TimestampStatus.VALID:
             return "B-B"
-        if not (self.has_dss and revocation in (RevocationStatus.GOOD, RevocationStatus.NOT_CHECKED)):
+        if not (self.dss is not None and revocation in (RevocationStatus.GOOD, RevocationStatus.NOT_CHECKED)):
             return "B-T"
         if result.oldest_evidence_record_timestamp is None:
             return "B-LT"
@@ -304,26 +303,23 @@ class _Verification:
         status: DocumentTimestampStatus = await async_validate_pdf_timestamp(
             signature, validation_context=self._validation_context(), diff_policy=DEFAULT_DIFF_POLICY
         )
-        problems = []
-        if not status.intact:
-            problems.append("the bytes it stamps were changed afterwards (the digest does not match)")
-        elif not status.valid:
-            problems.append("its cryptographic signature does not verify")
-        elif not status.trusted:
-            problems.append("its time-stamping authority is not trusted: " + _untrusted_reason(status.trust_problem_indic))
-        if status.docmdp_ok is False:
-            problems.append(f"the document was changed after it in a way it does not permit ({_modifications(status.modification_level).value})")
-        tsa = _signer(signature.signer_cert)
         # The classic checks, told in the AdES vocabulary the signatures are reported in.
+        problems = []
         indication: AdESSubIndic
         if not status.intact:
             indication = AdESFailure.HASH_FAILURE
+            problems.append("the bytes it stamps were changed afterwards (the digest does not match)")
         elif not status.valid:
             indication = AdESFailure.SIG_CRYPTO_FAILURE
+            problems.append("its cryptographic signature does not verify")
         elif not status.trusted:
             indication = status.trust_problem_indic or AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND
+            problems.append("its time-stamping authority is not trusted: " + _untrusted_reason(status.trust_problem_indic))
         else:
             indication = AdESPassed.OK
+        if status.docmdp_ok is False:
+            problems.append(f"the document was changed after it in a way it does not permit ({_modifications(status.modification_level).value})")
+        tsa = _signer(signature.signer_cert)
         return SignatureReport(
             field_name=str(signature.field_name),
             kind=SignatureKind.DOCUMENT_TIMESTAMP,
@@ -350,10 +346,7 @@ class _Verification:
     def _validation_context(self) -> ValidationContext:
         """A classic context for document timestamps: the DSS's data, soft revocation checks, no fetching."""
         settings = {"trust_roots": self.roots, "allow_fetching": False, "moment": self.at, "revocation_mode": "soft-fail"}
-        try:
-            return DocumentSecurityStore.read_dss(self.reader).as_validation_context(settings)
-        except NoDSSFoundError:
-            return ValidationContext(**settings)
+        return self.dss.as_validation_context(settings) if self.dss is not None else ValidationContext(**settings)
 
 
 _OFFLINE = RevocationInfoGatheringSpec(

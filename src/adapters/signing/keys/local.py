@@ -8,15 +8,14 @@ once, when the key is loaded.
 
 from __future__ import annotations
 
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from adapters.signing.certificates import asn1_certificate
 from adapters.signing.dev_pki import DevPki
 from adapters.signing.keys.base import SealKeyError
 
@@ -70,7 +69,3 @@ class LocalSealKey:
 def dev_seal_key(pki: DevPki) -> LocalSealKey:
     """The development PKI's seal key (the default): trusted nowhere but this installation."""
     return LocalSealKey(pki.seal_key, pki.seal_cert, (pki.issuing_cert, pki.root_cert))
-
-
-def asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
