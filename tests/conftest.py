@@ -1,4 +1,4 @@
-"""Database servers for the whole test session: each started on first use, stopped at the end.
+"""Servers for the whole test session (databases, Redis): each started on first use, stopped at the end.
 
 `UNDERSIGN_TEST_POSTGRESQL_URL` / `UNDERSIGN_TEST_MARIADB_URL` point the tests at a server
 of your own instead (a user who may create databases; each test makes its own).
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import MariaDBServer, PostgreSQLServer, running
+from tests.servers import MariaDBServer, PostgreSQLServer, RedisServer, running
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +33,10 @@ def mariadb_url() -> Iterator[str]:
     with running(MariaDBServer) as server:
         yield server.url()
 
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis server of the test session's own; tests that need a clean one flush it."""
+    with running(RedisServer) as server:
+        yield server

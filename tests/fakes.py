@@ -10,20 +10,36 @@ import copy
 import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 from application.completion import CompletionCertificate
-from application.errors import InvalidDocument
-from application.ports import EnvelopeCursor, EnvelopeFilter, IdempotencyRecord, PdfInfo, SignatureRequest, SignedPdf
+from application.errors import InvalidDocument, MailUnavailable
+from application.ports import (
+    ClaimedJob,
+    DeadLetter,
+    EmailMessage,
+    EnvelopeCursor,
+    EnvelopeFilter,
+    IdempotencyRecord,
+    Job,
+    OutboxMessage,
+    PdfInfo,
+    SignatureRequest,
+    SignedPdf,
+    WebhookResult,
+)
 from application.unit_of_work import TrackedBlobs, UnitOfWork
 from application.verification import VerificationReport
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus
-from domain.envelope import Envelope
-from domain.errors import ConcurrencyConflict
+from domain.envelope import Envelope, EnvelopeStatus
+from domain.errors import ConcurrencyConflict, InvalidInput
 from domain.field import Field, PageSize
 from domain.policy import Policy, SignatureLevel
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, Tenant
+from domain.webhook import WebhookDelivery, WebhookEndpoint
 
 
 class FakeClock:
@@ -155,9 +171,14 @@ class FakeDatabase:
     documents: dict[str, Document] = field(default_factory=dict)
     audit: dict[str, list[AuditEntry]] = field(default_factory=dict)
     links: dict[str, SigningLink] = field(default_factory=dict)
-    tenants: dict[str, Tenant] = field(default_factory=dict)
+    tenants: dict[str, Tenant] = field(default_factory=dict)  # by slug
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
+    outbox: dict[str, OutboxMessage] = field(default_factory=dict)
+    dispatched: dict[str, datetime] = field(default_factory=dict)  # outbox message id -> when
+    webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    dead_letters: dict[str, DeadLetter] = field(default_factory=dict)
 
 
 class _Writes:
@@ -234,6 +255,13 @@ class FakeEnvelopes:
     async def tenant_of(self, envelope_id: str) -> str | None:
         found = self._db.envelopes.get(envelope_id)
         return found.tenant_id if found else None
+
+    async def waiting(self, *, after: str | None, limit: int) -> list[Envelope]:
+        rows = sorted(
+            (e for e in self._db.envelopes.values() if e.status is EnvelopeStatus.SENT and (after is None or e.id > after)),
+            key=lambda e: e.id,
+        )
+        return copy.deepcopy(rows[:limit])
 
 
 class FakeDocuments:
@@ -330,6 +358,9 @@ class FakeTenants(_KeyedFake):
     async def add(self, tenant: Tenant) -> None:
         self._stage(tenant.slug, tenant)
 
+    async def get(self, tenant_id: str) -> Tenant | None:
+        return next((t for t in self._table.values() if t.id == tenant_id), None)
+
     async def by_slug(self, slug: str) -> Tenant | None:
         return self._table.get(slug)
 
@@ -348,6 +379,243 @@ class FakePolicies(_KeyedFake):
 
     async def default_for(self, tenant_id: str) -> Policy | None:
         return self._table.get(tenant_id)
+
+
+class FakeOutbox:
+    def __init__(self, db: FakeDatabase, writes: _Writes) -> None:
+        self._db, self._writes = db, writes
+
+    async def add(self, message: OutboxMessage) -> None:
+        stored = copy.deepcopy(message)
+
+        def check() -> None:
+            if message.id in self._db.outbox:
+                raise ConcurrencyConflict(f"outbox message {message.id} already exists")
+
+        self._writes.stage(check, lambda: self._db.outbox.__setitem__(message.id, stored))
+
+    async def pending(self, limit: int) -> list[OutboxMessage]:
+        waiting = sorted(
+            (m for m in self._db.outbox.values() if m.id not in self._db.dispatched), key=lambda m: (m.at, m.id)
+        )
+        return copy.deepcopy(waiting[:limit])
+
+    async def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
+        ids = list(message_ids)
+
+        def apply() -> None:
+            for message_id in ids:
+                if message_id in self._db.outbox:
+                    self._db.dispatched.setdefault(message_id, at)  # one marked first keeps its time
+
+        self._writes.stage(lambda: None, apply)
+
+
+class FakeDeadLetters:
+    def __init__(self, db: FakeDatabase, writes: _Writes) -> None:
+        self._db, self._writes = db, writes
+
+    async def add(self, letter: DeadLetter) -> None:
+        stored = copy.deepcopy(letter)
+        self._writes.stage(lambda: None, lambda: self._db.dead_letters.__setitem__(letter.id, stored))
+
+    async def get(self, letter_id: str) -> DeadLetter | None:
+        return copy.deepcopy(self._db.dead_letters.get(letter_id))
+
+    async def list(self, *, limit: int) -> list[DeadLetter]:
+        letters = sorted(self._db.dead_letters.values(), key=lambda d: (d.failed_at, d.id), reverse=True)
+        return copy.deepcopy(letters[:limit])
+
+    async def delete(self, letter_id: str) -> None:
+        self._writes.stage(lambda: None, lambda: self._db.dead_letters.pop(letter_id, None))
+
+
+class FakeWebhookEndpoints:
+    def __init__(self, db: FakeDatabase, writes: _Writes) -> None:
+        self._db, self._writes = db, writes
+
+    async def add(self, endpoint: WebhookEndpoint) -> None:
+        stored = copy.deepcopy(endpoint)
+
+        def check() -> None:
+            if endpoint.id in self._db.webhook_endpoints:
+                raise ConcurrencyConflict(f"webhook {endpoint.id} already exists")
+
+        self._writes.stage(check, lambda: self._db.webhook_endpoints.__setitem__(endpoint.id, stored))
+
+    async def get(self, tenant_id: str, endpoint_id: str) -> WebhookEndpoint | None:
+        found = self._db.webhook_endpoints.get(endpoint_id)
+        return copy.deepcopy(found) if found and found.tenant_id == tenant_id else None
+
+    async def save(self, endpoint: WebhookEndpoint) -> None:
+        stored = copy.deepcopy(endpoint)
+
+        def apply() -> None:
+            current = self._db.webhook_endpoints.get(endpoint.id)
+            if current is not None and current.tenant_id == endpoint.tenant_id:  # an UPDATE of nothing otherwise
+                self._db.webhook_endpoints[endpoint.id] = stored
+
+        self._writes.stage(lambda: None, apply)
+
+    async def delete(self, tenant_id: str, endpoint_id: str) -> None:
+        def apply() -> None:
+            current = self._db.webhook_endpoints.get(endpoint_id)
+            if current is not None and current.tenant_id == tenant_id:
+                del self._db.webhook_endpoints[endpoint_id]
+
+        self._writes.stage(lambda: None, apply)
+
+    async def for_tenant(self, tenant_id: str) -> list[WebhookEndpoint]:
+        found = sorted(
+            (e for e in self._db.webhook_endpoints.values() if e.tenant_id == tenant_id),
+            key=lambda e: (e.created_at, e.id),
+        )
+        return copy.deepcopy(found)
+
+
+class FakeWebhookDeliveries:
+    def __init__(self, db: FakeDatabase, writes: _Writes) -> None:
+        self._db, self._writes = db, writes
+        self._read_attempts: dict[str, set[int]] = {}  # attempt numbers as this unit of work read them
+
+    async def add(self, delivery: WebhookDelivery) -> None:
+        stored = copy.deepcopy(delivery)
+        # A delivery with its id is kept as it is: a repeated dispatch adds nothing.
+        self._writes.stage(lambda: None, lambda: self._db.webhook_deliveries.setdefault(delivery.id, stored))
+        self._read_attempts[delivery.id] = {a.number for a in delivery.attempts}
+
+    async def get(self, tenant_id: str, delivery_id: str) -> WebhookDelivery | None:
+        found = self._db.webhook_deliveries.get(delivery_id)
+        if found is None or found.tenant_id != tenant_id:
+            return None
+        self._read_attempts[delivery_id] = {a.number for a in found.attempts}
+        return copy.deepcopy(found)
+
+    async def save(self, delivery: WebhookDelivery) -> None:
+        """As in SQL: the status is overwritten, attempts it had not read are added, and one someone else added first conflicts."""
+        current = self._db.webhook_deliveries.get(delivery.id)
+        known = self._read_attempts.get(delivery.id)
+        if known is None:
+            known = {a.number for a in current.attempts} if current else set()
+        new = [a for a in delivery.attempts if a.number not in known]
+        status = delivery.status
+
+        def check() -> None:
+            stored = self._db.webhook_deliveries.get(delivery.id)
+            if stored is not None and {a.number for a in stored.attempts} & {a.number for a in new}:
+                raise ConcurrencyConflict(f"delivery {delivery.id} got an attempt since it was read")
+
+        def apply() -> None:
+            stored = self._db.webhook_deliveries.get(delivery.id)
+            if stored is None or stored.tenant_id != delivery.tenant_id:
+                return
+            self._db.webhook_deliveries[delivery.id] = replace(
+                stored, status=status, attempts=sorted([*stored.attempts, *new], key=lambda a: a.number)
+            )
+
+        self._writes.stage(check, apply)
+        self._read_attempts[delivery.id] = known | {a.number for a in new}
+
+    async def for_endpoint(
+        self, tenant_id: str, endpoint_id: str, *, limit: int, before: str | None
+    ) -> list[WebhookDelivery]:
+        mine = [d for d in self._db.webhook_deliveries.values() if d.tenant_id == tenant_id and d.endpoint_id == endpoint_id]
+        found = sorted(mine, key=lambda d: (d.created_at, d.id), reverse=True)
+        if before is not None:
+            cursor = next((d for d in mine if d.id == before), None)
+            found = [] if cursor is None else [d for d in found if (d.created_at, d.id) < (cursor.created_at, cursor.id)]
+        return copy.deepcopy(found[:limit])
+
+
+@dataclass
+class _QueuedJob:
+    job: Job
+    run_at: datetime
+    attempt: int = 0  # claims so far
+    leased_until: datetime | None = None
+
+
+class FakeJobQueue:
+    """The job queue in memory, behaving as SqlJobStore does (tests/integration/test_job_store.py runs on both).
+
+    Enqueued jobs are dated by `clock`. For use-case tests: `jobs` lists what is queued, in
+    the order it came, and `take()` removes and returns it (what a worker would run).
+    """
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self._clock = clock or FakeClock()
+        self.queued: dict[str, _QueuedJob] = {}
+
+    async def enqueue(self, jobs: list[Job], *, delay_seconds: float = 0) -> None:
+        run_at = self._clock.now() + timedelta(seconds=delay_seconds)
+        for job in jobs:
+            if job.id not in self.queued:
+                self.queued[job.id] = _QueuedJob(job=job, run_at=run_at)
+
+    @property
+    def jobs(self) -> list[Job]:
+        return [q.job for q in self.queued.values()]
+
+    def take(self, name: str | None = None) -> list[Job]:
+        """Remove every queued job (of that name) and return them, whenever they are due."""
+        taken = [q.job for q in self.queued.values() if name is None or q.job.name == name]
+        for job in taken:
+            del self.queued[job.id]
+        return taken
+
+    async def claim(self, *, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
+        due = sorted(
+            (q for q in self.queued.values() if q.run_at <= now and (q.leased_until is None or q.leased_until <= now)),
+            key=lambda q: (q.run_at, q.job.id),
+        )[:limit]
+        for q in due:
+            q.attempt += 1
+            q.leased_until = now + timedelta(seconds=lease_seconds)
+        return [ClaimedJob(job=q.job, attempt=q.attempt) for q in due]
+
+    async def finish(self, job_id: str) -> None:
+        self.queued.pop(job_id, None)
+
+    async def retry(self, job_id: str, *, at: datetime) -> None:
+        if (q := self.queued.get(job_id)) is not None:
+            q.run_at, q.leased_until = at, None
+
+
+@dataclass
+class FakeMailer:
+    """Keeps what it was given; `failure`, when set, is raised instead (a mail server that is down)."""
+
+    sent: list[EmailMessage] = field(default_factory=list)
+    failure: MailUnavailable | None = None
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.sent.append(message)
+
+
+@dataclass
+class FakeWebhookSender:
+    """An endpoint that refuses (500) its first `refuse_first` deliveries, then accepts (200); keeps every one.
+
+    Hosts in `refused_hosts` are what check_target refuses (private or loopback addresses).
+    """
+
+    refuse_first: int = 0
+    refused_hosts: set[str] = field(default_factory=set)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    async def check_target(self, url: str) -> None:
+        host = urlsplit(url).hostname
+        if host in self.refused_hosts:
+            raise InvalidInput(f"{host} is not a host webhooks may go to")
+
+    async def send(self, *, url: str, secrets: list[str], message_id: str, at: datetime, body: bytes) -> WebhookResult:
+        status_code = 500 if self.refuse_first > 0 else 200
+        self.refuse_first = max(0, self.refuse_first - 1)
+        self.sent.append({"url": url, "secrets": list(secrets), "message_id": message_id, "at": at, "body": body,
+                          "status_code": status_code})
+        return WebhookResult(status_code=status_code, error=None, duration_ms=12)
 
 
 class FakeIdempotencyKeys:
@@ -392,6 +660,10 @@ class FakeUnitOfWork(UnitOfWork):
         self.tenants = FakeTenants(db.tenants, self._writes)
         self.api_keys = FakeApiKeys(db.api_keys, self._writes)
         self.policies = FakePolicies(db.policies, self._writes)
+        self.outbox = FakeOutbox(db, self._writes)
+        self.webhook_endpoints = FakeWebhookEndpoints(db, self._writes)
+        self.webhook_deliveries = FakeWebhookDeliveries(db, self._writes)
+        self.dead_letters = FakeDeadLetters(db, self._writes)
         self.blobs = TrackedBlobs(blobs)
         self.committed = False
 
@@ -450,6 +722,68 @@ class FakePlatform:
         self.completion_certificates = CompletionCertificates(uow, self.certificate_renderer, self.pdf)
         self.verify_pdf = VerifyPdfHandler(self.verifier, self.clock)
         self.renew_archive = RenewArchiveTimestamps(uow, self.clock, self.ids, self.pdf)
+        self._wire_background_work()
+
+    def _wire_background_work(self) -> None:
+        """The outbox, the jobs and the schedule, as the embedded runner has them (with the real email templates)."""
+        from adapters.notify.templates import JinjaNoticeTemplates
+        from application.dispatch import Dispatcher
+        from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE, DeadLetterOffice, JobRunner, RetryPolicy
+        from application.notifications import SendNotice
+        from application.scheduling import Schedules
+        from application.sealing import SealEnvelope
+        from application.webhooks import DeliverWebhook, Webhooks
+
+        uow = self.unit_of_work
+        self.jobs = FakeJobQueue(self.clock)
+        self.mailer, self.webhook_sender = FakeMailer(), FakeWebhookSender()
+        self.dispatcher = Dispatcher(uow, self.jobs, self.clock)
+        self.schedules = Schedules(uow, self.clock)
+        self.webhooks = Webhooks(uow, self.clock, self.ids, self.secrets, self.webhook_sender, self.jobs)
+        self.dead_letters = DeadLetterOffice(uow, self.jobs, self.ids)
+        self.seal_envelope = SealEnvelope(uow, self.clock, self.ids, self.pdf)
+        self.send_notice = SendNotice(
+            uow, self.create_signing_link, self.mailer, JinjaNoticeTemplates(),
+            public_url="https://undersign.example", max_attachment_bytes=10 * 1024 * 1024, mail_domain="undersign.example",
+        )
+        self.deliver_webhook = DeliverWebhook(uow, self.clock, self.webhook_sender)
+        self.job_runner = JobRunner(
+            {SEAL_ENVELOPE: self.seal_envelope, SEND_NOTICE: self.send_notice, DELIVER_WEBHOOK: self.deliver_webhook},
+            uow, self.clock, RetryPolicy(), lambda: 0.0, on_give_up={DELIVER_WEBHOOK: self.deliver_webhook.give_up},
+        )
+
+    async def run_background(self, *, rounds: int = 1_000) -> None:
+        """Run the background work until none is left: the outbox, the due jobs, the schedule.
+
+        Each job is seen through to its end before the next one runs: a failed attempt is
+        tried again after its retry delay, by which the clock moves on, as time would. So
+        a scenario reads one job's attempts in a row, whatever else is queued.
+        """
+        for _ in range(rounds):
+            while await self.dispatcher.dispatch():
+                pass
+            claimed = await self.jobs.claim(now=self.clock.now(), limit=100, lease_seconds=300)
+            for job in claimed:
+                await self._run_to_the_end(job)
+            if claimed:
+                continue
+            reminded, expired = await self.schedules.send_reminders(), await self.schedules.expire_envelopes()
+            if reminded or expired:
+                continue
+            if not self.jobs.queued:
+                return
+            self.clock.current = max(self.clock.current, min(q.run_at for q in self.jobs.queued.values()))
+        raise RuntimeError(f"the background work did not settle in {rounds} rounds")
+
+    async def _run_to_the_end(self, claimed: ClaimedJob) -> None:
+        """Attempt after attempt until the job is done or kept as a dead letter."""
+        from application.jobs import RetryLater
+
+        attempt = claimed.attempt
+        while isinstance(outcome := await self.job_runner.run(claimed.job, attempt), RetryLater):
+            self.clock.advance(outcome.delay)
+            attempt += 1
+        await self.jobs.finish(claimed.job.id)
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.db, self.blob_store)

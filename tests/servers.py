@@ -276,3 +276,45 @@ async def empty_database(engine: str, request: pytest.FixtureRequest, directory:
         return
     async with fresh_database(request.getfixturevalue(f"{engine}_url")) as url:
         yield url
+
+
+# -- Redis ----------------------------------------------------------------------------------------
+
+
+class RedisServer:
+    """A redis-server on loopback that keeps nothing on disk; stopped with its own shutdown command."""
+
+    def __init__(self) -> None:
+        self.server, self.cli = shutil.which("redis-server"), shutil.which("redis-cli")
+        if self.server is None or self.cli is None:
+            raise ServerMissing("Redis is not installed (Debian: apt-get install -y --no-install-recommends redis-server)")
+        self.directory = Path(tempfile.mkdtemp(prefix="undersign-redis-"))
+        self.log = self.directory / "server.log"
+        self.port = free_port()
+
+    def url(self, database: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        _run([self.server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+              "--appendonly", "no", "--dir", str(self.directory), "--pidfile", str(self.directory / "redis.pid"),
+              "--logfile", str(self.log)], log=self.log)  # fmt: skip
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._answers():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not answer on port {self.port}:\n{_tail(self.log)}")
+            time.sleep(0.05)
+
+    def flush(self) -> None:
+        _run([self.cli, "-p", str(self.port), "flushall"])
+
+    def remove(self) -> None:
+        try:
+            if self._answers():
+                _run([self.cli, "-p", str(self.port), "shutdown", "nosave"])
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def _answers(self) -> bool:
+        result = subprocess.run([self.cli, "-p", str(self.port), "ping"], capture_output=True, text=True, check=False)
+        return result.stdout.strip() == "PONG"

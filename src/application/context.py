@@ -22,3 +22,7 @@ class Caller:
     def require_write(self) -> None:
         if not self.role.can_write:
             raise Forbidden(f"a {self.role.value} key can only read")
+
+    def require_admin(self) -> None:
+        if self.role is not ApiKeyRole.ADMIN:
+            raise Forbidden(f"only an admin key may do this; this one is a {self.role.value} key")

@@ -36,17 +36,24 @@ class CreateSigningLinkHandler:
 
     async def __call__(self, command: CreateSigningLink) -> IssuedLink:
         command.caller.require_write()
-        return await retry_on_conflict(lambda: self._issue(command))
+        return await self.issue(
+            tenant_id=command.caller.tenant_id, envelope_id=command.envelope_id,
+            signer_id=command.signer_id, actor=command.caller.actor,
+        )
 
-    async def _issue(self, command: CreateSigningLink) -> IssuedLink:
+    async def issue(self, *, tenant_id: str, envelope_id: str, signer_id: str, actor: str) -> IssuedLink:
+        """A link for the recipient, on behalf of `actor` (the platform itself for an emailed invitation)."""
+        return await retry_on_conflict(lambda: self._issue(tenant_id, envelope_id, signer_id, actor))
+
+    async def _issue(self, tenant_id: str, envelope_id: str, signer_id: str, actor: str) -> IssuedLink:
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, command.caller.tenant_id, command.envelope_id)
-            signer = envelope.signer(command.signer_id)
+            envelope = await require_envelope(uow, tenant_id, envelope_id)
+            signer = envelope.signer(signer_id)
             now, token = self._clock.now(), self._secrets.new_secret()
             expires_at = now + self._ttl
             if envelope.expires_at is not None:
                 expires_at = min(expires_at, envelope.expires_at)
-            envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=command.caller.actor)
+            envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=actor)
             await uow.envelopes.save(envelope)
             await uow.signing_links.add(
                 SigningLink(

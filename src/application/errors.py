@@ -77,3 +77,9 @@ class InvalidTrustRoot(InvalidInput):
     """A trust root handed in for a verification is not an X.509 certificate."""
 
     code = "invalid_trust_root"
+
+
+class MailUnavailable(ServiceUnavailable):
+    """The mail server did not take a message; the notification job tries again later."""
+
+    code = "mail_unavailable"

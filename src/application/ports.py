@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from application.completion import CompletionCertificate
 from application.verification import VerificationReport
@@ -18,6 +18,7 @@ from domain.field import Field, PageSize
 from domain.policy import Policy, SignatureLevel
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, Tenant
+from domain.webhook import WebhookDelivery, WebhookEndpoint
 
 
 class Clock(Protocol):
@@ -209,6 +210,10 @@ class EnvelopeRepository(Protocol):
         """Which tenant owns an envelope: for operators, who work across tenants."""
         ...
 
+    async def waiting(self, *, after: str | None, limit: int) -> list[Envelope]:
+        """Up to `limit` sent envelopes of every tenant, by id, past `after`: for reminders and expiry."""
+        ...
+
 
 class DocumentRepository(Protocol):
     async def add(self, document: Document) -> None: ...
@@ -244,6 +249,8 @@ class SigningLinkRepository(Protocol):
 
 class TenantRepository(Protocol):
     async def add(self, tenant: Tenant) -> None: ...
+
+    async def get(self, tenant_id: str) -> Tenant | None: ...
 
     async def by_slug(self, slug: str) -> Tenant | None: ...
 
@@ -309,4 +316,213 @@ class IdempotencyKeys(Protocol):
 
     async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
         """Remove the tenant's records that expire at or before `expired_at`; how many went."""
+        ...
+
+
+# -- the outbox and background jobs -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxMessage:
+    """A domain event waiting to be turned into jobs, written in the transaction that recorded it.
+
+    Its id is the audit entry's (envelope id and sequence number), so the same event always
+    has the same id, and so have the jobs made from it.
+    """
+
+    id: str
+    tenant_id: str
+    envelope_id: str
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, Any]
+
+
+class Outbox(Protocol):
+    async def add(self, message: OutboxMessage) -> None: ...
+
+    async def pending(self, limit: int) -> list[OutboxMessage]:
+        """Up to `limit` messages not dispatched yet, oldest first."""
+        ...
+
+    async def mark_dispatched(self, message_ids: list[str], at: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """A unit of background work: `name` says which handler, `args` (plain strings) what for.
+
+    `id` is stable (made from the outbox message it came from), so a job enqueued twice,
+    by a dispatcher that died between enqueueing and recording it, runs once while queued;
+    handlers are idempotent besides, for the job that runs again after a crash.
+    """
+
+    id: str
+    name: str
+    args: dict[str, str]
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, jobs: list[Job], *, delay_seconds: float = 0) -> None:
+        """Queue `jobs` to run after `delay_seconds`; a job whose id is already queued or running is not added again."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedJob:
+    job: Job
+    attempt: int  # 1 on the first run
+
+
+class JobStore(JobQueue, Protocol):
+    """A job queue kept in the database, for the embedded runner: jobs outlive the process."""
+
+    async def claim(self, *, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
+        """Up to `limit` jobs due at `now`, leased: nobody else claims them until the lease ends (a crash)."""
+        ...
+
+    async def finish(self, job_id: str) -> None: ...
+
+    async def retry(self, job_id: str, *, at: datetime) -> None:
+        """Run the job again at `at`, as its next attempt."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadLetter:
+    """A job that failed its last attempt, kept for an operator to look at and replay."""
+
+    id: str
+    job: Job
+    attempts: int
+    error: str
+    failed_at: datetime
+
+
+class DeadLetters(Protocol):
+    async def add(self, letter: DeadLetter) -> None:
+        """Keep a failed job; one that is already kept under the same id is replaced."""
+        ...
+
+    async def get(self, letter_id: str) -> DeadLetter | None: ...
+
+    async def list(self, *, limit: int) -> list[DeadLetter]:
+        """The most recent first."""
+        ...
+
+    async def delete(self, letter_id: str) -> None: ...
+
+
+# -- notifications ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailMessage:
+    sender_name: str  # the display name in From; the address is the installation's
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str  # stable per notification, so a resent mail can be recognised as the same
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Hand the message to the mail server; raise MailUnavailable if it could not take it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """What an email says, before it is put into words by a template.
+
+    `kind` is one of invitation, reminder, completed, declined, voided, expired.
+    """
+
+    kind: str
+    sender_name: str
+    recipient_name: str
+    subject: str
+    message: str
+    signing_url: str | None = None
+    reason: str | None = None
+    declined_by: str | None = None  # the recipient who declined (declined)
+    expires_at: datetime | None = None  # until when the signing link works (invitation, reminder)
+    documents: tuple[str, ...] = ()  # filenames of the final documents attached (completed)
+    documents_too_large: bool = False  # completed, but the documents were too large to attach
+
+
+class NoticeTemplates(Protocol):
+    def render(self, notice: Notice) -> tuple[str, str, str]:
+        """The email's subject line, plain-text body and HTML body."""
+        ...
+
+
+# -- webhooks -----------------------------------------------------------------------------
+
+
+class WebhookEndpoints(Protocol):
+    async def add(self, endpoint: WebhookEndpoint) -> None: ...
+
+    async def get(self, tenant_id: str, endpoint_id: str) -> WebhookEndpoint | None: ...
+
+    async def save(self, endpoint: WebhookEndpoint) -> None: ...
+
+    async def delete(self, tenant_id: str, endpoint_id: str) -> None:
+        """Remove the endpoint; its deliveries stay, for the record."""
+        ...
+
+    async def for_tenant(self, tenant_id: str) -> list[WebhookEndpoint]:
+        """The tenant's endpoints, oldest first."""
+        ...
+
+
+class WebhookDeliveries(Protocol):
+    async def add(self, delivery: WebhookDelivery) -> None:
+        """Store a new delivery; nothing happens if one with its id exists (a repeated dispatch)."""
+        ...
+
+    async def get(self, tenant_id: str, delivery_id: str) -> WebhookDelivery | None: ...
+
+    async def save(self, delivery: WebhookDelivery) -> None:
+        """Write its status and any new attempts."""
+        ...
+
+    async def for_endpoint(
+        self, tenant_id: str, endpoint_id: str, *, limit: int, before: str | None
+    ) -> list[WebhookDelivery]:
+        """Up to `limit` of an endpoint's deliveries, newest first (then by id), after the delivery `before` in that order.
+
+        A `before` that is not one of the endpoint's deliveries gives nothing.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookResult:
+    status_code: int | None  # None: no answer
+    error: str | None
+    duration_ms: int
+
+
+class WebhookSender(Protocol):
+    async def check_target(self, url: str) -> None:
+        """Raise InvalidInput if `url`'s host is one deliveries may not go to (private, loopback…)."""
+        ...
+
+    async def send(self, *, url: str, secrets: list[str], message_id: str, at: datetime, body: bytes) -> WebhookResult:
+        """POST `body` signed per Standard Webhooks with each secret (whsec_…); what came back, never an exception.
+
+        A target that check_target would refuse (its name may resolve elsewhere by now) is
+        not contacted: the result says why.
+        """
         ...

@@ -1,7 +1,7 @@
 """A recipient signs (or approves): their fields are filled and their PAdES signature added.
 
-When they are the last recipient the envelope completes and every document gets the
-platform's seal, in the same transaction: a completed envelope is always a sealed one.
+When they are the last recipient the envelope completes; the platform's seal follows as a
+background job (application.sealing), so the last signature does not wait for it.
 
 Signers of one envelope take turns: in this process by EnvelopeLocks, across processes by
 the envelope's row lock (EnvelopeRepository.hold). The version check on save stays as the
@@ -17,11 +17,10 @@ from application.loading import require_envelope, require_signing_link
 from application.ports import Clock, IdGenerator, PdfSigner, SignatureRequest
 from application.retry import retry_on_conflict
 from application.revisions import store_revision
-from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.document import Document, RevisionKind
-from domain.envelope import Envelope, EnvelopeStatus, FieldValue
+from application.unit_of_work import UnitOfWorkFactory
+from domain.document import RevisionKind
+from domain.envelope import Envelope, FieldValue
 from domain.errors import InvalidInput
-from domain.policy import SignatureLevel
 from domain.signer import SigningEvidence
 
 
@@ -81,17 +80,8 @@ class SignHandler:
                 certificate_serials=tuple(serials),
             )
             envelope.sign(signer_id=signer.id, field_values=values, evidence=evidence, actor=f"signer:{signer.id}")
-            if envelope.status is EnvelopeStatus.COMPLETED:
-                await self._seal(uow, envelope, documents, level)
             await uow.envelopes.save(envelope)
             for document in documents:
                 await uow.documents.save(document)
             await uow.commit()
         return envelope
-
-    async def _seal(self, uow: UnitOfWork, envelope: Envelope, documents: list[Document], level: SignatureLevel) -> None:
-        now = self._clock.now()
-        for document in documents:
-            sealed = await self._pdf.seal(await uow.blobs.get(document.current.blob_key), level)
-            revision = await store_revision(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
-            envelope.record_document_sealed(document_id=document.id, sha256=revision.sha256, now=now, actor="system")

@@ -28,9 +28,9 @@ class Tenants:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, secrets: SecretGenerator) -> None:
         self._uow, self._clock, self._ids, self._secrets = uow, clock, ids, secrets
 
-    async def create(self, slug: str) -> Tenant:
-        """A new tenant, with the default policy its envelopes follow."""
-        tenant = Tenant(id=self._ids.new_id(), slug=slug, created_at=self._clock.now())
+    async def create(self, slug: str, *, sender_name: str | None = None) -> Tenant:
+        """A new tenant, with the default policy its envelopes follow; `sender_name` signs its emails."""
+        tenant = Tenant(id=self._ids.new_id(), slug=slug, created_at=self._clock.now(), sender_name=sender_name)
         async with self._uow() as uow:
             if await uow.tenants.by_slug(slug) is not None:
                 raise AlreadyExists(f"tenant {slug!r} already exists")

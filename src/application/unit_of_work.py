@@ -1,7 +1,9 @@
 """The unit of work: one transaction over every repository, rolled back unless committed.
 
 On commit it turns the events of every envelope it has seen into audit entries, chained
-to the envelope's last entry, in the same transaction as the change itself. Blobs
+to the envelope's last entry, and into outbox messages (from which notifications,
+webhooks and the seal are dispatched), in the same transaction as the change itself: an
+event is recorded and announced, or neither. Blobs
 written during a unit of work that does not commit are deleted again, so a failed
 request leaves nothing behind.
 """
@@ -17,11 +19,16 @@ from application.ports import (
     ApiKeyRepository,
     AuditLog,
     BlobStore,
+    DeadLetters,
     DocumentRepository,
     EnvelopeRepository,
+    Outbox,
+    OutboxMessage,
     PolicyRepository,
     SigningLinkRepository,
     TenantRepository,
+    WebhookDeliveries,
+    WebhookEndpoints,
 )
 from domain.audit import chain
 
@@ -56,6 +63,10 @@ class UnitOfWork(abc.ABC):
     tenants: TenantRepository
     api_keys: ApiKeyRepository
     policies: PolicyRepository
+    outbox: Outbox
+    webhook_endpoints: WebhookEndpoints
+    webhook_deliveries: WebhookDeliveries
+    dead_letters: DeadLetters
     blobs: TrackedBlobs
 
     async def __aenter__(self) -> Self:
@@ -76,6 +87,13 @@ class UnitOfWork(abc.ABC):
             for event in envelope.events:
                 previous = chain(previous, event)
                 await self.audit.append(envelope.tenant_id, previous)
+                await self.outbox.add(
+                    OutboxMessage(
+                        id=f"{previous.envelope_id}:{previous.seq}", tenant_id=envelope.tenant_id,
+                        envelope_id=previous.envelope_id, type=previous.type, at=previous.at,
+                        actor=previous.actor, data=previous.data,
+                    )
+                )
             envelope.events.clear()
         await self._commit()
         self.blobs.written.clear()

@@ -1,8 +1,9 @@
 """Envelope: what a sender sends, and the state machine that routes it to its recipients.
 
-    draft ──send──▶ sent ──last recipient acts──▶ completed
+    draft ──send──▶ sent ──last recipient acts──▶ completed ──every document sealed──▶ (sealed)
                      ├──a recipient declines──▶ declined
-                     └──the sender voids──────▶ voided
+                     ├──the sender voids──────▶ voided
+                     └──expires_at passes─────▶ expired
 
 Recipients with the same routing order act in parallel; the next order is activated when
 every recipient of the current one has acted. Carbon copies never hold routing up.
@@ -211,6 +212,43 @@ class Envelope:
         self._touch(now)
         self._record("EnvelopeVoided", now, actor, reason=reason)
 
+    def due_reminders(self, now: datetime) -> list[Signer]:
+        """The recipients whose turn it is and who have waited the policy's reminder cadence since their last mail.
+
+        Nobody when the policy sends no reminders (reminder_days 0), or the envelope is no
+        longer waiting for signatures, or it has expired.
+        """
+        if self.status is not EnvelopeStatus.SENT or self.policy is None or self.policy.reminder_days == 0:
+            return []
+        if self.is_past_expiry(now):
+            return []
+        every = timedelta(days=self.policy.reminder_days)
+        return [s for s in self.signers if s.reminder_due(now, every)]
+
+    def send_reminders(self, *, now: datetime, actor: str) -> list[Signer]:
+        """Remind everyone `due_reminders` names; who was reminded."""
+        due = self.due_reminders(now)
+        for signer in due:
+            signer.remind(now)
+            self._record("SignerReminded", now, actor, signer_id=signer.id)
+        if due:
+            self._touch(now)
+        return due
+
+    def is_past_expiry(self, now: datetime) -> bool:
+        """Sent, and its expires_at has passed: it should expire."""
+        return self.status is EnvelopeStatus.SENT and self.expires_at is not None and now >= self.expires_at
+
+    def expire(self, *, now: datetime, actor: str) -> None:
+        """A sent envelope whose expires_at has passed stops waiting: nobody can act on it any more."""
+        if self.status is not EnvelopeStatus.SENT:
+            raise InvalidState(f"only a sent envelope expires; this one is {self.status.value}")
+        if not self.is_past_expiry(now):
+            raise InvalidState("this envelope has not reached its expiry yet")
+        self.status = EnvelopeStatus.EXPIRED
+        self._touch(now)
+        self._record("EnvelopeExpired", now, actor, expires_at=self.expires_at.isoformat() if self.expires_at else None)
+
     def view(self, *, signer_id: str, now: datetime, actor: str) -> None:
         signer = self.signer(signer_id)
         if self.status is EnvelopeStatus.SENT and signer.view():
@@ -289,6 +327,13 @@ class Envelope:
             raise InvalidState("only a completed envelope's documents are sealed")
         self._record("DocumentSealed", now, actor, document_id=document_id, sha256=sha256)
 
+    def record_sealed(self, *, now: datetime, actor: str) -> None:
+        """Every document carries the platform's seal: the envelope's final documents exist."""
+        if self.status is not EnvelopeStatus.COMPLETED:
+            raise InvalidState("only a completed envelope is sealed")
+        self._touch(now)
+        self._record("EnvelopeSealed", now, actor, document_ids=list(self.document_ids))
+
     def record_archive_timestamp_added(self, *, document_id: str, sha256: str, now: datetime, actor: str) -> None:
         if self.status is not EnvelopeStatus.COMPLETED:
             raise InvalidState("only a completed envelope's documents are time-stamped for the archive")
@@ -301,7 +346,7 @@ class Envelope:
         for signer in self.signers:
             reached = order is None or self.effective_order(signer) <= order
             if reached and signer.status is SignerStatus.PENDING:
-                signer.notify()
+                signer.notify(now)
                 self._record("SignerNotified", now, "system", signer_id=signer.id, role=signer.role.value)
         if order is None:
             self.status = EnvelopeStatus.COMPLETED

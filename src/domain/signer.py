@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
 
@@ -59,6 +59,8 @@ class Signer:
     acted_at: datetime | None = None
     decline_reason: str | None = None
     evidence: SigningEvidence | None = None
+    notified_at: datetime | None = None  # when their turn came (and their invitation went out)
+    reminded_at: datetime | None = None  # their last reminder
 
     def __post_init__(self) -> None:
         if not self.name.strip() or len(self.name) > MAX_NAME_LENGTH:
@@ -85,8 +87,17 @@ class Signer:
         """Whether it is this recipient's turn and they have not acted yet."""
         return self.acts and self.status in (SignerStatus.NOTIFIED, SignerStatus.VIEWED)
 
-    def notify(self) -> None:
+    def notify(self, now: datetime) -> None:
         self.status = SignerStatus.NOTIFIED
+        self.notified_at = now
+
+    def reminder_due(self, now: datetime, every: timedelta) -> bool:
+        """Whether a recipient whose turn it is has waited `every` since their invitation or last reminder."""
+        last = self.reminded_at or self.notified_at
+        return self.is_active and last is not None and now >= last + every
+
+    def remind(self, now: datetime) -> None:
+        self.reminded_at = now
 
     def view(self) -> bool:
         """Record a first view; returns whether this view changed anything."""

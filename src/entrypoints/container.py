@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import random
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from adapters.notify.file_mailer import FileMailer
+from adapters.notify.smtp import SmtpMailer, parse_smtp_url
+from adapters.notify.templates import JinjaNoticeTemplates
+from adapters.queue.arq_queue import ArqJobQueue
 from adapters.signing.assembly import configured_pdf_signer
 from adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
 from adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki
@@ -17,10 +23,12 @@ from adapters.signing.pdf_inspector import PyHankoPdfInspector
 from adapters.signing.verification import PyHankoPdfVerifier
 from adapters.sql.engine import create_engine
 from adapters.sql.idempotency_keys import SqlIdempotencyKeys
+from adapters.sql.job_store import SqlJobStore
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from adapters.storage.filesystem import FileBlobStore
 from adapters.system.clock import SystemClock
 from adapters.system.identifiers import TokenGenerator, UuidGenerator
+from adapters.webhooks.sender import HttpWebhookSender
 from application.add_document import AddDocumentHandler
 from application.add_signer import AddSignerHandler
 from application.archive_renewal import RenewArchiveTimestamps
@@ -28,16 +36,25 @@ from application.completion_certificate import CompletionCertificates
 from application.create_envelope import CreateEnvelopeHandler
 from application.create_signing_link import CreateSigningLinkHandler
 from application.decline import DeclineHandler
+from application.dispatch import Dispatcher
 from application.idempotency import Idempotency
+from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE, DeadLetterOffice, JobRunner, RetryPolicy
+from application.notifications import SendNotice
+from application.ports import Clock, JobQueue, Mailer
 from application.place_field import PlaceFieldHandler
 from application.read_envelopes import EnvelopeQueries
+from application.scheduling import Schedules
+from application.sealing import SealEnvelope
 from application.send_envelope import SendEnvelopeHandler
 from application.sign import SignHandler
 from application.signing_session import SigningSessions
 from application.tenants import Tenants
 from application.verify_pdf import VerifyPdfHandler
+from application.unit_of_work import UnitOfWorkFactory
 from application.void_envelope import VoidEnvelopeHandler
+from application.webhooks import DeliverWebhook, Webhooks
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.worker.embedded import EmbeddedRunner
 
 
 def development_pki(settings: Settings, clock: SystemClock) -> DevPki:
@@ -66,6 +83,38 @@ def platform_seal_key(settings: Settings, pki: DevPki) -> SealKey:
         not_after=key.certificate.not_valid_after_utc.isoformat(),
     )
     return key
+
+
+def job_queue(settings: Settings, store: SqlJobStore) -> JobQueue:
+    """arq on Redis when UNDERSIGN_REDIS_URL is set; else the database, for the runner inside `serve`."""
+    return ArqJobQueue(settings.redis_url) if settings.redis_url else store
+
+
+def mailer(settings: Settings) -> Mailer:
+    """SMTP when UNDERSIGN_SMTP_URL is set; else each mail is written to a file under the data directory."""
+    if settings.smtp_url is None:
+        structlog.get_logger("undersign.mail").warning(
+            "no UNDERSIGN_SMTP_URL: emails are written to files, not sent", directory=str(settings.mail_dir)
+        )
+        return FileMailer(settings.mail_dir, settings.mail_from)
+    try:
+        smtp = parse_smtp_url(settings.smtp_url)
+    except ValueError as error:
+        raise SettingsError(f"UNDERSIGN_SMTP_URL: {error}") from None
+    return SmtpMailer(smtp, settings.mail_from)
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(max_attempts=settings.job_max_attempts, base=timedelta(seconds=settings.job_retry_base_seconds))
+
+
+def job_runner(
+    uow: UnitOfWorkFactory, clock: Clock, retry: RetryPolicy, seal: SealEnvelope, notice: SendNotice,
+    deliver: DeliverWebhook,
+) -> JobRunner:
+    """Which handler runs which job; a webhook delivery that fails for good is marked failed too."""
+    handlers = {SEAL_ENVELOPE: seal, SEND_NOTICE: notice, DELIVER_WEBHOOK: deliver}
+    return JobRunner(handlers, uow, clock, retry, random.random, on_give_up={DELIVER_WEBHOOK: deliver.give_up})
 
 
 class Core(containers.DeclarativeContainer):
@@ -102,6 +151,11 @@ class Gateways(containers.DeclarativeContainer):
     )
     pdf_verifier = providers.Singleton(PyHankoPdfVerifier, providers.Callable(trust_anchor_files, core.settings))
     certificate_renderer = providers.Singleton(ReportLabCompletionCertificateRenderer)
+    job_store = providers.Singleton(SqlJobStore, sessions)
+    job_queue = providers.Singleton(job_queue, core.settings, job_store)
+    mailer = providers.Singleton(mailer, core.settings)
+    notice_templates = providers.Singleton(JinjaNoticeTemplates)
+    webhook_sender = providers.Singleton(HttpWebhookSender, allow_private=core.settings.provided.webhook_allow_private)
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -130,6 +184,28 @@ class UseCases(containers.DeclarativeContainer):
         CompletionCertificates, uow, gateways.certificate_renderer, gateways.pdf_signer
     )
 
+    # -- background work --
+    webhooks = providers.Singleton(Webhooks, uow, clock, ids, core.secrets, gateways.webhook_sender, gateways.job_queue)
+    dispatcher = providers.Singleton(Dispatcher, uow, gateways.job_queue, clock)
+    seal_envelope = providers.Singleton(SealEnvelope, uow, clock, ids, gateways.pdf_signer)
+    send_notice = providers.Singleton(
+        SendNotice, uow, create_signing_link, gateways.mailer, gateways.notice_templates,
+        public_url=core.settings.provided.public_url,
+        max_attachment_bytes=core.settings.provided.mail_max_attachment_bytes,
+        mail_domain=providers.Callable(lambda settings: settings.mail_from.partition("@")[2], core.settings),
+    )
+    deliver_webhook = providers.Singleton(DeliverWebhook, uow, clock, gateways.webhook_sender)
+    schedules = providers.Singleton(Schedules, uow, clock)
+    job_runner = providers.Singleton(
+        job_runner, uow, clock, providers.Callable(retry_policy, core.settings), seal_envelope, send_notice, deliver_webhook
+    )
+    dead_letters = providers.Singleton(DeadLetterOffice, uow, gateways.job_queue, ids)
+    embedded_runner = providers.Singleton(
+        EmbeddedRunner, dispatcher, gateways.job_store, job_runner, schedules, clock,
+        job_timeout_seconds=core.settings.provided.job_timeout_seconds,
+        schedule_every=providers.Callable(lambda settings: timedelta(minutes=settings.schedule_minutes), core.settings),
+    )
+
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
@@ -143,4 +219,10 @@ def build_container(settings: Settings) -> Container:
 
 
 async def shutdown(container: Container) -> None:
-    await container.gateways.engine().dispose()
+    """Close what the container opened (only what it did open: shutting down starts nothing new)."""
+    gateways = container.gateways
+    await gateways.webhook_sender().aclose()
+    queue = gateways.job_queue()
+    if isinstance(queue, ArqJobQueue):
+        await queue.close()
+    await gateways.engine().dispose()

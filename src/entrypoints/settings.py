@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +32,19 @@ class Settings:
     trust_roots: tuple[Path, ...] = ()  # certificate files; none: the development root under data_dir
     tsa_urls: tuple[str, ...] = ()  # RFC 3161 TSAs, tried in order; none: the development TSA
     seal_key: SealKeySpec = DevSealKeySpec()  # where the platform seal's key is; its secrets stay out of repr
+    redis_url: str | None = field(default=None, repr=False)  # may carry a password. Jobs go to arq workers (`undersign worker`); none: run in `serve` itself
+    smtp_url: str | None = field(default=None, repr=False)  # may carry a password; none: mails written to mail_dir
+    mail_from: str = "undersign@localhost"
+    mail_max_attachment_bytes: int = 10 * 1024 * 1024
+    webhook_allow_private: bool = False  # deliveries to loopback and private addresses (tests, internal receivers)
+    job_max_attempts: int = 10
+    job_retry_base_seconds: float = 10.0
+    job_timeout_seconds: int = 300
+    schedule_minutes: int = 5  # how often reminders and expiry are looked for
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def blob_dir(self) -> Path:
@@ -63,6 +76,15 @@ class Settings:
             ),
             tsa_urls=_urls(env, "UNDERSIGN_TSA_URLS"),
             seal_key=_seal_key(env),
+            redis_url=_optional_url(env, "UNDERSIGN_REDIS_URL", ("redis://", "rediss://")),
+            smtp_url=_optional_url(env, "UNDERSIGN_SMTP_URL", ("smtp://", "smtps://")),
+            mail_from=_mail_from(env),
+            mail_max_attachment_bytes=_number(env, "UNDERSIGN_MAIL_MAX_ATTACHMENT_MB", 10, minimum=0) * 1024 * 1024,
+            webhook_allow_private=_flag(env, "UNDERSIGN_WEBHOOK_ALLOW_PRIVATE"),
+            job_max_attempts=_number(env, "UNDERSIGN_JOB_MAX_ATTEMPTS", 10),
+            job_retry_base_seconds=_seconds(env, "UNDERSIGN_JOB_RETRY_BASE_SECONDS", 10.0),
+            job_timeout_seconds=_number(env, "UNDERSIGN_JOB_TIMEOUT_SECONDS", 300),
+            schedule_minutes=_schedule_minutes(env),
         )
 
 
@@ -109,3 +131,36 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     if not 0 < value < math.inf:
         raise SettingsError(f"{name} must be more than 0 seconds, not {raw!r}")
     return value
+
+
+def _optional_url(env: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    url = env.get(name, "").strip()
+    if not url:
+        return None
+    if not url.startswith(schemes):
+        raise SettingsError(f"{name} must start with {' or '.join(schemes)}")
+    return url
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _mail_from(env: dict[str, str]) -> str:
+    address = env.get("UNDERSIGN_MAIL_FROM", "undersign@localhost").strip()
+    local, at, domain = address.partition("@")
+    if not (local and at and domain) or any(c.isspace() or c in "<>\"" for c in address):
+        raise SettingsError(f"UNDERSIGN_MAIL_FROM must be a bare address like signing@example.com, not {address!r}")
+    return address
+
+
+def _schedule_minutes(env: dict[str, str]) -> int:
+    minutes = _number(env, "UNDERSIGN_SCHEDULE_MINUTES", 5)
+    if 60 % minutes:  # the arq cron runs at fixed minutes of each hour
+        raise SettingsError(f"UNDERSIGN_SCHEDULE_MINUTES must divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60), not {minutes}")
+    return minutes

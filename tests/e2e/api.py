@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -70,6 +71,19 @@ async def final_pdf(stack: Stack, envelope_id: str, document_id: str) -> bytes:
     return response.content
 
 
+async def until_sealed(stack: Stack, envelope_id: str, timeout: float = 60) -> dict[str, Any]:
+    """The envelope once the background seal has been applied to every document (it follows the last signature)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await stack.client.get(f"/v1/envelopes/{envelope_id}", headers=stack.headers)
+        assert response.status_code == 200, response.text
+        envelope = response.json()
+        if envelope["documents"] and all(d["status"] == "sealed" for d in envelope["documents"]):
+            return envelope
+        assert asyncio.get_running_loop().time() < deadline, f"not sealed within {timeout} s: {envelope}"
+        await asyncio.sleep(0.05)
+
+
 async def completed_envelope(stack: Stack) -> tuple[str, str, bytes]:
     """Ada then Bob sign; the envelope completes and its document is sealed."""
     envelope_id, document_id = await create_envelope(stack)
@@ -81,4 +95,5 @@ async def completed_envelope(stack: Stack) -> tuple[str, str, bytes]:
     await sign(stack, await signing_token(stack, envelope_id, ada), "Ada Lovelace")
     done = await sign(stack, await signing_token(stack, envelope_id, bob), "Bob Babbage")
     assert done["envelope_status"] == "completed"
+    await until_sealed(stack, envelope_id)
     return envelope_id, document_id, await final_pdf(stack, envelope_id, document_id)

@@ -31,8 +31,18 @@ from application.add_document import AddDocument
 from application.add_signer import AddSigner
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
+from application.jobs import SEAL_ENVELOPE
 from application.place_field import PlaceField
-from application.ports import EnvelopeCursor, EnvelopeFilter, IdempotencyKeys, IdempotencyRecord, StoredResponse
+from application.ports import (
+    DeadLetter,
+    EnvelopeCursor,
+    EnvelopeFilter,
+    IdempotencyKeys,
+    IdempotencyRecord,
+    Job,
+    OutboxMessage,
+    StoredResponse,
+)
 from application.send_envelope import SendEnvelope
 from application.sign import Sign
 from application.unit_of_work import UnitOfWork
@@ -46,7 +56,15 @@ from domain.policy import Policy, Routing, SignatureLevel, SignerAuth, default_p
 from domain.signer import Role, Signer, SigningEvidence
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, ApiKeyRole, Tenant
-from tests.fakes import A4, FakeBlobStore, FakeDatabase, FakeIdempotencyKeys, FakePlatform, FakeUnitOfWork
+from domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from tests.fakes import (
+    A4,
+    FakeBlobStore,
+    FakeDatabase,
+    FakeIdempotencyKeys,
+    FakePlatform,
+    FakeUnitOfWork,
+)
 from tests.servers import empty_database
 
 SQL_BACKENDS = ["sqlite", "postgresql", "mariadb"]
@@ -177,6 +195,8 @@ async def test_a_full_envelope_round_trips(backend: Backend, tenants: None) -> N
                                    auth_method="link", signature_text="Ada Lovelace",
                                    consent_text=policy.consent_text, certificate_serials=("1f", "20"))
         envelope.sign(signer_id="s-ada", field_values=values, evidence=evidence, actor="signer:s-ada")
+        reminded_at = signed_at + timedelta(days=2, microseconds=5)
+        envelope.signer("s-bob").remind(reminded_at)
         await uow.envelopes.save(envelope)
         await uow.commit()
 
@@ -188,9 +208,12 @@ async def test_a_full_envelope_round_trips(backend: Backend, tenants: None) -> N
     assert loaded.signer("s-ada").evidence == evidence
     assert {f.id: f.value for f in loaded.fields} == {"f-sig": "Ada Lovelace", "f-text": "ACME Ltd", "f-box": "true"}
     moments = datetimes_in(loaded)
-    assert len(moments) == 6  # created, updated, sent, expires, acted, evidence
+    assert len(moments) == 9  # created, updated, sent, expires, acted, evidence, notified twice, reminded
     assert all(moment.utcoffset() == timedelta(0) for moment in moments)
     assert loaded.sent_at == sent_at and loaded.signer("s-ada").acted_at == signed_at
+    assert [(s.notified_at, s.reminded_at) for s in loaded.signers] == [
+        (sent_at, None), (signed_at, reminded_at), (None, None)
+    ]
 
 
 async def test_adding_and_saving_in_one_unit_of_work(backend: Backend, tenants: None) -> None:
@@ -546,6 +569,20 @@ async def test_tenants_are_found_by_slug_and_slugs_are_unique(backend: Backend, 
             await uow.commit()
 
 
+async def test_tenants_are_found_by_id_with_their_sender_name(backend: Backend, tenants: None) -> None:
+    initech = Tenant(id="tenant-initech", slug="initech", created_at=T0, sender_name="Initech — Signatures « Paris »")
+    async with backend.uow() as uow:
+        await uow.tenants.add(initech)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.tenants.get("tenant-initech") == initech
+        assert await uow.tenants.by_slug("initech") == initech
+        assert await uow.tenants.get(ACME) == Tenant(id=ACME, slug="acme", created_at=T0)
+        assert await uow.tenants.get("tenant-unknown") is None
+        assert await uow.tenants.get("initech") is None  # a slug is not an id
+
+
 async def test_api_keys_are_found_by_id(backend: Backend, tenants: None) -> None:
     active = ApiKey(id="key-1", tenant_id=ACME, role=ApiKeyRole.SENDER, secret_hash="9" * 64, created_at=T0)
     revoked = ApiKey(id="key-2", tenant_id=GLOBEX, role=ApiKeyRole.VIEWER, secret_hash="8" * 64, created_at=T0,
@@ -623,6 +660,12 @@ async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backe
         )),
         timeout=60,
     )
+    # The seal is a job, which the completion's outbox message sets in motion.
+    while await platform.dispatcher.dispatch():
+        pass
+    seal_jobs = platform.jobs.take(SEAL_ENVELOPE)
+    assert [job.args for job in seal_jobs] == [{"tenant_id": caller.tenant_id, "envelope_id": envelope.id}]
+    await platform.seal_envelope(seal_jobs[0].args)
 
     envelope, documents = await platform.queries.get(caller, envelope.id)
     assert envelope.status is EnvelopeStatus.COMPLETED
@@ -641,7 +684,8 @@ async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backe
 
 APP_TABLES = {
     "tenants", "api_keys", "policies", "envelopes", "signers", "fields", "documents", "document_revisions",
-    "audit_events", "signing_links", "idempotency_keys",
+    "audit_events", "signing_links", "idempotency_keys", "outbox", "jobs", "dead_letters", "webhook_endpoints",
+    "webhook_deliveries", "webhook_attempts",
 }
 
 
@@ -902,5 +946,361 @@ async def test_migration_0002_downgrades_and_upgrades_with_recipients_kept(
             async with backend.uow() as uow:
                 page = await uow.envelopes.list(ACME, where=EnvelopeFilter(signer_email="ada@example.com"), limit=5, after=None)
             assert [s.email for e in page for s in e.signers] == ["ada@example.com"]
+        finally:
+            await engine.dispose()
+
+
+# -- envelopes waiting for their recipients -------------------------------------------------------
+
+
+async def test_waiting_envelopes_are_every_tenants_sent_ones_by_id(backend: Backend, tenants: None) -> None:
+    statuses = [EnvelopeStatus.SENT, EnvelopeStatus.DRAFT, EnvelopeStatus.COMPLETED, EnvelopeStatus.SENT,
+                EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED, EnvelopeStatus.DECLINED]
+    envelopes = [
+        _with_recipients(listed(envelope_id, T0 + timedelta(minutes=i), statuses[i % len(statuses)],
+                                tenant_id=ACME if i % 2 else GLOBEX), ("ada@example.com", Role.SIGNER))
+        for i, envelope_id in enumerate(_random_ids(20))
+    ]
+    await stored(backend, *envelopes)
+    sent = sorted((e for e in envelopes if e.status is EnvelopeStatus.SENT), key=lambda e: e.id)
+    assert len(sent) == 6 and {e.tenant_id for e in sent} == {ACME, GLOBEX}
+
+    pages, after = [], None
+    while True:
+        async with backend.uow() as uow:
+            page = await uow.envelopes.waiting(after=after, limit=4)
+        if not page:
+            break
+        pages.append(page)
+        after = page[-1].id
+
+    assert [len(p) for p in pages] == [4, 2]
+    assert [e for page in pages for e in page] == sent  # whole envelopes, recipients included
+
+
+# -- the outbox -----------------------------------------------------------------------------------
+
+
+def _message(message_id: str, at: datetime, tenant_id: str = ACME, **data: Any) -> OutboxMessage:
+    return OutboxMessage(
+        id=message_id, tenant_id=tenant_id, envelope_id=message_id.split(":")[0], type="SignerNotified", at=at,
+        actor="system", data=data,
+    )
+
+
+async def test_committing_writes_one_outbox_message_per_audit_entry(backend: Backend, tenants: None) -> None:
+    envelope = draft()
+    envelope.add_signer(signer_id="s-1", name="Zoë", email="zoe@example.com", role=Role.SIGNER, routing_order=None,
+                        now=T0 + timedelta(microseconds=1), actor="api_key:k1")
+    await stored(backend, envelope, draft("env-2", tenant_id=GLOBEX, now=T0 + timedelta(seconds=1)))
+    async with backend.uow() as uow:  # not committed: nothing is announced
+        await uow.envelopes.add(draft("env-3"))
+
+    async with backend.uow() as uow:
+        entries = await uow.audit.entries(ACME, "env-1") + await uow.audit.entries(GLOBEX, "env-2")
+        pending = await uow.outbox.pending(10)
+
+    assert [m.id for m in pending] == ["env-1:1", "env-1:2", "env-2:1"]
+    assert pending == [
+        OutboxMessage(id=f"{e.envelope_id}:{e.seq}", tenant_id=ACME if e.envelope_id == "env-1" else GLOBEX,
+                      envelope_id=e.envelope_id, type=e.type, at=e.at, actor=e.actor, data=e.data)
+        for e in entries
+    ]
+
+
+async def test_pending_outbox_messages_come_oldest_first_until_dispatched(backend: Backend, tenants: None) -> None:
+    at = [T0 + timedelta(seconds=3), T0, T0 + timedelta(microseconds=1), T0, T0 + timedelta(days=1)]
+    messages = [
+        _message(f"env-{n}:{n + 1}", moment, tenant_id=GLOBEX if n == 2 else ACME, signer_id=f"s-{n}", note="Zoë ✓")
+        for n, moment in enumerate(at)
+    ]
+    async with backend.uow() as uow:
+        for message in messages:
+            await uow.outbox.add(message)
+        await uow.commit()
+    oldest_first = [messages[1], messages[3], messages[2], messages[0], messages[4]]  # ties by id
+
+    async with backend.uow() as uow:
+        assert await uow.outbox.pending(3) == oldest_first[:3]
+        await uow.outbox.mark_dispatched([m.id for m in oldest_first[:2]] + ["env-unknown:1"], T0 + timedelta(days=2))
+    async with backend.uow() as uow:  # not committed: still pending
+        assert await uow.outbox.pending(10) == oldest_first
+        await uow.outbox.mark_dispatched([m.id for m in oldest_first[:2]], T0 + timedelta(days=2))
+        await uow.outbox.mark_dispatched([], T0 + timedelta(days=2))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.outbox.pending(10) == oldest_first[2:]
+        assert all(m.at.utcoffset() == timedelta(0) for m in await uow.outbox.pending(10))
+        await uow.outbox.mark_dispatched([m.id for m in oldest_first], T0 + timedelta(days=3))
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.outbox.pending(10) == []
+
+
+async def test_an_outbox_message_id_is_written_once(backend: Backend, tenants: None) -> None:
+    async with backend.uow() as uow:
+        await uow.outbox.add(_message("env-1:1", T0))
+        await uow.commit()
+
+    with pytest.raises(ConcurrencyConflict):
+        async with backend.uow() as uow:
+            await uow.outbox.add(_message("env-1:1", T0 + timedelta(seconds=1)))
+            await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.outbox.pending(10) == [_message("env-1:1", T0)]
+
+
+# -- dead letters ---------------------------------------------------------------------------------
+
+
+def _letter(letter_id: str, failed_at: datetime, attempts: int = 10, error: str = "MailUnavailable: 421") -> DeadLetter:
+    job = Job(id=letter_id, name="send_notice", args={"tenant_id": ACME, "envelope_id": "env-1", "kind": "reminder"})
+    return DeadLetter(id=letter_id, job=job, attempts=attempts, error=error, failed_at=failed_at)
+
+
+async def test_dead_letters_are_kept_most_recent_first_and_replaced_by_id(backend: Backend, tenants: None) -> None:
+    long_id = "notice:" + "e" * 64 + ":12:" + "s" * 64 + ":replay:" + "r" * 32
+    letters = [_letter("seal:env-1", T0), _letter(long_id, T0 + timedelta(hours=1)),
+               _letter("webhook:msg_1", T0 + timedelta(hours=1)), _letter("webhook:msg_2", T0 - timedelta(days=1))]
+    async with backend.uow() as uow:
+        for letter in letters:
+            await uow.dead_letters.add(letter)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.dead_letters.list(limit=3) == [letters[2], letters[1], letters[0]]
+        assert await uow.dead_letters.get(long_id) == letters[1]
+        assert await uow.dead_letters.get("seal:env-unknown") is None
+
+    again = _letter("seal:env-1", T0 + timedelta(days=2), attempts=3, error="SigningFailed: " + "x" * 3000)
+    async with backend.uow() as uow:
+        assert await uow.dead_letters.get("seal:env-1") == letters[0]  # read, then replaced in the same unit of work
+        await uow.dead_letters.add(again)
+        await uow.dead_letters.delete("webhook:msg_2")
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.dead_letters.list(limit=10) == [again, letters[2], letters[1]]
+        await uow.dead_letters.delete("seal:env-1")
+    async with backend.uow() as uow:  # the delete was not committed
+        assert await uow.dead_letters.get("seal:env-1") == again
+
+
+# -- webhooks -------------------------------------------------------------------------------------
+
+
+def _endpoint(endpoint_id: str, tenant_id: str = ACME, created_at: datetime = T0) -> WebhookEndpoint:
+    return WebhookEndpoint.register(
+        endpoint_id=endpoint_id, tenant_id=tenant_id, url="https://hooks.example.com/undersign?source=é&x=" + "q" * 1900,
+        events=["recipient.signed", "envelope.sent", "envelope.completed"], secret=f"whsec_{endpoint_id}-secret",
+        description="CRM sync — « prod »", now=created_at,
+    )
+
+
+async def test_webhook_endpoints_round_trip_oldest_first_per_tenant(backend: Backend, tenants: None) -> None:
+    endpoints = [_endpoint("wh-b", created_at=T0), _endpoint("wh-c", created_at=T0 - timedelta(microseconds=1)),
+                 _endpoint("wh-a", created_at=T0), _endpoint("wh-globex", tenant_id=GLOBEX)]
+    async with backend.uow() as uow:
+        for endpoint in endpoints:
+            await uow.webhook_endpoints.add(endpoint)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.webhook_endpoints.for_tenant(ACME) == [endpoints[1], endpoints[2], endpoints[0]]
+        assert await uow.webhook_endpoints.for_tenant(GLOBEX) == [endpoints[3]]
+        assert await uow.webhook_endpoints.get(ACME, "wh-a") == endpoints[2]
+        assert await uow.webhook_endpoints.get(GLOBEX, "wh-a") is None
+        assert await uow.webhook_endpoints.get(ACME, "wh-globex") is None
+
+    async with backend.uow() as uow:
+        rotated = await uow.webhook_endpoints.get(ACME, "wh-a")
+        rotated.rotate_secret(new_secret="whsec_new", now=T0 + timedelta(days=1, microseconds=3), overlap=timedelta(hours=24))
+        await uow.webhook_endpoints.save(rotated)
+        await uow.webhook_endpoints.delete(GLOBEX, "wh-b")  # another tenant's: nothing happens
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        loaded = await uow.webhook_endpoints.get(ACME, "wh-a")
+        assert loaded == rotated
+        assert loaded.previous_secret == "whsec_wh-a-secret"
+        assert loaded.previous_secret_until == T0 + timedelta(days=2, microseconds=3)
+        assert loaded.previous_secret_until.utcoffset() == timedelta(0)
+        assert loaded.events == frozenset({"recipient.signed", "envelope.sent", "envelope.completed"})
+        assert await uow.webhook_endpoints.get(ACME, "wh-b") == endpoints[0]
+        await uow.webhook_endpoints.delete(ACME, "wh-b")
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert [e.id for e in await uow.webhook_endpoints.for_tenant(ACME)] == ["wh-c", "wh-a"]
+        assert await uow.webhook_endpoints.get(ACME, "wh-b") is None
+
+
+def _delivery(
+    delivery_id: str, endpoint_id: str = "wh-1", tenant_id: str = ACME, subject: str = "signed", created_at: datetime = T0
+) -> WebhookDelivery:
+    payload = {"type": "recipient.signed", "timestamp": T0.isoformat(),
+               "data": {"envelope_id": "env-1", "signer_id": "s-1", "note": subject}}
+    return WebhookDelivery(id=delivery_id, tenant_id=tenant_id, endpoint_id=endpoint_id, event_type="recipient.signed",
+                           payload=payload, created_at=created_at)
+
+
+async def test_a_delivery_round_trips_with_its_attempts(backend: Backend, tenants: None) -> None:
+    delivery = _delivery("msg_1")
+    async with backend.uow() as uow:
+        await uow.webhook_deliveries.add(delivery)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.webhook_deliveries.get(ACME, "msg_1") == delivery
+        assert await uow.webhook_deliveries.get(GLOBEX, "msg_1") is None
+        loaded = await uow.webhook_deliveries.get(ACME, "msg_1")
+        loaded.record_attempt(at=T0 + timedelta(seconds=1, microseconds=1), status_code=None,
+                              error="connection refused — 127.0.0.1", duration_ms=3)
+        loaded.record_attempt(at=T0 + timedelta(seconds=30), status_code=503, error=None, duration_ms=15_000)
+        await uow.webhook_deliveries.save(loaded)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        again = await uow.webhook_deliveries.get(ACME, "msg_1")
+        assert again == loaded
+        again.record_attempt(at=T0 + timedelta(minutes=5), status_code=204, error=None, duration_ms=40)
+        await uow.webhook_deliveries.save(again)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        final = await uow.webhook_deliveries.get(ACME, "msg_1")
+    assert final == again
+    assert final.status is DeliveryStatus.SUCCEEDED
+    assert [(a.number, a.status_code) for a in final.attempts] == [(1, None), (2, 503), (3, 204)]
+    assert all(d.utcoffset() == timedelta(0) for d in datetimes_in(final))
+
+    async with backend.uow() as uow:  # a status change alone, on a delivery not read in this unit of work
+        final.redeliver()
+        await uow.webhook_deliveries.save(final)
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.webhook_deliveries.get(ACME, "msg_1") == final
+        assert final.status is DeliveryStatus.PENDING and len(final.attempts) == 3
+
+
+async def test_adding_a_delivery_again_keeps_the_first(backend: Backend, tenants: None) -> None:
+    first = _delivery("msg_1")
+    async with backend.uow() as uow:
+        await uow.webhook_deliveries.add(first)
+        await uow.webhook_deliveries.add(_delivery("msg_1", subject="same unit of work"))
+        await uow.commit()
+
+    async with backend.uow() as uow:  # a repeated dispatch
+        await uow.webhook_deliveries.add(_delivery("msg_1", subject="repeated"))
+        await uow.webhook_deliveries.add(_delivery("msg_2"))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.webhook_deliveries.get(ACME, "msg_1") == first
+        assert await uow.webhook_deliveries.get(ACME, "msg_2") == _delivery("msg_2")
+
+
+async def test_two_workers_recording_the_same_attempt_conflict(backend: Backend, tenants: None) -> None:
+    async with backend.uow() as uow:
+        await uow.webhook_deliveries.add(_delivery("msg_1"))
+        await uow.commit()
+    both_read = asyncio.Barrier(2)
+
+    async def attempt(status_code: int) -> int:
+        try:
+            async with backend.uow() as uow:
+                delivery = await uow.webhook_deliveries.get(ACME, "msg_1")
+                await both_read.wait()
+                delivery.record_attempt(at=T0, status_code=status_code, error=None, duration_ms=1)
+                await uow.webhook_deliveries.save(delivery)
+                await uow.commit()
+            return status_code
+        except ConcurrencyConflict:
+            return 0
+
+    results = await asyncio.wait_for(asyncio.gather(attempt(500), attempt(502)), timeout=30)
+
+    assert sorted(results) in ([0, 500], [0, 502])
+    async with backend.uow() as uow:
+        delivery = await uow.webhook_deliveries.get(ACME, "msg_1")
+    assert [(a.number, a.status_code) for a in delivery.attempts] == [(1, max(results))]
+
+
+async def test_an_endpoints_deliveries_page_newest_first_then_by_id(backend: Backend, tenants: None) -> None:
+    ids = _random_ids(11)
+    # Delivery ids are hashes, not times: the order is by creation, ids only break ties.
+    created = {delivery_id: T0 + timedelta(minutes=n % 3) for n, delivery_id in enumerate(ids[:7])}
+    async with backend.uow() as uow:
+        await uow.webhook_endpoints.add(_endpoint("wh-1"))
+        for delivery_id in ids[:7]:
+            await uow.webhook_deliveries.add(_delivery(delivery_id, created_at=created[delivery_id]))
+        for delivery_id in ids[7:9]:
+            await uow.webhook_deliveries.add(_delivery(delivery_id, endpoint_id="wh-2"))
+        for delivery_id in ids[9:]:
+            await uow.webhook_deliveries.add(_delivery(delivery_id, tenant_id=GLOBEX))
+        await uow.commit()
+    async with backend.uow() as uow:  # deliveries outlive their endpoint
+        await uow.webhook_endpoints.delete(ACME, "wh-1")
+        await uow.commit()
+
+    pages, before = [], None
+    while True:
+        async with backend.uow() as uow:
+            page = await uow.webhook_deliveries.for_endpoint(ACME, "wh-1", limit=3, before=before)
+        if not page:
+            break
+        pages.append([d.id for d in page])
+        before = page[-1].id
+
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [i for page in pages for i in page] == sorted(ids[:7], key=lambda i: (created[i], i), reverse=True)
+    async with backend.uow() as uow:
+        assert await uow.webhook_deliveries.for_endpoint(GLOBEX, "wh-1", limit=10, before=None) == [
+            _delivery(i, tenant_id=GLOBEX) for i in sorted(ids[9:], reverse=True)
+        ]
+        assert await uow.webhook_deliveries.for_endpoint(GLOBEX, "wh-2", limit=10, before=None) == []
+
+
+# -- migration 0003 -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SQL_BACKENDS)
+async def test_migration_0003_gives_waiting_recipients_the_time_their_turn_came(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    sent_at, signed_at = T0 + timedelta(minutes=5, microseconds=7), T0 + timedelta(days=1, microseconds=9)
+    async with empty_database(name, request, tmp_path) as url:
+        migrate.upgrade(url)
+        engine = create_engine(url)
+        try:
+            backend = Backend(name, sql_unit_of_work_factory(create_session_factory(engine), FakeBlobStore()), FakeBlobStore())
+            async with backend.uow() as uow:
+                await uow.tenants.add(Tenant(id=ACME, slug="acme", created_at=T0, sender_name="Acme"))
+                await uow.commit()
+            envelope = draft()
+            envelope.add_document(document_id="doc-1", filename="lease.pdf", now=T0, actor="api_key:k1")
+            for signer_id in ("s-ada", "s-bob", "s-cy"):
+                envelope.add_signer(signer_id=signer_id, name=signer_id, email=f"{signer_id}@example.com",
+                                    role=Role.SIGNER, routing_order=None, now=T0, actor="api_key:k1")
+            envelope.send(policy=default_policy(policy_id="p", tenant_id=ACME), now=sent_at, actor="api_key:k1")
+            values = envelope.resolve_field_values(signer_id="s-ada", values={}, signature_text="Ada", now=signed_at)
+            envelope.sign(signer_id="s-ada", field_values=values, actor="signer:s-ada", evidence=SigningEvidence(
+                at=signed_at, ip=None, user_agent=None, auth_method="link", signature_text="Ada", consent_text="ok",
+                certificate_serials=("1",),
+            ))
+            await stored(backend, envelope, _with_recipients(draft("env-draft"), ("dan@example.com", Role.SIGNER)))
+            before = await fetch(backend)
+            assert [s.notified_at for s in before.signers] == [sent_at, signed_at, None]
+
+            migrate.downgrade(url, "0002")
+            migrate.upgrade(url)
+
+            after = await fetch(backend)
+            assert after == before
+            assert (await fetch(backend, "env-draft")).signers[0].notified_at is None
+            async with backend.uow() as uow:
+                assert await uow.tenants.get(ACME) == Tenant(id=ACME, slug="acme", created_at=T0)  # the column was dropped
         finally:
             await engine.dispose()

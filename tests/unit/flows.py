@@ -49,4 +49,5 @@ async def completed(platform: FakePlatform, caller: Caller) -> tuple[str, str]:
     envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
     await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
     await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    await platform.run_background()  # the seal
     return envelope_id, document_id

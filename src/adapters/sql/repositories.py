@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, insert, or_, select, update
+from sqlalchemy import CursorResult, Select, and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -23,24 +23,30 @@ from adapters.sql.tables import (
     ApiKeyRow,
     AuditEventRow,
     Base,
+    DeadLetterRow,
     DocumentRow,
     EnvelopeRow,
     FieldRow,
+    OutboxMessageRow,
     PolicyRow,
     RevisionRow,
     SignerRow,
     SigningLinkRow,
     TenantRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
     column_values,
 )
-from application.ports import EnvelopeCursor, EnvelopeFilter
+from application.ports import DeadLetter, EnvelopeCursor, EnvelopeFilter, OutboxMessage
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus
-from domain.envelope import Envelope
+from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import ConcurrencyConflict
 from domain.policy import Policy
 from domain.signing_link import SigningLink
 from domain.tenant import ApiKey, Tenant
+from domain.webhook import WebhookDelivery, WebhookEndpoint
 
 # SQLite result codes (https://sqlite.org/rescode.html): the database is busy or locked,
 # and the two constraint violations that mean another writer took the key first.
@@ -190,6 +196,14 @@ class SqlEnvelopes:
     async def tenant_of(self, envelope_id: str) -> str | None:
         return await self._session.scalar(select(EnvelopeRow.tenant_id).where(EnvelopeRow.id == envelope_id))
 
+    async def waiting(self, *, after: str | None, limit: int) -> list[Envelope]:
+        """Read along ix_envelopes_status_id (status, id) from the cursor on."""
+        query = self._select().where(EnvelopeRow.status == EnvelopeStatus.SENT.value)
+        if after is not None:
+            query = query.where(EnvelopeRow.id > after)
+        rows = await self._session.scalars(query.order_by(EnvelopeRow.id).limit(limit))
+        return [row.to_domain() for row in rows]
+
     @staticmethod
     def _select() -> Select[EnvelopeRow]:
         return (
@@ -328,6 +342,10 @@ class SqlTenants:
     async def add(self, tenant: Tenant) -> None:
         await _add(self._session, TenantRow.from_domain(tenant), f"tenant {tenant.slug!r} already exists")
 
+    async def get(self, tenant_id: str) -> Tenant | None:
+        row = await self._session.get(TenantRow, tenant_id, populate_existing=True)
+        return row.to_domain() if row else None
+
     async def by_slug(self, slug: str) -> Tenant | None:
         row = await self._session.scalar(
             select(TenantRow).where(TenantRow.slug == slug).execution_options(**_FRESH)
@@ -370,3 +388,185 @@ class SqlPolicies:
             .execution_options(**_FRESH)
         )
         return row.to_domain() if row else None
+
+
+# -- the outbox, dead letters and webhooks ---------------------------------------------------------
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, message: OutboxMessage) -> None:
+        # Its id is its audit entry's: a taken id means someone else wrote that entry first.
+        await _add(self._session, OutboxMessageRow.from_domain(message), f"outbox message {message.id} already exists")
+
+    async def pending(self, limit: int) -> list[OutboxMessage]:
+        """Along ix_outbox_pending; messages of one instant come in id order."""
+        rows = await self._session.scalars(
+            select(OutboxMessageRow)
+            .where(OutboxMessageRow.dispatched_at.is_(None))
+            .order_by(OutboxMessageRow.at, OutboxMessageRow.id)
+            .limit(limit)
+            .execution_options(**_FRESH)
+        )
+        return [row.to_domain() for row in rows]
+
+    async def mark_dispatched(self, message_ids: list[str], at: datetime) -> None:
+        if not message_ids:
+            return
+        # A message another dispatcher marked first keeps its time.
+        await self._session.execute(
+            update(OutboxMessageRow)
+            .where(OutboxMessageRow.id.in_(message_ids), OutboxMessageRow.dispatched_at.is_(None))
+            .values(dispatched_at=at)
+            .execution_options(**_NO_SYNC)
+        )
+
+
+class SqlDeadLetters:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, letter: DeadLetter) -> None:
+        """DELETE then INSERT: a replacement the same way on every server (of two racing, one conflicts)."""
+        await self.delete(letter.id)
+        with conflicts_raise(f"dead letter {letter.id} was just added"):
+            await self._session.execute(insert(DeadLetterRow).values(**column_values(DeadLetterRow.from_domain(letter))))
+
+    async def get(self, letter_id: str) -> DeadLetter | None:
+        row = await self._session.get(DeadLetterRow, letter_id, populate_existing=True)
+        return row.to_domain() if row else None
+
+    async def list(self, *, limit: int) -> list[DeadLetter]:
+        rows = await self._session.scalars(
+            select(DeadLetterRow)
+            .order_by(DeadLetterRow.failed_at.desc(), DeadLetterRow.id.desc())
+            .limit(limit)
+            .execution_options(**_FRESH)
+        )
+        return [row.to_domain() for row in rows]
+
+    async def delete(self, letter_id: str) -> None:
+        await self._session.execute(
+            delete(DeadLetterRow).where(DeadLetterRow.id == letter_id).execution_options(**_NO_SYNC)
+        )
+
+
+class SqlWebhookEndpoints:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, endpoint: WebhookEndpoint) -> None:
+        await _add(self._session, WebhookEndpointRow.from_domain(endpoint), f"webhook {endpoint.id} already exists")
+
+    async def get(self, tenant_id: str, endpoint_id: str) -> WebhookEndpoint | None:
+        row = await self._session.scalar(
+            select(WebhookEndpointRow)
+            .where(WebhookEndpointRow.tenant_id == tenant_id, WebhookEndpointRow.id == endpoint_id)
+            .execution_options(**_FRESH)
+        )
+        return row.to_domain() if row else None
+
+    async def save(self, endpoint: WebhookEndpoint) -> None:
+        values = column_values(WebhookEndpointRow.from_domain(endpoint))
+        del values["id"], values["tenant_id"]
+        await self._session.execute(
+            update(WebhookEndpointRow)
+            .where(WebhookEndpointRow.id == endpoint.id, WebhookEndpointRow.tenant_id == endpoint.tenant_id)
+            .values(**values)
+            .execution_options(**_NO_SYNC)
+        )
+
+    async def delete(self, tenant_id: str, endpoint_id: str) -> None:
+        await self._session.execute(
+            delete(WebhookEndpointRow)
+            .where(WebhookEndpointRow.tenant_id == tenant_id, WebhookEndpointRow.id == endpoint_id)
+            .execution_options(**_NO_SYNC)
+        )
+
+    async def for_tenant(self, tenant_id: str) -> list[WebhookEndpoint]:
+        rows = await self._session.scalars(
+            select(WebhookEndpointRow)
+            .where(WebhookEndpointRow.tenant_id == tenant_id)
+            .order_by(WebhookEndpointRow.created_at, WebhookEndpointRow.id)
+            .execution_options(**_FRESH)
+        )
+        return [row.to_domain() for row in rows]
+
+
+class SqlWebhookDeliveries:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        # Attempt numbers each delivery had when this unit of work read or wrote it: only
+        # later ones are inserted, so an attempt someone else recorded meanwhile collides.
+        self._stored: dict[str, set[int]] = {}
+
+    async def add(self, delivery: WebhookDelivery) -> None:
+        """Look, then insert: ids are deterministic, so a repeated dispatch finds its delivery here.
+
+        Two dispatchers adding the same new delivery at once both find none; the second
+        insert then fails on the primary key, as ConcurrencyConflict (its messages stay
+        pending and the next dispatch finds the delivery).
+        """
+        exists = await self._session.scalar(select(WebhookDeliveryRow.id).where(WebhookDeliveryRow.id == delivery.id))
+        if exists is not None:
+            return
+        await _add(self._session, WebhookDeliveryRow.from_domain(delivery), f"delivery {delivery.id} was just added")
+        self._stored[delivery.id] = {a.number for a in delivery.attempts}
+
+    async def get(self, tenant_id: str, delivery_id: str) -> WebhookDelivery | None:
+        row = await self._session.scalar(
+            self._select().where(WebhookDeliveryRow.tenant_id == tenant_id, WebhookDeliveryRow.id == delivery_id)
+        )
+        return self._loaded(row).to_domain() if row else None
+
+    async def save(self, delivery: WebhookDelivery) -> None:
+        stored = self._stored.get(delivery.id)
+        if stored is None:
+            stored = set(
+                await self._session.scalars(
+                    select(WebhookAttemptRow.number).where(WebhookAttemptRow.delivery_id == delivery.id)
+                )
+            )
+        new = [WebhookAttemptRow.from_domain(delivery.id, a) for a in delivery.attempts if a.number not in stored]
+        with conflicts_raise(f"delivery {delivery.id} got an attempt since it was read"):
+            if new:
+                await self._session.execute(insert(WebhookAttemptRow), [column_values(a) for a in new])
+            await self._session.execute(
+                update(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.id == delivery.id, WebhookDeliveryRow.tenant_id == delivery.tenant_id)
+                .values(status=delivery.status.value)
+                .execution_options(**_NO_SYNC)
+            )
+        self._stored[delivery.id] = stored | {a.number for a in new}
+
+    async def for_endpoint(
+        self, tenant_id: str, endpoint_id: str, *, limit: int, before: str | None
+    ) -> list[WebhookDelivery]:
+        """Along ix_webhook_deliveries_tenant_endpoint (tenant_id, endpoint_id, created_at, id), backwards from the cursor."""
+        query = self._select().where(
+            WebhookDeliveryRow.tenant_id == tenant_id, WebhookDeliveryRow.endpoint_id == endpoint_id
+        )
+        if before is not None:
+            cursor = await self._session.get(WebhookDeliveryRow, before)
+            if cursor is None or cursor.tenant_id != tenant_id or cursor.endpoint_id != endpoint_id:
+                return []
+            query = query.where(
+                tuple_(WebhookDeliveryRow.created_at, WebhookDeliveryRow.id) < (cursor.created_at, cursor.id)
+            )
+        order = (WebhookDeliveryRow.created_at.desc(), WebhookDeliveryRow.id.desc())
+        rows = await self._session.scalars(query.order_by(*order).limit(limit))
+        return [self._loaded(row).to_domain() for row in rows]
+
+    def _loaded(self, row: WebhookDeliveryRow) -> WebhookDeliveryRow:
+        self._stored[row.id] = {a.number for a in row.attempts}
+        return row
+
+    @staticmethod
+    def _select() -> Select[WebhookDeliveryRow]:
+        return (
+            select(WebhookDeliveryRow)
+            .options(selectinload(WebhookDeliveryRow.attempts))
+            .execution_options(**_FRESH)
+        )

@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
 from application.idempotency import MAX_KEY_LENGTH
-from application.ports import IdempotencyRecord, StoredResponse
+from application.ports import DeadLetter, IdempotencyRecord, Job, OutboxMessage, StoredResponse
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus, Revision, RevisionKind
 from domain.envelope import Envelope, EnvelopeStatus
@@ -48,7 +48,8 @@ from domain.field import Field, FieldKind, PageSize, Placement
 from domain.policy import Policy, Routing, SignatureLevel, SignerAuth
 from domain.signer import MAX_EMAIL_LENGTH, Role, Signer, SignerStatus, SigningEvidence
 from domain.signing_link import SigningLink
-from domain.tenant import ApiKey, ApiKeyRole, Tenant
+from domain.tenant import MAX_SENDER_NAME_LENGTH, ApiKey, ApiKeyRole, Tenant
+from domain.webhook import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 ID_LENGTH = 64
 
@@ -149,13 +150,14 @@ class TenantRow(Base):
     id: Mapped[str] = mapped_column(Id(), primary_key=True)
     slug: Mapped[str] = mapped_column(Id(63), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sender_name: Mapped[str | None] = mapped_column(String(MAX_SENDER_NAME_LENGTH))
 
     @classmethod
     def from_domain(cls, tenant: Tenant) -> TenantRow:
-        return cls(id=tenant.id, slug=tenant.slug, created_at=tenant.created_at)
+        return cls(id=tenant.id, slug=tenant.slug, created_at=tenant.created_at, sender_name=tenant.sender_name)
 
     def to_domain(self) -> Tenant:
-        return Tenant(id=self.id, slug=self.slug, created_at=self.created_at)
+        return Tenant(id=self.id, slug=self.slug, created_at=self.created_at, sender_name=self.sender_name)
 
 
 class ApiKeyRow(Base):
@@ -259,6 +261,8 @@ class EnvelopeRow(Base):
         # Keyset pagination: newest first within a tenant, with and without a status filter.
         Index("ix_envelopes_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_envelopes_tenant_status_created", "tenant_id", "status", "created_at", "id"),
+        # Every tenant's sent envelopes by id, for reminders and expiry (EnvelopeRepository.waiting).
+        Index("ix_envelopes_status_id", "status", "id"),
         MYSQL_TABLE_OPTIONS,
     )
 
@@ -360,6 +364,8 @@ class SignerRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     acted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     evidence_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     evidence_ip: Mapped[str | None] = mapped_column(Text)
     evidence_user_agent: Mapped[str | None] = mapped_column(Text)
@@ -383,6 +389,8 @@ class SignerRow(Base):
             status=signer.status.value,
             acted_at=signer.acted_at,
             decline_reason=signer.decline_reason,
+            notified_at=signer.notified_at,
+            reminded_at=signer.reminded_at,
             evidence_at=evidence.at if evidence else None,
             evidence_ip=evidence.ip if evidence else None,
             evidence_user_agent=evidence.user_agent if evidence else None,
@@ -414,6 +422,8 @@ class SignerRow(Base):
             acted_at=self.acted_at,
             decline_reason=self.decline_reason,
             evidence=evidence,
+            notified_at=self.notified_at,
+            reminded_at=self.reminded_at,
         )
 
 
@@ -630,7 +640,6 @@ class SigningLinkRow(Base):
 # -- idempotency keys ---------------------------------------------------------------------------
 
 
-
 class IdempotencyKeyRow(Base):
     """An idempotency key of a tenant: the request that claimed it and, once done, its response."""
 
@@ -681,4 +690,197 @@ class IdempotencyKeyRow(Base):
             created_at=self.created_at,
             expires_at=self.expires_at,
             response=response,
+        )
+
+
+# -- the outbox, background jobs and dead letters -------------------------------------------------
+
+
+class OutboxMessageRow(Base):
+    """A recorded event waiting for the dispatcher; kept, with the time it was dispatched, once it is.
+
+    No foreign keys: the outbox is a queue beside the audit chain, not part of it.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The pending messages, oldest first: the leading `dispatched_at IS NULL` is an
+        # equality every server's index range understands (no partial index, which MySQL lacks).
+        Index("ix_outbox_pending", "dispatched_at", "at", "id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[str] = mapped_column(Id(128), primary_key=True)  # "<envelope id>:<audit seq>"
+    tenant_id: Mapped[str] = mapped_column(Id())
+    envelope_id: Mapped[str] = mapped_column(Id())
+    type: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(JsonText())
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    @classmethod
+    def from_domain(cls, message: OutboxMessage) -> OutboxMessageRow:
+        return cls(
+            id=message.id, tenant_id=message.tenant_id, envelope_id=message.envelope_id, type=message.type,
+            at=message.at, actor=message.actor, data=message.data, dispatched_at=None,
+        )
+
+    def to_domain(self) -> OutboxMessage:
+        return OutboxMessage(
+            id=self.id, tenant_id=self.tenant_id, envelope_id=self.envelope_id, type=self.type, at=self.at,
+            actor=self.actor, data=self.data,
+        )
+
+
+JOB_ID_LENGTH = 255
+
+
+class JobRow(Base):
+    """A job of the database-backed queue (adapters.sql.job_store), from enqueueing until it is finished.
+
+    `attempt` counts the claims so far; `leased_until` is set while a runner has it.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_run_at", "run_at", "id"), MYSQL_TABLE_OPTIONS)
+
+    id: Mapped[str] = mapped_column(Id(JOB_ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    args: Mapped[dict[str, str]] = mapped_column(JsonText())
+    run_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempt: Mapped[int] = mapped_column(Integer)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DeadLetterRow(Base):
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_letters_failed_at", "failed_at", "id"), MYSQL_TABLE_OPTIONS)
+
+    id: Mapped[str] = mapped_column(Id(JOB_ID_LENGTH), primary_key=True)
+    job_id: Mapped[str] = mapped_column(Id(JOB_ID_LENGTH))
+    name: Mapped[str] = mapped_column(String(64))
+    args: Mapped[dict[str, str]] = mapped_column(JsonText())
+    attempts: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    @classmethod
+    def from_domain(cls, letter: DeadLetter) -> DeadLetterRow:
+        return cls(
+            id=letter.id, job_id=letter.job.id, name=letter.job.name, args=dict(letter.job.args),
+            attempts=letter.attempts, error=letter.error, failed_at=letter.failed_at,
+        )
+
+    def to_domain(self) -> DeadLetter:
+        return DeadLetter(
+            id=self.id, job=Job(id=self.job_id, name=self.name, args=dict(self.args)), attempts=self.attempts,
+            error=self.error, failed_at=self.failed_at,
+        )
+
+
+# -- webhooks ---------------------------------------------------------------------------------------
+
+
+class WebhookEndpointRow(Base):
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        # A tenant's endpoints, oldest first (and the index MySQL wants for the foreign key).
+        Index("ix_webhook_endpoints_tenant_created", "tenant_id", "created_at", "id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Id(), ForeignKey("tenants.id"))
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JsonText())  # sorted
+    secret: Mapped[str] = mapped_column(String(255))
+    previous_secret: Mapped[str | None] = mapped_column(String(255))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    description: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    @classmethod
+    def from_domain(cls, endpoint: WebhookEndpoint) -> WebhookEndpointRow:
+        return cls(
+            id=endpoint.id, tenant_id=endpoint.tenant_id, url=endpoint.url, events=sorted(endpoint.events),
+            secret=endpoint.secret, previous_secret=endpoint.previous_secret,
+            previous_secret_until=endpoint.previous_secret_until, description=endpoint.description,
+            created_at=endpoint.created_at,
+        )
+
+    def to_domain(self) -> WebhookEndpoint:
+        return WebhookEndpoint(
+            id=self.id, tenant_id=self.tenant_id, url=self.url, events=frozenset(self.events), secret=self.secret,
+            created_at=self.created_at, description=self.description, previous_secret=self.previous_secret,
+            previous_secret_until=self.previous_secret_until,
+        )
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one endpoint. No foreign key to the endpoint: deliveries outlive a deleted endpoint."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # An endpoint's deliveries by id, read backwards from the cursor.
+        Index("ix_webhook_deliveries_tenant_endpoint", "tenant_id", "endpoint_id", "created_at", "id"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[str] = mapped_column(Id(), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Id())
+    endpoint_id: Mapped[str] = mapped_column(Id())
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonText())
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    attempts: Mapped[list[WebhookAttemptRow]] = relationship(
+        order_by="WebhookAttemptRow.number", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    @classmethod
+    def from_domain(cls, delivery: WebhookDelivery) -> WebhookDeliveryRow:
+        return cls(
+            id=delivery.id, tenant_id=delivery.tenant_id, endpoint_id=delivery.endpoint_id,
+            event_type=delivery.event_type, payload=delivery.payload, status=delivery.status.value,
+            created_at=delivery.created_at,
+            attempts=[WebhookAttemptRow.from_domain(delivery.id, a) for a in delivery.attempts],
+        )
+
+    def to_domain(self) -> WebhookDelivery:
+        """Needs `attempts` loaded."""
+        return WebhookDelivery(
+            id=self.id, tenant_id=self.tenant_id, endpoint_id=self.endpoint_id, event_type=self.event_type,
+            payload=self.payload, created_at=self.created_at, status=DeliveryStatus(self.status),
+            attempts=[a.to_domain() for a in self.attempts],
+        )
+
+
+class WebhookAttemptRow(Base):
+    """An attempt at a delivery. Its primary key (delivery_id, number) lets only one writer record each number."""
+
+    __tablename__ = "webhook_attempts"
+
+    delivery_id: Mapped[str] = mapped_column(
+        Id(), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+    @classmethod
+    def from_domain(cls, delivery_id: str, attempt: DeliveryAttempt) -> WebhookAttemptRow:
+        return cls(
+            delivery_id=delivery_id, number=attempt.number, at=attempt.at, status_code=attempt.status_code,
+            error=attempt.error, duration_ms=attempt.duration_ms,
+        )
+
+    def to_domain(self) -> DeliveryAttempt:
+        return DeliveryAttempt(
+            number=self.number, at=self.at, status_code=self.status_code, error=self.error,
+            duration_ms=self.duration_ms,
         )

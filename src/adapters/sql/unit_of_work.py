@@ -12,11 +12,15 @@ from adapters.sql.availability import is_unavailable, unavailable, unavailable_r
 from adapters.sql.repositories import (
     SqlApiKeys,
     SqlAuditLog,
+    SqlDeadLetters,
     SqlDocuments,
     SqlEnvelopes,
+    SqlOutbox,
     SqlPolicies,
     SqlSigningLinks,
     SqlTenants,
+    SqlWebhookDeliveries,
+    SqlWebhookEndpoints,
     conflicts_raise,
 )
 from application.ports import BlobStore
@@ -54,6 +58,10 @@ class SqlUnitOfWork(UnitOfWork):
         self.tenants = SqlTenants(session)
         self.api_keys = SqlApiKeys(session)
         self.policies = SqlPolicies(session)
+        self.outbox = SqlOutbox(session)
+        self.webhook_endpoints = SqlWebhookEndpoints(session)
+        self.webhook_deliveries = SqlWebhookDeliveries(session)
+        self.dead_letters = SqlDeadLetters(session)
 
     async def _commit(self) -> None:
         with conflicts_raise("another writer got there first"):

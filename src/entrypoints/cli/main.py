@@ -153,11 +153,13 @@ def tenant() -> None:
 
 @tenant.command("create")
 @click.argument("slug")
+@click.option("--sender-name", default=None, help="How its emails name the sender (default: the slug).")
 @json_option
-def tenant_create(slug: str, as_json: bool) -> None:
+def tenant_create(slug: str, sender_name: str | None, as_json: bool) -> None:
     """Create the tenant SLUG with the default signing policy."""
-    created = run_with_container(lambda c: c.use_cases.tenants().create(slug))
-    emit(as_json, {"id": created.id, "slug": created.slug, "created_at": created.created_at.isoformat()},
+    created = run_with_container(lambda c: c.use_cases.tenants().create(slug, sender_name=sender_name))
+    emit(as_json, {"id": created.id, "slug": created.slug, "sender_name": created.display_name,
+                   "created_at": created.created_at.isoformat()},
          f"tenant {created.slug} created ({created.id})")
 
 
@@ -226,6 +228,62 @@ def archive_renew(within_days: int, as_json: bool) -> None:
         {"checked": report.checked, "renewed": renewed},
         "\n".join([f"{report.checked} sealed documents checked, {len(renewed)} renewed", *lines]),
     )
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty (for scripts and tests).")
+def worker(burst: bool) -> None:
+    """Run background jobs from Redis (UNDERSIGN_REDIS_URL): seals, emails, webhooks, reminders, expiry."""
+    from entrypoints.worker.arq_worker import build_worker
+
+    settings = load_settings()
+    if settings.redis_url is None:
+        fail("UNDERSIGN_REDIS_URL is not set: without Redis, `undersign serve` runs the jobs itself")
+    prepare_database(settings)
+    container = build_container(settings)
+    try:
+        container.gateways.pdf_signer()  # a wrong seal key stops the worker here, not at its first seal
+    except SettingsError as error:
+        fail(str(error))
+    build_worker(container, burst=burst).run()
+
+
+@cli.group()
+def jobs() -> None:
+    """Background jobs that failed for good (dead letters): list and replay them."""
+
+
+@jobs.command("dead-letters")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@json_option
+def jobs_dead_letters(limit: int, as_json: bool) -> None:
+    """The jobs that failed their last attempt, most recent first."""
+    letters = run_with_container(lambda c: c.use_cases.dead_letters().list(limit=limit))
+    items = [
+        {"id": d.id, "job": d.job.name, "args": d.job.args, "attempts": d.attempts, "error": d.error,
+         "failed_at": d.failed_at.isoformat()}
+        for d in letters
+    ]  # fmt: skip
+    lines = [f"{d['id']}  {d['job']}  {d['attempts']} attempts, last {d['failed_at']}: {d['error']}" for d in items]
+    emit(as_json, {"dead_letters": items}, "\n".join(lines) or "no dead letters")
+
+
+@jobs.command("replay")
+@click.argument("letter_ids", nargs=-1)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
+@json_option
+def jobs_replay(letter_ids: tuple[str, ...], replay_all: bool, as_json: bool) -> None:
+    """Queue dead-lettered jobs again (LETTER_IDS, or --all), each with a fresh set of attempts."""
+    if bool(letter_ids) == replay_all:
+        fail("name the dead letters to replay, or pass --all")
+
+    async def replay(c: Container) -> list[str]:
+        office = c.use_cases.dead_letters()
+        ids = [d.id for d in await office.list(limit=10_000)] if replay_all else list(letter_ids)
+        return [(await office.replay(letter_id)).id for letter_id in ids]
+
+    queued = run_with_container(replay)
+    emit(as_json, {"replayed": queued}, f"{len(queued)} jobs queued again")
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from entrypoints.http.problems import EXCEPTION_HANDLERS, problem
 from entrypoints.http.request_context import request_context
 from entrypoints.http.signing import SigningController, signing_page
 from entrypoints.http.verification import verify
+from entrypoints.http.webhooks import WebhooksController
 
 
 @get("/health", tags=["operations"])
@@ -34,16 +35,26 @@ async def ready(state: State) -> Response:
 def create_app(container: Container) -> Litestar:
     settings = container.settings()
 
+    # Without Redis this process runs the background jobs itself; with it, `undersign worker` does.
+    embedded = settings.redis_url is None
+
+    async def start() -> None:
+        container.gateways.pdf_signer()  # the PKI and the seal key, before the first request
+        if embedded:
+            await container.use_cases.embedded_runner().start()
+
     async def close() -> None:
+        if embedded:
+            await container.use_cases.embedded_runner().stop()
         await shutdown(container)
 
     return Litestar(
-        route_handlers=[EnvelopesController, SigningController, signing_page, verify, health, ready],
+        route_handlers=[EnvelopesController, WebhooksController, SigningController, signing_page, verify, health, ready],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context],
         state=State({"container": container}),
-        on_startup=[lambda: container.gateways.pdf_signer()],  # the PKI and the seal key, before the first request
+        on_startup=[start],
         on_shutdown=[close],
         request_max_body_size=settings.max_upload_bytes,
         openapi_config=OpenAPIConfig(

@@ -19,7 +19,7 @@ from application.errors import Unauthenticated
 USE_CASES = (
     "create_envelope", "add_document", "add_signer", "place_field", "send_envelope", "void_envelope",
     "envelope_queries", "create_signing_link", "signing_sessions", "sign", "decline", "tenants",
-    "verify_pdf", "completion_certificates",
+    "verify_pdf", "completion_certificates", "webhooks",
 )
 
 

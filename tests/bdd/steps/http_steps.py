@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.pdf_checks import pdfsig_report
 from tests.pdf_samples import make_pdf
+from tests.webhook_receiver import WebhookReceiver, webhook_receiver
 
 
 @dataclass
@@ -44,8 +48,16 @@ async def _issue_key(settings: Settings) -> str:
 
 
 @pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A real HTTP receiver on loopback that checks every delivery's signature."""
+    with webhook_receiver("whsec_dW5zZXQ=", fail_first=0) as receiver:
+        yield receiver
+
+
+@pytest.fixture
 def api(tmp_path: Path):
-    settings = Settings.from_env({"UNDERSIGN_DATA_DIR": str(tmp_path / "data")})
+    # Webhooks may go to loopback: the scenarios' receiver listens there.
+    settings = Settings.from_env({"UNDERSIGN_DATA_DIR": str(tmp_path / "data"), "UNDERSIGN_WEBHOOK_ALLOW_PRIVATE": "true"})
     settings.data_dir.mkdir(parents=True)
     migrate.upgrade(settings.database_url)
     key = asyncio.run(_issue_key(settings))
@@ -75,6 +87,21 @@ def sent_over_the_api(api: Api, world, first: str, second: str) -> None:
     api.post(f"/v1/envelopes/{api.envelope_id}/send")
 
 
+@given(parsers.parse('an envelope sent over the API to "{first}" and then "{second}", with a webhook for "{event}"'))
+def sent_with_webhook(api: Api, world, receiver: WebhookReceiver, first: str, second: str, event: str) -> None:
+    hook = api.post("/v1/webhooks", {"url": receiver.url, "events": [event]})
+    receiver.set_secret(hook["secret"])
+    sent_over_the_api(api, world, first, second)
+
+
+@then(parsers.parse('the receiver gets one "{event}" delivery whose signature checks out'))
+def receiver_got(api: Api, receiver: WebhookReceiver, event: str) -> None:
+    (delivery,) = receiver.wait_for(lambda requests: len(requests) >= 1, timeout=60)
+    assert delivery.verified and delivery.status == 200
+    body = json.loads(delivery.body)
+    assert body["type"] == event and body["data"]["envelope_id"] == api.envelope_id
+
+
 @when(parsers.parse('"{name}" signs through her link'))
 @when(parsers.parse('"{name}" signs through his link'))
 def signs_through_link(api: Api, name: str) -> None:
@@ -91,7 +118,12 @@ def final_pdf_signatures(api: Api, count: int) -> None:
     assert len(report) == count and all(s.valid for s in report)
 
 
-def final_pdf_over_api(api: Api) -> bytes:
+def final_pdf_over_api(api: Api, timeout: float = 60) -> bytes:
+    """The document once sealed: the seal is a background job that follows the last signature."""
+    deadline = time.monotonic() + timeout
+    while (status := api.client.get(f"/v1/envelopes/{api.envelope_id}", headers=api.headers).json()["documents"][0]["status"]) != "sealed":
+        assert time.monotonic() < deadline, f"the document is still {status} after {timeout} s"
+        time.sleep(0.05)
     response = api.client.get(
         f"/v1/envelopes/{api.envelope_id}/documents/{api.document_id}/content", headers=api.headers
     )

@@ -41,6 +41,7 @@ class World:
     signers: dict[str, str] = field(default_factory=dict)
     error: DomainError | None = None
     api: Any = None  # set by the steps that drive the HTTP API
+    webhook: Any = None  # the tenant's webhook endpoint, once registered
 
 
 @pytest.fixture
@@ -295,6 +296,8 @@ def refused_twice(world: World, name: str) -> None:
 
 
 def document_lines(world: World, run) -> list[str]:
+    """The document as it ends up, once the background work (the seal) is done."""
+    run(world.platform.run_background())
     _, content = run(world.platform.queries.document_content(world.caller, world.envelope_id, world.document_id))
     return content.decode().splitlines()
 

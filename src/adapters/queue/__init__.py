@@ -1,0 +1,1 @@
+"""The production job queue: arq on Redis."""

@@ -1,0 +1,127 @@
+"""The outbox dispatcher: what each recorded event sets in motion, handed to the job queue.
+
+An event in the outbox becomes jobs: the seal when an envelope completes, one email per
+recipient it concerns, one webhook delivery per endpoint that wants it. The jobs are
+queued first; then the new deliveries are stored and the messages marked dispatched, in
+one transaction. A dispatcher that dies in between leaves the messages pending, and the
+next one queues the same jobs under the same ids (the queue keeps one of each, and
+handlers are idempotent); a delivery job that runs before its delivery is stored tries
+again later. (Queueing before any write also matters on SQLite: the embedded job queue
+writes in a transaction of its own, which would wait for this one's write lock.)
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+
+from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE
+from application.ports import Clock, Job, JobQueue, OutboxMessage
+from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.envelope import Envelope
+from domain.signer import Signer
+from domain.webhook import EVENT_NAMES, WebhookDelivery, WebhookEndpoint, webhook_payload
+
+BATCH_SIZE = 100
+
+
+class NoticeKind(enum.StrEnum):
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+def seal_job(tenant_id: str, envelope_id: str) -> Job:
+    return Job(id=f"seal:{envelope_id}", name=SEAL_ENVELOPE, args={"tenant_id": tenant_id, "envelope_id": envelope_id})
+
+
+def delivery_job(delivery: WebhookDelivery) -> Job:
+    return Job(
+        id=f"webhook:{delivery.id}", name=DELIVER_WEBHOOK,
+        args={"tenant_id": delivery.tenant_id, "delivery_id": delivery.id},
+    )
+
+
+def delivery_id(message_id: str, endpoint_id: str) -> str:
+    """The same event for the same endpoint is always the same delivery (the Standard Webhooks message id)."""
+    return "msg_" + hashlib.sha256(f"{message_id}/{endpoint_id}".encode()).hexdigest()[:32]
+
+
+def notice_recipients(message: OutboxMessage, envelope: Envelope) -> tuple[NoticeKind | None, list[Signer]]:
+    """Which kind of email an event sends, and to whom; nobody for events that send none."""
+    signer_id = message.data.get("signer_id")
+    match message.type:
+        case "SignerNotified" | "SignerReminded":
+            kind = NoticeKind.INVITATION if message.type == "SignerNotified" else NoticeKind.REMINDER
+            return kind, [s for s in envelope.signers if s.id == signer_id and s.acts]
+        case "EnvelopeSealed":
+            return NoticeKind.COMPLETED, list(envelope.signers)
+        case "SignerDeclined":
+            # Everyone who knew of the envelope, besides the one who declined.
+            return NoticeKind.DECLINED, [s for s in envelope.signers if s.id != signer_id and s.notified_at is not None]
+        case "EnvelopeVoided":
+            return NoticeKind.VOIDED, [s for s in envelope.signers if s.notified_at is not None]
+        case "EnvelopeExpired":
+            return NoticeKind.EXPIRED, [s for s in envelope.signers if s.is_active]
+    return None, []
+
+
+class Dispatcher:
+    def __init__(self, uow: UnitOfWorkFactory, queue: JobQueue, clock: Clock) -> None:
+        self._uow, self._queue, self._clock = uow, queue, clock
+
+    async def dispatch(self, limit: int = BATCH_SIZE) -> int:
+        """Turn up to `limit` pending messages into jobs; how many were dispatched (0: none pending)."""
+        async with self._uow() as uow:
+            messages = await uow.outbox.pending(limit)
+            if not messages:
+                return 0
+            endpoints: dict[str, list[WebhookEndpoint]] = {}
+            jobs: list[Job] = []
+            deliveries: list[WebhookDelivery] = []
+            for message in messages:
+                jobs += await self._jobs_for(uow, message, endpoints, deliveries)
+            await self._queue.enqueue(jobs)
+            for delivery in deliveries:
+                await uow.webhook_deliveries.add(delivery)
+            await uow.outbox.mark_dispatched([m.id for m in messages], self._clock.now())
+            await uow.commit()
+        return len(messages)
+
+    async def _jobs_for(
+        self, uow: UnitOfWork, message: OutboxMessage, endpoints: dict[str, list[WebhookEndpoint]],
+        deliveries: list[WebhookDelivery],
+    ) -> list[Job]:
+        """The jobs `message` sets off; the webhook deliveries among them are added to `deliveries`, to be stored."""
+        jobs = []
+        if message.type == "EnvelopeCompleted":
+            jobs.append(seal_job(message.tenant_id, message.envelope_id))
+        envelope = await uow.envelopes.get(message.tenant_id, message.envelope_id)
+        if envelope is not None:
+            kind, recipients = notice_recipients(message, envelope)
+            jobs += [] if kind is None else [
+                Job(
+                    id=f"notice:{message.id}:{signer.id}", name=SEND_NOTICE,
+                    args={"tenant_id": message.tenant_id, "envelope_id": message.envelope_id,
+                          "signer_id": signer.id, "kind": kind, "event_id": message.id},
+                )
+                for signer in recipients
+            ]
+        event_name = EVENT_NAMES.get(message.type)
+        if event_name is None:
+            return jobs
+        if message.tenant_id not in endpoints:
+            endpoints[message.tenant_id] = await uow.webhook_endpoints.for_tenant(message.tenant_id)
+        payload = webhook_payload(event_name=event_name, at=message.at, envelope_id=message.envelope_id, data=message.data)
+        for endpoint in endpoints[message.tenant_id]:
+            if endpoint.wants(event_name):
+                delivery = WebhookDelivery(
+                    id=delivery_id(message.id, endpoint.id), tenant_id=message.tenant_id, endpoint_id=endpoint.id,
+                    event_type=event_name, payload=payload, created_at=self._clock.now(),
+                )
+                deliveries.append(delivery)
+                jobs.append(delivery_job(delivery))
+        return jobs

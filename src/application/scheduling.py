@@ -1,0 +1,75 @@
+"""Periodic work over every tenant's waiting envelopes: reminders on the policy's cadence, and expiry.
+
+Both run on a schedule (arq cron in production, the in-process runner embedded) and are
+safe to run twice at once or again after a crash: each envelope is changed in a unit of
+work of its own, under its row lock, after checking again that the change is still due.
+The emails and webhooks follow from the events they record, through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from application.loading import require_envelope
+from application.ports import Clock
+from application.retry import retry_on_conflict
+from application.unit_of_work import UnitOfWorkFactory
+from domain.envelope import Envelope
+
+PAGE = 200
+
+
+class Schedules:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
+
+    async def send_reminders(self) -> int:
+        """Remind every recipient who is due a reminder; how many were reminded."""
+        reminded = 0
+        async for envelope in self._waiting():
+            if envelope.due_reminders(self._clock.now()):
+                reminded += await retry_on_conflict(lambda e=envelope: self._remind(e.tenant_id, e.id))
+        return reminded
+
+    async def expire_envelopes(self) -> int:
+        """Expire every sent envelope past its expires_at; how many expired."""
+        expired = 0
+        async for envelope in self._waiting():
+            if envelope.is_past_expiry(self._clock.now()):
+                expired += await retry_on_conflict(lambda e=envelope: self._expire(e.tenant_id, e.id))
+        return expired
+
+    async def _remind(self, tenant_id: str, envelope_id: str) -> int:
+        async with self._uow() as uow:
+            await uow.envelopes.hold(tenant_id, envelope_id)
+            envelope = await require_envelope(uow, tenant_id, envelope_id)
+            reminded = envelope.send_reminders(now=self._clock.now(), actor="system")
+            if reminded:
+                await uow.envelopes.save(envelope)
+                await uow.commit()
+        return len(reminded)
+
+    async def _expire(self, tenant_id: str, envelope_id: str) -> int:
+        async with self._uow() as uow:
+            await uow.envelopes.hold(tenant_id, envelope_id)
+            envelope = await require_envelope(uow, tenant_id, envelope_id)
+            now = self._clock.now()
+            if not envelope.is_past_expiry(now):
+                return 0  # signed, declined or voided meanwhile
+            envelope.expire(now=now, actor="system")
+            await uow.envelopes.save(envelope)
+            await uow.commit()
+        return 1
+
+    async def _waiting(self) -> AsyncIterator[Envelope]:
+        """Every sent envelope, a page at a time, each page read in a short transaction of its own."""
+        after = None
+        while True:
+            async with self._uow() as uow:
+                page = await uow.envelopes.waiting(after=after, limit=PAGE)
+            for envelope in page:
+                yield envelope
+            if len(page) < PAGE:
+                return
+            after = page[-1].id
+

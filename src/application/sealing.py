@@ -1,0 +1,47 @@
+"""The platform's seal on a completed envelope's documents: a background job, not part of the last signature.
+
+Idempotent: a document that already carries the seal is left as it is, so a job that runs
+again (after a crash, or queued twice) seals nothing twice. The envelope is held while
+sealing, so two runners of the same job take turns, and the second finds the work done.
+"""
+
+from __future__ import annotations
+
+from application.envelope_locks import EnvelopeLocks
+from application.loading import require_envelope
+from application.ports import Clock, IdGenerator, PdfSigner
+from application.retry import retry_on_conflict
+from application.revisions import store_revision
+from application.unit_of_work import UnitOfWorkFactory
+from domain.document import DocumentStatus, RevisionKind
+from domain.envelope import EnvelopeStatus
+
+
+class SealEnvelope:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
+        self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
+        self._turns = EnvelopeLocks()
+
+    async def __call__(self, args: dict[str, str]) -> None:
+        await retry_on_conflict(lambda: self._seal(args["tenant_id"], args["envelope_id"]))
+
+    async def _seal(self, tenant_id: str, envelope_id: str) -> None:
+        async with self._turns.hold(envelope_id), self._uow() as uow:
+            await uow.envelopes.hold(tenant_id, envelope_id)
+            envelope = await require_envelope(uow, tenant_id, envelope_id)
+            if envelope.status is not EnvelopeStatus.COMPLETED:
+                return
+            documents = await uow.documents.for_envelope(tenant_id, envelope_id)
+            unsealed = [d for d in documents if d.status is DocumentStatus.ACTIVE]
+            if not unsealed:
+                return
+            level = envelope.signature_level
+            for document in unsealed:
+                sealed = await self._pdf.seal(await uow.blobs.get(document.current.blob_key), level)
+                now = self._clock.now()
+                revision = await store_revision(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
+                envelope.record_document_sealed(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
+                await uow.documents.save(document)
+            envelope.record_sealed(now=self._clock.now(), actor="system")
+            await uow.envelopes.save(envelope)
+            await uow.commit()

@@ -1,0 +1,172 @@
+"""Tenants' webhook endpoints: register, list, delete, rotate the secret; each endpoint's deliveries, and redelivery.
+
+Only admin keys manage webhooks: an endpoint hears about every envelope of the tenant.
+The secret is shown when an endpoint is registered and when it is rotated, never again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from application.context import Caller
+from application.dispatch import delivery_job
+from application.ports import Clock, IdGenerator, JobQueue, SecretGenerator, WebhookSender
+from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.errors import DomainError, InvalidInput, NotFound
+from domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+SECRET_PREFIX = "whsec_"
+ROTATION_OVERLAP = timedelta(hours=24)
+MAX_ENDPOINTS_PER_TENANT = 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterWebhook:
+    caller: Caller
+    url: str
+    events: list[str]
+    description: str = ""
+
+
+class WebhookFailed(DomainError):
+    """The endpoint did not answer with a 2xx: the delivery is tried again later."""
+
+    code = "webhook_failed"
+
+
+class Webhooks:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, secrets: SecretGenerator,
+        sender: WebhookSender, queue: JobQueue,
+    ) -> None:
+        self._uow, self._clock, self._ids, self._secrets = uow, clock, ids, secrets
+        self._sender, self._queue = sender, queue
+
+    async def register(self, command: RegisterWebhook) -> WebhookEndpoint:
+        command.caller.require_admin()
+        endpoint = WebhookEndpoint.register(
+            endpoint_id=self._ids.new_id(), tenant_id=command.caller.tenant_id, url=command.url,
+            events=command.events, secret=self._new_secret(), description=command.description, now=self._clock.now(),
+        )
+        await self._sender.check_target(endpoint.url)
+        async with self._uow() as uow:
+            if len(await uow.webhook_endpoints.for_tenant(endpoint.tenant_id)) >= MAX_ENDPOINTS_PER_TENANT:
+                raise InvalidInput(f"a tenant has at most {MAX_ENDPOINTS_PER_TENANT} webhook endpoints")
+            await uow.webhook_endpoints.add(endpoint)
+            await uow.commit()
+        return endpoint
+
+    async def list(self, caller: Caller) -> list[WebhookEndpoint]:
+        caller.require_admin()
+        async with self._uow() as uow:
+            return await uow.webhook_endpoints.for_tenant(caller.tenant_id)
+
+    async def get(self, caller: Caller, endpoint_id: str) -> WebhookEndpoint:
+        caller.require_admin()
+        async with self._uow() as uow:
+            return await _require_endpoint(uow, caller.tenant_id, endpoint_id)
+
+    async def delete(self, caller: Caller, endpoint_id: str) -> None:
+        """Deliveries already queued for it are dropped when they come up; its record of deliveries stays."""
+        caller.require_admin()
+        async with self._uow() as uow:
+            await _require_endpoint(uow, caller.tenant_id, endpoint_id)
+            await uow.webhook_endpoints.delete(caller.tenant_id, endpoint_id)
+            await uow.commit()
+
+    async def rotate_secret(self, caller: Caller, endpoint_id: str) -> WebhookEndpoint:
+        """A new secret; for ROTATION_OVERLAP deliveries are signed with the old one too."""
+        caller.require_admin()
+        async with self._uow() as uow:
+            endpoint = await _require_endpoint(uow, caller.tenant_id, endpoint_id)
+            endpoint.rotate_secret(new_secret=self._new_secret(), now=self._clock.now(), overlap=ROTATION_OVERLAP)
+            await uow.webhook_endpoints.save(endpoint)
+            await uow.commit()
+        return endpoint
+
+    async def deliveries(
+        self, caller: Caller, endpoint_id: str, *, limit: int, before: str | None = None
+    ) -> list[WebhookDelivery]:
+        caller.require_admin()
+        async with self._uow() as uow:
+            await _require_endpoint(uow, caller.tenant_id, endpoint_id)
+            return await uow.webhook_deliveries.for_endpoint(caller.tenant_id, endpoint_id, limit=limit, before=before)
+
+    async def redeliver(self, caller: Caller, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
+        """Send the same message (same webhook-id) again, whatever became of it before."""
+        caller.require_admin()
+        async with self._uow() as uow:
+            await _require_endpoint(uow, caller.tenant_id, endpoint_id)
+            delivery = await uow.webhook_deliveries.get(caller.tenant_id, delivery_id)
+            if delivery is None or delivery.endpoint_id != endpoint_id:
+                raise NotFound(f"no delivery {delivery_id} for webhook {endpoint_id}")
+            delivery.redeliver()
+            await uow.webhook_deliveries.save(delivery)
+            await uow.commit()
+        # After the commit, so that the job finds the delivery pending; if queueing fails, the
+        # caller is told and can ask again. A new job id: the queue may remember the first as done.
+        job = delivery_job(delivery)
+        await self._queue.enqueue([replace(job, id=f"{job.id}:again:{self._ids.new_id()}")])
+        return delivery
+
+    def _new_secret(self) -> str:
+        return SECRET_PREFIX + base64.b64encode(self._secrets.new_secret().encode()).decode()
+
+
+class DeliverWebhook:
+    """The job that makes one attempt at a delivery and records it; a failed attempt raises, to be retried."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, sender: WebhookSender) -> None:
+        self._uow, self._clock, self._sender = uow, clock, sender
+
+    async def __call__(self, args: dict[str, str]) -> None:
+        tenant_id, delivery_id = args["tenant_id"], args["delivery_id"]
+        async with self._uow() as uow:
+            delivery = await uow.webhook_deliveries.get(tenant_id, delivery_id)
+            if delivery is None:
+                # Queued by a dispatcher that has not stored it yet (or died before it did:
+                # the next dispatch stores it): it will be there on a later attempt.
+                raise WebhookFailed(f"delivery {delivery_id} is not stored yet")
+            if delivery.status is DeliveryStatus.SUCCEEDED:
+                return
+            endpoint = await uow.webhook_endpoints.get(tenant_id, delivery.endpoint_id)
+        if endpoint is None:
+            return  # deleted since: nobody to tell
+        now = self._clock.now()
+        body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+        result = await self._sender.send(
+            url=endpoint.url, secrets=endpoint.signing_secrets(now), message_id=delivery.id, at=now, body=body
+        )
+        async with self._uow() as uow:
+            delivery = await uow.webhook_deliveries.get(tenant_id, delivery_id)
+            if delivery is None:
+                return
+            attempt = delivery.record_attempt(
+                at=now, status_code=result.status_code, error=result.error, duration_ms=result.duration_ms
+            )
+            await uow.webhook_deliveries.save(delivery)
+            await uow.commit()
+        if not attempt.succeeded:
+            raise WebhookFailed(
+                f"{endpoint.url} answered {result.status_code}" if result.status_code else f"{endpoint.url}: {result.error}"
+            )
+
+    async def give_up(self, args: dict[str, str]) -> None:
+        """After the last attempt: the delivery is marked failed (it can still be redelivered)."""
+        async with self._uow() as uow:
+            delivery = await uow.webhook_deliveries.get(args["tenant_id"], args["delivery_id"])
+            if delivery is None:
+                return
+            delivery.give_up()
+            await uow.webhook_deliveries.save(delivery)
+            await uow.commit()
+
+
+async def _require_endpoint(uow: UnitOfWork, tenant_id: str, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = await uow.webhook_endpoints.get(tenant_id, endpoint_id)
+    if endpoint is None:
+        raise NotFound(f"no webhook {endpoint_id}")
+    return endpoint

@@ -1,0 +1,101 @@
+"""The embedded default's background work, inside `undersign serve`: no Redis, no worker process.
+
+Three loops in the server's event loop: the dispatcher (outbox to the database job
+queue), the job loop (claims due jobs under a lease, runs them with the same JobRunner
+as the arq worker, and finishes, retries or dead-letters them), and the schedule
+(reminders and expiry). Jobs live in the database, so a server that dies loses none: a
+claimed job whose lease runs out is claimed again after the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import structlog
+
+from application.dispatch import Dispatcher
+from application.jobs import DeadLettered, Done, JobOutcome, JobRunner, RetryLater
+from application.ports import ClaimedJob, Clock, JobStore
+from application.scheduling import Schedules
+from entrypoints.worker.loops import POLL_SECONDS, dispatching, repeat
+
+CONCURRENCY = 4
+LEASE_MARGIN_SECONDS = 30  # a job's lease outlasts its timeout by this much
+
+log = structlog.get_logger("undersign.jobs")
+
+
+class EmbeddedRunner:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        store: JobStore,
+        runner: JobRunner,
+        schedules: Schedules,
+        clock: Clock,
+        *,
+        job_timeout_seconds: float,
+        schedule_every: timedelta,
+    ) -> None:
+        self._dispatcher, self._store, self._runner, self._schedules = dispatcher, store, runner, schedules
+        self._clock, self._job_timeout, self._schedule_every = clock, job_timeout_seconds, schedule_every
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        log.info("embedded job runner started", concurrency=CONCURRENCY)
+        self._tasks = [
+            asyncio.create_task(repeat("dispatcher", dispatching(self._dispatcher), POLL_SECONDS)),
+            asyncio.create_task(repeat("jobs", self._run_due_jobs, POLL_SECONDS)),
+            asyncio.create_task(repeat("schedule", self._run_schedule, self._schedule_every.total_seconds())),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _run_due_jobs(self) -> bool:
+        claimed = await self._store.claim(
+            now=self._clock.now(), limit=CONCURRENCY, lease_seconds=self._job_timeout + LEASE_MARGIN_SECONDS
+        )
+        await asyncio.gather(*(self._run(job) for job in claimed))
+        return bool(claimed)
+
+    async def _run(self, claimed: ClaimedJob) -> None:
+        job = claimed.job
+        try:
+            outcome = await asyncio.wait_for(self._runner.run(job, claimed.attempt), self._job_timeout)
+        except TimeoutError:
+            # Left leased: it comes back as its next attempt when the lease ends.
+            log.error("job timed out", job=job.name, job_id=job.id, attempt=claimed.attempt)
+            return
+        await settle(self._store, self._clock, claimed, outcome)
+
+    async def _run_schedule(self) -> bool:
+        reminded = await self._schedules.send_reminders()
+        expired = await self._schedules.expire_envelopes()
+        if reminded or expired:
+            log.info("schedule ran", reminded=reminded, expired=expired)
+        return False
+
+
+async def settle(store: JobStore, clock: Clock, claimed: ClaimedJob, outcome: JobOutcome) -> None:
+    """Record what became of an attempt in the job store, and say so in the log."""
+    job = claimed.job
+    match outcome:
+        case Done():
+            await store.finish(job.id)
+            log.info("job done", job=job.name, job_id=job.id, attempt=claimed.attempt)
+        case RetryLater(delay=delay, error=error):
+            await store.retry(job.id, at=clock.now() + delay)
+            log.warning("job failed, will retry", job=job.name, job_id=job.id, attempt=claimed.attempt,
+                        retry_in_seconds=round(delay.total_seconds(), 3), error=error)
+        case DeadLettered(error=error):
+            await store.finish(job.id)
+            log.error("job failed for the last time: kept as a dead letter", job=job.name, job_id=job.id,
+                      attempt=claimed.attempt, error=error)

@@ -1,0 +1,170 @@
+"""The production shape: API on PostgreSQL, jobs on a real Redis, `undersign worker` processes.
+
+The API runs in this process (tests/stack.py) with UNDERSIGN_REDIS_URL set, so it runs no
+jobs itself; every seal, email and webhook is done by worker processes started here, one
+of which is killed (SIGKILL) in the middle of a batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.api import add_signer, create_envelope, place, post, send, sign, signing_token, until_sealed
+from tests.servers import RedisServer, empty_database
+from tests.stack import Stack, serve, settings_for
+from tests.webhook_receiver import ReceivedRequest, webhook_receiver
+
+UNDERSIGN = str(Path(sys.executable).parent / "undersign")
+BATCH = 100
+
+
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with empty_database("postgresql", request, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    redis_server.flush()
+    return redis_server.url()
+
+
+def worker_env(data_dir: Path, database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        "UNDERSIGN_DATA_DIR": str(data_dir),
+        "UNDERSIGN_PUBLIC_URL": "https://sign.example.test",
+        "UNDERSIGN_DATABASE_URL": database_url,
+        "UNDERSIGN_REDIS_URL": redis_url,
+        "UNDERSIGN_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on loopback
+        "UNDERSIGN_JOB_RETRY_BASE_SECONDS": "0.2",
+        # A killed worker's job is handed out again once its in-progress mark expires: timeout + 10 s.
+        "UNDERSIGN_JOB_TIMEOUT_SECONDS": "5",
+        "UNDERSIGN_LOG_FORMAT": "json",
+    }
+
+
+@contextmanager
+def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [UNDERSIGN, "worker"], env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def ready_to_complete(stack: Stack) -> tuple[str, str]:
+    """An envelope whose one signer has a signing link: their signature completes it. (envelope id, token)"""
+    envelope_id, document_id = await create_envelope(stack, pages=1)
+    ada = await add_signer(stack, envelope_id, "Ada Lovelace")
+    await place(stack, envelope_id, document_id, ada, "signature", 1, 72, 600)
+    await send(stack, envelope_id)
+    return envelope_id, await signing_token(stack, envelope_id, ada)
+
+
+async def sealed_count(stack: Stack, envelope_ids: list[str]) -> int:
+    count = 0
+    for envelope_id in envelope_ids:
+        envelope = (await stack.client.get(f"/v1/envelopes/{envelope_id}", headers=stack.headers)).json()
+        count += all(d["status"] == "sealed" for d in envelope["documents"])
+    return count
+
+
+async def audit_types(stack: Stack, envelope_id: str) -> list[str]:
+    response = await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)
+    return [e["type"] for e in response.json()["events"]]
+
+
+async def test_a_failing_receiver_gets_the_delivery_on_the_third_attempt_signed(tmp_path, database_url, redis_url):
+    env = worker_env(tmp_path / "data", database_url, redis_url)
+    async with serve(settings_for(tmp_path / "data", **env)) as stack:
+        with webhook_receiver("whsec_placeholder", fail_first=2) as receiver:
+            hook = await post(stack, "/v1/webhooks", {"url": receiver.url, "events": ["envelope.sealed"]})
+            receiver.set_secret(hook["secret"])
+            envelope_id, token = await ready_to_complete(stack)
+            with worker(env, tmp_path / "worker.log"):
+                await sign(stack, token, "Ada Lovelace")
+                await until_sealed(stack, envelope_id)
+                assert await asyncio.to_thread(receiver.wait_for, lambda r: any(x.status == 200 for x in r), 30)
+                delivery = await until_delivered(stack, hook["id"])  # recorded by the worker, after the answer
+            answered = [(r.status, r.verified) for r in receiver.requests]
+            assert answered == [(500, True), (500, True), (200, True)]
+            assert len({r.webhook_id for r in receiver.requests}) == 1  # one message, three attempts
+            assert delivery["id"] == receiver.requests[0].webhook_id
+            assert delivery["status"] == "succeeded"
+            assert [a["status_code"] for a in delivery["attempts"]] == [500, 500, 200]
+            assert delivery["payload"]["data"]["envelope_id"] == envelope_id
+
+
+async def test_a_worker_killed_mid_batch_loses_nothing_and_seals_nothing_twice(tmp_path, database_url, redis_url):
+    env = worker_env(tmp_path / "data", database_url, redis_url)
+    async with serve(settings_for(tmp_path / "data", **env)) as stack:
+        with webhook_receiver("whsec_placeholder", fail_first=0) as receiver:
+            hook = await post(stack, "/v1/webhooks", {"url": receiver.url, "events": ["envelope.sealed", "envelope.completed"]})
+            receiver.set_secret(hook["secret"])
+            ready = [await ready_to_complete(stack) for _ in range(BATCH)]
+            envelope_ids = [envelope_id for envelope_id, _ in ready]
+            for _, token in ready:  # 100 completions, queued for the worker as they happen
+                await sign(stack, token, "Ada Lovelace")
+
+            with worker(env, tmp_path / "worker.log") as first:
+                while (done := await sealed_count(stack, envelope_ids)) < 10:
+                    assert first.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+                    await asyncio.sleep(0.1)
+                first.send_signal(signal.SIGKILL)
+                first.wait()
+            assert done < BATCH, "the worker finished the batch before it could be killed"
+
+            with worker(env, tmp_path / "worker.log"):
+                deadline = asyncio.get_running_loop().time() + 180
+                while await sealed_count(stack, envelope_ids) < BATCH:
+                    assert asyncio.get_running_loop().time() < deadline, "not every envelope was sealed"
+                    await asyncio.sleep(0.5)
+                wanted = {(e, t) for e in envelope_ids for t in ("envelope.sealed", "envelope.completed")}
+                assert await asyncio.to_thread(
+                    receiver.wait_for, lambda requests: wanted <= {_event(r) for r in requests if r.status == 200}, 60
+                )
+
+            for envelope_id in envelope_ids:
+                types = await audit_types(stack, envelope_id)
+                assert types.count("DocumentSealed") == 1 and types.count("EnvelopeSealed") == 1, types
+            assert all(r.verified for r in receiver.requests)
+            letters = subprocess.run([UNDERSIGN, "jobs", "dead-letters", "--json"], env={**os.environ, **env},
+                                     capture_output=True, text=True, check=True)
+            assert '"dead_letters": []' in letters.stdout
+
+
+async def until_delivered(stack: Stack, webhook_id: str, timeout: float = 30) -> dict:
+    """The webhook's one delivery once the worker has recorded its success (just after the receiver answered)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await stack.client.get(f"/v1/webhooks/{webhook_id}/deliveries", headers=stack.headers)
+        (delivery,) = response.json()["items"]
+        if delivery["status"] == "succeeded" or asyncio.get_running_loop().time() > deadline:
+            return delivery
+        await asyncio.sleep(0.1)
+
+
+def _event(request: ReceivedRequest) -> tuple[str, str]:
+    body = json.loads(request.body)
+    return body["data"]["envelope_id"], body["type"]

@@ -1,0 +1,155 @@
+"""The outbox dispatcher: which jobs each recorded event sets off, once, under ids that do not change."""
+
+from datetime import timedelta
+
+from application.add_signer import AddSigner
+from application.decline import Decline
+from application.dispatch import NoticeKind, delivery_id, notice_recipients, seal_job
+from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE
+from application.place_field import PlaceField
+from application.send_envelope import SendEnvelope
+from application.void_envelope import VoidEnvelope
+from application.webhooks import RegisterWebhook
+from domain.field import FieldKind, Placement
+from domain.policy import Routing
+from domain.signer import Role
+from domain.tenant import ApiKeyRole
+from tests.unit.flows import envelope_with, link, sign
+
+
+async def envelope_of(platform, caller, *people: tuple[str, Role, int]) -> tuple[str, dict[str, str]]:
+    """A sent sequential envelope with these (name, role, routing order) recipients; their ids by name."""
+    envelope_id, document_id, _ = await envelope_with(platform, caller)
+    ids = {}
+    for name, role, order in people:
+        ids[name] = (await platform.add_signer(AddSigner(
+            caller=caller, envelope_id=envelope_id, name=name, email=f"{name.lower()}@example.com",
+            role=role, routing_order=order,
+        ))).id
+        if role is not Role.CC:
+            await platform.place_field(PlaceField(
+                caller=caller, envelope_id=envelope_id, document_id=document_id, signer_id=ids[name],
+                kind=FieldKind.SIGNATURE, placement=Placement(page=1, x=50, y=700, width=150, height=40),
+            ))
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    return envelope_id, ids
+
+
+THREE = (("Ada", Role.SIGNER, 1), ("Carol", Role.CC, 1), ("Bob", Role.SIGNER, 2))
+FOUR = (("Ada", Role.SIGNER, 1), ("Dan", Role.SIGNER, 1), ("Carol", Role.CC, 1), ("Bob", Role.SIGNER, 2))
+
+
+def notices(platform) -> list[tuple[str, str]]:
+    return [(j.args["kind"], j.args["signer_id"]) for j in platform.jobs.jobs if j.name == SEND_NOTICE]
+
+
+async def test_sending_invites_only_the_signers_whose_turn_it_is(platform, caller):
+    _, ids = await envelope_of(platform, caller, *THREE)
+    assert await platform.dispatcher.dispatch() > 0
+
+    assert notices(platform) == [(NoticeKind.INVITATION, ids["Ada"])]
+    assert [j for j in platform.jobs.jobs if j.name == SEAL_ENVELOPE] == []
+
+
+async def test_completing_an_envelope_queues_one_seal(platform, caller):
+    envelope_id, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob", routing=Routing.PARALLEL)
+    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    await platform.dispatcher.dispatch()
+    assert [j for j in platform.jobs.jobs if j.name == SEAL_ENVELOPE] == []
+
+    await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
+    await platform.dispatcher.dispatch()
+    assert [j for j in platform.jobs.jobs if j.name == SEAL_ENVELOPE] == [seal_job(caller.tenant_id, envelope_id)]
+
+
+async def register(platform, caller, *events: str):
+    return await platform.webhooks.register(RegisterWebhook(caller=caller, url="https://hooks.example/in", events=list(events)))
+
+
+async def other_tenant(platform):
+    await platform.tenants.create("globex")
+    return await platform.tenants.authenticate((await platform.tenants.create_api_key("globex", ApiKeyRole.ADMIN)).key)
+
+
+async def test_an_endpoint_gets_one_delivery_per_event_it_subscribed_to_and_only_its_tenants(platform, caller):
+    endpoint = await register(platform, caller, "envelope.sent", "recipient.notified")
+    globex = await other_tenant(platform)
+    theirs, _, _ = await envelope_with(platform, globex, "Eve")
+    await platform.send(SendEnvelope(caller=globex, envelope_id=theirs))
+    mine, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob", routing=Routing.PARALLEL)
+    await platform.send(SendEnvelope(caller=caller, envelope_id=mine))
+    await platform.dispatcher.dispatch()
+
+    deliveries = list(platform.db.webhook_deliveries.values())
+    assert sorted(d.event_type for d in deliveries) == ["envelope.sent", "recipient.notified", "recipient.notified"]
+    assert {(d.endpoint_id, d.tenant_id, d.payload["data"]["envelope_id"]) for d in deliveries} == {
+        (endpoint.id, caller.tenant_id, mine)
+    }
+    assert sorted(d.payload["data"].get("signer_id", "") for d in deliveries) == ["", ada, bob]
+    webhook_jobs = [j for j in platform.jobs.jobs if j.name == DELIVER_WEBHOOK]
+    assert sorted(j.args["delivery_id"] for j in webhook_jobs) == sorted(d.id for d in deliveries)
+
+
+async def test_a_message_is_dispatched_once_and_a_repeat_after_a_crash_adds_nothing(platform, caller):
+    await register(platform, caller, "envelope.sent", "recipient.notified")
+    await envelope_of(platform, caller, *FOUR)
+    count = await platform.dispatcher.dispatch()
+    jobs, deliveries = list(platform.jobs.jobs), dict(platform.db.webhook_deliveries)
+    assert len(deliveries) == 4  # sent, and Ada, Dan and Carol notified
+    assert await platform.dispatcher.dispatch() == 0  # the messages are marked
+    assert platform.jobs.jobs == jobs
+
+    platform.db.dispatched.clear()  # as if the first dispatcher died after queueing
+    platform.clock.advance(timedelta(minutes=1))
+    assert await platform.dispatcher.dispatch() == count
+    assert platform.jobs.jobs == jobs
+    assert platform.db.webhook_deliveries == deliveries
+
+
+async def test_job_and_delivery_ids_follow_from_the_message_and_endpoint(platform, caller):
+    endpoint = await register(platform, caller, "envelope.sent")
+    envelope_id, ids = await envelope_of(platform, caller, ("Ada", Role.SIGNER, 1))
+    await platform.dispatcher.dispatch()
+    sent = next(m for m in platform.db.outbox.values() if m.type == "EnvelopeSent")
+    notified = next(m for m in platform.db.outbox.values() if m.type == "SignerNotified")
+
+    assert list(platform.db.webhook_deliveries) == [delivery_id(sent.id, endpoint.id)]
+    assert len({delivery_id(sent.id, endpoint.id), delivery_id(notified.id, endpoint.id), delivery_id(sent.id, "e2")}) == 3
+    assert f"notice:{notified.id}:{ids['Ada']}" in [j.id for j in platform.jobs.jobs]
+    assert seal_job("t", envelope_id).id == f"seal:{envelope_id}"
+
+
+def recipients_of(platform, envelope_id: str, event_type: str) -> tuple[NoticeKind | None, list[str]]:
+    message = [m for m in platform.db.outbox.values() if m.envelope_id == envelope_id and m.type == event_type][-1]
+    kind, signers = notice_recipients(message, platform.db.envelopes[envelope_id])
+    return kind, [s.name for s in signers]
+
+
+async def test_a_decline_tells_everyone_who_knew_of_the_envelope_but_the_decliner(platform, caller):
+    envelope_id, ids = await envelope_of(platform, caller, *FOUR)
+    await platform.decline(Decline(token=await link(platform, caller, envelope_id, ids["Ada"]), reason="Wrong rent"))
+    assert recipients_of(platform, envelope_id, "SignerDeclined") == (NoticeKind.DECLINED, ["Dan", "Carol"])
+
+
+async def test_voiding_tells_everyone_who_knew_of_the_envelope(platform, caller):
+    envelope_id, _ = await envelope_of(platform, caller, *FOUR)
+    await platform.void(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="Wrong file"))
+    assert recipients_of(platform, envelope_id, "EnvelopeVoided") == (NoticeKind.VOIDED, ["Ada", "Dan", "Carol"])
+
+
+async def test_expiry_tells_only_those_whose_turn_it_was(platform, caller):
+    envelope_id, ids = await envelope_of(platform, caller, *FOUR)
+    await platform.sign(sign(await link(platform, caller, envelope_id, ids["Ada"])))
+    platform.clock.advance(timedelta(days=30))
+    assert await platform.schedules.expire_envelopes() == 1
+    assert recipients_of(platform, envelope_id, "EnvelopeExpired") == (NoticeKind.EXPIRED, ["Dan"])
+
+
+async def test_the_seal_sends_the_completed_copy_to_every_recipient_carbon_copies_too(platform, caller):
+    envelope_id, ids = await envelope_of(platform, caller, *THREE)
+    for name in ("Ada", "Bob"):
+        await platform.sign(sign(await link(platform, caller, envelope_id, ids[name])))
+    await platform.seal_envelope({"tenant_id": caller.tenant_id, "envelope_id": envelope_id})
+    assert recipients_of(platform, envelope_id, "EnvelopeSealed") == (NoticeKind.COMPLETED, ["Ada", "Carol", "Bob"])
+    assert recipients_of(platform, envelope_id, "EnvelopeCompleted") == (None, [])

@@ -1,0 +1,116 @@
+"""Running jobs: the retry policy's backoff, what a failed attempt becomes, and the dead letters."""
+
+from datetime import timedelta
+
+import pytest
+
+from application.jobs import DeadLettered, Done, JobRunner, RetryLater, RetryPolicy
+from application.ports import Job
+from domain.errors import NotFound
+from entrypoints.worker.embedded import settle
+from tests.fakes import FakeJobQueue
+
+POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
+JOB = Job(id="notice:m1:s1", name="flaky", args={"envelope_id": "e1"})
+
+
+def test_the_delay_doubles_per_attempt_within_the_upper_half_of_its_ceiling_up_to_the_cap():
+    assert [POLICY.delay(n, 0.0) for n in (1, 2, 3, 4)] == [timedelta(seconds=s) for s in (5, 10, 20, 40)]
+    for attempt, ceiling in ((1, 10), (3, 40), (5, 160)):
+        assert timedelta(seconds=ceiling / 2) <= POLICY.delay(attempt, 0.5) < timedelta(seconds=ceiling)
+        assert POLICY.delay(attempt, 0.999) < timedelta(seconds=ceiling)
+    assert POLICY.delay(attempt=3, random_fraction=0.5) == timedelta(seconds=30)
+    # from attempt 6 on the cap decides
+    assert POLICY.delay(6, 0.0) == POLICY.delay(9, 0.0) == timedelta(minutes=2, seconds=30)
+    assert POLICY.delay(9, 0.999) < timedelta(minutes=5)
+
+
+def test_the_delay_is_capped_however_many_attempts_failed():
+    assert RetryPolicy().delay(45, 0.0) == timedelta(minutes=30)
+
+
+class Recorder:
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.calls: list[dict[str, str]] = []
+        self.failure = failure
+
+    async def __call__(self, args: dict[str, str]) -> None:
+        self.calls.append(args)
+        if self.failure is not None:
+            raise self.failure
+
+
+def runner(platform, handler: Recorder, give_up: Recorder | None = None) -> JobRunner:
+    on_give_up = {"flaky": give_up} if give_up else None
+    return JobRunner({"flaky": handler}, platform.unit_of_work, platform.clock, POLICY, lambda: 0.5, on_give_up=on_give_up)
+
+
+async def test_a_job_whose_handler_returns_is_done(platform):
+    handler = Recorder()
+    assert await runner(platform, handler).run(JOB, 1) == Done()
+    assert handler.calls == [{"envelope_id": "e1"}]
+    assert platform.db.dead_letters == {}
+
+
+async def test_a_failing_job_is_retried_with_backoff_then_kept_as_a_dead_letter(platform):
+    give_up = Recorder()
+    jobs = runner(platform, Recorder(RuntimeError("smtp said no")), give_up)
+
+    first, second = await jobs.run(JOB, 1), await jobs.run(JOB, 2)
+    assert first == RetryLater(delay=POLICY.delay(1, 0.5), error="RuntimeError: smtp said no")
+    assert second == RetryLater(delay=POLICY.delay(2, 0.5), error="RuntimeError: smtp said no")
+    assert give_up.calls == [] and platform.db.dead_letters == {}
+
+    assert await jobs.run(JOB, 3) == DeadLettered(error="RuntimeError: smtp said no")
+    assert give_up.calls == [{"envelope_id": "e1"}]
+    letter = platform.db.dead_letters[JOB.id]
+    assert (letter.job, letter.attempts, letter.error) == (JOB, 3, "RuntimeError: smtp said no")
+    assert letter.failed_at == platform.clock.now()
+
+
+async def test_a_job_nobody_handles_is_dead_lettered_at_once(platform):
+    stray = Job(id="j9", name="make_coffee", args={})
+    outcome = await runner(platform, Recorder()).run(stray, 1)
+    assert isinstance(outcome, DeadLettered) and "make_coffee" in outcome.error
+    assert platform.db.dead_letters["j9"].attempts == 1
+
+
+async def test_a_replayed_dead_letter_is_queued_again_under_a_new_id_and_forgotten(platform):
+    jobs = runner(platform, Recorder(RuntimeError("down")))
+    await jobs.run(JOB, 3)
+    assert [letter.id for letter in await platform.dead_letters.list()] == [JOB.id]
+
+    replayed = await platform.dead_letters.replay(JOB.id)
+    assert replayed.id.startswith(f"{JOB.id}:replay:") and (replayed.name, replayed.args) == (JOB.name, JOB.args)
+    assert platform.jobs.jobs == [replayed]
+    assert await platform.dead_letters.list() == []
+
+    await jobs.run(replayed, 3)  # fails for good once more
+    again = await platform.dead_letters.replay(replayed.id)
+    assert again.id.startswith(f"{JOB.id}:replay:") and again.id.count(":replay:") == 1
+    assert again.id != replayed.id
+    assert platform.jobs.jobs == [replayed, again]
+
+
+async def test_replaying_a_dead_letter_that_is_not_there_fails(platform):
+    with pytest.raises(NotFound):
+        await platform.dead_letters.replay("nope")
+    assert platform.jobs.jobs == []
+
+
+async def test_settle_finishes_reschedules_or_drops_a_claimed_job(platform):
+    clock = platform.clock
+    queue = FakeJobQueue(clock)
+    await queue.enqueue([Job(id=i, name="x", args={}) for i in ("done", "again", "dead")])
+    claimed = {c.job.id: c for c in await queue.claim(now=clock.now(), limit=10, lease_seconds=300)}
+
+    await settle(queue, clock, claimed["done"], Done())
+    await settle(queue, clock, claimed["again"], RetryLater(delay=timedelta(seconds=60), error="e"))
+    await settle(queue, clock, claimed["dead"], DeadLettered(error="e"))
+
+    assert list(queue.queued) == ["again"]
+    clock.advance(timedelta(seconds=59))
+    assert await queue.claim(now=clock.now(), limit=10, lease_seconds=300) == []
+    clock.advance(timedelta(seconds=1))
+    [retried] = await queue.claim(now=clock.now(), limit=10, lease_seconds=300)
+    assert (retried.job.id, retried.attempt) == ("again", 2)
