@@ -13,6 +13,7 @@ from application.context import Caller
 from application.loading import require_envelope
 from application.ports import CompletionCertificateRenderer, PdfSigner
 from application.unit_of_work import UnitOfWorkFactory
+from domain.document import DocumentStatus
 from domain.envelope import EnvelopeStatus
 from domain.errors import InvalidState
 
@@ -33,6 +34,9 @@ class CompletionCertificates:
                     "exists once every recipient has acted and it is completed"
                 )
             documents = await uow.documents.for_envelope(caller.tenant_id, envelope_id)
+            if any(d.status is DocumentStatus.ACTIVE for d in documents):
+                # The certificate names the final documents: those the seal, a job right after completion, makes.
+                raise InvalidState(f"envelope {envelope_id} is being sealed: ask for its certificate again in a moment")
             entries = await uow.audit.entries(caller.tenant_id, envelope_id)
         pdf = await self._renderer.render(completion_certificate(envelope, documents, entries))
         # Sealed at the level the envelope's documents were sealed at.

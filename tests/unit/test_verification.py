@@ -119,6 +119,9 @@ async def test_a_completed_envelope_has_a_sealed_certificate_with_the_evidence(p
     await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
     await platform.sign(replace(sign(await link(platform, caller, envelope_id, ada)), ip="203.0.113.7", user_agent="Browser/1"))
     await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
+    with pytest.raises(InvalidState, match="being sealed"):  # until the seal job has run
+        await platform.completion_certificates.sealed_pdf(caller, envelope_id)
+    await platform.run_background()
 
     pdf = await platform.completion_certificates.sealed_pdf(caller, envelope_id)
 
