@@ -749,7 +749,8 @@ class FakePlatform:
         self.deliver_webhook = DeliverWebhook(uow, self.clock, self.webhook_sender)
         self.job_runner = JobRunner(
             {SEAL_ENVELOPE: self.seal_envelope, SEND_NOTICE: self.send_notice, DELIVER_WEBHOOK: self.deliver_webhook},
-            uow, self.clock, RetryPolicy(), lambda: 0.0, on_give_up={DELIVER_WEBHOOK: self.deliver_webhook.give_up},
+            uow, self.clock, RetryPolicy(), lambda: 0.0,
+            timeout_seconds=60, on_give_up={DELIVER_WEBHOOK: self.deliver_webhook.give_up},
         )
 
     async def run_background(self, *, rounds: int = 1_000) -> None:

@@ -19,6 +19,7 @@ from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE
 from application.ports import Clock, Job, JobQueue, OutboxMessage
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.envelope import Envelope
+from domain.errors import ConcurrencyConflict
 from domain.signer import Signer
 from domain.webhook import EVENT_NAMES, WebhookDelivery, WebhookEndpoint, webhook_payload
 
@@ -74,7 +75,13 @@ class Dispatcher:
         self._uow, self._queue, self._clock = uow, queue, clock
 
     async def dispatch(self, limit: int = BATCH_SIZE) -> int:
-        """Turn up to `limit` pending messages into jobs; how many were dispatched (0: none pending)."""
+        """Turn up to `limit` pending messages into jobs; how many were dispatched (0: none, or another dispatcher won)."""
+        try:
+            return await self._dispatch(limit)
+        except ConcurrencyConflict:
+            return 0  # another dispatcher stored the same deliveries first: its messages are done
+
+    async def _dispatch(self, limit: int) -> int:
         async with self._uow() as uow:
             messages = await uow.outbox.pending(limit)
             if not messages:

@@ -8,6 +8,7 @@ replay. Handlers are idempotent: a job may run again after a crash.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -74,11 +75,15 @@ class JobRunner:
         retry: RetryPolicy,
         random_fraction: Callable[[], float],
         *,
+        timeout_seconds: float,
         on_give_up: Mapping[str, JobHandler] | None = None,
     ) -> None:
-        """`on_give_up[name]` runs, with the job's args, when a job of that name fails for the last time."""
+        """An attempt longer than `timeout_seconds` fails like any other (it is retried, then kept).
+
+        `on_give_up[name]` runs, with the job's args, when a job of that name fails for the last time.
+        """
         self._handlers, self._uow, self._clock = handlers, uow, clock
-        self._retry, self._random = retry, random_fraction
+        self._retry, self._random, self._timeout = retry, random_fraction, timeout_seconds
         self._on_give_up = on_give_up or {}
 
     async def run(self, job: Job, attempt: int) -> JobOutcome:
@@ -86,7 +91,10 @@ class JobRunner:
         try:
             if handler is None:
                 raise UnknownJob(f"no handler for jobs named {job.name!r}")
-            await handler(job.args)
+            async with asyncio.timeout(self._timeout):
+                await handler(job.args)
+        except TimeoutError:
+            return await self._failed(job, attempt, TimeoutError(f"no result within {self._timeout:g} s"))
         except Exception as error:  # a job's failure, whatever it is, is retried or kept: never lost
             return await self._failed(job, attempt, error)
         return Done()

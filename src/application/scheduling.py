@@ -8,13 +8,18 @@ The emails and webhooks follow from the events they record, through the outbox.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from application.loading import require_envelope
 from application.ports import Clock
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWorkFactory
 from domain.envelope import Envelope
+from domain.errors import DomainError
+
+
+class ScheduleIncomplete(DomainError):
+    code = "schedule_incomplete"
 
 PAGE = 200
 
@@ -24,20 +29,31 @@ class Schedules:
         self._uow, self._clock = uow, clock
 
     async def send_reminders(self) -> int:
-        """Remind every recipient who is due a reminder; how many were reminded."""
-        reminded = 0
-        async for envelope in self._waiting():
-            if envelope.due_reminders(self._clock.now()):
-                reminded += await retry_on_conflict(lambda e=envelope: self._remind(e.tenant_id, e.id))
-        return reminded
+        """Remind every recipient who is due a reminder; how many were reminded.
+
+        An envelope that fails does not stop the others: ScheduleIncomplete names it at the
+        end, and the next run tries it again.
+        """
+        return await self._sweep(lambda e: bool(e.due_reminders(self._clock.now())), self._remind, "reminded")
 
     async def expire_envelopes(self) -> int:
-        """Expire every sent envelope past its expires_at; how many expired."""
-        expired = 0
+        """Expire every sent envelope past its expires_at; how many expired. Failures as for reminders."""
+        return await self._sweep(lambda e: e.is_past_expiry(self._clock.now()), self._expire, "expired")
+
+    async def _sweep(
+        self, due: Callable[[Envelope], bool], act: Callable[[str, str], Awaitable[int]], what: str
+    ) -> int:
+        done, failed = 0, []
         async for envelope in self._waiting():
-            if envelope.is_past_expiry(self._clock.now()):
-                expired += await retry_on_conflict(lambda e=envelope: self._expire(e.tenant_id, e.id))
-        return expired
+            if not due(envelope):
+                continue
+            try:
+                done += await retry_on_conflict(lambda e=envelope: act(e.tenant_id, e.id))
+            except DomainError as error:
+                failed.append(f"{envelope.id} ({error.detail})")
+        if failed:
+            raise ScheduleIncomplete(f"{done} {what}; {len(failed)} envelopes failed and wait for the next run: {', '.join(failed[:5])}")
+        return done
 
     async def _remind(self, tenant_id: str, envelope_id: str) -> int:
         async with self._uow() as uow:

@@ -41,6 +41,9 @@ class SealEnvelope:
                 now = self._clock.now()
                 revision = await store_revision(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
                 envelope.record_document_sealed(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
+            # Written only once every seal is made: on SQLite the first write takes the
+            # database's write lock, which a seal (time stamps, revocation data) must not hold.
+            for document in unsealed:
                 await uow.documents.save(document)
             envelope.record_sealed(now=self._clock.now(), actor="system")
             await uow.envelopes.save(envelope)

@@ -150,8 +150,10 @@ class DeliverWebhook:
             await uow.webhook_deliveries.save(delivery)
             await uow.commit()
         if not attempt.succeeded:
+            # The endpoint by id, not URL: receivers often keep a credential in their URL, and this goes to logs.
             raise WebhookFailed(
-                f"{endpoint.url} answered {result.status_code}" if result.status_code else f"{endpoint.url}: {result.error}"
+                f"webhook {endpoint.id} answered {result.status_code}" if result.status_code
+                else f"webhook {endpoint.id}: {result.error}"
             )
 
     async def give_up(self, args: dict[str, str]) -> None:

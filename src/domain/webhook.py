@@ -85,11 +85,11 @@ class WebhookEndpoint:
     tenant_id: str
     url: str
     events: frozenset[str]
-    secret: str
+    secret: str = field(repr=False)
     created_at: datetime
     description: str = ""
     # After a rotation the old secret signs too, for a while, so receivers can switch without dropping any.
-    previous_secret: str | None = None
+    previous_secret: str | None = field(default=None, repr=False)
     previous_secret_until: datetime | None = None
 
     @classmethod

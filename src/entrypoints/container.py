@@ -109,12 +109,15 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def job_runner(
-    uow: UnitOfWorkFactory, clock: Clock, retry: RetryPolicy, seal: SealEnvelope, notice: SendNotice,
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, seal: SealEnvelope, notice: SendNotice,
     deliver: DeliverWebhook,
 ) -> JobRunner:
     """Which handler runs which job; a webhook delivery that fails for good is marked failed too."""
     handlers = {SEAL_ENVELOPE: seal, SEND_NOTICE: notice, DELIVER_WEBHOOK: deliver}
-    return JobRunner(handlers, uow, clock, retry, random.random, on_give_up={DELIVER_WEBHOOK: deliver.give_up})
+    return JobRunner(
+        handlers, uow, clock, retry_policy(settings), random.random,
+        timeout_seconds=settings.job_timeout_seconds, on_give_up={DELIVER_WEBHOOK: deliver.give_up},
+    )
 
 
 class Core(containers.DeclarativeContainer):
@@ -151,7 +154,7 @@ class Gateways(containers.DeclarativeContainer):
     )
     pdf_verifier = providers.Singleton(PyHankoPdfVerifier, providers.Callable(trust_anchor_files, core.settings))
     certificate_renderer = providers.Singleton(ReportLabCompletionCertificateRenderer)
-    job_store = providers.Singleton(SqlJobStore, sessions)
+    job_store = providers.Singleton(SqlJobStore, sessions, core.clock)
     job_queue = providers.Singleton(job_queue, core.settings, job_store)
     mailer = providers.Singleton(mailer, core.settings)
     notice_templates = providers.Singleton(JinjaNoticeTemplates)
@@ -196,9 +199,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     deliver_webhook = providers.Singleton(DeliverWebhook, uow, clock, gateways.webhook_sender)
     schedules = providers.Singleton(Schedules, uow, clock)
-    job_runner = providers.Singleton(
-        job_runner, uow, clock, providers.Callable(retry_policy, core.settings), seal_envelope, send_notice, deliver_webhook
-    )
+    job_runner = providers.Singleton(job_runner, core.settings, uow, clock, seal_envelope, send_notice, deliver_webhook)
     dead_letters = providers.Singleton(DeadLetterOffice, uow, gateways.job_queue, ids)
     embedded_runner = providers.Singleton(
         EmbeddedRunner, dispatcher, gateways.job_store, job_runner, schedules, clock,

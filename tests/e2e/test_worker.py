@@ -48,7 +48,7 @@ def worker_env(data_dir: Path, database_url: str, redis_url: str) -> dict[str, s
         "UNDERSIGN_REDIS_URL": redis_url,
         "UNDERSIGN_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on loopback
         "UNDERSIGN_JOB_RETRY_BASE_SECONDS": "0.2",
-        # A killed worker's job is handed out again once its in-progress mark expires: timeout + 10 s.
+        # A killed worker's job is handed out again once its in-progress mark expires: timeout + 15 s.
         "UNDERSIGN_JOB_TIMEOUT_SECONDS": "5",
         "UNDERSIGN_LOG_FORMAT": "json",
     }

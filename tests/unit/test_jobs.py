@@ -1,5 +1,6 @@
 """Running jobs: the retry policy's backoff, what a failed attempt becomes, and the dead letters."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -40,9 +41,12 @@ class Recorder:
             raise self.failure
 
 
-def runner(platform, handler: Recorder, give_up: Recorder | None = None) -> JobRunner:
+def runner(platform, handler, give_up: Recorder | None = None, timeout_seconds: float = 60) -> JobRunner:
     on_give_up = {"flaky": give_up} if give_up else None
-    return JobRunner({"flaky": handler}, platform.unit_of_work, platform.clock, POLICY, lambda: 0.5, on_give_up=on_give_up)
+    return JobRunner(
+        {"flaky": handler}, platform.unit_of_work, platform.clock, POLICY, lambda: 0.5,
+        timeout_seconds=timeout_seconds, on_give_up=on_give_up,
+    )
 
 
 async def test_a_job_whose_handler_returns_is_done(platform):
@@ -114,3 +118,15 @@ async def test_settle_finishes_reschedules_or_drops_a_claimed_job(platform):
     clock.advance(timedelta(seconds=1))
     [retried] = await queue.claim(now=clock.now(), limit=10, lease_seconds=300)
     assert (retried.job.id, retried.attempt) == ("again", 2)
+
+
+async def test_an_attempt_that_outlasts_the_timeout_fails_and_is_retried_then_kept(platform):
+    async def hangs(args: dict[str, str]) -> None:
+        await asyncio.sleep(10)
+
+    slow = runner(platform, hangs, timeout_seconds=0.01)
+    outcome = await slow.run(JOB, 1)
+    assert isinstance(outcome, RetryLater) and "no result within 0.01 s" in outcome.error
+    assert isinstance(await slow.run(JOB, POLICY.max_attempts), DeadLettered)
+    (letter,) = await platform.dead_letters.list()
+    assert letter.attempts == POLICY.max_attempts and "TimeoutError" in letter.error

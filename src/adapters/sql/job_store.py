@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Dialect, Insert, Select, delete, or_, select, update
@@ -36,16 +36,11 @@ from application.ports import ClaimedJob, Clock, Job
 _NO_SYNC = {"synchronize_session": False}
 
 
-class _SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class SqlJobStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         """`clock` dates what is enqueued (run_at, created_at): the runner's clock, which `claim` is given the time of."""
         self._sessions = sessions
-        self._clock = clock or _SystemClock()
+        self._clock = clock
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:

@@ -402,12 +402,18 @@ class SqlOutbox:
         await _add(self._session, OutboxMessageRow.from_domain(message), f"outbox message {message.id} already exists")
 
     async def pending(self, limit: int) -> list[OutboxMessage]:
-        """Along ix_outbox_pending; messages of one instant come in id order."""
+        """Along ix_outbox_pending; messages of one instant come in id order.
+
+        Locked until the unit of work ends, passing over rows another dispatcher has locked
+        (PostgreSQL, MariaDB), so that dispatchers in several workers share the work rather
+        than each doing all of it. SQLite has one writer anyway: FOR UPDATE is not rendered.
+        """
         rows = await self._session.scalars(
             select(OutboxMessageRow)
             .where(OutboxMessageRow.dispatched_at.is_(None))
             .order_by(OutboxMessageRow.at, OutboxMessageRow.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
             .execution_options(**_FRESH)
         )
         return [row.to_domain() for row in rows]

@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.context import Caller
 from application.webhooks import RegisterWebhook, Webhooks
+from entrypoints.http.idempotency import IDEMPOTENT
 from entrypoints.http.webhook_schemas import (
     DeliveryListOut,
     DeliveryOut,
@@ -27,7 +28,7 @@ class WebhooksController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, **IDEMPOTENT)
     async def register(
         self, data: JSONBody[RegisterWebhookIn], caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]
     ) -> WebhookWithSecretOut:

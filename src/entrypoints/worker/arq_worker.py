@@ -3,7 +3,7 @@
 Any number of workers may run: arq gives each queued job to one of them, the dispatchers
 queue each job under its stable id (arq keeps one), and the cron jobs are unique per run.
 A worker killed mid-job leaves the job in the queue; arq hands it out again once the
-job's in-progress mark expires (its timeout plus ten seconds), as its next try.
+job's in-progress mark expires (UNDERSIGN_JOB_TIMEOUT_SECONDS + 15 s), as its next try.
 """
 
 from __future__ import annotations
@@ -12,37 +12,33 @@ import asyncio
 import contextlib
 from typing import Any
 
-import structlog
 from arq import cron, func
 from arq.worker import Retry, Worker
 
 from adapters.queue.arq_queue import KEEP_RESULT, RUN_JOB, redis_settings
-from application.jobs import DeadLettered, Done, RetryLater
+from application.jobs import RetryLater
 from application.ports import Job
 from entrypoints.container import Container, shutdown
-from entrypoints.worker.loops import POLL_SECONDS, dispatching, repeat
-
-log = structlog.get_logger("undersign.jobs")
+from entrypoints.worker.loops import POLL_SECONDS, TIMEOUT_MARGIN_SECONDS, dispatching, log, log_outcome, repeat
 
 MAX_JOBS = 10  # jobs run at once in one worker process
-# arq refuses a job tried more often than this without running it; ours dead-letters it first.
-ARQ_TRY_MARGIN = 5
+# arq drops, unrun and unrecorded, a job tried more often than its max_tries. Ours are kept as
+# dead letters by the JobRunner after UNDERSIGN_JOB_MAX_ATTEMPTS, so arq's limit is only ever
+# reached by a job whose worker keeps dying under it: tries cost nothing to count, so it is high.
+ARQ_MAX_TRIES = 1_000
 
 
 async def run_job(ctx: dict[str, Any], name: str, args: dict[str, str]) -> None:
     container: Container = ctx["container"]
     job, attempt = Job(id=ctx["job_id"], name=name, args=args), ctx["job_try"]
-    outcome = await container.use_cases.job_runner().run(job, attempt)
-    match outcome:
-        case Done():
-            log.info("job done", job=name, job_id=job.id, attempt=attempt)
-        case RetryLater(delay=delay, error=error):
-            log.warning("job failed, will retry", job=name, job_id=job.id, attempt=attempt,
-                        retry_in_seconds=round(delay.total_seconds(), 3), error=error)
-            raise Retry(defer=delay)
-        case DeadLettered(error=error):
-            log.error("job failed for the last time: kept as a dead letter", job=name, job_id=job.id,
-                      attempt=attempt, error=error)
+    try:
+        outcome = await container.use_cases.job_runner().run(job, attempt)
+    except Exception:  # the runner could not even record the failure (its database down, say): later
+        log.exception("job could not be run or kept; will try again", job=name, job_id=job.id, attempt=attempt)
+        raise Retry(defer=container.settings().job_retry_base_seconds) from None
+    log_outcome(job, attempt, outcome)
+    if isinstance(outcome, RetryLater):
+        raise Retry(defer=outcome.delay)
 
 
 async def send_reminders(ctx: dict[str, Any]) -> None:
@@ -77,7 +73,7 @@ def build_worker(container: Container, *, burst: bool = False) -> Worker:
         await shutdown(container)
 
     return Worker(
-        functions=[func(run_job, name=RUN_JOB, max_tries=settings.job_max_attempts + ARQ_TRY_MARGIN)],
+        functions=[func(run_job, name=RUN_JOB, max_tries=max(ARQ_MAX_TRIES, settings.job_max_attempts + 1))],
         cron_jobs=[
             cron(send_reminders, minute=minutes, run_at_startup=True),
             cron(expire_envelopes, minute=minutes, run_at_startup=True),
@@ -85,7 +81,7 @@ def build_worker(container: Container, *, burst: bool = False) -> Worker:
         redis_settings=redis_settings(settings.redis_url),
         on_startup=startup,
         on_shutdown=stop,
-        job_timeout=settings.job_timeout_seconds,
+        job_timeout=settings.job_timeout_seconds + TIMEOUT_MARGIN_SECONDS,  # the JobRunner times out first
         keep_result=KEEP_RESULT,
         max_jobs=MAX_JOBS,
         burst=burst,

@@ -13,18 +13,13 @@ import asyncio
 import contextlib
 from datetime import timedelta
 
-import structlog
-
 from application.dispatch import Dispatcher
 from application.jobs import DeadLettered, Done, JobOutcome, JobRunner, RetryLater
 from application.ports import ClaimedJob, Clock, JobStore
 from application.scheduling import Schedules
-from entrypoints.worker.loops import POLL_SECONDS, dispatching, repeat
+from entrypoints.worker.loops import POLL_SECONDS, TIMEOUT_MARGIN_SECONDS, dispatching, log, log_outcome, repeat
 
 CONCURRENCY = 4
-LEASE_MARGIN_SECONDS = 30  # a job's lease outlasts its timeout by this much
-
-log = structlog.get_logger("undersign.jobs")
 
 
 class EmbeddedRunner:
@@ -61,7 +56,7 @@ class EmbeddedRunner:
 
     async def _run_due_jobs(self) -> bool:
         claimed = await self._store.claim(
-            now=self._clock.now(), limit=CONCURRENCY, lease_seconds=self._job_timeout + LEASE_MARGIN_SECONDS
+            now=self._clock.now(), limit=CONCURRENCY, lease_seconds=self._job_timeout + 2 * TIMEOUT_MARGIN_SECONDS
         )
         await asyncio.gather(*(self._run(job) for job in claimed))
         return bool(claimed)
@@ -69,33 +64,30 @@ class EmbeddedRunner:
     async def _run(self, claimed: ClaimedJob) -> None:
         job = claimed.job
         try:
-            outcome = await asyncio.wait_for(self._runner.run(job, claimed.attempt), self._job_timeout)
+            # The JobRunner times the attempt out itself; this is the backstop for a runner that cannot.
+            outcome = await asyncio.wait_for(self._runner.run(job, claimed.attempt), self._job_timeout + TIMEOUT_MARGIN_SECONDS)
         except TimeoutError:
             # Left leased: it comes back as its next attempt when the lease ends.
-            log.error("job timed out", job=job.name, job_id=job.id, attempt=claimed.attempt)
+            log.error("job did not end", job=job.name, job_id=job.id, attempt=claimed.attempt)
             return
         await settle(self._store, self._clock, claimed, outcome)
 
     async def _run_schedule(self) -> bool:
-        reminded = await self._schedules.send_reminders()
-        expired = await self._schedules.expire_envelopes()
-        if reminded or expired:
-            log.info("schedule ran", reminded=reminded, expired=expired)
+        for name, sweep in (("reminders", self._schedules.send_reminders), ("expiry", self._schedules.expire_envelopes)):
+            try:  # each on its own: reminders that fail do not hold expiry up
+                count = await sweep()
+            except Exception:
+                log.exception("scheduled sweep failed; it runs again next time", sweep=name)
+            else:
+                log.info("scheduled sweep done", sweep=name, count=count)
         return False
 
 
 async def settle(store: JobStore, clock: Clock, claimed: ClaimedJob, outcome: JobOutcome) -> None:
     """Record what became of an attempt in the job store, and say so in the log."""
-    job = claimed.job
     match outcome:
-        case Done():
-            await store.finish(job.id)
-            log.info("job done", job=job.name, job_id=job.id, attempt=claimed.attempt)
-        case RetryLater(delay=delay, error=error):
-            await store.retry(job.id, at=clock.now() + delay)
-            log.warning("job failed, will retry", job=job.name, job_id=job.id, attempt=claimed.attempt,
-                        retry_in_seconds=round(delay.total_seconds(), 3), error=error)
-        case DeadLettered(error=error):
-            await store.finish(job.id)
-            log.error("job failed for the last time: kept as a dead letter", job=job.name, job_id=job.id,
-                      attempt=claimed.attempt, error=error)
+        case RetryLater(delay=delay):
+            await store.retry(claimed.job.id, at=clock.now() + delay)
+        case Done() | DeadLettered():
+            await store.finish(claimed.job.id)
+    log_outcome(claimed.job, claimed.attempt, outcome)
