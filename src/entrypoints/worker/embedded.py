@@ -37,6 +37,7 @@ class EmbeddedRunner:
         self._dispatcher, self._store, self._runner, self._schedules = dispatcher, store, runner, schedules
         self._clock, self._job_timeout, self._schedule_every = clock, job_timeout_seconds, schedule_every
         self._tasks: list[asyncio.Task[None]] = []
+        self._running: set[asyncio.Task[None]] = set()  # jobs being run, at most CONCURRENCY
 
     async def start(self) -> None:
         log.info("embedded job runner started", concurrency=CONCURRENCY)
@@ -47,21 +48,36 @@ class EmbeddedRunner:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        """Jobs cut short keep their lease: they run again, as their next attempt, once it ends."""
+        tasks = [*self._tasks, *self._running]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._tasks = []
+        self._tasks, self._running = [], set()
 
     async def _run_due_jobs(self) -> bool:
+        """Claim as many due jobs as there are free slots and start them; a slow one holds up only its slot."""
+        free = CONCURRENCY - len(self._running)
+        if free == 0:
+            return False
         claimed = await self._store.claim(
-            now=self._clock.now(), limit=CONCURRENCY, lease_seconds=self._job_timeout + 2 * TIMEOUT_MARGIN_SECONDS
+            now=self._clock.now(), limit=free, lease_seconds=self._job_timeout + 2 * TIMEOUT_MARGIN_SECONDS
         )
-        await asyncio.gather(*(self._run(job) for job in claimed))
-        return bool(claimed)
+        for job in claimed:
+            task = asyncio.create_task(self._run(job))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return len(claimed) == free  # all slots taken: look again as soon as one frees
 
     async def _run(self, claimed: ClaimedJob) -> None:
+        try:
+            await self._attempt(claimed)
+        except Exception:  # settling failed (the database down, say): the lease brings the job back
+            log.exception("job could not be settled; it runs again when its lease ends", job_id=claimed.job.id)
+
+    async def _attempt(self, claimed: ClaimedJob) -> None:
         job = claimed.job
         try:
             # The JobRunner times the attempt out itself; this is the backstop for a runner that cannot.
