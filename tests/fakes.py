@@ -384,6 +384,7 @@ class FakePolicies(_KeyedFake):
 class FakeOutbox:
     def __init__(self, db: FakeDatabase, writes: _Writes) -> None:
         self._db, self._writes = db, writes
+        self._purged: set[str] = set()  # what this unit of work purged is gone for it, as in SQL
 
     async def add(self, message: OutboxMessage) -> None:
         stored = copy.deepcopy(message)
@@ -409,6 +410,20 @@ class FakeOutbox:
                     self._db.dispatched.setdefault(message_id, at)  # one marked first keeps its time
 
         self._writes.stage(lambda: None, apply)
+
+    async def purge(self, *, dispatched_before: datetime, limit: int) -> int:
+        old = sorted(
+            (at, i) for i, at in self._db.dispatched.items() if at < dispatched_before and i not in self._purged
+        )[:limit]
+        self._purged.update(i for _, i in old)
+
+        def apply() -> None:
+            for _, message_id in old:
+                self._db.outbox.pop(message_id, None)
+                self._db.dispatched.pop(message_id, None)
+
+        self._writes.stage(lambda: None, apply)
+        return len(old)
 
 
 class FakeDeadLetters:

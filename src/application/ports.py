@@ -348,6 +348,13 @@ class Outbox(Protocol):
 
     async def mark_dispatched(self, message_ids: list[str], at: datetime) -> None: ...
 
+    async def purge(self, *, dispatched_before: datetime, limit: int) -> int:
+        """Remove up to `limit` messages dispatched before `dispatched_before`; how many went.
+
+        Only the announcement goes: the event itself stays in the audit chain.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Job:

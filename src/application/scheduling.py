@@ -9,6 +9,7 @@ The emails and webhooks follow from the events they record, through the outbox.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 from application.loading import require_envelope
 from application.ports import Clock
@@ -22,6 +23,9 @@ class ScheduleIncomplete(DomainError):
     code = "schedule_incomplete"
 
 PAGE = 200
+# How long a dispatched outbox message is kept, for an operator looking into a delivery;
+# the event itself stays in the audit chain for good.
+OUTBOX_RETENTION = timedelta(days=7)
 
 
 class Schedules:
@@ -39,6 +43,17 @@ class Schedules:
     async def expire_envelopes(self) -> int:
         """Expire every sent envelope past its expires_at; how many expired. Failures as for reminders."""
         return await self._sweep(lambda e: e.is_past_expiry(self._clock.now()), self._expire, "expired")
+
+    async def purge_outbox(self) -> int:
+        """Remove the outbox messages dispatched longer than OUTBOX_RETENTION ago; how many went."""
+        purged = 0
+        while True:
+            async with self._uow() as uow:
+                count = await uow.outbox.purge(dispatched_before=self._clock.now() - OUTBOX_RETENTION, limit=PAGE)
+                await uow.commit()
+            purged += count
+            if count < PAGE:
+                return purged
 
     async def _sweep(
         self, due: Callable[[Envelope], bool], act: Callable[[str, str], Awaitable[int]], what: str

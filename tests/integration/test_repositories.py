@@ -1038,6 +1038,29 @@ async def test_pending_outbox_messages_come_oldest_first_until_dispatched(backen
         assert await uow.outbox.pending(10) == []
 
 
+async def test_dispatched_outbox_messages_are_purged_oldest_first_and_pending_ones_never(backend: Backend, tenants: None) -> None:
+    messages = [_message(f"env-{n}:1", T0, signer_id=f"s-{n}", note="x") for n in range(5)]
+    async with backend.uow() as uow:
+        for message in messages:
+            await uow.outbox.add(message)
+        await uow.commit()
+    async with backend.uow() as uow:
+        for n, message in enumerate(messages[:4]):  # the last stays pending
+            await uow.outbox.mark_dispatched([message.id], T0 + timedelta(days=n))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.outbox.purge(dispatched_before=T0 + timedelta(days=3), limit=2) == 2
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.outbox.purge(dispatched_before=T0 + timedelta(days=3), limit=10) == 1  # the one of day 2
+        assert await uow.outbox.purge(dispatched_before=T0 + timedelta(days=30), limit=10) == 1  # day 3
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.outbox.purge(dispatched_before=T0 + timedelta(days=30), limit=10) == 0
+        assert await uow.outbox.pending(10) == [messages[4]]
+
+
 async def test_an_outbox_message_id_is_written_once(backend: Backend, tenants: None) -> None:
     async with backend.uow() as uow:
         await uow.outbox.add(_message("env-1:1", T0))

@@ -270,3 +270,15 @@ async def test_reminders_are_counted_and_sent_once_per_cadence(platform, caller)
     assert await platform.schedules.send_reminders() == 0
     await platform.dispatcher.dispatch()
     assert sum(j.args["kind"] == "reminder" for j in platform.jobs.jobs if j.name == SEND_NOTICE) == 3
+
+
+async def test_dispatched_outbox_messages_are_purged_after_a_week_and_the_audit_chain_keeps_them(platform, caller):
+    envelope_id, _ = await completed(platform, caller)
+    dispatched = len(platform.db.dispatched)
+    assert dispatched == len(platform.db.outbox) > 0
+    assert await platform.schedules.purge_outbox() == 0  # dispatched just now
+    platform.clock.advance(timedelta(days=7, seconds=1))
+    assert await platform.schedules.purge_outbox() == dispatched
+    assert platform.db.outbox == {}
+    trail = await platform.queries.audit_trail(caller, envelope_id)
+    assert trail.chain_valid and len(trail.entries) == dispatched

@@ -429,6 +429,20 @@ class SqlOutbox:
             .execution_options(**_NO_SYNC)
         )
 
+    async def purge(self, *, dispatched_before: datetime, limit: int) -> int:
+        """Along ix_outbox_pending (dispatched_at first); ids first, as MySQL takes no LIMIT in a DELETE's subquery."""
+        ids = list(await self._session.scalars(
+            select(OutboxMessageRow.id)
+            .where(OutboxMessageRow.dispatched_at < dispatched_before)
+            .order_by(OutboxMessageRow.dispatched_at)
+            .limit(limit)
+        ))
+        if ids:
+            await self._session.execute(
+                delete(OutboxMessageRow).where(OutboxMessageRow.id.in_(ids)).execution_options(**_NO_SYNC)
+            )
+        return len(ids)
+
 
 class SqlDeadLetters:
     def __init__(self, session: AsyncSession) -> None:

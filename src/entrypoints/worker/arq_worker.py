@@ -51,6 +51,11 @@ async def expire_envelopes(ctx: dict[str, Any]) -> None:
     log.info("envelopes expired", expired=expired)
 
 
+async def purge_outbox(ctx: dict[str, Any]) -> None:
+    purged = await ctx["container"].use_cases.schedules().purge_outbox()
+    log.info("outbox purged", purged=purged)
+
+
 def build_worker(container: Container, *, burst: bool = False) -> Worker:
     settings = container.settings()
     if settings.redis_url is None:
@@ -77,6 +82,7 @@ def build_worker(container: Container, *, burst: bool = False) -> Worker:
         cron_jobs=[
             cron(send_reminders, minute=minutes, run_at_startup=True),
             cron(expire_envelopes, minute=minutes, run_at_startup=True),
+            cron(purge_outbox, hour={3}, minute={17}),  # once a day, at a quiet hour
         ],
         redis_settings=redis_settings(settings.redis_url),
         on_startup=startup,

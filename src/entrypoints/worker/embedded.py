@@ -89,7 +89,12 @@ class EmbeddedRunner:
         await settle(self._store, self._clock, claimed, outcome)
 
     async def _run_schedule(self) -> bool:
-        for name, sweep in (("reminders", self._schedules.send_reminders), ("expiry", self._schedules.expire_envelopes)):
+        sweeps = (
+            ("reminders", self._schedules.send_reminders),
+            ("expiry", self._schedules.expire_envelopes),
+            ("outbox", self._schedules.purge_outbox),
+        )
+        for name, sweep in sweeps:
             try:  # each on its own: reminders that fail do not hold expiry up
                 count = await sweep()
             except Exception:
