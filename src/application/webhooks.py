@@ -133,8 +133,11 @@ class DeliverWebhook:
             if delivery.status is DeliveryStatus.SUCCEEDED:
                 return
             endpoint = await uow.webhook_endpoints.get(tenant_id, delivery.endpoint_id)
-        if endpoint is None:
-            return  # deleted since: nobody to tell
+            if endpoint is None:  # deleted since: nobody to tell, and the delivery will never be made
+                delivery.give_up()
+                await uow.webhook_deliveries.save(delivery)
+                await uow.commit()
+                return
         now = self._clock.now()
         body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
         result = await self._sender.send(

@@ -138,14 +138,15 @@ async def test_a_delivery_not_stored_yet_is_tried_again_later(platform, caller):
     assert platform.webhook_sender.sent == []
 
 
-async def test_a_delivery_to_a_deleted_endpoint_ends_quietly(platform, caller):
+async def test_a_delivery_to_a_deleted_endpoint_ends_quietly_as_failed(platform, caller):
     endpoint = await register(platform, caller)
     args = await delivery_args(platform, caller)
     await platform.webhooks.delete(caller, endpoint.id)
 
     await platform.deliver_webhook(args)
     assert platform.webhook_sender.sent == []
-    assert platform.db.webhook_deliveries[args["delivery_id"]].attempts == []
+    delivery = platform.db.webhook_deliveries[args["delivery_id"]]
+    assert delivery.attempts == [] and delivery.status is DeliveryStatus.FAILED  # not pending forever
 
 
 async def test_a_delivery_the_endpoint_accepted_is_not_sent_again(platform, caller):
