@@ -6,6 +6,7 @@ The secret is shown when an endpoint is registered and when it is rotated, never
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from dataclasses import dataclass, replace
@@ -19,6 +20,8 @@ from domain.errors import DomainError, InvalidInput, NotFound
 from domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 SECRET_PREFIX = "whsec_"
+STORED_DELIVERY_CHECKS = 10
+STORED_DELIVERY_PAUSE_SECONDS = 0.2
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_ENDPOINTS_PER_TENANT = 20
 
@@ -124,14 +127,10 @@ class DeliverWebhook:
 
     async def __call__(self, args: dict[str, str]) -> None:
         tenant_id, delivery_id = args["tenant_id"], args["delivery_id"]
+        delivery = await self._stored_delivery(tenant_id, delivery_id)
+        if delivery.status is DeliveryStatus.SUCCEEDED:
+            return
         async with self._uow() as uow:
-            delivery = await uow.webhook_deliveries.get(tenant_id, delivery_id)
-            if delivery is None:
-                # Queued by a dispatcher that has not stored it yet (or died before it did:
-                # the next dispatch stores it): it will be there on a later attempt.
-                raise WebhookFailed(f"delivery {delivery_id} is not stored yet")
-            if delivery.status is DeliveryStatus.SUCCEEDED:
-                return
             endpoint = await uow.webhook_endpoints.get(tenant_id, delivery.endpoint_id)
             if endpoint is None:  # deleted since: nobody to tell, and the delivery will never be made
                 delivery.give_up()
@@ -158,6 +157,17 @@ class DeliverWebhook:
                 f"webhook {endpoint.id} answered {result.status_code}" if result.status_code
                 else f"webhook {endpoint.id}: {result.error}"
             )
+
+    async def _stored_delivery(self, tenant_id: str, delivery_id: str) -> WebhookDelivery:
+        """The delivery, waiting a moment for it: the dispatcher queues the job just before it stores it."""
+        for _ in range(STORED_DELIVERY_CHECKS):
+            async with self._uow() as uow:
+                delivery = await uow.webhook_deliveries.get(tenant_id, delivery_id)
+            if delivery is not None:
+                return delivery
+            await asyncio.sleep(STORED_DELIVERY_PAUSE_SECONDS)
+        # Its dispatcher died before storing it: the next dispatch does, and a later attempt finds it.
+        raise WebhookFailed(f"delivery {delivery_id} is not stored yet")
 
     async def give_up(self, args: dict[str, str]) -> None:
         """After the last attempt: the delivery is marked failed (it can still be redelivered)."""

@@ -28,3 +28,6 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    # httpx logs every request at INFO, with its full URL: a webhook receiver's URL may hold
+    # a credential, and what a delivery came to is recorded with the delivery.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
