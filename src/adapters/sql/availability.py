@@ -7,12 +7,13 @@ DatabaseUnavailable (an HTTP 503 with Retry-After) instead of an unexpected erro
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.driver_errors import driver_error_code
 from application.errors import DatabaseUnavailable
@@ -65,3 +66,14 @@ def unavailable_raises() -> Iterator[None]:
         if is_unavailable(error):
             raise unavailable(error) from error
         raise
+
+
+@asynccontextmanager
+async def own_session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for a short transaction outside any unit of work, with outages as DatabaseUnavailable.
+
+    Closing the session may find the database gone too, so that is inside the translation.
+    """
+    with unavailable_raises():
+        async with sessions() as session:
+            yield session

@@ -6,14 +6,12 @@ out of connections into DatabaseUnavailable themselves, as a unit of work does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sql.availability import unavailable_raises
+from adapters.sql.availability import own_session
 from adapters.sql.repositories import conflicts_raise, rowcount
 from adapters.sql.tables import IdempotencyKeyRow, column_values
 from application.ports import IdempotencyRecord
@@ -24,14 +22,8 @@ class SqlIdempotencyKeys:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        with unavailable_raises():  # closing the session may find the database gone too
-            async with self._sessions() as session:
-                yield session
-
     async def add(self, record: IdempotencyRecord) -> bool:
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             session.add(IdempotencyKeyRow.from_domain(record))
             try:
                 with conflicts_raise("the idempotency key was just claimed"):
@@ -42,7 +34,7 @@ class SqlIdempotencyKeys:
         return True
 
     async def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None:
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             row = await session.scalar(
                 select(IdempotencyKeyRow).where(
                     IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.idempotency_key == key
@@ -53,7 +45,7 @@ class SqlIdempotencyKeys:
     async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
         values = column_values(IdempotencyKeyRow.from_domain(record))
         del values["tenant_id"], values["idempotency_key"]
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             # Compare-and-set on the claim: of two requests replacing the same claim, one wins.
             result = await session.execute(
                 update(IdempotencyKeyRow)
@@ -69,7 +61,7 @@ class SqlIdempotencyKeys:
         return rowcount(result) == 1
 
     async def delete(self, tenant_id: str, key: str, *, held_by: str) -> None:
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             await session.execute(
                 delete(IdempotencyKeyRow)
                 .where(
@@ -82,7 +74,7 @@ class SqlIdempotencyKeys:
             await session.commit()
 
     async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             result = await session.execute(
                 delete(IdempotencyKeyRow)
                 .where(IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.expires_at <= expired_at)

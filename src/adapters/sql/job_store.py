@@ -20,8 +20,6 @@ Claiming is safe with any number of runners at once, on every server:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +27,7 @@ from sqlalchemy import Dialect, Insert, Select, delete, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sql.availability import unavailable_raises
+from adapters.sql.availability import own_session
 from adapters.sql.tables import JobRow
 from application.ports import ClaimedJob, Clock, Job
 
@@ -41,12 +39,6 @@ class SqlJobStore:
         """`clock` dates what is enqueued (run_at, created_at): the runner's clock, which `claim` is given the time of."""
         self._sessions = sessions
         self._clock = clock
-
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        with unavailable_raises():  # closing the session may find the database gone too
-            async with self._sessions() as session:
-                yield session
 
     async def enqueue(self, jobs: list[Job], *, delay_seconds: float = 0) -> None:
         """An INSERT that passes over the ids already there (the server decides, so two enqueuers cannot both add one).
@@ -65,7 +57,7 @@ class SqlJobStore:
              "leased_until": None, "created_at": now}
             for job in sorted(first.values(), key=lambda j: j.id)
         ]
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             await session.execute(_insert_unless_present(session.get_bind().dialect), rows)
             await session.commit()
 
@@ -87,7 +79,7 @@ class SqlJobStore:
 
         lease = {"leased_until": now + timedelta(seconds=lease_seconds), "attempt": JobRow.attempt + 1}
         columns = (JobRow.run_at, JobRow.id, JobRow.name, JobRow.args, JobRow.attempt)
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             claimed: list[tuple[datetime, str, str, dict[str, str], int]]
             if session.get_bind().dialect.update_returning:
                 result = await session.execute(
@@ -111,13 +103,13 @@ class SqlJobStore:
         ]
 
     async def finish(self, job_id: str) -> None:
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             await session.execute(delete(JobRow).where(JobRow.id == job_id).execution_options(**_NO_SYNC))
             await session.commit()
 
     async def retry(self, job_id: str, *, at: datetime) -> None:
         """Due again at `at`, lease released; the claim then counts the next attempt."""
-        async with self._session() as session:
+        async with own_session(self._sessions) as session:
             await session.execute(
                 update(JobRow).where(JobRow.id == job_id).values(run_at=at, leased_until=None)
                 .execution_options(**_NO_SYNC)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from application.dispatch import Dispatcher
+from application.errors import ServiceUnavailable
 from application.jobs import DeadLettered, Done, JobOutcome, RetryLater
 from application.ports import Job
 
@@ -15,6 +16,7 @@ POLL_SECONDS = 0.2  # how soon an idle loop looks again: the delay a quiet outbo
 # A runner's own limit on a job outlasts the JobRunner's by this much: the JobRunner times an
 # attempt out first, so that it counts as a failed attempt (retried, then a dead letter).
 TIMEOUT_MARGIN_SECONDS = 5
+MAX_FAILURE_PAUSE_SECONDS = 10
 
 log = structlog.get_logger("undersign.jobs")
 
@@ -22,19 +24,27 @@ log = structlog.get_logger("undersign.jobs")
 async def repeat(name: str, step: Callable[[], Awaitable[bool]], pause: float) -> None:
     """Run `step` again and again: at once while it finds work, after `pause` when it did not.
 
-    A failing step (the database down, say) is logged and tried again after the pause; only
-    cancellation ends the loop.
+    A failing step is logged and tried again after a pause that doubles with each failure in
+    a row (up to MAX_FAILURE_PAUSE_SECONDS): a database that is down is not hammered, and the
+    log gets one line per try, not a stream of tracebacks. Only cancellation ends the loop.
     """
+    failures = 0
     while True:
         try:
             busy = await step()
+            failures = 0
         except asyncio.CancelledError:
             raise
+        except ServiceUnavailable as error:  # expected in an outage: say so, without a traceback
+            failures += 1
+            log.warning("background loop waits for a service", loop=name, error=error.detail, failures=failures)
+            busy = False
         except Exception:
-            log.exception("background loop failed; trying again", loop=name)
+            failures += 1
+            log.exception("background loop failed; trying again", loop=name, failures=failures)
             busy = False
         if not busy:
-            await asyncio.sleep(pause)
+            await asyncio.sleep(min(pause * 2**failures, max(pause, MAX_FAILURE_PAUSE_SECONDS)))
 
 
 def dispatching(dispatcher: Dispatcher) -> Callable[[], Awaitable[bool]]:
