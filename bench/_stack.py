@@ -75,9 +75,9 @@ def _ready(url: str) -> bool:
 @contextmanager
 def database_server(kind: type[Server]) -> Iterator[Server]:
     """tests.servers.running for a script: a server that is not installed ends the run with
-    the message naming its package, where in a test it would skip or fail the test."""
+    the message naming its package, where in a test it would fail the test."""
     try:
         with running(kind) as server:
             yield server
-    except (pytest.skip.Exception, pytest.fail.Exception) as missing:
+    except pytest.fail.Exception as missing:
         raise SystemExit(f"cannot run the benchmark: {missing}") from None

@@ -54,7 +54,7 @@ T = TypeVar("T")
 
 
 def require_tool(name: str) -> str:
-    """pdfsig, pdftotext or openssl (poppler-utils, openssl): failing in CI, skipping elsewhere when missing."""
+    """pdfsig, pdftotext or openssl (poppler-utils, openssl); a missing one fails the test."""
     return require_program(name, "poppler-utils openssl")
 
 

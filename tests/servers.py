@@ -94,8 +94,8 @@ Server = TypeVar("Server", bound=_Service)
 def running(kind: type[Server]) -> Iterator[Server]:
     """A started server of `kind`, stopped and removed afterwards, whatever happens.
 
-    Missing programs (`ServerMissing` from the constructor) fail the test in CI (a test must
-    never pass without its server) and skip it elsewhere; the message names the Debian package.
+    Missing programs (`ServerMissing` from the constructor) fail the test (a test must never
+    pass without its server); the message names the Debian package.
     """
     try:
         server = kind()
