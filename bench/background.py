@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -28,10 +27,10 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from _stack import BIN, ROOT, api_key, cli, database_server, environment
+from _stack import ROOT, api_key, cli, database_server, environment
 
 from domain.webhook import EVENT_NAMES
-from tests.servers import PostgreSQLServer, RedisServer, answers_in_time, free_port
+from tests.servers import PostgreSQLServer, RedisServer, answers_in_time, free_port, undersign_process
 from tests.webhook_receiver import WebhookReceiver
 
 EVENTS = ["envelope.sent", "recipient.notified", "recipient.signed", "envelope.completed", "envelope.sealed"]
@@ -72,27 +71,10 @@ class Run:
 
 
 @contextmanager
-def launched(command: str, env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen]:
-    """`undersign <command>` logging to a file (a full, unread pipe would stall it); SIGTERM at the end."""
-    with log.open("ab") as output:
-        process = subprocess.Popen([str(BIN / "undersign"), command, *args], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=output, start_new_session=True)  # fmt: skip
-    try:
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@contextmanager
 def workers(run: Run, count: int) -> Iterator[None]:
     with ExitStack() as stack:
         for n in range(count):
-            stack.enter_context(launched("worker", run.env, run.directory / f"worker-{n}.log"))
+            stack.enter_context(undersign_process(run.env, run.directory / f"worker-{n}.log", "worker"))
         yield
 
 
@@ -101,7 +83,7 @@ def started(env: dict[str, str], directory: Path) -> Iterator[Run]:
     """The server, a receiver and a webhook subscribed to EVENTS."""
     key, port = api_key(env), free_port()
     with (
-        launched("serve", env, directory / "serve.log", "--port", str(port)) as server,
+        undersign_process(env, directory / "serve.log", "serve", "--port", str(port)) as server,
         httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=60) as client,
     ):  # fmt: skip
         if not answers_in_time(lambda: _ready(client), server, interval=0.2):

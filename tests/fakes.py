@@ -561,8 +561,8 @@ class FakeJobQueue:
         self._clock = clock or FakeClock()
         self.queued: dict[str, _QueuedJob] = {}
 
-    async def enqueue(self, jobs: list[Job], *, delay_seconds: float = 0) -> None:
-        run_at = self._clock.now() + timedelta(seconds=delay_seconds)
+    async def enqueue(self, jobs: list[Job]) -> None:
+        run_at = self._clock.now()
         for job in jobs:
             if job.id not in self.queued:
                 self.queued[job.id] = _QueuedJob(job=job, run_at=run_at)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -318,3 +320,29 @@ class RedisServer:
     def _answers(self) -> bool:
         result = subprocess.run([self.cli, "-p", str(self.port), "ping"], capture_output=True, text=True, check=False)
         return result.stdout.strip() == "PONG"
+
+
+# -- Undersign's own processes ----------------------------------------------------------------------
+
+
+@contextmanager
+def undersign_process(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`undersign ARGS` as its own process (env added to this one's), its output appended to `log`.
+
+    A file, not a pipe: nobody reads a pipe while a test or benchmark runs, and a full one
+    would stall the process. Stopped with SIGTERM at the end (killed if it does not stop).
+    """
+    program = str(Path(sys.executable).parent / "undersign")
+    with log.open("ab") as output:
+        process = subprocess.Popen([program, *args], env={**os.environ, **env}, stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

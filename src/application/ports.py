@@ -371,8 +371,8 @@ class Job:
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, jobs: list[Job], *, delay_seconds: float = 0) -> None:
-        """Queue `jobs` to run after `delay_seconds`; a job whose id is already queued or running is not added again."""
+    async def enqueue(self, jobs: list[Job]) -> None:
+        """Queue `jobs` to run now; a job whose id is already queued or running is not added again."""
         ...
 
 

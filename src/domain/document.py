@@ -7,7 +7,7 @@ each add a revision (a PDF incremental update), so every earlier state stays pro
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import InvalidInput, InvalidState

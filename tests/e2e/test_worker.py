@@ -13,18 +13,18 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.api import add_signer, create_envelope, place, post, send, sign, signing_token, until_sealed
-from tests.servers import RedisServer, empty_database
+from tests.servers import RedisServer, empty_database, undersign_process
 from tests.stack import Stack, serve, settings_for
 from tests.webhook_receiver import ReceivedRequest, webhook_receiver
 
-UNDERSIGN = str(Path(sys.executable).parent / "undersign")
+UNDERSIGN = str(Path(sys.executable).parent / "undersign")  # for one-off commands
 BATCH = 100
 
 
@@ -54,23 +54,8 @@ def worker_env(data_dir: Path, database_url: str, redis_url: str) -> dict[str, s
     }
 
 
-@contextmanager
-def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [UNDERSIGN, "worker"], env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def worker(env: dict[str, str], log: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    return undersign_process(env, log, "worker")
 
 
 async def ready_to_complete(stack: Stack) -> tuple[str, str]:

@@ -30,6 +30,12 @@ class Queue:
     store: JobStore
     clock: FakeClock
 
+    async def enqueue_due_in(self, seconds: float, jobs: list[Job]) -> None:
+        """Jobs that come due `seconds` from the clock's time (queued, then put off, as a retry would)."""
+        await self.store.enqueue(jobs)
+        for queued in jobs:
+            await self.store.retry(queued.id, at=self.clock.now() + timedelta(seconds=seconds))
+
     async def claim(self, *, after: float = 0, limit: int = 100) -> list[ClaimedJob]:
         """The jobs due `after` seconds from the clock's time."""
         return await self.store.claim(now=self.clock.now() + timedelta(seconds=after), limit=limit, lease_seconds=LEASE)
@@ -63,7 +69,7 @@ async def test_a_job_is_claimed_once_due_with_its_arguments_as_its_first_attempt
                args={"tenant_id": "tenant-acme", "note": "Zoë ✓ 日本語 \"quoted\""})
     assert len(long.id) == 255
     await queue.store.enqueue([long, job(1)])
-    await queue.store.enqueue([job(2)], delay_seconds=30)
+    await queue.enqueue_due_in(30, [job(2)])
     await queue.store.enqueue([])
 
     assert await queue.claim() == [ClaimedJob(job=job(1), attempt=1), ClaimedJob(job=long, attempt=1)]  # by id
@@ -72,8 +78,8 @@ async def test_a_job_is_claimed_once_due_with_its_arguments_as_its_first_attempt
 
 
 async def test_due_jobs_come_earliest_first_up_to_the_limit(queue: Queue) -> None:
-    await queue.store.enqueue([job(3), job(1)], delay_seconds=20)
-    await queue.store.enqueue([job(2)], delay_seconds=10)
+    await queue.enqueue_due_in(20, [job(3), job(1)])
+    await queue.enqueue_due_in(10, [job(2)])
     await queue.store.enqueue([job(4)])
 
     assert ids(await queue.claim(after=20, limit=3)) == ["job-4", "job-2", "job-1"]
@@ -86,7 +92,7 @@ async def test_a_job_id_already_queued_or_running_is_not_added_again(queue: Queu
     first = await queue.claim(limit=2)
     assert first == [ClaimedJob(job=job(1, kind="first"), attempt=1), ClaimedJob(job=job(2), attempt=1)]
 
-    await queue.store.enqueue([job(1, kind="running")], delay_seconds=1000)
+    await queue.store.enqueue([job(1, kind="running")])
 
     # Its lease ran out (a crashed runner): the same job again, as its second attempt, not a new one.
     again = await queue.claim(after=LEASE)

@@ -45,7 +45,7 @@ class ArqJobQueue:
         self._pool: ArqRedis | None = None
         self._opening = asyncio.Lock()
 
-    async def enqueue(self, jobs: list[Job], *, delay_seconds: float = 0) -> None:
+    async def enqueue(self, jobs: list[Job]) -> None:
         if not jobs:
             return
         pool = await self._connection()
@@ -53,7 +53,7 @@ class ArqJobQueue:
             for job in jobs:
                 await pool.enqueue_job(
                     RUN_JOB, job.name, job.args,
-                    _job_id=job.id, _defer_by=delay_seconds or None, _expires=QUEUED_JOB_LIFETIME,
+                    _job_id=job.id, _expires=QUEUED_JOB_LIFETIME,
                 )
         except (RedisError, OSError) as error:
             raise QueueUnavailable(f"the job queue (Redis) does not answer: {type(error).__name__}") from error

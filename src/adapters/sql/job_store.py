@@ -40,7 +40,7 @@ class SqlJobStore:
         self._sessions = sessions
         self._clock = clock
 
-    async def enqueue(self, jobs: list[Job], *, delay_seconds: float = 0) -> None:
+    async def enqueue(self, jobs: list[Job]) -> None:
         """An INSERT that passes over the ids already there (the server decides, so two enqueuers cannot both add one).
 
         In id order, so two enqueuers of overlapping batches lock the keys in the same order.
@@ -51,9 +51,8 @@ class SqlJobStore:
         if not first:
             return
         now = self._clock.now()
-        run_at = now + timedelta(seconds=delay_seconds)
         rows = [
-            {"id": job.id, "name": job.name, "args": dict(job.args), "run_at": run_at, "attempt": 0,
+            {"id": job.id, "name": job.name, "args": dict(job.args), "run_at": now, "attempt": 0,
              "leased_until": None, "created_at": now}
             for job in sorted(first.values(), key=lambda j: j.id)
         ]
