@@ -12,11 +12,11 @@ writes in a transaction of its own, which would wait for this one's write lock.)
 
 from __future__ import annotations
 
-import enum
 import hashlib
+from dataclasses import dataclass, field
 
 from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE
-from application.ports import Clock, Job, JobQueue, OutboxMessage
+from application.ports import Clock, Job, JobQueue, NoticeKind, OutboxMessage
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict
@@ -26,13 +26,15 @@ from domain.webhook import EVENT_NAMES, WebhookDelivery, WebhookEndpoint, webhoo
 BATCH_SIZE = 100
 
 
-class NoticeKind(enum.StrEnum):
-    INVITATION = "invitation"
-    REMINDER = "reminder"
-    COMPLETED = "completed"
-    DECLINED = "declined"
-    VOIDED = "voided"
-    EXPIRED = "expired"
+# Which kind of email an event sends; events not named here send none.
+NOTICE_KINDS = {
+    "SignerNotified": NoticeKind.INVITATION,
+    "SignerReminded": NoticeKind.REMINDER,
+    "EnvelopeSealed": NoticeKind.COMPLETED,
+    "SignerDeclined": NoticeKind.DECLINED,
+    "EnvelopeVoided": NoticeKind.VOIDED,
+    "EnvelopeExpired": NoticeKind.EXPIRED,
+}
 
 
 def seal_job(tenant_id: str, envelope_id: str) -> Job:
@@ -54,20 +56,29 @@ def delivery_id(message_id: str, endpoint_id: str) -> str:
 def notice_recipients(message: OutboxMessage, envelope: Envelope) -> tuple[NoticeKind | None, list[Signer]]:
     """Which kind of email an event sends, and to whom; nobody for events that send none."""
     signer_id = message.data.get("signer_id")
-    match message.type:
-        case "SignerNotified" | "SignerReminded":
-            kind = NoticeKind.INVITATION if message.type == "SignerNotified" else NoticeKind.REMINDER
+    kind = NOTICE_KINDS.get(message.type)
+    match kind:
+        case NoticeKind.INVITATION | NoticeKind.REMINDER:
             return kind, [s for s in envelope.signers if s.id == signer_id and s.acts]
-        case "EnvelopeSealed":
-            return NoticeKind.COMPLETED, list(envelope.signers)
-        case "SignerDeclined":
+        case NoticeKind.COMPLETED:
+            return kind, list(envelope.signers)
+        case NoticeKind.DECLINED:
             # Everyone who knew of the envelope, besides the one who declined.
-            return NoticeKind.DECLINED, [s for s in envelope.signers if s.id != signer_id and s.notified_at is not None]
-        case "EnvelopeVoided":
-            return NoticeKind.VOIDED, [s for s in envelope.signers if s.notified_at is not None]
-        case "EnvelopeExpired":
-            return NoticeKind.EXPIRED, [s for s in envelope.signers if s.is_active]
+            return kind, [s for s in envelope.signers if s.id != signer_id and s.notified_at is not None]
+        case NoticeKind.VOIDED:
+            return kind, [s for s in envelope.signers if s.notified_at is not None]
+        case NoticeKind.EXPIRED:
+            return kind, [s for s in envelope.signers if s.is_active]
     return None, []
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one dispatch reads once and uses for all its messages, and the deliveries it will store."""
+
+    envelopes: dict[str, Envelope | None] = field(default_factory=dict)
+    endpoints: dict[str, list[WebhookEndpoint]] = field(default_factory=dict)
+    deliveries: list[WebhookDelivery] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -86,49 +97,52 @@ class Dispatcher:
             messages = await uow.outbox.pending(limit)
             if not messages:
                 return 0
-            endpoints: dict[str, list[WebhookEndpoint]] = {}
+            batch = _Batch()
             jobs: list[Job] = []
-            deliveries: list[WebhookDelivery] = []
             for message in messages:
-                jobs += await self._jobs_for(uow, message, endpoints, deliveries)
+                jobs += await self._jobs_for(uow, message, batch)
             await self._queue.enqueue(jobs)
-            for delivery in deliveries:
+            for delivery in batch.deliveries:
                 await uow.webhook_deliveries.add(delivery)
             await uow.outbox.mark_dispatched([m.id for m in messages], self._clock.now())
             await uow.commit()
         return len(messages)
 
-    async def _jobs_for(
-        self, uow: UnitOfWork, message: OutboxMessage, endpoints: dict[str, list[WebhookEndpoint]],
-        deliveries: list[WebhookDelivery],
-    ) -> list[Job]:
-        """The jobs `message` sets off; the webhook deliveries among them are added to `deliveries`, to be stored."""
+    async def _jobs_for(self, uow: UnitOfWork, message: OutboxMessage, batch: _Batch) -> list[Job]:
+        """The jobs `message` sets off; the webhook deliveries among them go into `batch`, to be stored."""
         jobs = []
         if message.type == "EnvelopeCompleted":
             jobs.append(seal_job(message.tenant_id, message.envelope_id))
-        envelope = await uow.envelopes.get(message.tenant_id, message.envelope_id)
-        if envelope is not None:
-            kind, recipients = notice_recipients(message, envelope)
-            jobs += [] if kind is None else [
-                Job(
-                    id=f"notice:{message.id}:{signer.id}", name=SEND_NOTICE,
-                    args={"tenant_id": message.tenant_id, "envelope_id": message.envelope_id,
-                          "signer_id": signer.id, "kind": kind, "event_id": message.id},
-                )
-                for signer in recipients
-            ]
+        if message.type in NOTICE_KINDS:
+            jobs += await self._notice_jobs(uow, message, batch)
         event_name = EVENT_NAMES.get(message.type)
         if event_name is None:
             return jobs
-        if message.tenant_id not in endpoints:
-            endpoints[message.tenant_id] = await uow.webhook_endpoints.for_tenant(message.tenant_id)
+        if message.tenant_id not in batch.endpoints:
+            batch.endpoints[message.tenant_id] = await uow.webhook_endpoints.for_tenant(message.tenant_id)
         payload = webhook_payload(event_name=event_name, at=message.at, envelope_id=message.envelope_id, data=message.data)
-        for endpoint in endpoints[message.tenant_id]:
+        for endpoint in batch.endpoints[message.tenant_id]:
             if endpoint.wants(event_name):
                 delivery = WebhookDelivery(
                     id=delivery_id(message.id, endpoint.id), tenant_id=message.tenant_id, endpoint_id=endpoint.id,
                     event_type=event_name, payload=payload, created_at=self._clock.now(),
                 )
-                deliveries.append(delivery)
+                batch.deliveries.append(delivery)
                 jobs.append(delivery_job(delivery))
         return jobs
+
+    async def _notice_jobs(self, uow: UnitOfWork, message: OutboxMessage, batch: _Batch) -> list[Job]:
+        if message.envelope_id not in batch.envelopes:
+            batch.envelopes[message.envelope_id] = await uow.envelopes.get(message.tenant_id, message.envelope_id)
+        envelope = batch.envelopes[message.envelope_id]
+        if envelope is None:
+            return []
+        kind, recipients = notice_recipients(message, envelope)
+        return [
+            Job(
+                id=f"notice:{message.id}:{signer.id}", name=SEND_NOTICE,
+                args={"tenant_id": message.tenant_id, "envelope_id": message.envelope_id,
+                      "signer_id": signer.id, "kind": str(kind), "event_id": message.id},
+            )
+            for signer in recipients
+        ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from application.ports import Clock, DeadLetter, IdGenerator, Job, JobQueue
@@ -114,6 +114,15 @@ class JobRunner:
         return DeadLettered(error=reason)
 
 
+def again(job: Job, ids: IdGenerator, *, why: str) -> Job:
+    """The same work as a new job: a queue may still remember the old id as done (arq keeps it a day).
+
+    The new id is the first one's with `:why:` and a fresh suffix, however often the job is run again.
+    """
+    first_id = job.id.split(f":{why}:")[0]
+    return replace(job, id=f"{first_id}:{why}:{ids.new_id()}")
+
+
 class DeadLetterOffice:
     """Operators' view of the jobs that failed for good: list them, replay them."""
 
@@ -124,15 +133,20 @@ class DeadLetterOffice:
         async with self._uow() as uow:
             return await uow.dead_letters.list(limit=limit)
 
+    async def replay_all(self) -> list[Job]:
+        """Replay every dead letter, those kept while this runs included; the jobs queued."""
+        queued: list[Job] = []
+        while letters := await self.list(limit=100):
+            queued += [await self.replay(letter.id) for letter in letters]
+        return queued
+
     async def replay(self, letter_id: str) -> Job:
         """Queue the job again, as a fresh job with all its attempts, and forget the dead letter."""
         async with self._uow() as uow:
             letter = await uow.dead_letters.get(letter_id)
             if letter is None:
                 raise NotFound(f"no dead letter {letter_id}")
-            # A new id: the queue may still remember the old one as done.
-            first_id = letter.job.id.split(":replay:")[0]
-            job = Job(id=f"{first_id}:replay:{self._ids.new_id()}", name=letter.job.name, args=letter.job.args)
+            job = again(letter.job, self._ids, why="replay")
             await self._queue.enqueue([job])
             await uow.dead_letters.delete(letter_id)
             await uow.commit()

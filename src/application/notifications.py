@@ -10,17 +10,13 @@ the message sends it again, under the same Message-ID.
 from __future__ import annotations
 
 from application.create_signing_link import CreateSigningLinkHandler, IssuedLink
-from application.dispatch import NoticeKind
 from application.loading import require_envelope
-from application.ports import Attachment, EmailMessage, Mailer, Notice, NoticeTemplates
+from application.ports import Attachment, EmailMessage, Mailer, Notice, NoticeKind, NoticeTemplates
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.document import DocumentStatus
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import InvalidState, NotFound
 from domain.signer import Signer
-
-ASKS_TO_ACT = (NoticeKind.INVITATION, NoticeKind.REMINDER)
-
 
 class SendNotice:
     def __init__(
@@ -47,10 +43,10 @@ class SendNotice:
                 raise NotFound(f"no tenant {tenant_id}")
             signer = envelope.signer(args["signer_id"])
             attachments = await self._attachments(uow, envelope) if kind is NoticeKind.COMPLETED else ()
-        if kind in ASKS_TO_ACT and not (envelope.status is EnvelopeStatus.SENT and signer.is_active):
+        if kind.asks_to_act and not (envelope.status is EnvelopeStatus.SENT and signer.is_active):
             return  # they acted, or the envelope stopped, since the job was queued
         link = None
-        if kind in ASKS_TO_ACT:
+        if kind.asks_to_act:
             try:
                 link = await self._links.issue(tenant_id=tenant_id, envelope_id=envelope_id, signer_id=signer.id, actor="system")
             except InvalidState:
@@ -75,7 +71,7 @@ class SendNotice:
         if kind is NoticeKind.DECLINED and decliner is not None:
             reason = decliner.decline_reason
         return Notice(
-            kind=kind.value, sender_name=sender_name, recipient_name=signer.name, subject=envelope.subject,
+            kind=kind, sender_name=sender_name, recipient_name=signer.name, subject=envelope.subject,
             message=envelope.message,
             signing_url=f"{self._public_url}/sign/{link.token}" if link else None,
             reason=reason,

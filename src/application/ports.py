@@ -5,6 +5,7 @@ Adapters do not inherit from these; the type checker holds them to the shape.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -448,14 +449,25 @@ class Mailer(Protocol):
         ...
 
 
+class NoticeKind(enum.StrEnum):
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+    @property
+    def asks_to_act(self) -> bool:
+        """An invitation or a reminder: it carries a signing link."""
+        return self in (NoticeKind.INVITATION, NoticeKind.REMINDER)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Notice:
-    """What an email says, before it is put into words by a template.
+    """What an email says, before it is put into words by a template."""
 
-    `kind` is one of invitation, reminder, completed, declined, voided, expired.
-    """
-
-    kind: str
+    kind: NoticeKind
     sender_name: str
     recipient_name: str
     subject: str

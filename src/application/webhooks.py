@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from application.context import Caller
 from application.dispatch import delivery_job
+from application.jobs import again
 from application.ports import Clock, IdGenerator, JobQueue, SecretGenerator, WebhookSender
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import DomainError, InvalidInput, NotFound
@@ -110,9 +111,8 @@ class Webhooks:
             await uow.webhook_deliveries.save(delivery)
             await uow.commit()
         # After the commit, so that the job finds the delivery pending; if queueing fails, the
-        # caller is told and can ask again. A new job id: the queue may remember the first as done.
-        job = delivery_job(delivery)
-        await self._queue.enqueue([replace(job, id=f"{job.id}:again:{self._ids.new_id()}")])
+        # caller is told and can ask again.
+        await self._queue.enqueue([again(delivery_job(delivery), self._ids, why="again")])
         return delivery
 
     def _new_secret(self) -> str:
@@ -127,16 +127,12 @@ class DeliverWebhook:
 
     async def __call__(self, args: dict[str, str]) -> None:
         tenant_id, delivery_id = args["tenant_id"], args["delivery_id"]
-        delivery = await self._stored_delivery(tenant_id, delivery_id)
+        delivery, endpoint = await self._stored_delivery(tenant_id, delivery_id)
         if delivery.status is DeliveryStatus.SUCCEEDED:
             return
-        async with self._uow() as uow:
-            endpoint = await uow.webhook_endpoints.get(tenant_id, delivery.endpoint_id)
-            if endpoint is None:  # deleted since: nobody to tell, and the delivery will never be made
-                delivery.give_up()
-                await uow.webhook_deliveries.save(delivery)
-                await uow.commit()
-                return
+        if endpoint is None:  # deleted since: nobody to tell, and the delivery will never be made
+            await self.give_up(args)
+            return
         now = self._clock.now()
         body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
         result = await self._sender.send(
@@ -158,13 +154,16 @@ class DeliverWebhook:
                 else f"webhook {endpoint.id}: {result.error}"
             )
 
-    async def _stored_delivery(self, tenant_id: str, delivery_id: str) -> WebhookDelivery:
-        """The delivery, waiting a moment for it: the dispatcher queues the job just before it stores it."""
+    async def _stored_delivery(
+        self, tenant_id: str, delivery_id: str
+    ) -> tuple[WebhookDelivery, WebhookEndpoint | None]:
+        """The delivery and its endpoint (None if deleted), waiting a moment for the delivery: the
+        dispatcher queues the job just before it stores it."""
         for _ in range(STORED_DELIVERY_CHECKS):
             async with self._uow() as uow:
                 delivery = await uow.webhook_deliveries.get(tenant_id, delivery_id)
-            if delivery is not None:
-                return delivery
+                if delivery is not None:
+                    return delivery, await uow.webhook_endpoints.get(tenant_id, delivery.endpoint_id)
             await asyncio.sleep(STORED_DELIVERY_PAUSE_SECONDS)
         # Its dispatcher died before storing it: the next dispatch does, and a later attempt finds it.
         raise WebhookFailed(f"delivery {delivery_id} is not stored yet")

@@ -87,7 +87,7 @@ def platform_seal_key(settings: Settings, pki: DevPki) -> SealKey:
 
 def job_queue(settings: Settings, store: SqlJobStore) -> JobQueue:
     """arq on Redis when UNDERSIGN_REDIS_URL is set; else the database, for the runner inside `serve`."""
-    return ArqJobQueue(settings.redis_url) if settings.redis_url else store
+    return store if settings.redis_url is None else ArqJobQueue(settings.redis_url)
 
 
 def mailer(settings: Settings) -> Mailer:
@@ -195,7 +195,7 @@ class UseCases(containers.DeclarativeContainer):
         SendNotice, uow, create_signing_link, gateways.mailer, gateways.notice_templates,
         public_url=core.settings.provided.public_url,
         max_attachment_bytes=core.settings.provided.mail_max_attachment_bytes,
-        mail_domain=providers.Callable(lambda settings: settings.mail_from.partition("@")[2], core.settings),
+        mail_domain=core.settings.provided.mail_domain,
     )
     deliver_webhook = providers.Singleton(DeliverWebhook, uow, clock, gateways.webhook_sender)
     schedules = providers.Singleton(Schedules, uow, clock)
@@ -204,7 +204,7 @@ class UseCases(containers.DeclarativeContainer):
     embedded_runner = providers.Singleton(
         EmbeddedRunner, dispatcher, gateways.job_store, job_runner, schedules, clock,
         job_timeout_seconds=core.settings.provided.job_timeout_seconds,
-        schedule_every=providers.Callable(lambda settings: timedelta(minutes=settings.schedule_minutes), core.settings),
+        schedule_every=core.settings.provided.schedule_every,
     )
 
 

@@ -47,6 +47,20 @@ class Settings:
         return self.data_dir / "mail"
 
     @property
+    def mail_domain(self) -> str:
+        """The domain of UNDERSIGN_MAIL_FROM: where Message-IDs are made."""
+        return self.mail_from.partition("@")[2]
+
+    @property
+    def embedded_jobs(self) -> bool:
+        """No Redis: `undersign serve` runs the background jobs itself."""
+        return self.redis_url is None
+
+    @property
+    def schedule_every(self) -> timedelta:
+        return timedelta(minutes=self.schedule_minutes)
+
+    @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
 

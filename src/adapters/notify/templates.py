@@ -14,7 +14,7 @@ from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from adapters.notify.message import one_line
-from application.ports import Notice
+from application.ports import Notice, NoticeKind
 
 SUBJECTS = {
     "invitation": "Please sign: {subject}",
@@ -24,7 +24,6 @@ SUBJECTS = {
     "voided": "Voided: {subject}",
     "expired": "Expired: {subject}",
 }
-ASKS_TO_ACT = ("invitation", "reminder")
 
 
 def when(moment: datetime) -> str:
@@ -55,7 +54,7 @@ class JinjaNoticeTemplates:
     def render(self, notice: Notice) -> tuple[str, str, str]:
         if notice.kind not in SUBJECTS:
             raise ValueError(f"no templates for notices of kind {notice.kind!r}")
-        if notice.kind in ASKS_TO_ACT and not notice.signing_url:
+        if NoticeKind(notice.kind).asks_to_act and not notice.signing_url:
             raise ValueError(f"a{'n' if notice.kind[0] in 'aeiou' else ''} {notice.kind} needs a signing URL")
         subject = one_line(notice.subject)
         title = one_line(SUBJECTS[notice.kind].format(subject=subject))

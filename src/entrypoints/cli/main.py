@@ -237,7 +237,7 @@ def worker(burst: bool) -> None:
     from entrypoints.worker.arq_worker import build_worker
 
     settings = load_settings()
-    if settings.redis_url is None:
+    if settings.embedded_jobs:
         fail("UNDERSIGN_REDIS_URL is not set: without Redis, `undersign serve` runs the jobs itself")
     prepare_database(settings)
     container = build_container(settings)
@@ -279,8 +279,8 @@ def jobs_replay(letter_ids: tuple[str, ...], replay_all: bool, as_json: bool) ->
 
     async def replay(c: Container) -> list[str]:
         office = c.use_cases.dead_letters()
-        ids = [d.id for d in await office.list(limit=10_000)] if replay_all else list(letter_ids)
-        return [(await office.replay(letter_id)).id for letter_id in ids]
+        jobs = await office.replay_all() if replay_all else [await office.replay(letter_id) for letter_id in letter_ids]
+        return [job.id for job in jobs]
 
     queued = run_with_container(replay)
     emit(as_json, {"replayed": queued}, f"{len(queued)} jobs queued again")

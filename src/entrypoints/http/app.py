@@ -36,7 +36,7 @@ def create_app(container: Container) -> Litestar:
     settings = container.settings()
 
     # Without Redis this process runs the background jobs itself; with it, `undersign worker` does.
-    embedded = settings.redis_url is None
+    embedded = settings.embedded_jobs
 
     async def start() -> None:
         container.gateways.pdf_signer()  # the PKI and the seal key, before the first request

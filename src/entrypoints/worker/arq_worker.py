@@ -64,7 +64,6 @@ def build_worker(container: Container, *, burst: bool = False) -> Worker:
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["container"] = container
-        container.gateways.pdf_signer()  # the PKI and the seal key, before the first job
         dispatcher = container.use_cases.dispatcher()
         ctx["dispatcher"] = asyncio.create_task(repeat("dispatcher", dispatching(dispatcher), POLL_SECONDS))
         log.info("worker started", max_jobs=MAX_JOBS)
