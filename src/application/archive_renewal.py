@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from application.loading import require_envelope
+from application.loading import require_document, require_envelope
 from application.ports import Clock, IdGenerator, PdfSigner
 from application.retry import retry_on_conflict
 from application.revisions import store_revision
 from application.unit_of_work import UnitOfWorkFactory
 from domain.document import Document, RevisionKind
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput
 
 PAGE_SIZE = 100
 
@@ -76,9 +76,7 @@ class RenewArchiveTimestamps:
         async with self._uow() as uow:
             await uow.envelopes.hold(seen.tenant_id, seen.envelope_id)
             envelope = await require_envelope(uow, seen.tenant_id, seen.envelope_id)
-            document = await uow.documents.get(seen.tenant_id, seen.id)
-            if document is None:
-                raise NotFound(f"document {seen.id} is gone")
+            document = await require_document(uow, envelope, seen.id)
             pdf = await uow.blobs.get(document.current.blob_key)
             expiry = await self._pdf.archive_timestamp_expiry(pdf)
             if expiry is None or expiry > deadline:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.keys import load_certs_from_pemder_data
@@ -235,13 +236,9 @@ class _Verification:
         modifications = _modifications(status.modification_level)
         problems = _signature_problems(status, result, trusted, revocation, timestamp)
         valid = not problems
-        subject = _signer(signature.signer_cert)
         return SignatureReport(
-            field_name=str(signature.field_name),
+            **_signed_by(signature),
             kind=SignatureKind.SIGNATURE,
-            signer_name=subject[0],
-            signer_email=subject[1],
-            certificate_serial=format(signature.signer_cert.serial_number, "x"),
             claimed_signing_time=status.signer_reported_dt or signature.self_reported_timestamp,
             timestamp=timestamp,
             intact=status.intact,
@@ -319,13 +316,9 @@ class _Verification:
             indication = AdESPassed.OK
         if status.docmdp_ok is False:
             problems.append(f"the document was changed after it in a way it does not permit ({_modifications(status.modification_level).value})")
-        tsa = _signer(signature.signer_cert)
         return SignatureReport(
-            field_name=str(signature.field_name),
+            **_signed_by(signature),
             kind=SignatureKind.DOCUMENT_TIMESTAMP,
-            signer_name=tsa[0],
-            signer_email=tsa[1],
-            certificate_serial=format(signature.signer_cert.serial_number, "x"),
             claimed_signing_time=None,
             timestamp=_timestamp_report(status, passed=False),
             intact=status.intact,
@@ -431,6 +424,15 @@ def _timestamp_report(status: TimestampSignatureStatus | None, *, passed: bool) 
 
 def _modifications(level: ModificationLevel | None) -> Modifications:
     return Modifications.UNKNOWN if level is None else _MODIFICATIONS.get(level, Modifications.OTHER)
+
+
+def _signed_by(signature: EmbeddedPdfSignature) -> dict[str, Any]:
+    """Which field, whose certificate: what every report of a signature or time stamp starts with."""
+    name, email = _signer(signature.signer_cert)
+    return {
+        "field_name": str(signature.field_name), "signer_name": name, "signer_email": email,
+        "certificate_serial": format(signature.signer_cert.serial_number, "x"),
+    }
 
 
 def _signer(certificate: asn1_x509.Certificate | None) -> tuple[str | None, str | None]:
