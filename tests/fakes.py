@@ -37,7 +37,7 @@ from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import ConcurrencyConflict, InvalidInput
 from domain.field import Field, PageSize
 from domain.policy import Policy, SignatureLevel
-from domain.signing_link import SigningLink
+from domain.signing_link import LinkChannel, SigningLink
 from domain.tenant import ApiKey, Tenant
 from domain.webhook import WebhookDelivery, WebhookEndpoint
 
@@ -353,6 +353,14 @@ class FakeSigningLinks(_KeyedFake):
     async def by_token_hash(self, token_hash: str) -> SigningLink | None:
         return self._table.get(token_hash)
 
+    async def revoke(
+        self, tenant_id: str, envelope_id: str, signer_id: str, *, channels: frozenset[LinkChannel], at: datetime
+    ) -> None:
+        for link in list(self._table.values()):
+            mine = (link.tenant_id, link.envelope_id, link.signer_id) == (tenant_id, envelope_id, signer_id)
+            if mine and link.channel in channels and link.revoked_at is None:
+                self._stage(link.token_hash, replace(link, revoked_at=at), unique=False)
+
 
 class FakeTenants(_KeyedFake):
     async def add(self, tenant: Tenant) -> None:
@@ -637,31 +645,35 @@ class FakeIdempotencyKeys:
     """Each call takes effect at once, as each is a transaction of its own in SQL."""
 
     def __init__(self) -> None:
-        self.records: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.records: dict[tuple[str, str, str], IdempotencyRecord] = {}
 
     async def add(self, record: IdempotencyRecord) -> bool:
-        return self.records.setdefault((record.tenant_id, record.key), record) is record
+        return self.records.setdefault(_scoped(record), record) is record
 
-    async def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None:
-        return self.records.get((tenant_id, key))
+    async def get(self, tenant_id: str, credential_id: str, key: str) -> IdempotencyRecord | None:
+        return self.records.get((tenant_id, credential_id, key))
 
     async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
-        current = self.records.get((record.tenant_id, record.key))
+        current = self.records.get(_scoped(record))
         if current is None or current.claim != held_by:
             return False
-        self.records[(record.tenant_id, record.key)] = record
+        self.records[_scoped(record)] = record
         return True
 
-    async def delete(self, tenant_id: str, key: str, *, held_by: str) -> None:
-        current = self.records.get((tenant_id, key))
+    async def delete(self, tenant_id: str, credential_id: str, key: str, *, held_by: str) -> None:
+        current = self.records.get((tenant_id, credential_id, key))
         if current is not None and current.claim == held_by:
-            del self.records[(tenant_id, key)]
+            del self.records[(tenant_id, credential_id, key)]
 
     async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
         expired = [k for k, r in self.records.items() if k[0] == tenant_id and r.expires_at <= expired_at]
         for k in expired:
             del self.records[k]
         return len(expired)
+
+
+def _scoped(record: IdempotencyRecord) -> tuple[str, str, str]:
+    return (record.tenant_id, record.credential_id, record.key)
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.context import Caller
+from application.access import Caller, Permission
 from application.loading import require_envelope
 from application.ports import Clock, IdGenerator, PdfInspector
 from application.revisions import blob_key, sha256_hex
@@ -28,7 +28,7 @@ class AddDocumentHandler:
         self._uow, self._clock, self._ids, self._inspector = uow, clock, ids, inspector
 
     async def __call__(self, command: AddDocument) -> Document:
-        command.caller.require_write()
+        command.caller.require(Permission.WRITE_ENVELOPES)
         tenant_id = command.caller.tenant_id
         async with self._uow() as uow:
             envelope = await require_envelope(

@@ -9,7 +9,7 @@ not). Only a completed envelope has one.
 from __future__ import annotations
 
 from application.completion import completion_certificate
-from application.context import Caller
+from application.access import Caller, Permission
 from application.loading import require_envelope
 from application.ports import CompletionCertificateRenderer, PdfSigner
 from application.unit_of_work import UnitOfWorkFactory
@@ -26,6 +26,7 @@ class CompletionCertificates:
 
     async def sealed_pdf(self, caller: Caller, envelope_id: str) -> bytes:
         """The certificate, sealed with the platform's seal; InvalidState unless the envelope is completed."""
+        caller.require(Permission.READ_ENVELOPES)
         async with self._uow() as uow:
             envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
             if envelope.status is not EnvelopeStatus.COMPLETED:

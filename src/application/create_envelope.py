@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.context import Caller
+from application.access import Caller, Permission
 from application.ports import Clock, IdGenerator
 from application.unit_of_work import UnitOfWorkFactory
 from domain.envelope import Envelope
@@ -26,7 +26,7 @@ class CreateEnvelopeHandler:
         self._uow, self._clock, self._ids = uow, clock, ids
 
     async def __call__(self, command: CreateEnvelope) -> Envelope:
-        command.caller.require_write()
+        command.caller.require(Permission.WRITE_ENVELOPES)
         async with self._uow() as uow:
             routing = command.routing
             if routing is None:

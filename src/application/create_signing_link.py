@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.context import Caller
+from application.access import Caller, Permission
 from application.loading import hash_token, require_envelope
 from application.ports import Clock, IdGenerator, SecretGenerator
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWorkFactory
-from domain.signing_link import SigningLink
+from domain.signing_link import LinkChannel, SigningLink
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,12 +22,14 @@ class CreateSigningLink:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IssuedLink:
+    id: str
     token: str
     expires_at: datetime
 
 
 class CreateSigningLinkHandler:
-    """The token is returned once and only its hash is stored; each call issues a new one."""
+    """The token is returned once and only its hash is stored; each call issues a new one and
+    revokes the recipient's older links (see LinkChannel.revokes for which)."""
 
     def __init__(
         self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, secrets: SecretGenerator, ttl: timedelta
@@ -35,17 +37,21 @@ class CreateSigningLinkHandler:
         self._uow, self._clock, self._ids, self._secrets, self._ttl = uow, clock, ids, secrets, ttl
 
     async def __call__(self, command: CreateSigningLink) -> IssuedLink:
-        command.caller.require_write()
+        command.caller.require(Permission.ISSUE_SIGNING_LINKS)
         return await self.issue(
             tenant_id=command.caller.tenant_id, envelope_id=command.envelope_id,
-            signer_id=command.signer_id, actor=command.caller.actor,
+            signer_id=command.signer_id, actor=command.caller.actor, channel=LinkChannel.API,
         )
 
-    async def issue(self, *, tenant_id: str, envelope_id: str, signer_id: str, actor: str) -> IssuedLink:
+    async def issue(
+        self, *, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel
+    ) -> IssuedLink:
         """A link for the recipient, on behalf of `actor` (the platform itself for an emailed invitation)."""
-        return await retry_on_conflict(lambda: self._issue(tenant_id, envelope_id, signer_id, actor))
+        return await retry_on_conflict(lambda: self._issue(tenant_id, envelope_id, signer_id, actor, channel))
 
-    async def _issue(self, tenant_id: str, envelope_id: str, signer_id: str, actor: str) -> IssuedLink:
+    async def _issue(
+        self, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel
+    ) -> IssuedLink:
         async with self._uow() as uow:
             envelope = await require_envelope(uow, tenant_id, envelope_id)
             signer = envelope.signer(signer_id)
@@ -55,11 +61,12 @@ class CreateSigningLinkHandler:
                 expires_at = min(expires_at, envelope.expires_at)
             envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=actor)
             await uow.envelopes.save(envelope)
-            await uow.signing_links.add(
-                SigningLink(
-                    id=self._ids.new_id(), tenant_id=envelope.tenant_id, envelope_id=envelope.id,
-                    signer_id=signer.id, token_hash=hash_token(token), created_at=now, expires_at=expires_at,
-                )
+            # A link forwarded or leaked before is dead from now on.
+            await uow.signing_links.revoke(envelope.tenant_id, envelope.id, signer.id, channels=channel.revokes, at=now)
+            link = SigningLink(
+                id=self._ids.new_id(), tenant_id=envelope.tenant_id, envelope_id=envelope.id, signer_id=signer.id,
+                token_hash=hash_token(token), created_at=now, expires_at=expires_at, channel=channel,
             )
+            await uow.signing_links.add(link)
             await uow.commit()
-        return IssuedLink(token=token, expires_at=expires_at)
+        return IssuedLink(id=link.id, token=token, expires_at=expires_at)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.loading import require_envelope, require_signing_link
+from application.loading import require_open_link
 from application.ports import Clock
 from application.retry import retry_on_conflict
+from application.signing_session import SigningSession
 from application.unit_of_work import UnitOfWorkFactory
-from domain.envelope import Envelope
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,15 +21,16 @@ class DeclineHandler:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
-    async def __call__(self, command: Decline) -> Envelope:
+    async def __call__(self, command: Decline) -> SigningSession:
+        """What the recipient sees once they declined: the envelope closed, and no documents any more."""
         return await retry_on_conflict(lambda: self._decline(command))
 
-    async def _decline(self, command: Decline) -> Envelope:
+    async def _decline(self, command: Decline) -> SigningSession:
         async with self._uow() as uow:
             now = self._clock.now()
-            link = await require_signing_link(uow, command.token, now)
-            envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
+            link, envelope = await require_open_link(uow, command.token, now)
             envelope.decline(signer_id=link.signer_id, reason=command.reason, now=now, actor=f"signer:{link.signer_id}")
             await uow.envelopes.save(envelope)
             await uow.commit()
-        return envelope
+        # Declining closes the envelope, and with it every link to it (this one too).
+        return SigningSession(envelope=envelope, signer=envelope.signer(link.signer_id), documents=[])

@@ -9,6 +9,26 @@ class InvalidDocument(InvalidInput):
     code = "invalid_document"
 
 
+class PdfActiveContent(InvalidDocument):
+    """The PDF carries something that runs when it is opened (JavaScript, a launch, a form
+    submission): the platform does not hand that to signers."""
+
+    code = "pdf_active_content"
+
+
+class PdfPolyglot(InvalidDocument):
+    """The file is also something else than a PDF (bytes before its header or after its end, a ZIP)."""
+
+    code = "pdf_polyglot"
+
+
+class PdfTooComplex(InvalidDocument):
+    """The PDF asks for more work than one document may cause: too many pages, objects or
+    levels of nesting, or more time or memory to read than allowed."""
+
+    code = "pdf_too_complex"
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
 
@@ -27,8 +47,26 @@ class SigningFailed(DomainError):
     code = "signing_failed"
 
 
-class LinkExpired(DomainError):
+class LinkGone(DomainError):
+    """A signing link that worked once and never will again (HTTP 410)."""
+
+    code = "link_gone"
+
+
+class LinkExpired(LinkGone):
     code = "link_expired"
+
+
+class LinkRevoked(LinkGone):
+    """A newer link was issued for the same recipient: only the latest one works."""
+
+    code = "link_revoked"
+
+
+class EnvelopeClosed(LinkGone):
+    """The envelope was declined, voided or has expired: nobody acts on it or reads it through a link any more."""
+
+    code = "envelope_closed"
 
 
 class PreconditionFailed(DomainError):
@@ -83,3 +121,14 @@ class MailUnavailable(ServiceUnavailable):
     """The mail server did not take a message; the notification job tries again later."""
 
     code = "mail_unavailable"
+
+
+class TooManyRequests(DomainError):
+    """Too many failed attempts (or, with a tenant rate, requests) in a while: nothing was done,
+    and the same request is refused until `retry_after_seconds` have passed."""
+
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

@@ -7,8 +7,10 @@ recorded under the key afterwards; a repeat with the same fingerprint gets that 
 back, a different request under the same key is refused (IdempotencyKeyReused). A request
 that fails gives the key up again: nothing was done, so it may be retried under that key.
 
-Keys are scoped to the caller's tenant and expire KEY_LIFETIME after they were claimed;
-expired records are purged lazily, whenever the tenant claims a new key.
+Keys are scoped to the caller's API key (in its tenant): a response is only ever replayed to
+the credential that made the request, so another key, even an admin's, replaying one cannot
+pick up a signing token or a webhook secret. They expire KEY_LIFETIME after they were
+claimed; expired records are purged lazily, whenever the tenant claims a new key.
 
 The window accepted: the response is recorded in a transaction after the work's own (the
 HTTP edge renders a response only once its use case has committed). If the process dies or
@@ -23,7 +25,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from application.context import Caller
+from application.access import Caller
 from application.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
 from application.ports import Clock, IdempotencyKeys, IdempotencyRecord, IdGenerator, StoredResponse
 
@@ -67,14 +69,14 @@ class Idempotency:
         IdempotencyKeyInProgress while the first request under it is still running.
         """
         _check(request.key)
-        tenant_id = request.caller.tenant_id
+        tenant_id, credential_id = request.caller.tenant_id, request.caller.api_key_id
         for _ in range(MAX_ROUNDS):
             now = self._clock.now()
             mine = IdempotencyRecord(
-                tenant_id=tenant_id, key=request.key, fingerprint=request.fingerprint, claim=self._ids.new_id(),
-                created_at=now, expires_at=now + KEY_LIFETIME,
+                tenant_id=tenant_id, credential_id=credential_id, key=request.key, fingerprint=request.fingerprint,
+                claim=self._ids.new_id(), created_at=now, expires_at=now + KEY_LIFETIME,
             )
-            existing = await self._keys.get(tenant_id, request.key)
+            existing = await self._keys.get(tenant_id, credential_id, request.key)
             if existing is None or existing.expires_at <= now:
                 await self._keys.purge(tenant_id, expired_at=now)
                 if await self._keys.add(mine):
@@ -101,7 +103,8 @@ class Idempotency:
 
     async def release(self, claim: Claim) -> None:
         """Give the key up after the work failed (and so did nothing): it may be used again."""
-        await self._keys.delete(claim.record.tenant_id, claim.record.key, held_by=claim.record.claim)
+        record = claim.record
+        await self._keys.delete(record.tenant_id, record.credential_id, record.key, held_by=record.claim)
 
 
 def _check(key: str) -> None:

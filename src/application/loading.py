@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from application.errors import LinkExpired, PreconditionFailed
+from application.errors import EnvelopeClosed, LinkExpired, LinkRevoked, PreconditionFailed
 from application.unit_of_work import UnitOfWork
 from domain.document import Document
-from domain.envelope import Envelope
+from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import NotFound
 from domain.signing_link import SigningLink
+
+CLOSED = frozenset({EnvelopeStatus.DECLINED, EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED})
 
 
 async def require_envelope(
@@ -45,9 +47,26 @@ def hash_token(token: str) -> str:
 
 
 async def require_signing_link(uow: UnitOfWork, token: str, now: datetime) -> SigningLink:
+    """The link the token opens: not expired, and not replaced by a newer one for its recipient."""
     link = await uow.signing_links.by_token_hash(hash_token(token))
     if link is None:
         raise NotFound("no such signing link")
+    if link.revoked_at is not None:
+        raise LinkRevoked("a newer signing link was issued for you: use the latest one you received")
     if not link.is_valid_at(now):
         raise LinkExpired("this signing link has expired: ask the sender for a new one")
     return link
+
+
+async def require_open_link(uow: UnitOfWork, token: str, now: datetime) -> tuple[SigningLink, Envelope]:
+    """The link and its envelope, as long as the envelope is open to its recipients.
+
+    A declined, voided or expired envelope closes every link to it at once: nothing can be
+    read or done through them any more. A completed one stays readable by its recipients.
+    """
+    link = await require_signing_link(uow, token, now)
+    envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
+    if envelope.status in CLOSED or envelope.is_past_expiry(now):
+        status = "expired" if envelope.is_past_expiry(now) else envelope.status.value
+        raise EnvelopeClosed(f"this envelope is {status}: its signing links no longer work")
+    return link, envelope

@@ -4,7 +4,9 @@ An invitation or reminder carries a fresh signing link, issued when the mail is 
 only if it is still the recipient's turn: a queued invitation for an envelope that was
 voided meanwhile sends nothing. The completed copy attaches the sealed documents when
 they fit in a mail. Sending is at least once: a job that dies after the mail server took
-the message sends it again, under the same Message-ID.
+the message sends it again, under the same Message-ID, unless it carries a link: a new
+emailed link revokes the recipient's earlier emailed ones, so that mail goes out under a
+Message-ID of its own (a mail client folding it into the first would keep the dead link).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from domain.document import DocumentStatus
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import InvalidState, NotFound
 from domain.signer import Signer
+from domain.signing_link import LinkChannel
 
 class SendNotice:
     def __init__(
@@ -48,7 +51,10 @@ class SendNotice:
         link = None
         if kind.asks_to_act:
             try:
-                link = await self._links.issue(tenant_id=tenant_id, envelope_id=envelope_id, signer_id=signer.id, actor="system")
+                link = await self._links.issue(
+                    tenant_id=tenant_id, envelope_id=envelope_id, signer_id=signer.id, actor="system",
+                    channel=LinkChannel.EMAIL,
+                )
             except InvalidState:
                 return  # the envelope stopped waiting between the check above and the link
 
@@ -57,10 +63,14 @@ class SendNotice:
         await self._mailer.send(
             EmailMessage(
                 sender_name=tenant.display_name, to=signer.email, subject=subject, text=text, html=html,
-                message_id=f"<{args['event_id'].replace(':', '.')}.{signer.id}@{self._mail_domain}>",
+                message_id=self._message_id(args["event_id"], signer, link),
                 attachments=attachments or (),
             )
         )
+
+    def _message_id(self, event_id: str, signer: Signer, link: IssuedLink | None) -> str:
+        local = f"{event_id.replace(':', '.')}.{signer.id}" + (f".{link.id}" if link else "")
+        return f"<{local}@{self._mail_domain}>"
 
     def _notice(
         self, kind: NoticeKind, sender_name: str, envelope: Envelope, signer: Signer,

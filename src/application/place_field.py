@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.context import Caller
+from application.access import Caller, Permission
 from application.loading import require_envelope
 from application.ports import Clock, IdGenerator
 from application.unit_of_work import UnitOfWorkFactory
@@ -29,7 +29,7 @@ class PlaceFieldHandler:
         self._uow, self._clock, self._ids = uow, clock, ids
 
     async def __call__(self, command: PlaceField) -> Field:
-        command.caller.require_write()
+        command.caller.require(Permission.WRITE_ENVELOPES)
         async with self._uow() as uow:
             envelope = await require_envelope(
                 uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version

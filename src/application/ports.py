@@ -17,7 +17,7 @@ from domain.document import Document
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.field import Field, PageSize
 from domain.policy import Policy, SignatureLevel
-from domain.signing_link import SigningLink
+from domain.signing_link import LinkChannel, SigningLink
 from domain.tenant import ApiKey, Tenant
 from domain.webhook import WebhookDelivery, WebhookEndpoint
 
@@ -247,6 +247,12 @@ class SigningLinkRepository(Protocol):
 
     async def by_token_hash(self, token_hash: str) -> SigningLink | None: ...
 
+    async def revoke(
+        self, tenant_id: str, envelope_id: str, signer_id: str, *, channels: frozenset[LinkChannel], at: datetime
+    ) -> None:
+        """Mark the recipient's links of `channels` that are not revoked yet as revoked `at`."""
+        ...
+
 
 class TenantRepository(Protocol):
     async def add(self, tenant: Tenant) -> None: ...
@@ -282,9 +288,11 @@ class StoredResponse:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IdempotencyRecord:
-    """A tenant's idempotency key: claimed by one request (`claim`), then holding its response."""
+    """An idempotency key of one API key (`credential_id`) of a tenant: claimed by one request
+    (`claim`), then holding its response."""
 
     tenant_id: str
+    credential_id: str
     key: str
     fingerprint: str
     claim: str
@@ -294,7 +302,7 @@ class IdempotencyRecord:
 
 
 class IdempotencyKeys(Protocol):
-    """Idempotency records, one per tenant and key.
+    """Idempotency records, one per tenant, credential and key.
 
     Unlike the repositories, this port is not part of a unit of work: each call is a short
     transaction of its own, because a claim must be visible to a concurrent duplicate
@@ -302,16 +310,16 @@ class IdempotencyKeys(Protocol):
     """
 
     async def add(self, record: IdempotencyRecord) -> bool:
-        """Store a new record; False (and nothing stored) if the tenant has one under that key already."""
+        """Store a new record; False (and nothing stored) if the credential has one under that key already."""
         ...
 
-    async def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None: ...
+    async def get(self, tenant_id: str, credential_id: str, key: str) -> IdempotencyRecord | None: ...
 
     async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
         """Overwrite the record under `record`'s key if its claim is still `held_by`; False otherwise."""
         ...
 
-    async def delete(self, tenant_id: str, key: str, *, held_by: str) -> None:
+    async def delete(self, tenant_id: str, credential_id: str, key: str, *, held_by: str) -> None:
         """Remove the record if its claim is still `held_by`."""
         ...
 

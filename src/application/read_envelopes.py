@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from application.context import Caller
+from application.access import Caller, Permission
 from application.loading import require_document, require_envelope
+from application.moments import in_utc
 from application.ports import EnvelopeCursor, EnvelopeFilter
 from application.unit_of_work import UnitOfWorkFactory
 from domain.audit import AuditEntry, verify_chain
@@ -36,6 +37,7 @@ class EnvelopeQueries:
         self._uow = uow
 
     async def get(self, caller: Caller, envelope_id: str) -> tuple[Envelope, list[Document]]:
+        caller.require(Permission.READ_ENVELOPES)
         async with self._uow() as uow:
             envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
             return envelope, await uow.documents.for_envelope(caller.tenant_id, envelope_id)
@@ -48,11 +50,15 @@ class EnvelopeQueries:
         The created_* bounds must carry a UTC offset; `signer_email` matches whatever its
         case, as recipients' emails are kept normalised.
         """
+        caller.require(Permission.READ_ENVELOPES)
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        for name, moment in (("created_after", where.created_after), ("created_before", where.created_before)):
-            if moment is not None and moment.utcoffset() is None:
-                raise InvalidInput(f"{name} needs a UTC offset, such as 2026-01-05T09:00:00Z or +02:00")
+        if where.created_after is not None:
+            where = replace(where, created_after=in_utc(where.created_after, "created_after"))
+        if where.created_before is not None:
+            where = replace(where, created_before=in_utc(where.created_before, "created_before"))
+        if after is not None:
+            after = replace(after, created_at=in_utc(after.created_at, "the cursor"))
         if where.signer_email is not None:
             where = replace(where, signer_email=normalize_email(where.signer_email))
         async with self._uow() as uow:
@@ -64,12 +70,14 @@ class EnvelopeQueries:
 
     async def document_content(self, caller: Caller, envelope_id: str, document_id: str) -> tuple[Document, bytes]:
         """The document as it stands: the sealed PDF once the envelope is completed."""
+        caller.require(Permission.READ_ENVELOPES)
         async with self._uow() as uow:
             envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
             document = await require_document(uow, envelope, document_id)
             return document, await uow.blobs.get(document.current.blob_key)
 
     async def audit_trail(self, caller: Caller, envelope_id: str) -> AuditTrail:
+        caller.require(Permission.READ_ENVELOPES)
         async with self._uow() as uow:
             await require_envelope(uow, caller.tenant_id, envelope_id)
             entries = await uow.audit.entries(caller.tenant_id, envelope_id)

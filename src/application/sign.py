@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from application.envelope_locks import EnvelopeLocks
-from application.loading import require_envelope, require_signing_link
+from application.loading import require_open_link, require_signing_link
 from application.ports import Clock, IdGenerator, PdfSigner, SignatureRequest
 from application.retry import retry_on_conflict
 from application.revisions import store_revision
@@ -54,8 +54,7 @@ class SignHandler:
         async with self._turns.hold(envelope_id), self._uow() as uow:
             await uow.envelopes.hold(tenant_id, envelope_id)
             now = self._clock.now()
-            link = await require_signing_link(uow, command.token, now)
-            envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
+            link, envelope = await require_open_link(uow, command.token, now)
             values = envelope.resolve_field_values(
                 signer_id=link.signer_id, values=command.field_values,
                 signature_text=command.signature_text, now=now,

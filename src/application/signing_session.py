@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.loading import require_document, require_envelope, require_signing_link
+from application.loading import require_document, require_open_link
 from application.ports import Clock
 from application.retry import retry_on_conflict
 from application.unit_of_work import UnitOfWorkFactory
@@ -36,8 +36,7 @@ class SigningSessions:
     async def _open(self, token: str) -> SigningSession:
         async with self._uow() as uow:
             now = self._clock.now()
-            link = await require_signing_link(uow, token, now)
-            envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
+            link, envelope = await require_open_link(uow, token, now)
             envelope.view(signer_id=link.signer_id, now=now, actor=f"signer:{link.signer_id}")
             if envelope.events:
                 await uow.envelopes.save(envelope)
@@ -47,7 +46,6 @@ class SigningSessions:
 
     async def document_content(self, token: str, document_id: str) -> tuple[Document, bytes]:
         async with self._uow() as uow:
-            link = await require_signing_link(uow, token, self._clock.now())
-            envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
+            _, envelope = await require_open_link(uow, token, self._clock.now())
             document = await require_document(uow, envelope, document_id)
             return document, await uow.blobs.get(document.current.blob_key)

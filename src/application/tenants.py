@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from application.context import Caller
+from application.access import Caller
 from application.errors import AlreadyExists, Unauthenticated
 from application.loading import hash_token
 from application.ports import Clock, IdGenerator, SecretGenerator

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from application.errors import InvalidDocument
+from application.moments import in_utc
 from application.ports import Clock, PdfVerifier
 from application.verification import VerificationReport
 from domain.errors import InvalidInput
@@ -30,9 +31,7 @@ class VerifyPdfHandler:
         """
         if not command.pdf:
             raise InvalidDocument("the file is empty")
-        if command.at is not None and command.at.utcoffset() is None:
-            raise InvalidInput("the validation time needs a UTC offset, such as 2030-01-05T09:00:00Z or +02:00")
         if command.trust_roots is not None and not command.trust_roots:
             raise InvalidInput("give at least one trust root, or none to use the installation's")
-        at = (command.at or self._clock.now()).astimezone(UTC)
+        at = in_utc(command.at, "the validation time") if command.at is not None else self._clock.now()
         return await self._verifier.verify(command.pdf, trust_roots=command.trust_roots, validation_time=at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.context import Caller
+from application.access import Caller, Permission
 from application.loading import require_envelope
 from application.ports import Clock
 from application.retry import retry_on_conflict
@@ -25,7 +25,7 @@ class VoidEnvelopeHandler:
         self._uow, self._clock = uow, clock
 
     async def __call__(self, command: VoidEnvelope) -> Envelope:
-        command.caller.require_write()
+        command.caller.require(Permission.WRITE_ENVELOPES)
         return await retry_on_conflict(lambda: self._void(command))
 
     async def _void(self, command: VoidEnvelope) -> Envelope:

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.context import Caller
+from application.access import Caller, Permission
 from application.dispatch import delivery_job
 from application.jobs import again
 from application.ports import Clock, IdGenerator, JobQueue, SecretGenerator, WebhookSender
@@ -50,7 +50,7 @@ class Webhooks:
         self._sender, self._queue = sender, queue
 
     async def register(self, command: RegisterWebhook) -> WebhookEndpoint:
-        command.caller.require_admin()
+        command.caller.require(Permission.MANAGE_WEBHOOKS)
         endpoint = WebhookEndpoint.register(
             endpoint_id=self._ids.new_id(), tenant_id=command.caller.tenant_id, url=command.url,
             events=command.events, secret=self._new_secret(), description=command.description, now=self._clock.now(),
@@ -64,18 +64,18 @@ class Webhooks:
         return endpoint
 
     async def list(self, caller: Caller) -> list[WebhookEndpoint]:
-        caller.require_admin()
+        caller.require(Permission.MANAGE_WEBHOOKS)
         async with self._uow() as uow:
             return await uow.webhook_endpoints.for_tenant(caller.tenant_id)
 
     async def get(self, caller: Caller, endpoint_id: str) -> WebhookEndpoint:
-        caller.require_admin()
+        caller.require(Permission.MANAGE_WEBHOOKS)
         async with self._uow() as uow:
             return await _require_endpoint(uow, caller.tenant_id, endpoint_id)
 
     async def delete(self, caller: Caller, endpoint_id: str) -> None:
         """Deliveries already queued for it are dropped when they come up; its record of deliveries stays."""
-        caller.require_admin()
+        caller.require(Permission.MANAGE_WEBHOOKS)
         async with self._uow() as uow:
             await _require_endpoint(uow, caller.tenant_id, endpoint_id)
             await uow.webhook_endpoints.delete(caller.tenant_id, endpoint_id)
@@ -83,7 +83,7 @@ class Webhooks:
 
     async def rotate_secret(self, caller: Caller, endpoint_id: str) -> WebhookEndpoint:
         """A new secret; for ROTATION_OVERLAP deliveries are signed with the old one too."""
-        caller.require_admin()
+        caller.require(Permission.MANAGE_WEBHOOKS)
         async with self._uow() as uow:
             endpoint = await _require_endpoint(uow, caller.tenant_id, endpoint_id)
             endpoint.rotate_secret(new_secret=self._new_secret(), now=self._clock.now(), overlap=ROTATION_OVERLAP)
@@ -94,14 +94,14 @@ class Webhooks:
     async def deliveries(
         self, caller: Caller, endpoint_id: str, *, limit: int, before: str | None = None
     ) -> list[WebhookDelivery]:
-        caller.require_admin()
+        caller.require(Permission.MANAGE_WEBHOOKS)
         async with self._uow() as uow:
             await _require_endpoint(uow, caller.tenant_id, endpoint_id)
             return await uow.webhook_deliveries.for_endpoint(caller.tenant_id, endpoint_id, limit=limit, before=before)
 
     async def redeliver(self, caller: Caller, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
         """Send the same message (same webhook-id) again, whatever became of it before."""
-        caller.require_admin()
+        caller.require(Permission.MANAGE_WEBHOOKS)
         async with self._uow() as uow:
             await _require_endpoint(uow, caller.tenant_id, endpoint_id)
             delivery = await uow.webhook_deliveries.get(caller.tenant_id, delivery_id)

@@ -12,8 +12,10 @@ from datetime import datetime
 
 from domain.errors import InvalidInput, InvalidState
 from domain.field import PageSize
+from domain.text import file_name
 
 MAX_FILENAME_LENGTH = 255
+DEFAULT_FILENAME = "document.pdf"
 
 
 class DocumentStatus(enum.StrEnum):
@@ -69,9 +71,9 @@ class Document:
         size: int,
         now: datetime,
     ) -> Document:
-        filename = filename.strip().replace("/", "_").replace("\\", "_")
-        if not filename or len(filename) > MAX_FILENAME_LENGTH:
-            raise InvalidInput(f"a document needs a file name of 1 to {MAX_FILENAME_LENGTH} characters")
+        # The name comes from the sender's machine and goes into download headers and emails:
+        # kept as plain printable text, whatever was sent.
+        filename = file_name(filename, max_length=MAX_FILENAME_LENGTH, default=DEFAULT_FILENAME)
         if not pages:
             raise InvalidInput("the PDF has no pages")
         original = Revision(number=1, kind=RevisionKind.ORIGINAL, blob_key=blob_key, sha256=sha256, size=size, created_at=now)

@@ -12,7 +12,6 @@ every recipient of the current one has acted. Carbon copies never hold routing u
 from __future__ import annotations
 
 import enum
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +20,18 @@ from domain.errors import InvalidInput, InvalidState, NotFound
 from domain.events import DomainEvent
 from domain.field import Field, FieldKind, PageSize, Placement
 from domain.policy import Policy, Routing, SignatureLevel
-from domain.signer import Role, Signer, SignerStatus, SigningEvidence, normalize_email
+from domain.signer import Role, Signer, SignerStatus, SigningEvidence, typed_signature
+from domain.text import multi_line, single_line
 
 MAX_SUBJECT_LENGTH = 200
 MAX_MESSAGE_LENGTH = 10_000
 MAX_REASON_LENGTH = 2_000
+MAX_TEXT_VALUE_LENGTH = 1_000
+# What one envelope may hold: enough for any real contract, and a bound on the work (and the
+# audit chain) a single envelope can cause.
+MAX_DOCUMENTS = 20
+MAX_RECIPIENTS = 100
+MAX_FIELDS = 500
 
 FieldValue = str | bool
 
@@ -72,13 +78,8 @@ class Envelope:
         now: datetime,
         actor: str,
     ) -> Envelope:
-        subject = subject.strip()
-        if not subject:
-            raise InvalidInput("an envelope needs a subject")
-        if len(subject) > MAX_SUBJECT_LENGTH or len(message) > MAX_MESSAGE_LENGTH:
-            raise InvalidInput(
-                f"the subject is limited to {MAX_SUBJECT_LENGTH} characters and the message to {MAX_MESSAGE_LENGTH}"
-            )
+        subject = single_line(subject, what="the subject", max_length=MAX_SUBJECT_LENGTH)
+        message = multi_line(message, what="the message", max_length=MAX_MESSAGE_LENGTH, required=False)
         envelope = cls(
             id=envelope_id,
             tenant_id=tenant_id,
@@ -117,6 +118,8 @@ class Envelope:
 
     def add_document(self, *, document_id: str, filename: str, now: datetime, actor: str) -> None:
         self._require_draft()
+        if len(self.document_ids) >= MAX_DOCUMENTS:
+            raise InvalidInput(f"an envelope holds at most {MAX_DOCUMENTS} documents")
         self.document_ids.append(document_id)
         self._record("DocumentAdded", now, actor, document_id=document_id, filename=filename)
 
@@ -132,16 +135,17 @@ class Envelope:
         actor: str,
     ) -> Signer:
         self._require_draft()
-        email = normalize_email(email)
-        if any(s.email == email and s.role is role for s in self.signers):
-            raise InvalidInput(f"{email} is already a {role.value} of this envelope")
+        if len(self.signers) >= MAX_RECIPIENTS:
+            raise InvalidInput(f"an envelope has at most {MAX_RECIPIENTS} recipients")
         if routing_order is None:
             routing_order = self._next_routing_order()
-        signer = Signer(id=signer_id, name=name.strip(), email=email, role=role, routing_order=routing_order)
+        signer = Signer.invite(signer_id=signer_id, name=name, email=email, role=role, routing_order=routing_order)
+        if any(s.email == signer.email and s.role is role for s in self.signers):
+            raise InvalidInput(f"{signer.email} is already a {role.value} of this envelope")
         self.signers.append(signer)
         self._record(
             "SignerAdded", now, actor,
-            signer_id=signer_id, name=signer.name, email=email, role=role.value, routing_order=routing_order,
+            signer_id=signer_id, name=signer.name, email=signer.email, role=role.value, routing_order=routing_order,
         )
         return signer
 
@@ -159,6 +163,8 @@ class Envelope:
         actor: str,
     ) -> Field:
         self._require_draft()
+        if len(self.fields) >= MAX_FIELDS:
+            raise InvalidInput(f"an envelope has at most {MAX_FIELDS} fields")
         if document_id not in self.document_ids:
             raise InvalidInput(f"document {document_id} is not in this envelope")
         signer = self.signer_or_invalid(signer_id)
@@ -272,8 +278,7 @@ class Envelope:
         initials, dates are filled by the platform.
         """
         self.check_can_act(signer_id=signer_id, now=now)
-        if not signature_text.strip():
-            raise InvalidInput("the signature text is empty")
+        signature_text = typed_signature(signature_text)
         mine = {f.id: f for f in self.fields_of(signer_id)}
         unknown = sorted(set(values) - set(mine))
         if unknown:
@@ -375,12 +380,9 @@ class Envelope:
 
 
 def _reason(reason: str, what: str) -> str:
-    reason = reason.strip()
-    if not reason:
+    if not reason.strip():
         raise InvalidInput(f"{what} needs a reason")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise InvalidInput(f"the reason is limited to {MAX_REASON_LENGTH} characters")
-    return reason
+    return multi_line(reason, what="the reason", max_length=MAX_REASON_LENGTH)
 
 
 def _field_value(f: Field, given: FieldValue | None, signature_text: str, now: datetime) -> str:
@@ -416,9 +418,7 @@ def _field_value(f: Field, given: FieldValue | None, signature_text: str, now: d
 def _text(f: Field, given: FieldValue) -> str:
     if not isinstance(given, str):
         raise InvalidInput(f"field {f.id} takes text")
-    if len(given) > 1_000 or any(unicodedata.category(c) == "Cc" for c in given):
-        raise InvalidInput(f"field {f.id}: text is limited to 1000 characters on one line")
-    return given.strip()
+    return single_line(given, what=f"field {f.id}", max_length=MAX_TEXT_VALUE_LENGTH, required=False)
 
 
 def initials_of(name: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
+from domain.text import MAX_EMAIL_LENGTH, email_address, single_line
 
 
 class Role(enum.StrEnum):
@@ -25,7 +26,8 @@ class SignerStatus(enum.StrEnum):
 
 
 MAX_NAME_LENGTH = 200
-MAX_EMAIL_LENGTH = 254
+MAX_SIGNATURE_TEXT_LENGTH = 200  # a typed signature is a name
+MAX_ROUTING_ORDER = 999
 
 ACTED = frozenset({SignerStatus.SIGNED, SignerStatus.APPROVED, SignerStatus.DECLINED})
 
@@ -33,6 +35,11 @@ ACTED = frozenset({SignerStatus.SIGNED, SignerStatus.APPROVED, SignerStatus.DECL
 def normalize_email(email: str) -> str:
     """How recipients' emails are kept and matched: trimmed, in lower case."""
     return email.strip().lower()
+
+
+def typed_signature(text: str) -> str:
+    """A typed signature as it is kept and drawn: one line of a name's length."""
+    return single_line(text, what="the signature text", max_length=MAX_SIGNATURE_TEXT_LENGTH)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,16 +69,15 @@ class Signer:
     notified_at: datetime | None = None  # when their turn came (and their invitation went out)
     reminded_at: datetime | None = None  # their last reminder
 
-    def __post_init__(self) -> None:
-        if not self.name.strip() or len(self.name) > MAX_NAME_LENGTH:
-            raise InvalidInput(f"a recipient needs a name of 1 to {MAX_NAME_LENGTH} characters")
-        if len(self.email) > MAX_EMAIL_LENGTH:
-            raise InvalidInput(f"an email address has at most {MAX_EMAIL_LENGTH} characters")
-        local, at, domain = self.email.partition("@")
-        if not (local and at and "." in domain) or any(c.isspace() for c in self.email):
-            raise InvalidInput(f"{self.email!r} is not an email address")
-        if self.routing_order < 1:
-            raise InvalidInput("routing_order starts at 1")
+    @classmethod
+    def invite(cls, *, signer_id: str, name: str, email: str, role: Role, routing_order: int) -> Signer:
+        """A new recipient, if their name, address and routing order can be used."""
+        if not 1 <= routing_order <= MAX_ROUTING_ORDER:
+            raise InvalidInput(f"routing_order is a whole number from 1 to {MAX_ROUTING_ORDER}")
+        return cls(
+            id=signer_id, name=single_line(name, what="a recipient's name", max_length=MAX_NAME_LENGTH),
+            email=email_address(email), role=role, routing_order=routing_order,
+        )
 
     @property
     def acts(self) -> bool:

@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
+
+
+class LinkChannel(enum.StrEnum):
+    """How a link reached its recipient: handed to the sender's system, or emailed by the platform."""
+
+    API = "api"
+    EMAIL = "email"
+
+    @property
+    def revokes(self) -> frozenset[LinkChannel]:
+        """Which of the recipient's older links a new link of this channel revokes.
+
+        A link the sender asks for revokes them all: that is how a sender kills a link that
+        leaked. A link the platform emails (an invitation, a reminder) revokes earlier emails'
+        links only, so it never pulls a link from under a session the sender's system opened.
+        """
+        return frozenset(LinkChannel) if self is LinkChannel.API else frozenset({LinkChannel.EMAIL})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,6 +35,8 @@ class SigningLink:
     token_hash: str
     created_at: datetime
     expires_at: datetime
+    channel: LinkChannel = LinkChannel.API
+    revoked_at: datetime | None = None  # a newer link was issued for the same recipient
 
     def is_valid_at(self, now: datetime) -> bool:
         return self.created_at <= now < self.expires_at

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from domain.errors import InvalidInput
+from domain.text import single_line
 
 # Domain event -> the public name a webhook subscribes to. Editing a draft is not published.
 EVENT_NAMES: dict[str, str] = {
@@ -96,9 +97,7 @@ class WebhookEndpoint:
     def register(
         cls, *, endpoint_id: str, tenant_id: str, url: str, events: list[str], secret: str, description: str, now: datetime
     ) -> WebhookEndpoint:
-        description = description.strip()
-        if len(description) > MAX_DESCRIPTION_LENGTH:
-            raise InvalidInput(f"a webhook description has at most {MAX_DESCRIPTION_LENGTH} characters")
+        description = single_line(description, what="a webhook description", max_length=MAX_DESCRIPTION_LENGTH, required=False)
         return cls(
             id=endpoint_id, tenant_id=tenant_id, url=check_webhook_url(url), events=check_event_names(events),
             secret=secret, created_at=now, description=description,

@@ -20,6 +20,7 @@ from adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_
 from adapters.signing.keys.base import SealKey, SealKeyError
 from adapters.signing.keys.factory import seal_key_from
 from adapters.signing.pdf_inspector import PyHankoPdfInspector
+from adapters.signing.sandbox import PdfSandbox
 from adapters.signing.verification import PyHankoPdfVerifier
 from adapters.sql.engine import create_engine
 from adapters.sql.idempotency_keys import SqlIdempotencyKeys
@@ -28,6 +29,8 @@ from adapters.sql.unit_of_work import sql_unit_of_work_factory
 from adapters.storage.filesystem import FileBlobStore
 from adapters.system.clock import SystemClock
 from adapters.system.identifiers import TokenGenerator, UuidGenerator
+from adapters.throttling.memory import MemoryRateLimiter
+from adapters.throttling.redis import RedisRateLimiter
 from adapters.webhooks.sender import HttpWebhookSender
 from application.add_document import AddDocumentHandler
 from application.add_signer import AddSignerHandler
@@ -49,6 +52,7 @@ from application.send_envelope import SendEnvelopeHandler
 from application.sign import SignHandler
 from application.signing_session import SigningSessions
 from application.tenants import Tenants
+from application.throttling import RateLimiter, Throttle, ThrottleLimits
 from application.verify_pdf import VerifyPdfHandler
 from application.unit_of_work import UnitOfWorkFactory
 from application.void_envelope import VoidEnvelopeHandler
@@ -104,6 +108,18 @@ def mailer(settings: Settings) -> Mailer:
     return SmtpMailer(smtp, settings.mail_from)
 
 
+def rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
+    """Throttling counts in Redis when UNDERSIGN_REDIS_URL is set (every API process shares them); else in this process."""
+    return MemoryRateLimiter(clock) if settings.redis_url is None else RedisRateLimiter(settings.redis_url)
+
+
+def throttle_limits(settings: Settings) -> ThrottleLimits:
+    return ThrottleLimits(
+        auth_failures=settings.throttle_auth_failures, token_failures=settings.throttle_token_failures,
+        window_seconds=settings.throttle_window_seconds, tenant_requests_per_minute=settings.tenant_requests_per_minute,
+    )
+
+
 def retry_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(max_attempts=settings.job_max_attempts, base=timedelta(seconds=settings.job_retry_base_seconds))
 
@@ -143,7 +159,8 @@ class Gateways(containers.DeclarativeContainer):
     unit_of_work = providers.Singleton(sql_unit_of_work_factory, sessions, blobs)
     idempotency_keys = providers.Singleton(SqlIdempotencyKeys, sessions)
     pki = providers.Singleton(development_pki, core.settings, core.clock)
-    pdf_inspector = providers.Singleton(PyHankoPdfInspector)
+    pdf_sandbox = providers.Singleton(PdfSandbox, core.settings.provided.pdf_limits)
+    pdf_inspector = providers.Singleton(PyHankoPdfInspector, pdf_sandbox)
     seal_key = providers.Singleton(platform_seal_key, core.settings, pki)
     pdf_signer = providers.Singleton(
         configured_pdf_signer,
@@ -152,13 +169,16 @@ class Gateways(containers.DeclarativeContainer):
         trust_root_files=core.settings.provided.trust_roots,
         seal=seal_key,
     )
-    pdf_verifier = providers.Singleton(PyHankoPdfVerifier, providers.Callable(trust_anchor_files, core.settings))
+    pdf_verifier = providers.Singleton(
+        PyHankoPdfVerifier, providers.Callable(trust_anchor_files, core.settings), pdf_sandbox
+    )
     certificate_renderer = providers.Singleton(ReportLabCompletionCertificateRenderer)
     job_store = providers.Singleton(SqlJobStore, sessions, core.clock)
     job_queue = providers.Singleton(job_queue, core.settings, job_store)
     mailer = providers.Singleton(mailer, core.settings)
     notice_templates = providers.Singleton(JinjaNoticeTemplates)
     webhook_sender = providers.Singleton(HttpWebhookSender, allow_private=core.settings.provided.webhook_allow_private)
+    rate_limiter = providers.Singleton(rate_limiter, core.settings, core.clock)
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -167,6 +187,7 @@ class UseCases(containers.DeclarativeContainer):
     uow, clock, ids = gateways.unit_of_work, core.clock, core.ids
 
     tenants = providers.Singleton(Tenants, uow, clock, ids, core.secrets)
+    throttle = providers.Singleton(Throttle, gateways.rate_limiter, providers.Callable(throttle_limits, core.settings))
     create_envelope = providers.Singleton(CreateEnvelopeHandler, uow, clock, ids)
     add_document = providers.Singleton(AddDocumentHandler, uow, clock, ids, gateways.pdf_inspector)
     add_signer = providers.Singleton(AddSignerHandler, uow, clock, ids)
@@ -226,4 +247,7 @@ async def shutdown(container: Container) -> None:
     queue = gateways.job_queue()
     if isinstance(queue, ArqJobQueue):
         await queue.close()
+    limiter = gateways.rate_limiter()
+    if isinstance(limiter, RedisRateLimiter):
+        await limiter.aclose()
     await gateways.engine().dispose()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from adapters.signing.keys.config import DevSealKeySpec, SealKeySpec, parse_seal_key_spec
+from adapters.signing.sandbox import MiB, PdfLimits
 
 
 class SettingsError(ValueError):
@@ -41,6 +42,13 @@ class Settings:
     job_retry_base_seconds: float = 10.0
     job_timeout_seconds: int = 300
     schedule_minutes: int = 5  # how often reminders and expiry are looked for
+    # Throttling (0: off): failures allowed per client address / API key id in a window, and requests
+    # per tenant and minute. Counted in this process, or in Redis when redis_url is set.
+    throttle_auth_failures: int = 20
+    throttle_token_failures: int = 20
+    throttle_window_seconds: int = 300
+    tenant_requests_per_minute: int = 0
+    pdf_limits: PdfLimits = PdfLimits()  # how much work one uploaded or verified PDF may cause
 
     @property
     def mail_dir(self) -> Path:
@@ -99,6 +107,11 @@ class Settings:
             job_retry_base_seconds=_seconds(env, "UNDERSIGN_JOB_RETRY_BASE_SECONDS", 10.0),
             job_timeout_seconds=_number(env, "UNDERSIGN_JOB_TIMEOUT_SECONDS", 300),
             schedule_minutes=_schedule_minutes(env),
+            throttle_auth_failures=_number(env, "UNDERSIGN_THROTTLE_AUTH_FAILURES", 20, minimum=0),
+            throttle_token_failures=_number(env, "UNDERSIGN_THROTTLE_TOKEN_FAILURES", 20, minimum=0),
+            throttle_window_seconds=_number(env, "UNDERSIGN_THROTTLE_WINDOW_SECONDS", 300),
+            tenant_requests_per_minute=_number(env, "UNDERSIGN_TENANT_REQUESTS_PER_MINUTE", 0, minimum=0),
+            pdf_limits=_pdf_limits(env),
         )
 
 
@@ -113,6 +126,17 @@ def _number(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _pdf_limits(env: dict[str, str]) -> PdfLimits:
+    default = PdfLimits()
+    return PdfLimits(
+        max_pages=_number(env, "UNDERSIGN_PDF_MAX_PAGES", default.max_pages),
+        max_objects=_number(env, "UNDERSIGN_PDF_MAX_OBJECTS", default.max_objects),
+        seconds=_seconds(env, "UNDERSIGN_PDF_PARSE_SECONDS", default.seconds),
+        memory_bytes=_number(env, "UNDERSIGN_PDF_PARSE_MEMORY_MB", default.memory_bytes // MiB) * MiB,
+        concurrency=_number(env, "UNDERSIGN_PDF_PARSE_CONCURRENCY", default.concurrency),
+    )
 
 
 def _urls(env: dict[str, str], name: str) -> tuple[str, ...]:

@@ -21,6 +21,12 @@ def problem(response: httpx.Response, status: int, code: str | None = None) -> d
     return body
 
 
+def stored_files(stack: Stack) -> list[str]:
+    """Every file in the stack's blob store, relative to it: what uploads and signatures have left there."""
+    root = stack.settings.blob_dir
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
 async def post(stack: Stack, path: str, body: dict[str, Any] | None = None, expect: int = 201) -> dict[str, Any]:
     response = await stack.client.post(path, json=body, headers=stack.headers)
     assert response.status_code == expect, response.text

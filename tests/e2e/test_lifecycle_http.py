@@ -74,7 +74,7 @@ async def test_eight_parallel_signers_at_once_all_land_once_and_complete_once(st
     assert audit["chain_valid"] is True
 
 
-async def test_signing_out_of_turn_twice_or_after_void_is_a_conflict(stack):
+async def test_signing_out_of_turn_twice_is_a_conflict_and_after_void_the_link_is_gone(stack):
     envelope_id, _ = await api.create_envelope(stack)
     ada = await api.add_signer(stack, envelope_id, "Ada")
     bob = await api.add_signer(stack, envelope_id, "Bob")
@@ -86,8 +86,10 @@ async def test_signing_out_of_turn_twice_or_after_void_is_a_conflict(stack):
     await api.sign(stack, ada_token, "Ada")
     assert (await api.sign(stack, ada_token, "Ada", expect=409))["code"] == "already_acted"
     await api.post(stack, f"/v1/envelopes/{envelope_id}/void", {"reason": "terms changed"}, expect=200)
-    after_void = await api.sign(stack, bob_token, "Bob", expect=409)
-    assert "voided" in after_void["detail"]
+    after_void = await api.sign(stack, bob_token, "Bob", expect=410)
+    assert after_void["code"] == "envelope_closed" and "voided" in after_void["detail"]
+    # Nothing is read through the link any more either: not the envelope, not its documents.
+    api.problem(await stack.client.get(f"/v1/signing/{bob_token}"), 410, "envelope_closed")
 
 
 async def test_a_decline_ends_the_envelope(stack):
@@ -100,7 +102,7 @@ async def test_a_decline_ends_the_envelope(stack):
         f"/v1/signing/{await api.signing_token(stack, envelope_id, ada)}/decline", json={"reason": "wrong rent"}
     )
     assert response.status_code == 200 and response.json()["envelope_status"] == "declined"
-    assert (await api.sign(stack, bob_token, "Bob", expect=409))["code"] == "invalid_state"
+    assert (await api.sign(stack, bob_token, "Bob", expect=410))["code"] == "envelope_closed"
     assert (await api.post(stack, f"/v1/envelopes/{envelope_id}/signers/{bob}/signing-link", expect=409))["code"] == "invalid_state"
 
 

@@ -16,7 +16,8 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import SignatureCoverageLevel
 
 from adapters.signing.dev_pki import DevPki, DevPkiError, issue_signer_certificate, load_or_create_dev_pki
-from adapters.signing.pdf_inspector import PageGeometry, PyHankoPdfInspector
+from adapters.signing.page_geometry import PageGeometry
+from adapters.signing.pdf_inspector import PyHankoPdfInspector
 from adapters.signing.pdf_signer import PyHankoPdfSigner
 from application.errors import InvalidDocument, SigningFailed
 from application.ports import SignatureRequest
@@ -71,8 +72,8 @@ def request(
         (b"Hello, this is a text file", "not a PDF"),
         (make_encrypted_pdf(user_password=""), "encrypted"),
         (make_encrypted_pdf(user_password="secret"), "encrypted"),
-        (make_damaged_pdf(), "damaged"),
-        (make_pdf()[:-40], "damaged"),
+        (make_damaged_pdf(), "truncated"),
+        (make_pdf()[:-40], "truncated"),
         (make_pdf_without_pages(), "no pages"),
     ],
     ids=["empty", "text", "encrypted-empty-password", "encrypted", "truncated", "no-trailer", "no-pages"],

@@ -54,7 +54,7 @@ from domain.events import DomainEvent
 from domain.field import FieldKind, PageSize, Placement
 from domain.policy import Policy, Routing, SignatureLevel, SignerAuth, default_policy
 from domain.signer import Role, Signer, SigningEvidence
-from domain.signing_link import SigningLink
+from domain.signing_link import LinkChannel, SigningLink
 from domain.tenant import ApiKey, ApiKeyRole, Tenant
 from domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.fakes import (
@@ -558,6 +558,30 @@ async def test_a_signing_link_is_found_by_its_token_hash(backend: Backend, tenan
         assert await uow.signing_links.by_token_hash("0" * 64) is None
 
 
+async def test_revoking_reaches_the_recipients_links_of_the_channels_named_only(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft())
+    links = [
+        SigningLink(id=f"link-{n}", tenant_id=ACME, envelope_id="env-1", signer_id=signer, token_hash=str(n) * 64,
+                    created_at=T0, expires_at=T0 + timedelta(days=7), channel=channel)
+        for n, (signer, channel) in enumerate(
+            (("s-1", LinkChannel.EMAIL), ("s-1", LinkChannel.EMAIL), ("s-1", LinkChannel.API), ("s-2", LinkChannel.EMAIL))
+        )
+    ]
+    async with backend.uow() as uow:
+        for link in links:
+            await uow.signing_links.add(link)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        await uow.signing_links.revoke(ACME, "env-1", "s-1", channels=frozenset({LinkChannel.EMAIL}), at=T0 + timedelta(hours=1))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        found = [await uow.signing_links.by_token_hash(str(n) * 64) for n in range(4)]
+    assert [link.revoked_at for link in found] == [T0 + timedelta(hours=1)] * 2 + [None, None]  # type: ignore[union-attr]
+    assert [link.channel for link in found] == [link.channel for link in links]  # type: ignore[union-attr]
+
+
 async def test_tenants_are_found_by_slug_and_slugs_are_unique(backend: Backend, tenants: None) -> None:
     async with backend.uow() as uow:
         assert await uow.tenants.by_slug("acme") == Tenant(id=ACME, slug="acme", created_at=T0)
@@ -859,32 +883,41 @@ def idempotency_keys(backend: Backend, tenants: None) -> IdempotencyKeys:
     return SqlIdempotencyKeys(create_session_factory(backend.engine))
 
 
-def _record(key: str = "key-1", tenant_id: str = ACME, claim: str = "claim-1", at: datetime = T0) -> IdempotencyRecord:
+def _record(
+    key: str = "key-1", tenant_id: str = ACME, claim: str = "claim-1", at: datetime = T0, credential_id: str = "apikey-1"
+) -> IdempotencyRecord:
     return IdempotencyRecord(
-        tenant_id=tenant_id, key=key, fingerprint="f" * 64, claim=claim, created_at=at, expires_at=at + timedelta(hours=24)
+        tenant_id=tenant_id, credential_id=credential_id, key=key, fingerprint="f" * 64, claim=claim,
+        created_at=at, expires_at=at + timedelta(hours=24),
     )
 
 
 async def test_an_idempotency_record_round_trips_with_its_response(idempotency_keys: IdempotencyKeys) -> None:
     record = _record(key="Key/With~Symbols_" + "k" * 238)  # the longest key there is
     assert await idempotency_keys.add(record)
-    assert await idempotency_keys.get(ACME, record.key) == record
+    assert await idempotency_keys.get(ACME, "apikey-1", record.key) == record
 
     body = b'{"id":"env-1","subject":"Lease \xe2\x80\x94 3rd floor"}' + bytes(range(256)) * 300  # beyond 64 KB
     done = replace(record, response=StoredResponse(status=201, headers={"content-type": "application/json", "etag": '"env-1-0"'}, body=body))
     assert await idempotency_keys.replace(done, held_by=record.claim)
 
-    assert await idempotency_keys.get(ACME, record.key) == done
+    assert await idempotency_keys.get(ACME, "apikey-1", record.key) == done
 
 
 async def test_a_tenant_holds_each_idempotency_key_once(idempotency_keys: IdempotencyKeys) -> None:
     assert await idempotency_keys.add(_record())
     assert not await idempotency_keys.add(_record(claim="claim-2"))
-    assert (await idempotency_keys.get(ACME, "key-1")).claim == "claim-1"  # type: ignore[union-attr]
+    assert (await idempotency_keys.get(ACME, "apikey-1", "key-1")).claim == "claim-1"  # type: ignore[union-attr]
 
     assert await idempotency_keys.add(_record(tenant_id=GLOBEX, claim="claim-3"))  # keys are per tenant
-    assert await idempotency_keys.get(GLOBEX, "key-1") == _record(tenant_id=GLOBEX, claim="claim-3")
-    assert await idempotency_keys.get(ACME, "KEY-1") is None  # and compared byte by byte
+    assert await idempotency_keys.get(GLOBEX, "apikey-1", "key-1") == _record(tenant_id=GLOBEX, claim="claim-3")
+    assert await idempotency_keys.get(ACME, "apikey-1", "KEY-1") is None  # and compared byte by byte
+
+    # ... and per API key: another key of the tenant has a record of its own under the same name.
+    assert await idempotency_keys.get(ACME, "apikey-2", "key-1") is None
+    assert await idempotency_keys.add(_record(credential_id="apikey-2", claim="claim-4"))
+    assert (await idempotency_keys.get(ACME, "apikey-2", "key-1")).claim == "claim-4"  # type: ignore[union-attr]
+    assert (await idempotency_keys.get(ACME, "apikey-1", "key-1")).claim == "claim-1"  # type: ignore[union-attr]
 
 
 async def test_only_the_holder_of_an_idempotency_claim_replaces_or_deletes_it(idempotency_keys: IdempotencyKeys) -> None:
@@ -894,11 +927,11 @@ async def test_only_the_holder_of_an_idempotency_claim_replaces_or_deletes_it(id
     assert not await idempotency_keys.replace(takeover, held_by="claim-x")
     assert await idempotency_keys.replace(takeover, held_by="claim-1")
     assert not await idempotency_keys.replace(_record(claim="claim-3"), held_by="claim-1")  # lost: claim-2 has it
-    await idempotency_keys.delete(ACME, "key-1", held_by="claim-1")
-    assert await idempotency_keys.get(ACME, "key-1") == takeover
+    await idempotency_keys.delete(ACME, "apikey-1", "key-1", held_by="claim-1")
+    assert await idempotency_keys.get(ACME, "apikey-1", "key-1") == takeover
 
-    await idempotency_keys.delete(ACME, "key-1", held_by="claim-2")
-    assert await idempotency_keys.get(ACME, "key-1") is None
+    await idempotency_keys.delete(ACME, "apikey-1", "key-1", held_by="claim-2")
+    assert await idempotency_keys.get(ACME, "apikey-1", "key-1") is None
 
 
 async def test_purging_removes_a_tenants_expired_idempotency_keys_only(idempotency_keys: IdempotencyKeys) -> None:
@@ -908,8 +941,8 @@ async def test_purging_removes_a_tenants_expired_idempotency_keys_only(idempoten
 
     assert await idempotency_keys.purge(ACME, expired_at=T0 + timedelta(hours=25)) == 2  # expiring at 24 h and 25 h
 
-    assert [await idempotency_keys.get(ACME, f"key-{n}") is None for n in range(3)] == [True, True, False]
-    assert await idempotency_keys.get(GLOBEX, "key-1") is not None
+    assert [await idempotency_keys.get(ACME, "apikey-1", f"key-{n}") is None for n in range(3)] == [True, True, False]
+    assert await idempotency_keys.get(GLOBEX, "apikey-1", "key-1") is not None
 
 
 async def test_concurrent_claims_of_one_idempotency_key_leave_exactly_one_winner(
@@ -918,7 +951,7 @@ async def test_concurrent_claims_of_one_idempotency_key_leave_exactly_one_winner
     results = await asyncio.gather(*(idempotency_keys.add(_record(claim=f"claim-{n}")) for n in range(6)))
 
     assert sorted(results) == [False] * 5 + [True]
-    winner = await idempotency_keys.get(ACME, "key-1")
+    winner = await idempotency_keys.get(ACME, "apikey-1", "key-1")
     assert winner is not None and winner.claim == f"claim-{results.index(True)}"
 
 

@@ -188,7 +188,7 @@ async def test_a_b_b_document_does_not_verify_once_its_certificates_expired(veri
 async def test_unreadable_input_is_refused(verifier, sealed) -> None:
     with pytest.raises(InvalidDocument, match="not a PDF"):
         await verifier.verify(b"plain text", trust_roots=None, validation_time=None)
-    with pytest.raises(InvalidDocument, match="damaged"):
+    with pytest.raises(InvalidDocument, match="truncated"):
         await verifier.verify(make_damaged_pdf(), trust_roots=None, validation_time=None)
     with pytest.raises(InvalidTrustRoot):
         await verifier.verify(sealed, trust_roots=[b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n"], validation_time=None)

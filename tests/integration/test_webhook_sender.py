@@ -159,7 +159,7 @@ async def test_without_allow_private_a_loopback_target_is_not_contacted() -> Non
 
     assert result.status_code is None
     assert result.duration_ms == 0
-    assert result.error == "not sent: 127.0.0.1 is a loopback address: webhooks go to public addresses only"
+    assert result.error == "not sent: 127.0.0.1 is not allowed as a webhook target: webhooks go to public addresses only"
     assert receiver.requests == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.context import Caller
+from application.access import Caller
 from domain.tenant import ApiKeyRole
 from tests.fakes import FakePlatform
 

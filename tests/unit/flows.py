@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from application.add_document import AddDocument
 from application.add_signer import AddSigner
-from application.context import Caller
+from application.access import Caller
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
 from application.place_field import PlaceField

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.notify.templates import JinjaNoticeTemplates
-from application.errors import Forbidden, MailUnavailable
+from application.errors import Forbidden, LinkRevoked, MailUnavailable
 from application.jobs import DELIVER_WEBHOOK, SEND_NOTICE, RetryLater
 from application.notifications import SendNotice
 from application.scheduling import Schedules
@@ -77,12 +77,14 @@ async def test_an_invitation_carries_a_link_that_signs(platform, caller):
     envelope_id, _, (ada,) = await sent(platform, caller, "Ada")
     args = (await invitations(platform))[ada]
     await platform.send_notice(args)
-    await platform.send_notice(args)  # sent again after a crash: the same Message-ID
+    await platform.send_notice(args)  # sent again after a crash: a new link, so a Message-ID of its own
 
     first, again = platform.mailer.sent
-    assert first.to == "ada@example.com" and first.message_id == again.message_id
-    token = re.search(r"https://undersign\.example/sign/(\S+)", first.text).group(1)
-    assert (await platform.sign(sign(token))).status is EnvelopeStatus.COMPLETED
+    assert first.to == again.to == "ada@example.com" and first.message_id != again.message_id
+    old, new = (re.search(r"https://undersign\.example/sign/(\S+)", m.text).group(1) for m in (first, again))
+    with pytest.raises(LinkRevoked):
+        await platform.sign(sign(old))
+    assert (await platform.sign(sign(new))).status is EnvelopeStatus.COMPLETED
 
 
 async def test_the_completed_copy_attaches_the_sealed_documents(platform, caller):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.context import Caller
+from application.access import Caller
 from application.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
 from application.idempotency import CLAIM_LEASE, KEY_LIFETIME, Claim, IdempotentRequest, fingerprint
 from application.ports import StoredResponse
@@ -81,13 +81,22 @@ async def test_keys_expire_after_a_day_and_are_purged_when_the_tenant_claims_ano
     platform.clock.advance(KEY_LIFETIME)
     await claimed(platform, request("key-1", body=b'{"subject":"A day later"}'))
 
-    assert set(platform.idempotency_keys.records) == {("tenant-acme", "key-1"), ("tenant-globex", "key-1")}
+    assert set(platform.idempotency_keys.records) == {("tenant-acme", "key-1", "key-1"), ("tenant-globex", "key-2", "key-1")}
 
 
 async def test_keys_are_the_tenants_own(platform) -> None:
     await platform.idempotency.complete(await claimed(platform, request()), CREATED)
 
     await claimed(platform, request(caller=GLOBEX, body=b'{"subject":"Globex"}'))
+
+
+async def test_a_stored_response_is_replayed_only_to_the_api_key_that_made_it(platform) -> None:
+    admin = Caller(tenant_id="tenant-acme", api_key_id="key-admin", role=ApiKeyRole.ADMIN)
+    await platform.idempotency.complete(await claimed(platform, request(caller=admin)), CREATED)
+
+    # Another key of the same tenant sending the same key and body does the work itself.
+    assert isinstance(await platform.idempotency.begin(request(caller=ACME)), Claim)
+    assert await platform.idempotency.begin(request(caller=admin)) == CREATED
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256, "with space", "naïve", "tab\there"])

@@ -11,7 +11,7 @@ from application.add_signer import AddSigner
 from application.create_envelope import CreateEnvelope
 from application.decline import Decline
 from application.errors import (
-    Forbidden, InvalidDocument, LinkExpired, PreconditionFailed, TimestampUnavailable, Unauthenticated,
+    EnvelopeClosed, Forbidden, InvalidDocument, LinkExpired, PreconditionFailed, TimestampUnavailable, Unauthenticated,
 )
 from application.place_field import PlaceField
 from application.ports import EnvelopeFilter
@@ -180,10 +180,13 @@ async def test_opening_a_link_records_one_view(platform, caller):
 async def test_declining_stops_the_envelope(platform, caller):
     envelope_id, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob", routing=Routing.PARALLEL)
     await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
-    envelope = await platform.decline(Decline(token=await link(platform, caller, envelope_id, ada), reason="wrong rent"))
-    assert envelope.status is EnvelopeStatus.DECLINED
+    bobs_token = await link(platform, caller, envelope_id, bob)
+    session = await platform.decline(Decline(token=await link(platform, caller, envelope_id, ada), reason="wrong rent"))
+    assert session.envelope.status is EnvelopeStatus.DECLINED and session.documents == []
+    with pytest.raises(EnvelopeClosed, match="declined"):
+        await platform.sign(sign(bobs_token))
     with pytest.raises(InvalidState):
-        await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
+        await link(platform, caller, envelope_id, bob)
 
 
 async def test_a_voided_envelope_cannot_be_signed(platform, caller):
@@ -191,8 +194,10 @@ async def test_a_voided_envelope_cannot_be_signed(platform, caller):
     await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
     token = await link(platform, caller, envelope_id, ada)
     await platform.void(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="sent by mistake"))
-    with pytest.raises(InvalidState, match="voided"):
+    with pytest.raises(EnvelopeClosed, match="voided"):
         await platform.sign(sign(token))
+    with pytest.raises(EnvelopeClosed, match="voided"):
+        await platform.signing.open(token)
 
 
 async def test_parallel_signers_signing_at_once_all_land_once_and_complete_once(platform, caller):

@@ -24,7 +24,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
-from adapters.signing.pdf_inspector import Box, PageGeometry, iter_pages, upright_matrix
+from adapters.signing.page_geometry import Box, PageGeometry, iter_pages, upright_matrix
 from domain.field import Field, FieldKind
 
 # Helvetica is one of the 14 standard fonts every viewer has, so nothing is embedded;

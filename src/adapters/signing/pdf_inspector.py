@@ -1,183 +1,238 @@
-"""Reading an uploaded PDF: is it one we can sign, and how big are its pages as displayed.
+"""Reading an uploaded PDF: is it one the platform can sign and hand to signers, and how big are its pages.
 
-The page geometry here is shared with form preparation, which must place fields in the
-same visible-page coordinates the inspector reports.
+Refused, each with its own problem code, before anything is stored:
+- not a PDF, empty, truncated or damaged, encrypted, already signed, no pages, a page
+  smaller than 3 or larger than 14,400 points either way (ISO 32000-1, annex C)
+  (`invalid_document`);
+- a file that is also something else: bytes before the `%PDF-` header or after the last
+  `%%EOF`, or a ZIP archive (`pdf_polyglot`);
+- anything that runs when the document is opened or used: JavaScript wherever it is,
+  actions other than going to a place in the document, following a web or mail link, or
+  showing and hiding parts of it; links to other schemes than http(s), mailto and tel;
+  XFA forms (`pdf_active_content`). Refused rather than removed: the original a sender
+  uploads is kept unchanged as the first revision, and what signers sign is exactly it;
+- more pages, objects or levels of nesting than PdfLimits allows (`pdf_too_complex`).
+
+The reading itself runs in a child process with a time and memory limit (sandbox.py);
+pyHanko's own decoding limits bound what any one stream may inflate to.
 """
 
 from __future__ import annotations
 
-import asyncio
+import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from io import BytesIO
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.rw_common import PdfHandler
 
-from application.errors import InvalidDocument
+from adapters.signing.page_geometry import iter_pages
+from adapters.signing.sandbox import PdfLimits, PdfSandbox
+from application.errors import InvalidDocument, PdfActiveContent, PdfPolyglot, PdfTooComplex
 from application.ports import PdfInfo
-from domain.field import PageSize, Placement
+from domain.field import PageSize
 
-# ISO 32000 lets the header start anywhere in the first 1024 bytes.
-_HEADER_WINDOW = 1024
 _MAX_REASON = 200
+# ISO 32000-1 annex C: pages are 3 to 14,400 units each way.
+MIN_PAGE_POINTS, MAX_PAGE_POINTS = 3.0, 14_400.0
+# Where the trailer's startxref must be: in the last kilobyte, as readers look for it there.
+_TRAILER_WINDOW = 1024
+_END_PADDING = b"\x00\t\n\f\r "
 
-Box = tuple[float, float, float, float]
+# Actions a document may carry: moving within it, following a link, showing or hiding parts.
+SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread", "/SetOCGState", "/Hide", "/Trans", "/ResetForm"})
+SAFE_URI_SCHEMES = ("http:", "https:", "mailto:", "tel:")
+# Keys whose value is an action (or, for /OpenAction, a destination).
+_ACTION_KEYS = frozenset({"/A", "/OpenAction", "/Next", "/PA"})
 
 
 class PyHankoPdfInspector:
+    def __init__(self, sandbox: PdfSandbox | None = None) -> None:
+        self._sandbox = sandbox or PdfSandbox(PdfLimits())
+
     async def inspect(self, pdf: bytes) -> PdfInfo:
-        return await asyncio.to_thread(inspect_pdf, pdf)
+        return await self._sandbox.run(inspect_pdf, pdf, self._sandbox.limits)
 
 
-def inspect_pdf(pdf: bytes) -> PdfInfo:
-    if not pdf:
-        raise InvalidDocument("the uploaded file is empty")
-    if b"%PDF-" not in pdf[:_HEADER_WINDOW]:
-        raise InvalidDocument("the uploaded file is not a PDF (it has no %PDF- header)")
-    reader = _open(pdf)
-    if reader.encrypted or "/Encrypt" in reader.trailer:
+def inspect_pdf(pdf: bytes, limits: PdfLimits = PdfLimits()) -> PdfInfo:
+    """What an upload is, if the platform may keep it (see the module docstring); runs in the sandbox."""
+    reader = open_bounded(pdf, limits)
+    if "/Encrypt" in reader.trailer:
         raise InvalidDocument(
             "the PDF is encrypted, and encrypted PDFs cannot be signed; remove the encryption "
             "(even one that opens without a password) and upload it again"
         )
+    _refuse_active_content(reader, limits)
     if _is_signed(reader):
         raise InvalidDocument(
             "the PDF already carries a digital signature, which the fields and signatures added "
             "here would invalidate; upload the unsigned original"
         )
+    return PdfInfo(pages=_pages(reader, limits))
+
+
+def open_bounded(pdf: bytes, limits: PdfLimits) -> PdfFileReader:
+    """A reader over `pdf` once its bytes are one PDF and its object count is within `limits`."""
+    _check_bytes(pdf)
     try:
-        pages = [page.size for page in iter_pages(reader)]
-    except Exception as error:  # any failure to walk the page tree means a damaged file
-        raise _damaged(error) from error
-    if not pages:
-        raise InvalidDocument("the PDF has no pages")
-    return PdfInfo(pages=pages)
+        reader = PdfFileReader(BytesIO(pdf))
+    except Exception as error:  # the parser raises many types on malformed input
+        raise damaged(error) from error
+    objects = sum(len(reader.xrefs.explicit_refs_in_revision(r)) for r in range(reader.xrefs.total_revisions))
+    if objects > limits.max_objects:
+        raise PdfTooComplex(f"the PDF has {objects} objects; at most {limits.max_objects} are accepted")
+    return reader
+
+
+def damaged(error: Exception) -> InvalidDocument:
+    reason = str(error)[:_MAX_REASON] or type(error).__name__
+    return InvalidDocument(f"the PDF is damaged and cannot be read: {reason}")
+
+
+def _check_bytes(pdf: bytes) -> None:
+    if not pdf:
+        raise InvalidDocument("the uploaded file is empty")
+    if not pdf.startswith(b"%PDF-"):
+        if b"%PDF-" in pdf[:_TRAILER_WINDOW]:
+            raise PdfPolyglot("the file has bytes before its %PDF- header: it is also something else than a PDF")
+        raise InvalidDocument("the uploaded file is not a PDF (it has no %PDF- header)")
+    end = pdf.rfind(b"%%EOF")
+    if end < 0:
+        raise InvalidDocument("the PDF is truncated: it does not end with %%EOF")
+    if pdf[end + len(b"%%EOF"):].strip(_END_PADDING):
+        raise PdfPolyglot("the file has bytes after the end of the PDF (%%EOF): it is also something else than a PDF")
+    if pdf.rfind(b"startxref", max(0, end - _TRAILER_WINDOW), end) < 0:
+        raise InvalidDocument("the PDF is damaged: its end has no startxref")
+    if zipfile.is_zipfile(BytesIO(pdf)):
+        raise PdfPolyglot("the file is a ZIP archive as well as a PDF")
+
+
+# -- active content -----------------------------------------------------------------------
+
+
+def _refuse_active_content(reader: PdfFileReader, limits: PdfLimits) -> None:
+    for ref in _every_object(reader):
+        try:
+            value = reader.get_object(ref)
+        except Exception as error:  # an object that cannot be read is damage
+            raise damaged(error) from error
+        finding = _active_content_in(value, limits)
+        if finding:
+            raise PdfActiveContent(
+                f"the PDF contains {finding}, which runs when the document is opened or used; "
+                "signers are never handed active content: remove it and upload the PDF again"
+            )
+
+
+def _every_object(reader: PdfFileReader) -> Iterator[generic.Reference]:
+    seen: set[tuple[int, int]] = set()
+    for revision in range(reader.xrefs.total_revisions):
+        for ref in reader.xrefs.explicit_refs_in_revision(revision):
+            if (ref.idnum, ref.generation) not in seen:
+                seen.add((ref.idnum, ref.generation))
+                yield ref
+
+
+def _active_content_in(value: generic.PdfObject, limits: PdfLimits) -> str | None:
+    """What active content the object holds, in words; None if none. Walks it without recursion."""
+    stack: list[tuple[generic.PdfObject, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limits.max_nesting:
+            raise PdfTooComplex(f"the PDF nests arrays and dictionaries more than {limits.max_nesting} levels deep")
+        if isinstance(item, generic.DictionaryObject):
+            finding = _active_entry(item)
+            if finding:
+                return finding
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, generic.DictionaryObject | generic.ArrayObject))
+        elif isinstance(item, generic.ArrayObject):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, generic.DictionaryObject | generic.ArrayObject))
+    return None
+
+
+def _active_entry(entry: generic.DictionaryObject) -> str | None:
+    if "/JS" in entry or "/JavaScript" in entry:
+        return "JavaScript"
+    if "/XFA" in entry:
+        return "an XFA form"
+    if _entry(entry, "/Type") == "/Action":
+        return _unsafe_action(entry)
+    for key in _ACTION_KEYS & set(entry.keys()):
+        value = _resolved(entry.raw_get(key))
+        # /Next may list several actions; an /OpenAction array is a destination, not actions.
+        actions = value if key == "/Next" and isinstance(value, generic.ArrayObject) else [value]
+        for action in actions:
+            finding = _unsafe_action(_resolved(action))
+            if finding:
+                return finding
+    triggers = _resolved(entry.raw_get("/AA")) if "/AA" in entry else None
+    if isinstance(triggers, generic.DictionaryObject):
+        for key in triggers:
+            finding = _unsafe_action(_resolved(triggers.raw_get(key)))
+            if finding:
+                return finding
+    return None
+
+
+def _unsafe_action(action: generic.PdfObject) -> str | None:
+    """Why an action (or a destination, which is always safe) is not; None if it is safe."""
+    if not isinstance(action, generic.DictionaryObject):
+        return None  # a destination (an array or a name), or a list of actions walked on their own
+    kind = _entry(action, "/S")
+    if kind is None:
+        return None
+    if kind not in SAFE_ACTIONS:
+        return f"a {str(kind).lstrip('/')} action"
+    if kind == "/URI":
+        uri = _entry(action, "/URI")
+        text = bytes(uri).decode("latin-1") if isinstance(uri, bytes) else str(uri or "")
+        if not text.strip().lower().startswith(SAFE_URI_SCHEMES):
+            return f"a link to {text.split(':', 1)[0][:20]!r}"
+    return None
+
+
+def _resolved(value: generic.PdfObject) -> generic.PdfObject:
+    return value.get_object() if isinstance(value, generic.IndirectObject) else value
+
+
+def _entry(dictionary: generic.DictionaryObject, key: str) -> generic.PdfObject | None:
+    """The value under `key`, an indirect one read (pyHanko's `get` would hand the reference back)."""
+    return dictionary[key] if key in dictionary else None
+
+
+# -- signatures and pages -------------------------------------------------------------------
 
 
 def _is_signed(reader: PdfFileReader) -> bool:
     try:
         return bool(reader.embedded_signatures)
     except Exception as error:  # a broken form tree is a damaged file
-        raise _damaged(error) from error
+        raise damaged(error) from error
 
 
-def _open(pdf: bytes) -> PdfFileReader:
+def _pages(reader: PdfFileReader, limits: PdfLimits) -> list[PageSize]:
     try:
-        return PdfFileReader(BytesIO(pdf))
-    except Exception as error:  # the parser raises many types on malformed input
-        raise _damaged(error) from error
-
-
-def _damaged(error: Exception) -> InvalidDocument:
-    reason = str(error)[:_MAX_REASON] or type(error).__name__
-    return InvalidDocument(f"the PDF is damaged and cannot be read: {reason}")
-
-
-# -- page geometry ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PageGeometry:
-    """A page as it is displayed: its visible box (in user space) turned by its /Rotate."""
-
-    ref: generic.IndirectObject
-    visible_box: Box
-    rotation: int
-
-    @property
-    def size(self) -> PageSize:
-        llx, lly, urx, ury = self.visible_box
-        width, height = urx - llx, ury - lly
-        if self.rotation in (90, 270):
-            width, height = height, width
-        return PageSize(width=width, height=height)
-
-    def user_rect(self, placement: Placement) -> Box:
-        """The placement (top-left origin on the displayed page) as a user-space rectangle.
-
-        /Rotate turns the page clockwise for display, so the displayed top-left corner is
-        the visible box's upper-left (0), lower-left (90), lower-right (180) or upper-right
-        (270) corner, and display axes run along different user-space axes in each case.
-        """
-        llx, lly, urx, ury = self.visible_box
-        x, y, w, h = placement.x, placement.y, placement.width, placement.height
-        if self.rotation == 90:
-            return (llx + y, lly + x, llx + y + h, lly + x + w)
-        if self.rotation == 180:
-            return (urx - x - w, lly + y, urx - x, lly + y + h)
-        if self.rotation == 270:
-            return (urx - y - h, ury - x - w, urx - y, ury - x)
-        return (llx + x, ury - y - h, llx + x + w, ury - y)
-
-
-def upright_matrix(rotation: int) -> generic.ArrayObject:
-    """The appearance /Matrix that turns content against the page's /Rotate, so it reads upright.
-
-    A viewer fits the turned appearance box into the widget rectangle (ISO 32000-1, 12.5.5),
-    so only the turn is needed, no translation.
-    """
-    turn = {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}[rotation]
-    return generic.ArrayObject(generic.NumberObject(n) for n in (*turn, 0, 0))
-
-
-def iter_pages(handler: PdfHandler) -> Iterator[PageGeometry]:
-    """Every page in order, walking the page tree once and carrying inherited attributes down."""
-    root_ref = handler.root.raw_get("/Pages")
-    yield from _walk(root_ref, _Inherited(), seen=set())
-
-
-@dataclass(frozen=True, slots=True)
-class _Inherited:
-    media_box: Box | None = None
-    crop_box: Box | None = None
-    rotate: int | None = None
-
-    def under(self, node: generic.DictionaryObject) -> _Inherited:
-        return _Inherited(
-            media_box=_box(node["/MediaBox"]) if "/MediaBox" in node else self.media_box,
-            crop_box=_box(node["/CropBox"]) if "/CropBox" in node else self.crop_box,
-            rotate=int(node["/Rotate"]) if "/Rotate" in node else self.rotate,
-        )
-
-
-def _walk(node_ref: generic.IndirectObject, inherited: _Inherited, seen: set) -> Iterator[PageGeometry]:
-    if not isinstance(node_ref, generic.IndirectObject):
-        raise ValueError("a page tree node is not an indirect object")
-    if node_ref.reference in seen:
-        raise ValueError("the page tree has a cycle")
-    seen.add(node_ref.reference)
-    node = node_ref.get_object()
-    attributes = inherited.under(node)
-    if node.get("/Type") == "/Pages" or ("/Kids" in node and node.get("/Type") != "/Page"):
-        for kid in node["/Kids"]:
-            yield from _walk(kid, attributes, seen)
-    else:
-        yield _geometry(node_ref, attributes)
-
-
-def _geometry(page_ref: generic.IndirectObject, attributes: _Inherited) -> PageGeometry:
-    if attributes.media_box is None:
-        raise ValueError("a page has no /MediaBox")
-    visible = attributes.media_box
-    if attributes.crop_box is not None:
-        # Viewers clip the crop box to the media box (ISO 32000-1, 14.11.2).
-        visible = _intersect(attributes.crop_box, attributes.media_box) or attributes.media_box
-    return PageGeometry(ref=page_ref, visible_box=visible, rotation=_normal_rotation(attributes.rotate or 0))
-
-
-def _box(value: generic.PdfObject) -> Box:
-    x1, y1, x2, y2 = (float(number) for number in value)
-    return (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
-
-
-def _intersect(a: Box, b: Box) -> Box | None:
-    llx, lly, urx, ury = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    return (llx, lly, urx, ury) if llx < urx and lly < ury else None
-
-
-def _normal_rotation(rotate: int) -> int:
-    # /Rotate must be a multiple of 90; like poppler and pdf.js, treat anything else as 0.
-    rotate %= 360
-    return rotate if rotate % 90 == 0 else 0
+        declared = _entry(reader.root["/Pages"], "/Count")
+    except Exception as error:  # no page tree, or not a dictionary
+        raise damaged(error) from error
+    if isinstance(declared, int) and declared > limits.max_pages:
+        raise PdfTooComplex(f"the PDF has {declared} pages; at most {limits.max_pages} are accepted")
+    pages: list[PageSize] = []
+    try:
+        for page in iter_pages(reader):
+            pages.append(page.size)
+            if len(pages) > limits.max_pages:
+                raise PdfTooComplex(f"the PDF has more than {limits.max_pages} pages; at most {limits.max_pages} are accepted")
+    except PdfTooComplex:
+        raise
+    except Exception as error:  # any failure to walk the page tree means a damaged file
+        raise damaged(error) from error
+    if not pages:
+        raise InvalidDocument("the PDF has no pages")
+    for number, size in enumerate(pages, start=1):
+        if not (MIN_PAGE_POINTS <= size.width <= MAX_PAGE_POINTS and MIN_PAGE_POINTS <= size.height <= MAX_PAGE_POINTS):
+            raise InvalidDocument(
+                f"page {number} is {size.width:g} x {size.height:g} points; a page is "
+                f"{MIN_PAGE_POINTS:g} to {MAX_PAGE_POINTS:g} points each way"
+            )
+    return pages

@@ -53,7 +53,7 @@ from adapters.signing.pdf_forms import (
     fill_fields,
     signature_field_name,
 )
-from adapters.signing.pdf_inspector import iter_pages, upright_matrix
+from adapters.signing.page_geometry import iter_pages, upright_matrix
 from adapters.signing.timestamps import TimestampAuthorities, unreachable
 from adapters.signing.trust import SigningTrust
 from application.errors import SigningFailed, TimestampUnavailable

@@ -23,7 +23,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +56,8 @@ from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationChec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from adapters.signing.certificates import asn1_certificate
+from adapters.signing.pdf_inspector import open_bounded
+from adapters.signing.sandbox import PdfLimits, PdfSandbox
 from adapters.signing.trust import TrustAnchorError, load_trust_anchors
 from application.errors import InvalidDocument, InvalidTrustRoot
 from application.verification import (
@@ -72,8 +73,6 @@ from application.verification import (
 
 _MAX_REASON = 200
 _CHATTY_LOGGERS = ("pyhanko.sign.validation", "pyhanko_certvalidator")
-# ISO 32000 lets the header start anywhere in the first 1024 bytes.
-_HEADER_WINDOW = 1024
 
 _COVERAGE = {
     SignatureCoverageLevel.ENTIRE_FILE: Coverage.ENTIRE_FILE,
@@ -117,8 +116,9 @@ class PyHankoPdfVerifier:
     from then on: a development root created after start-up counts.
     """
 
-    def __init__(self, trust_anchor_files: Iterable[Path]) -> None:
+    def __init__(self, trust_anchor_files: Iterable[Path], sandbox: PdfSandbox | None = None) -> None:
         self._trust_anchor_files = tuple(trust_anchor_files)
+        self._sandbox = sandbox or PdfSandbox(PdfLimits())
         self._trust_anchors: list[asn1_x509.Certificate] | None = None
         # pyHanko logs every finding (an expired certificate, no document timestamp) as a
         # warning with a traceback; they are the report's content, not operational events.
@@ -130,8 +130,9 @@ class PyHankoPdfVerifier:
     ) -> VerificationReport:
         roots = self._caller_roots(trust_roots) if trust_roots is not None else self._installation_roots()
         at = validation_time or datetime.now(UTC)
-        # pyHanko's difference analysis is CPU-bound and synchronous: keep it off the event loop.
-        return await asyncio.to_thread(lambda: asyncio.run(_verify(pdf, roots, at)))
+        # Anyone's PDF, read by a CPU-bound parser: in the sandbox, with its time and memory limits.
+        ders = [root.dump() for root in roots]
+        return await self._sandbox.run(verify_pdf, pdf, ders, at, self._sandbox.limits)
 
     def _installation_roots(self) -> list[asn1_x509.Certificate]:
         if self._trust_anchors is None:
@@ -167,11 +168,17 @@ def _certificates(data: bytes) -> list[asn1_x509.Certificate]:
     return certificates
 
 
-# -- the work, in a thread with an event loop of its own --------------------------------
+# -- the work, in the sandbox's child process -----------------------------------------------
 
 
-async def _verify(pdf: bytes, roots: list[asn1_x509.Certificate], at: datetime) -> VerificationReport:
-    reader = _open(pdf)
+def verify_pdf(pdf: bytes, root_ders: list[bytes], at: datetime, limits: PdfLimits) -> VerificationReport:
+    """The report on `pdf` against the roots (DER certificates) at `at`; what the sandbox runs."""
+    roots = [asn1_x509.Certificate.load(der) for der in root_ders]
+    return asyncio.run(_verify(pdf, roots, at, limits))
+
+
+async def _verify(pdf: bytes, roots: list[asn1_x509.Certificate], at: datetime, limits: PdfLimits) -> VerificationReport:
+    reader = _open(pdf, limits)
     try:
         signatures = reader.embedded_signatures
     except Exception as error:  # a broken form tree is a damaged file
@@ -451,16 +458,9 @@ def _signer(certificate: asn1_x509.Certificate | None) -> tuple[str | None, str 
     return common_name, email
 
 
-def _open(pdf: bytes) -> PdfFileReader:
-    if not pdf:
-        raise InvalidDocument("the file is empty")
-    if b"%PDF-" not in pdf[:_HEADER_WINDOW]:
-        raise InvalidDocument("the file is not a PDF (it has no %PDF- header)")
-    try:
-        reader = PdfFileReader(BytesIO(pdf))
-    except Exception as error:  # the parser raises many types on malformed input
-        raise InvalidDocument(f"the PDF is damaged and cannot be read: {_reason(error)}") from error
-    if reader.encrypted and not _opens_without_password(reader):
+def _open(pdf: bytes, limits: PdfLimits) -> PdfFileReader:
+    reader = open_bounded(pdf, limits)
+    if "/Encrypt" in reader.trailer and not _opens_without_password(reader):
         raise InvalidDocument("the PDF is encrypted with a password; its signatures cannot be read without it")
     return reader
 

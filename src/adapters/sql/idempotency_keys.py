@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.availability import own_session
@@ -33,25 +33,20 @@ class SqlIdempotencyKeys:
                 return False
         return True
 
-    async def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None:
+    async def get(self, tenant_id: str, credential_id: str, key: str) -> IdempotencyRecord | None:
         async with own_session(self._sessions) as session:
-            row = await session.scalar(
-                select(IdempotencyKeyRow).where(
-                    IdempotencyKeyRow.tenant_id == tenant_id, IdempotencyKeyRow.idempotency_key == key
-                )
-            )
+            row = await session.scalar(select(IdempotencyKeyRow).where(*_the_key(tenant_id, credential_id, key)))
             return row.to_domain() if row else None
 
     async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
         values = column_values(IdempotencyKeyRow.from_domain(record))
-        del values["tenant_id"], values["idempotency_key"]
+        del values["tenant_id"], values["credential_id"], values["idempotency_key"]
         async with own_session(self._sessions) as session:
             # Compare-and-set on the claim: of two requests replacing the same claim, one wins.
             result = await session.execute(
                 update(IdempotencyKeyRow)
                 .where(
-                    IdempotencyKeyRow.tenant_id == record.tenant_id,
-                    IdempotencyKeyRow.idempotency_key == record.key,
+                    *_the_key(record.tenant_id, record.credential_id, record.key),
                     IdempotencyKeyRow.claim == held_by,
                 )
                 .values(**values)
@@ -60,15 +55,11 @@ class SqlIdempotencyKeys:
             await session.commit()
         return rowcount(result) == 1
 
-    async def delete(self, tenant_id: str, key: str, *, held_by: str) -> None:
+    async def delete(self, tenant_id: str, credential_id: str, key: str, *, held_by: str) -> None:
         async with own_session(self._sessions) as session:
             await session.execute(
                 delete(IdempotencyKeyRow)
-                .where(
-                    IdempotencyKeyRow.tenant_id == tenant_id,
-                    IdempotencyKeyRow.idempotency_key == key,
-                    IdempotencyKeyRow.claim == held_by,
-                )
+                .where(*_the_key(tenant_id, credential_id, key), IdempotencyKeyRow.claim == held_by)
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
@@ -82,3 +73,11 @@ class SqlIdempotencyKeys:
             )
             await session.commit()
         return rowcount(result)
+
+
+def _the_key(tenant_id: str, credential_id: str, key: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        IdempotencyKeyRow.tenant_id == tenant_id,
+        IdempotencyKeyRow.credential_id == credential_id,
+        IdempotencyKeyRow.idempotency_key == key,
+    )

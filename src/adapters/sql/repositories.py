@@ -44,7 +44,7 @@ from domain.document import Document, DocumentStatus
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import ConcurrencyConflict
 from domain.policy import Policy
-from domain.signing_link import SigningLink
+from domain.signing_link import LinkChannel, SigningLink
 from domain.tenant import ApiKey, Tenant
 from domain.webhook import WebhookDelivery, WebhookEndpoint
 
@@ -333,6 +333,22 @@ class SqlSigningLinks:
             select(SigningLinkRow).where(SigningLinkRow.token_hash == token_hash).execution_options(**_FRESH)
         )
         return row.to_domain() if row else None
+
+    async def revoke(
+        self, tenant_id: str, envelope_id: str, signer_id: str, *, channels: frozenset[LinkChannel], at: datetime
+    ) -> None:
+        await self._session.execute(
+            update(SigningLinkRow)
+            .where(
+                SigningLinkRow.tenant_id == tenant_id,
+                SigningLinkRow.envelope_id == envelope_id,
+                SigningLinkRow.signer_id == signer_id,
+                SigningLinkRow.channel.in_(sorted(channels)),
+                SigningLinkRow.revoked_at.is_(None),
+            )
+            .values(revoked_at=at)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class SqlTenants:

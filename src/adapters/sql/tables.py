@@ -47,7 +47,7 @@ from domain.envelope import Envelope, EnvelopeStatus
 from domain.field import Field, FieldKind, PageSize, Placement
 from domain.policy import Policy, Routing, SignatureLevel, SignerAuth
 from domain.signer import MAX_EMAIL_LENGTH, Role, Signer, SignerStatus, SigningEvidence
-from domain.signing_link import SigningLink
+from domain.signing_link import LinkChannel, SigningLink
 from domain.tenant import MAX_SENDER_NAME_LENGTH, ApiKey, ApiKeyRole, Tenant
 from domain.webhook import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -614,6 +614,8 @@ class AuditEventRow(Base):
 
 class SigningLinkRow(Base):
     __tablename__ = "signing_links"
+    # A recipient's links, to revoke them all when a new one is issued.
+    __table_args__ = (Index("ix_signing_links_recipient", "envelope_id", "signer_id"), MYSQL_TABLE_OPTIONS)
 
     id: Mapped[str] = mapped_column(Id(), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(Id())
@@ -622,18 +624,22 @@ class SigningLinkRow(Base):
     token_hash: Mapped[str] = mapped_column(Id(), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    channel: Mapped[str] = mapped_column(Id(16))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @classmethod
     def from_domain(cls, link: SigningLink) -> SigningLinkRow:
         return cls(
             id=link.id, tenant_id=link.tenant_id, envelope_id=link.envelope_id, signer_id=link.signer_id,
             token_hash=link.token_hash, created_at=link.created_at, expires_at=link.expires_at,
+            channel=link.channel.value, revoked_at=link.revoked_at,
         )
 
     def to_domain(self) -> SigningLink:
         return SigningLink(
             id=self.id, tenant_id=self.tenant_id, envelope_id=self.envelope_id, signer_id=self.signer_id,
             token_hash=self.token_hash, created_at=self.created_at, expires_at=self.expires_at,
+            channel=LinkChannel(self.channel), revoked_at=self.revoked_at,
         )
 
 
@@ -641,17 +647,18 @@ class SigningLinkRow(Base):
 
 
 class IdempotencyKeyRow(Base):
-    """An idempotency key of a tenant: the request that claimed it and, once done, its response."""
+    """An idempotency key of an API key of a tenant: the request that claimed it and, once done, its response."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (
-        # The primary key (tenant_id, idempotency_key) serves the lookups; this one the purge
+        # The primary key (tenant_id, credential_id, idempotency_key) serves the lookups; this one the purge
         # of a tenant's expired keys.
         Index("ix_idempotency_keys_tenant_expires", "tenant_id", "expires_at"),
         MYSQL_TABLE_OPTIONS,
     )
 
     tenant_id: Mapped[str] = mapped_column(Id(), ForeignKey("tenants.id"), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(Id(), primary_key=True)  # the API key that claimed it
     idempotency_key: Mapped[str] = mapped_column(Id(MAX_KEY_LENGTH), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(Id())
     claim: Mapped[str] = mapped_column(Id())
@@ -666,6 +673,7 @@ class IdempotencyKeyRow(Base):
         response = record.response
         return cls(
             tenant_id=record.tenant_id,
+            credential_id=record.credential_id,
             idempotency_key=record.key,
             fingerprint=record.fingerprint,
             claim=record.claim,
@@ -684,6 +692,7 @@ class IdempotencyKeyRow(Base):
             )
         return IdempotencyRecord(
             tenant_id=self.tenant_id,
+            credential_id=self.credential_id,
             key=self.idempotency_key,
             fingerprint=self.fingerprint,
             claim=self.claim,

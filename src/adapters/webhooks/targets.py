@@ -74,6 +74,9 @@ def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:
 async def check_target(url: str, *, allow_private: bool, timeout_seconds: float = 10) -> list[IPAddress]:
     """The addresses `url`'s host resolves to now; InvalidInput if it does not resolve or any of them is refused.
 
+    Every refusal says the same "not allowed": telling a name that does not resolve from one
+    that resolves to a private address would let a tenant map the platform's own network.
+
     The host is taken as httpx will connect to it (IDNA 2008), not as urllib or the socket
     module would encode it: "faß.de" is xn--fa-hia.de to httpx and fass.de to Python's idna
     codec, and checking one name while connecting to the other would check nothing.
@@ -88,17 +91,13 @@ async def check_target(url: str, *, allow_private: bool, timeout_seconds: float 
     addresses = await _resolve(host, port, timeout_seconds)
     if allow_private:
         return addresses
-    literal = _literal(host)
-    for address in addresses:
-        kind = refusal(address)
-        if kind is None:
-            continue
-        article = "an" if kind[0] in "aeiou" else "a"
-        if literal is not None:
-            raise InvalidInput(f"{host} is {article} {kind} address: webhooks go to public addresses only")
-        # The address itself is not named: the platform's resolver may see names the tenant cannot.
-        raise InvalidInput(f"{host} resolves to {article} {kind} address: webhooks go to public addresses only")
+    if any(refusal(address) is not None for address in addresses):
+        raise _not_allowed(host)
     return addresses
+
+
+def _not_allowed(host: str) -> InvalidInput:
+    return InvalidInput(f"{host} is not allowed as a webhook target: webhooks go to public addresses only")
 
 
 async def _resolve(host: str, port: int, timeout_seconds: float) -> list[IPAddress]:
@@ -106,10 +105,8 @@ async def _resolve(host: str, port: int, timeout_seconds: float) -> list[IPAddre
     try:
         async with asyncio.timeout(timeout_seconds):
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except TimeoutError:
-        raise InvalidInput(f"{host} does not resolve (no answer within {timeout_seconds:g} s)") from None
-    except (OSError, UnicodeError):  # socket.gaierror is an OSError; an over-long label a UnicodeError
-        raise InvalidInput(f"{host} does not resolve") from None
+    except (TimeoutError, OSError, UnicodeError):  # socket.gaierror is an OSError; an over-long label a UnicodeError
+        raise _not_allowed(host) from None
     addresses = []
     for family, *_, sockaddr in infos:
         if family not in (socket.AF_INET, socket.AF_INET6):
@@ -118,12 +115,5 @@ async def _resolve(host: str, port: int, timeout_seconds: float) -> list[IPAddre
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise InvalidInput(f"{host} does not resolve")
+        raise _not_allowed(host)
     return addresses
-
-
-def _literal(host: str) -> IPAddress | None:
-    try:
-        return ip_address(host)
-    except ValueError:
-        return None

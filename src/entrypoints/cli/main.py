@@ -98,6 +98,7 @@ def serve(host: str, port: int, as_json: bool) -> None:
     import uvicorn
 
     from entrypoints.http.app import create_app
+    from entrypoints.http.security_headers import MAX_REQUEST_HEAD_BYTES
 
     settings = load_settings()
     prepare_database(settings)
@@ -115,7 +116,13 @@ def serve(host: str, port: int, as_json: bool) -> None:
         "No API key yet? In another shell: undersign tenant create acme && "
         "undersign apikey create --tenant acme --role admin",
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # h11, not httptools (uvicorn's pick when installed): httptools buffers a request head of
+    # any size, h11 cuts an unfinished one off at a bound (400); the app refuses large headers (431).
+    # No Server banner: it tells a scanner which server and version to try.
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False,
+        http="h11", h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES, server_header=False,
+    )
 
 
 @cli.group()

@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from adapters.sql.health import ping
 from entrypoints.container import Container, shutdown
-from entrypoints.http.dependencies import DEPENDENCIES
+from entrypoints.http.dependencies import DEPENDENCIES, authorize
 from entrypoints.http.envelopes import EnvelopesController
+from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS, problem
 from entrypoints.http.request_context import request_context
-from entrypoints.http.signing import SigningController, signing_page
+from entrypoints.http.security_headers import header_size_limit, security_headers
+from entrypoints.http.strict_bodies import strict_body
+from entrypoints.http.signing import SigningController, signing_asset, signing_page
+from entrypoints.http.throttling import throttling
 from entrypoints.http.verification import verify
 from entrypoints.http.webhooks import WebhooksController
 
 
-@get("/health", tags=["operations"])
+@get("/health", tags=["operations"], public="liveness says nothing about anyone")
 async def health() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@get("/ready", tags=["operations"])
+@get("/ready", tags=["operations"], public="readiness says nothing about anyone")
 async def ready(state: State) -> Response:
     """The process can serve: its database answers."""
     if await ping(state.container.gateways.engine()):
@@ -49,20 +51,17 @@ def create_app(container: Container) -> Litestar:
         await shutdown(container)
 
     return Litestar(
-        route_handlers=[EnvelopesController, WebhooksController, SigningController, signing_page, verify, health, ready],
+        route_handlers=[EnvelopesController, WebhooksController, SigningController, signing_page, signing_asset, verify, health, ready],
         dependencies=DEPENDENCIES,
+        guards=[authorize],
+        before_request=strict_body,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context],
+        middleware=[request_context, header_size_limit, throttling],
+        before_send=[security_headers(https_public_url=settings.public_url.startswith("https://"))],
         state=State({"container": container}),
         on_startup=[start],
         on_shutdown=[close],
         request_max_body_size=settings.max_upload_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Undersign",
-            version="1",
-            description="Envelopes, routing, PAdES signatures and a verifiable audit trail.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        ),
+        openapi_config=openapi_config(),
         debug=False,
     )

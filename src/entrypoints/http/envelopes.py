@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 from application.add_document import AddDocument, AddDocumentHandler
 from application.add_signer import AddSigner, AddSignerHandler
 from application.completion_certificate import CompletionCertificates
-from application.context import Caller
+from application.access import Caller, Permission
 from application.create_envelope import CreateEnvelope, CreateEnvelopeHandler
 from application.create_signing_link import CreateSigningLink, CreateSigningLinkHandler
 from application.place_field import PlaceField, PlaceFieldHandler
@@ -54,6 +54,8 @@ from entrypoints.http.schemas import (
 from entrypoints.http.etags import IfMatch, envelope_etag, expected_version
 from entrypoints.http.idempotency import IDEMPOTENT
 
+# Ours are about 90 characters (a time and an id, base64): anything much longer is not one of ours.
+MAX_CURSOR_LENGTH = 200
 ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The envelope's version, for If-Match")]
 
 
@@ -68,7 +70,7 @@ class EnvelopesController(Controller):
     path = "/v1/envelopes"
     tags = ["envelopes"]
 
-    @post("/", status_code=201, response_headers=ETAG, **IDEMPOTENT)
+    @post("/", status_code=201, response_headers=ETAG, permission=Permission.WRITE_ENVELOPES, **IDEMPOTENT)
     async def create(
         self, data: JSONBody[CreateEnvelopeIn], caller: NamedDependency[Caller], create_envelope: NamedDependency[CreateEnvelopeHandler]
     ) -> Response[EnvelopeOut]:
@@ -78,7 +80,7 @@ class EnvelopesController(Controller):
         )
         return envelope_response(envelope, [], status_code=201)
 
-    @get("/")
+    @get("/", permission=Permission.READ_ENVELOPES)
     async def list_envelopes(
         self,
         caller: NamedDependency[Caller],
@@ -88,7 +90,7 @@ class EnvelopesController(Controller):
         created_before: Annotated[datetime | None, QueryParameter(description="ISO 8601 with an offset; exclusive")] = None,
         signer_email: Annotated[str | None, QueryParameter(max_length=MAX_EMAIL_LENGTH, description="any recipient's")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, QueryParameter()] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
     ) -> EnvelopeListOut:
         where = EnvelopeFilter(
             status=status, created_after=created_after, created_before=created_before, signer_email=signer_email
@@ -99,13 +101,13 @@ class EnvelopesController(Controller):
             next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
         )
 
-    @get("/{envelope_id:str}", response_headers=ETAG)
+    @get("/{envelope_id:str}", response_headers=ETAG, permission=Permission.READ_ENVELOPES)
     async def get_envelope(
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> Response[EnvelopeOut]:
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/documents", status_code=201, **IDEMPOTENT)
+    @post("/{envelope_id:str}/documents", status_code=201, permission=Permission.WRITE_ENVELOPES, **IDEMPOTENT)
     async def add_document(
         self,
         envelope_id: FromPath[str],
@@ -124,7 +126,7 @@ class EnvelopesController(Controller):
         )
         return document_out(document)
 
-    @post("/{envelope_id:str}/signers", status_code=201, **IDEMPOTENT)
+    @post("/{envelope_id:str}/signers", status_code=201, permission=Permission.WRITE_ENVELOPES, **IDEMPOTENT)
     async def add_signer(
         self,
         envelope_id: FromPath[str],
@@ -142,7 +144,7 @@ class EnvelopesController(Controller):
         )
         return signer_out(signer)
 
-    @post("/{envelope_id:str}/fields", status_code=201, **IDEMPOTENT)
+    @post("/{envelope_id:str}/fields", status_code=201, permission=Permission.WRITE_ENVELOPES, **IDEMPOTENT)
     async def place_field(
         self,
         envelope_id: FromPath[str],
@@ -161,7 +163,7 @@ class EnvelopesController(Controller):
         )
         return field_out(placed)
 
-    @post("/{envelope_id:str}/send", status_code=200, response_headers=ETAG)
+    @post("/{envelope_id:str}/send", status_code=200, response_headers=ETAG, permission=Permission.WRITE_ENVELOPES)
     async def send(
         self,
         envelope_id: FromPath[str],
@@ -174,7 +176,7 @@ class EnvelopesController(Controller):
         await send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=version))
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/void", status_code=200, response_headers=ETAG)
+    @post("/{envelope_id:str}/void", status_code=200, response_headers=ETAG, permission=Permission.WRITE_ENVELOPES)
     async def void(
         self,
         envelope_id: FromPath[str],
@@ -190,7 +192,7 @@ class EnvelopesController(Controller):
         )
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/signers/{signer_id:str}/signing-link", status_code=201, **IDEMPOTENT)
+    @post("/{envelope_id:str}/signers/{signer_id:str}/signing-link", status_code=201, permission=Permission.ISSUE_SIGNING_LINKS, **IDEMPOTENT)
     async def create_signing_link(
         self,
         envelope_id: FromPath[str],
@@ -202,7 +204,7 @@ class EnvelopesController(Controller):
         issued = await create_signing_link(CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id))
         return SigningLinkOut(url=f"{public_url}/sign/{issued.token}", token=issued.token, expires_at=issued.expires_at)
 
-    @get("/{envelope_id:str}/documents/{document_id:str}/content", media_type="application/pdf")
+    @get("/{envelope_id:str}/documents/{document_id:str}/content", media_type="application/pdf", permission=Permission.READ_ENVELOPES)
     async def document_content(
         self,
         envelope_id: FromPath[str],
@@ -212,7 +214,7 @@ class EnvelopesController(Controller):
     ) -> Response[bytes]:
         return pdf_response(*await envelope_queries.document_content(caller, envelope_id, document_id))
 
-    @get("/{envelope_id:str}/certificate", media_type="application/pdf")
+    @get("/{envelope_id:str}/certificate", media_type="application/pdf", permission=Permission.READ_ENVELOPES)
     async def certificate(
         self,
         envelope_id: FromPath[str],
@@ -224,7 +226,7 @@ class EnvelopesController(Controller):
         headers = {"Content-Disposition": attachment(f"certificate-of-completion-{envelope_id}.pdf")}
         return Response(content=pdf, media_type="application/pdf", headers=headers)
 
-    @get("/{envelope_id:str}/audit")
+    @get("/{envelope_id:str}/audit", permission=Permission.READ_ENVELOPES)
     async def audit(
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> AuditTrailOut:
@@ -245,9 +247,12 @@ def pdf_response(document: Document, content: bytes) -> Response[bytes]:
 
 
 def attachment(filename: str) -> str:
-    """Content-Disposition for a download: an ASCII fallback name and the exact one (RFC 6266)."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    """Content-Disposition for a download (RFC 6266): a printable-ASCII fallback name, and the
+    exact one percent-encoded (RFC 5987). No character of a name, stored before names were
+    cleaned on upload or not, can break the header."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename) or "document.pdf"
+    exact = quote(filename.encode("utf-8", "replace"), safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
 
 
 def encode_cursor(cursor: EnvelopeCursor) -> str:

@@ -1,6 +1,8 @@
 """Idempotency-Key on the creating POSTs: a middleware on those routes, around their handlers.
 
-With the header, the request is authenticated here (keys are the tenant's), fingerprinted
+With the header, the request is authenticated and authorized here, before anything is
+looked up (a stored response is only ever handed to a caller allowed to make the request,
+and records are kept per API key: one key never sees another's responses), fingerprinted
 (method, path, body) and run through application.idempotency: a repeat is answered with
 the first response (marked `Idempotent-Replayed: true`) without reaching the handler. A
 first request reaches its handler as usual; a 2xx answer is recorded under the key before
@@ -25,7 +27,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
 from application.ports import StoredResponse
-from entrypoints.http.dependencies import provide_caller
+from entrypoints.http.dependencies import provide_caller, route_permission
 
 # Response headers worth replaying: the rest (length, request id) is the repeat's own.
 REPLAYED_HEADERS = ("content-type", "etag", "location")
@@ -43,6 +45,9 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
             return
         caller = await provide_caller(request, request.app.state)
+        permission = route_permission(request.route_handler)
+        if permission is not None:
+            caller.require(permission)
         # Read (and cached for the handler) here, so the size limit applies as usual.
         body = await request.body()
         idempotency: Idempotency = request.app.state.container.use_cases.idempotency()

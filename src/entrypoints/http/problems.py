@@ -16,10 +16,11 @@ from application.errors import (
     AlreadyExists,
     Forbidden,
     IdempotencyKeyInProgress,
-    LinkExpired,
+    LinkGone,
     PreconditionFailed,
     ServiceUnavailable,
     SigningFailed,
+    TooManyRequests,
     Unauthenticated,
 )
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, InvalidState, NotFound
@@ -34,11 +35,12 @@ STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
     PreconditionFailed: 412,
     IdempotencyKeyInProgress: 409,
-    LinkExpired: 410,
+    LinkGone: 410,
     Unauthenticated: 401,
     Forbidden: 403,
     SigningFailed: 422,
     ServiceUnavailable: 503,
+    TooManyRequests: 429,
 }
 
 log = structlog.get_logger("undersign.http")
@@ -68,8 +70,8 @@ def domain_error(_: Request, error: DomainError) -> Response:
     headers = None
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(error, ServiceUnavailable):
-        # The adapter that raised it logged why; the client learns when to come back.
+    elif isinstance(error, (ServiceUnavailable, TooManyRequests)):
+        # The client learns when to come back (for a 503, the adapter that raised it logged why).
         headers = {"Retry-After": str(error.retry_after_seconds)}
     return problem(status, error.code, error.detail, headers)
 

@@ -1,65 +1,78 @@
 """What goes over the wire: msgspec Structs, and the mapping from domain objects to them.
 
 Requests forbid unknown fields, so a typo in a field name is an error rather than a
-silently ignored value. The Structs hold no rules; the domain does.
+silently ignored value, and are decoded with strict types (entrypoints.http.strict_bodies).
+The Structs hold no rules, the domain does; their bounds (the domain's own limits) only
+keep absurd input from reaching it, and tell clients the limits in the OpenAPI schema.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 from application.read_envelopes import AuditTrail
 from domain.document import Document
-from domain.envelope import Envelope
+from domain.envelope import (
+    MAX_FIELDS, MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, MAX_SUBJECT_LENGTH, MAX_TEXT_VALUE_LENGTH, Envelope,
+)
 from domain.field import Field
-from domain.signer import Signer
+from domain.signer import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Signer
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
 
 
+# Coordinates in PDF points: far past any real page (ISO 32000 limits pages to 14,400 points),
+# and finite, which JSON numbers always are.
+Points = Annotated[float, Meta(ge=0, le=1_000_000)]
+FieldId = Annotated[str, Meta(max_length=64)]
+
+
 class CreateEnvelopeIn(Request):
-    subject: str
-    message: str = ""
+    subject: Annotated[str, Meta(max_length=MAX_SUBJECT_LENGTH)]
+    message: Annotated[str, Meta(max_length=MAX_MESSAGE_LENGTH)] = ""
     routing: Literal["sequential", "parallel"] | None = None
 
 
 class AddSignerIn(Request):
-    name: str
-    email: str
+    name: Annotated[str, Meta(max_length=MAX_NAME_LENGTH)]
+    email: Annotated[str, Meta(max_length=MAX_EMAIL_LENGTH)]
     role: Literal["signer", "approver", "cc"] = "signer"
-    routing_order: int | None = None
+    routing_order: Annotated[int, Meta(ge=1, le=MAX_ROUTING_ORDER)] | None = None
 
 
 class PlaceFieldIn(Request):
-    document_id: str
-    signer_id: str
+    document_id: FieldId
+    signer_id: FieldId
     kind: Literal["signature", "initials", "date_signed", "text", "checkbox"]
-    page: int
-    x: float
-    y: float
-    width: float
-    height: float
+    page: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+    x: Points
+    y: Points
+    width: Annotated[float, Meta(gt=0, le=1_000_000)]
+    height: Annotated[float, Meta(gt=0, le=1_000_000)]
     required: bool = True
 
 
 class ReasonIn(Request):
-    reason: str
+    reason: Annotated[str, Meta(max_length=MAX_REASON_LENGTH)]
 
 
 class TypedSignatureIn(Request):
     kind: Literal["typed"]
-    text: str
+    text: Annotated[str, Meta(max_length=MAX_SIGNATURE_TEXT_LENGTH)]
 
 
 class SignIn(Request):
     signature: TypedSignatureIn
     consent: bool
-    fields: dict[str, str | bool] = msgspec.field(default_factory=dict)
+    fields: Annotated[
+        dict[FieldId, Annotated[str, Meta(max_length=MAX_TEXT_VALUE_LENGTH)] | bool], Meta(max_length=MAX_FIELDS)
+    ] = msgspec.field(default_factory=dict)
 
 
 class DocumentOut(msgspec.Struct, kw_only=True):

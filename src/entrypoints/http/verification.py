@@ -11,7 +11,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import MultipartBody, QueryParameter
 
-from application.context import Caller
+from application.access import Caller, Permission
 from application.verify_pdf import VerifyPdf, VerifyPdfHandler
 from entrypoints.http.verify_schemas import VerificationReportOut, verification_report_out
 
@@ -24,7 +24,7 @@ class VerifyUpload:
     trust_root: UploadFile | None = None
 
 
-@post("/v1/verify", status_code=200, tags=["verification"])
+@post("/v1/verify", status_code=200, tags=["verification"], permission=Permission.VERIFY_DOCUMENTS)
 async def verify(
     data: MultipartBody[VerifyUpload],
     caller: NamedDependency[Caller],  # authenticates the request; the verification is not the tenant's

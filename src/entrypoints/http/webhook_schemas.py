@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
-from domain.webhook import WebhookDelivery, WebhookEndpoint
+from domain.webhook import MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH, PUBLIC_EVENTS, WebhookDelivery, WebhookEndpoint
 from entrypoints.http.schemas import Request
 
 
 class RegisterWebhookIn(Request):
-    url: str
-    events: list[str]
-    description: str = ""
+    url: Annotated[str, Meta(max_length=MAX_URL_LENGTH)]
+    events: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=len(PUBLIC_EVENTS))]
+    description: Annotated[str, Meta(max_length=MAX_DESCRIPTION_LENGTH)] = ""
 
 
 class WebhookOut(msgspec.Struct, kw_only=True):

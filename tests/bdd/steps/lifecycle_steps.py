@@ -11,7 +11,7 @@ from pytest_bdd import given, parsers, then, when
 
 from application.add_document import AddDocument
 from application.add_signer import AddSigner
-from application.context import Caller
+from application.access import Caller
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
 from application.decline import Decline

@@ -1,0 +1,158 @@
+"""Reading untrusted PDFs in a child process with a time and memory limit.
+
+A PDF is a program for a parser: a few megabytes can hold fifty thousand pages, objects
+nested thousands deep or streams that inflate a thousandfold. pyHanko reads it in pure
+Python, so inside the API process a hostile file would hold the interpreter (and with it
+the event loop that answers /health), and the memory it made the parser take would stay
+with the process. Here each reading runs in a child forked from a small fork server: the
+child gets an address-space limit, the parent waits at most `seconds` and then kills it,
+and whatever the child took is given back when it exits. At most `concurrency` children
+run at once; further requests wait their turn.
+
+The fork server preloads the PDF modules, so a child starts in milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import resource
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing import spawn
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from application.errors import InvalidDocument, PdfTooComplex
+from domain.errors import DomainError
+
+T = TypeVar("T")
+
+MiB = 1024 * 1024
+_PRELOADED = ["adapters.signing.pdf_inspector", "adapters.signing.verification"]
+_PARENT_MAIN = "UNDERSIGN_SANDBOX_PARENT_MAIN"
+_MAX_REASON = 200
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PdfLimits:
+    """How much one PDF may make the platform do."""
+
+    max_pages: int = 2_000
+    max_objects: int = 500_000
+    max_nesting: int = 100  # arrays and dictionaries inside each other
+    seconds: float = 30.0
+    memory_bytes: int = 1024 * MiB  # beyond what the child had when it started
+    concurrency: int = 2
+
+
+class PdfSandbox:
+    def __init__(self, limits: PdfLimits) -> None:
+        self.limits = limits
+        self._slots = threading.BoundedSemaphore(limits.concurrency)
+        self._waiting: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` in a child; its DomainErrors come back as they were raised.
+
+        `function` must be a module-level function (it is sent to the child by name).
+        Raises PdfTooComplex when the child outruns its time or memory, InvalidDocument
+        when it dies in any other way.
+        """
+        async with self._turn():
+            return await asyncio.to_thread(self._run, function, args)
+
+    def _turn(self) -> asyncio.Semaphore:
+        # Waiting is done on the event loop, so queued requests hold no worker thread.
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._waiting, self._loop = asyncio.Semaphore(self.limits.concurrency), loop
+        assert self._waiting is not None
+        return self._waiting
+
+    def _run(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self._slots:
+            context = _fork_server()
+            answers, answer = context.Pipe(duplex=False)
+            child = context.Process(
+                target=_child, args=(answer, function, args, self.limits.memory_bytes), daemon=True
+            )
+            child.start()
+            answer.close()
+            try:
+                if not answers.poll(self.limits.seconds):
+                    raise PdfTooComplex(
+                        f"the PDF takes longer than {self.limits.seconds:g} s to read: it is too complex"
+                    )
+                outcome, value = answers.recv()
+            except EOFError:
+                # The child died without a word: the kernel refused it memory, or the parser crashed.
+                raise PdfTooComplex("reading the PDF takes more memory than allowed: it is too complex") from None
+            finally:
+                if child.is_alive():
+                    child.kill()
+                child.join()
+                answers.close()
+        if outcome == "error":
+            raise value
+        return value
+
+
+_context_lock = threading.Lock()
+
+
+def _fork_server() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    with _context_lock:
+        main = spawn.get_preparation_data("sandbox").get("init_main_from_path")
+        if main is not None:
+            os.environ[_PARENT_MAIN] = main  # for _pass_for_parent_main, in the fork server
+        context.set_forkserver_preload(_PRELOADED)
+    return context
+
+
+def _pass_for_parent_main() -> None:
+    """In the fork server: pass for the parent's main module, so that children skip importing it.
+
+    Python sends every child the path of the parent's main module to import first (a console
+    script, which here would import the whole application: a second or so per child), and
+    never has the fork server import it once for all. A child only runs module-level
+    functions of this package, so it needs none of it: a fork server whose main module says
+    it is that file makes children take it as already imported. In any other process the
+    path is its own main module's already, and this changes nothing.
+    """
+    path, main = os.environ.get(_PARENT_MAIN), sys.modules.get("__main__")
+    if path and main is not None and getattr(main, "__file__", None) is None:
+        main.__file__ = path
+
+
+_pass_for_parent_main()
+
+
+def _child(answer: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int) -> None:
+    _limit_memory(memory_bytes)
+    try:
+        outcome: tuple[str, Any] = ("ok", function(*args))
+    except DomainError as error:
+        outcome = ("error", error)
+    except MemoryError:
+        outcome = ("error", PdfTooComplex("reading the PDF takes more memory than allowed: it is too complex"))
+    except RecursionError:
+        outcome = ("error", PdfTooComplex("the PDF nests its objects too deeply"))
+    except Exception as error:  # the parser raises many kinds on malformed input
+        reason = str(error)[:_MAX_REASON] or type(error).__name__
+        outcome = ("error", InvalidDocument(f"the PDF is damaged and cannot be read: {reason}"))
+    answer.send(outcome)
+    answer.close()
+
+
+def _limit_memory(budget: int) -> None:
+    """Cap the child's address space at what it maps now (the interpreter, pyHanko) plus `budget`."""
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * resource.getpagesize()
+    limit = mapped + budget
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

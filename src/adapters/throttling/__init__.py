@@ -1,0 +1,1 @@
+"""Throttling counters: in this process (the embedded default) or shared through Redis."""

@@ -1,0 +1,337 @@
+"""The OpenAPI document the app serves: what Litestar generates from the handlers, completed
+with what the handlers cannot tell it.
+
+Litestar documents each route's success response and a 400 shaped like its own validation
+error. This module adds, in one pass over the generated document:
+
+- the API-key security scheme (`Authorization: Bearer usk_…`), required by every /v1
+  operation except the signer's (the token in the path is the credential there);
+- every problem response an operation can give, as `application/problem+json` with one
+  shared `Problem` schema (RFC 9457; problems.py renders them), replacing Litestar's 400;
+- links between operations (create an envelope → read it, add to it, send it, …), which
+  clients and stateful API tests follow;
+- what the generated parts leave loose: the PDF media type of uploads and downloads,
+  a schema for every documented response header.
+
+It works on the generated document rather than on each handler's decorator so that the
+rules read in one place and a new route gets them without anyone remembering to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from http import HTTPStatus
+from typing import Any
+
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import OpenAPI
+
+PROBLEM_JSON = "application/problem+json"
+SECURITY_SCHEME = "apiKey"
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# Operations outside /v1 (liveness, readiness) and the signer's own routes take no API key.
+SIGNING_PREFIX = "/v1/signing/"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": (
+        "An error, as RFC 9457 problem details. `code` is stable and meant for programs; `detail` is for "
+        "people and may change. Some problems carry more members (extensions)."
+    ),
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "Identifies the kind of problem: urn:undersign:problem:<code>.",
+            "examples": ["urn:undersign:problem:not_found"],
+        },
+        "title": {"type": "string", "description": "The HTTP status phrase.", "examples": ["Not Found"]},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status code."},
+        "detail": {"type": "string", "description": "What went wrong with this request, in words."},
+        "code": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_]*$",
+            "description": "A stable, machine-readable code (not_found, invalid_document, …).",
+            "examples": ["not_found"],
+        },
+    },
+    "additionalProperties": True,
+}
+
+_RETRY_AFTER = {
+    "description": "Seconds to wait before sending the same request again.",
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+
+# Each problem status: (name in components.responses, what it means here, response headers).
+PROBLEMS: dict[int, tuple[str, str, dict[str, Any]]] = {
+    400: ("BadRequest", "The request is malformed: a parameter, header or body that does not parse or has the wrong type.", {}),
+    401: (
+        "Unauthorized",
+        "No API key, or one that is unknown or revoked.",
+        {"WWW-Authenticate": {"description": "Always `Bearer`.", "required": True, "schema": {"type": "string"}}},
+    ),
+    403: ("Forbidden", "The API key's role does not allow this.", {}),
+    404: ("NotFound", "No such resource (another tenant's resources are not found either).", {}),
+    409: (
+        "Conflict",
+        "The resource's state does not allow this (an envelope no longer a draft, say), it changed "
+        "concurrently, or the first request with this Idempotency-Key is still running.",
+        {},
+    ),
+    410: ("Gone", "The signing link expired, or a newer one was issued to the same recipient.", {}),
+    412: ("PreconditionFailed", "If-Match holds no current ETag of the envelope: nothing was changed.", {}),
+    413: ("ContentTooLarge", "The request body is larger than this installation accepts.", {}),
+    422: (
+        "UnprocessableContent",
+        "The request is well-formed but cannot be done as asked: invalid values, an unusable PDF, "
+        "an Idempotency-Key reused for another request.",
+        {},
+    ),
+    429: (
+        "TooManyRequests",
+        "This client (its address, or its API key) failed too often lately: it may try again later.",
+        {"Retry-After": _RETRY_AFTER},
+    ),
+    431: ("RequestHeaderFieldsTooLarge", "The request's header fields are larger than this installation accepts.", {}),
+    503: (
+        "ServiceUnavailable",
+        "Something the platform needs (its database, a time-stamping authority) does not answer right now.",
+        {"Retry-After": _RETRY_AFTER},
+    ),
+}
+
+# Problems no rule below would find: (method, path) → statuses.
+EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
+    ("get", "/v1/envelopes/{envelope_id}/certificate"): {409},  # until the envelope is completed
+    ("get", "/ready"): {503},  # the database does not answer
+}
+
+# Which upload part holds what, for multipart request bodies.
+UPLOAD_PARTS = {"file": "application/pdf", "trust_root": "application/x-pem-file"}
+
+PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A response of one operation that gives what another operation needs (OpenAPI Link Object)."""
+
+    name: str
+    source: tuple[str, str, str]  # method, path, status
+    target: tuple[str, str]  # method, path
+    parameters: dict[str, str]
+    request_body: dict[str, str] | None = None
+    description: str = ""
+
+
+_ENVELOPE = "/v1/envelopes/{envelope_id}"
+_CREATED_ENVELOPE = {"envelope_id": "$response.body#/id"}
+_SAME_ENVELOPE = {"envelope_id": "$request.path.envelope_id"}
+_WEBHOOK = "/v1/webhooks/{webhook_id}"
+_SIGNING = "/v1/signing/{token}"
+
+LINKS: tuple[Link, ...] = (
+    *(
+        Link(name, ("post", "/v1/envelopes", "201"), target, _CREATED_ENVELOPE, description=f"{name} the new envelope.")
+        for name, target in (
+            ("GetEnvelope", ("get", _ENVELOPE)),
+            ("AddDocument", ("post", f"{_ENVELOPE}/documents")),
+            ("AddSigner", ("post", f"{_ENVELOPE}/signers")),
+            ("PlaceField", ("post", f"{_ENVELOPE}/fields")),
+            ("Send", ("post", f"{_ENVELOPE}/send")),
+            ("Void", ("post", f"{_ENVELOPE}/void")),
+            ("GetAuditTrail", ("get", f"{_ENVELOPE}/audit")),
+            ("GetCertificate", ("get", f"{_ENVELOPE}/certificate")),
+        )
+    ),
+    Link(
+        "GetDocumentContent", ("post", f"{_ENVELOPE}/documents", "201"),
+        ("get", f"{_ENVELOPE}/documents/{{document_id}}/content"),
+        {**_SAME_ENVELOPE, "document_id": "$response.body#/id"}, description="The uploaded PDF.",
+    ),
+    Link(
+        "PlaceFieldOnDocument", ("post", f"{_ENVELOPE}/documents", "201"), ("post", f"{_ENVELOPE}/fields"),
+        _SAME_ENVELOPE, {"document_id": "$response.body#/id"}, description="A field on the uploaded document.",
+    ),
+    Link(
+        "CreateSigningLink", ("post", f"{_ENVELOPE}/signers", "201"),
+        ("post", f"{_ENVELOPE}/signers/{{signer_id}}/signing-link"),
+        {**_SAME_ENVELOPE, "signer_id": "$response.body#/id"}, description="A signing link for the new recipient.",
+    ),
+    Link(
+        "PlaceFieldForSigner", ("post", f"{_ENVELOPE}/signers", "201"), ("post", f"{_ENVELOPE}/fields"),
+        _SAME_ENVELOPE, {"signer_id": "$response.body#/id"}, description="A field for the new recipient.",
+    ),
+    *(
+        Link(
+            name, ("post", f"{_ENVELOPE}/signers/{{signer_id}}/signing-link", "201"), target,
+            {"token": "$response.body#/token"}, description=f"{name} as the recipient the link is for.",
+        )
+        for name, target in (
+            ("OpenSigningSession", ("get", _SIGNING)),
+            ("Sign", ("post", f"{_SIGNING}/sign")),
+            ("Decline", ("post", f"{_SIGNING}/decline")),
+        )
+    ),
+    *(
+        Link(name, ("post", "/v1/webhooks", "201"), target, {"webhook_id": "$response.body#/id"},
+             description=f"{name} of the new webhook endpoint.")
+        for name, target in (
+            ("GetWebhook", ("get", _WEBHOOK)),
+            ("DeleteWebhook", ("delete", _WEBHOOK)),
+            ("RotateSecret", ("post", f"{_WEBHOOK}/rotate-secret")),
+            ("ListDeliveries", ("get", f"{_WEBHOOK}/deliveries")),
+        )
+    ),
+)
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The app's OpenAPI configuration: the schema at /schema/openapi.json, docs at /schema and /schema/swagger."""
+    return _CompletedOpenAPIConfig(
+        title="Undersign",
+        version="1",
+        description="Envelopes, routing, PAdES signatures and a verifiable audit trail.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+    )
+
+
+class _CompletedOpenAPIConfig(OpenAPIConfig):
+    """Hands Litestar a document that completes itself when rendered (after Litestar filled in paths and schemas)."""
+
+    def to_openapi_schema(self) -> OpenAPI:
+        generated = super().to_openapi_schema()
+        return _CompletedOpenAPI(**{f.name: getattr(generated, f.name) for f in fields(generated)})
+
+
+@dataclass
+class _CompletedOpenAPI(OpenAPI):
+    def to_schema(self) -> dict[str, Any]:
+        return complete(super().to_schema())
+
+
+def complete(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the security scheme, problem responses, links and media types to a generated document (in place)."""
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "usk_…",
+        "description": "An API key, as `Authorization: Bearer usk_…` (made with `undersign api-keys create`).",
+    }
+    components.setdefault("responses", {}).update(
+        {name: _problem_response(status, description, headers) for status, (name, description, headers) in PROBLEMS.items()}
+    )
+    for path, method, operation in _operations(document):
+        if needs_api_key(path):
+            operation["security"] = [{SECURITY_SCHEME: []}]
+        responses = operation.setdefault("responses", {})
+        # Litestar's own 400 describes its exception, not the problem problems.py renders.
+        generated = {int(status) for status in responses if status.isdigit() and int(status) in PROBLEMS}
+        for status in sorted(generated | problem_statuses(path, method, operation)):
+            responses[str(status)] = {"$ref": f"#/components/responses/{PROBLEMS[status][0]}"}
+        for response in responses.values():
+            _tighten(response)
+        _document_uploads(operation, components["schemas"])
+    _add_links(document)
+    return document
+
+
+def needs_api_key(path: str) -> bool:
+    return path.startswith("/v1/") and not path.startswith(SIGNING_PREFIX)
+
+
+def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """Every problem status the operation can answer with (500 is a bug, never documented)."""
+    # Any request can be throttled (a client that failed too often) or carry too many header bytes.
+    statuses = {429, 431} | EXTRA_PROBLEMS.get((method, path), set())
+    if not path.startswith("/v1/"):
+        return statuses
+    parameters = {(p.get("in"), p.get("name")) for p in operation.get("parameters", [])}
+    # Any API request can be malformed, or meet a database that does not answer.
+    statuses |= {400, 503}
+    if needs_api_key(path):
+        statuses |= {401, 403}
+    if any(where == "path" for where, _ in parameters):
+        statuses.add(404)
+    if path.startswith(SIGNING_PREFIX):
+        statuses.add(410)
+    if ("header", "If-Match") in parameters:
+        statuses.add(412)
+    if "requestBody" in operation:
+        statuses |= {413, 422}
+    if any(where == "query" for where, _ in parameters):
+        statuses.add(422)  # a cursor that is not ours, a date without an offset
+    if ("header", "Idempotency-Key") in parameters:
+        statuses |= {409, 422}  # still in progress; reused for another request
+    if method != "get" and path != "/v1/verify":
+        statuses.add(409)  # the state does not allow it, or it changed meanwhile
+    return statuses
+
+
+def _problem_response(status: int, description: str, headers: dict[str, Any]) -> dict[str, Any]:
+    schema = {"allOf": [{"$ref": "#/components/schemas/Problem"}, {"properties": {"status": {"const": status}}}]}
+    response: dict[str, Any] = {
+        "description": f"{HTTPStatus(status).phrase}. {description}",
+        "content": {PROBLEM_JSON: {"schema": schema}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def _tighten(response: dict[str, Any]) -> None:
+    """A schema for every header, and PDFs as binary strings."""
+    for header in response.get("headers", {}).values():
+        header.setdefault("schema", {"type": "string"})
+    if "application/pdf" in response.get("content", {}):
+        response["content"]["application/pdf"] = PDF_CONTENT["application/pdf"]
+
+
+def _document_uploads(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Say which media type each part of a multipart upload holds (the handlers only know it is a file)."""
+    multipart = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+    if multipart is None:
+        return
+    schema = multipart.get("schema", {})
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rpartition("/")[2], {})
+    encoding = multipart.setdefault("encoding", {})
+    for part in schema.get("properties", {}):
+        if part in UPLOAD_PARTS:
+            encoding.setdefault(part, {"contentType": UPLOAD_PARTS[part]})
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    paths = document.get("paths", {})
+    for link in LINKS:
+        method, path, status = link.source
+        target_method, target_path = link.target
+        source = paths.get(path, {}).get(method)
+        target = paths.get(target_path, {}).get(target_method)
+        if source is None or target is None or status not in source.get("responses", {}):
+            raise LookupError(f"OpenAPI link {link.name}: no operation {link.source} or {link.target}")
+        definition: dict[str, Any] = {
+            "operationId": target["operationId"],
+            "parameters": link.parameters,
+            "description": link.description,
+        }
+        if link.request_body is not None:
+            definition["requestBody"] = link.request_body
+        source["responses"][status].setdefault("links", {})[link.name] = definition

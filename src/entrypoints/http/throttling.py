@@ -1,0 +1,70 @@
+"""Throttling at the door: a client that failed too often is refused before any database work.
+
+A 401 counts against the client's address and the presented API key's id; a 404 or 410 on
+a signing link (/v1/signing/{token}..., /sign/{token}) counts against the address as a
+guessed token. API requests look at the authentication buckets, signing requests at the
+token bucket, so signers behind an office's shared address keep signing while a broken
+integration there is locked out of the API.
+
+The client's address is the ASGI scope's, as the server gives it; X-Forwarded-For is not
+read here. uvicorn (`undersign serve`) puts the forwarded address there only for connections
+from FORWARDED_ALLOW_IPS (its default: 127.0.0.1 and ::1, a proxy on the same host). Behind a
+load balancer elsewhere, set FORWARDED_ALLOW_IPS to its addresses, or every client shares
+the balancer's address and its allowance.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Request
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from application.errors import TooManyRequests
+from application.throttling import Throttle, client_of, key_id_of
+from entrypoints.http.problems import domain_error
+
+SIGNING_PATH = re.compile(r"^/(?:v1/signing|sign)/[^/]+")
+TOKEN_MISSED = (404, 410)
+
+
+def throttling(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        request: Request[Any, Any, Any] = Request(scope, receive)
+        throttle: Throttle = request.app.state.container.use_cases.throttle()
+        client = client_of(request.client.host if request.client else None)
+        signing = SIGNING_PATH.match(scope["path"]) is not None
+        key_id = _key_id(request)
+        try:
+            if signing:
+                await throttle.check_signing(client)
+            else:
+                await throttle.check_api(client, key_id)
+        except TooManyRequests as refused:
+            await domain_error(request, refused).to_asgi_response(None, request)(scope, receive, send)
+            return
+
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await app(scope, receive, watch)
+        if status == 401:
+            await throttle.authentication_failed(client, key_id)
+        elif signing and status in TOKEN_MISSED:
+            await throttle.signing_token_missed(client)
+
+    return middleware
+
+
+def _key_id(request: Request[Any, Any, Any]) -> str | None:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key_id_of(key) if scheme.lower() == "bearer" else None

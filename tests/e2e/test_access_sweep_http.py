@@ -1,0 +1,210 @@
+"""Every route of the app, walked with every role, no key, and another tenant's key, from the app's own route table.
+
+A new route cannot escape: it must declare who may call it (a permission from
+application.access, or `public=` with the reason), and then this sweep holds it to that.
+A route this sweep cannot call yet (no sample request below) fails here until one is added.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from application.access import Permission, allows
+from domain.tenant import ApiKeyRole
+from entrypoints.container import build_container, shutdown
+from entrypoints.http.dependencies import PERMISSION, PUBLIC
+from tests.e2e import api
+from tests.pdf_samples import make_pdf
+from tests.stack import Stack, serve, settings_for
+
+# Parts of the app that are Litestar's own (the OpenAPI documents) and say nothing about anyone.
+LITESTAR_OWN = re.compile(r"^/schema(/|$)")
+PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def routes(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, options) of every route handler of the app, OPTIONS (CORS preflight) aside."""
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in sorted(handler.http_methods - {"OPTIONS"}):
+                found.append((method, route.path, handler.opt))
+    return found
+
+
+def sample_body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
+    """A request the route accepts as far as its shape goes, so that what answers is its access rule."""
+    pdf = {"files": {"file": ("lease.pdf", make_pdf(), "application/pdf")}}
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", "/v1/envelopes"): {"json": {"subject": "Sweep"}},
+        ("POST", "/v1/envelopes/{envelope_id}/documents"): pdf,
+        ("POST", "/v1/envelopes/{envelope_id}/signers"): {"json": {"name": "Eve", "email": "eve@example.com"}},
+        ("POST", "/v1/envelopes/{envelope_id}/fields"): {"json": {
+            "document_id": ids["document_id"], "signer_id": ids["signer_id"], "kind": "text",
+            "page": 1, "x": 10, "y": 10, "width": 50, "height": 20,
+        }},
+        ("POST", "/v1/envelopes/{envelope_id}/send"): {},
+        ("POST", "/v1/envelopes/{envelope_id}/void"): {"json": {"reason": "sweep"}},
+        ("POST", "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"): {},
+        ("POST", "/v1/verify"): pdf,
+        ("POST", "/v1/webhooks"): {"json": {"url": "https://93.184.215.14/hooks", "events": ["envelope.sent"]}},
+        ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): {},
+        ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): {},
+        ("POST", "/v1/signing/{token}/sign"): {"json": {"signature": {"kind": "typed", "text": "Ada"}, "consent": True}},
+        ("POST", "/v1/signing/{token}/decline"): {"json": {"reason": "sweep"}},
+    }
+    if method in ("GET", "DELETE"):
+        return {}
+    key = (method, PARAMETER.sub(r"{\1}", path))
+    assert key in bodies, f"no sample request for {method} {path}: add one to this sweep"
+    return bodies[key]
+
+
+def url(path: str, ids: dict[str, str]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        assert match.group(1) in ids, f"the sweep has no id for {{{match.group(1)}}} in {path}: add one"
+        return ids[match.group(1)]
+
+    return PARAMETER.sub(fill, path)
+
+
+@dataclass
+class World:
+    stack: Stack
+    keys: dict[ApiKeyRole, str]
+    stranger: str  # another tenant's admin key
+    ids: dict[str, str]  # acme's resources, by path parameter name
+
+    def headers(self, key: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    async def call(self, method: str, path: str, key: str | None, ids: dict[str, str] | None = None) -> httpx.Response:
+        ids = ids or self.ids
+        return await self.stack.client.request(
+            method, url(path, ids), headers=self.headers(key), **sample_body(method, path, ids)
+        )
+
+
+@pytest.fixture
+async def world(tmp_path):
+    # Many refusals from one address by design: throttling is not what this sweep is about.
+    settings = settings_for(tmp_path / "data", UNDERSIGN_THROTTLE_AUTH_FAILURES="0", UNDERSIGN_THROTTLE_TOKEN_FAILURES="0")
+    async with serve(settings) as stack:
+        container = build_container(stack.settings)
+        try:
+            tenants = container.use_cases.tenants()
+            keys = {role: (await tenants.create_api_key("acme", role)).key for role in ApiKeyRole}
+            await tenants.create("globex")
+            stranger = (await tenants.create_api_key("globex", ApiKeyRole.ADMIN)).key
+        finally:
+            await shutdown(container)
+
+        envelope_id, document_id = await api.create_envelope(stack)
+        signer_id = await api.add_signer(stack, envelope_id, "Ada")
+        await api.place(stack, envelope_id, document_id, signer_id, "signature", 1, 72, 600)
+        await api.send(stack, envelope_id)
+        token = await api.signing_token(stack, envelope_id, signer_id)
+        hook = await api.post(stack, "/v1/webhooks", {"url": "https://93.184.215.14/hooks", "events": ["envelope.sent"]})
+        ids = {
+            "envelope_id": envelope_id, "document_id": document_id, "signer_id": signer_id, "token": token,
+            "webhook_id": hook["id"], "delivery_id": "no-such-delivery", "name": "sign.js",
+        }
+        yield World(stack=stack, keys=keys, stranger=stranger, ids=ids)
+
+
+def app_routes(world: World) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m, p, o) for m, p, o in routes(world.stack.client._transport.app) if not LITESTAR_OWN.match(p)]  # type: ignore[attr-defined]
+
+
+async def test_every_route_says_who_may_call_it(world: World) -> None:
+    undeclared = [f"{m} {p}" for m, p, o in app_routes(world) if (PERMISSION in o) == (PUBLIC in o)]
+    assert undeclared == [], "declare permission=Permission.X or public='why' on these routes"
+    assert {o[PERMISSION] for _, _, o in app_routes(world) if PERMISSION in o} == set(Permission)
+
+
+async def test_without_a_key_every_keyed_route_is_unauthorized(world: World) -> None:
+    for method, path, options in app_routes(world):
+        if PERMISSION in options:
+            response = await world.call(method, path, None)
+            api.problem(response, 401, "unauthenticated")
+
+
+async def test_another_tenants_ids_are_not_found_and_its_lists_are_empty(world: World) -> None:
+    """Globex's admin, who may do anything in its own tenant, finds nothing of acme's."""
+    for method, path, options in app_routes(world):
+        if PERMISSION not in options:
+            continue
+        response = await world.call(method, path, world.stranger)
+        if PARAMETER.search(path):
+            api.problem(response, 404, "not_found")
+        else:
+            assert response.status_code < 500, f"{method} {path}: {response.text}"
+            for own in (world.ids["envelope_id"], world.ids["webhook_id"], world.ids["document_id"]):
+                assert own not in response.text, f"{method} {path} shows acme's {own} to globex"
+
+
+@pytest.mark.parametrize("role", list(ApiKeyRole))
+async def test_each_role_may_do_what_the_permission_table_says_and_nothing_else(world: World, role: ApiKeyRole) -> None:
+    for method, path, options in app_routes(world):
+        if PERMISSION not in options:
+            continue
+        response = await world.call(method, path, world.keys[role])
+        where = f"{role.value}: {method} {path} -> {response.status_code} {response.text[:200]}"
+        if allows(role, options[PERMISSION]):
+            assert response.status_code not in (401, 403) and response.status_code < 500, where
+        else:
+            assert api.problem(response, 403, "forbidden")["detail"], where
+
+
+async def test_public_routes_take_no_key_and_refuse_a_made_up_token(world: World) -> None:
+    guessed = {**world.ids, "token": "made-up-token"}
+    for method, path, options in app_routes(world):
+        if PUBLIC not in options:
+            continue
+        response = await world.call(method, path, None)
+        assert response.status_code < 500 and response.status_code not in (401, 403), f"{method} {path}: {response.text}"
+        if "{token" in path and "/sign/" not in path:
+            api.problem(await world.call(method, path, None, guessed), 404, "not_found")
+
+
+# -- stored responses are never handed to a caller who could not have made the request --------
+
+
+async def test_a_viewer_replaying_an_admins_idempotency_key_is_refused_not_handed_the_token(world: World) -> None:
+    link = "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"
+    headers = {"Idempotency-Key": "replay-me"}
+    first = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.ADMIN]), **headers})
+    assert first.status_code == 201
+
+    replay = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.VIEWER]), **headers})
+    api.problem(replay, 403, "forbidden")
+    assert first.json()["token"] not in replay.text and "idempotent-replayed" not in replay.headers
+
+
+async def test_another_key_of_the_tenant_never_gets_a_stored_response_back(world: World) -> None:
+    """A sender may issue links too, but under the admin's Idempotency-Key it gets a link of its own."""
+    link = "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"
+    headers = {"Idempotency-Key": "shared-key"}
+    admins = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.ADMIN]), **headers})
+    senders = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.SENDER]), **headers})
+
+    assert admins.status_code == senders.status_code == 201
+    assert "idempotent-replayed" not in senders.headers and senders.json()["token"] != admins.json()["token"]
+    again = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.SENDER]), **headers})
+    assert again.headers["idempotent-replayed"] == "true" and again.json()["token"] == senders.json()["token"]
+
+
+async def test_a_sender_replaying_an_admins_webhook_registration_never_sees_its_secret(world: World) -> None:
+    body = {"url": "https://93.184.215.14/other", "events": ["envelope.completed"]}
+    headers = {"Idempotency-Key": "hook-key"}
+    first = await world.stack.client.post("/v1/webhooks", json=body, headers={**world.headers(world.keys[ApiKeyRole.ADMIN]), **headers})
+    assert first.status_code == 201
+
+    replay = await world.stack.client.post("/v1/webhooks", json=body, headers={**world.headers(world.keys[ApiKeyRole.SENDER]), **headers})
+    api.problem(replay, 403, "forbidden")
+    assert first.json()["secret"] not in replay.text
