@@ -24,9 +24,10 @@ from collections.abc import Iterator
 from io import BytesIO
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from adapters.signing.page_geometry import iter_pages
+from adapters.signing.page_geometry import PageGeometry, iter_pages
 from adapters.signing.sandbox import PdfLimits, PdfSandbox
 from application.errors import InvalidDocument, PdfActiveContent, PdfPolyglot, PdfTooComplex
 from application.ports import PdfInfo
@@ -39,11 +40,15 @@ MIN_PAGE_POINTS, MAX_PAGE_POINTS = 3.0, 14_400.0
 _TRAILER_WINDOW = 1024
 _END_PADDING = b"\x00\t\n\f\r "
 
-# Actions a document may carry: moving within it, following a link, showing or hiding parts.
+# Actions a reader may click: moving within the document, following a link, showing or hiding parts.
 SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread", "/SetOCGState", "/Hide", "/Trans", "/ResetForm"})
+# Actions that run by themselves (as the document or a page opens, a field changes): only going to a place.
+SAFE_AUTOMATIC_ACTIONS = frozenset({"/GoTo"})
 SAFE_URI_SCHEMES = ("http:", "https:", "mailto:", "tel:")
-# Keys whose value is an action (or, for /OpenAction, a destination).
-_ACTION_KEYS = frozenset({"/A", "/OpenAction", "/Next", "/PA"})
+# Keys whose value is an action a reader triggers, and those that run on their own (or, for
+# /OpenAction, a destination).
+_CLICKED_ACTION_KEYS = frozenset({"/A", "/Next", "/PA"})
+_AUTOMATIC_ACTION_KEYS = frozenset({"/OpenAction"})
 
 
 class PyHankoPdfInspector:
@@ -62,13 +67,27 @@ def inspect_pdf(pdf: bytes, limits: PdfLimits = PdfLimits()) -> PdfInfo:
             "the PDF is encrypted, and encrypted PDFs cannot be signed; remove the encryption "
             "(even one that opens without a password) and upload it again"
         )
-    _refuse_active_content(reader, limits)
+    active_content, pages = read_document(reader, limits)
+    if active_content:
+        raise PdfActiveContent(
+            f"the PDF contains {active_content}, which runs when the document is opened or used; "
+            "signers are never handed active content: remove it and upload the PDF again"
+        )
     if _is_signed(reader):
         raise InvalidDocument(
             "the PDF already carries a digital signature, which the fields and signatures added "
             "here would invalidate; upload the unsigned original"
         )
-    return PdfInfo(pages=_pages(reader, limits))
+    return PdfInfo(pages=_sizes(pages))
+
+
+def read_document(reader: PdfFileReader, limits: PdfLimits) -> tuple[str | None, list[PageGeometry]]:
+    """Read every object and every page's contents within `limits`, as any viewer of it would:
+    the first active content found (in words; None if there is none) and the pages.
+
+    Raises InvalidDocument (damaged, no pages) or PdfTooComplex. An encrypted document must
+    be decrypted first."""
+    return _first_active_content(reader, limits), _pages(reader, limits)
 
 
 def open_bounded(pdf: bytes, limits: PdfLimits) -> PdfFileReader:
@@ -84,9 +103,27 @@ def open_bounded(pdf: bytes, limits: PdfLimits) -> PdfFileReader:
     return reader
 
 
-def damaged(error: Exception) -> InvalidDocument:
+def damaged(error: BaseException) -> InvalidDocument:
+    """Why the parser failed, in the platform's words: too complex when it ran out of a limit, else damaged."""
+    for cause in _chain(error):
+        if isinstance(cause, RecursionError):
+            return PdfTooComplex("the PDF nests its objects too deeply")
+        if isinstance(cause, PdfDecodeLimitError):
+            return PdfTooComplex("a stream in the PDF inflates to more than allowed (a decompression bomb)")
+        if isinstance(cause, MemoryError):
+            return PdfTooComplex("reading the PDF takes more memory than allowed: it is too complex")
     reason = str(error)[:_MAX_REASON] or type(error).__name__
     return InvalidDocument(f"the PDF is damaged and cannot be read: {reason}")
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and those it was raised from or while handling (pyHanko re-raises parse errors as its own)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 def _check_bytes(pdf: bytes) -> None:
@@ -103,25 +140,34 @@ def _check_bytes(pdf: bytes) -> None:
         raise PdfPolyglot("the file has bytes after the end of the PDF (%%EOF): it is also something else than a PDF")
     if pdf.rfind(b"startxref", max(0, end - _TRAILER_WINDOW), end) < 0:
         raise InvalidDocument("the PDF is damaged: its end has no startxref")
-    if zipfile.is_zipfile(BytesIO(pdf)):
+    if _is_zip_archive(pdf):
         raise PdfPolyglot("the file is a ZIP archive as well as a PDF")
+
+
+def _is_zip_archive(data: bytes) -> bool:
+    """Whether ZIP tools would open it as an archive with files in it (not merely find "PK\\5\\6" in an image)."""
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            return bool(archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return False
 
 
 # -- active content -----------------------------------------------------------------------
 
 
-def _refuse_active_content(reader: PdfFileReader, limits: PdfLimits) -> None:
+def _first_active_content(reader: PdfFileReader, limits: PdfLimits) -> str | None:
+    first = None
     for ref in _every_object(reader):
         try:
             value = reader.get_object(ref)
+            finding = _active_content_in(value, limits)
+        except PdfTooComplex:
+            raise
         except Exception as error:  # an object that cannot be read is damage
             raise damaged(error) from error
-        finding = _active_content_in(value, limits)
-        if finding:
-            raise PdfActiveContent(
-                f"the PDF contains {finding}, which runs when the document is opened or used; "
-                "signers are never handed active content: remove it and upload the PDF again"
-            )
+        first = first or finding
+    return first
 
 
 def _every_object(reader: PdfFileReader) -> Iterator[generic.Reference]:
@@ -156,33 +202,35 @@ def _active_entry(entry: generic.DictionaryObject) -> str | None:
     if "/XFA" in entry:
         return "an XFA form"
     if _entry(entry, "/Type") == "/Action":
-        return _unsafe_action(entry)
-    for key in _ACTION_KEYS & set(entry.keys()):
+        return _unsafe_action(entry, SAFE_ACTIONS)
+    for key in (_CLICKED_ACTION_KEYS | _AUTOMATIC_ACTION_KEYS) & set(entry.keys()):
         value = _resolved(entry.raw_get(key))
         # /Next may list several actions; an /OpenAction array is a destination, not actions.
         actions = value if key == "/Next" and isinstance(value, generic.ArrayObject) else [value]
+        safe = SAFE_AUTOMATIC_ACTIONS if key in _AUTOMATIC_ACTION_KEYS else SAFE_ACTIONS
         for action in actions:
-            finding = _unsafe_action(_resolved(action))
+            finding = _unsafe_action(_resolved(action), safe)
             if finding:
                 return finding
     triggers = _resolved(entry.raw_get("/AA")) if "/AA" in entry else None
     if isinstance(triggers, generic.DictionaryObject):
         for key in triggers:
-            finding = _unsafe_action(_resolved(triggers.raw_get(key)))
+            finding = _unsafe_action(_resolved(triggers.raw_get(key)), SAFE_AUTOMATIC_ACTIONS)
             if finding:
-                return finding
+                return f"{finding} that runs by itself"
     return None
 
 
-def _unsafe_action(action: generic.PdfObject) -> str | None:
+def _unsafe_action(action: generic.PdfObject, safe: frozenset[str]) -> str | None:
     """Why an action (or a destination, which is always safe) is not; None if it is safe."""
     if not isinstance(action, generic.DictionaryObject):
         return None  # a destination (an array or a name), or a list of actions walked on their own
     kind = _entry(action, "/S")
     if kind is None:
         return None
-    if kind not in SAFE_ACTIONS:
-        return f"a {str(kind).lstrip('/')} action"
+    if kind not in safe:
+        opening = " as the document opens" if safe is SAFE_AUTOMATIC_ACTIONS else ""
+        return f"a {str(kind).lstrip('/')} action{opening}"
     if kind == "/URI":
         uri = _entry(action, "/URI")
         text = bytes(uri).decode("latin-1") if isinstance(uri, bytes) else str(uri or "")
@@ -210,29 +258,46 @@ def _is_signed(reader: PdfFileReader) -> bool:
         raise damaged(error) from error
 
 
-def _pages(reader: PdfFileReader, limits: PdfLimits) -> list[PageSize]:
+def _pages(reader: PdfFileReader, limits: PdfLimits) -> list[PageGeometry]:
     try:
         declared = _entry(reader.root["/Pages"], "/Count")
     except Exception as error:  # no page tree, or not a dictionary
         raise damaged(error) from error
     if isinstance(declared, int) and declared > limits.max_pages:
         raise PdfTooComplex(f"the PDF has {declared} pages; at most {limits.max_pages} are accepted")
-    pages: list[PageSize] = []
+    pages: list[PageGeometry] = []
     try:
         for page in iter_pages(reader):
-            pages.append(page.size)
+            pages.append(page)
             if len(pages) > limits.max_pages:
                 raise PdfTooComplex(f"the PDF has more than {limits.max_pages} pages; at most {limits.max_pages} are accepted")
+        for page in pages:
+            _read_contents(page)
     except PdfTooComplex:
         raise
     except Exception as error:  # any failure to walk the page tree means a damaged file
         raise damaged(error) from error
     if not pages:
         raise InvalidDocument("the PDF has no pages")
-    for number, size in enumerate(pages, start=1):
+    return pages
+
+
+def _sizes(pages: list[PageGeometry]) -> list[PageSize]:
+    sizes = [page.size for page in pages]
+    for number, size in enumerate(sizes, start=1):
         if not (MIN_PAGE_POINTS <= size.width <= MAX_PAGE_POINTS and MIN_PAGE_POINTS <= size.height <= MAX_PAGE_POINTS):
             raise InvalidDocument(
                 f"page {number} is {size.width:g} x {size.height:g} points; a page is "
                 f"{MIN_PAGE_POINTS:g} to {MAX_PAGE_POINTS:g} points each way"
             )
-    return pages
+    return sizes
+
+
+def _read_contents(page: PageGeometry) -> None:
+    """Decode the page's content streams (pyHanko's decoding limits apply), which every
+    signer's viewer will: a decompression bomb there is refused here, not sent to them."""
+    contents = _entry(page.ref.get_object(), "/Contents")
+    for stream in contents if isinstance(contents, generic.ArrayObject) else [contents]:
+        stream = _resolved(stream)
+        if isinstance(stream, generic.StreamObject):
+            stream.data  # noqa: B018 - decoding is the check

@@ -56,7 +56,7 @@ from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationChec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from adapters.signing.certificates import asn1_certificate
-from adapters.signing.pdf_inspector import open_bounded
+from adapters.signing.pdf_inspector import damaged, open_bounded, read_document
 from adapters.signing.sandbox import PdfLimits, PdfSandbox
 from adapters.signing.trust import TrustAnchorError, load_trust_anchors
 from application.errors import InvalidDocument, InvalidTrustRoot
@@ -182,7 +182,7 @@ async def _verify(pdf: bytes, roots: list[asn1_x509.Certificate], at: datetime, 
     try:
         signatures = reader.embedded_signatures
     except Exception as error:  # a broken form tree is a damaged file
-        raise InvalidDocument(f"the PDF is damaged and its signatures cannot be read: {_reason(error)}") from error
+        raise damaged(error) from error
     verification = _Verification(roots=roots, at=at, dss=_dss(reader))
     reports = [await verification.report(signature) for signature in signatures]
     return VerificationReport(sha256=hashlib.sha256(pdf).hexdigest(), validation_time=at, signatures=tuple(reports))
@@ -459,9 +459,12 @@ def _signer(certificate: asn1_x509.Certificate | None) -> tuple[str | None, str 
 
 
 def _open(pdf: bytes, limits: PdfLimits) -> PdfFileReader:
+    """A reader over a document read through within `limits`, as an upload is (active content
+    aside: it runs nothing here, and a verification reports, it does not refuse)."""
     reader = open_bounded(pdf, limits)
     if "/Encrypt" in reader.trailer and not _opens_without_password(reader):
         raise InvalidDocument("the PDF is encrypted with a password; its signatures cannot be read without it")
+    read_document(reader, limits)
     return reader
 
 
