@@ -1,0 +1,172 @@
+"""The PDF inspector against the hostile corpus (tests/hostile_pdf_corpus.py).
+
+Every entry gets the answer the contract gives it (an InvalidDocument whose code says which
+kind of refusal, or the page sizes of an ordinary PDF), within the configured parse time,
+and without this process's memory growing: the parsing happens where its limits hold.
+The inspector is the one the container builds from the settings, so the limits are the ones
+an installation configures.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import re
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from application.errors import InvalidDocument
+from entrypoints.container import build_container
+from tests.hostile_pdf_corpus import (
+    ACCEPTED,
+    BY_ID,
+    CORPUS,
+    MAX_OBJECTS,
+    MAX_PAGES,
+    MiB,
+    PARSE_SECONDS,
+    TEST_LIMITS,
+    Answer,
+    HostilePdf,
+    deflate_bomb,
+    stacked_bomb,
+)
+from tests.stack import settings_for
+
+# Starting a worker and handing it the input, on a busy two-core machine, fits in this.
+MARGIN_SECONDS = 10
+# The caller holds the input and may copy it once to hand it over; beyond that, this much.
+PEAK_OVER_INPUT_MB = 96
+# What this process may keep after one entry (beyond a buffer the size of the input, which the
+# allocator may keep for the next upload), and after the whole corpus (imports and caches included).
+RETAINED_MB = 32
+GROWTH_MB = 150
+
+
+def status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} in /proc/self/status")
+
+
+def reset_peak() -> None:
+    """VmHWM starts again from the current RSS (Linux: "5" to clear_refs)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+@pytest.fixture(scope="module")
+def inspector(tmp_path_factory: pytest.TempPathFactory):
+    settings = settings_for(tmp_path_factory.mktemp("hostile") / "data", **TEST_LIMITS)
+    return build_container(settings).gateways.pdf_inspector()
+
+
+@pytest.fixture(scope="module")
+def rss_at_start(inspector) -> float:
+    return status_mb("VmRSS")
+
+
+def expected(entry: HostilePdf, answers: tuple[Answer, ...]) -> str:
+    return f"{entry.id} ({entry.what}): expected {' or '.join(map(str, answers))}"
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=lambda entry: entry.id)
+async def test_the_inspector_answers_each_hostile_pdf_within_its_limits(inspector, rss_at_start, entry: HostilePdf):
+    pdf = entry.pdf()
+    size_mb = len(pdf) / MiB
+    before = status_mb("VmRSS")
+    reset_peak()
+    started = time.monotonic()
+
+    try:
+        info = await inspector.inspect(pdf)
+    except InvalidDocument as error:
+        answer, detail = Answer(422, error.code), error.detail
+    else:
+        answer, detail = ACCEPTED, None
+
+    elapsed = time.monotonic() - started
+    peak = status_mb("VmHWM") - before
+    assert answer in entry.upload, f"{expected(entry, entry.upload)}, got {answer}: {detail!r}"
+    if answer == ACCEPTED:
+        assert len(info.pages) == entry.pages
+        assert all(0 < page.width < 15_000 and 0 < page.height < 15_000 for page in info.pages)
+    else:
+        assert any(word in detail.lower() for word in entry.words), f"{detail!r} names none of {entry.words}"
+    assert elapsed <= PARSE_SECONDS + MARGIN_SECONDS, f"{entry.id}: {elapsed:.1f} s"
+    assert peak <= 2 * size_mb + PEAK_OVER_INPUT_MB, f"{entry.id}: peak RSS +{peak:.0f} MB for {size_mb:.1f} MB in"
+    del pdf
+    gc.collect()  # an exception's traceback may hold the input in a reference cycle until the next collection
+    retained = status_mb("VmRSS") - before + size_mb
+    assert retained <= size_mb + RETAINED_MB, f"{entry.id}: RSS +{retained:.0f} MB kept after the answer"
+
+
+def test_across_the_corpus_this_process_grows_by_a_bounded_amount(rss_at_start):
+    """Runs after the corpus (tests run in file order): what the whole corpus left in this process."""
+    growth = status_mb("VmRSS") - rss_at_start
+    assert growth <= GROWTH_MB, f"RSS +{growth:.0f} MB since the corpus started"
+
+
+# -- the corpus is what it says ------------------------------------------------------------
+
+
+def test_the_controls_are_ordinary_pdfs_and_the_rest_are_not():
+    controls = {entry.id for entry in CORPUS if entry.control}
+    assert controls == {entry.id for entry in CORPUS if entry.id.startswith("control-")}
+    assert all(entry.pages for entry in CORPUS if ACCEPTED in entry.upload)
+    assert all(entry.words for entry in CORPUS if not entry.control), "every refusal says what it names"
+    plain = BY_ID["control-plain"].pdf()
+    assert plain.startswith(b"%PDF-") and plain.endswith(b"%%EOF\n")
+
+
+def test_the_polyglots_are_real_zip_archives():
+    after = BY_ID["zip-after-eof"].pdf()
+    with zipfile.ZipFile(io.BytesIO(after)) as archive:
+        assert archive.read("payload/readme.txt").startswith(b"This file is a ZIP archive")
+    inside = BY_ID["zip-inside-a-stream"].pdf()
+    assert inside.startswith(b"%PDF-") and inside.endswith(b"%%EOF\n")
+    with zipfile.ZipFile(io.BytesIO(inside)) as archive:
+        assert archive.read("payload/readme.txt").startswith(b"This file is a ZIP archive")
+    before = BY_ID["zip-before-header"].pdf()
+    assert before.startswith(b"PK\x03\x04") and 0 < before.index(b"%PDF-") < 1024
+    # The control holds a ZIP's end-record signature and no archive: zip tools refuse it.
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(BY_ID["control-zip-signature-in-an-image"].pdf()))
+
+
+def test_the_big_entries_are_as_big_as_they_say():
+    assert len(BY_ID["huge-comment-after-eof"].pdf()) == 48 * MiB
+    assert BY_ID["huge-comment-after-eof"].pdf().count(b"%%EOF") == 1
+    assert b"%%EOF" not in BY_ID["huge-comment-instead-of-eof"].pdf()
+    fifty = BY_ID["fifty-thousand-pages"].pdf()
+    assert fifty.count(b"/Type /Page ") == 50_000 and len(fifty) < 12 * MiB
+    assert BY_ID["count-says-less"].pdf().count(b"/Type /Page ") > MAX_PAGES
+    assert BY_ID["control-pages-at-limit"].pdf().count(b"/Type /Page ") == MAX_PAGES
+    assert BY_ID["many-objects"].pdf().count(b" 0 obj\n") > MAX_OBJECTS
+
+
+def test_the_deflate_bomb_inflates_to_exactly_its_size():
+    data = deflate_bomb(8 * MiB + 5, prefix=b"hello")
+    assert zlib.decompress(data) == b"hello" + b" " * 8 * MiB  # the checksum holds too
+    assert zlib.decompress(zlib.decompress(stacked_bomb(4 * MiB, fill=b"\x00"))) == bytes(4 * MiB)
+
+
+@pytest.mark.parametrize(
+    "entry_id",
+    ["object-stream-bomb", "object-stream-bomb-stacked", "xref-stream-bomb", "content-stream-bomb",
+     "content-stream-bomb-stacked"],
+)  # fmt: skip
+def test_each_bomb_would_inflate_to_a_gibibyte_from_a_megabyte_or_less(entry_id: str):
+    pdf = BY_ID[entry_id].pdf()
+    largest = max(re.findall(rb"stream\n(.*?)\nendstream", pdf, re.DOTALL), key=len)
+    assert len(largest) <= 1.1 * MiB
+    inner = zlib.decompress(largest) if entry_id.endswith("stacked") else largest
+    # Inflating all of it takes seconds: 64 MiB tell the ratio, which holds to the end (the blocks repeat).
+    inflater = zlib.decompressobj()
+    assert len(inflater.decompress(inner, 64 * MiB)) == 64 * MiB
+    ratio = 64 * MiB / (len(inner) - len(inflater.unconsumed_tail))
+    assert ratio > 1000 and len(inner) * ratio > 1000 * MiB  # ~1 GiB; the first blocks carry the headers
