@@ -18,7 +18,10 @@ nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", "constraints.txt")
-BENCHMARKS = ["bench/throughput.py", "bench/list_pages.py", "bench/seal_keys.py", "bench/signatures.py", "bench/background.py"]
+BENCHMARKS = [
+    "bench/throughput.py", "bench/list_pages.py", "bench/seal_keys.py", "bench/signatures.py", "bench/background.py",
+    "bench/hostile_input.py",
+]
 # A program on PATH, or a path pattern: Debian keeps PostgreSQL's programs in a directory
 # per major version, whichever version the distribution ships.
 SYSTEM_TOOLS = {

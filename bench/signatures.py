@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -34,10 +33,7 @@ from pathlib import Path
 import _stack  # noqa: F401 - puts the repository root on sys.path, for tests.pdf_samples
 from asn1crypto import keys
 from cryptography.hazmat.primitives import serialization
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -49,6 +45,7 @@ from adapters.signing.pdf_signer import PyHankoPdfSigner
 from application.ports import SignatureRequest
 from domain.field import Field, FieldKind, Placement
 from domain.policy import SignatureLevel
+from tests.pdf_samples import make_pdf_of_size
 
 SIZES = {"100K": 100_000, "1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
 NOW = datetime.now(UTC)
@@ -62,31 +59,6 @@ class OneSigner:
 
     def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
         return self._signer, self._serial
-
-
-def pdf_of_size(size: int) -> bytes:
-    """A one-page PDF carrying `size` bytes of incompressible image data (an RGB image on the page)."""
-    writer = PdfFileWriter()
-    side = max(1, int((size / 3) ** 0.5))
-    image = generic.StreamObject(
-        {
-            pdf_name("/Type"): pdf_name("/XObject"),
-            pdf_name("/Subtype"): pdf_name("/Image"),
-            pdf_name("/Width"): generic.NumberObject(side),
-            pdf_name("/Height"): generic.NumberObject(side),
-            pdf_name("/ColorSpace"): pdf_name("/DeviceRGB"),
-            pdf_name("/BitsPerComponent"): generic.NumberObject(8),
-        },
-        stream_data=os.urandom(side * side * 3),
-    )
-    contents = writer.add_object(generic.StreamObject(stream_data=b"q 500 0 0 500 50 300 cm /Im1 Do Q"))
-    resources = generic.DictionaryObject(
-        {pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Im1"): writer.add_object(image)})}
-    )
-    writer.insert_page(PageObject(contents=contents, media_box=(0, 0, 595, 842), resources=resources))
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def measure(sign: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -141,7 +113,7 @@ def main() -> None:
 
         print(f"{'size':>6} {'pdf MB':>7} | {'pyhanko B-B':>12} {'undersign B-B':>14} {'undersign B-LTA':>16} | peak MiB: {'pyhanko':>8} {'B-B':>6} {'B-LTA':>6}")
         for label in options.sizes.split(","):
-            pdf = pdf_of_size(SIZES[label])
+            pdf = make_pdf_of_size(SIZES[label])
             prepared = asyncio.run(ours.prepare(pdf, [field]))
             raw = measure(lambda: raw_pyhanko(pdf), options.runs)
             bb = measure(lambda: undersign(prepared, SignatureLevel.PADES_B_B), options.runs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from io import BytesIO
 
 from pyhanko.pdf_utils import generic
@@ -64,6 +65,31 @@ def _writer_with_pages(
 
 
 def _write(writer: PdfFileWriter) -> bytes:
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def make_pdf_of_size(size: int) -> bytes:
+    """A one-page PDF carrying `size` bytes of incompressible image data (an RGB image on the page)."""
+    writer = PdfFileWriter()
+    side = max(1, int((size / 3) ** 0.5))
+    image = generic.StreamObject(
+        {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Image"),
+            pdf_name("/Width"): generic.NumberObject(side),
+            pdf_name("/Height"): generic.NumberObject(side),
+            pdf_name("/ColorSpace"): pdf_name("/DeviceRGB"),
+            pdf_name("/BitsPerComponent"): generic.NumberObject(8),
+        },
+        stream_data=os.urandom(side * side * 3),
+    )
+    contents = writer.add_object(generic.StreamObject(stream_data=b"q 500 0 0 500 50 300 cm /Im1 Do Q"))
+    resources = generic.DictionaryObject(
+        {pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Im1"): writer.add_object(image)})}
+    )
+    writer.insert_page(PageObject(contents=contents, media_box=(0, 0, 595, 842), resources=resources))
     out = BytesIO()
     writer.write(out)
     return out.getvalue()

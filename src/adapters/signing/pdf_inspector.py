@@ -87,7 +87,8 @@ def read_document(reader: PdfFileReader, limits: PdfLimits) -> tuple[str | None,
 
     Raises InvalidDocument (damaged, no pages) or PdfTooComplex. An encrypted document must
     be decrypted first."""
-    return _first_active_content(reader, limits), _pages(reader, limits)
+    pages = _pages(reader, limits)  # first: a page count over the limit is the cheapest refusal
+    return _first_active_content(reader, limits), pages
 
 
 def open_bounded(pdf: bytes, limits: PdfLimits) -> PdfFileReader:

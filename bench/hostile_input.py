@@ -1,0 +1,155 @@
+"""Hostile uploads against `undersign serve`: does /health stay quick, and does the server's memory stay put?
+
+One `undersign serve` on the embedded default (SQLite, files). While a client process
+uploads the heaviest entries of the hostile corpus (tests/hostile_pdf_corpus.py: the 48 MB
+last lines, 50,000 pages, decompression bombs, deep nesting) and ordinary 10 MB PDFs, in
+rounds, to upload and to verify, a prober asks /health every 20 ms. Printed: /health
+latencies while the uploads run, each kind's answers and durations, and the server's
+resident memory (VmRSS, from /proc) before, at its peak and after.
+
+    python bench/hostile_input.py [--rounds 3] [--concurrency 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from _stack import api_key, environment, serving
+from tests.hostile_pdf_corpus import CORPUS
+from tests.pdf_samples import make_pdf, make_pdf_of_size
+from tests.servers import free_port
+
+HEAVY = (
+    "huge-comment-instead-of-eof", "huge-comment-before-eof", "huge-comment-after-eof", "fifty-thousand-pages",
+    "object-stream-bomb", "content-stream-bomb", "nested-arrays-in-catalog", "deep-page-tree", "many-objects",
+    "xref-stream-million-entries",
+)
+
+
+def server_pid(port: int) -> int:
+    """The pid of the process listening on `port` (the `undersign serve` just started)."""
+    inode = None
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                inode = fields[9]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]" for fd in os.listdir(f"/proc/{pid}/fd")):
+                return int(pid)
+        except OSError:
+            continue
+    raise SystemExit(f"no process listens on port {port}")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def probe(url: str, stop: asyncio.Event, latencies: list[float]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        while not stop.is_set():
+            started = time.perf_counter()
+            await client.get("/health")
+            latencies.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.02)
+
+
+async def watch_memory(pid: int, stop: asyncio.Event, samples: list[float]) -> None:
+    while not stop.is_set():
+        samples.append(rss_mib(pid))
+        await asyncio.sleep(0.1)
+
+
+async def upload_all(url: str, key: str, files: list[tuple[str, bytes]], rounds: int, concurrency: int) -> dict[str, list[tuple[int, str, float]]]:
+    answers: dict[str, list[tuple[int, str, float]]] = {}
+    slots = asyncio.Semaphore(concurrency)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=url, timeout=300, headers=headers) as client:
+
+        async def one(name: str, pdf: bytes, path: str) -> None:
+            async with slots:
+                started = time.perf_counter()
+                response = await client.post(path, files={"file": (f"{name}.pdf", pdf, "application/pdf")})
+                code = response.json().get("code", "") if response.status_code >= 400 else ""
+                answers.setdefault(f"{name} {path.rsplit('/', 1)[-1]}", []).append(
+                    (response.status_code, code, time.perf_counter() - started)
+                )
+
+        jobs = []
+        for _ in range(rounds):
+            envelope = (await client.post("/v1/envelopes", json={"subject": "Hostile"})).json()["id"]
+            for name, pdf in files:
+                jobs.append(one(name, pdf, f"/v1/envelopes/{envelope}/documents"))
+                jobs.append(one(name, pdf, "/v1/verify"))
+        await asyncio.gather(*jobs)
+    return answers
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=2)
+    args = parser.parse_args()
+
+    corpus = {entry.id: entry for entry in CORPUS}
+    files = [(name, corpus[name].make()) for name in HEAVY] + [("ordinary-10MB", make_pdf_of_size(10 * 1024 * 1024))]
+    with tempfile.TemporaryDirectory() as directory:
+        env = environment(Path(directory) / "data", None)
+        key = api_key(env)
+        port = free_port()
+        with serving(env, port) as url:
+            pid = server_pid(port)
+            async with httpx.AsyncClient(base_url=url) as client:  # warm up: the fork server, the first sandbox child
+                await client.post("/v1/verify", files={"file": ("w.pdf", make_pdf(), "application/pdf")},
+                                  headers={"Authorization": f"Bearer {key}"})
+            before = rss_mib(pid)
+            quiet: list[float] = []
+            stop = asyncio.Event()
+            quiet_probe = asyncio.create_task(probe(url, stop, quiet))
+            await asyncio.sleep(2)
+            stop.set()
+            await quiet_probe
+
+            busy: list[float] = []
+            memory: list[float] = []
+            stop = asyncio.Event()
+            watchers = [asyncio.create_task(probe(url, stop, busy)), asyncio.create_task(watch_memory(pid, stop, memory))]
+            started = time.perf_counter()
+            answers = await upload_all(url, key, files, args.rounds, args.concurrency)
+            elapsed = time.perf_counter() - started
+            stop.set()
+            await asyncio.gather(*watchers)
+            await asyncio.sleep(1)
+            after = rss_mib(pid)
+
+    print(f"load average before the run: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    print(f"{len(files)} files x {args.rounds} rounds, upload and verify, {args.concurrency} at a time: {elapsed:.1f} s")
+    print(f"/health quiet: p50 {statistics.median(quiet):.1f} ms, max {max(quiet):.1f} ms ({len(quiet)} probes)")
+    print(f"/health under hostile uploads: p50 {statistics.median(busy):.1f} ms, p95 {percentile(busy, 0.95):.1f} ms, "
+          f"p99 {percentile(busy, 0.99):.1f} ms, max {max(busy):.1f} ms ({len(busy)} probes)")
+    print(f"server RSS: {before:.0f} MiB before, {max(memory, default=before):.0f} MiB peak, {after:.0f} MiB after")
+    for name, results in sorted(answers.items()):
+        outcomes = sorted({f"{status} {code}".strip() for status, code, _ in results})
+        print(f"  {name:45} {', '.join(outcomes):35} max {max(seconds for *_, seconds in results):.2f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
