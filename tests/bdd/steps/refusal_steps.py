@@ -1,0 +1,287 @@
+"""Steps of features/refused_input.feature: the real HTTP API on the embedded default, with hostile input."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from pytest_bdd import given, parsers, then, when
+
+from adapters.sql import migrate
+from domain.tenant import ApiKeyRole
+from entrypoints.container import build_container, shutdown
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from tests.hostile_pdf_corpus import BY_ID
+from tests.pdf_samples import make_pdf
+
+
+@dataclass
+class Refusals:
+    client: TestClient
+    settings: Settings
+    keys: dict[ApiKeyRole, str]
+    envelope_id: str = ""
+    signers: dict[str, str] = field(default_factory=dict)
+    links: dict[str, list[str]] = field(default_factory=dict)
+    document: dict[str, Any] = field(default_factory=dict)
+    answer: Any = None
+
+    def headers(self, role: ApiKeyRole = ApiKeyRole.ADMIN) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    def post(self, path: str, body: dict | None = None, role: ApiKeyRole = ApiKeyRole.ADMIN) -> dict:
+        response = self.client.post(path, json=body, headers=self.headers(role))
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def upload(self, name: str, pdf: bytes) -> None:
+        self.answer = self.client.post(
+            f"/v1/envelopes/{self.envelope_id}/documents", files={"file": (name, pdf, "application/pdf")}, headers=self.headers()
+        )
+
+    def problem(self, status: int) -> dict:
+        assert self.answer.status_code == status, self.answer.text
+        assert self.answer.headers["content-type"].startswith("application/problem+json")
+        return self.answer.json()
+
+
+async def _keys(settings: Settings) -> dict[ApiKeyRole, str]:
+    container = build_container(settings)
+    try:
+        tenants = container.use_cases.tenants()
+        await tenants.create("acme")
+        return {role: (await tenants.create_api_key("acme", role)).key for role in ApiKeyRole}
+    finally:
+        await shutdown(container)
+
+
+@pytest.fixture
+def refusals(tmp_path: Path):
+    settings = Settings.from_env({"UNDERSIGN_DATA_DIR": str(tmp_path / "data")})
+    settings.data_dir.mkdir(parents=True)
+    migrate.upgrade(settings.database_url)
+    keys = asyncio.run(_keys(settings))
+    with TestClient(app=create_app(build_container(settings))) as client:
+        yield Refusals(client=client, settings=settings, keys=keys)
+
+
+def unescaped(text: str) -> str:
+    """Gherkin cannot hold control characters: the feature writes them as \\r, \\n, \\x1b."""
+    return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
+
+
+@given("a tenant with an admin key, a sender key and a viewer key")
+def tenant_with_keys(refusals: Refusals) -> None:
+    assert set(refusals.keys) == set(ApiKeyRole)
+
+
+@given("a draft envelope made over the API")
+def draft_over_the_api(refusals: Refusals) -> None:
+    refusals.envelope_id = refusals.post("/v1/envelopes", {"subject": "Lease agreement"})["id"]
+
+
+@given(parsers.parse('the envelope is sent to "{name}"'))
+def sent_to(refusals: Refusals, name: str) -> None:
+    refusals.upload("lease.pdf", make_pdf(pages=2))
+    assert refusals.answer.status_code == 201, refusals.answer.text
+    signer = refusals.post(f"/v1/envelopes/{refusals.envelope_id}/signers", {"name": name, "email": f"{name.lower()}@example.com"})
+    refusals.signers[name] = signer["id"]
+    refusals.post(f"/v1/envelopes/{refusals.envelope_id}/send")
+
+
+def issue_link(refusals: Refusals, name: str) -> str:
+    token = refusals.post(f"/v1/envelopes/{refusals.envelope_id}/signers/{refusals.signers[name]}/signing-link")["token"]
+    refusals.links.setdefault(name, []).append(token)
+    return token
+
+
+@given(parsers.parse('"{name}" has a signing link'))
+def has_a_link(refusals: Refusals, name: str) -> None:
+    issue_link(refusals, name)
+
+
+# -- PDFs ------------------------------------------------------------------------------------
+
+HOSTILE = {
+    "a PDF that runs JavaScript when it is opened": "js-open-action",
+    "a PDF with a ZIP archive after its end": "zip-after-eof",
+    "a PDF whose page inflates to a gigabyte": "content-stream-bomb",
+    "a PDF of 50000 pages": "fifty-thousand-pages",
+}
+
+
+@when(parsers.parse("the sender uploads {kind}"))
+def uploads(refusals: Refusals, kind: str) -> None:
+    if kind.startswith("a PDF named "):
+        refusals.upload(unescaped(kind.removeprefix("a PDF named ").strip('"')), make_pdf())
+        return
+    refusals.upload("upload.pdf", BY_ID[HOSTILE[kind]].make())
+
+
+@then(parsers.parse('the upload is refused because the {what} "{words}"'))
+def upload_refused(refusals: Refusals, what: str, words: str) -> None:
+    problem = refusals.problem(422)
+    assert words in problem["detail"], problem
+
+
+@then("nothing of the file is kept")
+def nothing_kept(refusals: Refusals) -> None:
+    blobs = refusals.settings.blob_dir
+    assert not blobs.exists() or not any(p.is_file() for p in blobs.rglob("*"))
+    envelope = refusals.client.get(f"/v1/envelopes/{refusals.envelope_id}", headers=refusals.headers()).json()
+    assert envelope["documents"] == []
+
+
+@then(parsers.parse('the document is kept under the name "{name}"'))
+def kept_as(refusals: Refusals, name: str) -> None:
+    assert refusals.answer.status_code == 201, refusals.answer.text
+    refusals.document = refusals.answer.json()
+    assert refusals.document["filename"] == name
+
+
+@then(parsers.parse('it downloads as "{name}"'))
+def downloads_as(refusals: Refusals, name: str) -> None:
+    response = refusals.client.get(
+        f"/v1/envelopes/{refusals.envelope_id}/documents/{refusals.document['id']}/content", headers=refusals.headers()
+    )
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    assert f'filename="{name}"' in response.headers["content-disposition"]
+
+
+# -- recipients and signatures ----------------------------------------------------------------
+
+
+@when(parsers.parse('the sender adds "{name}" with the address "{email}"'))
+def adds_recipient(refusals: Refusals, name: str, email: str) -> None:
+    refusals.answer = refusals.client.post(
+        f"/v1/envelopes/{refusals.envelope_id}/signers", json={"name": unescaped(name), "email": email}, headers=refusals.headers()
+    )
+
+
+@then(parsers.parse('the sender is refused with "{words}"'))
+@then(parsers.parse('the admin is refused with "{words}"'))
+def refused_with(refusals: Refusals, words: str) -> None:
+    assert words in refusals.problem(422)["detail"]
+
+
+@then("the envelope has no recipients")
+def no_recipients(refusals: Refusals) -> None:
+    envelope = refusals.client.get(f"/v1/envelopes/{refusals.envelope_id}", headers=refusals.headers()).json()
+    assert envelope["signers"] == []
+
+
+@when(parsers.parse('"{name}" signs with her consent written as the word "{word}"'))
+def signs_with_a_word(refusals: Refusals, name: str, word: str) -> None:
+    token = issue_link(refusals, name)
+    refusals.answer = refusals.client.post(
+        f"/v1/signing/{token}/sign", json={"signature": {"kind": "typed", "text": name}, "consent": word}
+    )
+
+
+@then("the signature is refused as malformed")
+def malformed(refusals: Refusals) -> None:
+    problem = refusals.problem(400)
+    assert problem["code"] == "malformed_request" and "consent" in problem["detail"]
+
+
+@then(parsers.parse('"{name}" has not signed'))
+def not_signed(refusals: Refusals, name: str) -> None:
+    envelope = refusals.client.get(f"/v1/envelopes/{refusals.envelope_id}", headers=refusals.headers()).json()
+    assert envelope["status"] == "sent" and envelope["signers"][0]["status"] != "signed"
+
+
+# -- access and links ----------------------------------------------------------------------------
+
+
+def ask_for_link(refusals: Refusals, role: ApiKeyRole, name: str, key: str):
+    return refusals.client.post(
+        f"/v1/envelopes/{refusals.envelope_id}/signers/{refusals.signers[name]}/signing-link",
+        headers={**refusals.headers(role), "Idempotency-Key": key},
+    )
+
+
+@given(parsers.parse('the admin has asked for a signing link for "{name}" under the idempotency key "{key}"'))
+def admin_asked(refusals: Refusals, name: str, key: str) -> None:
+    response = ask_for_link(refusals, ApiKeyRole.ADMIN, name, key)
+    assert response.status_code == 201, response.text
+    refusals.links.setdefault(name, []).append(response.json()["token"])
+
+
+@when(parsers.parse('the viewer asks for a signing link for "{name}" under the idempotency key "{key}"'))
+def viewer_asks(refusals: Refusals, name: str, key: str) -> None:
+    refusals.answer = ask_for_link(refusals, ApiKeyRole.VIEWER, name, key)
+
+
+@then("the viewer is refused as not allowed")
+def viewer_refused(refusals: Refusals) -> None:
+    assert refusals.problem(403)["code"] == "forbidden"
+
+
+@then("the viewer was not handed the admin's link")
+def no_token(refusals: Refusals) -> None:
+    assert all(token not in refusals.answer.text for tokens in refusals.links.values() for token in tokens)
+
+
+@when("the sender voids the envelope")
+def voids(refusals: Refusals) -> None:
+    refusals.post(f"/v1/envelopes/{refusals.envelope_id}/void", {"reason": "wrong document"}, role=ApiKeyRole.SENDER)
+
+
+@when(parsers.parse('the sender asks for a new signing link for "{name}"'))
+def new_link(refusals: Refusals, name: str) -> None:
+    issue_link(refusals, name)
+
+
+def open_link(refusals: Refusals, token: str):
+    return refusals.client.get(f"/v1/signing/{token}")
+
+
+@then(parsers.parse('"{name}"\'s link no longer opens the envelope, because it is voided'))
+def link_closed(refusals: Refusals, name: str) -> None:
+    refusals.answer = open_link(refusals, refusals.links[name][-1])
+    problem = refusals.problem(410)
+    assert problem["code"] == "envelope_closed" and "voided" in problem["detail"]
+
+
+@then(parsers.parse('"{name}"\'s old link no longer opens the envelope, because a newer link was issued'))
+def old_link_revoked(refusals: Refusals, name: str) -> None:
+    refusals.answer = open_link(refusals, refusals.links[name][0])
+    assert refusals.problem(410)["code"] == "link_revoked"
+
+
+@then(parsers.parse('"{name}"\'s new link opens it'))
+def new_link_opens(refusals: Refusals, name: str) -> None:
+    response = open_link(refusals, refusals.links[name][-1])
+    assert response.status_code == 200 and response.json()["can_sign"] is True
+
+
+# -- throttling and webhooks -------------------------------------------------------------------------
+
+
+@when(parsers.parse("someone tries {count:d} wrong API keys"))
+def wrong_keys(refusals: Refusals, count: int) -> None:
+    for n in range(count):
+        refusals.answer = refusals.client.get("/v1/envelopes", headers={"Authorization": f"Bearer usk_guess{n}_nope"})
+
+
+@then("they are told to wait before trying again")
+def told_to_wait(refusals: Refusals) -> None:
+    problem = refusals.problem(429)
+    assert problem["code"] == "too_many_requests" and int(refusals.answer.headers["retry-after"]) > 0
+
+
+@then("even the admin's own key is turned away from their address until then")
+def admin_turned_away(refusals: Refusals) -> None:
+    assert refusals.client.get("/v1/envelopes", headers=refusals.headers()).status_code == 429
+
+
+@when(parsers.parse('the admin registers a webhook to "{url}"'))
+def registers_webhook(refusals: Refusals, url: str) -> None:
+    refusals.answer = refusals.client.post(
+        "/v1/webhooks", json={"url": url, "events": ["envelope.completed"]}, headers=refusals.headers()
+    )
