@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from domain.tenant import ApiKeyRole
+from entrypoints.container import build_container, shutdown
 from tests.pdf_samples import make_pdf
 from tests.stack import Stack
 
@@ -19,6 +21,22 @@ def problem(response: httpx.Response, status: int, code: str | None = None) -> d
     if code is not None:
         assert body["code"] == code and body["status"] == status
     return body
+
+
+async def api_key(stack: Stack, role: ApiKeyRole = ApiKeyRole.ADMIN, tenant: str = "acme") -> str:
+    """A new key of `role` in `tenant` (made first if it is not the stack's own "acme")."""
+    container = build_container(stack.settings)
+    try:
+        tenants = container.use_cases.tenants()
+        if tenant != "acme":
+            await tenants.create(tenant)
+        return (await tenants.create_api_key(tenant, role)).key
+    finally:
+        await shutdown(container)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 def stored_files(stack: Stack) -> list[str]:

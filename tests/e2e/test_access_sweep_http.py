@@ -16,7 +16,6 @@ import pytest
 
 from application.access import Permission, allows
 from domain.tenant import ApiKeyRole
-from entrypoints.container import build_container, shutdown
 from entrypoints.http.dependencies import PERMISSION, PUBLIC
 from tests.e2e import api
 from tests.pdf_samples import make_pdf
@@ -81,7 +80,7 @@ class World:
     ids: dict[str, str]  # acme's resources, by path parameter name
 
     def headers(self, key: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key}"} if key else {}
+        return api.bearer(key) if key else {}
 
     async def call(self, method: str, path: str, key: str | None, ids: dict[str, str] | None = None) -> httpx.Response:
         ids = ids or self.ids
@@ -95,14 +94,8 @@ async def world(tmp_path):
     # Many refusals from one address by design: throttling is not what this sweep is about.
     settings = settings_for(tmp_path / "data", UNDERSIGN_THROTTLE_AUTH_FAILURES="0", UNDERSIGN_THROTTLE_TOKEN_FAILURES="0")
     async with serve(settings) as stack:
-        container = build_container(stack.settings)
-        try:
-            tenants = container.use_cases.tenants()
-            keys = {role: (await tenants.create_api_key("acme", role)).key for role in ApiKeyRole}
-            await tenants.create("globex")
-            stranger = (await tenants.create_api_key("globex", ApiKeyRole.ADMIN)).key
-        finally:
-            await shutdown(container)
+        keys = {role: await api.api_key(stack, role) for role in ApiKeyRole}
+        stranger = await api.api_key(stack, tenant="globex")
 
         envelope_id, document_id = await api.create_envelope(stack)
         signer_id = await api.add_signer(stack, envelope_id, "Ada")

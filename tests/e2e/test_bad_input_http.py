@@ -88,18 +88,9 @@ async def test_no_key_or_a_bad_key_is_unauthorized(stack):
 
 
 async def test_another_tenants_envelope_is_not_found(stack):
-    from domain.tenant import ApiKeyRole
-    from entrypoints.container import build_container, shutdown
-
     envelope_id, _ = await api.create_envelope(stack)
-    container = build_container(stack.settings)
-    try:
-        tenants = container.use_cases.tenants()
-        await tenants.create("globex")
-        other = (await tenants.create_api_key("globex", ApiKeyRole.ADMIN)).key
-    finally:
-        await shutdown(container)
-    response = await stack.client.get(f"/v1/envelopes/{envelope_id}", headers={"Authorization": f"Bearer {other}"})
+    other = await api.api_key(stack, tenant="globex")
+    response = await stack.client.get(f"/v1/envelopes/{envelope_id}", headers=api.bearer(other))
     assert response.status_code == 404
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from domain.tenant import ApiKeyRole
-from entrypoints.container import build_container, shutdown
-from tests.e2e.api import problem
+from tests.e2e.api import api_key, bearer, problem
 from tests.stack import Stack, serve, settings_for
 
 HOOK = {"url": "https://hooks.example.com/undersign", "events": ["envelope.sealed", "envelope.completed"]}
@@ -77,26 +76,14 @@ async def test_unknown_events_and_fields_are_refused(stack):
 
 
 async def test_only_admin_keys_manage_webhooks(stack, tmp_path):
-    container = build_container(stack.settings)
-    try:
-        sender = (await container.use_cases.tenants().create_api_key("acme", ApiKeyRole.SENDER)).key
-    finally:
-        await shutdown(container)
-    headers = {"Authorization": f"Bearer {sender}"}
+    headers = bearer(await api_key(stack, ApiKeyRole.SENDER))
     problem(await stack.client.post("/v1/webhooks", json=HOOK, headers=headers), 403, "forbidden")
     problem(await stack.client.get("/v1/webhooks", headers=headers), 403, "forbidden")
 
 
 async def test_another_tenants_webhook_is_not_found(stack):
     created = await register(stack, {**HOOK, "url": "https://93.184.215.14/hooks"})
-    container = build_container(stack.settings)
-    try:
-        tenants = container.use_cases.tenants()
-        await tenants.create("globex")
-        other = (await tenants.create_api_key("globex", ApiKeyRole.ADMIN)).key
-    finally:
-        await shutdown(container)
-    headers = {"Authorization": f"Bearer {other}"}
+    headers = bearer(await api_key(stack, tenant="globex"))
     for path in ("", "/deliveries"):
         problem(await stack.client.get(f"/v1/webhooks/{created['id']}{path}", headers=headers), 404, "not_found")
     problem(await stack.client.delete(f"/v1/webhooks/{created['id']}", headers=headers), 404, "not_found")
