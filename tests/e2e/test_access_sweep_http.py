@@ -51,7 +51,7 @@ def sample_body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/v1/envelopes/{envelope_id}/void"): {"json": {"reason": "sweep"}},
         ("POST", "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"): {},
         ("POST", "/v1/verify"): pdf,
-        ("POST", "/v1/webhooks"): {"json": {"url": "https://93.184.215.14/hooks", "events": ["envelope.sent"]}},
+        ("POST", "/v1/webhooks"): {"json": {"url": "https://93.184.215.14/hooks", "events": ["envelope.expired"]}},
         ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): {},
         ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): {},
         ("POST", "/v1/signing/{token}/sign"): {"json": {"signature": {"kind": "typed", "text": "Ada"}, "consent": True}},
@@ -102,7 +102,7 @@ async def world(tmp_path):
         await api.place(stack, envelope_id, document_id, signer_id, "signature", 1, 72, 600)
         await api.send(stack, envelope_id)
         token = await api.signing_token(stack, envelope_id, signer_id)
-        hook = await api.post(stack, "/v1/webhooks", {"url": "https://93.184.215.14/hooks", "events": ["envelope.sent"]})
+        hook = await api.post(stack, "/v1/webhooks", {"url": "https://93.184.215.14/hooks", "events": ["envelope.expired"]})
         ids = {
             "envelope_id": envelope_id, "document_id": document_id, "signer_id": signer_id, "token": token,
             "webhook_id": hook["id"], "delivery_id": "no-such-delivery", "name": "sign.js",

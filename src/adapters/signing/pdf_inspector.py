@@ -261,10 +261,15 @@ def _is_signed(reader: PdfFileReader) -> bool:
 
 def _pages(reader: PdfFileReader, limits: PdfLimits) -> list[PageGeometry]:
     try:
-        declared = _entry(reader.root["/Pages"], "/Count")
+        tree = reader.root["/Pages"]
+        declared = _entry(tree, "/Count")
+        kids = _entry(tree, "/Kids")
     except Exception as error:  # no page tree, or not a dictionary
         raise damaged(error) from error
-    if isinstance(declared, int) and declared > limits.max_pages:
+    # Signing tools (pyHanko's among them) count on a root /Pages node with /Kids and /Count.
+    if not isinstance(declared, int) or not isinstance(kids, generic.ArrayObject) or _entry(tree, "/Type") == "/Page":
+        raise InvalidDocument("the PDF is damaged: the root of its page tree is not a /Pages node with /Kids and /Count")
+    if declared > limits.max_pages:
         raise PdfTooComplex(f"the PDF has {declared} pages; at most {limits.max_pages} are accepted")
     pages: list[PageGeometry] = []
     try:

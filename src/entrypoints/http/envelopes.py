@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -53,9 +54,11 @@ from entrypoints.http.schemas import (
 )
 from entrypoints.http.etags import IfMatch, envelope_etag, expected_version
 from entrypoints.http.idempotency import IDEMPOTENT
+from entrypoints.http.moments import moment, moment_parameter
 
 # Ours are about 90 characters (a time and an id, base64): anything much longer is not one of ours.
 MAX_CURSOR_LENGTH = 200
+ENVELOPE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a plain id, as the platform makes them
 ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The envelope's version, for If-Match")]
 
 
@@ -86,14 +89,15 @@ class EnvelopesController(Controller):
         caller: NamedDependency[Caller],
         envelope_queries: NamedDependency[EnvelopeQueries],
         status: Annotated[EnvelopeStatus | None, QueryParameter()] = None,
-        created_after: Annotated[datetime | None, QueryParameter(description="ISO 8601 with an offset; inclusive")] = None,
-        created_before: Annotated[datetime | None, QueryParameter(description="ISO 8601 with an offset; exclusive")] = None,
+        created_after: Annotated[str | None, moment_parameter("ISO 8601 with an offset; inclusive")] = None,
+        created_before: Annotated[str | None, moment_parameter("ISO 8601 with an offset; exclusive")] = None,
         signer_email: Annotated[str | None, QueryParameter(max_length=MAX_EMAIL_LENGTH, description="any recipient's")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
     ) -> EnvelopeListOut:
         where = EnvelopeFilter(
-            status=status, created_after=created_after, created_before=created_before, signer_email=signer_email
+            status=status, created_after=moment(created_after, "created_after"),
+            created_before=moment(created_before, "created_before"), signer_email=signer_email,
         )
         page = await envelope_queries.list(caller, where=where, limit=limit, after=decode_cursor(cursor))
         return EnvelopeListOut(
@@ -265,8 +269,10 @@ def decode_cursor(cursor: str | None) -> EnvelopeCursor | None:
         return None
     try:
         created_at, envelope_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        decoded = EnvelopeCursor(created_at=datetime.fromisoformat(created_at), id=str(envelope_id))
+        decoded = EnvelopeCursor(created_at=datetime.fromisoformat(created_at), id=envelope_id)
     except (ValueError, TypeError, binascii.Error):
+        decoded = None
+    if decoded is not None and not (isinstance(decoded.id, str) and ENVELOPE_ID.fullmatch(decoded.id)):
         decoded = None
     if decoded is None or decoded.created_at.utcoffset() is None:  # ours always carry one
         raise InvalidInput("the cursor is not one this API returned")

@@ -10,8 +10,9 @@ error. This module adds, in one pass over the generated document:
   shared `Problem` schema (RFC 9457; problems.py renders them), replacing Litestar's 400;
 - links between operations (create an envelope → read it, add to it, send it, …), which
   clients and stateful API tests follow;
-- what the generated parts leave loose: the PDF media type of uploads and downloads,
-  a schema for every documented response header.
+- what the generated parts leave loose: JSON request bodies that take no unknown members,
+  the PDF media type of uploads and downloads, a schema for every documented response
+  header; handlers' docstrings as descriptions.
 
 It works on the generated document rather than on each handler's decorator so that the
 rules read in one place and a new route gets them without anyone remembering to.
@@ -20,6 +21,7 @@ rules read in one place and a new route gets them without anyone remembering to.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass, fields
 from http import HTTPStatus
 from typing import Any
@@ -85,7 +87,12 @@ PROBLEMS: dict[int, tuple[str, str, dict[str, Any]]] = {
         "concurrently, or the first request with this Idempotency-Key is still running.",
         {},
     ),
-    410: ("Gone", "The signing link expired, or a newer one was issued to the same recipient.", {}),
+    410: (
+        "Gone",
+        "The signing link expired, a newer one was issued to the same recipient, or its envelope is closed "
+        "(declined, voided, expired).",
+        {},
+    ),
     412: ("PreconditionFailed", "If-Match holds no current ETag of the envelope: nothing was changed.", {}),
     413: ("ContentTooLarge", "The request body is larger than this installation accepts.", {}),
     422: (
@@ -117,6 +124,12 @@ EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
 UPLOAD_PARTS = {"file": "application/pdf", "trust_root": "application/x-pem-file"}
 
 PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+PDF_HEADERS = {
+    "Content-Disposition": {
+        "description": "attachment, with the file's name (an ASCII fallback and the exact UTF-8 one, RFC 6266).",
+        "schema": {"type": "string"},
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -133,22 +146,24 @@ class Link:
 
 _ENVELOPE = "/v1/envelopes/{envelope_id}"
 _CREATED_ENVELOPE = {"envelope_id": "$response.body#/id"}
+# A change holds the new envelope to the version it was created at (the ETag of the answer).
+_CHANGE_CREATED_ENVELOPE = {**_CREATED_ENVELOPE, "header.If-Match": "$response.header.ETag"}
 _SAME_ENVELOPE = {"envelope_id": "$request.path.envelope_id"}
 _WEBHOOK = "/v1/webhooks/{webhook_id}"
 _SIGNING = "/v1/signing/{token}"
 
 LINKS: tuple[Link, ...] = (
     *(
-        Link(name, ("post", "/v1/envelopes", "201"), target, _CREATED_ENVELOPE, description=f"{name} the new envelope.")
-        for name, target in (
-            ("GetEnvelope", ("get", _ENVELOPE)),
-            ("AddDocument", ("post", f"{_ENVELOPE}/documents")),
-            ("AddSigner", ("post", f"{_ENVELOPE}/signers")),
-            ("PlaceField", ("post", f"{_ENVELOPE}/fields")),
-            ("Send", ("post", f"{_ENVELOPE}/send")),
-            ("Void", ("post", f"{_ENVELOPE}/void")),
-            ("GetAuditTrail", ("get", f"{_ENVELOPE}/audit")),
-            ("GetCertificate", ("get", f"{_ENVELOPE}/certificate")),
+        Link(name, ("post", "/v1/envelopes", "201"), target, parameters, description=f"{name} the new envelope.")
+        for name, target, parameters in (
+            ("GetEnvelope", ("get", _ENVELOPE), _CREATED_ENVELOPE),
+            ("AddDocument", ("post", f"{_ENVELOPE}/documents"), _CHANGE_CREATED_ENVELOPE),
+            ("AddSigner", ("post", f"{_ENVELOPE}/signers"), _CHANGE_CREATED_ENVELOPE),
+            ("PlaceField", ("post", f"{_ENVELOPE}/fields"), _CHANGE_CREATED_ENVELOPE),
+            ("Send", ("post", f"{_ENVELOPE}/send"), _CHANGE_CREATED_ENVELOPE),
+            ("Void", ("post", f"{_ENVELOPE}/void"), _CHANGE_CREATED_ENVELOPE),
+            ("GetAuditTrail", ("get", f"{_ENVELOPE}/audit"), _CREATED_ENVELOPE),
+            ("GetCertificate", ("get", f"{_ENVELOPE}/certificate"), _CREATED_ENVELOPE),
         )
     ),
     Link(
@@ -201,6 +216,7 @@ def openapi_config() -> OpenAPIConfig:
         description="Envelopes, routing, PAdES signatures and a verifiable audit trail.",
         path="/schema",
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        use_handler_docstrings=True,  # a handler's docstring is its operation's description
     )
 
 
@@ -221,7 +237,7 @@ class _CompletedOpenAPI(OpenAPI):
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """Add the security scheme, problem responses, links and media types to a generated document (in place)."""
     components = document.setdefault("components", {})
-    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components.setdefault("schemas", {})["Problem"] = deepcopy(PROBLEM_SCHEMA)
     components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
         "type": "http",
         "scheme": "bearer",
@@ -242,6 +258,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         for response in responses.values():
             _tighten(response)
         _document_uploads(operation, components["schemas"])
+        _close_request_objects(operation, components["schemas"])
     _add_links(document)
     return document
 
@@ -297,11 +314,12 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, 
 
 
 def _tighten(response: dict[str, Any]) -> None:
-    """A schema for every header, and PDFs as binary strings."""
+    """A schema for every header, and PDFs as binary strings that come as attachments."""
     for header in response.get("headers", {}).values():
         header.setdefault("schema", {"type": "string"})
     if "application/pdf" in response.get("content", {}):
-        response["content"]["application/pdf"] = PDF_CONTENT["application/pdf"]
+        response["content"]["application/pdf"] = deepcopy(PDF_CONTENT["application/pdf"])
+        response["headers"] = {**deepcopy(PDF_HEADERS), **response.get("headers", {})}
 
 
 def _document_uploads(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
@@ -316,6 +334,30 @@ def _document_uploads(operation: dict[str, Any], schemas: dict[str, Any]) -> Non
     for part in schema.get("properties", {}):
         if part in UPLOAD_PARTS:
             encoding.setdefault(part, {"contentType": UPLOAD_PARTS[part]})
+
+
+def _close_request_objects(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A JSON body's objects take no other members: the request Structs forbid unknown fields
+    (schemas.Request), so a field the schema does not name is a 400, and the schema says so."""
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if body is not None:
+        _close(body.get("schema", {}), schemas, seen=set())
+
+
+def _close(schema: dict[str, Any], schemas: dict[str, Any], seen: set[str]) -> None:
+    if "$ref" in schema:
+        name = schema["$ref"].rpartition("/")[2]
+        if name not in seen and name in schemas:
+            seen.add(name)
+            _close(schemas[name], schemas, seen)
+        return
+    if schema.get("type") == "object" and "properties" in schema:
+        schema.setdefault("additionalProperties", False)
+        for member in schema["properties"].values():
+            _close(member, schemas, seen)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for option in schema.get(key, []):
+            _close(option, schemas, seen)
 
 
 def _add_links(document: dict[str, Any]) -> None:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from litestar import post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import MultipartBody, QueryParameter
+from litestar.params import MultipartBody
 
 from application.access import Caller, Permission
 from application.verify_pdf import VerifyPdf, VerifyPdfHandler
+from entrypoints.http.moments import moment, moment_parameter
 from entrypoints.http.verify_schemas import VerificationReportOut, verification_report_out
 
 
@@ -29,11 +29,9 @@ async def verify(
     data: MultipartBody[VerifyUpload],
     caller: NamedDependency[Caller],  # authenticates the request; the verification is not the tenant's
     verify_pdf: NamedDependency[VerifyPdfHandler],
-    at: Annotated[
-        datetime | None, QueryParameter(description="validate as of this time (ISO 8601 with an offset); default now")
-    ] = None,
+    at: Annotated[str | None, moment_parameter("validate as of this time (ISO 8601 with an offset); default now")] = None,
 ) -> VerificationReportOut:
     """Every signature's report and the verdict on the document; `valid` is true only if all hold."""
     trust_roots = [await data.trust_root.read()] if data.trust_root is not None else None
-    report = await verify_pdf(VerifyPdf(pdf=await data.file.read(), trust_roots=trust_roots, at=at))
+    report = await verify_pdf(VerifyPdf(pdf=await data.file.read(), trust_roots=trust_roots, at=moment(at, "at")))
     return verification_report_out(report)
