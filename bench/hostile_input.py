@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from _stack import api_key, environment, serving
-from tests.hostile_pdf_corpus import CORPUS
+from tests.hostile_pdf_corpus import BY_ID
 from tests.pdf_samples import make_pdf, make_pdf_of_size
 from tests.servers import free_port
 
@@ -109,8 +109,8 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args()
 
-    corpus = {entry.id: entry for entry in CORPUS}
-    files = [(name, corpus[name].make()) for name in HEAVY] + [("ordinary-10MB", make_pdf_of_size(10 * 1024 * 1024))]
+    load_before = os.getloadavg()[0]
+    files = [(name, BY_ID[name].make()) for name in HEAVY] + [("ordinary-10MB", make_pdf_of_size(10 * 1024 * 1024))]
     with tempfile.TemporaryDirectory() as directory:
         env = environment(Path(directory) / "data", None)
         key = api_key(env)
@@ -140,7 +140,7 @@ async def main() -> None:
             await asyncio.sleep(1)
             after = rss_mib(pid)
 
-    print(f"load average before the run: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    print(f"load average at the start: {load_before:.2f}, at the end: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     print(f"{len(files)} files x {args.rounds} rounds, upload and verify, {args.concurrency} at a time: {elapsed:.1f} s")
     print(f"/health quiet: p50 {statistics.median(quiet):.1f} ms, max {max(quiet):.1f} ms ({len(quiet)} probes)")
     print(f"/health under hostile uploads: p50 {statistics.median(busy):.1f} ms, p95 {percentile(busy, 0.95):.1f} ms, "

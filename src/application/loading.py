@@ -8,11 +8,9 @@ from datetime import datetime
 from application.errors import EnvelopeClosed, LinkExpired, LinkRevoked, PreconditionFailed
 from application.unit_of_work import UnitOfWork
 from domain.document import Document
-from domain.envelope import Envelope, EnvelopeStatus
+from domain.envelope import Envelope
 from domain.errors import NotFound
 from domain.signing_link import SigningLink
-
-CLOSED = frozenset({EnvelopeStatus.DECLINED, EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED})
 
 
 async def require_envelope(
@@ -53,7 +51,7 @@ async def require_signing_link(uow: UnitOfWork, token: str, now: datetime) -> Si
         raise NotFound("no such signing link")
     if link.revoked_at is not None:
         raise LinkRevoked("a newer signing link was issued for you: use the latest one you received")
-    if not link.is_valid_at(now):
+    if not link.is_unexpired_at(now):
         raise LinkExpired("this signing link has expired: ask the sender for a new one")
     return link
 
@@ -66,7 +64,7 @@ async def require_open_link(uow: UnitOfWork, token: str, now: datetime) -> tuple
     """
     link = await require_signing_link(uow, token, now)
     envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
-    if envelope.status in CLOSED or envelope.is_past_expiry(now):
-        status = "expired" if envelope.is_past_expiry(now) else envelope.status.value
-        raise EnvelopeClosed(f"this envelope is {status}: its signing links no longer work")
+    closed = envelope.closed_to_recipients(now)
+    if closed:
+        raise EnvelopeClosed(f"this envelope is {closed}: its signing links no longer work")
     return link, envelope

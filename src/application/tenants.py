@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 
 from application.access import Caller
@@ -15,6 +16,16 @@ from domain.policy import default_policy
 from domain.tenant import ApiKey, ApiKeyRole, Tenant
 
 KEY_PREFIX = "usk"
+KEY_ID = re.compile(r"[0-9A-Za-z]{1,64}")  # the ids the platform makes are a UUID's hex
+
+
+def split_api_key(presented: str) -> tuple[str, str] | None:
+    """The id and the secret of a presented `usk_<id>_<secret>` key; None if it is not shaped like one."""
+    prefix, _, rest = presented.strip().partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != KEY_PREFIX or not secret or not KEY_ID.fullmatch(key_id):
+        return None
+    return key_id, secret
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,10 +66,10 @@ class Tenants:
         return IssuedApiKey(key=f"{KEY_PREFIX}_{key_id}_{secret}", api_key=api_key, tenant=tenant)
 
     async def authenticate(self, presented: str) -> Caller:
-        prefix, _, rest = presented.partition("_")
-        key_id, _, secret = rest.partition("_")
-        if prefix != KEY_PREFIX or not key_id or not secret:
+        parts = split_api_key(presented)
+        if parts is None:
             raise Unauthenticated("the API key is malformed")
+        key_id, secret = parts
         async with self._uow() as uow:
             api_key = await uow.api_keys.get(key_id)
         if api_key is None or api_key.revoked_at is not None or not hmac.compare_digest(

@@ -16,18 +16,14 @@ after a signing token.
 
 from __future__ import annotations
 
-import ipaddress
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from application.errors import TooManyRequests
-from application.tenants import KEY_PREFIX
+from application.tenants import split_api_key
 
-# Key ids are the hex of a UUID; anything else named as one is counted by address alone.
-KEY_ID = re.compile(r"[0-9A-Za-z]{1,64}")
 TENANT_WINDOW_SECONDS = 60
 
 
@@ -54,7 +50,7 @@ class RateLimiter(Protocol):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ThrottleLimits:
     auth_failures: int = 20  # per client address and per API key id in a window; 0: not throttled
-    token_failures: int = 20  # unknown or expired signing links per client address in a window; 0: not throttled
+    token_failures: int = 20  # signing requests that found no working link (404, 410) per address in a window; 0: off
     window_seconds: int = 300
     tenant_requests_per_minute: int = 0  # 0: no tenant rate
 
@@ -79,14 +75,15 @@ class Throttle:
         await self._count(_auth_buckets(client, key_id), self._limits.auth_failures)
 
     async def check_signing(self, client: str) -> None:
-        """Refuse a signing request from an address that presented too many unknown or expired links."""
+        """Refuse a signing request from an address whose signing links too often led nowhere."""
         await self._refuse_if_over(
-            [f"token:ip:{client}"], self._limits.token_failures,
-            "too many unknown or expired signing links from your address",
+            _token_buckets(client), self._limits.token_failures,
+            "too many signing links that do not work from your address",
         )
 
     async def signing_token_missed(self, client: str) -> None:
-        await self._count([f"token:ip:{client}"], self._limits.token_failures)
+        """A signing request found nothing (404) or a link that no longer works (410)."""
+        await self._count(_token_buckets(client), self._limits.token_failures)
 
     async def tenant_request(self, tenant_id: str) -> None:
         """Count an authenticated request against its tenant; refuse it past the tenant rate, if one is set."""
@@ -115,30 +112,14 @@ class Throttle:
             raise TooManyRequests(f"{reason}; try again in {wait} s", retry_after_seconds=wait)
 
 
-def client_of(host: str | None) -> str:
-    """The name a client address is counted under. An IPv6 client counts by its /64, the block
-    one subscriber usually holds: counting single addresses would let it start afresh at will."""
-    if not host:
-        return "unknown"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:  # not an address (a test client's name): kept, bounded and tamed
-        return re.sub(r"[^0-9A-Za-z.:-]", "", host)[:64] or "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
 def key_id_of(presented: str) -> str | None:
-    """The id of a presented `usk_<id>_<secret>` key, never its secret; None for anything else
-    (then only the address counts)."""
-    prefix, _, rest = presented.strip().partition("_")
-    key_id, _, secret = rest.partition("_")
-    if prefix != KEY_PREFIX or not secret or not KEY_ID.fullmatch(key_id):
-        return None
-    return key_id
+    """The id of a presented API key, never its secret; None for anything else (then only the address counts)."""
+    parts = split_api_key(presented)
+    return parts[0] if parts else None
+
+
+def _token_buckets(client: str) -> list[str]:
+    return [f"token:ip:{client}"]
 
 
 def _auth_buckets(client: str, key_id: str | None) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.access import Caller, Permission
 from application.errors import InvalidDocument
 from application.moments import in_utc
 from application.ports import Clock, PdfVerifier
@@ -14,6 +15,7 @@ from domain.errors import InvalidInput
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyPdf:
+    caller: Caller | None  # None: the operator at the console (`undersign verify`)
     pdf: bytes
     trust_roots: list[bytes] | None = None  # None: the installation's trust anchors
     at: datetime | None = None  # None: now
@@ -28,7 +30,10 @@ class VerifyPdfHandler:
 
         The validation time may be in the past or the future (will this archive still
         verify in ten years?); it needs a UTC offset. Only what the document embeds is used.
+        Reads no tenant data: any caller whose key may verify may send any PDF.
         """
+        if command.caller is not None:
+            command.caller.require(Permission.VERIFY_DOCUMENTS)
         if not command.pdf:
             raise InvalidDocument("the file is empty")
         if command.trust_roots is not None and not command.trust_roots:

@@ -241,6 +241,17 @@ class Envelope:
             self._touch(now)
         return due
 
+    def closed_to_recipients(self, now: datetime) -> str | None:
+        """Why recipients can no longer open the envelope (declined, voided, expired); None while they can.
+
+        A completed envelope stays open to them: they may read what they signed.
+        """
+        if self.is_past_expiry(now):
+            return EnvelopeStatus.EXPIRED.value
+        if self.status in (EnvelopeStatus.DECLINED, EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED):
+            return self.status.value
+        return None
+
     def is_past_expiry(self, now: datetime) -> bool:
         """Sent, and its expires_at has passed: it should expire."""
         return self.status is EnvelopeStatus.SENT and self.expires_at is not None and now >= self.expires_at

@@ -38,5 +38,6 @@ class SigningLink:
     channel: LinkChannel = LinkChannel.API
     revoked_at: datetime | None = None  # a newer link was issued for the same recipient
 
-    def is_valid_at(self, now: datetime) -> bool:
+    def is_unexpired_at(self, now: datetime) -> bool:
+        """Within its lifetime at `now` (whether it was revoked meanwhile is `revoked_at`)."""
         return self.created_at <= now < self.expires_at

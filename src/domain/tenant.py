@@ -41,15 +41,11 @@ class Tenant:
 
 
 class ApiKeyRole(enum.StrEnum):
-    """What a key may do. Admin and sender manage envelopes; viewer only reads."""
+    """A key's role; what each may do is application.access's permission table."""
 
     ADMIN = "admin"
     SENDER = "sender"
     VIEWER = "viewer"
-
-    @property
-    def can_write(self) -> bool:
-        return self is not ApiKeyRole.VIEWER
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

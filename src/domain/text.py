@@ -33,7 +33,7 @@ def single_line(value: str, *, what: str, max_length: int, required: bool = True
         raise InvalidInput(f"{what} is empty")
     if len(value) > max_length:
         raise InvalidInput(f"{what} has at most {max_length} characters")
-    if any(_refused(c) or c in LINE_WHITESPACE or c in DIRECTIONAL_FORMATTING for c in value):
+    if any(_refused(c) or _breaks_a_line(c) or c in DIRECTIONAL_FORMATTING for c in value):
         raise InvalidInput(f"{what} must be one line without control characters")
     return value
 
@@ -59,7 +59,7 @@ def email_address(value: str) -> str:
     """
     address = value.strip().lower()
     if not address or len(address) > MAX_EMAIL_LENGTH:
-        raise InvalidInput(f"an email address has 3 to {MAX_EMAIL_LENGTH} characters")
+        raise InvalidInput(f"an email address has at most {MAX_EMAIL_LENGTH} characters")
     local, at, domain = address.rpartition("@")
     if not (at and _is_local_part(local) and _is_domain(domain)):
         raise InvalidInput(f"{_shown(address)} is not an email address like name@example.com")
@@ -70,11 +70,16 @@ def file_name(value: str, *, max_length: int, default: str) -> str:
     """An uploaded file's name made safe to keep and to show: anything that is not plain
     printable text, and path separators, become `_`; `default` if nothing is left."""
     kept = "".join(
-        "_" if _refused(c) or c in DIRECTIONAL_FORMATTING or c in "/\\" or unicodedata.category(c) == "Zl" else c
+        "_" if _refused(c) or _breaks_a_line(c) or c in DIRECTIONAL_FORMATTING or c in "/\\" else c
         for c in value
     )
     kept = " ".join(kept.split()).strip(" .")  # any run of white space becomes one space
     return kept[:max_length] or default
+
+
+def _breaks_a_line(c: str) -> bool:
+    # LF, tab, and the Unicode line and paragraph separators (U+2028, U+2029).
+    return c in LINE_WHITESPACE or unicodedata.category(c) in ("Zl", "Zp")
 
 
 def _refused(c: str) -> bool:

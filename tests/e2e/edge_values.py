@@ -136,7 +136,7 @@ def not_one_line(value: str, max_length: int, required: bool = True) -> bool:
     trimmed = as_decoded(value).strip()
     return (
         (required and not trimmed) or len(trimmed) > max_length
-        or any(refused_character(c) or c in BIDI_OVERRIDES for c in trimmed)
+        or any(refused_character(c) or c in BIDI_OVERRIDES or unicodedata.category(c) in ("Zl", "Zp") for c in trimmed)
     )
 
 

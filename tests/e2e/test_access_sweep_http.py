@@ -16,7 +16,7 @@ import pytest
 
 from application.access import Permission, allows
 from domain.tenant import ApiKeyRole
-from entrypoints.http.dependencies import PERMISSION, PUBLIC
+from entrypoints.http.guards import PERMISSION, PUBLIC
 from tests.e2e import api
 from tests.pdf_samples import make_pdf
 from tests.stack import Stack, serve, settings_for

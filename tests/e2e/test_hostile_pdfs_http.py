@@ -1,14 +1,13 @@
 """The hostile corpus (tests/hostile_pdf_corpus.py) through the HTTP API.
 
 An upload answers 201 for the ordinary PDFs and a 422 problem with the entry's code for the
-rest, within the parse time limit, and a refusal leaves nothing behind: no blob, no
+rest, and a refusal leaves nothing behind: no blob, no
 document on the envelope. A verification answers 422 for what it cannot read safely and a
 report for the rest (active content is the upload's concern: verification runs nothing).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -19,17 +18,12 @@ from tests.hostile_pdf_corpus import (
     ACCEPTED,
     BY_ID,
     CORPUS,
-    PARSE_SECONDS,
     REPORTED,
     TEST_LIMITS,
     Answer,
     HostilePdf,
 )
 from tests.stack import Stack, serve, settings_for
-
-# Reading a 48 MB multipart body, starting a worker and writing the blob, on a busy two-core machine.
-MARGIN_SECONDS = 15
-
 
 @pytest.fixture
 async def stack(tmp_path: Path):
@@ -68,9 +62,7 @@ async def test_an_upload_gets_the_entrys_answer_and_a_refusal_stores_nothing(sta
     envelope = await api.post(stack, "/v1/envelopes", {"subject": f"Hostile corpus: {entry.id}"})
     pdf = entry.pdf()
 
-    started = time.monotonic()
     response = await upload(stack, envelope["id"], pdf)
-    elapsed = time.monotonic() - started
 
     answer = answer_of(response)
     assert answer in entry.upload, explained(entry, entry.upload, response)
@@ -84,16 +76,13 @@ async def test_an_upload_gets_the_entrys_answer_and_a_refusal_stores_nothing(sta
         assert any(word in detail.lower() for word in entry.words), f"{detail!r} names none of {entry.words}"
         assert api.stored_files(stack) == []
         assert documents == []
-    assert elapsed <= PARSE_SECONDS + MARGIN_SECONDS, f"{entry.id}: answered in {elapsed:.1f} s"
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=lambda entry: entry.id)
 async def test_a_verification_gets_the_entrys_answer(stack, entry: HostilePdf):
     pdf = entry.pdf()
 
-    started = time.monotonic()
     response = await verify(stack, pdf)
-    elapsed = time.monotonic() - started
 
     answer = answer_of(response)
     assert answer in entry.verify, explained(entry, entry.verify, response)
@@ -103,7 +92,6 @@ async def test_a_verification_gets_the_entrys_answer(stack, entry: HostilePdf):
     else:
         api.problem(response, 422, answer.code)
     assert api.stored_files(stack) == []
-    assert elapsed <= PARSE_SECONDS + MARGIN_SECONDS, f"{entry.id}: answered in {elapsed:.1f} s"
 
 
 async def test_a_body_over_the_upload_limit_is_413_for_upload_and_verify_and_stores_nothing(tmp_path: Path):

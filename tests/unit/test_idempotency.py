@@ -13,8 +13,9 @@ from application.ports import StoredResponse
 from domain.tenant import ApiKeyRole
 from tests.fakes import FakePlatform
 
-ACME = Caller(tenant_id="tenant-acme", api_key_id="key-1", role=ApiKeyRole.SENDER)
-GLOBEX = Caller(tenant_id="tenant-globex", api_key_id="key-2", role=ApiKeyRole.SENDER)
+ACME = Caller(tenant_id="tenant-acme", api_key_id="apikey-1", role=ApiKeyRole.SENDER)
+# The same key id in another tenant: records must be told apart by tenant too, not by key id alone.
+GLOBEX = Caller(tenant_id="tenant-globex", api_key_id="apikey-1", role=ApiKeyRole.SENDER)
 CREATED = StoredResponse(status=201, headers={"content-type": "application/json"}, body=b'{"id":"env-1"}')
 
 
@@ -81,7 +82,7 @@ async def test_keys_expire_after_a_day_and_are_purged_when_the_tenant_claims_ano
     platform.clock.advance(KEY_LIFETIME)
     await claimed(platform, request("key-1", body=b'{"subject":"A day later"}'))
 
-    assert set(platform.idempotency_keys.records) == {("tenant-acme", "key-1", "key-1"), ("tenant-globex", "key-2", "key-1")}
+    assert set(platform.idempotency_keys.records) == {("tenant-acme", "apikey-1", "key-1"), ("tenant-globex", "apikey-1", "key-1")}
 
 
 async def test_keys_are_the_tenants_own(platform) -> None:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from entrypoints.http.openapi import needs_api_key, problem_statuses
+from entrypoints.http.openapi import problem_statuses
+
+KEYED = {"security": [{"apiKey": []}]}
 
 
 def parameter(where: str, name: str) -> dict[str, str]:
     return {"in": where, "name": name}
 
 
-def test_the_signers_routes_and_operations_take_no_api_key():
-    assert needs_api_key("/v1/envelopes/{envelope_id}")
-    assert needs_api_key("/v1/verify")
-    assert not needs_api_key("/v1/signing/{token}/sign")
-    assert not needs_api_key("/health")
+def test_only_an_operation_that_needs_an_api_key_can_be_unauthenticated_or_forbidden():
+    assert {401, 403} <= problem_statuses("/v1/verify", "post", {**KEYED, "requestBody": {}})
+    assert not {401, 403} & problem_statuses("/v1/signing/{token}/sign", "post", {"requestBody": {}})
 
 
 def test_any_request_can_be_throttled_or_too_big_in_its_headers():
@@ -22,12 +22,13 @@ def test_any_request_can_be_throttled_or_too_big_in_its_headers():
 
 
 def test_an_api_read_by_id_can_be_malformed_unauthenticated_forbidden_or_not_found():
-    operation = {"parameters": [parameter("path", "envelope_id")]}
+    operation = {**KEYED, "parameters": [parameter("path", "envelope_id")]}
     assert problem_statuses("/v1/envelopes/{envelope_id}", "get", operation) == {400, 401, 403, 404, 429, 431, 503}
 
 
 def test_a_change_under_if_match_with_an_idempotency_key_and_a_body():
     operation = {
+        **KEYED,
         "parameters": [parameter("path", "envelope_id"), parameter("header", "If-Match"), parameter("header", "Idempotency-Key")],
         "requestBody": {},
     }

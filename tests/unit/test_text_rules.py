@@ -48,7 +48,9 @@ def test_plain_and_international_addresses_are_kept_in_lower_case(address: str, 
     assert email_address(address) == kept
 
 
-@pytest.mark.parametrize("text", ["Ada\x00", "Ada\x07", "Ada\x1b[31m", "Ada\r\nBcc: x", "Ada\nLovelace", "A\u202eda", "A\ud800"])
+@pytest.mark.parametrize(
+    "text", ["Ada\x00", "Ada\x07", "Ada\x1b[31m", "Ada\r\nBcc: x", "Ada\nLovelace", "A\u202eda", "A\ud800", "Ada\u2028Lovelace", "Ada\u2029x"]
+)
 def test_one_line_of_text_refuses_control_characters_and_overrides(text: str) -> None:
     with pytest.raises(InvalidInput, match="one line"):
         single_line(text, what="a name", max_length=200)

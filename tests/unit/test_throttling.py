@@ -8,7 +8,8 @@ import pytest
 
 from adapters.throttling.memory import MemoryRateLimiter
 from application.errors import TooManyRequests
-from application.throttling import Count, Throttle, ThrottleLimits, client_of, key_id_of
+from application.throttling import Count, Throttle, ThrottleLimits, key_id_of
+from entrypoints.http.throttling import client_of
 from entrypoints.http.problems import domain_error
 from entrypoints.settings import Settings, SettingsError
 from tests.fakes import FakeClock

@@ -89,8 +89,8 @@ def test_the_summary_counts_further_problems():
 async def test_verification_is_at_the_time_asked_for_in_utc_or_now(platform):
     later = datetime(2036, 1, 1, 9, 0, tzinfo=timezone(timedelta(hours=2)))
 
-    await platform.verify_pdf(VerifyPdf(pdf=b"%PDF-1.7", trust_roots=[b"root"], at=later))
-    await platform.verify_pdf(VerifyPdf(pdf=b"%PDF-1.7"))
+    await platform.verify_pdf(VerifyPdf(caller=None, pdf=b"%PDF-1.7", trust_roots=[b"root"], at=later))
+    await platform.verify_pdf(VerifyPdf(caller=None, pdf=b"%PDF-1.7"))
 
     (_, roots, first), (_, none, second) = platform.verifier.calls
     assert (roots, first, first.utcoffset()) == ([b"root"], later, timedelta(0))
@@ -100,9 +100,9 @@ async def test_verification_is_at_the_time_asked_for_in_utc_or_now(platform):
 @pytest.mark.parametrize(
     ("command", "error"),
     [
-        (VerifyPdf(pdf=b""), InvalidDocument),
-        (VerifyPdf(pdf=b"%PDF", at=datetime(2030, 1, 1)), InvalidInput),
-        (VerifyPdf(pdf=b"%PDF", trust_roots=[]), InvalidInput),
+        (VerifyPdf(caller=None, pdf=b""), InvalidDocument),
+        (VerifyPdf(caller=None, pdf=b"%PDF", at=datetime(2030, 1, 1)), InvalidInput),
+        (VerifyPdf(caller=None, pdf=b"%PDF", trust_roots=[]), InvalidInput),
     ],
 )
 async def test_verification_refuses_what_cannot_be_verified(platform, command, error):

@@ -24,16 +24,15 @@ from collections.abc import Iterator
 from io import BytesIO
 
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from adapters.signing.page_geometry import PageGeometry, iter_pages
+from adapters.signing.pdf_errors import refusal_for
 from adapters.signing.sandbox import PdfLimits, PdfSandbox
 from application.errors import InvalidDocument, PdfActiveContent, PdfPolyglot, PdfTooComplex
 from application.ports import PdfInfo
 from domain.field import PageSize
 
-_MAX_REASON = 200
 # ISO 32000-1 annex C: pages are 3 to 14,400 units each way.
 MIN_PAGE_POINTS, MAX_PAGE_POINTS = 3.0, 14_400.0
 # Where the trailer's startxref must be: in the last kilobyte, as readers look for it there.
@@ -45,10 +44,8 @@ SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread", "/SetOCGState", 
 # Actions that run by themselves (as the document or a page opens, a field changes): only going to a place.
 SAFE_AUTOMATIC_ACTIONS = frozenset({"/GoTo"})
 SAFE_URI_SCHEMES = ("http:", "https:", "mailto:", "tel:")
-# Keys whose value is an action a reader triggers, and those that run on their own (or, for
-# /OpenAction, a destination).
+# Keys whose value is an action a reader triggers (/OpenAction and /AA run on their own).
 _CLICKED_ACTION_KEYS = frozenset({"/A", "/Next", "/PA"})
-_AUTOMATIC_ACTION_KEYS = frozenset({"/OpenAction"})
 
 
 class PyHankoPdfInspector:
@@ -97,34 +94,11 @@ def open_bounded(pdf: bytes, limits: PdfLimits) -> PdfFileReader:
     try:
         reader = PdfFileReader(BytesIO(pdf))
     except Exception as error:  # the parser raises many types on malformed input
-        raise damaged(error) from error
+        raise refusal_for(error) from error
     objects = sum(len(reader.xrefs.explicit_refs_in_revision(r)) for r in range(reader.xrefs.total_revisions))
     if objects > limits.max_objects:
         raise PdfTooComplex(f"the PDF has {objects} objects; at most {limits.max_objects} are accepted")
     return reader
-
-
-def damaged(error: BaseException) -> InvalidDocument:
-    """Why the parser failed, in the platform's words: too complex when it ran out of a limit, else damaged."""
-    for cause in _chain(error):
-        if isinstance(cause, RecursionError):
-            return PdfTooComplex("the PDF nests its objects too deeply")
-        if isinstance(cause, PdfDecodeLimitError):
-            return PdfTooComplex("a stream in the PDF inflates to more than allowed (a decompression bomb)")
-        if isinstance(cause, MemoryError):
-            return PdfTooComplex("reading the PDF takes more memory than allowed: it is too complex")
-    reason = str(error)[:_MAX_REASON] or type(error).__name__
-    return InvalidDocument(f"the PDF is damaged and cannot be read: {reason}")
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    """The error and those it was raised from or while handling (pyHanko re-raises parse errors as its own)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 def _check_bytes(pdf: bytes) -> None:
@@ -166,7 +140,7 @@ def _first_active_content(reader: PdfFileReader, limits: PdfLimits) -> str | Non
         except PdfTooComplex:
             raise
         except Exception as error:  # an object that cannot be read is damage
-            raise damaged(error) from error
+            raise refusal_for(error) from error
         first = first or finding
     return first
 
@@ -202,36 +176,54 @@ def _active_entry(entry: generic.DictionaryObject) -> str | None:
         return "JavaScript"
     if "/XFA" in entry:
         return "an XFA form"
-    if _entry(entry, "/Type") == "/Action":
-        return _unsafe_action(entry, SAFE_ACTIONS)
-    for key in (_CLICKED_ACTION_KEYS | _AUTOMATIC_ACTION_KEYS) & set(entry.keys()):
-        value = _resolved(entry.raw_get(key))
-        # /Next may list several actions; an /OpenAction array is a destination, not actions.
-        actions = value if key == "/Next" and isinstance(value, generic.ArrayObject) else [value]
-        safe = SAFE_AUTOMATIC_ACTIONS if key in _AUTOMATIC_ACTION_KEYS else SAFE_ACTIONS
-        for action in actions:
-            finding = _unsafe_action(_resolved(action), safe)
+    for action, safe, when in _actions_of(entry):
+        if isinstance(action, generic.DictionaryObject):  # else a destination: always safe
+            finding = _unsafe_action(action, safe)
             if finding:
-                return finding
-    triggers = _resolved(entry.raw_get("/AA")) if "/AA" in entry else None
-    if isinstance(triggers, generic.DictionaryObject):
-        for key in triggers:
-            finding = _unsafe_action(_resolved(triggers.raw_get(key)), SAFE_AUTOMATIC_ACTIONS)
-            if finding:
-                return f"{finding} that runs by itself"
+                return f"{finding}{when}"
     return None
 
 
-def _unsafe_action(action: generic.PdfObject, safe: frozenset[str]) -> str | None:
-    """Why an action (or a destination, which is always safe) is not; None if it is safe."""
-    if not isinstance(action, generic.DictionaryObject):
-        return None  # a destination (an array or a name), or a list of actions walked on their own
+def _actions_of(entry: generic.DictionaryObject) -> Iterator[tuple[generic.PdfObject, frozenset[str], str]]:
+    """The actions an entry holds, each with the kinds that are safe for it and when it runs."""
+    if _entry(entry, "/Type") == "/Action":
+        yield entry, SAFE_ACTIONS, ""
+    for key in sorted(_CLICKED_ACTION_KEYS & set(entry.keys())):
+        value = _resolved(entry.raw_get(key))
+        # /Next may list several actions.
+        for action in value if key == "/Next" and isinstance(value, generic.ArrayObject) else [value]:
+            yield _resolved(action), SAFE_ACTIONS, ""
+    if "/OpenAction" in entry:  # an array there is a destination, not actions
+        for action in _followed_by_next(entry.raw_get("/OpenAction")):
+            yield action, SAFE_AUTOMATIC_ACTIONS, " as the document opens"
+    triggers = _resolved(entry.raw_get("/AA")) if "/AA" in entry else None
+    if isinstance(triggers, generic.DictionaryObject):  # page open or close, a field changing, ...
+        for key in triggers:
+            for action in _followed_by_next(triggers.raw_get(key)):
+                yield action, SAFE_AUTOMATIC_ACTIONS, " that runs by itself"
+
+
+def _followed_by_next(first: generic.PdfObject) -> Iterator[generic.PdfObject]:
+    """An action that runs by itself and the ones its /Next runs after it (each once: /Next may loop)."""
+    pending, seen = [first], set()
+    while pending:
+        action = _resolved(pending.pop())
+        if id(action) in seen:
+            continue
+        seen.add(id(action))
+        yield action
+        if isinstance(action, generic.DictionaryObject) and "/Next" in action:
+            following = _resolved(action.raw_get("/Next"))
+            pending.extend(following if isinstance(following, generic.ArrayObject) else [following])
+
+
+def _unsafe_action(action: generic.DictionaryObject, safe: frozenset[str]) -> str | None:
+    """Why an action is not safe where it is; None if it is."""
     kind = _entry(action, "/S")
     if kind is None:
         return None
     if kind not in safe:
-        opening = " as the document opens" if safe is SAFE_AUTOMATIC_ACTIONS else ""
-        return f"a {str(kind).lstrip('/')} action{opening}"
+        return f"a {str(kind).lstrip('/')} action"
     if kind == "/URI":
         uri = _entry(action, "/URI")
         text = bytes(uri).decode("latin-1") if isinstance(uri, bytes) else str(uri or "")
@@ -256,7 +248,7 @@ def _is_signed(reader: PdfFileReader) -> bool:
     try:
         return bool(reader.embedded_signatures)
     except Exception as error:  # a broken form tree is a damaged file
-        raise damaged(error) from error
+        raise refusal_for(error) from error
 
 
 def _pages(reader: PdfFileReader, limits: PdfLimits) -> list[PageGeometry]:
@@ -265,7 +257,7 @@ def _pages(reader: PdfFileReader, limits: PdfLimits) -> list[PageGeometry]:
         declared = _entry(tree, "/Count")
         kids = _entry(tree, "/Kids")
     except Exception as error:  # no page tree, or not a dictionary
-        raise damaged(error) from error
+        raise refusal_for(error) from error
     # Signing tools (pyHanko's among them) count on a root /Pages node with /Kids and /Count.
     if not isinstance(declared, int) or not isinstance(kids, generic.ArrayObject) or _entry(tree, "/Type") == "/Page":
         raise InvalidDocument("the PDF is damaged: the root of its page tree is not a /Pages node with /Kids and /Count")
@@ -282,7 +274,7 @@ def _pages(reader: PdfFileReader, limits: PdfLimits) -> list[PageGeometry]:
     except PdfTooComplex:
         raise
     except Exception as error:  # any failure to walk the page tree means a damaged file
-        raise damaged(error) from error
+        raise refusal_for(error) from error
     if not pages:
         raise InvalidDocument("the PDF has no pages")
     return pages

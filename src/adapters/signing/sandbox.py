@@ -21,12 +21,14 @@ import resource
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from application.errors import InvalidDocument, PdfTooComplex
+from adapters.signing.pdf_errors import TOO_MUCH_MEMORY, refusal_for
+from application.errors import PdfTooComplex
 from domain.errors import DomainError
 
 T = TypeVar("T")
@@ -34,7 +36,6 @@ T = TypeVar("T")
 MiB = 1024 * 1024
 _PRELOADED = ["adapters.signing.pdf_inspector", "adapters.signing.verification"]
 _PARENT_MAIN = "UNDERSIGN_SANDBOX_PARENT_MAIN"
-_MAX_REASON = 200
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,51 +53,36 @@ class PdfLimits:
 class PdfSandbox:
     def __init__(self, limits: PdfLimits) -> None:
         self.limits = limits
-        self._slots = threading.BoundedSemaphore(limits.concurrency)
-        self._waiting: asyncio.Semaphore | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # One thread per child at most: requests beyond `concurrency` wait in its queue, holding no thread.
+        self._threads = ThreadPoolExecutor(max_workers=limits.concurrency, thread_name_prefix="pdf-sandbox")
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` in a child; its DomainErrors come back as they were raised.
 
         `function` must be a module-level function (it is sent to the child by name).
-        Raises PdfTooComplex when the child outruns its time or memory, InvalidDocument
-        when it dies in any other way.
+        Raises PdfTooComplex when the child outruns its time or memory, and the refusal its
+        failure amounts to (see pdf_errors) when it fails in any other way.
         """
-        async with self._turn():
-            return await asyncio.to_thread(self._run, function, args)
-
-    def _turn(self) -> asyncio.Semaphore:
-        # Waiting is done on the event loop, so queued requests hold no worker thread.
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            self._waiting, self._loop = asyncio.Semaphore(self.limits.concurrency), loop
-        assert self._waiting is not None
-        return self._waiting
+        return await asyncio.get_running_loop().run_in_executor(self._threads, self._run, function, args)
 
     def _run(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
-        with self._slots:
-            context = _fork_server()
-            answers, answer = context.Pipe(duplex=False)
-            child = context.Process(
-                target=_child, args=(answer, function, args, self.limits.memory_bytes), daemon=True
-            )
-            child.start()
-            answer.close()
-            try:
-                if not answers.poll(self.limits.seconds):
-                    raise PdfTooComplex(
-                        f"the PDF takes longer than {self.limits.seconds:g} s to read: it is too complex"
-                    )
-                outcome, value = answers.recv()
-            except EOFError:
-                # The child died without a word: the kernel refused it memory, or the parser crashed.
-                raise PdfTooComplex("reading the PDF takes more memory than allowed: it is too complex") from None
-            finally:
-                if child.is_alive():
-                    child.kill()
-                child.join()
-                answers.close()
+        context = _fork_server()
+        answers, answer = context.Pipe(duplex=False)
+        child = context.Process(target=_child, args=(answer, function, args, self.limits.memory_bytes), daemon=True)
+        child.start()
+        answer.close()
+        try:
+            if not answers.poll(self.limits.seconds):
+                raise PdfTooComplex(f"the PDF takes longer than {self.limits.seconds:g} s to read: it is too complex")
+            outcome, value = answers.recv()
+        except EOFError:
+            # The child died without a word: the kernel refused it memory, or the parser crashed.
+            raise PdfTooComplex(TOO_MUCH_MEMORY) from None
+        finally:
+            if child.is_alive():
+                child.kill()
+            child.join()
+            answers.close()
         if outcome == "error":
             raise value
         return value
@@ -139,13 +125,8 @@ def _child(answer: Connection, function: Callable[..., Any], args: tuple[Any, ..
         outcome: tuple[str, Any] = ("ok", function(*args))
     except DomainError as error:
         outcome = ("error", error)
-    except MemoryError:
-        outcome = ("error", PdfTooComplex("reading the PDF takes more memory than allowed: it is too complex"))
-    except RecursionError:
-        outcome = ("error", PdfTooComplex("the PDF nests its objects too deeply"))
     except Exception as error:  # the parser raises many kinds on malformed input
-        reason = str(error)[:_MAX_REASON] or type(error).__name__
-        outcome = ("error", InvalidDocument(f"the PDF is damaged and cannot be read: {reason}"))
+        outcome = ("error", refusal_for(error))
     answer.send(outcome)
     answer.close()
 

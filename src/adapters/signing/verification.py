@@ -56,7 +56,8 @@ from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationChec
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from adapters.signing.certificates import asn1_certificate
-from adapters.signing.pdf_inspector import damaged, open_bounded, read_document
+from adapters.signing.pdf_errors import reason, refusal_for
+from adapters.signing.pdf_inspector import open_bounded, read_document
 from adapters.signing.sandbox import PdfLimits, PdfSandbox
 from adapters.signing.trust import TrustAnchorError, load_trust_anchors
 from application.errors import InvalidDocument, InvalidTrustRoot
@@ -71,7 +72,6 @@ from application.verification import (
     VerificationReport,
 )
 
-_MAX_REASON = 200
 _CHATTY_LOGGERS = ("pyhanko.sign.validation", "pyhanko_certvalidator")
 
 _COVERAGE = {
@@ -162,7 +162,7 @@ def _certificates(data: bytes) -> list[asn1_x509.Certificate]:
         for certificate in certificates:
             certificate.native  # noqa: B018 - asn1crypto parses lazily; this makes it parse now
     except Exception as error:  # asn1crypto raises ValueError, TypeError and others on garbage
-        raise ValueError(str(error)[:_MAX_REASON] or type(error).__name__) from error
+        raise ValueError(reason(error)) from error
     if not certificates:
         raise ValueError("it holds no certificate")
     return certificates
@@ -182,7 +182,7 @@ async def _verify(pdf: bytes, roots: list[asn1_x509.Certificate], at: datetime, 
     try:
         signatures = reader.embedded_signatures
     except Exception as error:  # a broken form tree is a damaged file
-        raise damaged(error) from error
+        raise refusal_for(error) from error
     verification = _Verification(roots=roots, at=at, dss=_dss(reader))
     reports = [await verification.report(signature) for signature in signatures]
     return VerificationReport(sha256=hashlib.sha256(pdf).hexdigest(), validation_time=at, signatures=tuple(reports))
@@ -481,7 +481,7 @@ def _dss(reader: PdfFileReader) -> DocumentSecurityStore | None:
     except NoDSSFoundError:
         return None
     except Exception as error:  # a DSS that cannot be read is a damaged file
-        raise InvalidDocument(f"the PDF's validation data (DSS) cannot be read: {_reason(error)}") from error
+        raise InvalidDocument(f"the PDF's validation data (DSS) cannot be read: {reason(error)}") from error
 
 
 def _unreadable(signature: EmbeddedPdfSignature, error: Exception) -> SignatureReport:
@@ -507,9 +507,7 @@ def _unreadable(signature: EmbeddedPdfSignature, error: Exception) -> SignatureR
         ades_indication=AdESStatus.FAILED.name,
         ades_subindication=AdESFailure.FORMAT_FAILURE.standard_name,
         valid=False,
-        problems=(f"the signature cannot be validated: {_reason(error)}",),
+        problems=(f"the signature cannot be validated: {reason(error)}",),
     )
 
 
-def _reason(error: Exception) -> str:
-    return str(error)[:_MAX_REASON] or type(error).__name__

@@ -307,7 +307,7 @@ def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -
     pdf = _read(file)
     roots = [_read(path) for path in trust] or None
     # No database: verifying reads only the file and the trust anchors.
-    command = VerifyPdf(pdf=pdf, trust_roots=roots, at=moment)
+    command = VerifyPdf(caller=None, pdf=pdf, trust_roots=roots, at=moment)
     report = run_with_container(lambda c: c.use_cases.verify_pdf()(command), database=False)
     if as_json:
         click.echo(msgspec.json.encode(verification_report_out(report)).decode())

@@ -7,8 +7,9 @@ from litestar.datastructures import State
 
 from adapters.sql.health import ping
 from entrypoints.container import Container, shutdown
-from entrypoints.http.dependencies import DEPENDENCIES, authorize
+from entrypoints.http.dependencies import DEPENDENCIES
 from entrypoints.http.envelopes import EnvelopesController
+from entrypoints.http.guards import authorize
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS, problem
 from entrypoints.http.request_context import request_context

@@ -53,6 +53,7 @@ from entrypoints.http.schemas import (
     signer_out,
 )
 from entrypoints.http.etags import IfMatch, envelope_etag, expected_version
+from entrypoints.http.guards import requires
 from entrypoints.http.idempotency import IDEMPOTENT
 from entrypoints.http.moments import moment, moment_parameter
 
@@ -73,7 +74,7 @@ class EnvelopesController(Controller):
     path = "/v1/envelopes"
     tags = ["envelopes"]
 
-    @post("/", status_code=201, response_headers=ETAG, permission=Permission.WRITE_ENVELOPES, **IDEMPOTENT)
+    @post("/", status_code=201, response_headers=ETAG, **requires(Permission.WRITE_ENVELOPES), **IDEMPOTENT)
     async def create(
         self, data: JSONBody[CreateEnvelopeIn], caller: NamedDependency[Caller], create_envelope: NamedDependency[CreateEnvelopeHandler]
     ) -> Response[EnvelopeOut]:
@@ -83,7 +84,7 @@ class EnvelopesController(Controller):
         )
         return envelope_response(envelope, [], status_code=201)
 
-    @get("/", permission=Permission.READ_ENVELOPES)
+    @get("/", **requires(Permission.READ_ENVELOPES))
     async def list_envelopes(
         self,
         caller: NamedDependency[Caller],
@@ -105,13 +106,13 @@ class EnvelopesController(Controller):
             next_cursor=encode_cursor(page.next_cursor) if page.next_cursor else None,
         )
 
-    @get("/{envelope_id:str}", response_headers=ETAG, permission=Permission.READ_ENVELOPES)
+    @get("/{envelope_id:str}", response_headers=ETAG, **requires(Permission.READ_ENVELOPES))
     async def get_envelope(
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> Response[EnvelopeOut]:
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/documents", status_code=201, permission=Permission.WRITE_ENVELOPES, **IDEMPOTENT)
+    @post("/{envelope_id:str}/documents", status_code=201, **requires(Permission.WRITE_ENVELOPES), **IDEMPOTENT)
     async def add_document(
         self,
         envelope_id: FromPath[str],
@@ -130,7 +131,7 @@ class EnvelopesController(Controller):
         )
         return document_out(document)
 
-    @post("/{envelope_id:str}/signers", status_code=201, permission=Permission.WRITE_ENVELOPES, **IDEMPOTENT)
+    @post("/{envelope_id:str}/signers", status_code=201, **requires(Permission.WRITE_ENVELOPES), **IDEMPOTENT)
     async def add_signer(
         self,
         envelope_id: FromPath[str],
@@ -148,7 +149,7 @@ class EnvelopesController(Controller):
         )
         return signer_out(signer)
 
-    @post("/{envelope_id:str}/fields", status_code=201, permission=Permission.WRITE_ENVELOPES, **IDEMPOTENT)
+    @post("/{envelope_id:str}/fields", status_code=201, **requires(Permission.WRITE_ENVELOPES), **IDEMPOTENT)
     async def place_field(
         self,
         envelope_id: FromPath[str],
@@ -167,7 +168,7 @@ class EnvelopesController(Controller):
         )
         return field_out(placed)
 
-    @post("/{envelope_id:str}/send", status_code=200, response_headers=ETAG, permission=Permission.WRITE_ENVELOPES)
+    @post("/{envelope_id:str}/send", status_code=200, response_headers=ETAG, **requires(Permission.WRITE_ENVELOPES))
     async def send(
         self,
         envelope_id: FromPath[str],
@@ -180,7 +181,7 @@ class EnvelopesController(Controller):
         await send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=version))
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/void", status_code=200, response_headers=ETAG, permission=Permission.WRITE_ENVELOPES)
+    @post("/{envelope_id:str}/void", status_code=200, response_headers=ETAG, **requires(Permission.WRITE_ENVELOPES))
     async def void(
         self,
         envelope_id: FromPath[str],
@@ -196,7 +197,10 @@ class EnvelopesController(Controller):
         )
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
-    @post("/{envelope_id:str}/signers/{signer_id:str}/signing-link", status_code=201, permission=Permission.ISSUE_SIGNING_LINKS, **IDEMPOTENT)
+    @post(
+        "/{envelope_id:str}/signers/{signer_id:str}/signing-link", status_code=201,
+        **requires(Permission.ISSUE_SIGNING_LINKS), **IDEMPOTENT,
+    )
     async def create_signing_link(
         self,
         envelope_id: FromPath[str],
@@ -208,7 +212,10 @@ class EnvelopesController(Controller):
         issued = await create_signing_link(CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id))
         return SigningLinkOut(url=f"{public_url}/sign/{issued.token}", token=issued.token, expires_at=issued.expires_at)
 
-    @get("/{envelope_id:str}/documents/{document_id:str}/content", media_type="application/pdf", permission=Permission.READ_ENVELOPES)
+    @get(
+        "/{envelope_id:str}/documents/{document_id:str}/content", media_type="application/pdf",
+        **requires(Permission.READ_ENVELOPES),
+    )
     async def document_content(
         self,
         envelope_id: FromPath[str],
@@ -218,7 +225,7 @@ class EnvelopesController(Controller):
     ) -> Response[bytes]:
         return pdf_response(*await envelope_queries.document_content(caller, envelope_id, document_id))
 
-    @get("/{envelope_id:str}/certificate", media_type="application/pdf", permission=Permission.READ_ENVELOPES)
+    @get("/{envelope_id:str}/certificate", media_type="application/pdf", **requires(Permission.READ_ENVELOPES))
     async def certificate(
         self,
         envelope_id: FromPath[str],
@@ -230,7 +237,7 @@ class EnvelopesController(Controller):
         headers = {"Content-Disposition": attachment(f"certificate-of-completion-{envelope_id}.pdf")}
         return Response(content=pdf, media_type="application/pdf", headers=headers)
 
-    @get("/{envelope_id:str}/audit", permission=Permission.READ_ENVELOPES)
+    @get("/{envelope_id:str}/audit", **requires(Permission.READ_ENVELOPES))
     async def audit(
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> AuditTrailOut:

@@ -27,7 +27,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
 from application.ports import StoredResponse
-from entrypoints.http.dependencies import provide_caller, route_permission
+from entrypoints.http.guards import authorized_caller
 
 # Response headers worth replaying: the rest (length, request id) is the repeat's own.
 REPLAYED_HEADERS = ("content-type", "etag", "location")
@@ -44,10 +44,10 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if key is None:
             await next_app(scope, receive, send)
             return
-        caller = await provide_caller(request, request.app.state)
-        permission = route_permission(request.route_handler)
-        if permission is not None:
-            caller.require(permission)
+        caller = await authorized_caller(request)
+        if caller is None:  # only routes that need an API key take Idempotency-Key
+            await next_app(scope, receive, send)
+            return
         # Read (and cached for the handler) here, so the size limit applies as usual.
         body = await request.body()
         idempotency: Idempotency = request.app.state.container.use_cases.idempotency()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
 
 from litestar.exceptions import ValidationException
 from litestar.openapi.spec import OpenAPIFormat
@@ -22,8 +21,6 @@ EXAMPLE = "2026-01-05T09:00:00Z"
 def moment_parameter(description: str) -> QueryParameter:
     return QueryParameter(description=description, format=OpenAPIFormat.DATE_TIME, max_length=40)
 
-
-MomentQuery = Annotated[str | None, moment_parameter("ISO 8601 with an offset")]
 
 
 def moment(value: str | None, name: str) -> datetime | None:

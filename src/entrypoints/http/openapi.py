@@ -4,8 +4,8 @@ with what the handlers cannot tell it.
 Litestar documents each route's success response and a 400 shaped like its own validation
 error. This module adds, in one pass over the generated document:
 
-- the API-key security scheme (`Authorization: Bearer usk_…`), required by every /v1
-  operation except the signer's (the token in the path is the credential there);
+- the API-key security scheme (`Authorization: Bearer usk_…`), which each route that needs
+  a key requires in its own declaration (guards.requires);
 - every problem response an operation can give, as `application/problem+json` with one
   shared `Problem` schema (RFC 9457; problems.py renders them), replacing Litestar's 400;
 - links between operations (create an envelope → read it, add to it, send it, …), which
@@ -30,8 +30,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import OpenAPI
 
+from entrypoints.http.guards import API_KEY
+
 PROBLEM_JSON = "application/problem+json"
-SECURITY_SCHEME = "apiKey"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -103,7 +104,8 @@ PROBLEMS: dict[int, tuple[str, str, dict[str, Any]]] = {
     ),
     429: (
         "TooManyRequests",
-        "This client (its address, or its API key) failed too often lately: it may try again later.",
+        "This client (its address, or its API key) failed too often lately, or its organisation is over "
+        "its request rate: it may try again after Retry-After seconds.",
         {"Retry-After": _RETRY_AFTER},
     ),
     431: ("RequestHeaderFieldsTooLarge", "The request's header fields are larger than this installation accepts.", {}),
@@ -238,18 +240,16 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     """Add the security scheme, problem responses, links and media types to a generated document (in place)."""
     components = document.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = deepcopy(PROBLEM_SCHEMA)
-    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
+    components.setdefault("securitySchemes", {})[API_KEY] = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "usk_…",
-        "description": "An API key, as `Authorization: Bearer usk_…` (made with `undersign api-keys create`).",
+        "description": "An API key, as `Authorization: Bearer usk_…` (made with `undersign apikey create`).",
     }
     components.setdefault("responses", {}).update(
         {name: _problem_response(status, description, headers) for status, (name, description, headers) in PROBLEMS.items()}
     )
     for path, method, operation in _operations(document):
-        if needs_api_key(path):
-            operation["security"] = [{SECURITY_SCHEME: []}]
         responses = operation.setdefault("responses", {})
         # Litestar's own 400 describes its exception, not the problem problems.py renders.
         generated = {int(status) for status in responses if status.isdigit() and int(status) in PROBLEMS}
@@ -263,10 +263,6 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def needs_api_key(path: str) -> bool:
-    return path.startswith("/v1/") and not path.startswith(SIGNING_PREFIX)
-
-
 def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """Every problem status the operation can answer with (500 is a bug, never documented)."""
     # Any request can be throttled (a client that failed too often) or carry too many header bytes.
@@ -276,7 +272,7 @@ def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[i
     parameters = {(p.get("in"), p.get("name")) for p in operation.get("parameters", [])}
     # Any API request can be malformed, or meet a database that does not answer.
     statuses |= {400, 503}
-    if needs_api_key(path):
+    if "security" in operation:  # the route's own declaration (guards.requires)
         statuses |= {401, 403}
     if any(where == "path" for where, _ in parameters):
         statuses.add(404)

@@ -15,6 +15,7 @@ the balancer's address and its allowance.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -22,7 +23,7 @@ from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.errors import TooManyRequests
-from application.throttling import Throttle, client_of, key_id_of
+from application.throttling import Throttle, key_id_of
 from entrypoints.http.problems import domain_error
 
 SIGNING_PATH = re.compile(r"^/(?:v1/signing|sign)/[^/]+")
@@ -68,3 +69,19 @@ def throttling(app: ASGIApp) -> ASGIApp:
 def _key_id(request: Request[Any, Any, Any]) -> str | None:
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     return key_id_of(key) if scheme.lower() == "bearer" else None
+
+
+def client_of(host: str | None) -> str:
+    """The name a client address is counted under. An IPv6 client counts by its /64, the block
+    one subscriber usually holds: counting single addresses would let it start afresh at will."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # not an address (an ASGI test client's "testclient", say): kept, bounded and tamed
+        return re.sub(r"[^0-9A-Za-z.:-]", "", host)[:64] or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

@@ -13,6 +13,7 @@ from litestar.params import MultipartBody
 from application.access import Caller, Permission
 from application.verify_pdf import VerifyPdf, VerifyPdfHandler
 from entrypoints.http.moments import moment, moment_parameter
+from entrypoints.http.guards import requires
 from entrypoints.http.verify_schemas import VerificationReportOut, verification_report_out
 
 
@@ -24,14 +25,15 @@ class VerifyUpload:
     trust_root: UploadFile | None = None
 
 
-@post("/v1/verify", status_code=200, tags=["verification"], permission=Permission.VERIFY_DOCUMENTS)
+@post("/v1/verify", status_code=200, tags=["verification"], **requires(Permission.VERIFY_DOCUMENTS))
 async def verify(
     data: MultipartBody[VerifyUpload],
-    caller: NamedDependency[Caller],  # authenticates the request; the verification is not the tenant's
+    caller: NamedDependency[Caller],
     verify_pdf: NamedDependency[VerifyPdfHandler],
     at: Annotated[str | None, moment_parameter("validate as of this time (ISO 8601 with an offset); default now")] = None,
 ) -> VerificationReportOut:
     """Every signature's report and the verdict on the document; `valid` is true only if all hold."""
     trust_roots = [await data.trust_root.read()] if data.trust_root is not None else None
-    report = await verify_pdf(VerifyPdf(pdf=await data.file.read(), trust_roots=trust_roots, at=moment(at, "at")))
+    command = VerifyPdf(caller=caller, pdf=await data.file.read(), trust_roots=trust_roots, at=moment(at, "at"))
+    report = await verify_pdf(command)
     return verification_report_out(report)

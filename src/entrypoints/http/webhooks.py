@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.access import Caller, Permission
 from application.webhooks import RegisterWebhook, Webhooks
+from entrypoints.http.guards import requires
 from entrypoints.http.idempotency import IDEMPOTENT
 from entrypoints.http.webhook_schemas import (
     DeliveryListOut,
@@ -28,7 +29,7 @@ class WebhooksController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
 
-    @post("/", status_code=201, permission=Permission.MANAGE_WEBHOOKS, **IDEMPOTENT)
+    @post("/", status_code=201, **requires(Permission.MANAGE_WEBHOOKS), **IDEMPOTENT)
     async def register(
         self, data: JSONBody[RegisterWebhookIn], caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]
     ) -> WebhookWithSecretOut:
@@ -36,30 +37,30 @@ class WebhooksController(Controller):
         command = RegisterWebhook(caller=caller, url=data.url, events=data.events, description=data.description)
         return webhook_with_secret_out(await webhooks.register(command))
 
-    @get("/", permission=Permission.MANAGE_WEBHOOKS)
+    @get("/", **requires(Permission.MANAGE_WEBHOOKS))
     async def list_webhooks(self, caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]) -> WebhookListOut:
         return WebhookListOut(items=[webhook_out(e) for e in await webhooks.list(caller)])
 
-    @get("/{webhook_id:str}", permission=Permission.MANAGE_WEBHOOKS)
+    @get("/{webhook_id:str}", **requires(Permission.MANAGE_WEBHOOKS))
     async def get_webhook(
         self, webhook_id: FromPath[str], caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]
     ) -> WebhookOut:
         return webhook_out(await webhooks.get(caller, webhook_id))
 
-    @delete("/{webhook_id:str}", status_code=204, permission=Permission.MANAGE_WEBHOOKS)
+    @delete("/{webhook_id:str}", status_code=204, **requires(Permission.MANAGE_WEBHOOKS))
     async def delete_webhook(
         self, webhook_id: FromPath[str], caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]
     ) -> None:
         await webhooks.delete(caller, webhook_id)
 
-    @post("/{webhook_id:str}/rotate-secret", status_code=200, permission=Permission.MANAGE_WEBHOOKS)
+    @post("/{webhook_id:str}/rotate-secret", status_code=200, **requires(Permission.MANAGE_WEBHOOKS))
     async def rotate_secret(
         self, webhook_id: FromPath[str], caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]
     ) -> WebhookWithSecretOut:
         """A new secret; for 24 hours deliveries carry a signature with the old one too."""
         return webhook_with_secret_out(await webhooks.rotate_secret(caller, webhook_id))
 
-    @get("/{webhook_id:str}/deliveries", permission=Permission.MANAGE_WEBHOOKS)
+    @get("/{webhook_id:str}/deliveries", **requires(Permission.MANAGE_WEBHOOKS))
     async def deliveries(
         self,
         webhook_id: FromPath[str],
@@ -74,7 +75,10 @@ class WebhooksController(Controller):
         items = page[:limit]
         return DeliveryListOut(items=[delivery_out(d) for d in items], next_cursor=items[-1].id if more else None)
 
-    @post("/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver", status_code=202, permission=Permission.MANAGE_WEBHOOKS)
+    @post(
+        "/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver", status_code=202,
+        **requires(Permission.MANAGE_WEBHOOKS),
+    )
     async def redeliver(
         self,
         webhook_id: FromPath[str],
