@@ -656,6 +656,23 @@ CORPUS: tuple[HostilePdf, ...] = (
     _entry("open-action-goto-then-uri", "/OpenAction goes to page 1, and its /Next opens a URL right after",
            lambda: plain(catalog=b"/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /URI /URI (https://tracker.example.test/open) >> >>"),
            ACTIVE, REPORTED, words=("opens", "uri")),
+    _entry("open-action-goto-then-launch", "/OpenAction is a GoTo action whose /Next launches a program",
+           lambda: plain(catalog=b"/OpenAction << /Type /Action /S /GoTo /D [3 0 R /Fit] /Next << /S /Launch /F (cmd.exe) >> >>"),
+           ACTIVE, REPORTED, words=("launch",)),
+    _entry("page-open-goto-then-print", "the page's /AA /O goes to the page, then its /Next prints",
+           lambda: plain(page=b"/AA << /O << /S /GoTo /D [3 0 R /Fit] /Next << /S /Named /N /Print >> >> >>"),
+           ACTIVE, REPORTED, words=("named", "runs by itself")),
+    _entry("annotation-3d-script", "a 3D annotation whose stream runs JavaScript when it is instantiated (/OnInstantiate)",
+           lambda: plain(page=b"/Annots [6 0 R]", more={
+               6: b"<< /Type /Annot /Subtype /3D /Rect [72 72 300 300] /3DD 7 0 R /3DA << /A /PO >> >>",
+               7: stream(b"U3D", b"/Type /3D /Subtype /U3D /OnInstantiate 8 0 R"), 8: stream(b"app.alert(1)")}),
+           ACTIVE, REPORTED, words=("multimedia", "3d")),
+    _entry("annotation-rich-media", "a RichMedia annotation that activates its scripts as the page opens",
+           lambda: plain(page=b"/Annots [6 0 R]", more={
+               6: b"<< /Type /Annot /Subtype /RichMedia /Rect [72 72 300 300] "
+                  b"/RichMediaSettings << /Activation << /Condition /PO /Scripts [7 0 R] >> >> >>",
+               7: stream(b"app.alert(1)")}),
+           ACTIVE, REPORTED, words=("multimedia", "rich media")),
     _entry("open-action-goto-remote", "/OpenAction is a /GoToR to another file",
            lambda: plain(catalog=b"/OpenAction << /S /GoToR /F (other.pdf) /D [0 /Fit] >>"), ACTIVE, REPORTED,
            words=("openaction", "open action", "opens", "gotor", "another")),

@@ -103,6 +103,14 @@ class DatabaseUnavailable(ServiceUnavailable):
     code = "database_unavailable"
 
 
+class PdfReadersBusy(ServiceUnavailable):
+    """Every reader of untrusted PDFs is busy and the line of those waiting is full: nothing was
+    done, and the same request may be sent again in a moment."""
+
+    code = "pdf_readers_busy"
+    retry_after_seconds = 10
+
+
 class TimestampUnavailable(ServiceUnavailable):
     """No time-stamping authority answered, so the signature the policy asks for (B-T and up)
     was not made, and nothing was stored; the same request can be sent again later."""

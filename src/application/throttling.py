@@ -61,18 +61,36 @@ class Throttle:
     def __init__(self, limiter: RateLimiter, limits: ThrottleLimits) -> None:
         self._limiter, self._limits = limiter, limits
 
-    async def check_api(self, client: str, key_id: str | None) -> None:
-        """Refuse an API request from an address, or with a key id, that failed authentication too often.
+    async def check_api(self, client: str) -> None:
+        """Refuse an API request from an address that failed authentication too often.
 
         The whole address is refused, a valid key included: which key is valid is only known
         after the database was asked, which is the work the refusal saves."""
         await self._refuse_if_over(
-            _auth_buckets(client, key_id), self._limits.auth_failures,
-            "too many failed authentications from your address or with this API key",
+            [_address_bucket(client)], self._limits.auth_failures,
+            "too many failed authentications from your address",
         )
 
+    async def key_refusal(self, key_id: str | None) -> TooManyRequests | None:
+        """What to answer, instead of a 401, a wrong secret for a key id that failed too often.
+
+        Only failures are refused: a key's id is not secret (audit trails name it), so a
+        refusal of the id itself would let anyone lock its owner out. A right secret always
+        gets through; guessing one (256 bits) was never the danger.
+        """
+        if key_id is None:
+            return None
+        try:
+            await self._refuse_if_over(
+                [_key_bucket(key_id)], self._limits.auth_failures, "too many failed authentications with this API key"
+            )
+        except TooManyRequests as refused:
+            return refused
+        return None
+
     async def authentication_failed(self, client: str, key_id: str | None) -> None:
-        await self._count(_auth_buckets(client, key_id), self._limits.auth_failures)
+        buckets = [_address_bucket(client)] + ([_key_bucket(key_id)] if key_id else [])
+        await self._count(buckets, self._limits.auth_failures)
 
     async def check_signing(self, client: str) -> None:
         """Refuse a signing request from an address whose signing links too often led nowhere."""
@@ -122,8 +140,12 @@ def _token_buckets(client: str) -> list[str]:
     return [f"token:ip:{client}"]
 
 
-def _auth_buckets(client: str, key_id: str | None) -> list[str]:
-    return [f"auth:ip:{client}"] + ([f"auth:key:{key_id}"] if key_id else [])
+def _address_bucket(client: str) -> str:
+    return f"auth:ip:{client}"
+
+
+def _key_bucket(key_id: str) -> str:
+    return f"auth:key:{key_id}"
 
 
 def _whole_seconds(seconds: float) -> int:

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.access import Caller, Permission
-from application.errors import InvalidDocument
+from application.errors import InvalidDocument, InvalidTrustRoot
 from application.moments import in_utc
 from application.ports import Clock, PdfVerifier
 from application.verification import VerificationReport
 from domain.errors import InvalidInput
+
+
+MAX_TRUST_ROOT_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,5 +41,7 @@ class VerifyPdfHandler:
             raise InvalidDocument("the file is empty")
         if command.trust_roots is not None and not command.trust_roots:
             raise InvalidInput("give at least one trust root, or none to use the installation's")
+        if command.trust_roots is not None and sum(map(len, command.trust_roots)) > MAX_TRUST_ROOT_BYTES:
+            raise InvalidTrustRoot(f"trust roots are a few certificates: at most {MAX_TRUST_ROOT_BYTES // 1024} KiB in all")
         at = in_utc(command.at, "the validation time") if command.at is not None else self._clock.now()
         return await self._verifier.verify(command.pdf, trust_roots=command.trust_roots, validation_time=at)

@@ -18,6 +18,13 @@ MAX_FILENAME_LENGTH = 255
 DEFAULT_FILENAME = "document.pdf"
 
 
+def document_name(uploaded: str) -> str:
+    """An uploaded file's name as the platform keeps it: it comes from the sender's machine and
+    goes into the audit trail, download headers and emails, so it is kept as plain printable
+    text, whatever was sent (domain.text.file_name)."""
+    return file_name(uploaded, max_length=MAX_FILENAME_LENGTH, default=DEFAULT_FILENAME)
+
+
 class DocumentStatus(enum.StrEnum):
     ACTIVE = "active"
     SEALED = "sealed"
@@ -71,9 +78,7 @@ class Document:
         size: int,
         now: datetime,
     ) -> Document:
-        # The name comes from the sender's machine and goes into download headers and emails:
-        # kept as plain printable text, whatever was sent.
-        filename = file_name(filename, max_length=MAX_FILENAME_LENGTH, default=DEFAULT_FILENAME)
+        filename = document_name(filename)
         if not pages:
             raise InvalidInput("the PDF has no pages")
         original = Revision(number=1, kind=RevisionKind.ORIGINAL, blob_key=blob_key, sha256=sha256, size=size, created_at=now)

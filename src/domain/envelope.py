@@ -116,10 +116,14 @@ class Envelope:
 
     # -- editing a draft ---------------------------------------------------------------
 
-    def add_document(self, *, document_id: str, filename: str, now: datetime, actor: str) -> None:
+    def check_can_add_document(self) -> None:
         self._require_draft()
         if len(self.document_ids) >= MAX_DOCUMENTS:
             raise InvalidInput(f"an envelope holds at most {MAX_DOCUMENTS} documents")
+
+    def add_document(self, *, document_id: str, filename: str, now: datetime, actor: str) -> None:
+        """Add a document under `filename`, made safe with domain.document.document_name."""
+        self.check_can_add_document()
         self.document_ids.append(document_id)
         self._record("DocumentAdded", now, actor, document_id=document_id, filename=filename)
 

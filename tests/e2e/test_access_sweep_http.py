@@ -8,6 +8,7 @@ A route this sweep cannot call yet (no sample request below) fails here until on
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,3 +202,15 @@ async def test_a_sender_replaying_an_admins_webhook_registration_never_sees_its_
     replay = await world.stack.client.post("/v1/webhooks", json=body, headers={**world.headers(world.keys[ApiKeyRole.SENDER]), **headers})
     api.problem(replay, 403, "forbidden")
     assert first.json()["secret"] not in replay.text
+
+
+async def test_a_stored_response_is_sealed_so_the_database_never_holds_a_token_in_clear(world: World) -> None:
+    link = "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"
+    headers = {**world.headers(world.keys[ApiKeyRole.ADMIN]), "Idempotency-Key": "sealed"}
+    token = (await world.stack.client.post(url(link, world.ids), headers=headers)).json()["token"]
+
+    with sqlite3.connect(world.stack.settings.data_dir / "undersign.db") as database:
+        bodies = [row[0] for row in database.execute("SELECT response_body FROM idempotency_keys WHERE idempotency_key = 'sealed'")]
+    assert len(bodies) == 1 and token.encode() not in bodies[0]
+    replayed = await world.stack.client.post(url(link, world.ids), headers=headers)
+    assert replayed.headers["idempotent-replayed"] == "true" and replayed.json()["token"] == token

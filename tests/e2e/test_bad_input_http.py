@@ -102,3 +102,14 @@ async def test_signing_without_consent_is_refused(stack):
     body = {"signature": {"kind": "typed", "text": "Ada"}, "consent": False}
     response = await stack.client.post(f"/v1/signing/{token}/sign", json=body)
     assert response.status_code == 422 and "consent" in response.json()["detail"]
+
+
+async def test_a_json_body_over_a_megabyte_is_too_large_even_where_uploads_may_be_fifty(stack):
+    big = {"signature": {"kind": "typed", "text": "Ada"}, "consent": True, "fields": {"x": "y" * (1024 * 1024)}}
+    api.problem(await stack.client.post("/v1/signing/any-token/sign", json=big), 413)
+    api.problem(await stack.client.post("/v1/envelopes", json={"subject": "x" * (1024 * 1024)}, headers=stack.headers), 413)
+    upload = await stack.client.post(
+        "/v1/envelopes/no-such-envelope/documents", files={"file": ("big.pdf", make_pdf() + b" " * (2 * 1024 * 1024), "application/pdf")},
+        headers=stack.headers,
+    )
+    assert upload.status_code == 404  # past the JSON limit, within the upload limit: read, then not found

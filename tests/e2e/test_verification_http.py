@@ -93,6 +93,15 @@ async def test_bad_uploads_are_422_and_an_api_key_is_needed(stack):
     assert anonymous.status_code == 401
 
 
+async def test_trust_roots_are_a_few_certificates_not_a_store(stack):
+    root = stack.trust_root.read_bytes()
+    too_big = await verify(stack, make_pdf(), trust_root=root * (256 * 1024 // len(root) + 1), expect=422)
+    assert too_big["code"] == "invalid_trust_root" and "KiB" in too_big["detail"]
+    too_many = await verify(stack, make_pdf(), trust_root=root * 51, expect=422)
+    assert too_many["code"] == "invalid_trust_root" and "at most 50" in too_many["detail"]
+    assert (await verify(stack, make_pdf(), trust_root=root * 50))["valid"] is False  # a report: no signatures
+
+
 # -- the certificate of completion ------------------------------------------------------
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.signing.sandbox import MiB, PdfLimits, PdfSandbox
-from application.errors import InvalidDocument, PdfActiveContent, PdfTooComplex
+from adapters.signing.sandbox import WAITING_PER_READER, MiB, PdfLimits, PdfSandbox
+from application.errors import InvalidDocument, PdfActiveContent, PdfReadersBusy, PdfTooComplex
 from tests import sandbox_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +98,15 @@ def test_children_do_not_import_the_parents_main_module_again(tmp_path: Path) ->
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert imports.read_text().splitlines() == ["imported"]  # the parent's own import only
+
+
+async def test_past_its_line_the_sandbox_answers_busy_at_once(tmp_path: Path) -> None:
+    box = sandbox(concurrency=1)
+    capacity = 1 + WAITING_PER_READER
+    slow = [asyncio.create_task(box.run(sandbox_tasks.sleep_and_note, str(tmp_path / f"{n}.pid"), 1.0)) for n in range(capacity)]
+    await asyncio.sleep(0.2)  # all admitted: one running, the rest waiting
+
+    with pytest.raises(PdfReadersBusy):
+        await box.run(sandbox_tasks.echo, b"x")
+    await asyncio.gather(*slow)
+    assert await box.run(sandbox_tasks.echo, b"x") == b"x"  # room again once they are done

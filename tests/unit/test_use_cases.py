@@ -24,7 +24,6 @@ from domain.field import FieldKind, Placement
 from domain.policy import Routing, SignatureLevel
 from domain.signer import Role
 from domain.tenant import ApiKeyRole
-from tests.fakes import FakePdfInspector
 from tests.unit.flows import envelope_with, link, sign
 
 
@@ -109,12 +108,13 @@ async def test_a_failed_commit_deletes_the_blobs_it_wrote(platform, caller):
     envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
     stored = dict(platform.blob_store.blobs)
 
-    class RacingInspector(FakePdfInspector):
-        async def inspect(self, pdf):
-            platform.db.envelopes[envelope_id].version += 1  # another writer commits meanwhile
-            return await super().inspect(pdf)
+    put = platform.blob_store.put
 
-    platform.add_document._inspector = RacingInspector()
+    async def racing_put(key: str, data: bytes) -> None:
+        platform.db.envelopes[envelope_id].version += 1  # another writer commits while the blob is written
+        await put(key, data)
+
+    platform.blob_store.put = racing_put  # type: ignore[method-assign]
     with pytest.raises(ConcurrencyConflict):
         await platform.add_document(
             AddDocument(caller=caller, envelope_id=envelope_id, filename="b.pdf", content=b"%PDF-1.7")
@@ -301,3 +301,14 @@ async def test_listing_by_recipient_ignores_the_emails_case(platform, caller):
 async def test_listing_by_creation_time_needs_an_offset(platform, caller):
     with pytest.raises(InvalidInput, match="created_before needs a UTC offset"):
         await platform.queries.list(caller, where=EnvelopeFilter(created_before=datetime(2026, 1, 5, 9)), limit=10, after=None)
+
+
+async def test_a_documents_name_is_made_safe_once_for_the_document_and_its_audit_entry(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    document = await platform.add_document(
+        AddDocument(caller=caller, envelope_id=envelope_id, filename="invoice\u202efdp.exe\x1b[31m\r\n.pdf", content=b"%PDF-1.7")
+    )
+
+    [added] = [e for e in (await platform.queries.audit_trail(caller, envelope_id)).entries
+               if e.type == "DocumentAdded" and e.data["document_id"] == document.id]  # fmt: skip
+    assert added.data["filename"] == document.filename == "invoice_fdp.exe_[31m__.pdf"

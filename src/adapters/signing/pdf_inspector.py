@@ -9,7 +9,7 @@ Refused, each with its own problem code, before anything is stored:
 - anything that runs when the document is opened or used: JavaScript wherever it is,
   actions other than going to a place in the document, following a web or mail link, or
   showing and hiding parts of it; links to other schemes than http(s), mailto and tel;
-  XFA forms (`pdf_active_content`). Refused rather than removed: the original a sender
+  XFA forms; multimedia and 3D annotations (`pdf_active_content`). Refused rather than removed: the original a sender
   uploads is kept unchanged as the first revision, and what signers sign is exactly it;
 - more pages, objects or levels of nesting than PdfLimits allows (`pdf_too_complex`).
 
@@ -44,6 +44,8 @@ SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread", "/SetOCGState", 
 # Actions that run by themselves (as the document or a page opens, a field changes): only going to a place.
 SAFE_AUTOMATIC_ACTIONS = frozenset({"/GoTo"})
 SAFE_URI_SCHEMES = ("http:", "https:", "mailto:", "tel:")
+# Annotations that play media or 3D models, whose players run scripts of their own.
+MULTIMEDIA_ANNOTATIONS = frozenset({"/3D", "/RichMedia", "/Screen", "/Movie", "/Sound"})
 # Keys whose value is an action a reader triggers (/OpenAction and /AA run on their own).
 _CLICKED_ACTION_KEYS = frozenset({"/A", "/Next", "/PA"})
 
@@ -176,6 +178,8 @@ def _active_entry(entry: generic.DictionaryObject) -> str | None:
         return "JavaScript"
     if "/XFA" in entry:
         return "an XFA form"
+    if "/OnInstantiate" in entry or _entry(entry, "/Subtype") in MULTIMEDIA_ANNOTATIONS:
+        return "a multimedia annotation (3D, rich media, a screen, a movie or a sound), which can run scripts"
     for action, safe, when in _actions_of(entry):
         if isinstance(action, generic.DictionaryObject):  # else a destination: always safe
             finding = _unsafe_action(action, safe)

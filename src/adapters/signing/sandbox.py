@@ -7,7 +7,9 @@ the event loop that answers /health), and the memory it made the parser take wou
 with the process. Here each reading runs in a child forked from a small fork server: the
 child gets an address-space limit, the parent waits at most `seconds` and then kills it,
 and whatever the child took is given back when it exits. At most `concurrency` children
-run at once; further requests wait their turn.
+run at once; further requests wait their turn, up to WAITING_PER_READER for each, and beyond
+that are answered "busy" at once (a queue without end would hold every waiting request's
+body in memory).
 
 The fork server preloads the PDF modules, so a child starts in milliseconds.
 """
@@ -20,7 +22,8 @@ import os
 import resource
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import spawn
@@ -28,12 +31,13 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from adapters.signing.pdf_errors import TOO_MUCH_MEMORY, refusal_for
-from application.errors import PdfTooComplex
+from application.errors import PdfReadersBusy, PdfTooComplex
 from domain.errors import DomainError
 
 T = TypeVar("T")
 
 MiB = 1024 * 1024
+WAITING_PER_READER = 4
 _PRELOADED = ["adapters.signing.pdf_inspector", "adapters.signing.verification"]
 _PARENT_MAIN = "UNDERSIGN_SANDBOX_PARENT_MAIN"
 
@@ -55,6 +59,9 @@ class PdfSandbox:
         self.limits = limits
         # One thread per child at most: requests beyond `concurrency` wait in its queue, holding no thread.
         self._threads = ThreadPoolExecutor(max_workers=limits.concurrency, thread_name_prefix="pdf-sandbox")
+        self._capacity = limits.concurrency * (1 + WAITING_PER_READER)
+        self._admitted = 0
+        self._admission = threading.Lock()  # event loops of several threads may share the sandbox
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` in a child; its DomainErrors come back as they were raised.
@@ -63,7 +70,20 @@ class PdfSandbox:
         Raises PdfTooComplex when the child outruns its time or memory, and the refusal its
         failure amounts to (see pdf_errors) when it fails in any other way.
         """
-        return await asyncio.get_running_loop().run_in_executor(self._threads, self._run, function, args)
+        with self._admitted_or_busy():
+            return await asyncio.get_running_loop().run_in_executor(self._threads, self._run, function, args)
+
+    @contextmanager
+    def _admitted_or_busy(self) -> Iterator[None]:
+        with self._admission:
+            if self._admitted >= self._capacity:
+                raise PdfReadersBusy("every PDF reader is busy and the line is full: send it again in a few seconds")
+            self._admitted += 1
+        try:
+            yield
+        finally:
+            with self._admission:
+                self._admitted -= 1
 
     def _run(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         context = _fork_server()

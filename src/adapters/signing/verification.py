@@ -72,6 +72,7 @@ from application.verification import (
     VerificationReport,
 )
 
+MAX_TRUST_ROOTS = 50  # a verification's own trust anchors: a few roots, not a certificate store
 _CHATTY_LOGGERS = ("pyhanko.sign.validation", "pyhanko_certvalidator")
 
 _COVERAGE = {
@@ -128,11 +129,11 @@ class PyHankoPdfVerifier:
     async def verify(
         self, pdf: bytes, *, trust_roots: list[bytes] | None, validation_time: datetime | None
     ) -> VerificationReport:
-        roots = self._caller_roots(trust_roots) if trust_roots is not None else self._installation_roots()
+        # The caller's roots are anyone's bytes too: they are read in the sandbox with the PDF.
+        roots = trust_roots if trust_roots is not None else [root.dump() for root in self._installation_roots()]
         at = validation_time or datetime.now(UTC)
         # Anyone's PDF, read by a CPU-bound parser: in the sandbox, with its time and memory limits.
-        ders = [root.dump() for root in roots]
-        return await self._sandbox.run(verify_pdf, pdf, ders, at, self._sandbox.limits)
+        return await self._sandbox.run(verify_pdf, pdf, roots, at, self._sandbox.limits)
 
     def _installation_roots(self) -> list[asn1_x509.Certificate]:
         if self._trust_anchors is None:
@@ -145,15 +146,18 @@ class PyHankoPdfVerifier:
             self._trust_anchors = [asn1_certificate(anchor) for anchor in anchors]
         return self._trust_anchors
 
-    @staticmethod
-    def _caller_roots(trust_roots: list[bytes]) -> list[asn1_x509.Certificate]:
-        roots = []
-        for data in trust_roots:
-            try:
-                roots.extend(_certificates(data))
-            except ValueError as error:
-                raise InvalidTrustRoot(f"a trust root is not a PEM or DER X.509 certificate: {error}") from error
-        return roots
+
+
+def _trust_roots(trust_roots: list[bytes]) -> list[asn1_x509.Certificate]:
+    roots = []
+    for data in trust_roots:
+        try:
+            roots.extend(_certificates(data))
+        except ValueError as error:
+            raise InvalidTrustRoot(f"a trust root is not a PEM or DER X.509 certificate: {error}") from error
+    if len(roots) > MAX_TRUST_ROOTS:
+        raise InvalidTrustRoot(f"at most {MAX_TRUST_ROOTS} trust roots are taken; these hold {len(roots)}")
+    return roots
 
 
 def _certificates(data: bytes) -> list[asn1_x509.Certificate]:
@@ -171,10 +175,9 @@ def _certificates(data: bytes) -> list[asn1_x509.Certificate]:
 # -- the work, in the sandbox's child process -----------------------------------------------
 
 
-def verify_pdf(pdf: bytes, root_ders: list[bytes], at: datetime, limits: PdfLimits) -> VerificationReport:
-    """The report on `pdf` against the roots (DER certificates) at `at`; what the sandbox runs."""
-    roots = [asn1_x509.Certificate.load(der) for der in root_ders]
-    return asyncio.run(_verify(pdf, roots, at, limits))
+def verify_pdf(pdf: bytes, trust_roots: list[bytes], at: datetime, limits: PdfLimits) -> VerificationReport:
+    """The report on `pdf` against the roots (PEM or DER certificates) at `at`; what the sandbox runs."""
+    return asyncio.run(_verify(pdf, _trust_roots(trust_roots), at, limits))
 
 
 async def _verify(pdf: bytes, roots: list[asn1_x509.Certificate], at: datetime, limits: PdfLimits) -> VerificationReport:

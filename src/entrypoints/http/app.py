@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import Litestar, Response, get
+from litestar import Litestar, Response, Router, get
 from litestar.datastructures import State
 
 from adapters.sql.health import ping
 from entrypoints.container import Container, shutdown
 from entrypoints.http.dependencies import DEPENDENCIES
+from entrypoints.http.documents import DocumentsController
 from entrypoints.http.envelopes import EnvelopesController
 from entrypoints.http.guards import authorize
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS, problem
 from entrypoints.http.request_context import request_context
 from entrypoints.http.security_headers import header_size_limit, security_headers
-from entrypoints.http.strict_bodies import strict_body
+from entrypoints.http.strict_bodies import MAX_JSON_BODY_BYTES, strict_body
 from entrypoints.http.signing import SigningController, signing_asset, signing_page
 from entrypoints.http.throttling import throttling
 from entrypoints.http.verification import verify
@@ -52,7 +53,11 @@ def create_app(container: Container) -> Litestar:
         await shutdown(container)
 
     return Litestar(
-        route_handlers=[EnvelopesController, WebhooksController, SigningController, signing_page, signing_asset, verify, health, ready],
+        route_handlers=[
+            EnvelopesController, WebhooksController, SigningController, signing_page, signing_asset, health, ready,
+            # Only these take a PDF, up to the upload limit; everything else a small JSON body.
+            Router(path="/", route_handlers=[DocumentsController, verify], request_max_body_size=settings.max_upload_bytes),
+        ],
         dependencies=DEPENDENCIES,
         guards=[authorize],
         before_request=strict_body,
@@ -62,7 +67,7 @@ def create_app(container: Container) -> Litestar:
         state=State({"container": container}),
         on_startup=[start],
         on_shutdown=[close],
-        request_max_body_size=settings.max_upload_bytes,
+        request_max_body_size=MAX_JSON_BODY_BYTES,
         openapi_config=openapi_config(),
         debug=False,
     )

@@ -6,17 +6,15 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import ResponseHeader, UploadFile
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.add_document import AddDocument, AddDocumentHandler
 from application.add_signer import AddSigner, AddSignerHandler
 from application.completion_certificate import CompletionCertificates
 from application.access import Caller, Permission
@@ -27,7 +25,7 @@ from application.ports import EnvelopeCursor, EnvelopeFilter
 from application.read_envelopes import EnvelopeQueries
 from application.send_envelope import SendEnvelope, SendEnvelopeHandler
 from application.void_envelope import VoidEnvelope, VoidEnvelopeHandler
-from domain.document import Document
+from domain.document import DEFAULT_FILENAME, Document
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import InvalidInput
 from domain.field import FieldKind, Placement
@@ -37,7 +35,6 @@ from entrypoints.http.schemas import (
     AddSignerIn,
     AuditTrailOut,
     CreateEnvelopeIn,
-    DocumentOut,
     EnvelopeListOut,
     EnvelopeOut,
     FieldOut,
@@ -46,7 +43,6 @@ from entrypoints.http.schemas import (
     SignerOut,
     SigningLinkOut,
     audit_trail_out,
-    document_out,
     envelope_out,
     envelope_summary_out,
     field_out,
@@ -61,13 +57,6 @@ from entrypoints.http.moments import moment, moment_parameter
 MAX_CURSOR_LENGTH = 200
 ENVELOPE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a plain id, as the platform makes them
 ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The envelope's version, for If-Match")]
-
-
-@dataclass
-class DocumentUpload:
-    """The multipart form of a document upload: one part named `file`."""
-
-    file: UploadFile
 
 
 class EnvelopesController(Controller):
@@ -111,25 +100,6 @@ class EnvelopesController(Controller):
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> Response[EnvelopeOut]:
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
-
-    @post("/{envelope_id:str}/documents", status_code=201, **requires(Permission.WRITE_ENVELOPES), **IDEMPOTENT)
-    async def add_document(
-        self,
-        envelope_id: FromPath[str],
-        data: MultipartBody[DocumentUpload],
-        caller: NamedDependency[Caller],
-        add_document: NamedDependency[AddDocumentHandler],
-        if_match: IfMatch = None,
-    ) -> DocumentOut:
-        content = await data.file.read()
-        filename = data.file.filename or "document.pdf"
-        document = await add_document(
-            AddDocument(
-                caller=caller, envelope_id=envelope_id, filename=filename, content=content,
-                expected_version=expected_version(if_match, envelope_id),
-            )
-        )
-        return document_out(document)
 
     @post("/{envelope_id:str}/signers", status_code=201, **requires(Permission.WRITE_ENVELOPES), **IDEMPOTENT)
     async def add_signer(
@@ -261,7 +231,7 @@ def attachment(filename: str) -> str:
     """Content-Disposition for a download (RFC 6266): a printable-ASCII fallback name, and the
     exact one percent-encoded (RFC 5987). No character of a name, stored before names were
     cleaned on upload or not, can break the header."""
-    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename) or "document.pdf"
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename) or DEFAULT_FILENAME
     exact = quote(filename.encode("utf-8", "replace"), safe="")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
 

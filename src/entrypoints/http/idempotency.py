@@ -6,7 +6,8 @@ and records are kept per API key: one key never sees another's responses), finge
 (method, path, body) and run through application.idempotency: a repeat is answered with
 the first response (marked `Idempotent-Replayed: true`) without reaching the handler. A
 first request reaches its handler as usual; a 2xx answer is recorded under the key before
-it is sent, anything else gives the key up again. Without the header nothing happens here.
+it is sent (its body sealed with the API key: sealed_responses.py), anything else gives the
+key up again. Without the header nothing happens here.
 
 Multipart bodies are fingerprinted with their boundary normalised: clients pick a new
 random boundary for every request, retries included, so the raw bytes of two identical
@@ -27,7 +28,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
 from application.ports import StoredResponse
+from application.errors import IdempotencyKeyReused
 from entrypoints.http.guards import authorized_caller
+from entrypoints.http.sealed_responses import seal, unseal
 
 # Response headers worth replaying: the rest (length, request id) is the repeat's own.
 REPLAYED_HEADERS = ("content-type", "etag", "location")
@@ -57,8 +60,12 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 fingerprint=fingerprint(request.method, request.url.path, _canonical(request, body)),
             )
         )
+        api_key = request.headers["authorization"].partition(" ")[2].strip()
         if isinstance(outcome, StoredResponse):
-            await _replay(outcome, send)
+            stored = unseal(outcome, api_key)
+            if stored is None:  # sealed with another key: cannot happen, as records are per key
+                raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another request; use a new key")
+            await _replay(stored, send)
             return
         response = _BufferedResponse()
         try:
@@ -67,7 +74,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await _release(idempotency, outcome)
             raise
         if 200 <= response.status < 300:
-            await _complete(idempotency, outcome, response.stored())
+            await _complete(idempotency, outcome, seal(response.stored(), api_key))
         else:
             await _release(idempotency, outcome)
         await response.flush(send)

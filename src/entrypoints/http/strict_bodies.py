@@ -9,6 +9,9 @@ bounds are refused here too, as a 400 problem that names the field.
 
 Multipart forms are parsed here as well, so that a text part that is not UTF-8 is a 400
 (Litestar would fail on it with a 500); the parsed form is kept for the handler.
+
+JSON bodies are small: MAX_JSON_BODY_BYTES is the app's body limit (a 413 past it), and
+only the routes that take a PDF (uploads, verification) are allowed UNDERSIGN_MAX_UPLOAD_MB.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ import msgspec
 from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
+
+# Far beyond any request of the API (500 field values of 1,000 characters is about 0.6 MiB):
+# a megabyte a request is all a signing link's holder, or anyone, can make the server hold.
+MAX_JSON_BODY_BYTES = 1024 * 1024
 
 
 async def strict_body(request: Request[Any, Any, Any]) -> None:

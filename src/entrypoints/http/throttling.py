@@ -26,36 +26,45 @@ from application.errors import TooManyRequests
 from application.throttling import Throttle, key_id_of
 from entrypoints.http.problems import domain_error
 
-SIGNING_PATH = re.compile(r"^/(?:v1/signing|sign)/[^/]+")
+SIGNING_PATH = re.compile(r"^/(?:v1/signing|sign)/(?!assets/)[^/]+")
+# Probes and the signing page's script and style say nothing about anyone: never throttled, so a
+# load balancer's health checks keep working even from an address that failed too often.
+UNTHROTTLED = re.compile(r"^/(?:health|ready|sign/assets/.*)$")
 TOKEN_MISSED = (404, 410)
 
 
 def throttling(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or UNTHROTTLED.match(scope["path"]):
             await app(scope, receive, send)
             return
         request: Request[Any, Any, Any] = Request(scope, receive)
         throttle: Throttle = request.app.state.container.use_cases.throttle()
         client = client_of(request.client.host if request.client else None)
         signing = SIGNING_PATH.match(scope["path"]) is not None
-        key_id = _key_id(request)
+        key_id = None if signing else _key_id(request)
         try:
             if signing:
                 await throttle.check_signing(client)
             else:
-                await throttle.check_api(client, key_id)
+                await throttle.check_api(client)
         except TooManyRequests as refused:
-            await domain_error(request, refused).to_asgi_response(None, request)(scope, receive, send)
+            await _refuse(request, refused, scope, receive, send)
             return
+        failing_key = await throttle.key_refusal(key_id)
 
-        status = 500
+        status, answered_instead = 500, False
 
         async def watch(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered_instead
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+                if status == 401 and failing_key is not None:
+                    # A wrong secret for a key id that failed too often: told to wait, not "wrong key".
+                    answered_instead = True
+                    await _refuse(request, failing_key, scope, receive, send)
+            if not answered_instead:
+                await send(message)
 
         await app(scope, receive, watch)
         if status == 401:
@@ -64,6 +73,10 @@ def throttling(app: ASGIApp) -> ASGIApp:
             await throttle.signing_token_missed(client)
 
     return middleware
+
+
+async def _refuse(request: Request[Any, Any, Any], refused: TooManyRequests, scope: Scope, receive: Receive, send: Send) -> None:
+    await domain_error(request, refused).to_asgi_response(None, request)(scope, receive, send)
 
 
 def _key_id(request: Request[Any, Any, Any]) -> str | None:

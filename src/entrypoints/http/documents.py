@@ -1,0 +1,53 @@
+"""REST v1: uploading a document into a draft envelope (multipart, up to UNDERSIGN_MAX_UPLOAD_MB).
+
+A room of its own because its body limit is the upload limit, where every other route takes
+a small JSON body (see app.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Controller, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, MultipartBody
+
+from application.access import Caller, Permission
+from application.add_document import AddDocument, AddDocumentHandler
+from domain.document import DEFAULT_FILENAME
+from entrypoints.http.etags import IfMatch, expected_version
+from entrypoints.http.guards import requires
+from entrypoints.http.idempotency import IDEMPOTENT
+from entrypoints.http.schemas import DocumentOut, document_out
+
+
+@dataclass
+class DocumentUpload:
+    """The multipart form of a document upload: one part named `file`."""
+
+    file: UploadFile
+
+
+class DocumentsController(Controller):
+    path = "/v1/envelopes/{envelope_id:str}/documents"
+    tags = ["envelopes"]
+
+    @post("/", status_code=201, **requires(Permission.WRITE_ENVELOPES), **IDEMPOTENT)
+    async def add_document(
+        self,
+        envelope_id: FromPath[str],
+        data: MultipartBody[DocumentUpload],
+        caller: NamedDependency[Caller],
+        add_document: NamedDependency[AddDocumentHandler],
+        if_match: IfMatch = None,
+    ) -> DocumentOut:
+        content = await data.file.read()
+        filename = data.file.filename or DEFAULT_FILENAME
+        document = await add_document(
+            AddDocument(
+                caller=caller, envelope_id=envelope_id, filename=filename, content=content,
+                expected_version=expected_version(if_match, envelope_id),
+            )
+        )
+        return document_out(document)
