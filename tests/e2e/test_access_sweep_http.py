@@ -214,3 +214,18 @@ async def test_a_stored_response_is_sealed_so_the_database_never_holds_a_token_i
     assert len(bodies) == 1 and token.encode() not in bodies[0]
     replayed = await world.stack.client.post(url(link, world.ids), headers=headers)
     assert replayed.headers["idempotent-replayed"] == "true" and replayed.json()["token"] == token
+
+
+async def test_a_route_that_declares_no_rule_is_refused_to_everyone(tmp_path) -> None:
+    from litestar import get
+
+    @get("/v1/forgotten")
+    async def forgotten() -> dict[str, str]:
+        return {"secret": "s3cr3t"}
+
+    async with serve(settings_for(tmp_path / "data")) as stack:
+        app = stack.client._transport.app  # type: ignore[attr-defined]
+        app.register(forgotten)
+        for headers in ({}, stack.headers):
+            response = await stack.client.get("/v1/forgotten", headers=headers)
+            assert api.problem(response, 403, "forbidden") and "s3cr3t" not in response.text

@@ -17,6 +17,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from application.access import Caller, Permission
+from application.errors import Forbidden
 from entrypoints.http.dependencies import provide_caller
 
 # The keys of a route decorator's options (Litestar keeps extra keyword arguments in `opt`).
@@ -48,6 +49,15 @@ async def authorized_caller(connection: ASGIConnection[Any, Any, Any, Any]) -> C
     return caller
 
 
-async def authorize(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """The app's guard (see the module docstring)."""
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler) -> None:
+    """The app's guard (see the module docstring). A route of ours that declares no rule is
+    refused to everyone: forgetting the declaration must not make a route public."""
+    options = route_handler.opt
+    if PERMISSION not in options and PUBLIC not in options and not _litestars_own(route_handler):
+        raise Forbidden("this route declares who may call it nowhere, so nobody may")
     await authorized_caller(connection)
+
+
+def _litestars_own(route_handler: BaseRouteHandler) -> bool:
+    # The OpenAPI documents and CORS preflights Litestar adds: they say nothing about anyone.
+    return getattr(route_handler.fn, "__module__", "").startswith("litestar.")
