@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
-from domain.text import MAX_EMAIL_LENGTH, email_address, single_line
+from domain.text import email_address, single_line
 
 
 class Role(enum.StrEnum):

@@ -12,7 +12,6 @@ import io
 import re
 import zipfile
 import zlib
-from pathlib import Path
 
 import pytest
 

@@ -38,7 +38,7 @@ T = TypeVar("T")
 
 MiB = 1024 * 1024
 WAITING_PER_READER = 4
-_PRELOADED = ["adapters.signing.pdf_inspector", "adapters.signing.verification"]
+_PRELOADED = ["adapters.signing.pdf_inspector", "adapters.signing.verification"]  # and what they import
 _PARENT_MAIN = "UNDERSIGN_SANDBOX_PARENT_MAIN"
 
 

@@ -46,9 +46,10 @@ from domain.document import Document, DocumentStatus, Revision, RevisionKind
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.field import Field, FieldKind, PageSize, Placement
 from domain.policy import Policy, Routing, SignatureLevel, SignerAuth
-from domain.signer import MAX_EMAIL_LENGTH, Role, Signer, SignerStatus, SigningEvidence
+from domain.signer import Role, Signer, SignerStatus, SigningEvidence
 from domain.signing_link import LinkChannel, SigningLink
 from domain.tenant import MAX_SENDER_NAME_LENGTH, ApiKey, ApiKeyRole, Tenant
+from domain.text import MAX_EMAIL_LENGTH
 from domain.webhook import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 ID_LENGTH = 64

@@ -30,7 +30,8 @@ from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import InvalidInput
 from domain.field import FieldKind, Placement
 from domain.policy import Routing
-from domain.signer import MAX_EMAIL_LENGTH, Role
+from domain.signer import Role
+from domain.text import MAX_EMAIL_LENGTH
 from entrypoints.http.schemas import (
     AddSignerIn,
     AuditTrailOut,

@@ -20,7 +20,8 @@ from domain.envelope import (
     MAX_FIELDS, MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, MAX_SUBJECT_LENGTH, MAX_TEXT_VALUE_LENGTH, Envelope,
 )
 from domain.field import Field
-from domain.signer import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Signer
+from domain.signer import MAX_NAME_LENGTH, MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Signer
+from domain.text import MAX_EMAIL_LENGTH
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
