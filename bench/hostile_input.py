@@ -3,7 +3,7 @@
 One `undersign serve` on the embedded default (SQLite, files). While a client process
 uploads the heaviest entries of the hostile corpus (tests/hostile_pdf_corpus.py: the 48 MB
 last lines, 50,000 pages, decompression bombs, deep nesting) and ordinary 10 MB PDFs, in
-rounds, to upload and to verify, a prober asks /health every 20 ms. Printed: /health
+rounds, to upload and to verify, a prober in a process of its own asks /health every 20 ms. Printed: /health
 latencies while the uploads run, each kind's answers and durations, and the server's
 resident memory (VmRSS, from /proc) before, at its peak and after.
 
@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
@@ -58,13 +62,34 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def probe(url: str, stop: asyncio.Event, latencies: list[float]) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        while not stop.is_set():
+def probe(url: str, stop: Connection) -> None:
+    """Ask /health every 20 ms until told to stop, then send the latencies (ms) back.
+
+    In a process of its own: in the uploader's, sending 48 MB bodies would delay the probe's
+    own requests and count the client's stalls as the server's.
+    """
+    latencies = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        while not stop.poll(0.02):
             started = time.perf_counter()
-            await client.get("/health")
+            client.get("/health")
             latencies.append((time.perf_counter() - started) * 1000)
-            await asyncio.sleep(0.02)
+    stop.send(latencies)
+
+
+@contextmanager
+def probing(url: str) -> Iterator[list[float]]:
+    """/health latencies measured from another process while the block runs (filled in at its end)."""
+    latencies: list[float] = []
+    ours, theirs = multiprocessing.Pipe()
+    prober = multiprocessing.get_context("spawn").Process(target=probe, args=(url, theirs))
+    prober.start()
+    try:
+        yield latencies
+    finally:
+        ours.send("stop")
+        latencies.extend(ours.recv())
+        prober.join()
 
 
 async def watch_memory(pid: int, stop: asyncio.Event, samples: list[float]) -> None:
@@ -121,22 +146,18 @@ async def main() -> None:
                 await client.post("/v1/verify", files={"file": ("w.pdf", make_pdf(), "application/pdf")},
                                   headers={"Authorization": f"Bearer {key}"})
             before = rss_mib(pid)
-            quiet: list[float] = []
-            stop = asyncio.Event()
-            quiet_probe = asyncio.create_task(probe(url, stop, quiet))
-            await asyncio.sleep(2)
-            stop.set()
-            await quiet_probe
+            with probing(url) as quiet:
+                await asyncio.sleep(2)
 
-            busy: list[float] = []
             memory: list[float] = []
             stop = asyncio.Event()
-            watchers = [asyncio.create_task(probe(url, stop, busy)), asyncio.create_task(watch_memory(pid, stop, memory))]
-            started = time.perf_counter()
-            answers = await upload_all(url, key, files, args.rounds, args.concurrency)
-            elapsed = time.perf_counter() - started
+            watcher = asyncio.create_task(watch_memory(pid, stop, memory))
+            with probing(url) as busy:
+                started = time.perf_counter()
+                answers = await upload_all(url, key, files, args.rounds, args.concurrency)
+                elapsed = time.perf_counter() - started
             stop.set()
-            await asyncio.gather(*watchers)
+            await watcher
             await asyncio.sleep(1)
             after = rss_mib(pid)
 

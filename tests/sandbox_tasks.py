@@ -9,35 +9,42 @@ from pathlib import Path
 from application.errors import PdfActiveContent
 
 
-def echo(value: bytes) -> bytes:
-    return value
+# Each takes the document the sandbox sends down its pipe first.
 
 
-def sleep_and_note(pid_file: str, seconds: float) -> None:
+def echo(document: bytes) -> bytes:
+    return document
+
+
+def sleep_and_note(_: bytes, pid_file: str, seconds: float) -> None:
     Path(pid_file).write_text(str(os.getpid()))
     time.sleep(seconds)
 
 
-def allocate(megabytes: int) -> int:
+def allocate(_: bytes, megabytes: int) -> int:
     return len(bytearray(megabytes * 1024 * 1024))
 
 
-def die() -> None:
+def die(_: bytes) -> None:
     os._exit(3)
 
 
-def refuse() -> None:
+def refuse(_: bytes) -> None:
     raise PdfActiveContent("a refusal made in the child")
 
 
-def recurse(depth: int = 0) -> int:
-    return recurse(depth + 1)
+def recurse(_: bytes, depth: int = 0) -> int:
+    return recurse(_, depth + 1)
 
 
-def log_overlap(log: str, seconds: float) -> None:
+def log_overlap(_: bytes, log: str, seconds: float) -> None:
     """Write when this child starts and ends, so the test can tell how many ran at once."""
     with open(log, "a") as file:
         file.write(f"start {os.getpid()}\n")
     time.sleep(seconds)
     with open(log, "a") as file:
         file.write(f"end {os.getpid()}\n")
+
+
+def niceness(_: bytes) -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)

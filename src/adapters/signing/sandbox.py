@@ -38,6 +38,7 @@ T = TypeVar("T")
 
 MiB = 1024 * 1024
 WAITING_PER_READER = 4
+CHILD_NICENESS = 10
 _PRELOADED = ["adapters.signing.pdf_inspector", "adapters.signing.verification"]  # and what they import
 _PARENT_MAIN = "UNDERSIGN_SANDBOX_PARENT_MAIN"
 
@@ -63,15 +64,18 @@ class PdfSandbox:
         self._admitted = 0
         self._admission = threading.Lock()  # event loops of several threads may share the sandbox
 
-    async def run(self, function: Callable[..., T], *args: Any) -> T:
-        """`function(*args)` in a child; its DomainErrors come back as they were raised.
+    async def run(self, function: Callable[..., T], document: bytes, *args: Any) -> T:
+        """`function(document, *args)` in a child; its DomainErrors come back as they were raised.
 
-        `function` must be a module-level function (it is sent to the child by name).
+        `function` must be a module-level function (it is sent to the child by name), and
+        `args` small: they are pickled, while the document goes down a pipe as it is (pickling
+        50 MB would hold the interpreter, and with it the event loop, for half a second).
         Raises PdfTooComplex when the child outruns its time or memory, and the refusal its
         failure amounts to (see pdf_errors) when it fails in any other way.
         """
         with self._admitted_or_busy():
-            return await asyncio.get_running_loop().run_in_executor(self._threads, self._run, function, args)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._threads, self._run, function, document, args)
 
     @contextmanager
     def _admitted_or_busy(self) -> Iterator[None]:
@@ -85,17 +89,18 @@ class PdfSandbox:
             with self._admission:
                 self._admitted -= 1
 
-    def _run(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+    def _run(self, function: Callable[..., T], document: bytes, args: tuple[Any, ...]) -> T:
         context = _fork_server()
-        answers, answer = context.Pipe(duplex=False)
+        answers, answer = context.Pipe(duplex=True)
         child = context.Process(target=_child, args=(answer, function, args, self.limits.memory_bytes), daemon=True)
         child.start()
         answer.close()
         try:
+            answers.send_bytes(document)
             if not answers.poll(self.limits.seconds):
                 raise PdfTooComplex(f"the PDF takes longer than {self.limits.seconds:g} s to read: it is too complex")
             outcome, value = answers.recv()
-        except EOFError:
+        except (EOFError, BrokenPipeError):
             # The child died without a word: the kernel refused it memory, or the parser crashed.
             raise PdfTooComplex(TOO_MUCH_MEMORY) from None
         finally:
@@ -140,9 +145,13 @@ _pass_for_parent_main()
 
 
 def _child(answer: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int) -> None:
-    _limit_memory(memory_bytes)
+    # Below the API process in the CPU's queue: on a machine with as many cores as readers,
+    # a reader must not keep the event loop that answers /health from its turn.
+    os.nice(CHILD_NICENESS)
+    document = answer.recv_bytes()
+    _limit_memory(memory_bytes)  # beyond the document itself
     try:
-        outcome: tuple[str, Any] = ("ok", function(*args))
+        outcome: tuple[str, Any] = ("ok", function(document, *args))
     except DomainError as error:
         outcome = ("error", error)
     except Exception as error:  # the parser raises many kinds on malformed input
