@@ -31,6 +31,7 @@ from tests.hostile_pdf_corpus import BY_ID
 from tests.pdf_samples import make_pdf, make_pdf_of_size
 from tests.servers import free_port
 
+MAX_PAGES = 2000  # UNDERSIGN_PDF_MAX_PAGES's default
 HEAVY = (
     "huge-comment-instead-of-eof", "huge-comment-before-eof", "huge-comment-after-eof", "fifty-thousand-pages",
     "object-stream-bomb", "content-stream-bomb", "nested-arrays-in-catalog", "deep-page-tree", "many-objects",
@@ -123,6 +124,33 @@ async def upload_all(url: str, key: str, files: list[tuple[str, bytes]], rounds:
     return answers
 
 
+async def largest_accepted_through_signing(url: str, key: str) -> list[tuple[str, float]]:
+    """A document of the most pages accepted, uploaded, sent and signed (signing reads it in the
+    API process, where it is trusted: it passed the inspector): how long each step takes."""
+    steps: list[tuple[str, float]] = []
+    async with httpx.AsyncClient(base_url=url, timeout=300, headers={"Authorization": f"Bearer {key}"}) as client:
+        envelope = (await client.post("/v1/envelopes", json={"subject": "Largest"})).json()["id"]
+
+        async def timed(step: str, request) -> httpx.Response:
+            started = time.perf_counter()
+            response = await request
+            assert response.status_code < 300, response.text
+            steps.append((step, time.perf_counter() - started))
+            return response
+
+        files = {"file": ("largest.pdf", make_pdf(pages=MAX_PAGES), "application/pdf")}
+        document = (await timed("upload", client.post(f"/v1/envelopes/{envelope}/documents", files=files))).json()["id"]
+        signer = (await client.post(f"/v1/envelopes/{envelope}/signers", json={"name": "Ada", "email": "ada@example.com"})).json()["id"]
+        field = {"document_id": document, "signer_id": signer, "kind": "signature", "page": MAX_PAGES,
+                 "x": 72, "y": 600, "width": 180, "height": 40}  # fmt: skip
+        await client.post(f"/v1/envelopes/{envelope}/fields", json=field)
+        await timed("send", client.post(f"/v1/envelopes/{envelope}/send"))
+        token = (await client.post(f"/v1/envelopes/{envelope}/signers/{signer}/signing-link")).json()["token"]
+        body = {"signature": {"kind": "typed", "text": "Ada"}, "consent": True}
+        await timed("sign (B-LTA)", client.post(f"/v1/signing/{token}/sign", json=body))
+    return steps
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -160,6 +188,8 @@ async def main() -> None:
             await watcher
             await asyncio.sleep(1)
             after = rss_mib(pid)
+            with probing(url) as signing:
+                signed = await largest_accepted_through_signing(url, key)
 
     print(f"load average at the start: {load_before:.2f}, at the end: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     print(f"{len(files)} files x {args.rounds} rounds, upload and verify, {args.concurrency} at a time: {elapsed:.1f} s")
@@ -167,6 +197,9 @@ async def main() -> None:
     print(f"/health under hostile uploads: p50 {statistics.median(busy):.1f} ms, p95 {percentile(busy, 0.95):.1f} ms, "
           f"p99 {percentile(busy, 0.99):.1f} ms, max {max(busy):.1f} ms ({len(busy)} probes)")
     print(f"server RSS: {before:.0f} MiB before, {max(memory, default=before):.0f} MiB peak, {after:.0f} MiB after")
+    print(f"the largest document accepted ({MAX_PAGES} pages): " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in signed))
+    print(f"/health meanwhile: p50 {statistics.median(signing):.1f} ms, p99 {percentile(signing, 0.99):.1f} ms, "
+          f"max {max(signing):.1f} ms ({len(signing)} probes)")
     for name, results in sorted(answers.items()):
         outcomes = sorted({f"{status} {code}".strip() for status, code, _ in results})
         print(f"  {name:45} {', '.join(outcomes):35} max {max(seconds for *_, seconds in results):.2f} s")
