@@ -112,3 +112,21 @@ def test_serve_starts_on_a_fresh_data_directory_and_answers(tmp_path):
         stdout, stderr = server.communicate(timeout=30)
     assert json.loads(stdout.splitlines()[0])["status"] == "serving"
     assert "DEVELOPMENT CA" in stderr
+
+
+def test_help_and_version_load_nothing_a_command_does_not_need() -> None:
+    """`undersign --help` answers at once: no database layer, PDF machinery or web framework is imported for it."""
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from entrypoints.cli.main import cli\n"
+        "for args in (['--help'], ['serve', '--help'], ['verify', '--help'], ['--version']):\n"
+        "    result = CliRunner().invoke(cli, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "    print(result.output.splitlines()[0])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'pyhanko', 'litestar', 'alembic', 'structlog'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    lines = result.stdout.splitlines()
+    assert lines[3].startswith("undersign ") and lines[3].split()[1][0].isdigit()  # --version
+    assert lines[-1] == "[]"

@@ -14,18 +14,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-import click
-import msgspec
+from typing import TYPE_CHECKING
 
-from adapters.sql import migrate
-from adapters.system.logging import configure_logging
-from application.verification import SignatureKind, SignatureReport, VerificationReport
-from application.verify_pdf import VerifyPdf
-from domain.errors import DomainError
+import click
+
 from domain.tenant import ApiKeyRole
-from entrypoints.container import Container, build_container, shutdown
-from entrypoints.http.verify_schemas import verification_report_out
-from entrypoints.settings import Settings, SettingsError
+
+# A command imports what it needs when it runs: `undersign --help` and every `--help` answer
+# at once, without loading the database layer, the PDF machinery or the web framework.
+if TYPE_CHECKING:
+    from application.verification import SignatureReport, VerificationReport
+    from entrypoints.container import Container
+    from entrypoints.settings import Settings
 
 T = TypeVar("T")
 
@@ -46,6 +46,9 @@ def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load_settings() -> Settings:
+    from adapters.system.logging import configure_logging
+    from entrypoints.settings import Settings, SettingsError
+
     try:
         settings = Settings.from_env()
     except SettingsError as error:
@@ -56,6 +59,8 @@ def load_settings() -> Settings:
 
 def prepare_database(settings: Settings) -> None:
     """The embedded SQLite default migrates itself; a server database is migrated by `db upgrade`."""
+    from adapters.sql import migrate
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.database_url.startswith("sqlite"):
         migrate.upgrade(settings.database_url)
@@ -67,6 +72,9 @@ def prepare_database(settings: Settings) -> None:
 
 def run_with_container(operation: Callable[[Container], Awaitable[T]], *, database: bool = True) -> T:
     """`operation` on a container built from the environment; `database=False` for work that never opens it."""
+    from domain.errors import DomainError
+    from entrypoints.container import build_container, shutdown
+
     settings = load_settings()
     if database:
         prepare_database(settings)
@@ -85,6 +93,7 @@ def run_with_container(operation: Callable[[Container], Awaitable[T]], *, databa
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="undersign", prog_name="undersign", message="%(prog)s %(version)s")
 def cli() -> None:
     """Undersign: electronic signatures you can verify."""
 
@@ -97,8 +106,10 @@ def serve(host: str, port: int, as_json: bool) -> None:
     """Serve the API (and the signing page) on the embedded default or the configured services."""
     import uvicorn
 
+    from entrypoints.container import build_container
     from entrypoints.http.app import create_app
     from entrypoints.http.security_headers import MAX_REQUEST_HEAD_BYTES
+    from entrypoints.settings import SettingsError
 
     settings = load_settings()
     prepare_database(settings)
@@ -135,6 +146,8 @@ def db() -> None:
 @json_option
 def db_upgrade(revision: str, as_json: bool) -> None:
     """Apply migrations up to REVISION."""
+    from adapters.sql import migrate
+
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url, revision)
@@ -147,6 +160,8 @@ def db_upgrade(revision: str, as_json: bool) -> None:
 @json_option
 def db_downgrade(revision: str, as_json: bool) -> None:
     """Undo migrations down to REVISION (one step by default)."""
+    from adapters.sql import migrate
+
     settings = load_settings()
     migrate.downgrade(settings.database_url, revision)
     current = migrate.current(settings.database_url)
@@ -241,6 +256,8 @@ def archive_renew(within_days: int, as_json: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for scripts and tests).")
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (UNDERSIGN_REDIS_URL): seals, emails, webhooks, reminders, expiry."""
+    from entrypoints.container import build_container
+    from entrypoints.settings import SettingsError
     from entrypoints.worker.arq_worker import build_worker
 
     settings = load_settings()
@@ -303,6 +320,11 @@ def jobs_replay(letter_ids: tuple[str, ...], replay_all: bool, as_json: bool) ->
 @json_option
 def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -> None:
     """Verify the signatures in FILE, with only what it embeds; exit 0 only if the document is valid."""
+    import msgspec
+
+    from application.verify_pdf import VerifyPdf
+    from entrypoints.http.verify_schemas import verification_report_out
+
     moment = _iso_time(at) if at is not None else None
     pdf = _read(file)
     roots = [_read(path) for path in trust] or None
@@ -343,6 +365,8 @@ def _report_text(file: Path, report: VerificationReport) -> str:
 
 
 def _signature_text(number: int, s: SignatureReport) -> list[str]:
+    from application.verification import SignatureKind
+
     who = s.signer_name or "unknown signer"
     if s.signer_email:
         who += f" <{s.signer_email}>"
