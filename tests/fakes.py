@@ -35,6 +35,7 @@ from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.events import DomainEvent
 from domain.field import Field, PageSize
 from domain.policy import Policy, SignatureLevel
 from domain.signing_link import LinkChannel, SigningLink
@@ -670,6 +671,22 @@ class FakeIdempotencyKeys:
         for k in expired:
             del self.records[k]
         return len(expired)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnyEvent(DomainEvent):
+    """An event named and filled as a test of the audit chain needs (real ones are domain.events')."""
+
+    name: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return self.name
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.payload
 
 
 def _scoped(record: IdempotencyRecord) -> tuple[str, str, str]:

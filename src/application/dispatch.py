@@ -21,20 +21,31 @@ from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict
 from domain.signer import Signer
-from domain.webhook import EVENT_NAMES, WebhookDelivery, WebhookEndpoint, webhook_payload
+from domain.events import (
+    EVENTS, DomainEvent, EnvelopeCompleted, EnvelopeExpired, EnvelopeSealed, EnvelopeVoided, SignerDeclined,
+    SignerNotified, SignerReminded,
+)
+from domain.webhook import WebhookDelivery, WebhookEndpoint, webhook_payload
 
 BATCH_SIZE = 100
 
 
+# What each event sets off besides its webhook deliveries (its class names those: DomainEvent.webhook).
+SEALED_AFTER: type[DomainEvent] = EnvelopeCompleted
 # Which kind of email an event sends; events not named here send none.
-NOTICE_KINDS = {
-    "SignerNotified": NoticeKind.INVITATION,
-    "SignerReminded": NoticeKind.REMINDER,
-    "EnvelopeSealed": NoticeKind.COMPLETED,
-    "SignerDeclined": NoticeKind.DECLINED,
-    "EnvelopeVoided": NoticeKind.VOIDED,
-    "EnvelopeExpired": NoticeKind.EXPIRED,
+NOTICE_KINDS: dict[type[DomainEvent], NoticeKind] = {
+    SignerNotified: NoticeKind.INVITATION,
+    SignerReminded: NoticeKind.REMINDER,
+    EnvelopeSealed: NoticeKind.COMPLETED,
+    SignerDeclined: NoticeKind.DECLINED,
+    EnvelopeVoided: NoticeKind.VOIDED,
+    EnvelopeExpired: NoticeKind.EXPIRED,
 }
+
+
+def event_of(message: OutboxMessage) -> type[DomainEvent] | None:
+    """The kind of event a message carries; None for a name this version does not know."""
+    return EVENTS.get(message.type)
 
 
 def seal_job(tenant_id: str, envelope_id: str) -> Job:
@@ -56,7 +67,7 @@ def delivery_id(message_id: str, endpoint_id: str) -> str:
 def notice_recipients(message: OutboxMessage, envelope: Envelope) -> tuple[NoticeKind | None, list[Signer]]:
     """Which kind of email an event sends, and to whom; nobody for events that send none."""
     signer_id = message.data.get("signer_id")
-    kind = NOTICE_KINDS.get(message.type)
+    kind = NOTICE_KINDS.get(event_of(message))
     match kind:
         case NoticeKind.INVITATION | NoticeKind.REMINDER:
             return kind, [s for s in envelope.signers if s.id == signer_id and s.acts]
@@ -111,11 +122,12 @@ class Dispatcher:
     async def _jobs_for(self, uow: UnitOfWork, message: OutboxMessage, batch: _Batch) -> list[Job]:
         """The jobs `message` sets off; the webhook deliveries among them go into `batch`, to be stored."""
         jobs = []
-        if message.type == "EnvelopeCompleted":
+        event = event_of(message)
+        if event is SEALED_AFTER:
             jobs.append(seal_job(message.tenant_id, message.envelope_id))
-        if message.type in NOTICE_KINDS:
+        if event in NOTICE_KINDS:
             jobs += await self._notice_jobs(uow, message, batch)
-        event_name = EVENT_NAMES.get(message.type)
+        event_name = event.webhook if event else None
         if event_name is None:
             return jobs
         if message.tenant_id not in batch.endpoints:

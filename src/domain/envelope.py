@@ -14,10 +14,29 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from domain.errors import InvalidInput, InvalidState, NotFound
-from domain.events import DomainEvent
+from domain.events import (
+    ArchiveTimestampAdded,
+    DocumentAdded,
+    DocumentSealed,
+    DomainEvent,
+    EnvelopeCompleted,
+    EnvelopeCreated,
+    EnvelopeExpired,
+    EnvelopeSealed,
+    EnvelopeSent,
+    EnvelopeVoided,
+    FieldPlaced,
+    SignerAdded,
+    SignerApproved,
+    SignerDeclined,
+    SignerNotified,
+    SignerReminded,
+    SignerSigned,
+    SignerViewed,
+    SigningLinkIssued,
+)
 from domain.field import Field, FieldKind, PageSize, Placement
 from domain.policy import Policy, Routing, SignatureLevel
 from domain.signer import Role, Signer, SignerStatus, SigningEvidence, typed_signature
@@ -89,7 +108,7 @@ class Envelope:
             created_at=now,
             updated_at=now,
         )
-        envelope._record("EnvelopeCreated", now, actor, subject=subject, routing=routing.value)
+        envelope._record(EnvelopeCreated(envelope_id=envelope.id, at=now, actor=actor, subject=subject, routing=routing.value))
         return envelope
 
     # -- queries ---------------------------------------------------------------------
@@ -125,7 +144,7 @@ class Envelope:
         """Add a document under `filename`, made safe with domain.document.document_name."""
         self.check_can_add_document()
         self.document_ids.append(document_id)
-        self._record("DocumentAdded", now, actor, document_id=document_id, filename=filename)
+        self._record(DocumentAdded(envelope_id=self.id, at=now, actor=actor, document_id=document_id, filename=filename))
 
     def add_signer(
         self,
@@ -148,8 +167,10 @@ class Envelope:
             raise InvalidInput(f"{signer.email} is already a {role.value} of this envelope")
         self.signers.append(signer)
         self._record(
-            "SignerAdded", now, actor,
-            signer_id=signer_id, name=signer.name, email=signer.email, role=role.value, routing_order=routing_order,
+            SignerAdded(
+                envelope_id=self.id, at=now, actor=actor,
+                signer_id=signer_id, name=signer.name, email=signer.email, role=role.value, routing_order=routing_order,
+            )
         )
         return signer
 
@@ -181,10 +202,12 @@ class Envelope:
         )
         self.fields.append(placed)
         self._record(
-            "FieldPlaced", now, actor,
-            field_id=field_id, document_id=document_id, signer_id=signer_id, kind=kind.value,
-            page=placement.page, x=placement.x, y=placement.y,
-            width=placement.width, height=placement.height, required=required,
+            FieldPlaced(
+                envelope_id=self.id, at=now, actor=actor,
+                field_id=field_id, document_id=document_id, signer_id=signer_id, kind=kind.value,
+                page=placement.page, x=placement.x, y=placement.y,
+                width=placement.width, height=placement.height, required=required,
+            )
         )
         return placed
 
@@ -207,9 +230,11 @@ class Envelope:
         self.sent_at = now
         self.expires_at = now + timedelta(days=policy.expiry_days)
         self._record(
-            "EnvelopeSent", now, actor,
-            policy_id=policy.id, policy_version=policy.version,
-            signature_level=policy.signature_level.value, expires_at=self.expires_at.isoformat(),
+            EnvelopeSent(
+                envelope_id=self.id, at=now, actor=actor,
+                policy_id=policy.id, policy_version=policy.version,
+                signature_level=policy.signature_level.value, expires_at=self.expires_at.isoformat(),
+            )
         )
         self._activate_next(now)
 
@@ -220,7 +245,7 @@ class Envelope:
         self.status = EnvelopeStatus.VOIDED
         self.voided_reason = reason
         self._touch(now)
-        self._record("EnvelopeVoided", now, actor, reason=reason)
+        self._record(EnvelopeVoided(envelope_id=self.id, at=now, actor=actor, reason=reason))
 
     def due_reminders(self, now: datetime) -> list[Signer]:
         """The recipients whose turn it is and who have waited the policy's reminder cadence since their last mail.
@@ -240,7 +265,7 @@ class Envelope:
         due = self.due_reminders(now)
         for signer in due:
             signer.remind(now)
-            self._record("SignerReminded", now, actor, signer_id=signer.id)
+            self._record(SignerReminded(envelope_id=self.id, at=now, actor=actor, signer_id=signer.id))
         if due:
             self._touch(now)
         return due
@@ -268,13 +293,14 @@ class Envelope:
             raise InvalidState("this envelope has not reached its expiry yet")
         self.status = EnvelopeStatus.EXPIRED
         self._touch(now)
-        self._record("EnvelopeExpired", now, actor, expires_at=self.expires_at.isoformat() if self.expires_at else None)
+        expires_at = self.expires_at.isoformat() if self.expires_at else None
+        self._record(EnvelopeExpired(envelope_id=self.id, at=now, actor=actor, expires_at=expires_at))
 
     def view(self, *, signer_id: str, now: datetime, actor: str) -> None:
         signer = self.signer(signer_id)
         if self.status is EnvelopeStatus.SENT and signer.view():
             self._touch(now)
-            self._record("SignerViewed", now, actor, signer_id=signer_id)
+            self._record(SignerViewed(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id))
 
     @property
     def signature_level(self) -> SignatureLevel:
@@ -314,15 +340,18 @@ class Envelope:
         for f in self.fields_of(signer_id):
             f.value = field_values.get(f.id)
         self._touch(evidence.at)
+        act = SignerApproved if signer.role is Role.APPROVER else SignerSigned
         self._record(
-            "SignerApproved" if signer.role is Role.APPROVER else "SignerSigned", evidence.at, actor,
-            signer_id=signer_id,
-            ip=evidence.ip,
-            user_agent=evidence.user_agent,
-            auth_method=evidence.auth_method,
-            signature_text=evidence.signature_text,
-            certificate_serials=list(evidence.certificate_serials),
-            fields={f.id: f.value for f in self.fields_of(signer_id)},
+            act(
+                envelope_id=self.id, at=evidence.at, actor=actor,
+                signer_id=signer_id,
+                ip=evidence.ip,
+                user_agent=evidence.user_agent,
+                auth_method=evidence.auth_method,
+                signature_text=evidence.signature_text,
+                certificate_serials=tuple(evidence.certificate_serials),
+                fields={f.id: f.value for f in self.fields_of(signer_id)},
+            )
         )
         self._activate_next(evidence.at)
 
@@ -334,30 +363,32 @@ class Envelope:
         self.signer(signer_id).decline(reason, now)
         self.status = EnvelopeStatus.DECLINED
         self._touch(now)
-        self._record("SignerDeclined", now, actor, signer_id=signer_id, reason=reason)
+        self._record(SignerDeclined(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id, reason=reason))
 
     def record_link_issued(self, *, signer_id: str, expires_at: datetime, now: datetime, actor: str) -> None:
         self._require_sent()
         self.signer(signer_id)
         self._touch(now)
-        self._record("SigningLinkIssued", now, actor, signer_id=signer_id, expires_at=expires_at.isoformat())
+        self._record(
+            SigningLinkIssued(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id, expires_at=expires_at.isoformat())
+        )
 
     def record_document_sealed(self, *, document_id: str, sha256: str, now: datetime, actor: str) -> None:
         if self.status is not EnvelopeStatus.COMPLETED:
             raise InvalidState("only a completed envelope's documents are sealed")
-        self._record("DocumentSealed", now, actor, document_id=document_id, sha256=sha256)
+        self._record(DocumentSealed(envelope_id=self.id, at=now, actor=actor, document_id=document_id, sha256=sha256))
 
     def record_sealed(self, *, now: datetime, actor: str) -> None:
         """Every document carries the platform's seal: the envelope's final documents exist."""
         if self.status is not EnvelopeStatus.COMPLETED:
             raise InvalidState("only a completed envelope is sealed")
         self._touch(now)
-        self._record("EnvelopeSealed", now, actor, document_ids=list(self.document_ids))
+        self._record(EnvelopeSealed(envelope_id=self.id, at=now, actor=actor, document_ids=tuple(self.document_ids)))
 
     def record_archive_timestamp_added(self, *, document_id: str, sha256: str, now: datetime, actor: str) -> None:
         if self.status is not EnvelopeStatus.COMPLETED:
             raise InvalidState("only a completed envelope's documents are time-stamped for the archive")
-        self._record("ArchiveTimestampAdded", now, actor, document_id=document_id, sha256=sha256)
+        self._record(ArchiveTimestampAdded(envelope_id=self.id, at=now, actor=actor, document_id=document_id, sha256=sha256))
 
     # -- internals -----------------------------------------------------------------------
 
@@ -367,11 +398,11 @@ class Envelope:
             reached = order is None or self.effective_order(signer) <= order
             if reached and signer.status is SignerStatus.PENDING:
                 signer.notify(now)
-                self._record("SignerNotified", now, "system", signer_id=signer.id, role=signer.role.value)
+                self._record(SignerNotified(envelope_id=self.id, at=now, actor="system", signer_id=signer.id, role=signer.role.value))
         if order is None:
             self.status = EnvelopeStatus.COMPLETED
             self.completed_at = now
-            self._record("EnvelopeCompleted", now, "system")
+            self._record(EnvelopeCompleted(envelope_id=self.id, at=now, actor="system"))
         self._touch(now)
 
     def _next_routing_order(self) -> int:
@@ -390,8 +421,8 @@ class Envelope:
     def _touch(self, now: datetime) -> None:
         self.updated_at = now
 
-    def _record(self, event_type: str, now: datetime, actor: str, **data: Any) -> None:
-        self.events.append(DomainEvent(type=event_type, envelope_id=self.id, at=now, actor=actor, data=data))
+    def _record(self, event: DomainEvent) -> None:
+        self.events.append(event)
 
 
 def _reason(reason: str, what: str) -> str:

@@ -13,23 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from domain.errors import InvalidInput
+from domain.events import EVENTS
 from domain.text import single_line
 
-# Domain event -> the public name a webhook subscribes to. Editing a draft is not published.
-EVENT_NAMES: dict[str, str] = {
-    "EnvelopeSent": "envelope.sent",
-    "SignerNotified": "recipient.notified",
-    "SignerReminded": "recipient.reminded",
-    "SignerViewed": "recipient.viewed",
-    "SignerSigned": "recipient.signed",
-    "SignerApproved": "recipient.approved",
-    "SignerDeclined": "recipient.declined",
-    "EnvelopeCompleted": "envelope.completed",
-    "EnvelopeSealed": "envelope.sealed",
-    "EnvelopeVoided": "envelope.voided",
-    "EnvelopeExpired": "envelope.expired",
-}
-PUBLIC_EVENTS = frozenset(EVENT_NAMES.values())
+# The public names a webhook may subscribe to: those of the events that are published
+# (DomainEvent.webhook). Editing a draft is not published.
+PUBLIC_EVENTS = frozenset(event.webhook for event in EVENTS.values() if event.webhook)
 
 # What of an event's data a webhook carries: identifiers and outcomes, never the evidence
 # (IP addresses, user agents, field values stay in the audit trail).

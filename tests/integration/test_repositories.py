@@ -59,6 +59,7 @@ from domain.tenant import ApiKey, ApiKeyRole, Tenant
 from domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.fakes import (
     A4,
+    AnyEvent,
     FakeBlobStore,
     FakeDatabase,
     FakeIdempotencyKeys,
@@ -517,7 +518,7 @@ async def test_audit_data_comes_back_exactly_as_hashed(backend: Backend, tenants
     at = datetime(2026, 3, 1, 23, 59, 59, 999_999, tzinfo=UTC)
     async with backend.uow() as uow:
         last = await uow.audit.last(ACME, "env-1")
-        entry = chain(last, DomainEvent(type="Custom", envelope_id="env-1", at=at, actor="system", data=data))
+        entry = chain(last, AnyEvent(name="Custom", envelope_id="env-1", at=at, actor="system", payload=data))
         await uow.audit.append(ACME, entry)
         await uow.commit()
 

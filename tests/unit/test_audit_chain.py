@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from domain.audit import GENESIS_HASH, chain, verify_chain
-from domain.events import DomainEvent
+from tests.fakes import AnyEvent
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -12,7 +12,7 @@ AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def entries(count: int = 3):
     result, previous = [], None
     for n in range(count):
-        previous = chain(previous, DomainEvent(type=f"E{n}", envelope_id="e1", at=AT, actor="system", data={"n": n}))
+        previous = chain(previous, AnyEvent(name=f"E{n}", envelope_id="e1", at=AT, actor="system", payload={"n": n}))
         result.append(previous)
     return result
 
@@ -59,6 +59,6 @@ def test_times_are_hashed_in_utc_whatever_offset_they_came_with():
     from datetime import timedelta, timezone
 
     paris = AT.astimezone(timezone(timedelta(hours=1)))
-    same_instant = chain(None, DomainEvent(type="E", envelope_id="e1", at=paris, actor="system"))
+    same_instant = chain(None, AnyEvent(name="E", envelope_id="e1", at=paris, actor="system"))
     assert same_instant.at.utcoffset() == timedelta(0)
-    assert same_instant.hash == chain(None, DomainEvent(type="E", envelope_id="e1", at=AT, actor="system")).hash
+    assert same_instant.hash == chain(None, AnyEvent(name="E", envelope_id="e1", at=AT, actor="system")).hash

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import InvalidInput
+from domain.events import EnvelopeCreated, FieldPlaced, SignerAdded
 from domain.webhook import (
-    EVENT_NAMES,
+    PUBLIC_EVENTS,
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
@@ -53,7 +54,8 @@ def test_events_must_be_known_and_at_least_one():
 
 
 def test_draft_editing_is_not_published():
-    assert "FieldPlaced" not in EVENT_NAMES and "EnvelopeCreated" not in EVENT_NAMES
+    assert FieldPlaced.webhook is None and EnvelopeCreated.webhook is None and SignerAdded.webhook is None
+    assert {"envelope.sent", "recipient.signed", "envelope.sealed"} <= PUBLIC_EVENTS
 
 
 def test_after_a_rotation_both_secrets_sign_for_the_overlap_then_only_the_new_one():
