@@ -772,7 +772,7 @@ class FakePlatform:
         """The outbox, the jobs and the schedule, as the embedded runner has them (with the real email templates)."""
         from adapters.notify.templates import JinjaNoticeTemplates
         from application.dispatch import Dispatcher
-        from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE, DeadLetterOffice, JobRunner, RetryPolicy
+        from application.jobs import DeadLetterOffice, DeliverWebhookJob, JobRunner, RetryPolicy, SealEnvelopeJob, SendNoticeJob
         from application.notifications import SendNotice
         from application.scheduling import Schedules
         from application.sealing import SealEnvelope
@@ -792,9 +792,9 @@ class FakePlatform:
         )
         self.deliver_webhook = DeliverWebhook(uow, self.clock, self.webhook_sender)
         self.job_runner = JobRunner(
-            {SEAL_ENVELOPE: self.seal_envelope, SEND_NOTICE: self.send_notice, DELIVER_WEBHOOK: self.deliver_webhook},
+            {SealEnvelopeJob: self.seal_envelope, SendNoticeJob: self.send_notice, DeliverWebhookJob: self.deliver_webhook},
             uow, self.clock, RetryPolicy(), lambda: 0.0,
-            timeout_seconds=60, on_give_up={DELIVER_WEBHOOK: self.deliver_webhook.give_up},
+            timeout_seconds=60, on_give_up={DeliverWebhookJob: self.deliver_webhook.give_up},
         )
 
     async def run_background(self, *, rounds: int = 1_000) -> None:

@@ -15,16 +15,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE
+from application.jobs import DeliverWebhookJob, SealEnvelopeJob, SendNoticeJob
 from application.ports import Clock, Job, JobQueue, NoticeKind, OutboxMessage
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict
-from domain.signer import Signer
 from domain.events import (
     EVENTS, DomainEvent, EnvelopeCompleted, EnvelopeExpired, EnvelopeSealed, EnvelopeVoided, SignerDeclined,
     SignerNotified, SignerReminded,
 )
+from domain.signer import Signer
 from domain.webhook import WebhookDelivery, WebhookEndpoint, webhook_payload
 
 BATCH_SIZE = 100
@@ -49,14 +49,11 @@ def event_of(message: OutboxMessage) -> type[DomainEvent] | None:
 
 
 def seal_job(tenant_id: str, envelope_id: str) -> Job:
-    return Job(id=f"seal:{envelope_id}", name=SEAL_ENVELOPE, args={"tenant_id": tenant_id, "envelope_id": envelope_id})
+    return SealEnvelopeJob(tenant_id=tenant_id, envelope_id=envelope_id).job(f"seal:{envelope_id}")
 
 
 def delivery_job(delivery: WebhookDelivery) -> Job:
-    return Job(
-        id=f"webhook:{delivery.id}", name=DELIVER_WEBHOOK,
-        args={"tenant_id": delivery.tenant_id, "delivery_id": delivery.id},
-    )
+    return DeliverWebhookJob(tenant_id=delivery.tenant_id, delivery_id=delivery.id).job(f"webhook:{delivery.id}")
 
 
 def delivery_id(message_id: str, endpoint_id: str) -> str:
@@ -151,10 +148,10 @@ class Dispatcher:
             return []
         kind, recipients = notice_recipients(message, envelope)
         return [
-            Job(
-                id=f"notice:{message.id}:{signer.id}", name=SEND_NOTICE,
-                args={"tenant_id": message.tenant_id, "envelope_id": message.envelope_id,
-                      "signer_id": signer.id, "kind": str(kind), "event_id": message.id},
-            )
+            SendNoticeJob(
+                tenant_id=message.tenant_id, envelope_id=message.envelope_id, signer_id=signer.id,
+                kind=kind, event_id=message.id,
+            ).job(f"notice:{message.id}:{signer.id}")
             for signer in recipients
+            if kind is not None
         ]

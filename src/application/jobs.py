@@ -10,20 +10,66 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
+from typing import Any, ClassVar, Self
 
-from application.ports import Clock, DeadLetter, IdGenerator, Job, JobQueue
+from application.ports import Clock, DeadLetter, IdGenerator, Job, JobQueue, NoticeKind
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import NotFound
 
-JobHandler = Callable[[dict[str, str]], Awaitable[None]]
-
-SEAL_ENVELOPE = "seal_envelope"
-SEND_NOTICE = "send_notice"
-DELIVER_WEBHOOK = "deliver_webhook"
-
 MAX_ERROR_LENGTH = 2_000
+
+
+# -- what each kind of job is for ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobPayload:
+    """What a job is for, typed; queues keep it as plain strings (Job.args) under the job's `name`."""
+
+    name: ClassVar[str]
+
+    def job(self, job_id: str) -> Job:
+        return Job(id=job_id, name=self.name, args={f.name: str(getattr(self, f.name)) for f in fields(self)})
+
+    @classmethod
+    def of(cls, job: Job) -> Self:
+        """The payload a queued job carries; MalformedJob if its args are not this kind's."""
+        try:
+            return cls(**job.args)
+        except (TypeError, ValueError) as error:
+            raise MalformedJob(f"job {job.id} is not a {cls.name} job: {error}") from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealEnvelopeJob(JobPayload):
+    name: ClassVar[str] = "seal_envelope"
+    tenant_id: str
+    envelope_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendNoticeJob(JobPayload):
+    name: ClassVar[str] = "send_notice"
+    tenant_id: str
+    envelope_id: str
+    signer_id: str
+    kind: NoticeKind
+    event_id: str  # the outbox message that set it off: its emails' Message-IDs are made from it
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", NoticeKind(self.kind))  # read back from a queue as a plain string
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliverWebhookJob(JobPayload):
+    name: ClassVar[str] = "deliver_webhook"
+    tenant_id: str
+    delivery_id: str
+
+
+JobHandler = Callable[[Any], Awaitable[None]]  # takes the payload of the kind it is registered for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,35 +110,43 @@ class UnknownJob(NotFound):
     code = "unknown_job"
 
 
+class MalformedJob(UnknownJob):
+    """A job of a known name whose args are not its kind's (left by another version, say)."""
+
+    code = "malformed_job"
+
+
 class JobRunner:
     """Runs one attempt of a job and says what should happen next."""
 
     def __init__(
         self,
-        handlers: Mapping[str, JobHandler],
+        handlers: Mapping[type[JobPayload], JobHandler],
         uow: UnitOfWorkFactory,
         clock: Clock,
         retry: RetryPolicy,
         random_fraction: Callable[[], float],
         *,
         timeout_seconds: float,
-        on_give_up: Mapping[str, JobHandler] | None = None,
+        on_give_up: Mapping[type[JobPayload], JobHandler] | None = None,
     ) -> None:
         """An attempt longer than `timeout_seconds` fails like any other (it is retried, then kept).
 
-        `on_give_up[name]` runs, with the job's args, when a job of that name fails for the last time.
+        `on_give_up[kind]` runs, with the job's payload, when a job of that kind fails for the last time.
         """
+        self._kinds = {kind.name: kind for kind in handlers}
         self._handlers, self._uow, self._clock = handlers, uow, clock
         self._retry, self._random, self._timeout = retry, random_fraction, timeout_seconds
         self._on_give_up = on_give_up or {}
 
     async def run(self, job: Job, attempt: int) -> JobOutcome:
-        handler = self._handlers.get(job.name)
+        kind = self._kinds.get(job.name)
         try:
-            if handler is None:
+            if kind is None:
                 raise UnknownJob(f"no handler for jobs named {job.name!r}")
+            payload = kind.of(job)
             async with asyncio.timeout(self._timeout):
-                await handler(job.args)
+                await self._handlers[kind](payload)
         except TimeoutError:
             return await self._failed(job, attempt, TimeoutError(f"no result within {self._timeout:g} s"))
         except Exception as error:  # a job's failure, whatever it is, is retried or kept: never lost
@@ -109,8 +163,9 @@ class JobRunner:
             )
             await uow.commit()
         # After the dead letter is kept: if the hook fails, the job comes back and is kept again (same id).
-        if (give_up := self._on_give_up.get(job.name)) is not None:
-            await give_up(job.args)
+        kind = self._kinds.get(job.name)
+        if kind is not None and (give_up := self._on_give_up.get(kind)) is not None:
+            await give_up(kind.of(job))
         return DeadLettered(error=reason)
 
 

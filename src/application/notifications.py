@@ -12,6 +12,7 @@ Message-ID of its own (a mail client folding it into the first would keep the de
 from __future__ import annotations
 
 from application.create_signing_link import CreateSigningLinkHandler, IssuedLink
+from application.jobs import SendNoticeJob
 from application.loading import require_envelope
 from application.ports import Attachment, EmailMessage, Mailer, Notice, NoticeKind, NoticeTemplates
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -36,15 +37,14 @@ class SendNotice:
         self._uow, self._links, self._mailer, self._templates = uow, links, mailer, templates
         self._public_url, self._max_attachment_bytes, self._mail_domain = public_url, max_attachment_bytes, mail_domain
 
-    async def __call__(self, args: dict[str, str]) -> None:
-        kind = NoticeKind(args["kind"])
-        tenant_id, envelope_id = args["tenant_id"], args["envelope_id"]
+    async def __call__(self, job: SendNoticeJob) -> None:
+        kind, tenant_id, envelope_id = job.kind, job.tenant_id, job.envelope_id
         async with self._uow() as uow:
             envelope = await require_envelope(uow, tenant_id, envelope_id)
             tenant = await uow.tenants.get(tenant_id)
             if tenant is None:
                 raise NotFound(f"no tenant {tenant_id}")
-            signer = envelope.signer(args["signer_id"])
+            signer = envelope.signer(job.signer_id)
             attachments = await self._attachments(uow, envelope) if kind is NoticeKind.COMPLETED else ()
         if kind.asks_to_act and not (envelope.status is EnvelopeStatus.SENT and signer.is_active):
             return  # they acted, or the envelope stopped, since the job was queued
@@ -63,7 +63,7 @@ class SendNotice:
         await self._mailer.send(
             EmailMessage(
                 sender_name=tenant.display_name, to=signer.email, subject=subject, text=text, html=html,
-                message_id=self._message_id(args["event_id"], signer, link),
+                message_id=self._message_id(job.event_id, signer, link),
                 attachments=attachments or (),
             )
         )

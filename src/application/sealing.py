@@ -8,6 +8,7 @@ sealing, so two runners of the same job take turns, and the second finds the wor
 from __future__ import annotations
 
 from application.envelope_locks import EnvelopeLocks
+from application.jobs import SealEnvelopeJob
 from application.loading import require_envelope
 from application.ports import Clock, IdGenerator, PdfSigner
 from application.retry import retry_on_conflict
@@ -22,8 +23,8 @@ class SealEnvelope:
         self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
         self._turns = EnvelopeLocks()
 
-    async def __call__(self, args: dict[str, str]) -> None:
-        await retry_on_conflict(lambda: self._seal(args["tenant_id"], args["envelope_id"]))
+    async def __call__(self, job: SealEnvelopeJob) -> None:
+        await retry_on_conflict(lambda: self._seal(job.tenant_id, job.envelope_id))
 
     async def _seal(self, tenant_id: str, envelope_id: str) -> None:
         async with self._turns.hold(envelope_id), self._uow() as uow:

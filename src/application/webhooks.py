@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from application.access import Caller, Permission
 from application.dispatch import delivery_job
-from application.jobs import again
+from application.jobs import DeliverWebhookJob, again
 from application.ports import Clock, IdGenerator, JobQueue, SecretGenerator, WebhookSender
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import DomainError, InvalidInput, NotFound
@@ -125,13 +125,13 @@ class DeliverWebhook:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, sender: WebhookSender) -> None:
         self._uow, self._clock, self._sender = uow, clock, sender
 
-    async def __call__(self, args: dict[str, str]) -> None:
-        tenant_id, delivery_id = args["tenant_id"], args["delivery_id"]
+    async def __call__(self, job: DeliverWebhookJob) -> None:
+        tenant_id, delivery_id = job.tenant_id, job.delivery_id
         delivery, endpoint = await self._stored_delivery(tenant_id, delivery_id)
         if delivery.status is DeliveryStatus.SUCCEEDED:
             return
         if endpoint is None:  # deleted since: nobody to tell, and the delivery will never be made
-            await self.give_up(args)
+            await self.give_up(job)
             return
         now = self._clock.now()
         body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
@@ -168,10 +168,10 @@ class DeliverWebhook:
         # Its dispatcher died before storing it: the next dispatch does, and a later attempt finds it.
         raise WebhookFailed(f"delivery {delivery_id} is not stored yet")
 
-    async def give_up(self, args: dict[str, str]) -> None:
+    async def give_up(self, job: DeliverWebhookJob) -> None:
         """After the last attempt: the delivery is marked failed (it can still be redelivered)."""
         async with self._uow() as uow:
-            delivery = await uow.webhook_deliveries.get(args["tenant_id"], args["delivery_id"])
+            delivery = await uow.webhook_deliveries.get(job.tenant_id, job.delivery_id)
             if delivery is None:
                 return
             delivery.give_up()

@@ -41,7 +41,7 @@ from application.create_signing_link import CreateSigningLinkHandler
 from application.decline import DeclineHandler
 from application.dispatch import Dispatcher
 from application.idempotency import Idempotency
-from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE, DeadLetterOffice, JobRunner, RetryPolicy
+from application.jobs import DeadLetterOffice, DeliverWebhookJob, JobRunner, RetryPolicy, SealEnvelopeJob, SendNoticeJob
 from application.notifications import SendNotice
 from application.ports import Clock, JobQueue, Mailer
 from application.place_field import PlaceFieldHandler
@@ -129,10 +129,10 @@ def job_runner(
     deliver: DeliverWebhook,
 ) -> JobRunner:
     """Which handler runs which job; a webhook delivery that fails for good is marked failed too."""
-    handlers = {SEAL_ENVELOPE: seal, SEND_NOTICE: notice, DELIVER_WEBHOOK: deliver}
+    handlers = {SealEnvelopeJob: seal, SendNoticeJob: notice, DeliverWebhookJob: deliver}
     return JobRunner(
         handlers, uow, clock, retry_policy(settings), random.random,
-        timeout_seconds=settings.job_timeout_seconds, on_give_up={DELIVER_WEBHOOK: deliver.give_up},
+        timeout_seconds=settings.job_timeout_seconds, on_give_up={DeliverWebhookJob: deliver.give_up},
     )
 
 

@@ -31,7 +31,7 @@ from application.add_document import AddDocument
 from application.add_signer import AddSigner
 from application.create_envelope import CreateEnvelope
 from application.create_signing_link import CreateSigningLink
-from application.jobs import SEAL_ENVELOPE
+from application.jobs import SealEnvelopeJob
 from application.place_field import PlaceField
 from application.ports import (
     DeadLetter,
@@ -688,9 +688,9 @@ async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backe
     # The seal is a job, which the completion's outbox message sets in motion.
     while await platform.dispatcher.dispatch():
         pass
-    seal_jobs = platform.jobs.take(SEAL_ENVELOPE)
+    seal_jobs = platform.jobs.take(SealEnvelopeJob.name)
     assert [job.args for job in seal_jobs] == [{"tenant_id": caller.tenant_id, "envelope_id": envelope.id}]
-    await platform.seal_envelope(seal_jobs[0].args)
+    await platform.seal_envelope(SealEnvelopeJob.of(seal_jobs[0]))
 
     envelope, documents = await platform.queries.get(caller, envelope.id)
     assert envelope.status is EnvelopeStatus.COMPLETED

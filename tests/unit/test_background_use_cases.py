@@ -9,7 +9,7 @@ import pytest
 
 from adapters.notify.templates import JinjaNoticeTemplates
 from application.errors import Forbidden, LinkRevoked, MailUnavailable
-from application.jobs import DELIVER_WEBHOOK, SEND_NOTICE, RetryLater
+from application.jobs import DeliverWebhookJob, RetryLater, SealEnvelopeJob, SendNoticeJob
 from application.notifications import SendNotice
 from application.scheduling import Schedules
 from application.send_envelope import SendEnvelope
@@ -38,7 +38,7 @@ def audit_types(platform, envelope_id):
 async def test_sealing_twice_seals_once(platform, caller):
     envelope_id, document_id, (ada,) = await sent(platform, caller, "Ada")
     await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
-    args = {"tenant_id": caller.tenant_id, "envelope_id": envelope_id}
+    args = SealEnvelopeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id)
 
     await asyncio.gather(platform.seal_envelope(args), platform.seal_envelope(args))
     await platform.seal_envelope(args)
@@ -52,13 +52,13 @@ async def test_sealing_twice_seals_once(platform, caller):
 async def test_an_envelope_that_is_not_complete_is_not_sealed(platform, caller):
     envelope_id, _, _ = await sent(platform, caller, "Ada", "Bob")
     before = audit_types(platform, envelope_id)
-    await platform.seal_envelope({"tenant_id": caller.tenant_id, "envelope_id": envelope_id})
+    await platform.seal_envelope(SealEnvelopeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id))
     assert "seal" not in platform.pdf.calls and audit_types(platform, envelope_id) == before
 
 
 async def invitations(platform) -> dict[str, dict[str, str]]:
     await platform.dispatcher.dispatch()
-    return {j.args["signer_id"]: j.args for j in platform.jobs.take(SEND_NOTICE) if j.args["kind"] == "invitation"}
+    return {j.args["signer_id"]: SendNoticeJob.of(j) for j in platform.jobs.take(SendNoticeJob.name) if j.args["kind"] == "invitation"}
 
 
 async def test_an_invitation_that_came_too_late_sends_nothing_and_issues_no_link(platform, caller):
@@ -103,8 +103,8 @@ async def test_documents_too_large_for_a_mail_are_not_attached(platform, caller)
         public_url="https://undersign.example", max_attachment_bytes=size - 1, mail_domain="undersign.example",
     )
     ada = platform.db.envelopes[envelope_id].signers[0].id
-    await small({"tenant_id": caller.tenant_id, "envelope_id": envelope_id, "signer_id": ada, "kind": "completed",
-                 "event_id": "e1"})
+    await small(SendNoticeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id, signer_id=ada, kind="completed",
+                              event_id="e1"))
 
     [mail] = mailer.sent
     assert mail.attachments == () and "too large to attach" in mail.text  # documents_too_large
@@ -114,7 +114,7 @@ async def test_a_mail_server_outage_retries_the_mail_and_keeps_it_as_a_dead_lett
     platform.mailer.failure = MailUnavailable("the mail server is down")
     await sent(platform, caller, "Ada")
     await platform.dispatcher.dispatch()
-    [job] = [j for j in platform.jobs.jobs if j.name == SEND_NOTICE]
+    [job] = [j for j in platform.jobs.jobs if j.name == SendNoticeJob.name]
 
     outcome = await platform.job_runner.run(job, 1)
     assert isinstance(outcome, RetryLater) and outcome.error == "MailUnavailable: the mail server is down"
@@ -127,16 +127,16 @@ async def register(platform, caller, url="https://hooks.example/in", events=("en
     return await platform.webhooks.register(RegisterWebhook(caller=caller, url=url, events=list(events)))
 
 
-async def delivery_args(platform, caller) -> dict[str, str]:
+async def delivery_args(platform, caller) -> DeliverWebhookJob:
     await sent(platform, caller, "Ada")
     await platform.dispatcher.dispatch()
-    [job] = platform.jobs.take(DELIVER_WEBHOOK)
-    return job.args
+    [job] = platform.jobs.take(DeliverWebhookJob.name)
+    return DeliverWebhookJob.of(job)
 
 
 async def test_a_delivery_not_stored_yet_is_tried_again_later(platform, caller):
     with pytest.raises(WebhookFailed):
-        await platform.deliver_webhook({"tenant_id": caller.tenant_id, "delivery_id": "msg_unknown"})
+        await platform.deliver_webhook(DeliverWebhookJob(tenant_id=caller.tenant_id, delivery_id="msg_unknown"))
     assert platform.webhook_sender.sent == []
 
 
@@ -147,7 +147,7 @@ async def test_a_delivery_to_a_deleted_endpoint_ends_quietly_as_failed(platform,
 
     await platform.deliver_webhook(args)
     assert platform.webhook_sender.sent == []
-    delivery = platform.db.webhook_deliveries[args["delivery_id"]]
+    delivery = platform.db.webhook_deliveries[args.delivery_id]
     assert delivery.attempts == [] and delivery.status is DeliveryStatus.FAILED  # not pending forever
 
 
@@ -158,11 +158,11 @@ async def test_a_delivery_the_endpoint_accepted_is_not_sent_again(platform, call
 
     with pytest.raises(WebhookFailed, match="answered 500"):
         await platform.deliver_webhook(args)
-    assert platform.db.webhook_deliveries[args["delivery_id"]].status is DeliveryStatus.PENDING
+    assert platform.db.webhook_deliveries[args.delivery_id].status is DeliveryStatus.PENDING
     await platform.deliver_webhook(args)
     await platform.deliver_webhook(args)
 
-    delivery = platform.db.webhook_deliveries[args["delivery_id"]]
+    delivery = platform.db.webhook_deliveries[args.delivery_id]
     assert delivery.status is DeliveryStatus.SUCCEEDED and [a.status_code for a in delivery.attempts] == [500, 200]
     assert [s["message_id"] for s in platform.webhook_sender.sent] == [delivery.id, delivery.id]
 
@@ -176,7 +176,7 @@ async def test_deliveries_are_signed_with_the_old_secret_too_while_a_rotation_ov
     await platform.deliver_webhook(args)
     assert platform.webhook_sender.sent[-1]["secrets"] == [rotated.secret, endpoint.secret]
     platform.clock.advance(timedelta(hours=24))
-    await platform.webhooks.redeliver(caller, endpoint.id, args["delivery_id"])
+    await platform.webhooks.redeliver(caller, endpoint.id, args.delivery_id)
     await platform.deliver_webhook(args)
     assert platform.webhook_sender.sent[-1]["secrets"] == [rotated.secret]
 
@@ -272,7 +272,7 @@ async def test_reminders_are_counted_and_sent_once_per_cadence(platform, caller)
     assert await platform.schedules.send_reminders() == 3
     assert await platform.schedules.send_reminders() == 0
     await platform.dispatcher.dispatch()
-    assert sum(j.args["kind"] == "reminder" for j in platform.jobs.jobs if j.name == SEND_NOTICE) == 3
+    assert sum(j.args["kind"] == "reminder" for j in platform.jobs.jobs if j.name == SendNoticeJob.name) == 3
 
 
 async def test_dispatched_outbox_messages_are_purged_after_a_week_and_the_audit_chain_keeps_them(platform, caller):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from application.add_signer import AddSigner
 from application.decline import Decline
 from application.dispatch import NoticeKind, delivery_id, notice_recipients, seal_job
-from application.jobs import DELIVER_WEBHOOK, SEAL_ENVELOPE, SEND_NOTICE
+from application.jobs import DeliverWebhookJob, SealEnvelopeJob, SendNoticeJob
 from application.place_field import PlaceField
 from application.send_envelope import SendEnvelope
 from application.void_envelope import VoidEnvelope
@@ -40,7 +40,7 @@ FOUR = (("Ada", Role.SIGNER, 1), ("Dan", Role.SIGNER, 1), ("Carol", Role.CC, 1),
 
 
 def notices(platform) -> list[tuple[str, str]]:
-    return [(j.args["kind"], j.args["signer_id"]) for j in platform.jobs.jobs if j.name == SEND_NOTICE]
+    return [(j.args["kind"], j.args["signer_id"]) for j in platform.jobs.jobs if j.name == SendNoticeJob.name]
 
 
 async def test_sending_invites_only_the_signers_whose_turn_it_is(platform, caller):
@@ -48,7 +48,7 @@ async def test_sending_invites_only_the_signers_whose_turn_it_is(platform, calle
     assert await platform.dispatcher.dispatch() > 0
 
     assert notices(platform) == [(NoticeKind.INVITATION, ids["Ada"])]
-    assert [j for j in platform.jobs.jobs if j.name == SEAL_ENVELOPE] == []
+    assert [j for j in platform.jobs.jobs if j.name == SealEnvelopeJob.name] == []
 
 
 async def test_completing_an_envelope_queues_one_seal(platform, caller):
@@ -56,11 +56,11 @@ async def test_completing_an_envelope_queues_one_seal(platform, caller):
     await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
     await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
     await platform.dispatcher.dispatch()
-    assert [j for j in platform.jobs.jobs if j.name == SEAL_ENVELOPE] == []
+    assert [j for j in platform.jobs.jobs if j.name == SealEnvelopeJob.name] == []
 
     await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
     await platform.dispatcher.dispatch()
-    assert [j for j in platform.jobs.jobs if j.name == SEAL_ENVELOPE] == [seal_job(caller.tenant_id, envelope_id)]
+    assert [j for j in platform.jobs.jobs if j.name == SealEnvelopeJob.name] == [seal_job(caller.tenant_id, envelope_id)]
 
 
 async def register(platform, caller, *events: str):
@@ -87,7 +87,7 @@ async def test_an_endpoint_gets_one_delivery_per_event_it_subscribed_to_and_only
         (endpoint.id, caller.tenant_id, mine)
     }
     assert sorted(d.payload["data"].get("signer_id", "") for d in deliveries) == ["", ada, bob]
-    webhook_jobs = [j for j in platform.jobs.jobs if j.name == DELIVER_WEBHOOK]
+    webhook_jobs = [j for j in platform.jobs.jobs if j.name == DeliverWebhookJob.name]
     assert sorted(j.args["delivery_id"] for j in webhook_jobs) == sorted(d.id for d in deliveries)
 
 
@@ -150,6 +150,6 @@ async def test_the_seal_sends_the_completed_copy_to_every_recipient_carbon_copie
     envelope_id, ids = await envelope_of(platform, caller, *THREE)
     for name in ("Ada", "Bob"):
         await platform.sign(sign(await link(platform, caller, envelope_id, ids[name])))
-    await platform.seal_envelope({"tenant_id": caller.tenant_id, "envelope_id": envelope_id})
+    await platform.seal_envelope(SealEnvelopeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id))
     assert recipients_of(platform, envelope_id, "EnvelopeSealed") == (NoticeKind.COMPLETED, ["Ada", "Carol", "Bob"])
     assert recipients_of(platform, envelope_id, "EnvelopeCompleted") == (None, [])

@@ -1,18 +1,28 @@
 """Running jobs: the retry policy's backoff, what a failed attempt becomes, and the dead letters."""
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 import pytest
 
-from application.jobs import DeadLettered, Done, JobRunner, RetryLater, RetryPolicy
+from application.jobs import DeadLettered, Done, JobPayload, JobRunner, RetryLater, RetryPolicy
 from application.ports import Job
 from domain.errors import NotFound
 from entrypoints.worker.embedded import settle
 from tests.fakes import FakeJobQueue
 
 POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
-JOB = Job(id="notice:m1:s1", name="flaky", args={"envelope_id": "e1"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flaky(JobPayload):
+    name: ClassVar[str] = "flaky"
+    envelope_id: str
+
+
+JOB = Flaky(envelope_id="e1").job("notice:m1:s1")
 
 
 def test_the_delay_doubles_per_attempt_within_the_upper_half_of_its_ceiling_up_to_the_cap():
@@ -32,19 +42,19 @@ def test_the_delay_is_capped_however_many_attempts_failed():
 
 class Recorder:
     def __init__(self, failure: Exception | None = None) -> None:
-        self.calls: list[dict[str, str]] = []
+        self.calls: list[Flaky] = []
         self.failure = failure
 
-    async def __call__(self, args: dict[str, str]) -> None:
-        self.calls.append(args)
+    async def __call__(self, job: Flaky) -> None:
+        self.calls.append(job)
         if self.failure is not None:
             raise self.failure
 
 
 def runner(platform, handler, give_up: Recorder | None = None, timeout_seconds: float = 60) -> JobRunner:
-    on_give_up = {"flaky": give_up} if give_up else None
+    on_give_up = {Flaky: give_up} if give_up else None
     return JobRunner(
-        {"flaky": handler}, platform.unit_of_work, platform.clock, POLICY, lambda: 0.5,
+        {Flaky: handler}, platform.unit_of_work, platform.clock, POLICY, lambda: 0.5,
         timeout_seconds=timeout_seconds, on_give_up=on_give_up,
     )
 
@@ -52,7 +62,7 @@ def runner(platform, handler, give_up: Recorder | None = None, timeout_seconds: 
 async def test_a_job_whose_handler_returns_is_done(platform):
     handler = Recorder()
     assert await runner(platform, handler).run(JOB, 1) == Done()
-    assert handler.calls == [{"envelope_id": "e1"}]
+    assert handler.calls == [Flaky(envelope_id="e1")]
     assert platform.db.dead_letters == {}
 
 
@@ -66,7 +76,7 @@ async def test_a_failing_job_is_retried_with_backoff_then_kept_as_a_dead_letter(
     assert give_up.calls == [] and platform.db.dead_letters == {}
 
     assert await jobs.run(JOB, 3) == DeadLettered(error="RuntimeError: smtp said no")
-    assert give_up.calls == [{"envelope_id": "e1"}]
+    assert give_up.calls == [Flaky(envelope_id="e1")]
     letter = platform.db.dead_letters[JOB.id]
     assert (letter.job, letter.attempts, letter.error) == (JOB, 3, "RuntimeError: smtp said no")
     assert letter.failed_at == platform.clock.now()
@@ -130,3 +140,13 @@ async def test_an_attempt_that_outlasts_the_timeout_fails_and_is_retried_then_ke
     assert isinstance(await slow.run(JOB, POLICY.max_attempts), DeadLettered)
     (letter,) = await platform.dead_letters.list()
     assert letter.attempts == POLICY.max_attempts and "TimeoutError" in letter.error
+
+
+async def test_a_job_of_a_known_name_with_args_not_its_kinds_is_dead_lettered_at_once(platform):
+    handler = Recorder()
+    malformed = Job(id="notice:m1:s2", name="flaky", args={"envelope": "e1"})  # left by another version, say
+
+    outcome = await runner(platform, handler).run(malformed, 1)
+
+    assert isinstance(outcome, DeadLettered) and "not a flaky job" in outcome.error
+    assert handler.calls == [] and malformed.id in platform.db.dead_letters
