@@ -734,6 +734,7 @@ class FakePlatform:
         from application.create_envelope import CreateEnvelopeHandler
         from application.create_signing_link import CreateSigningLinkHandler
         from application.decline import DeclineHandler
+        from application.envelope_locks import EnvelopeTurns
         from application.idempotency import Idempotency
         from application.place_field import PlaceFieldHandler
         from application.read_envelopes import EnvelopeQueries
@@ -757,7 +758,8 @@ class FakePlatform:
         self.void = VoidEnvelopeHandler(uow, self.clock)
         self.create_signing_link = CreateSigningLinkHandler(uow, self.clock, self.ids, self.secrets, timedelta(days=7))
         self.signing = SigningSessions(uow, self.clock)
-        self.sign = SignHandler(uow, self.clock, self.ids, self.pdf)
+        self.turns = EnvelopeTurns(uow)
+        self.sign = SignHandler(uow, self.clock, self.ids, self.pdf, turns=self.turns)
         self.decline = DeclineHandler(uow, self.clock)
         self.queries = EnvelopeQueries(uow)
         self.idempotency_keys = FakeIdempotencyKeys()
@@ -765,7 +767,7 @@ class FakePlatform:
         self.certificate_renderer, self.verifier = FakeCertificateRenderer(), FakePdfVerifier()
         self.completion_certificates = CompletionCertificates(uow, self.certificate_renderer, self.pdf)
         self.verify_pdf = VerifyPdfHandler(self.verifier, self.clock)
-        self.renew_archive = RenewArchiveTimestamps(uow, self.clock, self.ids, self.pdf)
+        self.renew_archive = RenewArchiveTimestamps(uow, self.clock, self.ids, self.pdf, turns=self.turns)
         self._wire_background_work()
 
     def _wire_background_work(self) -> None:
@@ -782,10 +784,10 @@ class FakePlatform:
         self.jobs = FakeJobQueue(self.clock)
         self.mailer, self.webhook_sender = FakeMailer(), FakeWebhookSender()
         self.dispatcher = Dispatcher(uow, self.jobs, self.clock)
-        self.schedules = Schedules(uow, self.clock)
+        self.schedules = Schedules(uow, self.clock, turns=self.turns)
         self.webhooks = Webhooks(uow, self.clock, self.ids, self.secrets, self.webhook_sender, self.jobs)
         self.dead_letters = DeadLetterOffice(uow, self.jobs, self.ids)
-        self.seal_envelope = SealEnvelope(uow, self.clock, self.ids, self.pdf)
+        self.seal_envelope = SealEnvelope(uow, self.clock, self.ids, self.pdf, turns=self.turns)
         self.send_notice = SendNotice(
             uow, self.create_signing_link, self.mailer, JinjaNoticeTemplates(),
             public_url="https://undersign.example", max_attachment_bytes=10 * 1024 * 1024, mail_domain="undersign.example",
@@ -832,3 +834,4 @@ class FakePlatform:
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.db, self.blob_store)
+        

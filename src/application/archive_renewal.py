@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from application.envelope_locks import EnvelopeTurns
 from application.loading import require_document, require_envelope
 from application.ports import Clock, IdGenerator, PdfSigner
 from application.retry import retry_on_conflict
@@ -41,8 +42,10 @@ class RenewalReport:
 
 
 class RenewArchiveTimestamps:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
-        self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner, *, turns: EnvelopeTurns
+    ) -> None:
+        self._uow, self._clock, self._ids, self._pdf, self._turns = uow, clock, ids, pdf, turns
 
     async def __call__(self, *, within: timedelta) -> RenewalReport:
         """Renew every sealed document whose last document time stamp expires within `within` from now."""
@@ -73,8 +76,7 @@ class RenewArchiveTimestamps:
 
     async def _renew_if_due(self, seen: Document, deadline: datetime) -> Renewal | None:
         """Looked at again once the envelope is held: another run may have renewed it meanwhile."""
-        async with self._uow() as uow:
-            await uow.envelopes.hold(seen.tenant_id, seen.envelope_id)
+        async with self._turns.hold(seen.tenant_id, seen.envelope_id) as uow:
             envelope = await require_envelope(uow, seen.tenant_id, seen.envelope_id)
             document = await require_document(uow, envelope, seen.id)
             pdf = await uow.blobs.get(document.current.blob_key)

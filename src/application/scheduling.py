@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
+from application.envelope_locks import EnvelopeTurns
 from application.loading import require_envelope
 from application.ports import Clock
 from application.retry import retry_on_conflict
@@ -29,8 +30,8 @@ OUTBOX_RETENTION = timedelta(days=7)
 
 
 class Schedules:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow, self._clock = uow, clock
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, turns: EnvelopeTurns) -> None:
+        self._uow, self._clock, self._turns = uow, clock, turns
 
     async def send_reminders(self) -> int:
         """Remind every recipient who is due a reminder; how many were reminded.
@@ -71,8 +72,7 @@ class Schedules:
         return done
 
     async def _remind(self, tenant_id: str, envelope_id: str) -> int:
-        async with self._uow() as uow:
-            await uow.envelopes.hold(tenant_id, envelope_id)
+        async with self._turns.hold(tenant_id, envelope_id) as uow:
             envelope = await require_envelope(uow, tenant_id, envelope_id)
             reminded = envelope.send_reminders(now=self._clock.now(), actor="system")
             if reminded:
@@ -81,8 +81,7 @@ class Schedules:
         return len(reminded)
 
     async def _expire(self, tenant_id: str, envelope_id: str) -> int:
-        async with self._uow() as uow:
-            await uow.envelopes.hold(tenant_id, envelope_id)
+        async with self._turns.hold(tenant_id, envelope_id) as uow:
             envelope = await require_envelope(uow, tenant_id, envelope_id)
             now = self._clock.now()
             if not envelope.is_past_expiry(now):

@@ -7,7 +7,7 @@ sealing, so two runners of the same job take turns, and the second finds the wor
 
 from __future__ import annotations
 
-from application.envelope_locks import EnvelopeLocks
+from application.envelope_locks import EnvelopeTurns
 from application.jobs import SealEnvelopeJob
 from application.loading import require_envelope
 from application.ports import Clock, IdGenerator, PdfSigner
@@ -19,16 +19,16 @@ from domain.envelope import EnvelopeStatus
 
 
 class SealEnvelope:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
-        self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
-        self._turns = EnvelopeLocks()
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner, *, turns: EnvelopeTurns
+    ) -> None:
+        self._uow, self._clock, self._ids, self._pdf, self._turns = uow, clock, ids, pdf, turns
 
     async def __call__(self, job: SealEnvelopeJob) -> None:
         await retry_on_conflict(lambda: self._seal(job.tenant_id, job.envelope_id))
 
     async def _seal(self, tenant_id: str, envelope_id: str) -> None:
-        async with self._turns.hold(envelope_id), self._uow() as uow:
-            await uow.envelopes.hold(tenant_id, envelope_id)
+        async with self._turns.hold(tenant_id, envelope_id) as uow:
             envelope = await require_envelope(uow, tenant_id, envelope_id)
             if envelope.status is not EnvelopeStatus.COMPLETED:
                 return

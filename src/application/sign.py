@@ -3,8 +3,8 @@
 When they are the last recipient the envelope completes; the platform's seal follows as a
 background job (application.sealing), so the last signature does not wait for it.
 
-Signers of one envelope take turns: in this process by EnvelopeLocks, across processes by
-the envelope's row lock (EnvelopeRepository.hold). The version check on save stays as the
+Signers of one envelope take turns (application.envelope_locks.EnvelopeTurns: in this
+process, and across processes by the envelope's row lock). The version check on save stays as the
 safety net, and a lost race is still retried from fresh state.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from application.envelope_locks import EnvelopeLocks
+from application.envelope_locks import EnvelopeTurns
 from application.loading import require_open_link, require_signing_link
 from application.ports import Clock, IdGenerator, PdfSigner, SignatureRequest
 from application.retry import retry_on_conflict
@@ -38,9 +38,10 @@ class Sign:
 
 
 class SignHandler:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
-        self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
-        self._turns = EnvelopeLocks()
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner, *, turns: EnvelopeTurns
+    ) -> None:
+        self._uow, self._clock, self._ids, self._pdf, self._turns = uow, clock, ids, pdf, turns
 
     async def __call__(self, command: Sign) -> Envelope:
         if command.consent is not True:
@@ -51,8 +52,7 @@ class SignHandler:
 
     async def _sign(self, command: Sign, tenant_id: str, envelope_id: str) -> Envelope:
         # The turn is taken per attempt, so a retry's pause holds nobody up.
-        async with self._turns.hold(envelope_id), self._uow() as uow:
-            await uow.envelopes.hold(tenant_id, envelope_id)
+        async with self._turns.hold(tenant_id, envelope_id) as uow:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, command.token, now)
             values = envelope.resolve_field_values(

@@ -40,6 +40,7 @@ from application.create_envelope import CreateEnvelopeHandler
 from application.create_signing_link import CreateSigningLinkHandler
 from application.decline import DeclineHandler
 from application.dispatch import Dispatcher
+from application.envelope_locks import EnvelopeTurns
 from application.idempotency import Idempotency
 from application.jobs import DeadLetterOffice, DeliverWebhookJob, JobRunner, RetryPolicy, SealEnvelopeJob, SendNoticeJob
 from application.notifications import SendNotice
@@ -200,9 +201,13 @@ class UseCases(containers.DeclarativeContainer):
     )
     signing_sessions = providers.Singleton(SigningSessions, uow, clock)
     idempotency = providers.Singleton(Idempotency, gateways.idempotency_keys, clock, ids)
-    sign = providers.Singleton(SignHandler, uow, clock, ids, gateways.pdf_signer)
+    # One registry of envelope turns for the process: a signature and a seal of one envelope wait for each other.
+    envelope_turns = providers.Singleton(EnvelopeTurns, uow)
+    sign = providers.Singleton(SignHandler, uow, clock, ids, gateways.pdf_signer, turns=envelope_turns)
     decline = providers.Singleton(DeclineHandler, uow, clock)
-    renew_archive_timestamps = providers.Singleton(RenewArchiveTimestamps, uow, clock, ids, gateways.pdf_signer)
+    renew_archive_timestamps = providers.Singleton(
+        RenewArchiveTimestamps, uow, clock, ids, gateways.pdf_signer, turns=envelope_turns
+    )
     verify_pdf = providers.Singleton(VerifyPdfHandler, gateways.pdf_verifier, clock)
     completion_certificates = providers.Singleton(
         CompletionCertificates, uow, gateways.certificate_renderer, gateways.pdf_signer
@@ -211,7 +216,7 @@ class UseCases(containers.DeclarativeContainer):
     # -- background work --
     webhooks = providers.Singleton(Webhooks, uow, clock, ids, core.secrets, gateways.webhook_sender, gateways.job_queue)
     dispatcher = providers.Singleton(Dispatcher, uow, gateways.job_queue, clock)
-    seal_envelope = providers.Singleton(SealEnvelope, uow, clock, ids, gateways.pdf_signer)
+    seal_envelope = providers.Singleton(SealEnvelope, uow, clock, ids, gateways.pdf_signer, turns=envelope_turns)
     send_notice = providers.Singleton(
         SendNotice, uow, create_signing_link, gateways.mailer, gateways.notice_templates,
         public_url=core.settings.provided.public_url,
@@ -219,7 +224,7 @@ class UseCases(containers.DeclarativeContainer):
         mail_domain=core.settings.provided.mail_domain,
     )
     deliver_webhook = providers.Singleton(DeliverWebhook, uow, clock, gateways.webhook_sender)
-    schedules = providers.Singleton(Schedules, uow, clock)
+    schedules = providers.Singleton(Schedules, uow, clock, turns=envelope_turns)
     job_runner = providers.Singleton(job_runner, core.settings, uow, clock, seal_envelope, send_notice, deliver_webhook)
     dead_letters = providers.Singleton(DeadLetterOffice, uow, gateways.job_queue, ids)
     embedded_runner = providers.Singleton(

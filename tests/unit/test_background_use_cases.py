@@ -9,6 +9,7 @@ import pytest
 
 from adapters.notify.templates import JinjaNoticeTemplates
 from application.errors import Forbidden, LinkRevoked, MailUnavailable
+from application.envelope_locks import EnvelopeTurns
 from application.jobs import DeliverWebhookJob, RetryLater, SealEnvelopeJob, SendNoticeJob
 from application.notifications import SendNotice
 from application.scheduling import Schedules
@@ -257,7 +258,7 @@ async def test_a_signature_that_completes_the_envelope_first_beats_its_expiry(pl
         uow.envelopes.hold = hold
         return uow
 
-    assert await Schedules(signing_meanwhile, late).expire_envelopes() == 0
+    assert await Schedules(signing_meanwhile, late, turns=EnvelopeTurns(signing_meanwhile)).expire_envelopes() == 0
     assert platform.db.envelopes[envelope_id].status is EnvelopeStatus.COMPLETED
     assert "EnvelopeExpired" not in audit_types(platform, envelope_id)
 

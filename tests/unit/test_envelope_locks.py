@@ -41,3 +41,16 @@ async def test_an_envelope_can_be_held_again_after_an_error_inside() -> None:
     await asyncio.wait_for(_hold(locks, "env-1", log, "a"), timeout=1)
 
     assert log == ["a in", "a out"]
+
+
+async def test_different_use_cases_take_the_same_envelopes_turn(platform, caller):
+    from application.jobs import SealEnvelopeJob
+    from tests.unit.flows import envelope_with
+
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    async with platform.turns.hold(caller.tenant_id, envelope_id):  # a signature, say, holds it
+        seal = asyncio.create_task(platform.seal_envelope(SealEnvelopeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id)))
+        expiry = asyncio.create_task(platform.schedules._expire(caller.tenant_id, envelope_id))
+        await asyncio.sleep(0.05)
+        assert not seal.done() and not expiry.done()  # they wait for the same turn, not a lock of their own
+    await asyncio.gather(seal, expiry)
