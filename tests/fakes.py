@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from application.bootstrap import Config, UseCases
 from application.completion import CompletionCertificate
 from application.errors import InvalidDocument, MailUnavailable
 from application.ports import (
@@ -29,6 +30,8 @@ from application.ports import (
     SignedPdf,
     WebhookResult,
 )
+from application.jobs import RetryPolicy
+from application.throttling import ThrottleLimits
 from application.unit_of_work import TrackedBlobs, UnitOfWork
 from application.verification import VerificationReport
 from domain.audit import AuditEntry
@@ -723,81 +726,23 @@ def _stored(envelope: Envelope) -> Envelope:
     return replace(copy.deepcopy(envelope), events=[])
 
 
-class FakePlatform:
-    """Every use case wired to fakes, as the composition root wires them to real adapters."""
+class FakePlatform(UseCases):
+    """Every use case wired to fakes by application.bootstrap, as the composition root wires them
+    to real adapters. The platform is its own ports: a test reaches a fake by the port's name
+    (platform.pdf_signer, platform.job_queue) and a use case by its own (platform.sign)."""
 
     def __init__(self) -> None:
-        from application.add_document import AddDocumentHandler
-        from application.add_signer import AddSignerHandler
-        from application.archive_renewal import RenewArchiveTimestamps
-        from application.completion_certificate import CompletionCertificates
-        from application.create_envelope import CreateEnvelopeHandler
-        from application.create_signing_link import CreateSigningLinkHandler
-        from application.decline import DeclineHandler
-        from application.envelope_locks import EnvelopeTurns
-        from application.idempotency import Idempotency
-        from application.place_field import PlaceFieldHandler
-        from application.read_envelopes import EnvelopeQueries
-        from application.send_envelope import SendEnvelopeHandler
-        from application.sign import SignHandler
-        from application.signing_session import SigningSessions
-        from application.tenants import Tenants
-        from application.verify_pdf import VerifyPdfHandler
-        from application.void_envelope import VoidEnvelopeHandler
+        from adapters.notify.templates import JinjaNoticeTemplates
+        from adapters.throttling.memory import MemoryRateLimiter
 
         self.db, self.blob_store = FakeDatabase(), FakeBlobStore()
         self.clock, self.ids, self.secrets = FakeClock(), SequentialIds(), SequentialSecrets()
-        self.pdf = FakePdfSigner()
-        uow = self.unit_of_work
-        self.tenants = Tenants(uow, self.clock, self.ids, self.secrets)
-        self.create_envelope = CreateEnvelopeHandler(uow, self.clock, self.ids)
-        self.add_document = AddDocumentHandler(uow, self.clock, self.ids, FakePdfInspector())
-        self.add_signer = AddSignerHandler(uow, self.clock, self.ids)
-        self.place_field = PlaceFieldHandler(uow, self.clock, self.ids)
-        self.send = SendEnvelopeHandler(uow, self.clock, self.ids, self.pdf)
-        self.void = VoidEnvelopeHandler(uow, self.clock)
-        self.create_signing_link = CreateSigningLinkHandler(uow, self.clock, self.ids, self.secrets, timedelta(days=7))
-        self.signing = SigningSessions(uow, self.clock)
-        self.turns = EnvelopeTurns(uow)
-        self.sign = SignHandler(uow, self.clock, self.ids, self.pdf, turns=self.turns)
-        self.decline = DeclineHandler(uow, self.clock)
-        self.queries = EnvelopeQueries(uow)
-        self.idempotency_keys = FakeIdempotencyKeys()
-        self.idempotency = Idempotency(self.idempotency_keys, self.clock, self.ids)
-        self.certificate_renderer, self.verifier = FakeCertificateRenderer(), FakePdfVerifier()
-        self.completion_certificates = CompletionCertificates(uow, self.certificate_renderer, self.pdf)
-        self.verify_pdf = VerifyPdfHandler(self.verifier, self.clock)
-        self.renew_archive = RenewArchiveTimestamps(uow, self.clock, self.ids, self.pdf, turns=self.turns)
-        self._wire_background_work()
-
-    def _wire_background_work(self) -> None:
-        """The outbox, the jobs and the schedule, as the embedded runner has them (with the real email templates)."""
-        from adapters.notify.templates import JinjaNoticeTemplates
-        from application.dispatch import Dispatcher
-        from application.jobs import DeadLetterOffice, DeliverWebhookJob, JobRunner, RetryPolicy, SealEnvelopeJob, SendNoticeJob
-        from application.notifications import SendNotice
-        from application.scheduling import Schedules
-        from application.sealing import SealEnvelope
-        from application.webhooks import DeliverWebhook, Webhooks
-
-        uow = self.unit_of_work
-        self.jobs = FakeJobQueue(self.clock)
-        self.mailer, self.webhook_sender = FakeMailer(), FakeWebhookSender()
-        self.dispatcher = Dispatcher(uow, self.jobs, self.clock)
-        self.schedules = Schedules(uow, self.clock, turns=self.turns)
-        self.webhooks = Webhooks(uow, self.clock, self.ids, self.secrets, self.webhook_sender, self.jobs)
-        self.dead_letters = DeadLetterOffice(uow, self.jobs, self.ids)
-        self.seal_envelope = SealEnvelope(uow, self.clock, self.ids, self.pdf, turns=self.turns)
-        self.send_notice = SendNotice(
-            uow, self.create_signing_link, self.mailer, JinjaNoticeTemplates(),
-            public_url="https://undersign.example", max_attachment_bytes=10 * 1024 * 1024, mail_domain="undersign.example",
-        )
-        self.deliver_webhook = DeliverWebhook(uow, self.clock, self.webhook_sender)
-        self.job_runner = JobRunner(
-            {SealEnvelopeJob: self.seal_envelope, SendNoticeJob: self.send_notice, DeliverWebhookJob: self.deliver_webhook},
-            uow, self.clock, RetryPolicy(), lambda: 0.0,
-            timeout_seconds=60, on_give_up={DeliverWebhookJob: self.deliver_webhook.give_up},
-        )
+        self.pdf_inspector, self.pdf_signer, self.pdf_verifier = FakePdfInspector(), FakePdfSigner(), FakePdfVerifier()
+        self.certificate_renderer, self.idempotency_keys = FakeCertificateRenderer(), FakeIdempotencyKeys()
+        self.job_queue = FakeJobQueue(self.clock)
+        self.mailer, self.notice_templates = FakeMailer(), JinjaNoticeTemplates()  # the real email templates
+        self.webhook_sender, self.rate_limiter = FakeWebhookSender(), MemoryRateLimiter(self.clock)
+        super().__init__(self, FAKE_CONFIG)
 
     async def run_background(self, *, rounds: int = 1_000) -> None:
         """Run the background work until none is left: the outbox, the due jobs, the schedule.
@@ -809,7 +754,7 @@ class FakePlatform:
         for _ in range(rounds):
             while await self.dispatcher.dispatch():
                 pass
-            claimed = await self.jobs.claim(now=self.clock.now(), limit=100, lease_seconds=300)
+            claimed = await self.job_queue.claim(now=self.clock.now(), limit=100, lease_seconds=300)
             for job in claimed:
                 await self._run_to_the_end(job)
             if claimed:
@@ -817,9 +762,9 @@ class FakePlatform:
             reminded, expired = await self.schedules.send_reminders(), await self.schedules.expire_envelopes()
             if reminded or expired:
                 continue
-            if not self.jobs.queued:
+            if not self.job_queue.queued:
                 return
-            self.clock.current = max(self.clock.current, min(q.run_at for q in self.jobs.queued.values()))
+            self.clock.current = max(self.clock.current, min(q.run_at for q in self.job_queue.queued.values()))
         raise RuntimeError(f"the background work did not settle in {rounds} rounds")
 
     async def _run_to_the_end(self, claimed: ClaimedJob) -> None:
@@ -830,8 +775,15 @@ class FakePlatform:
         while isinstance(outcome := await self.job_runner.run(claimed.job, attempt), RetryLater):
             self.clock.advance(outcome.delay)
             attempt += 1
-        await self.jobs.finish(claimed.job.id)
+        await self.job_queue.finish(claimed.job.id)
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.db, self.blob_store)
+
+
+FAKE_CONFIG = Config(
+    signing_link_ttl=timedelta(days=7), public_url="https://undersign.example", mail_domain="undersign.example",
+    mail_max_attachment_bytes=10 * 1024 * 1024, retry=RetryPolicy(), job_timeout_seconds=60,
+    throttle=ThrottleLimits(), random_fraction=lambda: 0.0,
+)
         

@@ -48,7 +48,7 @@ async def serve(settings: Settings) -> AsyncIterator[Stack]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)
     container = build_container(settings)
-    tenants = container.use_cases.tenants()
+    tenants = container.use_cases().tenants
     await tenants.create("acme")
     issued = await tenants.create_api_key("acme", ApiKeyRole.ADMIN)
     app = create_app(container)

@@ -32,32 +32,10 @@ from adapters.system.identifiers import TokenGenerator, UuidGenerator
 from adapters.throttling.memory import MemoryRateLimiter
 from adapters.throttling.redis import RedisRateLimiter
 from adapters.webhooks.sender import HttpWebhookSender
-from application.add_document import AddDocumentHandler
-from application.add_signer import AddSignerHandler
-from application.archive_renewal import RenewArchiveTimestamps
-from application.completion_certificate import CompletionCertificates
-from application.create_envelope import CreateEnvelopeHandler
-from application.create_signing_link import CreateSigningLinkHandler
-from application.decline import DeclineHandler
-from application.dispatch import Dispatcher
-from application.envelope_locks import EnvelopeTurns
-from application.idempotency import Idempotency
-from application.jobs import DeadLetterOffice, DeliverWebhookJob, JobRunner, RetryPolicy, SealEnvelopeJob, SendNoticeJob
-from application.notifications import SendNotice
+from application.bootstrap import Config, UseCases
+from application.jobs import RetryPolicy
 from application.ports import Clock, JobQueue, Mailer
-from application.place_field import PlaceFieldHandler
-from application.read_envelopes import EnvelopeQueries
-from application.scheduling import Schedules
-from application.sealing import SealEnvelope
-from application.send_envelope import SendEnvelopeHandler
-from application.sign import SignHandler
-from application.signing_session import SigningSessions
-from application.tenants import Tenants
-from application.throttling import RateLimiter, Throttle, ThrottleLimits
-from application.verify_pdf import VerifyPdfHandler
-from application.unit_of_work import UnitOfWorkFactory
-from application.void_envelope import VoidEnvelopeHandler
-from application.webhooks import DeliverWebhook, Webhooks
+from application.throttling import RateLimiter, ThrottleLimits
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker.embedded import EmbeddedRunner
 
@@ -121,19 +99,41 @@ def throttle_limits(settings: Settings) -> ThrottleLimits:
     )
 
 
-def retry_policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(max_attempts=settings.job_max_attempts, base=timedelta(seconds=settings.job_retry_base_seconds))
+def config(settings: Settings) -> Config:
+    return Config(
+        signing_link_ttl=settings.signing_link_ttl, public_url=settings.public_url, mail_domain=settings.mail_domain,
+        mail_max_attachment_bytes=settings.mail_max_attachment_bytes,
+        retry=RetryPolicy(max_attempts=settings.job_max_attempts, base=timedelta(seconds=settings.job_retry_base_seconds)),
+        job_timeout_seconds=settings.job_timeout_seconds, throttle=throttle_limits(settings), random_fraction=random.random,
+    )
 
 
-def job_runner(
-    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, seal: SealEnvelope, notice: SendNotice,
-    deliver: DeliverWebhook,
-) -> JobRunner:
-    """Which handler runs which job; a webhook delivery that fails for good is marked failed too."""
-    handlers = {SealEnvelopeJob: seal, SendNoticeJob: notice, DeliverWebhookJob: deliver}
-    return JobRunner(
-        handlers, uow, clock, retry_policy(settings), random.random,
-        timeout_seconds=settings.job_timeout_seconds, on_give_up={DeliverWebhookJob: deliver.give_up},
+class ContainerPorts:
+    """The containers' adapters, read as application.bootstrap.Ports: each made when first read."""
+
+    def __init__(self, core: Core, gateways: Gateways) -> None:
+        self._core, self._gateways = core, gateways
+
+    unit_of_work = property(lambda self: self._gateways.unit_of_work())
+    clock = property(lambda self: self._core.clock())
+    ids = property(lambda self: self._core.ids())
+    secrets = property(lambda self: self._core.secrets())
+    pdf_inspector = property(lambda self: self._gateways.pdf_inspector())
+    pdf_signer = property(lambda self: self._gateways.pdf_signer())
+    pdf_verifier = property(lambda self: self._gateways.pdf_verifier())
+    certificate_renderer = property(lambda self: self._gateways.certificate_renderer())
+    idempotency_keys = property(lambda self: self._gateways.idempotency_keys())
+    job_queue = property(lambda self: self._gateways.job_queue())
+    mailer = property(lambda self: self._gateways.mailer())
+    notice_templates = property(lambda self: self._gateways.notice_templates())
+    webhook_sender = property(lambda self: self._gateways.webhook_sender())
+    rate_limiter = property(lambda self: self._gateways.rate_limiter())
+
+
+def embedded_runner(settings: Settings, use_cases: UseCases, store: SqlJobStore, clock: Clock) -> EmbeddedRunner:
+    return EmbeddedRunner(
+        use_cases.dispatcher, store, use_cases.job_runner, use_cases.schedules, clock,
+        job_timeout_seconds=settings.job_timeout_seconds, schedule_every=settings.schedule_every,
     )
 
 
@@ -182,63 +182,13 @@ class Gateways(containers.DeclarativeContainer):
     rate_limiter = providers.Singleton(rate_limiter, core.settings, core.clock)
 
 
-class UseCases(containers.DeclarativeContainer):
-    core = providers.DependenciesContainer()
-    gateways = providers.DependenciesContainer()
-    uow, clock, ids = gateways.unit_of_work, core.clock, core.ids
-
-    tenants = providers.Singleton(Tenants, uow, clock, ids, core.secrets)
-    throttle = providers.Singleton(Throttle, gateways.rate_limiter, providers.Callable(throttle_limits, core.settings))
-    create_envelope = providers.Singleton(CreateEnvelopeHandler, uow, clock, ids)
-    add_document = providers.Singleton(AddDocumentHandler, uow, clock, ids, gateways.pdf_inspector)
-    add_signer = providers.Singleton(AddSignerHandler, uow, clock, ids)
-    place_field = providers.Singleton(PlaceFieldHandler, uow, clock, ids)
-    send_envelope = providers.Singleton(SendEnvelopeHandler, uow, clock, ids, gateways.pdf_signer)
-    void_envelope = providers.Singleton(VoidEnvelopeHandler, uow, clock)
-    envelope_queries = providers.Singleton(EnvelopeQueries, uow)
-    create_signing_link = providers.Singleton(
-        CreateSigningLinkHandler, uow, clock, ids, core.secrets, core.settings.provided.signing_link_ttl
-    )
-    signing_sessions = providers.Singleton(SigningSessions, uow, clock)
-    idempotency = providers.Singleton(Idempotency, gateways.idempotency_keys, clock, ids)
-    # One registry of envelope turns for the process: a signature and a seal of one envelope wait for each other.
-    envelope_turns = providers.Singleton(EnvelopeTurns, uow)
-    sign = providers.Singleton(SignHandler, uow, clock, ids, gateways.pdf_signer, turns=envelope_turns)
-    decline = providers.Singleton(DeclineHandler, uow, clock)
-    renew_archive_timestamps = providers.Singleton(
-        RenewArchiveTimestamps, uow, clock, ids, gateways.pdf_signer, turns=envelope_turns
-    )
-    verify_pdf = providers.Singleton(VerifyPdfHandler, gateways.pdf_verifier, clock)
-    completion_certificates = providers.Singleton(
-        CompletionCertificates, uow, gateways.certificate_renderer, gateways.pdf_signer
-    )
-
-    # -- background work --
-    webhooks = providers.Singleton(Webhooks, uow, clock, ids, core.secrets, gateways.webhook_sender, gateways.job_queue)
-    dispatcher = providers.Singleton(Dispatcher, uow, gateways.job_queue, clock)
-    seal_envelope = providers.Singleton(SealEnvelope, uow, clock, ids, gateways.pdf_signer, turns=envelope_turns)
-    send_notice = providers.Singleton(
-        SendNotice, uow, create_signing_link, gateways.mailer, gateways.notice_templates,
-        public_url=core.settings.provided.public_url,
-        max_attachment_bytes=core.settings.provided.mail_max_attachment_bytes,
-        mail_domain=core.settings.provided.mail_domain,
-    )
-    deliver_webhook = providers.Singleton(DeliverWebhook, uow, clock, gateways.webhook_sender)
-    schedules = providers.Singleton(Schedules, uow, clock, turns=envelope_turns)
-    job_runner = providers.Singleton(job_runner, core.settings, uow, clock, seal_envelope, send_notice, deliver_webhook)
-    dead_letters = providers.Singleton(DeadLetterOffice, uow, gateways.job_queue, ids)
-    embedded_runner = providers.Singleton(
-        EmbeddedRunner, dispatcher, gateways.job_store, job_runner, schedules, clock,
-        job_timeout_seconds=core.settings.provided.job_timeout_seconds,
-        schedule_every=core.settings.provided.schedule_every,
-    )
-
-
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     core = providers.Container(Core, settings=settings)
     gateways = providers.Container(Gateways, core=core)
-    use_cases = providers.Container(UseCases, core=core, gateways=gateways)
+    # Every use case, wired by application.bootstrap as the tests wire them to fakes.
+    use_cases = providers.Singleton(UseCases, providers.Factory(ContainerPorts, core, gateways), providers.Callable(config, settings))
+    embedded_runner = providers.Singleton(embedded_runner, settings, use_cases, gateways.job_store, core.clock)
 
 
 def build_container(settings: Settings) -> Container:

@@ -27,7 +27,7 @@ async def api_key(stack: Stack, role: ApiKeyRole = ApiKeyRole.ADMIN, tenant: str
     """A new key of `role` in `tenant` (made first if it is not the stack's own "acme")."""
     container = build_container(stack.settings)
     try:
-        tenants = container.use_cases.tenants()
+        tenants = container.use_cases().tenants
         if tenant != "acme":
             await tenants.create(tenant)
         return (await tenants.create_api_key(tenant, role)).key

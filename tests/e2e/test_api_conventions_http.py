@@ -169,9 +169,9 @@ async def test_a_repeat_while_the_first_is_still_running_is_a_conflict(stack):
     body = json.dumps({"subject": "Lease"}).encode()
     container = build_container(stack.settings)
     try:
-        caller = await container.use_cases.tenants().authenticate(stack.headers["Authorization"].removeprefix("Bearer "))
+        caller = await container.use_cases().tenants.authenticate(stack.headers["Authorization"].removeprefix("Bearer "))
         # The first request is in flight: it has claimed the key and not answered yet.
-        await container.use_cases.idempotency().begin(
+        await container.use_cases().idempotency.begin(
             IdempotentRequest(caller=caller, key="k-3", fingerprint=fingerprint("POST", "/v1/envelopes", body))
         )
 

@@ -81,8 +81,8 @@ def test_audit_verify_detects_a_modified_event(tmp_path):
 async def create_envelope(data_dir: Path, key: str) -> str:
     container = build_container(settings_for(data_dir))
     try:
-        caller = await container.use_cases.tenants().authenticate(key)
-        created = await container.use_cases.create_envelope()(CreateEnvelope(caller=caller, subject="Lease"))
+        caller = await container.use_cases().tenants.authenticate(key)
+        created = await container.use_cases().create_envelope(CreateEnvelope(caller=caller, subject="Lease"))
         return created.id
     finally:
         await shutdown(container)

@@ -269,7 +269,7 @@ def _printable(text: str) -> str:
 async def _admin_key_of_a_new_tenant(settings: Settings, slug: str) -> str:
     container = build_container(settings)
     try:
-        tenants = container.use_cases.tenants()
+        tenants = container.use_cases().tenants
         await tenants.create(slug)
         return (await tenants.create_api_key(slug, ApiKeyRole.ADMIN)).key
     finally:

@@ -86,7 +86,7 @@ async def from_addresses(data_dir: Path, **env: str) -> AsyncIterator[Installati
     settings.data_dir.mkdir(parents=True)
     migrate.upgrade(settings.database_url)
     container = build_container(settings)
-    tenants, keys = container.use_cases.tenants(), {}
+    tenants, keys = container.use_cases().tenants, {}
     for slug in ("acme", "globex"):
         await tenants.create(slug)
         keys[slug] = (await tenants.create_api_key(slug, ApiKeyRole.ADMIN)).key
@@ -102,7 +102,7 @@ async def from_addresses(data_dir: Path, **env: str) -> AsyncIterator[Installati
 
 async def test_a_refused_address_costs_no_key_lookup_and_other_addresses_are_served(tmp_path: Path, monkeypatch) -> None:
     async with from_addresses(tmp_path / "data", **LIMITS) as app:
-        keys, tenants = app.keys, app.container.use_cases.tenants()
+        keys, tenants = app.keys, app.container.use_cases().tenants
         async with app.client("198.51.100.7") as attacker, app.client("203.0.113.20") as neighbour:
             for _ in range(3):
                 await attacker.get("/v1/envelopes", headers=bad_key())

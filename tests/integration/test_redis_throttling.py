@@ -103,4 +103,4 @@ def test_the_container_counts_in_redis_when_it_is_configured(tmp_path: Path, red
     embedded = build_container(settings_for(tmp_path / "b"))
     assert isinstance(with_redis.gateways.rate_limiter(), RedisRateLimiter)
     assert isinstance(embedded.gateways.rate_limiter(), MemoryRateLimiter)
-    assert with_redis.use_cases.throttle() is with_redis.use_cases.throttle()  # one set of counts per process
+    assert with_redis.use_cases().throttle is with_redis.use_cases().throttle  # one set of counts per process

@@ -674,7 +674,7 @@ async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backe
                        kind=FieldKind.SIGNATURE, placement=Placement(page=1, x=50, y=700, width=150, height=40))
         )
         signer_ids.append(signer.id)
-    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope.id))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope.id))
     links = [CreateSigningLink(caller=caller, envelope_id=envelope.id, signer_id=s) for s in signer_ids]
     tokens = [(await platform.create_signing_link(link)).token for link in links]
 
@@ -688,18 +688,18 @@ async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backe
     # The seal is a job, which the completion's outbox message sets in motion.
     while await platform.dispatcher.dispatch():
         pass
-    seal_jobs = platform.jobs.take(SealEnvelopeJob.name)
+    seal_jobs = platform.job_queue.take(SealEnvelopeJob.name)
     assert [job.args for job in seal_jobs] == [{"tenant_id": caller.tenant_id, "envelope_id": envelope.id}]
     await platform.seal_envelope(SealEnvelopeJob.of(seal_jobs[0]))
 
-    envelope, documents = await platform.queries.get(caller, envelope.id)
+    envelope, documents = await platform.envelope_queries.get(caller, envelope.id)
     assert envelope.status is EnvelopeStatus.COMPLETED
     assert [r.kind for r in documents[0].revisions] == [
         RevisionKind.ORIGINAL, RevisionKind.PREPARED, RevisionKind.SIGNED, RevisionKind.SIGNED, RevisionKind.SIGNED,
         RevisionKind.SEALED,
     ]
     assert set(backend.blobs.blobs) == {r.blob_key for r in documents[0].revisions}
-    trail = await platform.queries.audit_trail(caller, envelope.id)
+    trail = await platform.envelope_queries.audit_trail(caller, envelope.id)
     assert trail.chain_valid
     assert sum(e.type == "SignerSigned" for e in trail.entries) == 3
 

@@ -47,7 +47,7 @@ def sign(token: str, **overrides) -> Sign:
 async def completed(platform: FakePlatform, caller: Caller) -> tuple[str, str]:
     """An envelope Ada alone signed: completed, its document sealed."""
     envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
-    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
     await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
     await platform.run_background()  # the seal
     return envelope_id, document_id

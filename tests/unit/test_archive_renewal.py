@@ -14,17 +14,17 @@ from tests.unit.flows import completed, envelope_with
 async def test_a_document_whose_time_stamp_expires_within_the_window_gets_a_new_one(platform, caller):
     envelope_id, document_id = await completed(platform, caller)
     expiry = platform.clock.now() + timedelta(days=30)
-    platform.pdf.archive_expiries[b"%sealed"] = expiry
+    platform.pdf_signer.archive_expiries[b"%sealed"] = expiry
 
-    report = await platform.renew_archive(within=timedelta(days=90))
+    report = await platform.renew_archive_timestamps(within=timedelta(days=90))
 
     assert report.checked == 1
     [renewal] = report.renewed
     assert (renewal.envelope_id, renewal.document_id, renewal.expired_at) == (envelope_id, document_id, expiry)
-    document, content = await platform.queries.document_content(caller, envelope_id, document_id)
+    document, content = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
     assert document.current.kind is RevisionKind.ARCHIVE_TIMESTAMP and renewal.revision == document.current.number
     assert content.endswith(b"%archive timestamp")
-    trail = await platform.queries.audit_trail(caller, envelope_id)
+    trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
     assert trail.chain_valid and trail.entries[-1].type == "ArchiveTimestampAdded"
     assert trail.entries[-1].data["sha256"] == document.current.sha256
 
@@ -32,21 +32,21 @@ async def test_a_document_whose_time_stamp_expires_within_the_window_gets_a_new_
 async def test_documents_far_from_expiry_or_without_a_document_time_stamp_are_left_alone(platform, caller):
     await completed(platform, caller)  # no document time stamp: the fake knows no expiry for it
     await completed(platform, caller)
-    platform.pdf.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=91)
+    platform.pdf_signer.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=91)
 
-    report = await platform.renew_archive(within=timedelta(days=90))
+    report = await platform.renew_archive_timestamps(within=timedelta(days=90))
 
     assert (report.checked, report.renewed) == (2, [])
-    assert "archive timestamp" not in platform.pdf.calls
+    assert "archive timestamp" not in platform.pdf_signer.calls
 
 
 async def test_once_renewed_a_document_is_not_renewed_again_until_its_new_time_stamp_nears_expiry(platform, caller):
     await completed(platform, caller)
-    platform.pdf.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=1)
-    platform.pdf.archive_expiries[b"%archive timestamp"] = platform.clock.now() + timedelta(days=3650)
+    platform.pdf_signer.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=1)
+    platform.pdf_signer.archive_expiries[b"%archive timestamp"] = platform.clock.now() + timedelta(days=3650)
 
-    first = await platform.renew_archive(within=timedelta(days=90))
-    second = await platform.renew_archive(within=timedelta(days=90))
+    first = await platform.renew_archive_timestamps(within=timedelta(days=90))
+    second = await platform.renew_archive_timestamps(within=timedelta(days=90))
 
     assert (len(first.renewed), len(second.renewed)) == (1, 0)
 

@@ -28,7 +28,7 @@ from tests.unit.flows import completed, envelope_with, link, sign
 
 async def sent(platform, caller, *names, routing=Routing.PARALLEL):
     envelope_id, document_id, ids = await envelope_with(platform, caller, *names, routing=routing)
-    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
     return envelope_id, document_id, ids
 
 
@@ -45,7 +45,7 @@ async def test_sealing_twice_seals_once(platform, caller):
     await platform.seal_envelope(args)
 
     revisions = platform.db.documents[document_id].revisions
-    assert [r.kind for r in revisions].count(RevisionKind.SEALED) == 1 and platform.pdf.calls.count("seal") == 1
+    assert [r.kind for r in revisions].count(RevisionKind.SEALED) == 1 and platform.pdf_signer.calls.count("seal") == 1
     types = audit_types(platform, envelope_id)
     assert types.count("DocumentSealed") == 1 and types.count("EnvelopeSealed") == 1
 
@@ -54,12 +54,12 @@ async def test_an_envelope_that_is_not_complete_is_not_sealed(platform, caller):
     envelope_id, _, _ = await sent(platform, caller, "Ada", "Bob")
     before = audit_types(platform, envelope_id)
     await platform.seal_envelope(SealEnvelopeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id))
-    assert "seal" not in platform.pdf.calls and audit_types(platform, envelope_id) == before
+    assert "seal" not in platform.pdf_signer.calls and audit_types(platform, envelope_id) == before
 
 
 async def invitations(platform) -> dict[str, dict[str, str]]:
     await platform.dispatcher.dispatch()
-    return {j.args["signer_id"]: SendNoticeJob.of(j) for j in platform.jobs.take(SendNoticeJob.name) if j.args["kind"] == "invitation"}
+    return {j.args["signer_id"]: SendNoticeJob.of(j) for j in platform.job_queue.take(SendNoticeJob.name) if j.args["kind"] == "invitation"}
 
 
 async def test_an_invitation_that_came_too_late_sends_nothing_and_issues_no_link(platform, caller):
@@ -69,7 +69,7 @@ async def test_an_invitation_that_came_too_late_sends_nothing_and_issues_no_link
     links = len(platform.db.links)
 
     await platform.send_notice(queued[ada])  # Ada signed meanwhile
-    await platform.void(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="Wrong file"))
+    await platform.void_envelope(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="Wrong file"))
     await platform.send_notice(queued[bob])  # the envelope was voided meanwhile
     assert platform.mailer.sent == [] and len(platform.db.links) == links
 
@@ -115,7 +115,7 @@ async def test_a_mail_server_outage_retries_the_mail_and_keeps_it_as_a_dead_lett
     platform.mailer.failure = MailUnavailable("the mail server is down")
     await sent(platform, caller, "Ada")
     await platform.dispatcher.dispatch()
-    [job] = [j for j in platform.jobs.jobs if j.name == SendNoticeJob.name]
+    [job] = [j for j in platform.job_queue.jobs if j.name == SendNoticeJob.name]
 
     outcome = await platform.job_runner.run(job, 1)
     assert isinstance(outcome, RetryLater) and outcome.error == "MailUnavailable: the mail server is down"
@@ -131,7 +131,7 @@ async def register(platform, caller, url="https://hooks.example/in", events=("en
 async def delivery_args(platform, caller) -> DeliverWebhookJob:
     await sent(platform, caller, "Ada")
     await platform.dispatcher.dispatch()
-    [job] = platform.jobs.take(DeliverWebhookJob.name)
+    [job] = platform.job_queue.take(DeliverWebhookJob.name)
     return DeliverWebhookJob.of(job)
 
 
@@ -221,7 +221,7 @@ async def test_a_failed_delivery_can_be_redelivered(platform, caller):
 
     await platform.webhooks.redeliver(caller, endpoint.id, delivery.id)
     assert platform.db.webhook_deliveries[delivery.id].status is DeliveryStatus.PENDING
-    [job] = platform.jobs.jobs
+    [job] = platform.job_queue.jobs
     assert job.id.startswith(f"webhook:{delivery.id}:again:") and job.args["delivery_id"] == delivery.id
     await platform.run_background()
     assert platform.db.webhook_deliveries[delivery.id].status is DeliveryStatus.SUCCEEDED
@@ -273,7 +273,7 @@ async def test_reminders_are_counted_and_sent_once_per_cadence(platform, caller)
     assert await platform.schedules.send_reminders() == 3
     assert await platform.schedules.send_reminders() == 0
     await platform.dispatcher.dispatch()
-    assert sum(j.args["kind"] == "reminder" for j in platform.jobs.jobs if j.name == SendNoticeJob.name) == 3
+    assert sum(j.args["kind"] == "reminder" for j in platform.job_queue.jobs if j.name == SendNoticeJob.name) == 3
 
 
 async def test_dispatched_outbox_messages_are_purged_after_a_week_and_the_audit_chain_keeps_them(platform, caller):
@@ -284,5 +284,5 @@ async def test_dispatched_outbox_messages_are_purged_after_a_week_and_the_audit_
     platform.clock.advance(timedelta(days=7, seconds=1))
     assert await platform.schedules.purge_outbox() == dispatched
     assert platform.db.outbox == {}
-    trail = await platform.queries.audit_trail(caller, envelope_id)
+    trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
     assert trail.chain_valid and len(trail.entries) == dispatched

@@ -31,7 +31,7 @@ async def envelope_of(platform, caller, *people: tuple[str, Role, int]) -> tuple
                 caller=caller, envelope_id=envelope_id, document_id=document_id, signer_id=ids[name],
                 kind=FieldKind.SIGNATURE, placement=Placement(page=1, x=50, y=700, width=150, height=40),
             ))
-    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
     return envelope_id, ids
 
 
@@ -40,7 +40,7 @@ FOUR = (("Ada", Role.SIGNER, 1), ("Dan", Role.SIGNER, 1), ("Carol", Role.CC, 1),
 
 
 def notices(platform) -> list[tuple[str, str]]:
-    return [(j.args["kind"], j.args["signer_id"]) for j in platform.jobs.jobs if j.name == SendNoticeJob.name]
+    return [(j.args["kind"], j.args["signer_id"]) for j in platform.job_queue.jobs if j.name == SendNoticeJob.name]
 
 
 async def test_sending_invites_only_the_signers_whose_turn_it_is(platform, caller):
@@ -48,19 +48,19 @@ async def test_sending_invites_only_the_signers_whose_turn_it_is(platform, calle
     assert await platform.dispatcher.dispatch() > 0
 
     assert notices(platform) == [(NoticeKind.INVITATION, ids["Ada"])]
-    assert [j for j in platform.jobs.jobs if j.name == SealEnvelopeJob.name] == []
+    assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == []
 
 
 async def test_completing_an_envelope_queues_one_seal(platform, caller):
     envelope_id, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob", routing=Routing.PARALLEL)
-    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
     await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
     await platform.dispatcher.dispatch()
-    assert [j for j in platform.jobs.jobs if j.name == SealEnvelopeJob.name] == []
+    assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == []
 
     await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
     await platform.dispatcher.dispatch()
-    assert [j for j in platform.jobs.jobs if j.name == SealEnvelopeJob.name] == [seal_job(caller.tenant_id, envelope_id)]
+    assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == [seal_job(caller.tenant_id, envelope_id)]
 
 
 async def register(platform, caller, *events: str):
@@ -76,9 +76,9 @@ async def test_an_endpoint_gets_one_delivery_per_event_it_subscribed_to_and_only
     endpoint = await register(platform, caller, "envelope.sent", "recipient.notified")
     globex = await other_tenant(platform)
     theirs, _, _ = await envelope_with(platform, globex, "Eve")
-    await platform.send(SendEnvelope(caller=globex, envelope_id=theirs))
+    await platform.send_envelope(SendEnvelope(caller=globex, envelope_id=theirs))
     mine, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob", routing=Routing.PARALLEL)
-    await platform.send(SendEnvelope(caller=caller, envelope_id=mine))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=mine))
     await platform.dispatcher.dispatch()
 
     deliveries = list(platform.db.webhook_deliveries.values())
@@ -87,7 +87,7 @@ async def test_an_endpoint_gets_one_delivery_per_event_it_subscribed_to_and_only
         (endpoint.id, caller.tenant_id, mine)
     }
     assert sorted(d.payload["data"].get("signer_id", "") for d in deliveries) == ["", ada, bob]
-    webhook_jobs = [j for j in platform.jobs.jobs if j.name == DeliverWebhookJob.name]
+    webhook_jobs = [j for j in platform.job_queue.jobs if j.name == DeliverWebhookJob.name]
     assert sorted(j.args["delivery_id"] for j in webhook_jobs) == sorted(d.id for d in deliveries)
 
 
@@ -95,15 +95,15 @@ async def test_a_message_is_dispatched_once_and_a_repeat_after_a_crash_adds_noth
     await register(platform, caller, "envelope.sent", "recipient.notified")
     await envelope_of(platform, caller, *FOUR)
     count = await platform.dispatcher.dispatch()
-    jobs, deliveries = list(platform.jobs.jobs), dict(platform.db.webhook_deliveries)
+    jobs, deliveries = list(platform.job_queue.jobs), dict(platform.db.webhook_deliveries)
     assert len(deliveries) == 4  # sent, and Ada, Dan and Carol notified
     assert await platform.dispatcher.dispatch() == 0  # the messages are marked
-    assert platform.jobs.jobs == jobs
+    assert platform.job_queue.jobs == jobs
 
     platform.db.dispatched.clear()  # as if the first dispatcher died after queueing
     platform.clock.advance(timedelta(minutes=1))
     assert await platform.dispatcher.dispatch() == count
-    assert platform.jobs.jobs == jobs
+    assert platform.job_queue.jobs == jobs
     assert platform.db.webhook_deliveries == deliveries
 
 
@@ -116,7 +116,7 @@ async def test_job_and_delivery_ids_follow_from_the_message_and_endpoint(platfor
 
     assert list(platform.db.webhook_deliveries) == [delivery_id(sent.id, endpoint.id)]
     assert len({delivery_id(sent.id, endpoint.id), delivery_id(notified.id, endpoint.id), delivery_id(sent.id, "e2")}) == 3
-    assert f"notice:{notified.id}:{ids['Ada']}" in [j.id for j in platform.jobs.jobs]
+    assert f"notice:{notified.id}:{ids['Ada']}" in [j.id for j in platform.job_queue.jobs]
     assert seal_job("t", envelope_id).id == f"seal:{envelope_id}"
 
 
@@ -134,7 +134,7 @@ async def test_a_decline_tells_everyone_who_knew_of_the_envelope_but_the_decline
 
 async def test_voiding_tells_everyone_who_knew_of_the_envelope(platform, caller):
     envelope_id, _ = await envelope_of(platform, caller, *FOUR)
-    await platform.void(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="Wrong file"))
+    await platform.void_envelope(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="Wrong file"))
     assert recipients_of(platform, envelope_id, "EnvelopeVoided") == (NoticeKind.VOIDED, ["Ada", "Dan", "Carol"])
 
 

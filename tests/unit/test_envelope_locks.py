@@ -48,7 +48,7 @@ async def test_different_use_cases_take_the_same_envelopes_turn(platform, caller
     from tests.unit.flows import envelope_with
 
     envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
-    async with platform.turns.hold(caller.tenant_id, envelope_id):  # a signature, say, holds it
+    async with platform.envelope_turns.hold(caller.tenant_id, envelope_id):  # a signature, say, holds it
         seal = asyncio.create_task(platform.seal_envelope(SealEnvelopeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id)))
         expiry = asyncio.create_task(platform.schedules._expire(caller.tenant_id, envelope_id))
         await asyncio.sleep(0.05)

@@ -96,20 +96,20 @@ async def test_a_replayed_dead_letter_is_queued_again_under_a_new_id_and_forgott
 
     replayed = await platform.dead_letters.replay(JOB.id)
     assert replayed.id.startswith(f"{JOB.id}:replay:") and (replayed.name, replayed.args) == (JOB.name, JOB.args)
-    assert platform.jobs.jobs == [replayed]
+    assert platform.job_queue.jobs == [replayed]
     assert await platform.dead_letters.list() == []
 
     await jobs.run(replayed, 3)  # fails for good once more
     again = await platform.dead_letters.replay(replayed.id)
     assert again.id.startswith(f"{JOB.id}:replay:") and again.id.count(":replay:") == 1
     assert again.id != replayed.id
-    assert platform.jobs.jobs == [replayed, again]
+    assert platform.job_queue.jobs == [replayed, again]
 
 
 async def test_replaying_a_dead_letter_that_is_not_there_fails(platform):
     with pytest.raises(NotFound):
         await platform.dead_letters.replay("nope")
-    assert platform.jobs.jobs == []
+    assert platform.job_queue.jobs == []
 
 
 async def test_settle_finishes_reschedules_or_drops_a_claimed_job(platform):

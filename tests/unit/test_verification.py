@@ -92,7 +92,7 @@ async def test_verification_is_at_the_time_asked_for_in_utc_or_now(platform):
     await platform.verify_pdf(VerifyPdf(caller=None, pdf=b"%PDF-1.7", trust_roots=[b"root"], at=later))
     await platform.verify_pdf(VerifyPdf(caller=None, pdf=b"%PDF-1.7"))
 
-    (_, roots, first), (_, none, second) = platform.verifier.calls
+    (_, roots, first), (_, none, second) = platform.pdf_verifier.calls
     assert (roots, first, first.utcoffset()) == ([b"root"], later, timedelta(0))
     assert none is None and second == platform.clock.now()
 
@@ -108,7 +108,7 @@ async def test_verification_is_at_the_time_asked_for_in_utc_or_now(platform):
 async def test_verification_refuses_what_cannot_be_verified(platform, command, error):
     with pytest.raises(error):
         await platform.verify_pdf(command)
-    assert platform.verifier.calls == []
+    assert platform.pdf_verifier.calls == []
 
 
 # -- the certificate of completion ------------------------------------------------------
@@ -116,7 +116,7 @@ async def test_verification_refuses_what_cannot_be_verified(platform, command, e
 
 async def test_a_completed_envelope_has_a_sealed_certificate_with_the_evidence(platform, caller):
     envelope_id, document_id, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob")
-    await platform.send(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
     await platform.sign(replace(sign(await link(platform, caller, envelope_id, ada)), ip="203.0.113.7", user_agent="Browser/1"))
     await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
     with pytest.raises(InvalidState, match="being sealed"):  # until the seal job has run
@@ -126,12 +126,12 @@ async def test_a_completed_envelope_has_a_sealed_certificate_with_the_evidence(p
     pdf = await platform.completion_certificates.sealed_pdf(caller, envelope_id)
 
     assert pdf == f"%certificate of {envelope_id}\n%sealed".encode()
-    assert platform.pdf.calls[-1] == "seal" and platform.pdf.levels[-1] is SignatureLevel.PADES_B_LTA
+    assert platform.pdf_signer.calls[-1] == "seal" and platform.pdf_signer.levels[-1] is SignatureLevel.PADES_B_LTA
     (certificate,) = platform.certificate_renderer.rendered
-    trail = await platform.queries.audit_trail(caller, envelope_id)
+    trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
     assert [line.hash_prefix for line in certificate.audit] == [e.hash[:HASH_PREFIX_LENGTH] for e in trail.entries]
     assert certificate.chain_head == trail.entries[-1].hash and certificate.chain_valid
-    envelope, (document,) = await platform.queries.get(caller, envelope_id)
+    envelope, (document,) = await platform.envelope_queries.get(caller, envelope_id)
     assert certificate.status == "completed" and certificate.completed_at == envelope.completed_at
     assert certificate.documents[0].final_sha256 == document.current.sha256
     first, second = certificate.recipients

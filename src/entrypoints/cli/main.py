@@ -179,7 +179,7 @@ def tenant() -> None:
 @json_option
 def tenant_create(slug: str, sender_name: str | None, as_json: bool) -> None:
     """Create the tenant SLUG with the default signing policy."""
-    created = run_with_container(lambda c: c.use_cases.tenants().create(slug, sender_name=sender_name))
+    created = run_with_container(lambda c: c.use_cases().tenants.create(slug, sender_name=sender_name))
     emit(as_json, {"id": created.id, "slug": created.slug, "sender_name": created.display_name,
                    "created_at": created.created_at.isoformat()},
          f"tenant {created.slug} created ({created.id})")
@@ -196,7 +196,7 @@ def apikey() -> None:
 @json_option
 def apikey_create(slug: str, role: str, as_json: bool) -> None:
     """Create an API key. It is shown once: only its hash is stored."""
-    issued = run_with_container(lambda c: c.use_cases.tenants().create_api_key(slug, ApiKeyRole(role)))
+    issued = run_with_container(lambda c: c.use_cases().tenants.create_api_key(slug, ApiKeyRole(role)))
     emit(
         as_json,
         {"key": issued.key, "id": issued.api_key.id, "tenant": issued.tenant.slug, "role": issued.api_key.role.value},
@@ -214,7 +214,7 @@ def audit() -> None:
 @json_option
 def audit_verify(envelope_id: str, as_json: bool) -> None:
     """Check ENVELOPE_ID's hash chain; exit 1 if it is broken."""
-    trail = run_with_container(lambda c: c.use_cases.envelope_queries().verify_audit_trail(envelope_id))
+    trail = run_with_container(lambda c: c.use_cases().envelope_queries.verify_audit_trail(envelope_id))
     emit(
         as_json,
         {"envelope_id": envelope_id, "chain_valid": trail.chain_valid, "events": len(trail.entries),
@@ -238,7 +238,7 @@ def archive() -> None:
 @json_option
 def archive_renew(within_days: int, as_json: bool) -> None:
     """Add a new document time stamp to sealed B-LTA documents whose last one nears expiry."""
-    report = run_with_container(lambda c: c.use_cases.renew_archive_timestamps()(within=timedelta(days=within_days)))
+    report = run_with_container(lambda c: c.use_cases().renew_archive_timestamps(within=timedelta(days=within_days)))
     renewed = [
         {"tenant_id": r.tenant_id, "envelope_id": r.envelope_id, "document_id": r.document_id,
          "expired_at": r.expired_at.isoformat(), "revision": r.revision}
@@ -282,7 +282,7 @@ def jobs() -> None:
 @json_option
 def jobs_dead_letters(limit: int, as_json: bool) -> None:
     """The jobs that failed their last attempt, most recent first."""
-    letters = run_with_container(lambda c: c.use_cases.dead_letters().list(limit=limit))
+    letters = run_with_container(lambda c: c.use_cases().dead_letters.list(limit=limit))
     items = [
         {"id": d.id, "job": d.job.name, "args": d.job.args, "attempts": d.attempts, "error": d.error,
          "failed_at": d.failed_at.isoformat()}
@@ -302,7 +302,7 @@ def jobs_replay(letter_ids: tuple[str, ...], replay_all: bool, as_json: bool) ->
         fail("name the dead letters to replay, or pass --all")
 
     async def replay(c: Container) -> list[str]:
-        office = c.use_cases.dead_letters()
+        office = c.use_cases().dead_letters
         jobs = await office.replay_all() if replay_all else [await office.replay(letter_id) for letter_id in letter_ids]
         return [job.id for job in jobs]
 
@@ -330,7 +330,7 @@ def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -
     roots = [_read(path) for path in trust] or None
     # No database: verifying reads only the file and the trust anchors.
     command = VerifyPdf(caller=None, pdf=pdf, trust_roots=roots, at=moment)
-    report = run_with_container(lambda c: c.use_cases.verify_pdf()(command), database=False)
+    report = run_with_container(lambda c: c.use_cases().verify_pdf(command), database=False)
     if as_json:
         click.echo(msgspec.json.encode(verification_report_out(report)).decode())
     else:

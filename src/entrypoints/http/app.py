@@ -45,11 +45,11 @@ def create_app(container: Container) -> Litestar:
     async def start() -> None:
         container.gateways.pdf_signer()  # the PKI and the seal key, before the first request
         if embedded:
-            await container.use_cases.embedded_runner().start()
+            await container.embedded_runner().start()
 
     async def close() -> None:
         if embedded:
-            await container.use_cases.embedded_runner().stop()
+            await container.embedded_runner().stop()
         await shutdown(container)
 
     return Litestar(

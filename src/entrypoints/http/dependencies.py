@@ -25,7 +25,7 @@ USE_CASES = (
 
 def _use_case(name: str) -> Provide:
     def provide(state: State) -> Any:
-        return getattr(state.container.use_cases, name)()
+        return getattr(state.container.use_cases(), name)
 
     return Provide(provide, sync_to_thread=False)
 
@@ -38,10 +38,10 @@ async def provide_caller(request: Request, state: State) -> Caller:
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthenticated("send your API key as 'Authorization: Bearer <key>'")
-    caller = await state.container.use_cases.tenants().authenticate(key.strip())
+    caller = await state.container.use_cases().tenants.authenticate(key.strip())
     structlog.contextvars.bind_contextvars(tenant_id=caller.tenant_id)
     # Once per request (the caller is kept below): past the tenant's rate, if one is set, it stops here.
-    await state.container.use_cases.throttle().tenant_request(caller.tenant_id)
+    await state.container.use_cases().throttle.tenant_request(caller.tenant_id)
     request.state.caller = caller
     return caller
 

@@ -53,7 +53,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             return
         # Read (and cached for the handler) here, so the size limit applies as usual.
         body = await request.body()
-        idempotency: Idempotency = request.app.state.container.use_cases.idempotency()
+        idempotency: Idempotency = request.app.state.container.use_cases().idempotency
         outcome = await idempotency.begin(
             IdempotentRequest(
                 caller=caller, key=key,

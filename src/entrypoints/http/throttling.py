@@ -39,7 +39,7 @@ def throttling(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         request: Request[Any, Any, Any] = Request(scope, receive)
-        throttle: Throttle = request.app.state.container.use_cases.throttle()
+        throttle: Throttle = request.app.state.container.use_cases().throttle
         client = client_of(request.client.host if request.client else None)
         signing = SIGNING_PATH.match(scope["path"]) is not None
         key_id = None if signing else _key_id(request)

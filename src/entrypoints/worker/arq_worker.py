@@ -32,7 +32,7 @@ async def run_job(ctx: dict[str, Any], name: str, args: dict[str, str]) -> None:
     container: Container = ctx["container"]
     job, attempt = Job(id=ctx["job_id"], name=name, args=args), ctx["job_try"]
     try:
-        outcome = await container.use_cases.job_runner().run(job, attempt)
+        outcome = await container.use_cases().job_runner.run(job, attempt)
     except Exception:  # the runner could not even record the failure (its database down, say): later
         log.exception("job could not be run or kept; will try again", job=name, job_id=job.id, attempt=attempt)
         raise Retry(defer=container.settings().job_retry_base_seconds) from None
@@ -42,17 +42,17 @@ async def run_job(ctx: dict[str, Any], name: str, args: dict[str, str]) -> None:
 
 
 async def send_reminders(ctx: dict[str, Any]) -> None:
-    reminded = await ctx["container"].use_cases.schedules().send_reminders()
+    reminded = await ctx["container"].use_cases().schedules.send_reminders()
     log.info("reminders sent", reminded=reminded)
 
 
 async def expire_envelopes(ctx: dict[str, Any]) -> None:
-    expired = await ctx["container"].use_cases.schedules().expire_envelopes()
+    expired = await ctx["container"].use_cases().schedules.expire_envelopes()
     log.info("envelopes expired", expired=expired)
 
 
 async def purge_outbox(ctx: dict[str, Any]) -> None:
-    purged = await ctx["container"].use_cases.schedules().purge_outbox()
+    purged = await ctx["container"].use_cases().schedules.purge_outbox()
     log.info("outbox purged", purged=purged)
 
 
@@ -64,7 +64,7 @@ def build_worker(container: Container, *, burst: bool = False) -> Worker:
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["container"] = container
-        dispatcher = container.use_cases.dispatcher()
+        dispatcher = container.use_cases().dispatcher
         ctx["dispatcher"] = asyncio.create_task(repeat("dispatcher", dispatching(dispatcher), POLL_SECONDS))
         log.info("worker started", max_jobs=MAX_JOBS)
 

@@ -77,7 +77,7 @@ def received_sealed_copy(world: World, run, name: str, subject: str) -> None:
     settle(world, run)
     (mail,) = mails_to(world, name, subject)
     (attachment,) = mail.attachments
-    (document,) = run(world.platform.queries.get(world.caller, world.envelope_id))[1]
+    (document,) = run(world.platform.envelope_queries.get(world.caller, world.envelope_id))[1]
     assert attachment.filename == document.filename
     assert attachment.content == world.platform.blob_store.blobs[document.current.blob_key]
     assert document.status.value == "sealed"
@@ -124,7 +124,7 @@ def signs_from_email(world: World, run, name: str) -> None:
 
 @then("the audit trail records that the envelope expired")
 def audit_expired(world: World, run) -> None:
-    trail = run(world.platform.queries.audit_trail(world.caller, world.envelope_id))
+    trail = run(world.platform.envelope_queries.audit_trail(world.caller, world.envelope_id))
     (expired,) = [e for e in trail.entries if e.type == "EnvelopeExpired"]
     assert expired.actor == "system"
 

@@ -40,7 +40,7 @@ class Api:
 async def _issue_key(settings: Settings) -> str:
     container = build_container(settings)
     try:
-        tenants = container.use_cases.tenants()
+        tenants = container.use_cases().tenants
         await tenants.create("acme")
         return (await tenants.create_api_key("acme", ApiKeyRole.ADMIN)).key
     finally:

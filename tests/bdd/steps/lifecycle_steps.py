@@ -66,7 +66,7 @@ def attempt(world: World, run, coroutine) -> None:
 
 
 async def envelope(world: World):
-    found, _ = await world.platform.queries.get(world.caller, world.envelope_id)
+    found, _ = await world.platform.envelope_queries.get(world.caller, world.envelope_id)
     return found
 
 
@@ -162,12 +162,12 @@ def parallel_signers(world: World, run, count: int) -> None:
 @given("the sender sends the envelope")
 @when("the sender sends the envelope")
 def send(world: World, run) -> None:
-    run(world.platform.send(SendEnvelope(caller=world.caller, envelope_id=world.envelope_id)))
+    run(world.platform.send_envelope(SendEnvelope(caller=world.caller, envelope_id=world.envelope_id)))
 
 
 @when("the sender tries to send the envelope")
 def try_send(world: World, run) -> None:
-    attempt(world, run, world.platform.send(SendEnvelope(caller=world.caller, envelope_id=world.envelope_id)))
+    attempt(world, run, world.platform.send_envelope(SendEnvelope(caller=world.caller, envelope_id=world.envelope_id)))
 
 
 @given(parsers.parse('"{name}" signs'))
@@ -207,12 +207,12 @@ def declines_without_reason(world: World, run, name: str) -> None:
 
 @when(parsers.parse('the sender voids the envelope because "{reason}"'))
 def voids(world: World, run, reason: str) -> None:
-    run(world.platform.void(VoidEnvelope(caller=world.caller, envelope_id=world.envelope_id, reason=reason)))
+    run(world.platform.void_envelope(VoidEnvelope(caller=world.caller, envelope_id=world.envelope_id, reason=reason)))
 
 
 @when(parsers.parse('the sender tries to void the envelope because "{reason}"'))
 def tries_to_void(world: World, run, reason: str) -> None:
-    attempt(world, run, world.platform.void(VoidEnvelope(caller=world.caller, envelope_id=world.envelope_id, reason=reason)))
+    attempt(world, run, world.platform.void_envelope(VoidEnvelope(caller=world.caller, envelope_id=world.envelope_id, reason=reason)))
 
 
 @when(parsers.parse('the sender tries to add "{name}" as a signer'))
@@ -298,7 +298,7 @@ def refused_twice(world: World, name: str) -> None:
 def document_lines(world: World, run) -> list[str]:
     """The document as it ends up, once the background work (the seal) is done."""
     run(world.platform.run_background())
-    _, content = run(world.platform.queries.document_content(world.caller, world.envelope_id, world.document_id))
+    _, content = run(world.platform.envelope_queries.document_content(world.caller, world.envelope_id, world.document_id))
     return content.decode().splitlines()
 
 
@@ -310,7 +310,7 @@ def signed_then_sealed(world: World, run, first: str, second: str) -> None:
 
 @then("the document has no signature yet")
 def no_signature(world: World, run) -> None:
-    document, _ = run(world.platform.queries.document_content(world.caller, world.envelope_id, world.document_id))
+    document, _ = run(world.platform.envelope_queries.document_content(world.caller, world.envelope_id, world.document_id))
     assert RevisionKind.SIGNED not in [r.kind for r in document.revisions]
 
 
@@ -323,7 +323,7 @@ def each_signature_once(world: World, run) -> None:
 
 
 def audit_types(world: World, run) -> list[str]:
-    trail = run(world.platform.queries.audit_trail(world.caller, world.envelope_id))
+    trail = run(world.platform.envelope_queries.audit_trail(world.caller, world.envelope_id))
     return [e.type for e in trail.entries]
 
 
@@ -334,7 +334,7 @@ def completed_once(world: World, run) -> None:
 
 @then(parsers.parse('the audit trail records that "{name}" declined because "{reason}"'))
 def decline_recorded(world: World, run, name: str, reason: str) -> None:
-    trail = run(world.platform.queries.audit_trail(world.caller, world.envelope_id))
+    trail = run(world.platform.envelope_queries.audit_trail(world.caller, world.envelope_id))
     declined = [e for e in trail.entries if e.type == "SignerDeclined"]
     assert [(e.data["signer_id"], e.data["reason"]) for e in declined] == [(world.signers[name], reason)]
     assert trail.chain_valid
@@ -342,12 +342,12 @@ def decline_recorded(world: World, run, name: str, reason: str) -> None:
 
 @then("the audit trail verifies")
 def trail_verifies(world: World, run) -> None:
-    assert run(world.platform.queries.verify_audit_trail(world.envelope_id)).chain_valid
+    assert run(world.platform.envelope_queries.verify_audit_trail(world.envelope_id)).chain_valid
 
 
 @then("the audit trail no longer verifies")
 def trail_broken(world: World, run) -> None:
-    assert not run(world.platform.queries.verify_audit_trail(world.envelope_id)).chain_valid
+    assert not run(world.platform.envelope_queries.verify_audit_trail(world.envelope_id)).chain_valid
 
 
 @then("it records, in order, the creation, the sending, the signature and the completion")

@@ -53,7 +53,7 @@ class Refusals:
 async def _keys(settings: Settings) -> dict[ApiKeyRole, str]:
     container = build_container(settings)
     try:
-        tenants = container.use_cases.tenants()
+        tenants = container.use_cases().tenants
         await tenants.create("acme")
         return {role: (await tenants.create_api_key("acme", role)).key for role in ApiKeyRole}
     finally:

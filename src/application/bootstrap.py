@@ -1,0 +1,243 @@
+"""Every use case, wired once: the composition root and the tests both build them here.
+
+The composition root (entrypoints/container.py) hands in the real adapters, the tests
+(tests/fakes.FakePlatform) the fakes; both get the same use cases wired the same way, so a
+test cannot pass on a wiring production does not have. Each use case is made the first
+time it is asked for, and with it only the adapters it needs: `undersign tenant create`
+loads no PDF machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+from typing import Protocol
+
+from application.add_document import AddDocumentHandler
+from application.add_signer import AddSignerHandler
+from application.archive_renewal import RenewArchiveTimestamps
+from application.completion_certificate import CompletionCertificates
+from application.create_envelope import CreateEnvelopeHandler
+from application.create_signing_link import CreateSigningLinkHandler
+from application.decline import DeclineHandler
+from application.dispatch import Dispatcher
+from application.envelope_locks import EnvelopeTurns
+from application.idempotency import Idempotency
+from application.jobs import DeadLetterOffice, DeliverWebhookJob, JobRunner, RetryPolicy, SealEnvelopeJob, SendNoticeJob
+from application.notifications import SendNotice
+from application.place_field import PlaceFieldHandler
+from application.ports import (
+    Clock,
+    CompletionCertificateRenderer,
+    IdempotencyKeys,
+    IdGenerator,
+    JobQueue,
+    Mailer,
+    NoticeTemplates,
+    PdfInspector,
+    PdfSigner,
+    PdfVerifier,
+    SecretGenerator,
+    WebhookSender,
+)
+from application.read_envelopes import EnvelopeQueries
+from application.scheduling import Schedules
+from application.sealing import SealEnvelope
+from application.send_envelope import SendEnvelopeHandler
+from application.sign import SignHandler
+from application.signing_session import SigningSessions
+from application.tenants import Tenants
+from application.throttling import RateLimiter, Throttle, ThrottleLimits
+from application.unit_of_work import UnitOfWorkFactory
+from application.verify_pdf import VerifyPdfHandler
+from application.void_envelope import VoidEnvelopeHandler
+from application.webhooks import DeliverWebhook, Webhooks
+
+
+class Ports(Protocol):
+    """The adapters the use cases are built from. Read when a use case first needs one, so an
+    implementation may make each when it is first read."""
+
+    @property
+    def unit_of_work(self) -> UnitOfWorkFactory: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def ids(self) -> IdGenerator: ...
+    @property
+    def secrets(self) -> SecretGenerator: ...
+    @property
+    def pdf_inspector(self) -> PdfInspector: ...
+    @property
+    def pdf_signer(self) -> PdfSigner: ...
+    @property
+    def pdf_verifier(self) -> PdfVerifier: ...
+    @property
+    def certificate_renderer(self) -> CompletionCertificateRenderer: ...
+    @property
+    def idempotency_keys(self) -> IdempotencyKeys: ...
+    @property
+    def job_queue(self) -> JobQueue: ...
+    @property
+    def mailer(self) -> Mailer: ...
+    @property
+    def notice_templates(self) -> NoticeTemplates: ...
+    @property
+    def webhook_sender(self) -> WebhookSender: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """The settings the use cases take, whatever reads them (environment variables, a test)."""
+
+    signing_link_ttl: timedelta
+    public_url: str
+    mail_domain: str
+    mail_max_attachment_bytes: int
+    retry: RetryPolicy
+    job_timeout_seconds: float
+    throttle: ThrottleLimits
+    random_fraction: Callable[[], float]  # spreads job retries (random.random; a constant in tests)
+
+
+class UseCases:
+    def __init__(self, ports: Ports, config: Config) -> None:
+        self._ports, self._config = ports, config
+
+    # -- envelopes ---------------------------------------------------------------------------
+
+    @cached_property
+    def create_envelope(self) -> CreateEnvelopeHandler:
+        return CreateEnvelopeHandler(self._uow, self._ports.clock, self._ports.ids)
+
+    @cached_property
+    def add_document(self) -> AddDocumentHandler:
+        return AddDocumentHandler(self._uow, self._ports.clock, self._ports.ids, self._ports.pdf_inspector)
+
+    @cached_property
+    def add_signer(self) -> AddSignerHandler:
+        return AddSignerHandler(self._uow, self._ports.clock, self._ports.ids)
+
+    @cached_property
+    def place_field(self) -> PlaceFieldHandler:
+        return PlaceFieldHandler(self._uow, self._ports.clock, self._ports.ids)
+
+    @cached_property
+    def send_envelope(self) -> SendEnvelopeHandler:
+        return SendEnvelopeHandler(self._uow, self._ports.clock, self._ports.ids, self._ports.pdf_signer)
+
+    @cached_property
+    def void_envelope(self) -> VoidEnvelopeHandler:
+        return VoidEnvelopeHandler(self._uow, self._ports.clock)
+
+    @cached_property
+    def envelope_queries(self) -> EnvelopeQueries:
+        return EnvelopeQueries(self._uow)
+
+    @cached_property
+    def create_signing_link(self) -> CreateSigningLinkHandler:
+        ports = self._ports
+        return CreateSigningLinkHandler(self._uow, ports.clock, ports.ids, ports.secrets, self._config.signing_link_ttl)
+
+    # -- signing -----------------------------------------------------------------------------
+
+    @cached_property
+    def envelope_turns(self) -> EnvelopeTurns:
+        """One for the process: a signature, a seal and a sweep of one envelope take turns with each other."""
+        return EnvelopeTurns(self._uow)
+
+    @cached_property
+    def signing_sessions(self) -> SigningSessions:
+        return SigningSessions(self._uow, self._ports.clock)
+
+    @cached_property
+    def sign(self) -> SignHandler:
+        ports = self._ports
+        return SignHandler(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
+
+    @cached_property
+    def decline(self) -> DeclineHandler:
+        return DeclineHandler(self._uow, self._ports.clock)
+
+    @cached_property
+    def seal_envelope(self) -> SealEnvelope:
+        ports = self._ports
+        return SealEnvelope(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
+
+    @cached_property
+    def renew_archive_timestamps(self) -> RenewArchiveTimestamps:
+        ports = self._ports
+        return RenewArchiveTimestamps(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    @cached_property
+    def completion_certificates(self) -> CompletionCertificates:
+        return CompletionCertificates(self._uow, self._ports.certificate_renderer, self._ports.pdf_signer)
+
+    @cached_property
+    def verify_pdf(self) -> VerifyPdfHandler:
+        return VerifyPdfHandler(self._ports.pdf_verifier, self._ports.clock)
+
+    # -- access ------------------------------------------------------------------------------
+
+    @cached_property
+    def tenants(self) -> Tenants:
+        return Tenants(self._uow, self._ports.clock, self._ports.ids, self._ports.secrets)
+
+    @cached_property
+    def idempotency(self) -> Idempotency:
+        return Idempotency(self._ports.idempotency_keys, self._ports.clock, self._ports.ids)
+
+    @cached_property
+    def throttle(self) -> Throttle:
+        return Throttle(self._ports.rate_limiter, self._config.throttle)
+
+    # -- background work ---------------------------------------------------------------------
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        ports = self._ports
+        return Webhooks(self._uow, ports.clock, ports.ids, ports.secrets, ports.webhook_sender, ports.job_queue)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        return Dispatcher(self._uow, self._ports.job_queue, self._ports.clock)
+
+    @cached_property
+    def send_notice(self) -> SendNotice:
+        config = self._config
+        return SendNotice(
+            self._uow, self.create_signing_link, self._ports.mailer, self._ports.notice_templates,
+            public_url=config.public_url, max_attachment_bytes=config.mail_max_attachment_bytes,
+            mail_domain=config.mail_domain,
+        )
+
+    @cached_property
+    def deliver_webhook(self) -> DeliverWebhook:
+        return DeliverWebhook(self._uow, self._ports.clock, self._ports.webhook_sender)
+
+    @cached_property
+    def schedules(self) -> Schedules:
+        return Schedules(self._uow, self._ports.clock, turns=self.envelope_turns)
+
+    @cached_property
+    def job_runner(self) -> JobRunner:
+        """Which handler runs which kind of job; a webhook delivery that fails for good is marked failed too."""
+        handlers = {SealEnvelopeJob: self.seal_envelope, SendNoticeJob: self.send_notice, DeliverWebhookJob: self.deliver_webhook}
+        return JobRunner(
+            handlers, self._uow, self._ports.clock, self._config.retry, self._config.random_fraction,
+            timeout_seconds=self._config.job_timeout_seconds, on_give_up={DeliverWebhookJob: self.deliver_webhook.give_up},
+        )
+
+    @cached_property
+    def dead_letters(self) -> DeadLetterOffice:
+        return DeadLetterOffice(self._uow, self._ports.job_queue, self._ports.ids)
+
+    @property
+    def _uow(self) -> UnitOfWorkFactory:
+        return self._ports.unit_of_work
