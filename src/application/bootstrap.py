@@ -108,6 +108,11 @@ class UseCases:
     def __init__(self, ports: Ports, config: Config) -> None:
         self._ports, self._config = ports, config
 
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every use case's name, as the HTTP layer offers them to handlers (a parameter of that name)."""
+        return tuple(name for name, member in vars(cls).items() if isinstance(member, cached_property))
+
     # -- envelopes ---------------------------------------------------------------------------
 
     @cached_property

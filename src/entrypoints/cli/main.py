@@ -323,7 +323,7 @@ def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -
     import msgspec
 
     from application.verify_pdf import VerifyPdf
-    from entrypoints.http.verify_schemas import verification_report_out
+    from entrypoints.verification_report import verification_report_out
 
     moment = _iso_time(at) if at is not None else None
     pdf = _read(file)

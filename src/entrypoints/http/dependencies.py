@@ -14,16 +14,14 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from application.access import Caller
+from application.bootstrap import UseCases
 from application.errors import Unauthenticated
-
-USE_CASES = (
-    "create_envelope", "add_document", "add_signer", "place_field", "send_envelope", "void_envelope",
-    "envelope_queries", "create_signing_link", "signing_sessions", "sign", "decline", "tenants",
-    "verify_pdf", "completion_certificates", "webhooks",
-)
 
 
 def _use_case(name: str) -> Provide:
+    """A handler's parameter named after a use case receives it (NamedDependency: a name that is
+    none fails when the app starts, not as an unexpected query parameter)."""
+
     def provide(state: State) -> Any:
         return getattr(state.container.use_cases(), name)
 
@@ -51,6 +49,6 @@ def provide_public_url(state: State) -> str:
     return state.container.settings().public_url
 
 
-DEPENDENCIES: dict[str, Provide] = {name: _use_case(name) for name in USE_CASES}
+DEPENDENCIES: dict[str, Provide] = {name: _use_case(name) for name in UseCases.names()}
 DEPENDENCIES["caller"] = Provide(provide_caller)
 DEPENDENCIES["public_url"] = Provide(provide_public_url, sync_to_thread=False)

@@ -14,7 +14,7 @@ from application.access import Caller, Permission
 from application.verify_pdf import VerifyPdf, VerifyPdfHandler
 from entrypoints.http.moments import moment, moment_parameter
 from entrypoints.http.guards import requires
-from entrypoints.http.verify_schemas import VerificationReportOut, verification_report_out
+from entrypoints.verification_report import VerificationReportOut, verification_report_out
 
 
 @dataclass

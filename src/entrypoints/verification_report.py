@@ -1,4 +1,4 @@
-"""The verification report as it goes over the wire: the same JSON from POST /v1/verify and `undersign verify --json`."""
+"""The verification report as JSON: one wire form for POST /v1/verify and `undersign verify --json`."""
 
 from __future__ import annotations
 
