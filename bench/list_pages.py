@@ -25,7 +25,7 @@ from _stack import api_key, database_server, environment, serving
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from application.ports import EnvelopeCursor
+from application.envelopes.ports import EnvelopeCursor
 from entrypoints.http.envelopes import encode_cursor
 from tests.servers import PostgreSQLServer, free_port
 

@@ -42,7 +42,7 @@ from adapters.signing.certificates import asn1_certificate
 from adapters.signing.dev_pki import issue_signer_certificate, load_or_create_dev_pki
 from adapters.signing.keys.local import InMemorySigner
 from adapters.signing.pdf_signer import PyHankoPdfSigner
-from application.ports import SignatureRequest
+from application.shared.pdf import SignatureRequest
 from domain.field import Field, FieldKind, Placement
 from domain.policy import SignatureLevel
 from tests.pdf_samples import make_pdf_of_size

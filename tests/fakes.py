@@ -13,27 +13,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from application.access.ports import IdempotencyRecord
+from application.access.throttling import ThrottleLimits
+from application.background.job_runner import RetryPolicy
+from application.background.ports import ClaimedJob, DeadLetter
 from application.bootstrap import Config, UseCases
-from application.completion import CompletionCertificate
-from application.errors import InvalidDocument, MailUnavailable
-from application.ports import (
-    ClaimedJob,
-    DeadLetter,
-    EmailMessage,
-    EnvelopeCursor,
-    EnvelopeFilter,
-    IdempotencyRecord,
-    Job,
-    OutboxMessage,
-    PdfInfo,
-    SignatureRequest,
-    SignedPdf,
-    WebhookResult,
-)
-from application.jobs import RetryPolicy
-from application.throttling import ThrottleLimits
-from application.unit_of_work import TrackedBlobs, UnitOfWork
-from application.verification import VerificationReport
+from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from application.evidence.completion_certificate import CompletionCertificate
+from application.evidence.verification import VerificationReport
+from application.notifications.ports import EmailMessage
+from application.shared.errors import InvalidDocument, MailUnavailable
+from application.shared.jobs import Job
+from application.shared.outbox import OutboxMessage
+from application.shared.pdf import PdfInfo, SignatureRequest, SignedPdf
+from application.shared.unit_of_work import TrackedBlobs, UnitOfWork
+from application.webhooks.ports import WebhookResult
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus
 from domain.envelope import Envelope, EnvelopeStatus
@@ -769,7 +763,7 @@ class FakePlatform(UseCases):
 
     async def _run_to_the_end(self, claimed: ClaimedJob) -> None:
         """Attempt after attempt until the job is done or kept as a dead letter."""
-        from application.jobs import RetryLater
+        from application.background.job_runner import RetryLater
 
         attempt = claimed.attempt
         while isinstance(outcome := await self.job_runner.run(claimed.job, attempt), RetryLater):

@@ -6,8 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from application.errors import PdfActiveContent
-
+from application.shared.errors import PdfActiveContent
 
 # Each takes the document the sandbox sends down its pipe first.
 

@@ -15,45 +15,42 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Protocol
 
-from application.add_document import AddDocumentHandler
-from application.add_signer import AddSignerHandler
-from application.archive_renewal import RenewArchiveTimestamps
-from application.completion_certificate import CompletionCertificates
-from application.create_envelope import CreateEnvelopeHandler
-from application.create_signing_link import CreateSigningLinkHandler
-from application.decline import DeclineHandler
-from application.dispatch import Dispatcher
-from application.envelope_locks import EnvelopeTurns
-from application.idempotency import Idempotency
-from application.jobs import DeadLetterOffice, DeliverWebhookJob, JobRunner, RetryPolicy, SealEnvelopeJob, SendNoticeJob
-from application.notifications import SendNotice
-from application.place_field import PlaceFieldHandler
-from application.ports import (
-    Clock,
+from application.access.idempotency import Idempotency
+from application.access.ports import IdempotencyKeys
+from application.access.tenants import Tenants
+from application.access.throttling import RateLimiter, Throttle, ThrottleLimits
+from application.background.dead_letters import DeadLetterOffice
+from application.background.dispatch import Dispatcher
+from application.background.job_runner import JobRunner, RetryPolicy
+from application.background.schedules import Schedules
+from application.envelopes.create import CreateEnvelopeHandler
+from application.envelopes.documents import AddDocumentHandler
+from application.envelopes.fields import PlaceFieldHandler
+from application.envelopes.queries import EnvelopeQueries
+from application.envelopes.recipients import AddSignerHandler
+from application.envelopes.send import SendEnvelopeHandler
+from application.envelopes.signing_links import CreateSigningLinkHandler
+from application.envelopes.void import VoidEnvelopeHandler
+from application.evidence.completion_certificate import (
     CompletionCertificateRenderer,
-    IdempotencyKeys,
-    IdGenerator,
-    JobQueue,
-    Mailer,
-    NoticeTemplates,
-    PdfInspector,
-    PdfSigner,
-    PdfVerifier,
-    SecretGenerator,
-    WebhookSender,
+    CompletionCertificates,
 )
-from application.read_envelopes import EnvelopeQueries
-from application.scheduling import Schedules
-from application.sealing import SealEnvelope
-from application.send_envelope import SendEnvelopeHandler
-from application.sign import SignHandler
-from application.signing_session import SigningSessions
-from application.tenants import Tenants
-from application.throttling import RateLimiter, Throttle, ThrottleLimits
-from application.unit_of_work import UnitOfWorkFactory
-from application.verify_pdf import VerifyPdfHandler
-from application.void_envelope import VoidEnvelopeHandler
-from application.webhooks import DeliverWebhook, Webhooks
+from application.evidence.verification import PdfVerifier, VerifyPdfHandler
+from application.notifications.ports import Mailer, NoticeTemplates
+from application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
+from application.shared.envelope_turns import EnvelopeTurns
+from application.shared.jobs import JobQueue
+from application.shared.pdf import PdfInspector, PdfSigner
+from application.shared.ports import Clock, IdGenerator, SecretGenerator
+from application.shared.unit_of_work import UnitOfWorkFactory
+from application.signing.archive_renewal import RenewArchiveTimestampsHandler
+from application.signing.decline import DeclineHandler
+from application.signing.seal import SealEnvelopeHandler, SealEnvelopeJob
+from application.signing.sessions import SigningSessions
+from application.signing.sign import SignHandler
+from application.webhooks.delivery import DeliverWebhookHandler, DeliverWebhookJob
+from application.webhooks.endpoints import Webhooks
+from application.webhooks.ports import WebhookSender
 
 
 class Ports(Protocol):
@@ -169,14 +166,14 @@ class UseCases:
         return DeclineHandler(self._uow, self._ports.clock)
 
     @cached_property
-    def seal_envelope(self) -> SealEnvelope:
+    def seal_envelope(self) -> SealEnvelopeHandler:
         ports = self._ports
-        return SealEnvelope(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
+        return SealEnvelopeHandler(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
 
     @cached_property
-    def renew_archive_timestamps(self) -> RenewArchiveTimestamps:
+    def renew_archive_timestamps(self) -> RenewArchiveTimestampsHandler:
         ports = self._ports
-        return RenewArchiveTimestamps(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
+        return RenewArchiveTimestampsHandler(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
 
     # -- evidence ----------------------------------------------------------------------------
 
@@ -214,17 +211,17 @@ class UseCases:
         return Dispatcher(self._uow, self._ports.job_queue, self._ports.clock)
 
     @cached_property
-    def send_notice(self) -> SendNotice:
+    def send_notice(self) -> SendNoticeHandler:
         config = self._config
-        return SendNotice(
+        return SendNoticeHandler(
             self._uow, self.create_signing_link, self._ports.mailer, self._ports.notice_templates,
             public_url=config.public_url, max_attachment_bytes=config.mail_max_attachment_bytes,
             mail_domain=config.mail_domain,
         )
 
     @cached_property
-    def deliver_webhook(self) -> DeliverWebhook:
-        return DeliverWebhook(self._uow, self._ports.clock, self._ports.webhook_sender)
+    def deliver_webhook(self) -> DeliverWebhookHandler:
+        return DeliverWebhookHandler(self._uow, self._ports.clock, self._ports.webhook_sender)
 
     @cached_property
     def schedules(self) -> Schedules:

@@ -41,7 +41,7 @@ class Tenant:
 
 
 class ApiKeyRole(enum.StrEnum):
-    """A key's role; what each may do is application.access's permission table."""
+    """A key's role; what each may do is application.access.permissions' table."""
 
     ADMIN = "admin"
     SENDER = "sender"

@@ -32,10 +32,12 @@ from adapters.system.identifiers import TokenGenerator, UuidGenerator
 from adapters.throttling.memory import MemoryRateLimiter
 from adapters.throttling.redis import RedisRateLimiter
 from adapters.webhooks.sender import HttpWebhookSender
+from application.access.throttling import RateLimiter, ThrottleLimits
+from application.background.job_runner import RetryPolicy
 from application.bootstrap import Config, UseCases
-from application.jobs import RetryPolicy
-from application.ports import Clock, JobQueue, Mailer
-from application.throttling import RateLimiter, ThrottleLimits
+from application.notifications.ports import Mailer
+from application.shared.jobs import JobQueue
+from application.shared.ports import Clock
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker.embedded import EmbeddedRunner
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from application.access import Permission, allows
+from application.access.permissions import Permission, allows
 from domain.tenant import ApiKeyRole
 from entrypoints.http.guards import PERMISSION, PUBLIC
 from tests.e2e import api

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
-from application.idempotency import IdempotentRequest, fingerprint
+from application.access.idempotency import IdempotentRequest, fingerprint
 from entrypoints.container import build_container
 from tests.e2e import api
 from tests.pdf_samples import make_pdf

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from application.create_envelope import CreateEnvelope
+from application.envelopes.create import CreateEnvelope
 from entrypoints.container import build_container, shutdown
 from tests.servers import free_port
 from tests.stack import settings_for

@@ -8,7 +8,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from application.ports import DeadLetter, Job
+from application.background.ports import DeadLetter
+from application.shared.jobs import Job
 from entrypoints.container import build_container, shutdown
 from tests.e2e.test_cli import run
 from tests.stack import settings_for

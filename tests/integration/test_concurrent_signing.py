@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 import application.sign
-from application.retry import retry_on_conflict
+from application.shared.write_conflicts import retry_on_conflict
 from tests.e2e import api
 from tests.pdf_checks import pdfsig_report
 from tests.servers import empty_database

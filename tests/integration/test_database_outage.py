@@ -17,7 +17,7 @@ import pytest
 from adapters.sql.availability import is_unavailable
 from adapters.sql.engine import create_engine, create_session_factory
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
-from application.errors import DatabaseUnavailable
+from application.shared.errors import DatabaseUnavailable
 from tests.e2e import api
 from tests.fakes import FakeBlobStore
 from tests.servers import PostgreSQLServer, fresh_database, running

@@ -15,7 +15,7 @@ import zlib
 
 import pytest
 
-from application.errors import InvalidDocument
+from application.shared.errors import InvalidDocument
 from entrypoints.container import build_container
 from tests.hostile_pdf_corpus import (
     ACCEPTED,
@@ -23,10 +23,10 @@ from tests.hostile_pdf_corpus import (
     CORPUS,
     MAX_OBJECTS,
     MAX_PAGES,
-    MiB,
     TEST_LIMITS,
     Answer,
     HostilePdf,
+    MiB,
     deflate_bomb,
     stacked_bomb,
 )

@@ -17,7 +17,8 @@ import pytest
 from adapters.sql import migrate
 from adapters.sql.engine import create_engine, create_session_factory
 from adapters.sql.job_store import SqlJobStore
-from application.ports import ClaimedJob, Job, JobStore
+from application.background.ports import ClaimedJob, JobStore
+from application.shared.jobs import Job
 from tests.fakes import FakeClock, FakeJobQueue
 from tests.servers import empty_database
 

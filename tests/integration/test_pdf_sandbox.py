@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from adapters.signing.sandbox import WAITING_PER_READER, MiB, PdfLimits, PdfSandbox
-from application.errors import InvalidDocument, PdfActiveContent, PdfReadersBusy, PdfTooComplex
+from application.shared.errors import InvalidDocument, PdfActiveContent, PdfReadersBusy, PdfTooComplex
 from tests import sandbox_tasks
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,8 +19,8 @@ from adapters.signing.dev_pki import DevPki, DevPkiError, issue_signer_certifica
 from adapters.signing.page_geometry import PageGeometry
 from adapters.signing.pdf_inspector import PyHankoPdfInspector
 from adapters.signing.pdf_signer import PyHankoPdfSigner
-from application.errors import InvalidDocument, SigningFailed
-from application.ports import SignatureRequest
+from application.shared.errors import InvalidDocument, SigningFailed
+from application.shared.pdf import SignatureRequest
 from domain.field import Field, FieldKind, PageSize, Placement
 from domain.policy import SignatureLevel
 from tests.pdf_checks import form_field_values, openssl_verify_all, pdfsig_report, pyhanko_statuses

@@ -11,8 +11,8 @@ from redis.asyncio import Redis
 
 from adapters.throttling.memory import MemoryRateLimiter
 from adapters.throttling.redis import KEY_PREFIX, RedisRateLimiter
-from application.errors import TooManyRequests
-from application.throttling import Count, Throttle, ThrottleLimits, key_id_of
+from application.access.throttling import Count, Throttle, ThrottleLimits, key_id_of
+from application.shared.errors import TooManyRequests
 from entrypoints.container import build_container
 from tests.servers import RedisServer, free_port
 from tests.stack import settings_for

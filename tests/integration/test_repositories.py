@@ -27,25 +27,20 @@ from adapters.sql.engine import create_engine, create_session_factory
 from adapters.sql.idempotency_keys import SqlIdempotencyKeys
 from adapters.sql.tables import Base
 from adapters.sql.unit_of_work import sql_unit_of_work_factory
-from application.add_document import AddDocument
-from application.add_signer import AddSigner
-from application.create_envelope import CreateEnvelope
-from application.create_signing_link import CreateSigningLink
-from application.jobs import SealEnvelopeJob
-from application.place_field import PlaceField
-from application.ports import (
-    DeadLetter,
-    EnvelopeCursor,
-    EnvelopeFilter,
-    IdempotencyKeys,
-    IdempotencyRecord,
-    Job,
-    OutboxMessage,
-    StoredResponse,
-)
-from application.send_envelope import SendEnvelope
-from application.sign import Sign
-from application.unit_of_work import UnitOfWork
+from application.access.ports import IdempotencyKeys, IdempotencyRecord, StoredResponse
+from application.background.ports import DeadLetter
+from application.envelopes.create import CreateEnvelope
+from application.envelopes.documents import AddDocument
+from application.envelopes.fields import PlaceField
+from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from application.envelopes.recipients import AddSigner
+from application.envelopes.send import SendEnvelope
+from application.envelopes.signing_links import CreateSigningLink
+from application.shared.jobs import Job
+from application.shared.outbox import OutboxMessage
+from application.shared.unit_of_work import UnitOfWork
+from application.signing.seal import SealEnvelopeJob
+from application.signing.sign import Sign
 from domain.audit import AuditEntry, chain, verify_chain
 from domain.document import Document, DocumentStatus, RevisionKind
 from domain.envelope import Envelope, EnvelopeStatus

@@ -24,8 +24,8 @@ from adapters.signing.dev_revocation import DevRevocation
 from adapters.signing.dev_tsa import DEV_TSA_POLICY
 from adapters.signing.pdf_signer import PyHankoPdfSigner
 from adapters.signing.trust import SigningTrust
-from application.errors import SigningFailed
-from application.ports import SignatureRequest
+from application.shared.errors import SigningFailed
+from application.shared.pdf import SignatureRequest
 from domain.field import Field, FieldKind, Placement
 from domain.policy import SignatureLevel
 from tests.pdf_checks import (

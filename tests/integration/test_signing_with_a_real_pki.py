@@ -28,8 +28,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from adapters.signing.pdf_signer import PyHankoPdfSigner
 from adapters.signing.timestamps import TimestampAuthorities
 from adapters.signing.trust import SigningTrust
-from application.errors import SigningFailed, TimestampUnavailable
-from application.ports import SignatureRequest
+from application.shared.errors import SigningFailed, TimestampUnavailable
+from application.shared.pdf import SignatureRequest
 from domain.policy import SignatureLevel
 from tests.animated_pki import AnimatedPki
 from tests.pdf_checks import (

@@ -16,8 +16,8 @@ import pytest
 from adapters.notify.file_mailer import FileMailer, eml_name
 from adapters.notify.message import parse_address
 from adapters.notify.smtp import SmtpMailer, SmtpSettings, parse_smtp_url
-from application.errors import MailUnavailable
-from application.ports import Attachment, EmailMessage
+from application.notifications.ports import Attachment, EmailMessage
+from application.shared.errors import MailUnavailable
 from tests.smtp_server import SmtpServer, silent_server, smtp_server
 
 FROM = "notifications@undersign.example"

@@ -27,9 +27,9 @@ from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
 from adapters.signing.pdf_forms import fill_fields
 from adapters.signing.pdf_signer import PyHankoPdfSigner
 from adapters.signing.verification import PyHankoPdfVerifier, TrustAnchorError
-from application.errors import InvalidDocument, InvalidTrustRoot
-from application.ports import SignatureRequest
-from application.verification import Coverage, Modifications, RevocationStatus, SignatureKind, TimestampStatus
+from application.evidence.verification import Coverage, Modifications, RevocationStatus, SignatureKind, TimestampStatus
+from application.shared.errors import InvalidDocument, InvalidTrustRoot
+from application.shared.pdf import SignatureRequest
 from domain.field import Field, FieldKind, Placement
 from domain.policy import SignatureLevel
 from tests.pdf_samples import make_damaged_pdf, make_pdf

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from adapters.webhooks.sender import HttpWebhookSender
-from application.ports import WebhookResult
+from application.webhooks.ports import WebhookResult
 from tests.webhook_receiver import webhook_receiver
 
 PAYLOAD = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.access import Caller
+from application.access.permissions import Caller
 from domain.tenant import ApiKeyRole
 from tests.fakes import FakePlatform
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from application.add_document import AddDocument
-from application.add_signer import AddSigner
-from application.access import Caller
-from application.create_envelope import CreateEnvelope
-from application.create_signing_link import CreateSigningLink
-from application.place_field import PlaceField
-from application.send_envelope import SendEnvelope
-from application.sign import Sign
+from application.access.permissions import Caller
+from application.envelopes.create import CreateEnvelope
+from application.envelopes.documents import AddDocument
+from application.envelopes.fields import PlaceField
+from application.envelopes.recipients import AddSigner
+from application.envelopes.send import SendEnvelope
+from application.envelopes.signing_links import CreateSigningLink
+from application.signing.sign import Sign
 from domain.field import FieldKind, Placement
 from domain.policy import Routing
 from tests.fakes import FakePlatform

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.signing.archive_renewal import RenewArchiveTimestamps
 from domain.document import RevisionKind
 from domain.errors import InvalidState
 from tests.unit.flows import completed, envelope_with
@@ -16,7 +17,7 @@ async def test_a_document_whose_time_stamp_expires_within_the_window_gets_a_new_
     expiry = platform.clock.now() + timedelta(days=30)
     platform.pdf_signer.archive_expiries[b"%sealed"] = expiry
 
-    report = await platform.renew_archive_timestamps(within=timedelta(days=90))
+    report = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(days=90)))
 
     assert report.checked == 1
     [renewal] = report.renewed
@@ -34,7 +35,7 @@ async def test_documents_far_from_expiry_or_without_a_document_time_stamp_are_le
     await completed(platform, caller)
     platform.pdf_signer.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=91)
 
-    report = await platform.renew_archive_timestamps(within=timedelta(days=90))
+    report = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(days=90)))
 
     assert (report.checked, report.renewed) == (2, [])
     assert "archive timestamp" not in platform.pdf_signer.calls
@@ -45,8 +46,8 @@ async def test_once_renewed_a_document_is_not_renewed_again_until_its_new_time_s
     platform.pdf_signer.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=1)
     platform.pdf_signer.archive_expiries[b"%archive timestamp"] = platform.clock.now() + timedelta(days=3650)
 
-    first = await platform.renew_archive_timestamps(within=timedelta(days=90))
-    second = await platform.renew_archive_timestamps(within=timedelta(days=90))
+    first = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(days=90)))
+    second = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(days=90)))
 
     assert (len(first.renewed), len(second.renewed)) == (1, 0)
 

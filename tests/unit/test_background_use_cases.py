@@ -8,14 +8,16 @@ from datetime import timedelta
 import pytest
 
 from adapters.notify.templates import JinjaNoticeTemplates
-from application.errors import Forbidden, LinkRevoked, MailUnavailable
-from application.envelope_locks import EnvelopeTurns
-from application.jobs import DeliverWebhookJob, RetryLater, SealEnvelopeJob, SendNoticeJob
-from application.notifications import SendNotice
-from application.scheduling import Schedules
-from application.send_envelope import SendEnvelope
-from application.void_envelope import VoidEnvelope
-from application.webhooks import MAX_ENDPOINTS_PER_TENANT, RegisterWebhook, WebhookFailed
+from application.background.job_runner import RetryLater
+from application.background.schedules import Schedules
+from application.envelopes.send import SendEnvelope
+from application.envelopes.void import VoidEnvelope
+from application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
+from application.shared.envelope_turns import EnvelopeTurns
+from application.shared.errors import Forbidden, LinkRevoked, MailUnavailable
+from application.signing.seal import SealEnvelopeJob
+from application.webhooks.delivery import DeliverWebhookJob, WebhookFailed
+from application.webhooks.endpoints import MAX_ENDPOINTS_PER_TENANT, RegisterWebhook
 from domain.document import RevisionKind
 from domain.envelope import EnvelopeStatus
 from domain.errors import InvalidInput
@@ -99,7 +101,7 @@ async def test_documents_too_large_for_a_mail_are_not_attached(platform, caller)
     envelope_id, document_id = await completed(platform, caller)
     size = platform.db.documents[document_id].current.size
     mailer = FakeMailer()
-    small = SendNotice(
+    small = SendNoticeHandler(
         platform.unit_of_work, platform.create_signing_link, mailer, JinjaNoticeTemplates(),
         public_url="https://undersign.example", max_attachment_bytes=size - 1, mail_domain="undersign.example",
     )

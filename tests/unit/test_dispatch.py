@@ -2,14 +2,17 @@
 
 from datetime import timedelta
 
-from application.add_signer import AddSigner
-from application.decline import Decline
-from application.dispatch import NoticeKind, delivery_id, notice_recipients, seal_job
-from application.jobs import DeliverWebhookJob, SealEnvelopeJob, SendNoticeJob
-from application.place_field import PlaceField
-from application.send_envelope import SendEnvelope
-from application.void_envelope import VoidEnvelope
-from application.webhooks import RegisterWebhook
+from application.background.dispatch import delivery_id, notice_recipients, seal_job
+from application.envelopes.fields import PlaceField
+from application.envelopes.recipients import AddSigner
+from application.envelopes.send import SendEnvelope
+from application.envelopes.void import VoidEnvelope
+from application.notifications.ports import NoticeKind
+from application.notifications.send_notice import SendNoticeJob
+from application.signing.decline import Decline
+from application.signing.seal import SealEnvelopeJob
+from application.webhooks.delivery import DeliverWebhookJob
+from application.webhooks.endpoints import RegisterWebhook
 from domain.field import FieldKind, Placement
 from domain.policy import Routing
 from domain.signer import Role

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from application.envelope_locks import EnvelopeLocks
+from application.shared.envelope_turns import EnvelopeLocks
 
 
 async def _hold(locks: EnvelopeLocks, envelope_id: str, log: list[str], name: str) -> None:
@@ -44,7 +44,7 @@ async def test_an_envelope_can_be_held_again_after_an_error_inside() -> None:
 
 
 async def test_different_use_cases_take_the_same_envelopes_turn(platform, caller):
-    from application.jobs import SealEnvelopeJob
+    from application.signing.seal import SealEnvelopeJob
     from tests.unit.flows import envelope_with
 
     envelope_id, _, _ = await envelope_with(platform, caller, "Ada")

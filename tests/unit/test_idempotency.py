@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from application.access import Caller
-from application.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
-from application.idempotency import CLAIM_LEASE, KEY_LIFETIME, Claim, IdempotentRequest, fingerprint
-from application.ports import StoredResponse
+from application.access.idempotency import CLAIM_LEASE, KEY_LIFETIME, Claim, IdempotentRequest, fingerprint
+from application.access.permissions import Caller
+from application.access.ports import StoredResponse
+from application.shared.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
 from domain.tenant import ApiKeyRole
 from tests.fakes import FakePlatform
 

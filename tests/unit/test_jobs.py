@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import pytest
 
-from application.jobs import DeadLettered, Done, JobPayload, JobRunner, RetryLater, RetryPolicy
-from application.ports import Job
+from application.background.job_runner import DeadLettered, Done, JobRunner, RetryLater, RetryPolicy
+from application.shared.jobs import Job, JobPayload
 from domain.errors import NotFound
 from entrypoints.worker.embedded import settle
 from tests.fakes import FakeJobQueue

@@ -9,7 +9,7 @@ import pytest
 from jinja2 import DictLoader, UndefinedError
 
 from adapters.notify.templates import SUBJECTS, JinjaNoticeTemplates
-from application.ports import Notice
+from application.notifications.ports import Notice
 
 URL = "https://sign.example/sign/Zm9vYmFy-token"
 KINDS = ["invitation", "reminder", "completed", "declined", "voided", "expired"]

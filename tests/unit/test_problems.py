@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.errors import DatabaseUnavailable, SigningFailed, TimestampUnavailable
+from application.shared.errors import DatabaseUnavailable, SigningFailed, TimestampUnavailable
 from entrypoints.http.problems import domain_error
 
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from adapters.throttling.memory import MemoryRateLimiter
-from application.errors import TooManyRequests
-from application.throttling import Count, Throttle, ThrottleLimits, key_id_of
-from entrypoints.http.throttling import client_of
+from application.access.throttling import Count, Throttle, ThrottleLimits, key_id_of
+from application.shared.errors import TooManyRequests
 from entrypoints.http.problems import domain_error
+from entrypoints.http.throttling import client_of
 from entrypoints.settings import Settings, SettingsError
 from tests.fakes import FakeClock
 

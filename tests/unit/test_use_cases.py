@@ -6,17 +6,23 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from application.add_document import AddDocument
-from application.add_signer import AddSigner
-from application.create_envelope import CreateEnvelope
-from application.decline import Decline
-from application.errors import (
-    EnvelopeClosed, Forbidden, InvalidDocument, LinkExpired, PreconditionFailed, TimestampUnavailable, Unauthenticated,
+from application.envelopes.create import CreateEnvelope
+from application.envelopes.documents import AddDocument
+from application.envelopes.fields import PlaceField
+from application.envelopes.ports import EnvelopeFilter
+from application.envelopes.recipients import AddSigner
+from application.envelopes.send import SendEnvelope
+from application.envelopes.void import VoidEnvelope
+from application.shared.errors import (
+    EnvelopeClosed,
+    Forbidden,
+    InvalidDocument,
+    LinkExpired,
+    PreconditionFailed,
+    TimestampUnavailable,
+    Unauthenticated,
 )
-from application.place_field import PlaceField
-from application.ports import EnvelopeFilter
-from application.send_envelope import SendEnvelope
-from application.void_envelope import VoidEnvelope
+from application.signing.decline import Decline
 from domain.document import RevisionKind
 from domain.envelope import EnvelopeStatus
 from domain.errors import ConcurrencyConflict, InvalidInput, InvalidState, NotFound

@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from application.completion import HASH_PREFIX_LENGTH
-from application.errors import InvalidDocument
-from application.send_envelope import SendEnvelope
-from application.verification import (
+from application.envelopes.send import SendEnvelope
+from application.evidence.completion_certificate import HASH_PREFIX_LENGTH
+from application.evidence.verification import (
     Coverage,
     Modifications,
     RevocationStatus,
     SignatureKind,
     SignatureReport,
     VerificationReport,
+    VerifyPdf,
 )
-from application.verify_pdf import VerifyPdf
+from application.shared.errors import InvalidDocument
 from domain.errors import InvalidInput, InvalidState, NotFound
 from domain.policy import SignatureLevel
 from tests.unit.flows import completed, envelope_with, link, sign

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from adapters.notify.message import message_bytes
-from application.errors import MailUnavailable
-from application.ports import EmailMessage
+from application.notifications.ports import EmailMessage
+from application.shared.errors import MailUnavailable
 
 DEFAULT_FROM_ADDRESS = "undersign@localhost"
 UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]")

@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from adapters.notify.message import build_message, parse_address
-from application.errors import MailUnavailable
-from application.ports import EmailMessage
+from application.notifications.ports import EmailMessage
+from application.shared.errors import MailUnavailable
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 SUBMISSION_PORT = 587

@@ -14,7 +14,7 @@ from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from adapters.notify.message import one_line
-from application.ports import Notice, NoticeKind
+from application.notifications.ports import Notice, NoticeKind
 
 SUBJECTS = {
     "invitation": "Please sign: {subject}",

@@ -18,7 +18,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from adapters.signing.pdf_errors import refusal_for
 from adapters.signing.sandbox import PdfLimits
-from application.errors import PdfTooComplex
+from application.shared.errors import PdfTooComplex
 
 # Actions a reader may click: moving within the document, following a link, showing or hiding parts.
 SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread", "/SetOCGState", "/Hide", "/Trans", "/ResetForm"})

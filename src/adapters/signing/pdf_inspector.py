@@ -27,8 +27,8 @@ from adapters.signing.active_content import entry_of, first_active_content
 from adapters.signing.page_geometry import PageGeometry, iter_pages
 from adapters.signing.pdf_errors import refusal_for
 from adapters.signing.sandbox import PdfLimits, PdfSandbox
-from application.errors import InvalidDocument, PdfActiveContent, PdfPolyglot, PdfTooComplex
-from application.ports import PdfInfo
+from application.shared.errors import InvalidDocument, PdfActiveContent, PdfPolyglot, PdfTooComplex
+from application.shared.pdf import PdfInfo
 from domain.field import PageSize
 
 # ISO 32000-1 annex C: pages are 3 to 14,400 units each way.

@@ -24,7 +24,6 @@ from io import BytesIO
 from typing import Protocol
 
 import structlog
-
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.pdf_utils.misc import PdfError
@@ -46,6 +45,7 @@ from pyhanko_certvalidator.errors import PathError, ValidationError
 
 from adapters.signing.dev_pki import DevPki, issue_signer_certificate
 from adapters.signing.keys.local import InMemorySigner, dev_seal_key
+from adapters.signing.page_geometry import iter_pages, upright_matrix
 from adapters.signing.pdf_forms import (
     HELVETICA,
     FormError,
@@ -53,11 +53,10 @@ from adapters.signing.pdf_forms import (
     fill_fields,
     signature_field_name,
 )
-from adapters.signing.page_geometry import iter_pages, upright_matrix
 from adapters.signing.timestamps import TimestampAuthorities, unreachable
 from adapters.signing.trust import SigningTrust
-from application.errors import SigningFailed, TimestampUnavailable
-from application.ports import SignatureRequest, SignedPdf
+from application.shared.errors import SigningFailed, TimestampUnavailable
+from application.shared.pdf import SignatureRequest, SignedPdf
 from domain.field import Field, FieldKind
 from domain.policy import SignatureLevel
 

@@ -23,15 +23,15 @@ import resource
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from adapters.signing.pdf_errors import TOO_MUCH_MEMORY, refusal_for
-from application.errors import PdfReadersBusy, PdfTooComplex
+from application.shared.errors import PdfReadersBusy, PdfTooComplex
 from domain.errors import DomainError
 
 T = TypeVar("T")

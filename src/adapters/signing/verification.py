@@ -60,8 +60,7 @@ from adapters.signing.pdf_errors import reason, refusal_for
 from adapters.signing.pdf_inspector import open_bounded, read_document
 from adapters.signing.sandbox import PdfLimits, PdfSandbox
 from adapters.signing.trust import TrustAnchorError, load_trust_anchors
-from application.errors import InvalidDocument, InvalidTrustRoot
-from application.verification import (
+from application.evidence.verification import (
     Coverage,
     Modifications,
     RevocationStatus,
@@ -71,6 +70,7 @@ from application.verification import (
     TimestampStatus,
     VerificationReport,
 )
+from application.shared.errors import InvalidDocument, InvalidTrustRoot
 
 MAX_TRUST_ROOTS = 50  # a verification's own trust anchors: a few roots, not a certificate store
 _CHATTY_LOGGERS = ("pyhanko.sign.validation", "pyhanko_certvalidator")

@@ -16,7 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.driver_errors import driver_error_code
-from application.errors import DatabaseUnavailable
+from application.shared.errors import DatabaseUnavailable
 
 # PostgreSQL SQLSTATEs besides class 08 (connection exceptions): too many connections,
 # statement_timeout, the server shutting down, crashing, starting up, an idle session timeout.

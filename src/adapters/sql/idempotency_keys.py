@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.sql.availability import own_session
 from adapters.sql.repositories import conflicts_raise, rowcount
 from adapters.sql.tables import IdempotencyKeyRow, column_values
-from application.ports import IdempotencyRecord
+from application.access.ports import IdempotencyRecord
 from domain.errors import ConcurrencyConflict
 
 

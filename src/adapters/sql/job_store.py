@@ -29,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.availability import own_session
 from adapters.sql.tables import JobRow
-from application.ports import ClaimedJob, Clock, Job
+from application.background.ports import ClaimedJob
+from application.shared.jobs import Job
+from application.shared.ports import Clock
 
 _NO_SYNC = {"synchronize_session": False}
 

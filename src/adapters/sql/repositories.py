@@ -38,7 +38,9 @@ from adapters.sql.tables import (
     WebhookEndpointRow,
     column_values,
 )
-from application.ports import DeadLetter, EnvelopeCursor, EnvelopeFilter, OutboxMessage
+from application.background.ports import DeadLetter
+from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from application.shared.outbox import OutboxMessage
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus
 from domain.envelope import Envelope, EnvelopeStatus

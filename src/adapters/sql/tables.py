@@ -39,8 +39,11 @@ from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
-from application.idempotency import MAX_KEY_LENGTH
-from application.ports import DeadLetter, IdempotencyRecord, Job, OutboxMessage, StoredResponse
+from application.access.idempotency import MAX_KEY_LENGTH
+from application.access.ports import IdempotencyRecord, StoredResponse
+from application.background.ports import DeadLetter
+from application.shared.jobs import Job
+from application.shared.outbox import OutboxMessage
 from domain.audit import AuditEntry
 from domain.document import Document, DocumentStatus, Revision, RevisionKind
 from domain.envelope import Envelope, EnvelopeStatus

@@ -23,8 +23,8 @@ from adapters.sql.repositories import (
     SqlWebhookEndpoints,
     conflicts_raise,
 )
-from application.ports import BlobStore
-from application.unit_of_work import TrackedBlobs, UnitOfWork
+from application.shared.ports import BlobStore
+from application.shared.unit_of_work import TrackedBlobs, UnitOfWork
 
 
 class SqlUnitOfWork(UnitOfWork):

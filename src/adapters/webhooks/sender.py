@@ -17,7 +17,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from adapters.webhooks.targets import check_target
-from application.ports import WebhookResult
+from application.webhooks.ports import WebhookResult
 from domain.errors import InvalidInput
 
 _MAX_ERROR_LENGTH = 300

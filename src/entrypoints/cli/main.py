@@ -12,9 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -23,7 +21,7 @@ from domain.tenant import ApiKeyRole
 # A command imports what it needs when it runs: `undersign --help` and every `--help` answer
 # at once, without loading the database layer, the PDF machinery or the web framework.
 if TYPE_CHECKING:
-    from application.verification import SignatureReport, VerificationReport
+    from application.evidence.verification import SignatureReport, VerificationReport
     from entrypoints.container import Container
     from entrypoints.settings import Settings
 
@@ -238,7 +236,10 @@ def archive() -> None:
 @json_option
 def archive_renew(within_days: int, as_json: bool) -> None:
     """Add a new document time stamp to sealed B-LTA documents whose last one nears expiry."""
-    report = run_with_container(lambda c: c.use_cases().renew_archive_timestamps(within=timedelta(days=within_days)))
+    from application.signing.archive_renewal import RenewArchiveTimestamps
+
+    command = RenewArchiveTimestamps(within=timedelta(days=within_days))
+    report = run_with_container(lambda c: c.use_cases().renew_archive_timestamps(command))
     renewed = [
         {"tenant_id": r.tenant_id, "envelope_id": r.envelope_id, "document_id": r.document_id,
          "expired_at": r.expired_at.isoformat(), "revision": r.revision}
@@ -322,7 +323,7 @@ def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -
     """Verify the signatures in FILE, with only what it embeds; exit 0 only if the document is valid."""
     import msgspec
 
-    from application.verify_pdf import VerifyPdf
+    from application.evidence.verification import VerifyPdf
     from entrypoints.verification_report import verification_report_out
 
     moment = _iso_time(at) if at is not None else None
@@ -365,7 +366,7 @@ def _report_text(file: Path, report: VerificationReport) -> str:
 
 
 def _signature_text(number: int, s: SignatureReport) -> list[str]:
-    from application.verification import SignatureKind
+    from application.evidence.verification import SignatureKind
 
     who = s.signer_name or "unknown signer"
     if s.signer_email:

@@ -13,8 +13,8 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, MultipartBody
 
-from application.access import Caller, Permission
-from application.add_document import AddDocument, AddDocumentHandler
+from application.access.permissions import Caller, Permission
+from application.envelopes.documents import AddDocument, AddDocumentHandler
 from domain.document import DEFAULT_FILENAME
 from entrypoints.http.etags import IfMatch, expected_version
 from entrypoints.http.guards import requires

@@ -15,16 +15,16 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.add_signer import AddSigner, AddSignerHandler
-from application.completion_certificate import CompletionCertificates
-from application.access import Caller, Permission
-from application.create_envelope import CreateEnvelope, CreateEnvelopeHandler
-from application.create_signing_link import CreateSigningLink, CreateSigningLinkHandler
-from application.place_field import PlaceField, PlaceFieldHandler
-from application.ports import EnvelopeCursor, EnvelopeFilter
-from application.read_envelopes import EnvelopeQueries
-from application.send_envelope import SendEnvelope, SendEnvelopeHandler
-from application.void_envelope import VoidEnvelope, VoidEnvelopeHandler
+from application.access.permissions import Caller, Permission
+from application.envelopes.create import CreateEnvelope, CreateEnvelopeHandler
+from application.envelopes.fields import PlaceField, PlaceFieldHandler
+from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from application.envelopes.queries import EnvelopeQueries
+from application.envelopes.recipients import AddSigner, AddSignerHandler
+from application.envelopes.send import SendEnvelope, SendEnvelopeHandler
+from application.envelopes.signing_links import CreateSigningLink, CreateSigningLinkHandler
+from application.envelopes.void import VoidEnvelope, VoidEnvelopeHandler
+from application.evidence.completion_certificate import CompletionCertificates
 from domain.document import DEFAULT_FILENAME, Document
 from domain.envelope import Envelope, EnvelopeStatus
 from domain.errors import InvalidInput
@@ -32,6 +32,10 @@ from domain.field import FieldKind, Placement
 from domain.policy import Routing
 from domain.signer import Role
 from domain.text import MAX_EMAIL_LENGTH
+from entrypoints.http.etags import IfMatch, envelope_etag, expected_version
+from entrypoints.http.guards import requires
+from entrypoints.http.idempotency import IDEMPOTENT
+from entrypoints.http.moments import moment, moment_parameter
 from entrypoints.http.schemas import (
     AddSignerIn,
     AuditTrailOut,
@@ -49,10 +53,6 @@ from entrypoints.http.schemas import (
     field_out,
     signer_out,
 )
-from entrypoints.http.etags import IfMatch, envelope_etag, expected_version
-from entrypoints.http.guards import requires
-from entrypoints.http.idempotency import IDEMPOTENT
-from entrypoints.http.moments import moment, moment_parameter
 
 # Ours are about 90 characters (a time and an id, base64): anything much longer is not one of ours.
 MAX_CURSOR_LENGTH = 200

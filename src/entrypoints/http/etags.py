@@ -14,7 +14,7 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter
 
-from application.errors import PreconditionFailed
+from application.shared.errors import PreconditionFailed
 from domain.envelope import Envelope
 
 IfMatch = Annotated[

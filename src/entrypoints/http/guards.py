@@ -1,7 +1,7 @@
 """Who may call each route: declared on the route, enforced before its body is read.
 
 Every route says who may call it, in its decorator: `**requires(Permission.X)` (an API key
-whose role grants X, per application.access) or `public="why"` (no API key: the signing
+whose role grants X, per application.access.permissions) or `public="why"` (no API key: the signing
 token in the path is the credential, or the route says nothing about anyone). The app's
 guard enforces the first before Litestar reads the body or resolves anything else; the
 idempotency middleware, which runs before guards, asks the same question before it looks a
@@ -16,8 +16,8 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from application.access import Caller, Permission
-from application.errors import Forbidden
+from application.access.permissions import Caller, Permission
+from application.shared.errors import Forbidden
 from entrypoints.http.dependencies import provide_caller
 
 # The keys of a route decorator's options (Litestar keeps extra keyword arguments in `opt`).

@@ -3,7 +3,7 @@
 With the header, the request is authenticated and authorized here, before anything is
 looked up (a stored response is only ever handed to a caller allowed to make the request,
 and records are kept per API key: one key never sees another's responses), fingerprinted
-(method, path, body) and run through application.idempotency: a repeat is answered with
+(method, path, body) and run through application.access.idempotency: a repeat is answered with
 the first response (marked `Idempotent-Replayed: true`) without reaching the handler. A
 first request reaches its handler as usual; a 2xx answer is recorded under the key before
 it is sent (its body sealed with the API key: sealed_responses.py), anything else gives the
@@ -26,9 +26,9 @@ from litestar.middleware import ASGIMiddleware
 from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from application.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
-from application.ports import StoredResponse
-from application.errors import IdempotencyKeyReused
+from application.access.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
+from application.access.ports import StoredResponse
+from application.shared.errors import IdempotencyKeyReused
 from entrypoints.http.guards import authorized_caller
 from entrypoints.http.sealed_responses import seal, unseal
 

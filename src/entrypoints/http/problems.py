@@ -12,7 +12,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from application.errors import (
+from application.shared.errors import (
     AlreadyExists,
     Forbidden,
     IdempotencyKeyInProgress,

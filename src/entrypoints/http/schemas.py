@@ -14,10 +14,15 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from application.read_envelopes import AuditTrail
+from application.envelopes.queries import AuditTrail
 from domain.document import Document
 from domain.envelope import (
-    MAX_FIELDS, MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, MAX_SUBJECT_LENGTH, MAX_TEXT_VALUE_LENGTH, Envelope,
+    MAX_FIELDS,
+    MAX_MESSAGE_LENGTH,
+    MAX_REASON_LENGTH,
+    MAX_SUBJECT_LENGTH,
+    MAX_TEXT_VALUE_LENGTH,
+    Envelope,
 )
 from domain.field import Field
 from domain.signer import MAX_NAME_LENGTH, MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Signer

@@ -10,9 +10,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from application.decline import Decline, DeclineHandler
-from application.sign import Sign, SignHandler
-from application.signing_session import SigningSession, SigningSessions
+from application.signing.decline import Decline, DeclineHandler
+from application.signing.sessions import SigningSession, SigningSessions
+from application.signing.sign import Sign, SignHandler
 from entrypoints.http.envelopes import pdf_response
 from entrypoints.http.schemas import (
     ReasonIn,

@@ -22,8 +22,8 @@ from typing import Any
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from application.errors import TooManyRequests
-from application.throttling import Throttle, key_id_of
+from application.access.throttling import Throttle, key_id_of
+from application.shared.errors import TooManyRequests
 from entrypoints.http.problems import domain_error
 
 SIGNING_PATH = re.compile(r"^/(?:v1/signing|sign)/(?!assets/)[^/]+")

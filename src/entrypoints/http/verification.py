@@ -10,10 +10,10 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import MultipartBody
 
-from application.access import Caller, Permission
-from application.verify_pdf import VerifyPdf, VerifyPdfHandler
-from entrypoints.http.moments import moment, moment_parameter
+from application.access.permissions import Caller, Permission
+from application.evidence.verification import VerifyPdf, VerifyPdfHandler
 from entrypoints.http.guards import requires
+from entrypoints.http.moments import moment, moment_parameter
 from entrypoints.verification_report import VerificationReportOut, verification_report_out
 
 

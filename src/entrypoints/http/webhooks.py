@@ -8,8 +8,8 @@ from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.access import Caller, Permission
-from application.webhooks import RegisterWebhook, Webhooks
+from application.access.permissions import Caller, Permission
+from application.webhooks.endpoints import RegisterWebhook, Webhooks
 from entrypoints.http.guards import requires
 from entrypoints.http.idempotency import IDEMPOTENT
 from entrypoints.http.webhook_schemas import (

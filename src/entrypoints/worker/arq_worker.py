@@ -16,8 +16,8 @@ from arq import cron, func
 from arq.worker import Retry, Worker
 
 from adapters.queue.arq_queue import KEEP_RESULT, RUN_JOB, redis_settings
-from application.jobs import RetryLater
-from application.ports import Job
+from application.background.job_runner import RetryLater
+from application.shared.jobs import Job
 from entrypoints.container import Container, shutdown
 from entrypoints.worker.loops import POLL_SECONDS, TIMEOUT_MARGIN_SECONDS, dispatching, log, log_outcome, repeat
 

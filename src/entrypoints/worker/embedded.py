@@ -13,10 +13,11 @@ import asyncio
 import contextlib
 from datetime import timedelta
 
-from application.dispatch import Dispatcher
-from application.jobs import DeadLettered, Done, JobOutcome, JobRunner, RetryLater
-from application.ports import ClaimedJob, Clock, JobStore
-from application.scheduling import Schedules
+from application.background.dispatch import Dispatcher
+from application.background.job_runner import DeadLettered, Done, JobOutcome, JobRunner, RetryLater
+from application.background.ports import ClaimedJob, JobStore
+from application.background.schedules import Schedules
+from application.shared.ports import Clock
 from entrypoints.worker.loops import POLL_SECONDS, TIMEOUT_MARGIN_SECONDS, dispatching, log, log_outcome, repeat
 
 CONCURRENCY = 4

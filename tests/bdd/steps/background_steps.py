@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from pytest_bdd import given, parsers, then, when
 
-from application.sign import Sign
-from application.webhooks import RegisterWebhook
+from application.signing.sign import Sign
+from application.webhooks.endpoints import RegisterWebhook
 from domain.webhook import DeliveryStatus
 from tests.bdd.steps.lifecycle_steps import World, tenant_with_key
 

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from application.add_document import AddDocument
-from application.add_signer import AddSigner
-from application.access import Caller
-from application.create_envelope import CreateEnvelope
-from application.create_signing_link import CreateSigningLink
-from application.decline import Decline
-from application.place_field import PlaceField
-from application.send_envelope import SendEnvelope
-from application.sign import Sign
-from application.void_envelope import VoidEnvelope
+from application.access.permissions import Caller
+from application.envelopes.create import CreateEnvelope
+from application.envelopes.documents import AddDocument
+from application.envelopes.fields import PlaceField
+from application.envelopes.recipients import AddSigner
+from application.envelopes.send import SendEnvelope
+from application.envelopes.signing_links import CreateSigningLink
+from application.envelopes.void import VoidEnvelope
+from application.signing.decline import Decline
+from application.signing.sign import Sign
 from domain.document import RevisionKind
 from domain.envelope import EnvelopeStatus
 from domain.errors import DomainError

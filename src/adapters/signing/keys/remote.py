@@ -40,7 +40,7 @@ class RemoteSigningClient(Protocol):
 
         Returns the signature: DER (a SEQUENCE of r and s) for ECDSA, the bare signature
         block for RSA. Each one is checked against the seal certificate before it is used.
-        Raise `application.errors.ServiceUnavailable` when the service does not answer, so
+        Raise `application.shared.errors.ServiceUnavailable` when the service does not answer, so
         the caller hears "try again later".
 
         It may be awaited on an event loop other than the application's (pyHanko's

@@ -1,0 +1,74 @@
+"""Where tenants, API keys and idempotency keys are kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.tenant import ApiKey, Tenant
+
+
+class TenantRepository(Protocol):
+    async def add(self, tenant: Tenant) -> None: ...
+
+    async def get(self, tenant_id: str) -> Tenant | None: ...
+
+    async def by_slug(self, slug: str) -> Tenant | None: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+
+    async def get(self, key_id: str) -> ApiKey | None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredResponse:
+    """What the first request under an idempotency key answered, to answer its repeats with."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdempotencyRecord:
+    """An idempotency key of one API key (`credential_id`) of a tenant: claimed by one request
+    (`claim`), then holding its response."""
+
+    tenant_id: str
+    credential_id: str
+    key: str
+    fingerprint: str
+    claim: str
+    created_at: datetime
+    expires_at: datetime
+    response: StoredResponse | None = None
+
+
+class IdempotencyKeys(Protocol):
+    """Idempotency records, one per tenant, credential and key.
+
+    Unlike the repositories, this port is not part of a unit of work: each call is a short
+    transaction of its own, because a claim must be visible to a concurrent duplicate
+    before the work it guards starts, and must not hold a write lock while that work runs.
+    """
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        """Store a new record; False (and nothing stored) if the credential has one under that key already."""
+        ...
+
+    async def get(self, tenant_id: str, credential_id: str, key: str) -> IdempotencyRecord | None: ...
+
+    async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
+        """Overwrite the record under `record`'s key if its claim is still `held_by`; False otherwise."""
+        ...
+
+    async def delete(self, tenant_id: str, credential_id: str, key: str, *, held_by: str) -> None:
+        """Remove the record if its claim is still `held_by`."""
+        ...
+
+    async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
+        """Remove the tenant's records that expire at or before `expired_at`; how many went."""
+        ...

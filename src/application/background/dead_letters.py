@@ -1,0 +1,39 @@
+"""The jobs that failed for good: operators list and replay them."""
+
+from __future__ import annotations
+
+from application.background.ports import DeadLetter
+from application.shared.jobs import Job, JobQueue, again
+from application.shared.ports import IdGenerator
+from application.shared.unit_of_work import UnitOfWorkFactory
+from domain.errors import NotFound
+
+
+class DeadLetterOffice:
+    """Operators' view of the jobs that failed for good: list them, replay them."""
+
+    def __init__(self, uow: UnitOfWorkFactory, queue: JobQueue, ids: IdGenerator) -> None:
+        self._uow, self._queue, self._ids = uow, queue, ids
+
+    async def list(self, *, limit: int = 100) -> list[DeadLetter]:
+        async with self._uow() as uow:
+            return await uow.dead_letters.list(limit=limit)
+
+    async def replay_all(self) -> list[Job]:
+        """Replay every dead letter, those kept while this runs included; the jobs queued."""
+        queued: list[Job] = []
+        while letters := await self.list(limit=100):
+            queued += [await self.replay(letter.id) for letter in letters]
+        return queued
+
+    async def replay(self, letter_id: str) -> Job:
+        """Queue the job again, as a fresh job with all its attempts, and forget the dead letter."""
+        async with self._uow() as uow:
+            letter = await uow.dead_letters.get(letter_id)
+            if letter is None:
+                raise NotFound(f"no dead letter {letter_id}")
+            job = again(letter.job, self._ids, why="replay")
+            await self._queue.enqueue([job])
+            await uow.dead_letters.delete(letter_id)
+            await uow.commit()
+        return job

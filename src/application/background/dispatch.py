@@ -1,0 +1,167 @@
+"""The outbox dispatcher: what each recorded event sets in motion, handed to the job queue.
+
+An event in the outbox becomes jobs: the seal when an envelope completes, one email per
+recipient it concerns, one webhook delivery per endpoint that wants it. The jobs are
+queued first; then the new deliveries are stored and the messages marked dispatched, in
+one transaction. A dispatcher that dies in between leaves the messages pending, and the
+next one queues the same jobs under the same ids (the queue keeps one of each, and
+handlers are idempotent); a delivery job that runs before its delivery is stored tries
+again later. (Queueing before any write also matters on SQLite: the embedded job queue
+writes in a transaction of its own, which would wait for this one's write lock.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from application.notifications.ports import NoticeKind
+from application.notifications.send_notice import SendNoticeJob
+from application.shared.jobs import Job, JobQueue
+from application.shared.outbox import OutboxMessage
+from application.shared.ports import Clock
+from application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.signing.seal import SealEnvelopeJob
+from application.webhooks.delivery import delivery_job
+from domain.envelope import Envelope
+from domain.errors import ConcurrencyConflict
+from domain.events import (
+    EVENTS,
+    DomainEvent,
+    EnvelopeCompleted,
+    EnvelopeExpired,
+    EnvelopeSealed,
+    EnvelopeVoided,
+    SignerDeclined,
+    SignerNotified,
+    SignerReminded,
+)
+from domain.signer import Signer
+from domain.webhook import WebhookDelivery, WebhookEndpoint, webhook_payload
+
+BATCH_SIZE = 100
+
+
+# What each event sets off besides its webhook deliveries (its class names those: DomainEvent.webhook).
+SEALED_AFTER: type[DomainEvent] = EnvelopeCompleted
+
+
+# Which kind of email an event sends; events not named here send none.
+NOTICE_KINDS: dict[type[DomainEvent], NoticeKind] = {
+    SignerNotified: NoticeKind.INVITATION,
+    SignerReminded: NoticeKind.REMINDER,
+    EnvelopeSealed: NoticeKind.COMPLETED,
+    SignerDeclined: NoticeKind.DECLINED,
+    EnvelopeVoided: NoticeKind.VOIDED,
+    EnvelopeExpired: NoticeKind.EXPIRED,
+}
+
+
+def event_of(message: OutboxMessage) -> type[DomainEvent] | None:
+    """The kind of event a message carries; None for a name this version does not know."""
+    return EVENTS.get(message.type)
+
+
+def seal_job(tenant_id: str, envelope_id: str) -> Job:
+    return SealEnvelopeJob(tenant_id=tenant_id, envelope_id=envelope_id).job(f"seal:{envelope_id}")
+
+
+def delivery_id(message_id: str, endpoint_id: str) -> str:
+    """The same event for the same endpoint is always the same delivery (the Standard Webhooks message id)."""
+    return "msg_" + hashlib.sha256(f"{message_id}/{endpoint_id}".encode()).hexdigest()[:32]
+
+
+def notice_recipients(message: OutboxMessage, envelope: Envelope) -> tuple[NoticeKind | None, list[Signer]]:
+    """Which kind of email an event sends, and to whom; nobody for events that send none."""
+    signer_id = message.data.get("signer_id")
+    kind = NOTICE_KINDS.get(event_of(message))
+    match kind:
+        case NoticeKind.INVITATION | NoticeKind.REMINDER:
+            return kind, [s for s in envelope.signers if s.id == signer_id and s.acts]
+        case NoticeKind.COMPLETED:
+            return kind, list(envelope.signers)
+        case NoticeKind.DECLINED:
+            # Everyone who knew of the envelope, besides the one who declined.
+            return kind, [s for s in envelope.signers if s.id != signer_id and s.notified_at is not None]
+        case NoticeKind.VOIDED:
+            return kind, [s for s in envelope.signers if s.notified_at is not None]
+        case NoticeKind.EXPIRED:
+            return kind, [s for s in envelope.signers if s.is_active]
+    return None, []
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one dispatch reads once and uses for all its messages, and the deliveries it will store."""
+
+    envelopes: dict[str, Envelope | None] = field(default_factory=dict)
+    endpoints: dict[str, list[WebhookEndpoint]] = field(default_factory=dict)
+    deliveries: list[WebhookDelivery] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(self, uow: UnitOfWorkFactory, queue: JobQueue, clock: Clock) -> None:
+        self._uow, self._queue, self._clock = uow, queue, clock
+
+    async def dispatch(self, limit: int = BATCH_SIZE) -> int:
+        """Turn up to `limit` pending messages into jobs; how many were dispatched (0: none, or another dispatcher won)."""
+        try:
+            return await self._dispatch(limit)
+        except ConcurrencyConflict:
+            return 0  # another dispatcher stored the same deliveries first: its messages are done
+
+    async def _dispatch(self, limit: int) -> int:
+        async with self._uow() as uow:
+            messages = await uow.outbox.pending(limit)
+            if not messages:
+                return 0
+            batch = _Batch()
+            jobs: list[Job] = []
+            for message in messages:
+                jobs += await self._jobs_for(uow, message, batch)
+            await self._queue.enqueue(jobs)
+            for delivery in batch.deliveries:
+                await uow.webhook_deliveries.add(delivery)
+            await uow.outbox.mark_dispatched([m.id for m in messages], self._clock.now())
+            await uow.commit()
+        return len(messages)
+
+    async def _jobs_for(self, uow: UnitOfWork, message: OutboxMessage, batch: _Batch) -> list[Job]:
+        """The jobs `message` sets off; the webhook deliveries among them go into `batch`, to be stored."""
+        jobs = []
+        event = event_of(message)
+        if event is SEALED_AFTER:
+            jobs.append(seal_job(message.tenant_id, message.envelope_id))
+        if event in NOTICE_KINDS:
+            jobs += await self._notice_jobs(uow, message, batch)
+        event_name = event.webhook if event else None
+        if event_name is None:
+            return jobs
+        if message.tenant_id not in batch.endpoints:
+            batch.endpoints[message.tenant_id] = await uow.webhook_endpoints.for_tenant(message.tenant_id)
+        payload = webhook_payload(event_name=event_name, at=message.at, envelope_id=message.envelope_id, data=message.data)
+        for endpoint in batch.endpoints[message.tenant_id]:
+            if endpoint.wants(event_name):
+                delivery = WebhookDelivery(
+                    id=delivery_id(message.id, endpoint.id), tenant_id=message.tenant_id, endpoint_id=endpoint.id,
+                    event_type=event_name, payload=payload, created_at=self._clock.now(),
+                )
+                batch.deliveries.append(delivery)
+                jobs.append(delivery_job(delivery))
+        return jobs
+
+    async def _notice_jobs(self, uow: UnitOfWork, message: OutboxMessage, batch: _Batch) -> list[Job]:
+        if message.envelope_id not in batch.envelopes:
+            batch.envelopes[message.envelope_id] = await uow.envelopes.get(message.tenant_id, message.envelope_id)
+        envelope = batch.envelopes[message.envelope_id]
+        if envelope is None:
+            return []
+        kind, recipients = notice_recipients(message, envelope)
+        return [
+            SendNoticeJob(
+                tenant_id=message.tenant_id, envelope_id=message.envelope_id, signer_id=signer.id,
+                kind=kind, event_id=message.id,
+            ).job(f"notice:{message.id}:{signer.id}")
+            for signer in recipients
+            if kind is not None
+        ]

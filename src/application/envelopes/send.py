@@ -1,0 +1,51 @@
+"""Send a draft: freeze it, prepare its documents' form fields, and notify the first recipients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.access.permissions import Caller, Permission
+from application.shared.loading import require_envelope
+from application.shared.pdf import PdfSigner
+from application.shared.ports import Clock, IdGenerator
+from application.shared.revisions import store_revision
+from application.shared.unit_of_work import UnitOfWorkFactory
+from domain.document import RevisionKind
+from domain.envelope import Envelope
+from domain.errors import InvalidState
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendEnvelope:
+    caller: Caller
+    envelope_id: str
+    expected_version: int | None = None  # the version the caller last read (If-Match); None: no check
+
+
+class SendEnvelopeHandler:
+    """The tenant's default policy is copied into the envelope: later policy edits do not touch it."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
+        self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
+
+    async def __call__(self, command: SendEnvelope) -> Envelope:
+        command.caller.require(Permission.WRITE_ENVELOPES)
+        async with self._uow() as uow:
+            envelope = await require_envelope(
+                uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+            )
+            policy = await uow.policies.default_for(envelope.tenant_id)
+            if policy is None:
+                raise InvalidState("this tenant has no signing policy")
+            now = self._clock.now()
+            envelope.send(policy=policy, now=now, actor=command.caller.actor)
+            for document in await uow.documents.for_envelope(envelope.tenant_id, envelope.id):
+                fields = [f for f in envelope.fields if f.document_id == document.id]
+                if fields:
+                    original = await uow.blobs.get(document.current.blob_key)
+                    prepared = await self._pdf.prepare(original, fields)
+                    await store_revision(uow, self._ids, document, prepared, kind=RevisionKind.PREPARED, now=now)
+                    await uow.documents.save(document)
+            await uow.envelopes.save(envelope)
+            await uow.commit()
+        return envelope

@@ -1,0 +1,72 @@
+"""Issue a signing link for a recipient of a sent envelope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from application.access.permissions import Caller, Permission
+from application.shared.loading import hash_token, require_envelope
+from application.shared.ports import Clock, IdGenerator, SecretGenerator
+from application.shared.unit_of_work import UnitOfWorkFactory
+from application.shared.write_conflicts import retry_on_conflict
+from domain.signing_link import LinkChannel, SigningLink
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateSigningLink:
+    caller: Caller
+    envelope_id: str
+    signer_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedLink:
+    id: str
+    token: str
+    expires_at: datetime
+
+
+class CreateSigningLinkHandler:
+    """The token is returned once and only its hash is stored; each call issues a new one and
+    revokes the recipient's older links (see LinkChannel.revokes for which)."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, secrets: SecretGenerator, ttl: timedelta
+    ) -> None:
+        self._uow, self._clock, self._ids, self._secrets, self._ttl = uow, clock, ids, secrets, ttl
+
+    async def __call__(self, command: CreateSigningLink) -> IssuedLink:
+        command.caller.require(Permission.ISSUE_SIGNING_LINKS)
+        return await self.issue(
+            tenant_id=command.caller.tenant_id, envelope_id=command.envelope_id,
+            signer_id=command.signer_id, actor=command.caller.actor, channel=LinkChannel.API,
+        )
+
+    async def issue(
+        self, *, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel
+    ) -> IssuedLink:
+        """A link for the recipient, on behalf of `actor` (the platform itself for an emailed invitation)."""
+        return await retry_on_conflict(lambda: self._issue(tenant_id, envelope_id, signer_id, actor, channel))
+
+    async def _issue(
+        self, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel
+    ) -> IssuedLink:
+        async with self._uow() as uow:
+            envelope = await require_envelope(uow, tenant_id, envelope_id)
+            signer = envelope.signer(signer_id)
+            now, token = self._clock.now(), self._secrets.new_secret()
+            expires_at = now + self._ttl
+            if envelope.expires_at is not None:
+                expires_at = min(expires_at, envelope.expires_at)
+            envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=actor)
+            await uow.envelopes.save(envelope)
+            # A link forwarded or leaked before is dead from now on.
+            await uow.signing_links.revoke(envelope.tenant_id, envelope.id, signer.id, channels=channel.revokes, at=now)
+            link = SigningLink(
+                id=self._ids.new_id(), tenant_id=envelope.tenant_id, envelope_id=envelope.id, signer_id=signer.id,
+                token_hash=hash_token(token), created_at=now, expires_at=expires_at, channel=channel,
+            )
+            await uow.signing_links.add(link)
+            await uow.commit()
+        return IssuedLink(id=link.id, token=token, expires_at=expires_at)

@@ -1,0 +1,144 @@
+"""Errors the use cases raise besides the domain's own."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError, InvalidInput
+
+
+class InvalidDocument(InvalidInput):
+    """The upload is not a PDF the platform can sign: empty, damaged, encrypted, not a PDF."""
+
+    code = "invalid_document"
+
+
+class PdfActiveContent(InvalidDocument):
+    """The PDF carries something that runs when it is opened (JavaScript, a launch, a form
+    submission): the platform does not hand that to signers."""
+
+    code = "pdf_active_content"
+
+
+class PdfPolyglot(InvalidDocument):
+    """The file is also something else than a PDF (bytes before its header or after its end, a ZIP)."""
+
+    code = "pdf_polyglot"
+
+
+class PdfTooComplex(InvalidDocument):
+    """The PDF asks for more work than one document may cause: too many pages, objects or
+    levels of nesting, or more time or memory to read than allowed."""
+
+    code = "pdf_too_complex"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+
+
+class SigningFailed(DomainError):
+    """The signing machinery refused to sign (an untrusted or revoked certificate, say)."""
+
+    code = "signing_failed"
+
+
+class LinkGone(DomainError):
+    """A signing link that worked once and never will again (HTTP 410)."""
+
+    code = "link_gone"
+
+
+class LinkExpired(LinkGone):
+    code = "link_expired"
+
+
+class LinkRevoked(LinkGone):
+    """A newer link was issued for the same recipient: only the latest one works."""
+
+    code = "link_revoked"
+
+
+class EnvelopeClosed(LinkGone):
+    """The envelope was declined, voided or has expired: nobody acts on it or reads it through a link any more."""
+
+    code = "envelope_closed"
+
+
+class PreconditionFailed(DomainError):
+    """The caller expected another version of the envelope (an If-Match that no longer holds): nothing changed."""
+
+    code = "precondition_failed"
+
+
+class InvalidIdempotencyKey(InvalidInput):
+    code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The key was first used for another request (another body, endpoint or method)."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInProgress(DomainError):
+    """The first request with this key is still being processed: ask again in a moment."""
+
+    code = "idempotency_key_in_progress"
+
+
+class ServiceUnavailable(DomainError):
+    """Something the platform needs (its database, say) does not answer right now; the same
+    request may well succeed a little later, `retry_after_seconds` being a fair wait."""
+
+    code = "service_unavailable"
+    retry_after_seconds = 5
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+
+
+class PdfReadersBusy(ServiceUnavailable):
+    """Every reader of untrusted PDFs is busy and the line of those waiting is full: nothing was
+    done, and the same request may be sent again in a moment."""
+
+    code = "pdf_readers_busy"
+    retry_after_seconds = 10
+
+
+class TimestampUnavailable(ServiceUnavailable):
+    """No time-stamping authority answered, so the signature the policy asks for (B-T and up)
+    was not made, and nothing was stored; the same request can be sent again later."""
+
+    code = "timestamp_unavailable"
+    retry_after_seconds = 30
+
+
+class InvalidTrustRoot(InvalidInput):
+    """A trust root handed in for a verification is not an X.509 certificate."""
+
+    code = "invalid_trust_root"
+
+
+class MailUnavailable(ServiceUnavailable):
+    """The mail server did not take a message; the notification job tries again later."""
+
+    code = "mail_unavailable"
+
+
+class TooManyRequests(DomainError):
+    """Too many failed attempts (or, with a tenant rate, requests) in a while: nothing was done,
+    and the same request is refused until `retry_after_seconds` have passed."""
+
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

@@ -1,0 +1,82 @@
+"""The PDF machinery the use cases drive: inspect an upload, prepare, sign, seal and timestamp."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.field import Field, PageSize
+from domain.policy import SignatureLevel
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PdfInfo:
+    pages: list[PageSize]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureRequest:
+    """One recipient's signature over one document.
+
+    `fields` are this recipient's fields on this document with their values set
+    (signature fields carry the typed name, checkboxes "true"/"false"). `level` is the
+    PAdES level the envelope's policy asks for.
+    """
+
+    signer_id: str
+    name: str
+    email: str
+    signature_text: str
+    fields: list[Field]
+    at: datetime
+    level: SignatureLevel
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedPdf:
+    pdf: bytes
+    certificate_serial: str
+
+
+class PdfInspector(Protocol):
+    async def inspect(self, pdf: bytes) -> PdfInfo:
+        """Read a PDF's pages; raise InvalidDocument if it is empty, not a PDF, damaged or encrypted."""
+        ...
+
+
+class PdfSigner(Protocol):
+    async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
+        """Add an empty form field for each placed field, as an incremental update."""
+        ...
+
+    async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
+        """Fill the recipient's fields and add their PAdES signature at `request.level`, as incremental updates.
+
+        The signature is made with a certificate issued for this recipient (their name and
+        email) by the platform's issuing CA, checked (expiry and revocation) before it is
+        used. B-T and up carry a time stamp from a time-stamping authority, B-LT and up the
+        validation data, B-LTA a document time stamp after it. Earlier signatures stay valid.
+        Raise SigningFailed if it cannot be made, TimestampUnavailable if no time-stamping
+        authority answered: never a signature below the level asked for.
+        """
+        ...
+
+    async def seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
+        """Add the platform's seal at `level`: the last signature the document gets, locking it against any change.
+
+        Only validation data and document time stamps (B-LT, B-LTA) follow it. Raises as `sign` does.
+        """
+        ...
+
+    async def archive_timestamp_expiry(self, pdf: bytes) -> datetime | None:
+        """When the certificate of the document's last document time stamp expires; None without one (below B-LTA)."""
+        ...
+
+    async def add_archive_timestamp(self, pdf: bytes) -> bytes:
+        """Embed the validation data of the last document time stamp and add a new one over everything.
+
+        What keeps a B-LTA document verifiable after the previous time stamp's TSA
+        certificate expires. Raises as `sign` does.
+        """
+        ...

@@ -1,0 +1,35 @@
+"""Storing a new revision of a document: the blob first, then its record."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from application.shared.ports import IdGenerator
+from application.shared.unit_of_work import UnitOfWork
+from domain.document import Document, Revision, RevisionKind
+
+
+def blob_key(tenant_id: str, document_id: str, number: int, unique: str) -> str:
+    return f"{tenant_id}/documents/{document_id}/{number:04d}-{unique}.pdf"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def store_revision(
+    uow: UnitOfWork,
+    ids: IdGenerator,
+    document: Document,
+    pdf: bytes,
+    *,
+    kind: RevisionKind,
+    now: datetime,
+    signer_id: str | None = None,
+) -> Revision:
+    key = blob_key(document.tenant_id, document.id, document.current.number + 1, ids.new_id())
+    await uow.blobs.put(key, pdf)
+    return document.add_revision(
+        kind=kind, blob_key=key, sha256=sha256_hex(pdf), size=len(pdf), now=now, signer_id=signer_id
+    )

@@ -1,0 +1,121 @@
+"""The unit of work: one transaction over every repository, rolled back unless committed.
+
+On commit it turns the events of every envelope it has seen into audit entries, chained
+to the envelope's last entry, and into outbox messages (from which notifications,
+webhooks and the seal are dispatched), in the same transaction as the change itself: an
+event is recorded and announced, or neither. Blobs
+written during a unit of work that does not commit are deleted again, so a failed
+request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from application.shared.outbox import Outbox, OutboxMessage
+from application.shared.ports import BlobStore
+from domain.audit import chain
+
+if TYPE_CHECKING:
+    # Each subject keeps its repositories' ports; the unit of work only names them.
+    from application.access.ports import ApiKeyRepository, TenantRepository
+    from application.background.ports import DeadLetters
+    from application.envelopes.ports import (
+        AuditLog,
+        DocumentRepository,
+        EnvelopeRepository,
+        PolicyRepository,
+        SigningLinkRepository,
+    )
+    from application.webhooks.ports import WebhookDeliveries, WebhookEndpoints
+
+
+class TrackedBlobs:
+    """A blob store that remembers what it wrote, so a rollback can take it back."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+        self.written: list[str] = []
+
+    async def put(self, key: str, data: bytes) -> None:
+        self.written.append(key)
+        await self._store.put(key, data)
+
+    async def get(self, key: str) -> bytes:
+        return await self._store.get(key)
+
+    async def delete(self, key: str) -> None:
+        await self._store.delete(key)
+
+    async def undo(self) -> None:
+        while self.written:
+            await self._store.delete(self.written.pop())
+
+
+class UnitOfWork(abc.ABC):
+    envelopes: EnvelopeRepository
+    documents: DocumentRepository
+    audit: AuditLog
+    signing_links: SigningLinkRepository
+    tenants: TenantRepository
+    api_keys: ApiKeyRepository
+    policies: PolicyRepository
+    outbox: Outbox
+    webhook_endpoints: WebhookEndpoints
+    webhook_deliveries: WebhookDeliveries
+    dead_letters: DeadLetters
+    blobs: TrackedBlobs
+
+    async def __aenter__(self) -> Self:
+        await self._begin()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            await self._close()
+
+    async def commit(self) -> None:
+        for envelope in self.envelopes.seen:
+            previous = await self.audit.last(envelope.tenant_id, envelope.id)
+            for event in envelope.events:
+                previous = chain(previous, event)
+                await self.audit.append(envelope.tenant_id, previous)
+                await self.outbox.add(
+                    OutboxMessage(
+                        id=f"{previous.envelope_id}:{previous.seq}", tenant_id=envelope.tenant_id,
+                        envelope_id=previous.envelope_id, type=previous.type, at=previous.at,
+                        actor=previous.actor, data=previous.data,
+                    )
+                )
+            envelope.events.clear()
+        await self._commit()
+        self.blobs.written.clear()
+
+    async def rollback(self) -> None:
+        """Undo everything not committed; after a commit there is nothing left to undo."""
+        try:
+            await self._rollback()
+        finally:
+            await self.blobs.undo()
+
+    async def _begin(self) -> None:
+        """Open the transaction's resources."""
+
+    async def _close(self) -> None:
+        """Release the transaction's resources."""
+
+    @abc.abstractmethod
+    async def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,100 @@
+"""Archive renewal: a new document time stamp on sealed B-LTA documents whose last one nears its end.
+
+A B-LTA document stays verifiable for as long as the certificate of its last document
+time stamp is valid. Before that certificate expires, a new time stamp over the whole
+document (with the validation data of the previous one embedded first) extends it by
+the life of the new TSA certificate; renewed in time, indefinitely.
+
+Operators run it periodically (`undersign archive renew`); documents not yet near the
+end, or without a document time stamp (below B-LTA), are left as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from application.shared.envelope_turns import EnvelopeTurns
+from application.shared.loading import require_document, require_envelope
+from application.shared.pdf import PdfSigner
+from application.shared.ports import Clock, IdGenerator
+from application.shared.revisions import store_revision
+from application.shared.unit_of_work import UnitOfWorkFactory
+from application.shared.write_conflicts import retry_on_conflict
+from domain.document import Document, RevisionKind
+from domain.errors import InvalidInput
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    tenant_id: str
+    envelope_id: str
+    document_id: str
+    expired_at: datetime  # when the time stamp it renewed would have stopped proving anything
+    revision: int
+
+
+@dataclass(slots=True)
+class RenewalReport:
+    checked: int = 0  # sealed documents looked at
+    renewed: list[Renewal] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RenewArchiveTimestamps:
+    """Renew every sealed document whose last document time stamp expires within `within` from now."""
+
+    within: timedelta
+
+
+class RenewArchiveTimestampsHandler:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner, *, turns: EnvelopeTurns
+    ) -> None:
+        self._uow, self._clock, self._ids, self._pdf, self._turns = uow, clock, ids, pdf, turns
+
+    async def __call__(self, command: RenewArchiveTimestamps) -> RenewalReport:
+        if command.within < timedelta(0):
+            raise InvalidInput("the renewal window cannot be negative")
+        deadline = self._clock.now() + command.within
+        report = RenewalReport()
+        after: str | None = None
+        while page := await self._sealed_documents(after):
+            for document in page:
+                after = document.id
+                report.checked += 1
+                if await self._due(document, deadline):
+                    renewal = await retry_on_conflict(lambda: self._renew_if_due(document, deadline))
+                    if renewal is not None:
+                        report.renewed.append(renewal)
+        return report
+
+    async def _sealed_documents(self, after: str | None) -> list[Document]:
+        async with self._uow() as uow:
+            return await uow.documents.sealed(after=after, limit=PAGE_SIZE)
+
+    async def _due(self, document: Document, deadline: datetime) -> bool:
+        """A first look, without holding the envelope: most documents are not due."""
+        async with self._uow() as uow:
+            expiry = await self._pdf.archive_timestamp_expiry(await uow.blobs.get(document.current.blob_key))
+        return expiry is not None and expiry <= deadline
+
+    async def _renew_if_due(self, seen: Document, deadline: datetime) -> Renewal | None:
+        """Looked at again once the envelope is held: another run may have renewed it meanwhile."""
+        async with self._turns.hold(seen.tenant_id, seen.envelope_id) as uow:
+            envelope = await require_envelope(uow, seen.tenant_id, seen.envelope_id)
+            document = await require_document(uow, envelope, seen.id)
+            pdf = await uow.blobs.get(document.current.blob_key)
+            expiry = await self._pdf.archive_timestamp_expiry(pdf)
+            if expiry is None or expiry > deadline:
+                return None
+            now = self._clock.now()
+            renewed = await self._pdf.add_archive_timestamp(pdf)
+            revision = await store_revision(uow, self._ids, document, renewed, kind=RevisionKind.ARCHIVE_TIMESTAMP, now=now)
+            envelope.record_archive_timestamp_added(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
+            await uow.envelopes.save(envelope)
+            await uow.documents.save(document)
+            await uow.commit()
+        return Renewal(seen.tenant_id, seen.envelope_id, seen.id, expiry, revision.number)

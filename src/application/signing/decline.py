@@ -1,0 +1,36 @@
+"""A recipient declines: the envelope stops, and nobody else can act on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.shared.loading import require_open_link
+from application.shared.ports import Clock
+from application.shared.unit_of_work import UnitOfWorkFactory
+from application.shared.write_conflicts import retry_on_conflict
+from application.signing.sessions import SigningSession
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decline:
+    token: str
+    reason: str
+
+
+class DeclineHandler:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
+
+    async def __call__(self, command: Decline) -> SigningSession:
+        """What the recipient sees once they declined: the envelope closed, and no documents any more."""
+        return await retry_on_conflict(lambda: self._decline(command))
+
+    async def _decline(self, command: Decline) -> SigningSession:
+        async with self._uow() as uow:
+            now = self._clock.now()
+            link, envelope = await require_open_link(uow, command.token, now)
+            envelope.decline(signer_id=link.signer_id, reason=command.reason, now=now, actor=f"signer:{link.signer_id}")
+            await uow.envelopes.save(envelope)
+            await uow.commit()
+        # Declining closes the envelope, and with it every link to it (this one too).
+        return SigningSession(envelope=envelope, signer=envelope.signer(link.signer_id), documents=[])

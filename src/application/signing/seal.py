@@ -1,0 +1,62 @@
+"""The platform's seal on a completed envelope's documents: a background job, not part of the last signature.
+
+Idempotent: a document that already carries the seal is left as it is, so a job that runs
+again (after a crash, or queued twice) seals nothing twice. The envelope is held while
+sealing, so two runners of the same job take turns, and the second finds the work done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from application.shared.envelope_turns import EnvelopeTurns
+from application.shared.jobs import JobPayload
+from application.shared.loading import require_envelope
+from application.shared.pdf import PdfSigner
+from application.shared.ports import Clock, IdGenerator
+from application.shared.revisions import store_revision
+from application.shared.unit_of_work import UnitOfWorkFactory
+from application.shared.write_conflicts import retry_on_conflict
+from domain.document import DocumentStatus, RevisionKind
+from domain.envelope import EnvelopeStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealEnvelopeJob(JobPayload):
+    name: ClassVar[str] = "seal_envelope"
+    tenant_id: str
+    envelope_id: str
+
+
+class SealEnvelopeHandler:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner, *, turns: EnvelopeTurns
+    ) -> None:
+        self._uow, self._clock, self._ids, self._pdf, self._turns = uow, clock, ids, pdf, turns
+
+    async def __call__(self, job: SealEnvelopeJob) -> None:
+        await retry_on_conflict(lambda: self._seal(job.tenant_id, job.envelope_id))
+
+    async def _seal(self, tenant_id: str, envelope_id: str) -> None:
+        async with self._turns.hold(tenant_id, envelope_id) as uow:
+            envelope = await require_envelope(uow, tenant_id, envelope_id)
+            if envelope.status is not EnvelopeStatus.COMPLETED:
+                return
+            documents = await uow.documents.for_envelope(tenant_id, envelope_id)
+            unsealed = [d for d in documents if d.status is DocumentStatus.ACTIVE]
+            if not unsealed:
+                return
+            level = envelope.signature_level
+            for document in unsealed:
+                sealed = await self._pdf.seal(await uow.blobs.get(document.current.blob_key), level)
+                now = self._clock.now()
+                revision = await store_revision(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
+                envelope.record_document_sealed(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
+            # Written only once every seal is made: on SQLite the first write takes the
+            # database's write lock, which a seal (time stamps, revocation data) must not hold.
+            for document in unsealed:
+                await uow.documents.save(document)
+            envelope.record_sealed(now=self._clock.now(), actor="system")
+            await uow.envelopes.save(envelope)
+            await uow.commit()

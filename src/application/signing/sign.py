@@ -1,0 +1,86 @@
+"""A recipient signs (or approves): their fields are filled and their PAdES signature added.
+
+When they are the last recipient the envelope completes; the platform's seal follows as a
+background job (application.signing.seal), so the last signature does not wait for it.
+
+Signers of one envelope take turns (application.shared.envelope_turns.EnvelopeTurns: in this
+process, and across processes by the envelope's row lock). The version check on save stays as the
+safety net, and a lost race is still retried from fresh state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from application.shared.envelope_turns import EnvelopeTurns
+from application.shared.loading import require_open_link, require_signing_link
+from application.shared.pdf import PdfSigner, SignatureRequest
+from application.shared.ports import Clock, IdGenerator
+from application.shared.revisions import store_revision
+from application.shared.unit_of_work import UnitOfWorkFactory
+from application.shared.write_conflicts import retry_on_conflict
+from domain.document import RevisionKind
+from domain.envelope import Envelope, FieldValue
+from domain.errors import InvalidInput
+from domain.signer import SigningEvidence
+
+MAX_USER_AGENT = 512
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sign:
+    token: str
+    field_values: dict[str, FieldValue]
+    signature_text: str
+    consent: bool
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+class SignHandler:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner, *, turns: EnvelopeTurns
+    ) -> None:
+        self._uow, self._clock, self._ids, self._pdf, self._turns = uow, clock, ids, pdf, turns
+
+    async def __call__(self, command: Sign) -> Envelope:
+        if command.consent is not True:
+            raise InvalidInput("signing needs the recipient's consent to sign electronically")
+        async with self._uow() as uow:
+            link = await require_signing_link(uow, command.token, self._clock.now())
+        return await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
+
+    async def _sign(self, command: Sign, tenant_id: str, envelope_id: str) -> Envelope:
+        # The turn is taken per attempt, so a retry's pause holds nobody up.
+        async with self._turns.hold(tenant_id, envelope_id) as uow:
+            now = self._clock.now()
+            link, envelope = await require_open_link(uow, command.token, now)
+            values = envelope.resolve_field_values(
+                signer_id=link.signer_id, values=command.field_values,
+                signature_text=command.signature_text, now=now,
+            )
+            signer = envelope.signer(link.signer_id)
+            level = envelope.signature_level
+            documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
+            serials = []
+            for document in documents:
+                fields = [replace(f, value=values[f.id]) for f in envelope.fields_of(signer.id, document.id)]
+                request = SignatureRequest(
+                    signer_id=signer.id, name=signer.name, email=signer.email,
+                    signature_text=command.signature_text.strip(), fields=fields, at=now, level=level,
+                )
+                signed = await self._pdf.sign(await uow.blobs.get(document.current.blob_key), request)
+                await store_revision(uow, self._ids, document, signed.pdf, kind=RevisionKind.SIGNED, now=now, signer_id=signer.id)
+                serials.append(signed.certificate_serial)
+            evidence = SigningEvidence(
+                at=now, ip=command.ip, user_agent=(command.user_agent or "")[:MAX_USER_AGENT] or None, auth_method="link",
+                signature_text=command.signature_text.strip(),
+                consent_text=envelope.policy.consent_text if envelope.policy else "",
+                certificate_serials=tuple(serials),
+            )
+            envelope.sign(signer_id=signer.id, field_values=values, evidence=evidence, actor=f"signer:{signer.id}")
+            await uow.envelopes.save(envelope)
+            for document in documents:
+                await uow.documents.save(document)
+            await uow.commit()
+        return envelope
