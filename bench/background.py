@@ -29,9 +29,9 @@ from pathlib import Path
 import httpx
 from _stack import ROOT, api_key, cli, database_server, environment
 
-from domain.events import EVENTS as EVENT_TYPES
 from tests.servers import PostgreSQLServer, RedisServer, answers_in_time, free_port, undersign_process
 from tests.webhook_receiver import WebhookReceiver
+from undersign.domain.events import EVENTS as EVENT_TYPES
 
 EVENTS = ["envelope.sent", "recipient.notified", "recipient.signed", "envelope.completed", "envelope.sealed"]
 DELIVERED_TYPES = {name for name, event in EVENT_TYPES.items() if event.webhook in EVENTS}  # audit types that make a delivery

@@ -25,8 +25,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
-
 from _stack import api_key, environment, serving
+
 from tests.hostile_pdf_corpus import BY_ID
 from tests.pdf_samples import make_pdf, make_pdf_of_size
 from tests.servers import free_port

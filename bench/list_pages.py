@@ -25,9 +25,9 @@ from _stack import api_key, database_server, environment, serving
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from application.envelopes.ports import EnvelopeCursor
-from entrypoints.http.envelopes import encode_cursor
 from tests.servers import PostgreSQLServer, free_port
+from undersign.application.envelopes.ports import EnvelopeCursor
+from undersign.entrypoints.http.envelopes import encode_cursor
 
 SEED = """
 INSERT INTO envelopes (id, tenant_id, version, status, subject, message, routing, document_ids, policy,

@@ -37,8 +37,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer, SimpleSigner
 
-from adapters.signing.keys.pkcs12_file import load_pkcs12_seal_key
 from tests.pdf_samples import make_pdf
+from undersign.adapters.signing.keys.pkcs12_file import load_pkcs12_seal_key
 
 PASSWORD = b"bench password"
 RESERVED = 16 * 1024

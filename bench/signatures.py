@@ -38,14 +38,14 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from adapters.signing.certificates import asn1_certificate
-from adapters.signing.dev_pki import issue_signer_certificate, load_or_create_dev_pki
-from adapters.signing.keys.local import InMemorySigner
-from adapters.signing.pdf_signer import PyHankoPdfSigner
-from application.shared.pdf import SignatureRequest
-from domain.field import Field, FieldKind, Placement
-from domain.policy import SignatureLevel
 from tests.pdf_samples import make_pdf_of_size
+from undersign.adapters.signing.certificates import asn1_certificate
+from undersign.adapters.signing.dev_pki import issue_signer_certificate, load_or_create_dev_pki
+from undersign.adapters.signing.keys.local import InMemorySigner
+from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.application.shared.pdf import SignatureRequest
+from undersign.domain.field import Field, FieldKind, Placement
+from undersign.domain.policy import SignatureLevel
 
 SIZES = {"100K": 100_000, "1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
 NOW = datetime.now(UTC)

@@ -13,31 +13,31 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from application.access.ports import IdempotencyRecord
-from application.access.throttling import ThrottleLimits
-from application.background.job_runner import RetryPolicy
-from application.background.ports import ClaimedJob, DeadLetter
-from application.bootstrap import Config, UseCases
-from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
-from application.evidence.completion_certificate import CompletionCertificate
-from application.evidence.verification import VerificationReport
-from application.notifications.ports import EmailMessage
-from application.shared.errors import InvalidDocument, MailUnavailable
-from application.shared.jobs import Job
-from application.shared.outbox import OutboxMessage
-from application.shared.pdf import PdfInfo, SignatureRequest, SignedPdf
-from application.shared.unit_of_work import TrackedBlobs, UnitOfWork
-from application.webhooks.ports import WebhookResult
-from domain.audit import AuditEntry
-from domain.document import Document, DocumentStatus
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.errors import ConcurrencyConflict, InvalidInput
-from domain.events import DomainEvent
-from domain.field import Field, PageSize
-from domain.policy import Policy, SignatureLevel
-from domain.signing_link import LinkChannel, SigningLink
-from domain.tenant import ApiKey, Tenant
-from domain.webhook import WebhookDelivery, WebhookEndpoint
+from undersign.application.access.ports import IdempotencyRecord
+from undersign.application.access.throttling import ThrottleLimits
+from undersign.application.background.job_runner import RetryPolicy
+from undersign.application.background.ports import ClaimedJob, DeadLetter
+from undersign.application.bootstrap import Config, UseCases
+from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from undersign.application.evidence.completion_certificate import CompletionCertificate
+from undersign.application.evidence.verification import VerificationReport
+from undersign.application.notifications.ports import EmailMessage
+from undersign.application.shared.errors import InvalidDocument, MailUnavailable
+from undersign.application.shared.jobs import Job
+from undersign.application.shared.outbox import OutboxMessage
+from undersign.application.shared.pdf import PdfInfo, SignatureRequest, SignedPdf
+from undersign.application.shared.unit_of_work import TrackedBlobs, UnitOfWork
+from undersign.application.webhooks.ports import WebhookResult
+from undersign.domain.audit import AuditEntry
+from undersign.domain.document import Document, DocumentStatus
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.errors import ConcurrencyConflict, InvalidInput
+from undersign.domain.events import DomainEvent
+from undersign.domain.field import Field, PageSize
+from undersign.domain.policy import Policy, SignatureLevel
+from undersign.domain.signing_link import LinkChannel, SigningLink
+from undersign.domain.tenant import ApiKey, Tenant
+from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint
 
 
 class FakeClock:
@@ -726,8 +726,8 @@ class FakePlatform(UseCases):
     (platform.pdf_signer, platform.job_queue) and a use case by its own (platform.sign)."""
 
     def __init__(self) -> None:
-        from adapters.notify.templates import JinjaNoticeTemplates
-        from adapters.throttling.memory import MemoryRateLimiter
+        from undersign.adapters.notify.templates import JinjaNoticeTemplates
+        from undersign.adapters.throttling.memory import MemoryRateLimiter
 
         self.db, self.blob_store = FakeDatabase(), FakeBlobStore()
         self.clock, self.ids, self.secrets = FakeClock(), SequentialIds(), SequentialSecrets()
@@ -763,7 +763,7 @@ class FakePlatform(UseCases):
 
     async def _run_to_the_end(self, claimed: ClaimedJob) -> None:
         """Attempt after attempt until the job is done or kept as a dead letter."""
-        from application.background.job_runner import RetryLater
+        from undersign.application.background.job_runner import RetryLater
 
         attempt = claimed.attempt
         while isinstance(outcome := await self.job_runner.run(claimed.job, attempt), RetryLater):

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from application.shared.errors import PdfActiveContent
+from undersign.application.shared.errors import PdfActiveContent
 
 # Each takes the document the sandbox sends down its pipe first.
 

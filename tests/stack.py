@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 from litestar import Litestar
 
-from adapters.sql import migrate
-from domain.tenant import ApiKeyRole
-from entrypoints.container import build_container
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+from undersign.adapters.sql import migrate
+from undersign.domain.tenant import ApiKeyRole
+from undersign.entrypoints.container import build_container
+from undersign.entrypoints.http.app import create_app
+from undersign.entrypoints.settings import Settings
 
 
 @dataclass

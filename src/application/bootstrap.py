@@ -15,42 +15,42 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Protocol
 
-from application.access.idempotency import Idempotency
-from application.access.ports import IdempotencyKeys
-from application.access.tenants import Tenants
-from application.access.throttling import RateLimiter, Throttle, ThrottleLimits
-from application.background.dead_letters import DeadLetterOffice
-from application.background.dispatch import Dispatcher
-from application.background.job_runner import JobRunner, RetryPolicy
-from application.background.schedules import Schedules
-from application.envelopes.create import CreateEnvelopeHandler
-from application.envelopes.documents import AddDocumentHandler
-from application.envelopes.fields import PlaceFieldHandler
-from application.envelopes.queries import EnvelopeQueries
-from application.envelopes.recipients import AddSignerHandler
-from application.envelopes.send import SendEnvelopeHandler
-from application.envelopes.signing_links import CreateSigningLinkHandler
-from application.envelopes.void import VoidEnvelopeHandler
-from application.evidence.completion_certificate import (
+from undersign.application.access.idempotency import Idempotency
+from undersign.application.access.ports import IdempotencyKeys
+from undersign.application.access.tenants import Tenants
+from undersign.application.access.throttling import RateLimiter, Throttle, ThrottleLimits
+from undersign.application.background.dead_letters import DeadLetterOffice
+from undersign.application.background.dispatch import Dispatcher
+from undersign.application.background.job_runner import JobRunner, RetryPolicy
+from undersign.application.background.schedules import Schedules
+from undersign.application.envelopes.create import CreateEnvelopeHandler
+from undersign.application.envelopes.documents import AddDocumentHandler
+from undersign.application.envelopes.fields import PlaceFieldHandler
+from undersign.application.envelopes.queries import EnvelopeQueries
+from undersign.application.envelopes.recipients import AddSignerHandler
+from undersign.application.envelopes.send import SendEnvelopeHandler
+from undersign.application.envelopes.signing_links import CreateSigningLinkHandler
+from undersign.application.envelopes.void import VoidEnvelopeHandler
+from undersign.application.evidence.completion_certificate import (
     CompletionCertificateRenderer,
     CompletionCertificates,
 )
-from application.evidence.verification import PdfVerifier, VerifyPdfHandler
-from application.notifications.ports import Mailer, NoticeTemplates
-from application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
-from application.shared.envelope_turns import EnvelopeTurns
-from application.shared.jobs import JobQueue
-from application.shared.pdf import PdfInspector, PdfSigner
-from application.shared.ports import Clock, IdGenerator, SecretGenerator
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.signing.archive_renewal import RenewArchiveTimestampsHandler
-from application.signing.decline import DeclineHandler
-from application.signing.seal import SealEnvelopeHandler, SealEnvelopeJob
-from application.signing.sessions import SigningSessions
-from application.signing.sign import SignHandler
-from application.webhooks.delivery import DeliverWebhookHandler, DeliverWebhookJob
-from application.webhooks.endpoints import Webhooks
-from application.webhooks.ports import WebhookSender
+from undersign.application.evidence.verification import PdfVerifier, VerifyPdfHandler
+from undersign.application.notifications.ports import Mailer, NoticeTemplates
+from undersign.application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
+from undersign.application.shared.envelope_turns import EnvelopeTurns
+from undersign.application.shared.jobs import JobQueue
+from undersign.application.shared.pdf import PdfInspector, PdfSigner
+from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.signing.archive_renewal import RenewArchiveTimestampsHandler
+from undersign.application.signing.decline import DeclineHandler
+from undersign.application.signing.seal import SealEnvelopeHandler, SealEnvelopeJob
+from undersign.application.signing.sessions import SigningSessions
+from undersign.application.signing.sign import SignHandler
+from undersign.application.webhooks.delivery import DeliverWebhookHandler, DeliverWebhookJob
+from undersign.application.webhooks.endpoints import Webhooks
+from undersign.application.webhooks.ports import WebhookSender
 
 
 class Ports(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.events import DomainEvent
+from undersign.domain.events import DomainEvent
 
 GENESIS_HASH = "0" * 64
 

@@ -10,9 +10,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import InvalidInput, InvalidState
-from domain.field import PageSize
-from domain.text import file_name
+from undersign.domain.errors import InvalidInput, InvalidState
+from undersign.domain.field import PageSize
+from undersign.domain.text import file_name
 
 MAX_FILENAME_LENGTH = 255
 DEFAULT_FILENAME = "document.pdf"

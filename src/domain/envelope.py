@@ -15,8 +15,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.errors import InvalidInput, InvalidState, NotFound
-from domain.events import (
+from undersign.domain.errors import InvalidInput, InvalidState, NotFound
+from undersign.domain.events import (
     ArchiveTimestampAdded,
     DocumentAdded,
     DocumentSealed,
@@ -37,10 +37,10 @@ from domain.events import (
     SignerViewed,
     SigningLinkIssued,
 )
-from domain.field import Field, FieldKind, PageSize, Placement
-from domain.policy import Policy, Routing, SignatureLevel
-from domain.signer import Role, Signer, SignerStatus, SigningEvidence, typed_signature
-from domain.text import multi_line, single_line
+from undersign.domain.field import Field, FieldKind, PageSize, Placement
+from undersign.domain.policy import Policy, Routing, SignatureLevel
+from undersign.domain.signer import Role, Signer, SignerStatus, SigningEvidence, typed_signature
+from undersign.domain.text import multi_line, single_line
 
 MAX_SUBJECT_LENGTH = 200
 MAX_MESSAGE_LENGTH = 10_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from domain.errors import InvalidInput
+from undersign.domain.errors import InvalidInput
 
 
 class SignatureLevel(enum.StrEnum):

@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
-from domain.text import email_address, single_line
+from undersign.domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
+from undersign.domain.text import email_address, single_line
 
 
 class Role(enum.StrEnum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from domain.errors import InvalidInput
+from undersign.domain.errors import InvalidInput
 
 # LRE, RLE, PDF, LRO, RLO and LRI, RLI, FSI, PDI: they reorder what follows them on display.
 # (The marks LRM, RLM and ALM, which Arabic and Hebrew text legitimately carries, stay allowed.)

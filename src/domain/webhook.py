@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from domain.errors import InvalidInput
-from domain.events import EVENTS
-from domain.text import single_line
+from undersign.domain.errors import InvalidInput
+from undersign.domain.events import EVENTS
+from undersign.domain.text import single_line
 
 # The public names a webhook may subscribe to: those of the events that are published
 # (DomainEvent.webhook). Editing a draft is not published.

@@ -10,36 +10,36 @@ import structlog
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from adapters.notify.file_mailer import FileMailer
-from adapters.notify.smtp import SmtpMailer, parse_smtp_url
-from adapters.notify.templates import JinjaNoticeTemplates
-from adapters.queue.arq_queue import ArqJobQueue
-from adapters.signing.assembly import configured_pdf_signer
-from adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
-from adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki
-from adapters.signing.keys.base import SealKey, SealKeyError
-from adapters.signing.keys.factory import seal_key_from
-from adapters.signing.pdf_inspector import PyHankoPdfInspector
-from adapters.signing.sandbox import PdfSandbox
-from adapters.signing.verification import PyHankoPdfVerifier
-from adapters.sql.engine import create_engine
-from adapters.sql.idempotency_keys import SqlIdempotencyKeys
-from adapters.sql.job_store import SqlJobStore
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
-from adapters.storage.filesystem import FileBlobStore
-from adapters.system.clock import SystemClock
-from adapters.system.identifiers import TokenGenerator, UuidGenerator
-from adapters.throttling.memory import MemoryRateLimiter
-from adapters.throttling.redis import RedisRateLimiter
-from adapters.webhooks.sender import HttpWebhookSender
-from application.access.throttling import RateLimiter, ThrottleLimits
-from application.background.job_runner import RetryPolicy
-from application.bootstrap import Config, UseCases
-from application.notifications.ports import Mailer
-from application.shared.jobs import JobQueue
-from application.shared.ports import Clock
-from entrypoints.settings import Settings, SettingsError
-from entrypoints.worker.embedded import EmbeddedRunner
+from undersign.adapters.notify.file_mailer import FileMailer
+from undersign.adapters.notify.smtp import SmtpMailer, parse_smtp_url
+from undersign.adapters.notify.templates import JinjaNoticeTemplates
+from undersign.adapters.queue.arq_queue import ArqJobQueue
+from undersign.adapters.signing.assembly import configured_pdf_signer
+from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
+from undersign.adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki
+from undersign.adapters.signing.keys.base import SealKey, SealKeyError
+from undersign.adapters.signing.keys.factory import seal_key_from
+from undersign.adapters.signing.pdf_inspector import PyHankoPdfInspector
+from undersign.adapters.signing.sandbox import PdfSandbox
+from undersign.adapters.signing.verification import PyHankoPdfVerifier
+from undersign.adapters.sql.engine import create_engine
+from undersign.adapters.sql.idempotency_keys import SqlIdempotencyKeys
+from undersign.adapters.sql.job_store import SqlJobStore
+from undersign.adapters.sql.unit_of_work import sql_unit_of_work_factory
+from undersign.adapters.storage.filesystem import FileBlobStore
+from undersign.adapters.system.clock import SystemClock
+from undersign.adapters.system.identifiers import TokenGenerator, UuidGenerator
+from undersign.adapters.throttling.memory import MemoryRateLimiter
+from undersign.adapters.throttling.redis import RedisRateLimiter
+from undersign.adapters.webhooks.sender import HttpWebhookSender
+from undersign.application.access.throttling import RateLimiter, ThrottleLimits
+from undersign.application.background.job_runner import RetryPolicy
+from undersign.application.bootstrap import Config, UseCases
+from undersign.application.notifications.ports import Mailer
+from undersign.application.shared.jobs import JobQueue
+from undersign.application.shared.ports import Clock
+from undersign.entrypoints.settings import Settings, SettingsError
+from undersign.entrypoints.worker.embedded import EmbeddedRunner
 
 
 def development_pki(settings: Settings, clock: SystemClock) -> DevPki:

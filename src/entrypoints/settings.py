@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from adapters.signing.keys.config import DevSealKeySpec, SealKeySpec, parse_seal_key_spec
-from adapters.signing.sandbox import MiB, PdfLimits
+from undersign.adapters.signing.keys.config import DevSealKeySpec, SealKeySpec, parse_seal_key_spec
+from undersign.adapters.signing.sandbox import MiB, PdfLimits
 
 
 class SettingsError(ValueError):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import msgspec
 
-from application.evidence.verification import SignatureReport, VerificationReport
+from undersign.application.evidence.verification import SignatureReport, VerificationReport
 
 
 class TimestampOut(msgspec.Struct, kw_only=True):

@@ -3,5 +3,5 @@
 from tests.bdd.steps.background_steps import *  # noqa: F403
 from tests.bdd.steps.http_steps import *  # noqa: F403
 from tests.bdd.steps.lifecycle_steps import *  # noqa: F403
-from tests.bdd.steps.verification_steps import *  # noqa: F403
 from tests.bdd.steps.refusal_steps import *  # noqa: F403
+from tests.bdd.steps.verification_steps import *  # noqa: F403

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from domain.tenant import ApiKeyRole
-from entrypoints.container import build_container, shutdown
 from tests.pdf_samples import make_pdf
 from tests.stack import Stack
+from undersign.domain.tenant import ApiKeyRole
+from undersign.entrypoints.container import build_container, shutdown
 
 
 def problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from application.access.permissions import Permission, allows
-from domain.tenant import ApiKeyRole
-from entrypoints.http.guards import PERMISSION, PUBLIC
 from tests.e2e import api
 from tests.pdf_samples import make_pdf
 from tests.stack import Stack, serve, settings_for
+from undersign.application.access.permissions import Permission, allows
+from undersign.domain.tenant import ApiKeyRole
+from undersign.entrypoints.http.guards import PERMISSION, PUBLIC
 
 # Parts of the app that are Litestar's own (the OpenAPI documents) and say nothing about anyone.
 LITESTAR_OWN = re.compile(r"^/schema(/|$)")

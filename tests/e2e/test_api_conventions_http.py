@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
-from application.access.idempotency import IdempotentRequest, fingerprint
-from entrypoints.container import build_container
 from tests.e2e import api
 from tests.pdf_samples import make_pdf
+from undersign.application.access.idempotency import IdempotentRequest, fingerprint
+from undersign.entrypoints.container import build_container
 
 
 async def envelope(stack, envelope_id: str):

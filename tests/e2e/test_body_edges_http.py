@@ -17,9 +17,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.envelope import MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, MAX_SUBJECT_LENGTH, MAX_TEXT_VALUE_LENGTH
-from domain.signer import MAX_NAME_LENGTH, MAX_SIGNATURE_TEXT_LENGTH
-from domain.webhook import MAX_DESCRIPTION_LENGTH
 from tests.e2e.edge_stack import Http, assert_answered, assert_refused, failures, http, sampled_when_costly  # noqa: F401
 from tests.e2e.edge_values import (
     ADDRESSES,
@@ -43,6 +40,9 @@ from tests.e2e.edge_values import (
     to_json,
     whole_number,
 )
+from undersign.domain.envelope import MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH, MAX_SUBJECT_LENGTH, MAX_TEXT_VALUE_LENGTH
+from undersign.domain.signer import MAX_NAME_LENGTH, MAX_SIGNATURE_TEXT_LENGTH
+from undersign.domain.webhook import MAX_DESCRIPTION_LENGTH
 
 # The app's background jobs (retry jitter) use the `random` module from its own thread while
 # Hypothesis draws examples here; Hypothesis takes that for a strategy using `random`.

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from application.envelopes.create import CreateEnvelope
-from entrypoints.container import build_container, shutdown
 from tests.servers import free_port
 from tests.stack import settings_for
+from undersign.application.envelopes.create import CreateEnvelope
+from undersign.entrypoints.container import build_container, shutdown
 
 UNDERSIGN = str(Path(sys.executable).parent / "undersign")
 
@@ -119,7 +119,7 @@ def test_help_and_version_load_nothing_a_command_does_not_need() -> None:
     probe = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from entrypoints.cli.main import cli\n"
+        "from undersign.entrypoints.cli.main import cli\n"
         "for args in (['--help'], ['serve', '--help'], ['verify', '--help'], ['--version']):\n"
         "    result = CliRunner().invoke(cli, args)\n"
         "    assert result.exit_code == 0, result.output\n"

@@ -25,6 +25,7 @@ from tests.hostile_pdf_corpus import (
 )
 from tests.stack import Stack, serve, settings_for
 
+
 @pytest.fixture
 async def stack(tmp_path: Path):
     async with serve(settings_for(tmp_path / "data", **TEST_LIMITS)) as stack:

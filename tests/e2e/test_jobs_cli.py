@@ -8,11 +8,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from application.background.ports import DeadLetter
-from application.shared.jobs import Job
-from entrypoints.container import build_container, shutdown
 from tests.e2e.test_cli import run
 from tests.stack import settings_for
+from undersign.application.background.ports import DeadLetter
+from undersign.application.shared.jobs import Job
+from undersign.entrypoints.container import build_container, shutdown
 
 
 async def _bury(data_dir: Path, *letters: DeadLetter) -> None:

@@ -41,14 +41,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from domain.tenant import ApiKeyRole
-from entrypoints.container import build_container, shutdown
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
 from tests.e2e import api
 from tests.lying_pdfs import lying_pdfs
 from tests.pdf_samples import make_damaged_pdf, make_encrypted_pdf, make_pdf, make_pdf_without_pages
 from tests.stack import serve, settings_for
+from undersign.domain.tenant import ApiKeyRole
+from undersign.entrypoints.container import build_container, shutdown
+from undersign.entrypoints.http.app import create_app
+from undersign.entrypoints.settings import Settings
 
 # The app's background jobs (retry jitter) use the `random` module from its own thread while
 # Hypothesis draws examples here; Hypothesis takes that for a strategy using `random`.
@@ -326,7 +326,7 @@ def test_the_links_name_operations_that_exist() -> None:
 
 def test_public_routes_are_the_ones_without_the_api_key() -> None:
     """The schema's rule (the signer's routes, /health, /ready) and the routes' own declarations agree."""
-    from entrypoints.http.guards import PUBLIC
+    from undersign.entrypoints.http.guards import PUBLIC
 
     app = create_app(build_container(settings_for(Path(tempfile.gettempdir()) / "undersign-schema-only")))
     document = app.openapi_schema.to_schema()

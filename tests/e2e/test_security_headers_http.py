@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from entrypoints.http.security_headers import MAX_HEADER_BYTES, MAX_REQUEST_HEAD_BYTES
 from tests.e2e import api
 from tests.servers import free_port, undersign_process
 from tests.stack import Stack, serve, settings_for
+from undersign.entrypoints.http.security_headers import MAX_HEADER_BYTES, MAX_REQUEST_HEAD_BYTES
 
 HSTS = "max-age=31536000; includeSubDomains"
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.sql import migrate
-from domain.tenant import ApiKeyRole
-from entrypoints.container import Container, build_container
-from entrypoints.http.app import create_app
 from tests.e2e import api
 from tests.stack import Stack, running, serve, settings_for
+from undersign.adapters.sql import migrate
+from undersign.domain.tenant import ApiKeyRole
+from undersign.entrypoints.container import Container, build_container
+from undersign.entrypoints.http.app import create_app
 
 LIMITS = {"UNDERSIGN_THROTTLE_AUTH_FAILURES": "3", "UNDERSIGN_THROTTLE_TOKEN_FAILURES": "3",
           "UNDERSIGN_THROTTLE_WINDOW_SECONDS": "120"}  # fmt: skip

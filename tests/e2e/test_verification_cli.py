@@ -9,9 +9,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.signing.dev_pki import load_or_create_dev_pki
 from tests.e2e import api
 from tests.stack import Stack
+from undersign.adapters.signing.dev_pki import load_or_create_dev_pki
 
 UNDERSIGN = str(Path(sys.executable).parent / "undersign")
 

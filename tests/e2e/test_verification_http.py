@@ -6,11 +6,11 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.signing.dev_pki import load_or_create_dev_pki
 from tests.e2e import api
 from tests.pdf_checks import pdfsig_report, require_tool
 from tests.pdf_samples import make_pdf
 from tests.stack import Stack
+from undersign.adapters.signing.dev_pki import load_or_create_dev_pki
 
 
 async def verify(stack: Stack, pdf: bytes, *, trust_root: bytes | None = None, params: dict | None = None, expect: int = 200):

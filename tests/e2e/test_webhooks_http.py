@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from domain.tenant import ApiKeyRole
 from tests.e2e.api import api_key, bearer, problem
 from tests.stack import Stack, serve, settings_for
+from undersign.domain.tenant import ApiKeyRole
 
 HOOK = {"url": "https://hooks.example.com/undersign", "events": ["envelope.sealed", "envelope.completed"]}
 

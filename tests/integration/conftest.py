@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
-from adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
+from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 
 
 @pytest.fixture(scope="module")

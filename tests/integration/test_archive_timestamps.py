@@ -8,7 +8,6 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 
-from domain.policy import SignatureLevel
 from tests.pdf_checks import (
     assert_trusted,
     pdfsig_report,
@@ -17,6 +16,7 @@ from tests.pdf_checks import (
     pyhanko_statuses,
 )
 from tests.pdf_samples import make_pdf
+from undersign.domain.policy import SignatureLevel
 
 
 async def test_the_expiry_is_that_of_the_last_document_time_stamps_tsa_certificate(signer, pki) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asn1crypto import core
 
-import adapters.signing  # noqa: F401  (importing the signing adapters applies the correction)
+import undersign.adapters.signing  # noqa: F401  (importing the signing adapters applies the correction)
 
 
 class _Numbers(core.SequenceOf):

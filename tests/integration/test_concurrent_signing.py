@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-import application.sign
-from application.shared.write_conflicts import retry_on_conflict
 from tests.e2e import api
 from tests.pdf_checks import pdfsig_report
 from tests.servers import empty_database
 from tests.stack import Stack, serve, settings_for
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.application.signing import sign as sign_use_case
 
 SIGNERS = 20
 T = TypeVar("T")
@@ -54,7 +54,7 @@ def attempts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         finally:
             counts.append(tries)
 
-    monkeypatch.setattr(application.sign, "retry_on_conflict", counting)
+    monkeypatch.setattr(sign_use_case, "retry_on_conflict", counting)
     return counts
 
 

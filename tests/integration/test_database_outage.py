@@ -14,14 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.sql.availability import is_unavailable
-from adapters.sql.engine import create_engine, create_session_factory
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
-from application.shared.errors import DatabaseUnavailable
 from tests.e2e import api
 from tests.fakes import FakeBlobStore
 from tests.servers import PostgreSQLServer, fresh_database, running
 from tests.stack import Stack, serve, settings_for
+from undersign.adapters.sql.availability import is_unavailable
+from undersign.adapters.sql.engine import create_engine, create_session_factory
+from undersign.adapters.sql.unit_of_work import sql_unit_of_work_factory
+from undersign.application.shared.errors import DatabaseUnavailable
 
 OUTAGE_NOTICED_WITHIN = 5.0  # seconds from the server stopping to the first 503
 ANSWER_WITHIN = 3.0  # seconds a request may take while the database is down

@@ -15,8 +15,6 @@ import zlib
 
 import pytest
 
-from application.shared.errors import InvalidDocument
-from entrypoints.container import build_container
 from tests.hostile_pdf_corpus import (
     ACCEPTED,
     BY_ID,
@@ -31,6 +29,8 @@ from tests.hostile_pdf_corpus import (
     stacked_bomb,
 )
 from tests.stack import settings_for
+from undersign.application.shared.errors import InvalidDocument
+from undersign.entrypoints.container import build_container
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sql import migrate
-from adapters.sql.engine import create_engine, create_session_factory
-from adapters.sql.job_store import SqlJobStore
-from application.background.ports import ClaimedJob, JobStore
-from application.shared.jobs import Job
 from tests.fakes import FakeClock, FakeJobQueue
 from tests.servers import empty_database
+from undersign.adapters.sql import migrate
+from undersign.adapters.sql.engine import create_engine, create_session_factory
+from undersign.adapters.sql.job_store import SqlJobStore
+from undersign.application.background.ports import ClaimedJob, JobStore
+from undersign.application.shared.jobs import Job
 
 T0 = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 LEASE = 60.0

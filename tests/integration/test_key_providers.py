@@ -38,19 +38,19 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer
 from pyhanko_certvalidator import ValidationContext
 
-from adapters.signing.certificates import asn1_certificate
-from adapters.signing.dev_pki import load_or_create_dev_pki
-from adapters.signing.keys.base import SealKey, SealKeyError
-from adapters.signing.keys.config import parse_seal_key_spec
-from adapters.signing.keys.factory import seal_key_from
-from adapters.signing.keys.local import LocalSealKey
-from adapters.signing.keys.pkcs11_token import Pkcs11SealKey
-from adapters.signing.keys.remote import RemoteSealKey, SigningAlgorithm
-from entrypoints.container import platform_seal_key
-from entrypoints.settings import Settings, SettingsError
 from tests.pdf_checks import pdfsig_report, pyhanko_statuses
-from tests.prerequisites import require_program
 from tests.pdf_samples import make_pdf
+from tests.prerequisites import require_program
+from undersign.adapters.signing.certificates import asn1_certificate
+from undersign.adapters.signing.dev_pki import load_or_create_dev_pki
+from undersign.adapters.signing.keys.base import SealKey, SealKeyError
+from undersign.adapters.signing.keys.config import parse_seal_key_spec
+from undersign.adapters.signing.keys.factory import seal_key_from
+from undersign.adapters.signing.keys.local import LocalSealKey
+from undersign.adapters.signing.keys.pkcs11_token import Pkcs11SealKey
+from undersign.adapters.signing.keys.remote import RemoteSealKey, SigningAlgorithm
+from undersign.entrypoints.container import platform_seal_key
+from undersign.entrypoints.settings import Settings, SettingsError
 
 NOW = datetime.now(UTC)
 PASSWORD = "correct horse battery staple"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.signing.sandbox import WAITING_PER_READER, MiB, PdfLimits, PdfSandbox
-from application.shared.errors import InvalidDocument, PdfActiveContent, PdfReadersBusy, PdfTooComplex
 from tests import sandbox_tasks
+from undersign.adapters.signing.sandbox import WAITING_PER_READER, MiB, PdfLimits, PdfSandbox
+from undersign.application.shared.errors import InvalidDocument, PdfActiveContent, PdfReadersBusy, PdfTooComplex
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,7 +83,7 @@ def test_children_do_not_import_the_parents_main_module_again(tmp_path: Path) ->
         with open({str(imports)!r}, "a") as log:
             log.write("imported\\n")
 
-        from adapters.signing.sandbox import PdfLimits, PdfSandbox
+        from undersign.adapters.signing.sandbox import PdfLimits, PdfSandbox
         from tests import sandbox_tasks
 
         async def main():

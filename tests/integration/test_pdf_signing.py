@@ -15,16 +15,16 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import SignatureCoverageLevel
 
-from adapters.signing.dev_pki import DevPki, DevPkiError, issue_signer_certificate, load_or_create_dev_pki
-from adapters.signing.page_geometry import PageGeometry
-from adapters.signing.pdf_inspector import PyHankoPdfInspector
-from adapters.signing.pdf_signer import PyHankoPdfSigner
-from application.shared.errors import InvalidDocument, SigningFailed
-from application.shared.pdf import SignatureRequest
-from domain.field import Field, FieldKind, PageSize, Placement
-from domain.policy import SignatureLevel
 from tests.pdf_checks import form_field_values, openssl_verify_all, pdfsig_report, pyhanko_statuses
 from tests.pdf_samples import make_damaged_pdf, make_encrypted_pdf, make_pdf, make_pdf_without_pages
+from undersign.adapters.signing.dev_pki import DevPki, DevPkiError, issue_signer_certificate, load_or_create_dev_pki
+from undersign.adapters.signing.page_geometry import PageGeometry
+from undersign.adapters.signing.pdf_inspector import PyHankoPdfInspector
+from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.application.shared.errors import InvalidDocument, SigningFailed
+from undersign.application.shared.pdf import SignatureRequest
+from undersign.domain.field import Field, FieldKind, PageSize, Placement
+from undersign.domain.policy import SignatureLevel
 
 NOW = datetime.now(UTC)
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from adapters.throttling.memory import MemoryRateLimiter
-from adapters.throttling.redis import KEY_PREFIX, RedisRateLimiter
-from application.access.throttling import Count, Throttle, ThrottleLimits, key_id_of
-from application.shared.errors import TooManyRequests
-from entrypoints.container import build_container
 from tests.servers import RedisServer, free_port
 from tests.stack import settings_for
+from undersign.adapters.throttling.memory import MemoryRateLimiter
+from undersign.adapters.throttling.redis import KEY_PREFIX, RedisRateLimiter
+from undersign.application.access.throttling import Count, Throttle, ThrottleLimits, key_id_of
+from undersign.application.shared.errors import TooManyRequests
+from undersign.entrypoints.container import build_container
 
 WINDOW = 300
 

@@ -22,36 +22,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql import migrate
-from adapters.sql.engine import create_engine, create_session_factory
-from adapters.sql.idempotency_keys import SqlIdempotencyKeys
-from adapters.sql.tables import Base
-from adapters.sql.unit_of_work import sql_unit_of_work_factory
-from application.access.ports import IdempotencyKeys, IdempotencyRecord, StoredResponse
-from application.background.ports import DeadLetter
-from application.envelopes.create import CreateEnvelope
-from application.envelopes.documents import AddDocument
-from application.envelopes.fields import PlaceField
-from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
-from application.envelopes.recipients import AddSigner
-from application.envelopes.send import SendEnvelope
-from application.envelopes.signing_links import CreateSigningLink
-from application.shared.jobs import Job
-from application.shared.outbox import OutboxMessage
-from application.shared.unit_of_work import UnitOfWork
-from application.signing.seal import SealEnvelopeJob
-from application.signing.sign import Sign
-from domain.audit import AuditEntry, chain, verify_chain
-from domain.document import Document, DocumentStatus, RevisionKind
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.errors import ConcurrencyConflict
-from domain.events import DomainEvent
-from domain.field import FieldKind, PageSize, Placement
-from domain.policy import Policy, Routing, SignatureLevel, SignerAuth, default_policy
-from domain.signer import Role, Signer, SigningEvidence
-from domain.signing_link import LinkChannel, SigningLink
-from domain.tenant import ApiKey, ApiKeyRole, Tenant
-from domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.fakes import (
     A4,
     AnyEvent,
@@ -62,6 +32,36 @@ from tests.fakes import (
     FakeUnitOfWork,
 )
 from tests.servers import empty_database
+from undersign.adapters.sql import migrate
+from undersign.adapters.sql.engine import create_engine, create_session_factory
+from undersign.adapters.sql.idempotency_keys import SqlIdempotencyKeys
+from undersign.adapters.sql.tables import Base
+from undersign.adapters.sql.unit_of_work import sql_unit_of_work_factory
+from undersign.application.access.ports import IdempotencyKeys, IdempotencyRecord, StoredResponse
+from undersign.application.background.ports import DeadLetter
+from undersign.application.envelopes.create import CreateEnvelope
+from undersign.application.envelopes.documents import AddDocument
+from undersign.application.envelopes.fields import PlaceField
+from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from undersign.application.envelopes.recipients import AddSigner
+from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.envelopes.signing_links import CreateSigningLink
+from undersign.application.shared.jobs import Job
+from undersign.application.shared.outbox import OutboxMessage
+from undersign.application.shared.unit_of_work import UnitOfWork
+from undersign.application.signing.seal import SealEnvelopeJob
+from undersign.application.signing.sign import Sign
+from undersign.domain.audit import AuditEntry, chain, verify_chain
+from undersign.domain.document import Document, DocumentStatus, RevisionKind
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.errors import ConcurrencyConflict
+from undersign.domain.events import DomainEvent
+from undersign.domain.field import FieldKind, PageSize, Placement
+from undersign.domain.policy import Policy, Routing, SignatureLevel, SignerAuth, default_policy
+from undersign.domain.signer import Role, Signer, SigningEvidence
+from undersign.domain.signing_link import LinkChannel, SigningLink
+from undersign.domain.tenant import ApiKey, ApiKeyRole, Tenant
+from undersign.domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 SQL_BACKENDS = ["sqlite", "postgresql", "mariadb"]
 BACKENDS = ["fake", *SQL_BACKENDS]

@@ -15,13 +15,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from adapters.signing.dev_pki import issue_signer_certificate
-from domain.policy import SignatureLevel
-from entrypoints.container import build_container
-from entrypoints.settings import SettingsError
 from tests.pdf_checks import assert_trusted, pdfsig_report, pyhanko_statuses
 from tests.pdf_samples import make_pdf
 from tests.stack import settings_for
+from undersign.adapters.signing.dev_pki import issue_signer_certificate
+from undersign.domain.policy import SignatureLevel
+from undersign.entrypoints.container import build_container
+from undersign.entrypoints.settings import SettingsError
 
 PASSWORD = "seal key password"
 

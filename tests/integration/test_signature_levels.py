@@ -19,15 +19,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from adapters.signing.dev_pki import DevPki
-from adapters.signing.dev_revocation import DevRevocation
-from adapters.signing.dev_tsa import DEV_TSA_POLICY
-from adapters.signing.pdf_signer import PyHankoPdfSigner
-from adapters.signing.trust import SigningTrust
-from application.shared.errors import SigningFailed
-from application.shared.pdf import SignatureRequest
-from domain.field import Field, FieldKind, Placement
-from domain.policy import SignatureLevel
 from tests.pdf_checks import (
     assert_trusted,
     openssl_verify_all,
@@ -39,6 +30,15 @@ from tests.pdf_checks import (
     signature_timestamp_tokens,
 )
 from tests.pdf_samples import make_pdf
+from undersign.adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.dev_revocation import DevRevocation
+from undersign.adapters.signing.dev_tsa import DEV_TSA_POLICY
+from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.adapters.signing.trust import SigningTrust
+from undersign.application.shared.errors import SigningFailed
+from undersign.application.shared.pdf import SignatureRequest
+from undersign.domain.field import Field, FieldKind, Placement
+from undersign.domain.policy import SignatureLevel
 
 NOW = datetime.now(UTC)
 LEVELS = list(SignatureLevel)

@@ -25,12 +25,6 @@ from pyhanko.sign.signers import SimpleSigner
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from adapters.signing.pdf_signer import PyHankoPdfSigner
-from adapters.signing.timestamps import TimestampAuthorities
-from adapters.signing.trust import SigningTrust
-from application.shared.errors import SigningFailed, TimestampUnavailable
-from application.shared.pdf import SignatureRequest
-from domain.policy import SignatureLevel
 from tests.animated_pki import AnimatedPki
 from tests.pdf_checks import (
     openssl_verify_all,
@@ -42,6 +36,12 @@ from tests.pdf_checks import (
 )
 from tests.pdf_samples import make_pdf
 from tests.servers import free_port, running
+from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.adapters.signing.timestamps import TimestampAuthorities
+from undersign.adapters.signing.trust import SigningTrust
+from undersign.application.shared.errors import SigningFailed, TimestampUnavailable
+from undersign.application.shared.pdf import SignatureRequest
+from undersign.domain.policy import SignatureLevel
 
 B_T, B_LT, B_LTA = SignatureLevel.PADES_B_T, SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA
 LEVELS = [B_T, B_LT, B_LTA]

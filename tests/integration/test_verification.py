@@ -23,16 +23,22 @@ from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
-from adapters.signing.pdf_forms import fill_fields
-from adapters.signing.pdf_signer import PyHankoPdfSigner
-from adapters.signing.verification import PyHankoPdfVerifier, TrustAnchorError
-from application.evidence.verification import Coverage, Modifications, RevocationStatus, SignatureKind, TimestampStatus
-from application.shared.errors import InvalidDocument, InvalidTrustRoot
-from application.shared.pdf import SignatureRequest
-from domain.field import Field, FieldKind, Placement
-from domain.policy import SignatureLevel
 from tests.pdf_samples import make_damaged_pdf, make_pdf
+from undersign.adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
+from undersign.adapters.signing.pdf_forms import fill_fields
+from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.adapters.signing.verification import PyHankoPdfVerifier, TrustAnchorError
+from undersign.application.evidence.verification import (
+    Coverage,
+    Modifications,
+    RevocationStatus,
+    SignatureKind,
+    TimestampStatus,
+)
+from undersign.application.shared.errors import InvalidDocument, InvalidTrustRoot
+from undersign.application.shared.pdf import SignatureRequest
+from undersign.domain.field import Field, FieldKind, Placement
+from undersign.domain.policy import SignatureLevel
 
 NOW = datetime.now(UTC)
 

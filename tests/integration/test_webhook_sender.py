@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from adapters.webhooks.sender import HttpWebhookSender
-from application.webhooks.ports import WebhookResult
 from tests.webhook_receiver import webhook_receiver
+from undersign.adapters.webhooks.sender import HttpWebhookSender
+from undersign.application.webhooks.ports import WebhookResult
 
 PAYLOAD = {
     "type": "recipient.declined",

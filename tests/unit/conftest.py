@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from application.access.permissions import Caller
-from domain.tenant import ApiKeyRole
 from tests.fakes import FakePlatform
+from undersign.application.access.permissions import Caller
+from undersign.domain.tenant import ApiKeyRole
 
 
 @pytest.fixture

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from application.access.permissions import Caller
-from application.envelopes.create import CreateEnvelope
-from application.envelopes.documents import AddDocument
-from application.envelopes.fields import PlaceField
-from application.envelopes.recipients import AddSigner
-from application.envelopes.send import SendEnvelope
-from application.envelopes.signing_links import CreateSigningLink
-from application.signing.sign import Sign
-from domain.field import FieldKind, Placement
-from domain.policy import Routing
 from tests.fakes import FakePlatform
+from undersign.application.access.permissions import Caller
+from undersign.application.envelopes.create import CreateEnvelope
+from undersign.application.envelopes.documents import AddDocument
+from undersign.application.envelopes.fields import PlaceField
+from undersign.application.envelopes.recipients import AddSigner
+from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.envelopes.signing_links import CreateSigningLink
+from undersign.application.signing.sign import Sign
+from undersign.domain.field import FieldKind, Placement
+from undersign.domain.policy import Routing
 
 
 async def envelope_with(platform, caller, *signers: str, routing=Routing.SEQUENTIAL, fields=True):

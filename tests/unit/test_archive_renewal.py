@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from application.signing.archive_renewal import RenewArchiveTimestamps
-from domain.document import RevisionKind
-from domain.errors import InvalidState
 from tests.unit.flows import completed, envelope_with
+from undersign.application.signing.archive_renewal import RenewArchiveTimestamps
+from undersign.domain.document import RevisionKind
+from undersign.domain.errors import InvalidState
 
 
 async def test_a_document_whose_time_stamp_expires_within_the_window_gets_a_new_one(platform, caller):

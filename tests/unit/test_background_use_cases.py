@@ -7,25 +7,25 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.notify.templates import JinjaNoticeTemplates
-from application.background.job_runner import RetryLater
-from application.background.schedules import Schedules
-from application.envelopes.send import SendEnvelope
-from application.envelopes.void import VoidEnvelope
-from application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
-from application.shared.envelope_turns import EnvelopeTurns
-from application.shared.errors import Forbidden, LinkRevoked, MailUnavailable
-from application.signing.seal import SealEnvelopeJob
-from application.webhooks.delivery import DeliverWebhookJob, WebhookFailed
-from application.webhooks.endpoints import MAX_ENDPOINTS_PER_TENANT, RegisterWebhook
-from domain.document import RevisionKind
-from domain.envelope import EnvelopeStatus
-from domain.errors import InvalidInput
-from domain.policy import Routing
-from domain.tenant import ApiKeyRole
-from domain.webhook import DeliveryStatus
 from tests.fakes import FakeClock, FakeMailer
 from tests.unit.flows import completed, envelope_with, link, sign
+from undersign.adapters.notify.templates import JinjaNoticeTemplates
+from undersign.application.background.job_runner import RetryLater
+from undersign.application.background.schedules import Schedules
+from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.envelopes.void import VoidEnvelope
+from undersign.application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
+from undersign.application.shared.envelope_turns import EnvelopeTurns
+from undersign.application.shared.errors import Forbidden, LinkRevoked, MailUnavailable
+from undersign.application.signing.seal import SealEnvelopeJob
+from undersign.application.webhooks.delivery import DeliverWebhookJob, WebhookFailed
+from undersign.application.webhooks.endpoints import MAX_ENDPOINTS_PER_TENANT, RegisterWebhook
+from undersign.domain.document import RevisionKind
+from undersign.domain.envelope import EnvelopeStatus
+from undersign.domain.errors import InvalidInput
+from undersign.domain.policy import Routing
+from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.webhook import DeliveryStatus
 
 
 async def sent(platform, caller, *names, routing=Routing.PARALLEL):

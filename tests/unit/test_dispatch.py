@@ -2,22 +2,22 @@
 
 from datetime import timedelta
 
-from application.background.dispatch import delivery_id, notice_recipients, seal_job
-from application.envelopes.fields import PlaceField
-from application.envelopes.recipients import AddSigner
-from application.envelopes.send import SendEnvelope
-from application.envelopes.void import VoidEnvelope
-from application.notifications.ports import NoticeKind
-from application.notifications.send_notice import SendNoticeJob
-from application.signing.decline import Decline
-from application.signing.seal import SealEnvelopeJob
-from application.webhooks.delivery import DeliverWebhookJob
-from application.webhooks.endpoints import RegisterWebhook
-from domain.field import FieldKind, Placement
-from domain.policy import Routing
-from domain.signer import Role
-from domain.tenant import ApiKeyRole
 from tests.unit.flows import envelope_with, link, sign
+from undersign.application.background.dispatch import delivery_id, notice_recipients, seal_job
+from undersign.application.envelopes.fields import PlaceField
+from undersign.application.envelopes.recipients import AddSigner
+from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.envelopes.void import VoidEnvelope
+from undersign.application.notifications.ports import NoticeKind
+from undersign.application.notifications.send_notice import SendNoticeJob
+from undersign.application.signing.decline import Decline
+from undersign.application.signing.seal import SealEnvelopeJob
+from undersign.application.webhooks.delivery import DeliverWebhookJob
+from undersign.application.webhooks.endpoints import RegisterWebhook
+from undersign.domain.field import FieldKind, Placement
+from undersign.domain.policy import Routing
+from undersign.domain.signer import Role
+from undersign.domain.tenant import ApiKeyRole
 
 
 async def envelope_of(platform, caller, *people: tuple[str, Role, int]) -> tuple[str, dict[str, str]]:

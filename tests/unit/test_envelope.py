@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
-from domain.field import FieldKind, PageSize, Placement
-from domain.policy import Policy, Routing
-from domain.signer import Role, SignerStatus, SigningEvidence
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
+from undersign.domain.field import FieldKind, PageSize, Placement
+from undersign.domain.policy import Policy, Routing
+from undersign.domain.signer import Role, SignerStatus, SigningEvidence
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 A4 = [PageSize(width=595, height=842)]

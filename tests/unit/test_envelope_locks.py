@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from application.shared.envelope_turns import EnvelopeLocks
+from undersign.application.shared.envelope_turns import EnvelopeLocks
 
 
 async def _hold(locks: EnvelopeLocks, envelope_id: str, log: list[str], name: str) -> None:
@@ -44,8 +44,8 @@ async def test_an_envelope_can_be_held_again_after_an_error_inside() -> None:
 
 
 async def test_different_use_cases_take_the_same_envelopes_turn(platform, caller):
-    from application.signing.seal import SealEnvelopeJob
     from tests.unit.flows import envelope_with
+    from undersign.application.signing.seal import SealEnvelopeJob
 
     envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
     async with platform.envelope_turns.hold(caller.tenant_id, envelope_id):  # a signature, say, holds it

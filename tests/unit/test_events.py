@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import UTC, datetime
 
-from domain.events import EVENTS, DomainEvent, EnvelopeCompleted, EnvelopeSealed, SignerApproved, SignerSigned
+from undersign.domain.events import EVENTS, DomainEvent, EnvelopeCompleted, EnvelopeSealed, SignerApproved, SignerSigned
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from application.access.idempotency import CLAIM_LEASE, KEY_LIFETIME, Claim, IdempotentRequest, fingerprint
-from application.access.permissions import Caller
-from application.access.ports import StoredResponse
-from application.shared.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
-from domain.tenant import ApiKeyRole
 from tests.fakes import FakePlatform
+from undersign.application.access.idempotency import CLAIM_LEASE, KEY_LIFETIME, Claim, IdempotentRequest, fingerprint
+from undersign.application.access.permissions import Caller
+from undersign.application.access.ports import StoredResponse
+from undersign.application.shared.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
+from undersign.domain.tenant import ApiKeyRole
 
 ACME = Caller(tenant_id="tenant-acme", api_key_id="apikey-1", role=ApiKeyRole.SENDER)
 # The same key id in another tenant: records must be told apart by tenant too, not by key id alone.

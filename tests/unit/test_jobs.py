@@ -7,11 +7,11 @@ from typing import ClassVar
 
 import pytest
 
-from application.background.job_runner import DeadLettered, Done, JobRunner, RetryLater, RetryPolicy
-from application.shared.jobs import Job, JobPayload
-from domain.errors import NotFound
-from entrypoints.worker.embedded import settle
 from tests.fakes import FakeJobQueue
+from undersign.application.background.job_runner import DeadLettered, Done, JobRunner, RetryLater, RetryPolicy
+from undersign.application.shared.jobs import Job, JobPayload
+from undersign.domain.errors import NotFound
+from undersign.entrypoints.worker.embedded import settle
 
 POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
 

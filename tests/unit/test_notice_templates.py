@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from jinja2 import DictLoader, UndefinedError
 
-from adapters.notify.templates import SUBJECTS, JinjaNoticeTemplates
-from application.notifications.ports import Notice
+from undersign.adapters.notify.templates import SUBJECTS, JinjaNoticeTemplates
+from undersign.application.notifications.ports import Notice
 
 URL = "https://sign.example/sign/Zm9vYmFy-token"
 KINDS = ["invitation", "reminder", "completed", "declined", "voided", "expired"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from entrypoints.http.openapi import problem_statuses
+from undersign.entrypoints.http.openapi import problem_statuses
 
 KEYED = {"security": [{"apiKey": []}]}
 

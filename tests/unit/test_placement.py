@@ -2,8 +2,8 @@
 
 import pytest
 
-from domain.errors import InvalidInput
-from domain.field import PageSize, Placement
+from undersign.domain.errors import InvalidInput
+from undersign.domain.field import PageSize, Placement
 
 LETTER_THEN_A4 = [PageSize(width=612, height=792), PageSize(width=595, height=842)]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from application.shared.errors import DatabaseUnavailable, SigningFailed, TimestampUnavailable
-from entrypoints.http.problems import domain_error
+from undersign.application.shared.errors import DatabaseUnavailable, SigningFailed, TimestampUnavailable
+from undersign.entrypoints.http.problems import domain_error
 
 
 def test_no_time_stamping_authority_is_a_503_to_retry_later() -> None:

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from domain.envelope import EnvelopeStatus
-from domain.errors import InvalidState
-from domain.policy import Policy
 from tests.unit.test_envelope import NOW, add, draft, event_types, sign
+from undersign.domain.envelope import EnvelopeStatus
+from undersign.domain.errors import InvalidState
+from undersign.domain.policy import Policy
 
 WEEKLY = Policy(id="p1", tenant_id="t1", name="default", reminder_days=7, expiry_days=30)
 

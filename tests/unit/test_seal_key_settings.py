@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.signing.keys.config import DevSealKeySpec, Pkcs11SealKeySpec, Pkcs12SealKeySpec
-from entrypoints.settings import Settings, SettingsError
+from undersign.adapters.signing.keys.config import DevSealKeySpec, Pkcs11SealKeySpec, Pkcs12SealKeySpec
+from undersign.entrypoints.settings import Settings, SettingsError
 
 SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.settings import Settings, SettingsError
+from undersign.entrypoints.settings import Settings, SettingsError
 
 
 def test_the_database_settings_have_production_minded_defaults() -> None:

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.document import Document
-from domain.envelope import MAX_DOCUMENTS, MAX_FIELDS, MAX_RECIPIENTS, Envelope
-from domain.errors import InvalidInput
-from domain.field import FieldKind, PageSize, Placement
-from domain.policy import Routing
-from domain.signer import MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Role
-from domain.text import email_address, file_name, multi_line, single_line
+from undersign.domain.document import Document
+from undersign.domain.envelope import MAX_DOCUMENTS, MAX_FIELDS, MAX_RECIPIENTS, Envelope
+from undersign.domain.errors import InvalidInput
+from undersign.domain.field import FieldKind, PageSize, Placement
+from undersign.domain.policy import Routing
+from undersign.domain.signer import MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Role
+from undersign.domain.text import email_address, file_name, multi_line, single_line
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -147,7 +147,7 @@ def test_an_envelope_holds_a_bounded_number_of_documents_recipients_and_fields()
 
 
 def sent_to_ada() -> Envelope:
-    from domain.policy import default_policy
+    from undersign.domain.policy import default_policy
 
     envelope = draft()
     envelope.add_document(document_id="d", filename="x.pdf", now=NOW, actor="a")

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.throttling.memory import MemoryRateLimiter
-from application.access.throttling import Count, Throttle, ThrottleLimits, key_id_of
-from application.shared.errors import TooManyRequests
-from entrypoints.http.problems import domain_error
-from entrypoints.http.throttling import client_of
-from entrypoints.settings import Settings, SettingsError
 from tests.fakes import FakeClock
+from undersign.adapters.throttling.memory import MemoryRateLimiter
+from undersign.application.access.throttling import Count, Throttle, ThrottleLimits, key_id_of
+from undersign.application.shared.errors import TooManyRequests
+from undersign.entrypoints.http.problems import domain_error
+from undersign.entrypoints.http.throttling import client_of
+from undersign.entrypoints.settings import Settings, SettingsError
 
 WINDOW = 300
 

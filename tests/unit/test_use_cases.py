@@ -6,14 +6,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from application.envelopes.create import CreateEnvelope
-from application.envelopes.documents import AddDocument
-from application.envelopes.fields import PlaceField
-from application.envelopes.ports import EnvelopeFilter
-from application.envelopes.recipients import AddSigner
-from application.envelopes.send import SendEnvelope
-from application.envelopes.void import VoidEnvelope
-from application.shared.errors import (
+from tests.unit.flows import envelope_with, link, sign
+from undersign.application.envelopes.create import CreateEnvelope
+from undersign.application.envelopes.documents import AddDocument
+from undersign.application.envelopes.fields import PlaceField
+from undersign.application.envelopes.ports import EnvelopeFilter
+from undersign.application.envelopes.recipients import AddSigner
+from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.envelopes.void import VoidEnvelope
+from undersign.application.shared.errors import (
     EnvelopeClosed,
     Forbidden,
     InvalidDocument,
@@ -22,15 +23,14 @@ from application.shared.errors import (
     TimestampUnavailable,
     Unauthenticated,
 )
-from application.signing.decline import Decline
-from domain.document import RevisionKind
-from domain.envelope import EnvelopeStatus
-from domain.errors import ConcurrencyConflict, InvalidInput, InvalidState, NotFound
-from domain.field import FieldKind, Placement
-from domain.policy import Routing, SignatureLevel
-from domain.signer import Role
-from domain.tenant import ApiKeyRole
-from tests.unit.flows import envelope_with, link, sign
+from undersign.application.signing.decline import Decline
+from undersign.domain.document import RevisionKind
+from undersign.domain.envelope import EnvelopeStatus
+from undersign.domain.errors import ConcurrencyConflict, InvalidInput, InvalidState, NotFound
+from undersign.domain.field import FieldKind, Placement
+from undersign.domain.policy import Routing, SignatureLevel
+from undersign.domain.signer import Role
+from undersign.domain.tenant import ApiKeyRole
 
 
 async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everything(platform, caller):

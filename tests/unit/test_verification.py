@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from application.envelopes.send import SendEnvelope
-from application.evidence.completion_certificate import HASH_PREFIX_LENGTH
-from application.evidence.verification import (
+from tests.unit.flows import completed, envelope_with, link, sign
+from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.evidence.completion_certificate import HASH_PREFIX_LENGTH
+from undersign.application.evidence.verification import (
     Coverage,
     Modifications,
     RevocationStatus,
@@ -18,10 +19,9 @@ from application.evidence.verification import (
     VerificationReport,
     VerifyPdf,
 )
-from application.shared.errors import InvalidDocument
-from domain.errors import InvalidInput, InvalidState, NotFound
-from domain.policy import SignatureLevel
-from tests.unit.flows import completed, envelope_with, link, sign
+from undersign.application.shared.errors import InvalidDocument
+from undersign.domain.errors import InvalidInput, InvalidState, NotFound
+from undersign.domain.policy import SignatureLevel
 
 AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

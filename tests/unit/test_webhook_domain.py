@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import InvalidInput
-from domain.events import EnvelopeCreated, FieldPlaced, SignerAdded
-from domain.webhook import (
+from undersign.domain.errors import InvalidInput
+from undersign.domain.events import EnvelopeCreated, FieldPlaced, SignerAdded
+from undersign.domain.webhook import (
     PUBLIC_EVENTS,
     DeliveryStatus,
     WebhookDelivery,

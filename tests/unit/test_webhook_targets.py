@@ -6,8 +6,8 @@ from ipaddress import ip_address
 
 import pytest
 
-from adapters.webhooks.targets import check_target, refusal
-from domain.errors import InvalidInput
+from undersign.adapters.webhooks.targets import check_target, refusal
+from undersign.domain.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

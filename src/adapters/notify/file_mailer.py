@@ -14,9 +14,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from adapters.notify.message import message_bytes
-from application.notifications.ports import EmailMessage
-from application.shared.errors import MailUnavailable
+from undersign.adapters.notify.message import message_bytes
+from undersign.application.notifications.ports import EmailMessage
+from undersign.application.shared.errors import MailUnavailable
 
 DEFAULT_FROM_ADDRESS = "undersign@localhost"
 UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]")

@@ -20,9 +20,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from adapters.notify.message import build_message, parse_address
-from application.notifications.ports import EmailMessage
-from application.shared.errors import MailUnavailable
+from undersign.adapters.notify.message import build_message, parse_address
+from undersign.application.notifications.ports import EmailMessage
+from undersign.application.shared.errors import MailUnavailable
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 SUBMISSION_PORT = 587

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from adapters.notify.message import one_line
-from application.notifications.ports import Notice, NoticeKind
+from undersign.adapters.notify.message import one_line
+from undersign.application.notifications.ports import Notice, NoticeKind
 
 SUBJECTS = {
     "invitation": "Please sign: {subject}",
@@ -41,7 +41,7 @@ class JinjaNoticeTemplates:
     def __init__(self, loader: BaseLoader | None = None) -> None:
         """The templates shipped in this package, or those `loader` finds (an installation's own wording)."""
         self._environment = Environment(
-            loader=loader or PackageLoader("adapters.notify", "templates"),
+            loader=loader or PackageLoader("undersign.adapters.notify", "templates"),
             autoescape=lambda name: name is not None and name.endswith(".html"),
             undefined=StrictUndefined,
             trim_blocks=True,

@@ -15,8 +15,8 @@ from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
 from redis.exceptions import RedisError
 
-from application.shared.errors import ServiceUnavailable
-from application.shared.jobs import Job
+from undersign.application.shared.errors import ServiceUnavailable
+from undersign.application.shared.jobs import Job
 
 RUN_JOB = "run_job"
 # How long a finished job's id keeps a repeat of it out of the queue.

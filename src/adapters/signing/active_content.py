@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from adapters.signing.pdf_errors import refusal_for
-from adapters.signing.sandbox import PdfLimits
-from application.shared.errors import PdfTooComplex
+from undersign.adapters.signing.pdf_errors import refusal_for
+from undersign.adapters.signing.sandbox import PdfLimits
+from undersign.application.shared.errors import PdfTooComplex
 
 # Actions a reader may click: moving within the document, following a link, showing or hiding parts.
 SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread", "/SetOCGState", "/Hide", "/Trans", "/ResetForm"})

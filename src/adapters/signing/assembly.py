@@ -15,12 +15,12 @@ from pathlib import Path
 
 import structlog
 
-from adapters.signing.dev_pki import DevPki
-from adapters.signing.keys.base import SealKey
-from adapters.signing.keys.local import dev_seal_key
-from adapters.signing.pdf_signer import DevSignerCertificates, PyHankoPdfSigner
-from adapters.signing.timestamps import TimestampAuthorities
-from adapters.signing.trust import SigningTrust, load_trust_anchors
+from undersign.adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.keys.base import SealKey
+from undersign.adapters.signing.keys.local import dev_seal_key
+from undersign.adapters.signing.pdf_signer import DevSignerCertificates, PyHankoPdfSigner
+from undersign.adapters.signing.timestamps import TimestampAuthorities
+from undersign.adapters.signing.trust import SigningTrust, load_trust_anchors
 
 log = structlog.get_logger("undersign.signing")
 

@@ -23,7 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from application.evidence.completion_certificate import CompletionCertificate, RecipientEvidence
+from undersign.application.evidence.completion_certificate import CompletionCertificate, RecipientEvidence
 
 _FONT, _BOLD = "UndersignVera", "UndersignVera-Bold"
 _FONT_FILES = {_FONT: "Vera.ttf", _BOLD: "VeraBd.ttf"}

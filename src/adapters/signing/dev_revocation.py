@@ -19,7 +19,7 @@ from asn1crypto import crl as asn1_crl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from adapters.signing.dev_pki import CLOCK_SKEW, DevPki, build_crl
+from undersign.adapters.signing.dev_pki import CLOCK_SKEW, DevPki, build_crl
 
 CRL_VALIDITY = timedelta(days=7)
 CRL_REFRESH = timedelta(hours=1)

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.timestamps import TimeStamper
 
-from adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.dev_pki import DevPki
 
 # An OID of our own without registering an arc: 2.25 is the UUID arc of ITU-T X.667.
 DEV_TSA_POLICY = "2.25.193050280648180988878618738140257341187"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.rw_common import PdfHandler
 
-from domain.field import PageSize, Placement
+from undersign.domain.field import PageSize, Placement
 
 Box = tuple[float, float, float, float]
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 
-from application.shared.errors import InvalidDocument, PdfTooComplex
+from undersign.application.shared.errors import InvalidDocument, PdfTooComplex
 
 MAX_REASON = 200
 TOO_DEEP = "the PDF nests its objects too deeply"

@@ -24,8 +24,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
-from adapters.signing.page_geometry import Box, PageGeometry, iter_pages, upright_matrix
-from domain.field import Field, FieldKind
+from undersign.adapters.signing.page_geometry import Box, PageGeometry, iter_pages, upright_matrix
+from undersign.domain.field import Field, FieldKind
 
 # Helvetica is one of the 14 standard fonts every viewer has, so nothing is embedded;
 # 0.5 em is its average glyph width, which pyHanko uses to lay the text out.

@@ -23,13 +23,13 @@ from io import BytesIO
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from adapters.signing.active_content import entry_of, first_active_content
-from adapters.signing.page_geometry import PageGeometry, iter_pages
-from adapters.signing.pdf_errors import refusal_for
-from adapters.signing.sandbox import PdfLimits, PdfSandbox
-from application.shared.errors import InvalidDocument, PdfActiveContent, PdfPolyglot, PdfTooComplex
-from application.shared.pdf import PdfInfo
-from domain.field import PageSize
+from undersign.adapters.signing.active_content import entry_of, first_active_content
+from undersign.adapters.signing.page_geometry import PageGeometry, iter_pages
+from undersign.adapters.signing.pdf_errors import refusal_for
+from undersign.adapters.signing.sandbox import PdfLimits, PdfSandbox
+from undersign.application.shared.errors import InvalidDocument, PdfActiveContent, PdfPolyglot, PdfTooComplex
+from undersign.application.shared.pdf import PdfInfo
+from undersign.domain.field import PageSize
 
 # ISO 32000-1 annex C: pages are 3 to 14,400 units each way.
 MIN_PAGE_POINTS, MAX_PAGE_POINTS = 3.0, 14_400.0

@@ -43,22 +43,22 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.stamp import TextStamp, TextStampStyle
 from pyhanko_certvalidator.errors import PathError, ValidationError
 
-from adapters.signing.dev_pki import DevPki, issue_signer_certificate
-from adapters.signing.keys.local import InMemorySigner, dev_seal_key
-from adapters.signing.page_geometry import iter_pages, upright_matrix
-from adapters.signing.pdf_forms import (
+from undersign.adapters.signing.dev_pki import DevPki, issue_signer_certificate
+from undersign.adapters.signing.keys.local import InMemorySigner, dev_seal_key
+from undersign.adapters.signing.page_geometry import iter_pages, upright_matrix
+from undersign.adapters.signing.pdf_forms import (
     HELVETICA,
     FormError,
     add_empty_fields,
     fill_fields,
     signature_field_name,
 )
-from adapters.signing.timestamps import TimestampAuthorities, unreachable
-from adapters.signing.trust import SigningTrust
-from application.shared.errors import SigningFailed, TimestampUnavailable
-from application.shared.pdf import SignatureRequest, SignedPdf
-from domain.field import Field, FieldKind
-from domain.policy import SignatureLevel
+from undersign.adapters.signing.timestamps import TimestampAuthorities, unreachable
+from undersign.adapters.signing.trust import SigningTrust
+from undersign.application.shared.errors import SigningFailed, TimestampUnavailable
+from undersign.application.shared.pdf import SignatureRequest, SignedPdf
+from undersign.domain.field import Field, FieldKind
+from undersign.domain.policy import SignatureLevel
 
 SEAL_FIELD_NAME = "platform-seal"
 # Room for the CMS blob at B-B, in hex digits (two per byte); a fixed size skips pyHanko's

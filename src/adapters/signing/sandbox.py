@@ -30,16 +30,16 @@ from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from adapters.signing.pdf_errors import TOO_MUCH_MEMORY, refusal_for
-from application.shared.errors import PdfReadersBusy, PdfTooComplex
-from domain.errors import DomainError
+from undersign.adapters.signing.pdf_errors import TOO_MUCH_MEMORY, refusal_for
+from undersign.application.shared.errors import PdfReadersBusy, PdfTooComplex
+from undersign.domain.errors import DomainError
 
 T = TypeVar("T")
 
 MiB = 1024 * 1024
 WAITING_PER_READER = 4
 CHILD_NICENESS = 10
-_PRELOADED = ["adapters.signing.pdf_inspector", "adapters.signing.verification"]  # and what they import
+_PRELOADED = ["undersign.adapters.signing.pdf_inspector", "undersign.adapters.signing.verification"]  # and what they import
 _PARENT_MAIN = "UNDERSIGN_SANDBOX_PARENT_MAIN"
 
 

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 
-from adapters.signing.dev_pki import DevPki
-from adapters.signing.dev_tsa import DevTimeStamper
+from undersign.adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.dev_tsa import DevTimeStamper
 
 # Per request; a second authority is tried after it, so keep it short of a client's patience.
 HTTP_TIMEOUT_SECONDS = 10

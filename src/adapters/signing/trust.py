@@ -21,9 +21,9 @@ from pathlib import Path
 from cryptography import x509
 from pyhanko_certvalidator import ValidationContext
 
-from adapters.signing.certificates import asn1_certificate
-from adapters.signing.dev_pki import DevPki
-from adapters.signing.dev_revocation import DevRevocation
+from undersign.adapters.signing.certificates import asn1_certificate
+from undersign.adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.dev_revocation import DevRevocation
 
 
 class TrustAnchorError(Exception):

@@ -55,12 +55,12 @@ from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from adapters.signing.certificates import asn1_certificate
-from adapters.signing.pdf_errors import reason, refusal_for
-from adapters.signing.pdf_inspector import open_bounded, read_document
-from adapters.signing.sandbox import PdfLimits, PdfSandbox
-from adapters.signing.trust import TrustAnchorError, load_trust_anchors
-from application.evidence.verification import (
+from undersign.adapters.signing.certificates import asn1_certificate
+from undersign.adapters.signing.pdf_errors import reason, refusal_for
+from undersign.adapters.signing.pdf_inspector import open_bounded, read_document
+from undersign.adapters.signing.sandbox import PdfLimits, PdfSandbox
+from undersign.adapters.signing.trust import TrustAnchorError, load_trust_anchors
+from undersign.application.evidence.verification import (
     Coverage,
     Modifications,
     RevocationStatus,
@@ -70,7 +70,7 @@ from application.evidence.verification import (
     TimestampStatus,
     VerificationReport,
 )
-from application.shared.errors import InvalidDocument, InvalidTrustRoot
+from undersign.application.shared.errors import InvalidDocument, InvalidTrustRoot
 
 MAX_TRUST_ROOTS = 50  # a verification's own trust anchors: a few roots, not a certificate store
 _CHATTY_LOGGERS = ("pyhanko.sign.validation", "pyhanko_certvalidator")

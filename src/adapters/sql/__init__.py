@@ -8,7 +8,7 @@ The composition root needs:
     migrate.upgrade(url)                            # adapters.sql.migrate: the only way the schema is made
 """
 
-from adapters.sql.engine import create_engine, create_session_factory
-from adapters.sql.unit_of_work import SqlUnitOfWork, sql_unit_of_work_factory
+from undersign.adapters.sql.engine import create_engine, create_session_factory
+from undersign.adapters.sql.unit_of_work import SqlUnitOfWork, sql_unit_of_work_factory
 
 __all__ = ["SqlUnitOfWork", "create_engine", "create_session_factory", "sql_unit_of_work_factory"]

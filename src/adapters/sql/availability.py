@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sql.driver_errors import driver_error_code
-from application.shared.errors import DatabaseUnavailable
+from undersign.adapters.sql.driver_errors import driver_error_code
+from undersign.application.shared.errors import DatabaseUnavailable
 
 # PostgreSQL SQLSTATEs besides class 08 (connection exceptions): too many connections,
 # statement_timeout, the server shutting down, crashing, starting up, an idle session timeout.

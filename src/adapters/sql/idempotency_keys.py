@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sql.availability import own_session
-from adapters.sql.repositories import conflicts_raise, rowcount
-from adapters.sql.tables import IdempotencyKeyRow, column_values
-from application.access.ports import IdempotencyRecord
-from domain.errors import ConcurrencyConflict
+from undersign.adapters.sql.availability import own_session
+from undersign.adapters.sql.repositories import conflicts_raise, rowcount
+from undersign.adapters.sql.tables import IdempotencyKeyRow, column_values
+from undersign.application.access.ports import IdempotencyRecord
+from undersign.domain.errors import ConcurrencyConflict
 
 
 class SqlIdempotencyKeys:

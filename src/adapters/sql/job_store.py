@@ -27,11 +27,11 @@ from sqlalchemy import Dialect, Insert, Select, delete, or_, select, update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sql.availability import own_session
-from adapters.sql.tables import JobRow
-from application.background.ports import ClaimedJob
-from application.shared.jobs import Job
-from application.shared.ports import Clock
+from undersign.adapters.sql.availability import own_session
+from undersign.adapters.sql.tables import JobRow
+from undersign.application.background.ports import ClaimedJob
+from undersign.application.shared.jobs import Job
+from undersign.application.shared.ports import Clock
 
 _NO_SYNC = {"synchronize_session": False}
 

@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.pool import NullPool
 
-from adapters.sql.engine import create_engine
+from undersign.adapters.sql.engine import create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

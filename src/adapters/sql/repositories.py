@@ -18,8 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from adapters.sql.driver_errors import driver_error_code
-from adapters.sql.tables import (
+from undersign.adapters.sql.driver_errors import driver_error_code
+from undersign.adapters.sql.tables import (
     ApiKeyRow,
     AuditEventRow,
     Base,
@@ -38,17 +38,17 @@ from adapters.sql.tables import (
     WebhookEndpointRow,
     column_values,
 )
-from application.background.ports import DeadLetter
-from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
-from application.shared.outbox import OutboxMessage
-from domain.audit import AuditEntry
-from domain.document import Document, DocumentStatus
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.errors import ConcurrencyConflict
-from domain.policy import Policy
-from domain.signing_link import LinkChannel, SigningLink
-from domain.tenant import ApiKey, Tenant
-from domain.webhook import WebhookDelivery, WebhookEndpoint
+from undersign.application.background.ports import DeadLetter
+from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from undersign.application.shared.outbox import OutboxMessage
+from undersign.domain.audit import AuditEntry
+from undersign.domain.document import Document, DocumentStatus
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.errors import ConcurrencyConflict
+from undersign.domain.policy import Policy
+from undersign.domain.signing_link import LinkChannel, SigningLink
+from undersign.domain.tenant import ApiKey, Tenant
+from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint
 
 # SQLite result codes (https://sqlite.org/rescode.html): the database is busy or locked,
 # and the two constraint violations that mean another writer took the key first.

@@ -39,21 +39,21 @@ from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
-from application.access.idempotency import MAX_KEY_LENGTH
-from application.access.ports import IdempotencyRecord, StoredResponse
-from application.background.ports import DeadLetter
-from application.shared.jobs import Job
-from application.shared.outbox import OutboxMessage
-from domain.audit import AuditEntry
-from domain.document import Document, DocumentStatus, Revision, RevisionKind
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.field import Field, FieldKind, PageSize, Placement
-from domain.policy import Policy, Routing, SignatureLevel, SignerAuth
-from domain.signer import Role, Signer, SignerStatus, SigningEvidence
-from domain.signing_link import LinkChannel, SigningLink
-from domain.tenant import MAX_SENDER_NAME_LENGTH, ApiKey, ApiKeyRole, Tenant
-from domain.text import MAX_EMAIL_LENGTH
-from domain.webhook import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from undersign.application.access.idempotency import MAX_KEY_LENGTH
+from undersign.application.access.ports import IdempotencyRecord, StoredResponse
+from undersign.application.background.ports import DeadLetter
+from undersign.application.shared.jobs import Job
+from undersign.application.shared.outbox import OutboxMessage
+from undersign.domain.audit import AuditEntry
+from undersign.domain.document import Document, DocumentStatus, Revision, RevisionKind
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.field import Field, FieldKind, PageSize, Placement
+from undersign.domain.policy import Policy, Routing, SignatureLevel, SignerAuth
+from undersign.domain.signer import Role, Signer, SignerStatus, SigningEvidence
+from undersign.domain.signing_link import LinkChannel, SigningLink
+from undersign.domain.tenant import MAX_SENDER_NAME_LENGTH, ApiKey, ApiKeyRole, Tenant
+from undersign.domain.text import MAX_EMAIL_LENGTH
+from undersign.domain.webhook import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 ID_LENGTH = 64
 

@@ -8,8 +8,8 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sql.availability import is_unavailable, unavailable, unavailable_raises
-from adapters.sql.repositories import (
+from undersign.adapters.sql.availability import is_unavailable, unavailable, unavailable_raises
+from undersign.adapters.sql.repositories import (
     SqlApiKeys,
     SqlAuditLog,
     SqlDeadLetters,
@@ -23,8 +23,8 @@ from adapters.sql.repositories import (
     SqlWebhookEndpoints,
     conflicts_raise,
 )
-from application.shared.ports import BlobStore
-from application.shared.unit_of_work import TrackedBlobs, UnitOfWork
+from undersign.application.shared.ports import BlobStore
+from undersign.application.shared.unit_of_work import TrackedBlobs, UnitOfWork
 
 
 class SqlUnitOfWork(UnitOfWork):

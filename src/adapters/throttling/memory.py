@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from application.access.throttling import Count
-from application.shared.ports import Clock
+from undersign.application.access.throttling import Count
+from undersign.application.shared.ports import Clock
 
 MAX_BUCKETS = 100_000  # a few hundred bytes each: tens of megabytes at most
 

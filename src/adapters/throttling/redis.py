@@ -18,7 +18,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from application.access.throttling import Count
+from undersign.application.access.throttling import Count
 
 KEY_PREFIX = "undersign:throttle:"
 TIMEOUT_SECONDS = 1.0  # every request waits on this: a slow Redis must not stall the API

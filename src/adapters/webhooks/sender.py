@@ -16,9 +16,9 @@ import httpx
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
-from adapters.webhooks.targets import check_target
-from application.webhooks.ports import WebhookResult
-from domain.errors import InvalidInput
+from undersign.adapters.webhooks.targets import check_target
+from undersign.application.webhooks.ports import WebhookResult
+from undersign.domain.errors import InvalidInput
 
 _MAX_ERROR_LENGTH = 300
 

@@ -15,8 +15,8 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 
 import httpx
 
-from domain.errors import InvalidInput
-from domain.webhook import check_webhook_url
+from undersign.domain.errors import InvalidInput
+from undersign.domain.webhook import check_webhook_url
 
 IPAddress = IPv4Address | IPv6Address
 

@@ -25,10 +25,10 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from application.access.permissions import Caller
-from application.access.ports import IdempotencyKeys, IdempotencyRecord, StoredResponse
-from application.shared.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
-from application.shared.ports import Clock, IdGenerator
+from undersign.application.access.permissions import Caller
+from undersign.application.access.ports import IdempotencyKeys, IdempotencyRecord, StoredResponse
+from undersign.application.shared.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
+from undersign.application.shared.ports import Clock, IdGenerator
 
 KEY_LIFETIME = timedelta(hours=24)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from application.shared.errors import Forbidden
-from domain.tenant import ApiKeyRole
+from undersign.application.shared.errors import Forbidden
+from undersign.domain.tenant import ApiKeyRole
 
 
 class Permission(enum.StrEnum):

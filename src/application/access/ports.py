@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.tenant import ApiKey, Tenant
+from undersign.domain.tenant import ApiKey, Tenant
 
 
 class TenantRepository(Protocol):

@@ -6,14 +6,14 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from application.access.permissions import Caller
-from application.shared.errors import AlreadyExists, Unauthenticated
-from application.shared.loading import hash_token
-from application.shared.ports import Clock, IdGenerator, SecretGenerator
-from application.shared.unit_of_work import UnitOfWorkFactory
-from domain.errors import NotFound
-from domain.policy import default_policy
-from domain.tenant import ApiKey, ApiKeyRole, Tenant
+from undersign.application.access.permissions import Caller
+from undersign.application.shared.errors import AlreadyExists, Unauthenticated
+from undersign.application.shared.loading import hash_token
+from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.domain.errors import NotFound
+from undersign.domain.policy import default_policy
+from undersign.domain.tenant import ApiKey, ApiKeyRole, Tenant
 
 KEY_PREFIX = "usk"
 

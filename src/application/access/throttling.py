@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.access.tenants import split_api_key
-from application.shared.errors import TooManyRequests
+from undersign.application.access.tenants import split_api_key
+from undersign.application.shared.errors import TooManyRequests
 
 TENANT_WINDOW_SECONDS = 60
 

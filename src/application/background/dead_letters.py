@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from application.background.ports import DeadLetter
-from application.shared.jobs import Job, JobQueue, again
-from application.shared.ports import IdGenerator
-from application.shared.unit_of_work import UnitOfWorkFactory
-from domain.errors import NotFound
+from undersign.application.background.ports import DeadLetter
+from undersign.application.shared.jobs import Job, JobQueue, again
+from undersign.application.shared.ports import IdGenerator
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.domain.errors import NotFound
 
 
 class DeadLetterOffice:

@@ -15,17 +15,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from application.notifications.ports import NoticeKind
-from application.notifications.send_notice import SendNoticeJob
-from application.shared.jobs import Job, JobQueue
-from application.shared.outbox import OutboxMessage
-from application.shared.ports import Clock
-from application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from application.signing.seal import SealEnvelopeJob
-from application.webhooks.delivery import delivery_job
-from domain.envelope import Envelope
-from domain.errors import ConcurrencyConflict
-from domain.events import (
+from undersign.application.notifications.ports import NoticeKind
+from undersign.application.notifications.send_notice import SendNoticeJob
+from undersign.application.shared.jobs import Job, JobQueue
+from undersign.application.shared.outbox import OutboxMessage
+from undersign.application.shared.ports import Clock
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.signing.seal import SealEnvelopeJob
+from undersign.application.webhooks.delivery import delivery_job
+from undersign.domain.envelope import Envelope
+from undersign.domain.errors import ConcurrencyConflict
+from undersign.domain.events import (
     EVENTS,
     DomainEvent,
     EnvelopeCompleted,
@@ -36,8 +36,8 @@ from domain.events import (
     SignerNotified,
     SignerReminded,
 )
-from domain.signer import Signer
-from domain.webhook import WebhookDelivery, WebhookEndpoint, webhook_payload
+from undersign.domain.signer import Signer
+from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint, webhook_payload
 
 BATCH_SIZE = 100
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from application.background.ports import DeadLetter
-from application.shared.jobs import Job, JobPayload, UnknownJob
-from application.shared.ports import Clock
-from application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.background.ports import DeadLetter
+from undersign.application.shared.jobs import Job, JobPayload, UnknownJob
+from undersign.application.shared.ports import Clock
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 
 MAX_ERROR_LENGTH = 2_000
 

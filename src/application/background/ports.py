@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.shared.jobs import Job, JobQueue
+from undersign.application.shared.jobs import Job, JobQueue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
-from application.shared.envelope_turns import EnvelopeTurns
-from application.shared.loading import require_envelope
-from application.shared.ports import Clock
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.shared.write_conflicts import retry_on_conflict
-from domain.envelope import Envelope
-from domain.errors import DomainError
+from undersign.application.shared.envelope_turns import EnvelopeTurns
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.ports import Clock
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.envelope import Envelope
+from undersign.domain.errors import DomainError
 
 
 class ScheduleIncomplete(DomainError):

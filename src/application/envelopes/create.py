@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.access.permissions import Caller, Permission
-from application.shared.ports import Clock, IdGenerator
-from application.shared.unit_of_work import UnitOfWorkFactory
-from domain.envelope import Envelope
-from domain.policy import Routing
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.domain.envelope import Envelope
+from undersign.domain.policy import Routing
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

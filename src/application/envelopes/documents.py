@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.access.permissions import Caller, Permission
-from application.shared.loading import require_envelope
-from application.shared.pdf import PdfInspector
-from application.shared.ports import Clock, IdGenerator
-from application.shared.revisions import blob_key, sha256_hex
-from application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.document import Document, document_name
-from domain.envelope import Envelope
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.pdf import PdfInspector
+from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.revisions import blob_key, sha256_hex
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.domain.document import Document, document_name
+from undersign.domain.envelope import Envelope
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.access.permissions import Caller, Permission
-from application.shared.loading import require_envelope
-from application.shared.ports import Clock, IdGenerator
-from application.shared.unit_of_work import UnitOfWorkFactory
-from domain.errors import InvalidInput
-from domain.field import Field, FieldKind, Placement
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.domain.errors import InvalidInput
+from undersign.domain.field import Field, FieldKind, Placement
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

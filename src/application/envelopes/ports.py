@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.audit import AuditEntry
-from domain.document import Document
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.policy import Policy
-from domain.signing_link import LinkChannel, SigningLink
+from undersign.domain.audit import AuditEntry
+from undersign.domain.document import Document
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.policy import Policy
+from undersign.domain.signing_link import LinkChannel, SigningLink
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

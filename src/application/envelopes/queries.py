@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from application.access.permissions import Caller, Permission
-from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
-from application.shared.loading import require_document, require_envelope
-from application.shared.moments import in_utc
-from application.shared.unit_of_work import UnitOfWorkFactory
-from domain.audit import AuditEntry, verify_chain
-from domain.document import Document
-from domain.envelope import Envelope
-from domain.errors import InvalidInput, NotFound
-from domain.signer import normalize_email
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from undersign.application.shared.loading import require_document, require_envelope
+from undersign.application.shared.moments import in_utc
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.domain.audit import AuditEntry, verify_chain
+from undersign.domain.document import Document
+from undersign.domain.envelope import Envelope
+from undersign.domain.errors import InvalidInput, NotFound
+from undersign.domain.signer import normalize_email
 
 MAX_PAGE_SIZE = 100
 

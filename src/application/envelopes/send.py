@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.access.permissions import Caller, Permission
-from application.shared.loading import require_envelope
-from application.shared.pdf import PdfSigner
-from application.shared.ports import Clock, IdGenerator
-from application.shared.revisions import store_revision
-from application.shared.unit_of_work import UnitOfWorkFactory
-from domain.document import RevisionKind
-from domain.envelope import Envelope
-from domain.errors import InvalidState
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.pdf import PdfSigner
+from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.revisions import store_revision
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.domain.document import RevisionKind
+from undersign.domain.envelope import Envelope
+from undersign.domain.errors import InvalidState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.access.permissions import Caller, Permission
-from application.shared.loading import hash_token, require_envelope
-from application.shared.ports import Clock, IdGenerator, SecretGenerator
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.shared.write_conflicts import retry_on_conflict
-from domain.signing_link import LinkChannel, SigningLink
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.loading import hash_token, require_envelope
+from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.signing_link import LinkChannel, SigningLink
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

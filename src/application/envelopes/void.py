@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.access.permissions import Caller, Permission
-from application.shared.loading import require_envelope
-from application.shared.ports import Clock
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.shared.write_conflicts import retry_on_conflict
-from domain.envelope import Envelope
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.ports import Clock
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.envelope import Envelope
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.access.permissions import Caller, Permission
-from application.shared.loading import require_envelope
-from application.shared.pdf import PdfSigner
-from application.shared.unit_of_work import UnitOfWorkFactory
-from domain.audit import AuditEntry, verify_chain
-from domain.document import Document, DocumentStatus, RevisionKind
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.errors import InvalidState
-from domain.signer import Signer
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.pdf import PdfSigner
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.domain.audit import AuditEntry, verify_chain
+from undersign.domain.document import Document, DocumentStatus, RevisionKind
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.errors import InvalidState
+from undersign.domain.signer import Signer
 
 # Enough of an entry's hash to find it in the audit trail; the chain's head is given in full.
 HASH_PREFIX_LENGTH = 16

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.access.permissions import Caller, Permission
-from application.shared.errors import InvalidDocument, InvalidTrustRoot
-from application.shared.moments import in_utc
-from application.shared.ports import Clock
-from domain.errors import InvalidInput
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.errors import InvalidDocument, InvalidTrustRoot
+from undersign.application.shared.moments import in_utc
+from undersign.application.shared.ports import Clock
+from undersign.domain.errors import InvalidInput
 
 
 class PdfVerifier(Protocol):

@@ -14,16 +14,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from application.envelopes.signing_links import CreateSigningLinkHandler, IssuedLink
-from application.notifications.ports import Attachment, EmailMessage, Mailer, Notice, NoticeKind, NoticeTemplates
-from application.shared.jobs import JobPayload
-from application.shared.loading import require_envelope
-from application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.document import DocumentStatus
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.errors import InvalidState, NotFound
-from domain.signer import Signer
-from domain.signing_link import LinkChannel
+from undersign.application.envelopes.signing_links import CreateSigningLinkHandler, IssuedLink
+from undersign.application.notifications.ports import (
+    Attachment,
+    EmailMessage,
+    Mailer,
+    Notice,
+    NoticeKind,
+    NoticeTemplates,
+)
+from undersign.application.shared.jobs import JobPayload
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.domain.document import DocumentStatus
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.errors import InvalidState, NotFound
+from undersign.domain.signer import Signer
+from undersign.domain.signing_link import LinkChannel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass

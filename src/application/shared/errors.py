@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.errors import DomainError, InvalidInput
+from undersign.domain.errors import DomainError, InvalidInput
 
 
 class InvalidDocument(InvalidInput):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import ClassVar, Protocol, Self
 
-from application.shared.ports import IdGenerator
-from domain.errors import NotFound
+from undersign.application.shared.ports import IdGenerator
+from undersign.domain.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from application.shared.errors import EnvelopeClosed, LinkExpired, LinkRevoked, PreconditionFailed
-from application.shared.unit_of_work import UnitOfWork
-from domain.document import Document
-from domain.envelope import Envelope
-from domain.errors import NotFound
-from domain.signing_link import SigningLink
+from undersign.application.shared.errors import EnvelopeClosed, LinkExpired, LinkRevoked, PreconditionFailed
+from undersign.application.shared.unit_of_work import UnitOfWork
+from undersign.domain.document import Document
+from undersign.domain.envelope import Envelope
+from undersign.domain.errors import NotFound
+from undersign.domain.signing_link import SigningLink
 
 
 async def require_envelope(

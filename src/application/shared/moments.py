@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.errors import InvalidInput
+from undersign.domain.errors import InvalidInput
 
 
 def in_utc(moment: datetime, name: str) -> datetime:

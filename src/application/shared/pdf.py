@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.field import Field, PageSize
-from domain.policy import SignatureLevel
+from undersign.domain.field import Field, PageSize
+from undersign.domain.policy import SignatureLevel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from application.shared.ports import IdGenerator
-from application.shared.unit_of_work import UnitOfWork
-from domain.document import Document, Revision, RevisionKind
+from undersign.application.shared.ports import IdGenerator
+from undersign.application.shared.unit_of_work import UnitOfWork
+from undersign.domain.document import Document, Revision, RevisionKind
 
 
 def blob_key(tenant_id: str, document_id: str, number: int, unique: str) -> str:

@@ -15,22 +15,22 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from application.shared.outbox import Outbox, OutboxMessage
-from application.shared.ports import BlobStore
-from domain.audit import chain
+from undersign.application.shared.outbox import Outbox, OutboxMessage
+from undersign.application.shared.ports import BlobStore
+from undersign.domain.audit import chain
 
 if TYPE_CHECKING:
     # Each subject keeps its repositories' ports; the unit of work only names them.
-    from application.access.ports import ApiKeyRepository, TenantRepository
-    from application.background.ports import DeadLetters
-    from application.envelopes.ports import (
+    from undersign.application.access.ports import ApiKeyRepository, TenantRepository
+    from undersign.application.background.ports import DeadLetters
+    from undersign.application.envelopes.ports import (
         AuditLog,
         DocumentRepository,
         EnvelopeRepository,
         PolicyRepository,
         SigningLinkRepository,
     )
-    from application.webhooks.ports import WebhookDeliveries, WebhookEndpoints
+    from undersign.application.webhooks.ports import WebhookDeliveries, WebhookEndpoints
 
 
 class TrackedBlobs:

@@ -7,7 +7,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from domain.errors import ConcurrencyConflict
+from undersign.domain.errors import ConcurrencyConflict
 
 MAX_ATTEMPTS = 12
 

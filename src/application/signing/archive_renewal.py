@@ -14,15 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from application.shared.envelope_turns import EnvelopeTurns
-from application.shared.loading import require_document, require_envelope
-from application.shared.pdf import PdfSigner
-from application.shared.ports import Clock, IdGenerator
-from application.shared.revisions import store_revision
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.shared.write_conflicts import retry_on_conflict
-from domain.document import Document, RevisionKind
-from domain.errors import InvalidInput
+from undersign.application.shared.envelope_turns import EnvelopeTurns
+from undersign.application.shared.loading import require_document, require_envelope
+from undersign.application.shared.pdf import PdfSigner
+from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.revisions import store_revision
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.document import Document, RevisionKind
+from undersign.domain.errors import InvalidInput
 
 PAGE_SIZE = 100
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.shared.loading import require_open_link
-from application.shared.ports import Clock
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.shared.write_conflicts import retry_on_conflict
-from application.signing.sessions import SigningSession
+from undersign.application.shared.loading import require_open_link
+from undersign.application.shared.ports import Clock
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.application.signing.sessions import SigningSession
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from application.shared.envelope_turns import EnvelopeTurns
-from application.shared.jobs import JobPayload
-from application.shared.loading import require_envelope
-from application.shared.pdf import PdfSigner
-from application.shared.ports import Clock, IdGenerator
-from application.shared.revisions import store_revision
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.shared.write_conflicts import retry_on_conflict
-from domain.document import DocumentStatus, RevisionKind
-from domain.envelope import EnvelopeStatus
+from undersign.application.shared.envelope_turns import EnvelopeTurns
+from undersign.application.shared.jobs import JobPayload
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.pdf import PdfSigner
+from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.revisions import store_revision
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.document import DocumentStatus, RevisionKind
+from undersign.domain.envelope import EnvelopeStatus
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

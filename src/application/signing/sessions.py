@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.shared.loading import require_document, require_open_link
-from application.shared.ports import Clock
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.shared.write_conflicts import retry_on_conflict
-from domain.document import Document
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.signer import Signer
+from undersign.application.shared.loading import require_document, require_open_link
+from undersign.application.shared.ports import Clock
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.document import Document
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.signer import Signer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

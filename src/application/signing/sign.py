@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from application.shared.envelope_turns import EnvelopeTurns
-from application.shared.loading import require_open_link, require_signing_link
-from application.shared.pdf import PdfSigner, SignatureRequest
-from application.shared.ports import Clock, IdGenerator
-from application.shared.revisions import store_revision
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.shared.write_conflicts import retry_on_conflict
-from domain.document import RevisionKind
-from domain.envelope import Envelope, FieldValue
-from domain.errors import InvalidInput
-from domain.signer import SigningEvidence
+from undersign.application.shared.envelope_turns import EnvelopeTurns
+from undersign.application.shared.loading import require_open_link, require_signing_link
+from undersign.application.shared.pdf import PdfSigner, SignatureRequest
+from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.revisions import store_revision
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.document import RevisionKind
+from undersign.domain.envelope import Envelope, FieldValue
+from undersign.domain.errors import InvalidInput
+from undersign.domain.signer import SigningEvidence
 
 MAX_USER_AGENT = 512
 

@@ -7,12 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import ClassVar
 
-from application.shared.jobs import Job, JobPayload
-from application.shared.ports import Clock
-from application.shared.unit_of_work import UnitOfWorkFactory
-from application.webhooks.ports import WebhookSender
-from domain.errors import DomainError
-from domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from undersign.application.shared.jobs import Job, JobPayload
+from undersign.application.shared.ports import Clock
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.webhooks.ports import WebhookSender
+from undersign.domain.errors import DomainError
+from undersign.domain.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

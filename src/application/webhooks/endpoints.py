@@ -10,14 +10,14 @@ import base64
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.access.permissions import Caller, Permission
-from application.shared.jobs import JobQueue, again
-from application.shared.ports import Clock, IdGenerator, SecretGenerator
-from application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from application.webhooks.delivery import delivery_job
-from application.webhooks.ports import WebhookSender
-from domain.errors import InvalidInput, NotFound
-from domain.webhook import WebhookDelivery, WebhookEndpoint
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.jobs import JobQueue, again
+from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.webhooks.delivery import delivery_job
+from undersign.application.webhooks.ports import WebhookSender
+from undersign.domain.errors import InvalidInput, NotFound
+from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint
 
 SECRET_PREFIX = "whsec_"
 

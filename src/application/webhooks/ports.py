@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.webhook import WebhookDelivery, WebhookEndpoint
+from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpoints(Protocol):

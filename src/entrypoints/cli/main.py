@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from domain.tenant import ApiKeyRole
+from undersign.domain.tenant import ApiKeyRole
 
 # A command imports what it needs when it runs: `undersign --help` and every `--help` answer
 # at once, without loading the database layer, the PDF machinery or the web framework.
 if TYPE_CHECKING:
-    from application.evidence.verification import SignatureReport, VerificationReport
-    from entrypoints.container import Container
-    from entrypoints.settings import Settings
+    from undersign.application.evidence.verification import SignatureReport, VerificationReport
+    from undersign.entrypoints.container import Container
+    from undersign.entrypoints.settings import Settings
 
 T = TypeVar("T")
 
@@ -44,8 +44,8 @@ def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load_settings() -> Settings:
-    from adapters.system.logging import configure_logging
-    from entrypoints.settings import Settings, SettingsError
+    from undersign.adapters.system.logging import configure_logging
+    from undersign.entrypoints.settings import Settings, SettingsError
 
     try:
         settings = Settings.from_env()
@@ -57,7 +57,7 @@ def load_settings() -> Settings:
 
 def prepare_database(settings: Settings) -> None:
     """The embedded SQLite default migrates itself; a server database is migrated by `db upgrade`."""
-    from adapters.sql import migrate
+    from undersign.adapters.sql import migrate
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.database_url.startswith("sqlite"):
@@ -70,8 +70,8 @@ def prepare_database(settings: Settings) -> None:
 
 def run_with_container(operation: Callable[[Container], Awaitable[T]], *, database: bool = True) -> T:
     """`operation` on a container built from the environment; `database=False` for work that never opens it."""
-    from domain.errors import DomainError
-    from entrypoints.container import build_container, shutdown
+    from undersign.domain.errors import DomainError
+    from undersign.entrypoints.container import build_container, shutdown
 
     settings = load_settings()
     if database:
@@ -104,10 +104,10 @@ def serve(host: str, port: int, as_json: bool) -> None:
     """Serve the API (and the signing page) on the embedded default or the configured services."""
     import uvicorn
 
-    from entrypoints.container import build_container
-    from entrypoints.http.app import create_app
-    from entrypoints.http.security_headers import MAX_REQUEST_HEAD_BYTES
-    from entrypoints.settings import SettingsError
+    from undersign.entrypoints.container import build_container
+    from undersign.entrypoints.http.app import create_app
+    from undersign.entrypoints.http.security_headers import MAX_REQUEST_HEAD_BYTES
+    from undersign.entrypoints.settings import SettingsError
 
     settings = load_settings()
     prepare_database(settings)
@@ -144,7 +144,7 @@ def db() -> None:
 @json_option
 def db_upgrade(revision: str, as_json: bool) -> None:
     """Apply migrations up to REVISION."""
-    from adapters.sql import migrate
+    from undersign.adapters.sql import migrate
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -158,7 +158,7 @@ def db_upgrade(revision: str, as_json: bool) -> None:
 @json_option
 def db_downgrade(revision: str, as_json: bool) -> None:
     """Undo migrations down to REVISION (one step by default)."""
-    from adapters.sql import migrate
+    from undersign.adapters.sql import migrate
 
     settings = load_settings()
     migrate.downgrade(settings.database_url, revision)
@@ -236,7 +236,7 @@ def archive() -> None:
 @json_option
 def archive_renew(within_days: int, as_json: bool) -> None:
     """Add a new document time stamp to sealed B-LTA documents whose last one nears expiry."""
-    from application.signing.archive_renewal import RenewArchiveTimestamps
+    from undersign.application.signing.archive_renewal import RenewArchiveTimestamps
 
     command = RenewArchiveTimestamps(within=timedelta(days=within_days))
     report = run_with_container(lambda c: c.use_cases().renew_archive_timestamps(command))
@@ -257,9 +257,9 @@ def archive_renew(within_days: int, as_json: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for scripts and tests).")
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (UNDERSIGN_REDIS_URL): seals, emails, webhooks, reminders, expiry."""
-    from entrypoints.container import build_container
-    from entrypoints.settings import SettingsError
-    from entrypoints.worker.arq_worker import build_worker
+    from undersign.entrypoints.container import build_container
+    from undersign.entrypoints.settings import SettingsError
+    from undersign.entrypoints.worker.arq_worker import build_worker
 
     settings = load_settings()
     if settings.embedded_jobs:
@@ -323,8 +323,8 @@ def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -
     """Verify the signatures in FILE, with only what it embeds; exit 0 only if the document is valid."""
     import msgspec
 
-    from application.evidence.verification import VerifyPdf
-    from entrypoints.verification_report import verification_report_out
+    from undersign.application.evidence.verification import VerifyPdf
+    from undersign.entrypoints.verification_report import verification_report_out
 
     moment = _iso_time(at) if at is not None else None
     pdf = _read(file)
@@ -366,7 +366,7 @@ def _report_text(file: Path, report: VerificationReport) -> str:
 
 
 def _signature_text(number: int, s: SignatureReport) -> list[str]:
-    from application.evidence.verification import SignatureKind
+    from undersign.application.evidence.verification import SignatureKind
 
     who = s.signer_name or "unknown signer"
     if s.signer_email:

@@ -5,21 +5,21 @@ from __future__ import annotations
 from litestar import Litestar, Response, Router, get
 from litestar.datastructures import State
 
-from adapters.sql.health import ping
-from entrypoints.container import Container, shutdown
-from entrypoints.http.dependencies import DEPENDENCIES
-from entrypoints.http.documents import DocumentsController
-from entrypoints.http.envelopes import EnvelopesController
-from entrypoints.http.guards import authorize
-from entrypoints.http.openapi import openapi_config
-from entrypoints.http.problems import EXCEPTION_HANDLERS, problem
-from entrypoints.http.request_context import request_context
-from entrypoints.http.security_headers import header_size_limit, security_headers
-from entrypoints.http.strict_bodies import MAX_JSON_BODY_BYTES, strict_body
-from entrypoints.http.signing import SigningController, signing_asset, signing_page
-from entrypoints.http.throttling import throttling
-from entrypoints.http.verification import verify
-from entrypoints.http.webhooks import WebhooksController
+from undersign.adapters.sql.health import ping
+from undersign.entrypoints.container import Container, shutdown
+from undersign.entrypoints.http.dependencies import DEPENDENCIES
+from undersign.entrypoints.http.documents import DocumentsController
+from undersign.entrypoints.http.envelopes import EnvelopesController
+from undersign.entrypoints.http.guards import authorize
+from undersign.entrypoints.http.openapi import openapi_config
+from undersign.entrypoints.http.problems import EXCEPTION_HANDLERS, problem
+from undersign.entrypoints.http.request_context import request_context
+from undersign.entrypoints.http.security_headers import header_size_limit, security_headers
+from undersign.entrypoints.http.signing import SigningController, signing_asset, signing_page
+from undersign.entrypoints.http.strict_bodies import MAX_JSON_BODY_BYTES, strict_body
+from undersign.entrypoints.http.throttling import throttling
+from undersign.entrypoints.http.verification import verify
+from undersign.entrypoints.http.webhooks import WebhooksController
 
 
 @get("/health", tags=["operations"], public="liveness says nothing about anyone")

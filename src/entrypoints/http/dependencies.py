@@ -13,9 +13,9 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from application.access.permissions import Caller
-from application.bootstrap import UseCases
-from application.shared.errors import Unauthenticated
+from undersign.application.access.permissions import Caller
+from undersign.application.bootstrap import UseCases
+from undersign.application.shared.errors import Unauthenticated
 
 
 def _use_case(name: str) -> Provide:

@@ -13,13 +13,13 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, MultipartBody
 
-from application.access.permissions import Caller, Permission
-from application.envelopes.documents import AddDocument, AddDocumentHandler
-from domain.document import DEFAULT_FILENAME
-from entrypoints.http.etags import IfMatch, expected_version
-from entrypoints.http.guards import requires
-from entrypoints.http.idempotency import IDEMPOTENT
-from entrypoints.http.schemas import DocumentOut, document_out
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.envelopes.documents import AddDocument, AddDocumentHandler
+from undersign.domain.document import DEFAULT_FILENAME
+from undersign.entrypoints.http.etags import IfMatch, expected_version
+from undersign.entrypoints.http.guards import requires
+from undersign.entrypoints.http.idempotency import IDEMPOTENT
+from undersign.entrypoints.http.schemas import DocumentOut, document_out
 
 
 @dataclass

@@ -15,28 +15,28 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.access.permissions import Caller, Permission
-from application.envelopes.create import CreateEnvelope, CreateEnvelopeHandler
-from application.envelopes.fields import PlaceField, PlaceFieldHandler
-from application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
-from application.envelopes.queries import EnvelopeQueries
-from application.envelopes.recipients import AddSigner, AddSignerHandler
-from application.envelopes.send import SendEnvelope, SendEnvelopeHandler
-from application.envelopes.signing_links import CreateSigningLink, CreateSigningLinkHandler
-from application.envelopes.void import VoidEnvelope, VoidEnvelopeHandler
-from application.evidence.completion_certificate import CompletionCertificates
-from domain.document import DEFAULT_FILENAME, Document
-from domain.envelope import Envelope, EnvelopeStatus
-from domain.errors import InvalidInput
-from domain.field import FieldKind, Placement
-from domain.policy import Routing
-from domain.signer import Role
-from domain.text import MAX_EMAIL_LENGTH
-from entrypoints.http.etags import IfMatch, envelope_etag, expected_version
-from entrypoints.http.guards import requires
-from entrypoints.http.idempotency import IDEMPOTENT
-from entrypoints.http.moments import moment, moment_parameter
-from entrypoints.http.schemas import (
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.envelopes.create import CreateEnvelope, CreateEnvelopeHandler
+from undersign.application.envelopes.fields import PlaceField, PlaceFieldHandler
+from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from undersign.application.envelopes.queries import EnvelopeQueries
+from undersign.application.envelopes.recipients import AddSigner, AddSignerHandler
+from undersign.application.envelopes.send import SendEnvelope, SendEnvelopeHandler
+from undersign.application.envelopes.signing_links import CreateSigningLink, CreateSigningLinkHandler
+from undersign.application.envelopes.void import VoidEnvelope, VoidEnvelopeHandler
+from undersign.application.evidence.completion_certificate import CompletionCertificates
+from undersign.domain.document import DEFAULT_FILENAME, Document
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.errors import InvalidInput
+from undersign.domain.field import FieldKind, Placement
+from undersign.domain.policy import Routing
+from undersign.domain.signer import Role
+from undersign.domain.text import MAX_EMAIL_LENGTH
+from undersign.entrypoints.http.etags import IfMatch, envelope_etag, expected_version
+from undersign.entrypoints.http.guards import requires
+from undersign.entrypoints.http.idempotency import IDEMPOTENT
+from undersign.entrypoints.http.moments import moment, moment_parameter
+from undersign.entrypoints.http.schemas import (
     AddSignerIn,
     AuditTrailOut,
     CreateEnvelopeIn,

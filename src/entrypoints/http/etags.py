@@ -14,8 +14,8 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter
 
-from application.shared.errors import PreconditionFailed
-from domain.envelope import Envelope
+from undersign.application.shared.errors import PreconditionFailed
+from undersign.domain.envelope import Envelope
 
 IfMatch = Annotated[
     str | None,

@@ -16,9 +16,9 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from application.access.permissions import Caller, Permission
-from application.shared.errors import Forbidden
-from entrypoints.http.dependencies import provide_caller
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.shared.errors import Forbidden
+from undersign.entrypoints.http.dependencies import provide_caller
 
 # The keys of a route decorator's options (Litestar keeps extra keyword arguments in `opt`).
 PERMISSION, PUBLIC = "permission", "public"

@@ -26,11 +26,11 @@ from litestar.middleware import ASGIMiddleware
 from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from application.access.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
-from application.access.ports import StoredResponse
-from application.shared.errors import IdempotencyKeyReused
-from entrypoints.http.guards import authorized_caller
-from entrypoints.http.sealed_responses import seal, unseal
+from undersign.application.access.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
+from undersign.application.access.ports import StoredResponse
+from undersign.application.shared.errors import IdempotencyKeyReused
+from undersign.entrypoints.http.guards import authorized_caller
+from undersign.entrypoints.http.sealed_responses import seal, unseal
 
 # Response headers worth replaying: the rest (length, request id) is the repeat's own.
 REPLAYED_HEADERS = ("content-type", "etag", "location")

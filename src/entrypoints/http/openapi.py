@@ -30,8 +30,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import OpenAPI
 
-from entrypoints.http.guards import API_KEY
-from entrypoints.http.openapi_links import add_links
+from undersign.entrypoints.http.guards import API_KEY
+from undersign.entrypoints.http.openapi_links import add_links
 
 PROBLEM_JSON = "application/problem+json"
 

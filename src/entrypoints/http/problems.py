@@ -12,7 +12,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from application.shared.errors import (
+from undersign.application.shared.errors import (
     AlreadyExists,
     Forbidden,
     IdempotencyKeyInProgress,
@@ -23,7 +23,7 @@ from application.shared.errors import (
     TooManyRequests,
     Unauthenticated,
 )
-from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, InvalidState, NotFound
+from undersign.domain.errors import ConcurrencyConflict, DomainError, InvalidInput, InvalidState, NotFound
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from application.envelopes.queries import AuditTrail
-from domain.document import Document
-from domain.envelope import (
+from undersign.application.envelopes.queries import AuditTrail
+from undersign.domain.document import Document
+from undersign.domain.envelope import (
     MAX_FIELDS,
     MAX_MESSAGE_LENGTH,
     MAX_REASON_LENGTH,
@@ -24,9 +24,9 @@ from domain.envelope import (
     MAX_TEXT_VALUE_LENGTH,
     Envelope,
 )
-from domain.field import Field
-from domain.signer import MAX_NAME_LENGTH, MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Signer
-from domain.text import MAX_EMAIL_LENGTH
+from undersign.domain.field import Field
+from undersign.domain.signer import MAX_NAME_LENGTH, MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Signer
+from undersign.domain.text import MAX_EMAIL_LENGTH
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from application.access.ports import StoredResponse
+from undersign.application.access.ports import StoredResponse
 
 _INFO = b"undersign idempotent response v1"
 _NONCE_BYTES = 12

@@ -10,11 +10,11 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from application.signing.decline import Decline, DeclineHandler
-from application.signing.sessions import SigningSession, SigningSessions
-from application.signing.sign import Sign, SignHandler
-from entrypoints.http.envelopes import pdf_response
-from entrypoints.http.schemas import (
+from undersign.application.signing.decline import Decline, DeclineHandler
+from undersign.application.signing.sessions import SigningSession, SigningSessions
+from undersign.application.signing.sign import Sign, SignHandler
+from undersign.entrypoints.http.envelopes import pdf_response
+from undersign.entrypoints.http.schemas import (
     ReasonIn,
     SignIn,
     SigningDocumentOut,

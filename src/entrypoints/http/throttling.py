@@ -22,9 +22,9 @@ from typing import Any
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from application.access.throttling import Throttle, key_id_of
-from application.shared.errors import TooManyRequests
-from entrypoints.http.problems import domain_error
+from undersign.application.access.throttling import Throttle, key_id_of
+from undersign.application.shared.errors import TooManyRequests
+from undersign.entrypoints.http.problems import domain_error
 
 SIGNING_PATH = re.compile(r"^/(?:v1/signing|sign)/(?!assets/)[^/]+")
 # Probes and the signing page's script and style say nothing about anyone: never throttled, so a

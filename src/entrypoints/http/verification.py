@@ -10,11 +10,11 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import MultipartBody
 
-from application.access.permissions import Caller, Permission
-from application.evidence.verification import VerifyPdf, VerifyPdfHandler
-from entrypoints.http.guards import requires
-from entrypoints.http.moments import moment, moment_parameter
-from entrypoints.verification_report import VerificationReportOut, verification_report_out
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.evidence.verification import VerifyPdf, VerifyPdfHandler
+from undersign.entrypoints.http.guards import requires
+from undersign.entrypoints.http.moments import moment, moment_parameter
+from undersign.entrypoints.verification_report import VerificationReportOut, verification_report_out
 
 
 @dataclass

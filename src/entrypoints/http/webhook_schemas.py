@@ -8,8 +8,14 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from domain.webhook import MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH, PUBLIC_EVENTS, WebhookDelivery, WebhookEndpoint
-from entrypoints.http.schemas import Request
+from undersign.domain.webhook import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_URL_LENGTH,
+    PUBLIC_EVENTS,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from undersign.entrypoints.http.schemas import Request
 
 
 class RegisterWebhookIn(Request):

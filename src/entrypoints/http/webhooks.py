@@ -8,11 +8,11 @@ from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.access.permissions import Caller, Permission
-from application.webhooks.endpoints import RegisterWebhook, Webhooks
-from entrypoints.http.guards import requires
-from entrypoints.http.idempotency import IDEMPOTENT
-from entrypoints.http.webhook_schemas import (
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.webhooks.endpoints import RegisterWebhook, Webhooks
+from undersign.entrypoints.http.guards import requires
+from undersign.entrypoints.http.idempotency import IDEMPOTENT
+from undersign.entrypoints.http.webhook_schemas import (
     DeliveryListOut,
     DeliveryOut,
     RegisterWebhookIn,

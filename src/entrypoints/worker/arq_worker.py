@@ -15,11 +15,18 @@ from typing import Any
 from arq import cron, func
 from arq.worker import Retry, Worker
 
-from adapters.queue.arq_queue import KEEP_RESULT, RUN_JOB, redis_settings
-from application.background.job_runner import RetryLater
-from application.shared.jobs import Job
-from entrypoints.container import Container, shutdown
-from entrypoints.worker.loops import POLL_SECONDS, TIMEOUT_MARGIN_SECONDS, dispatching, log, log_outcome, repeat
+from undersign.adapters.queue.arq_queue import KEEP_RESULT, RUN_JOB, redis_settings
+from undersign.application.background.job_runner import RetryLater
+from undersign.application.shared.jobs import Job
+from undersign.entrypoints.container import Container, shutdown
+from undersign.entrypoints.worker.loops import (
+    POLL_SECONDS,
+    TIMEOUT_MARGIN_SECONDS,
+    dispatching,
+    log,
+    log_outcome,
+    repeat,
+)
 
 MAX_JOBS = 10  # jobs run at once in one worker process
 # arq drops, unrun and unrecorded, a job tried more often than its max_tries. Ours are kept as

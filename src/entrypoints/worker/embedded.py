@@ -13,12 +13,19 @@ import asyncio
 import contextlib
 from datetime import timedelta
 
-from application.background.dispatch import Dispatcher
-from application.background.job_runner import DeadLettered, Done, JobOutcome, JobRunner, RetryLater
-from application.background.ports import ClaimedJob, JobStore
-from application.background.schedules import Schedules
-from application.shared.ports import Clock
-from entrypoints.worker.loops import POLL_SECONDS, TIMEOUT_MARGIN_SECONDS, dispatching, log, log_outcome, repeat
+from undersign.application.background.dispatch import Dispatcher
+from undersign.application.background.job_runner import DeadLettered, Done, JobOutcome, JobRunner, RetryLater
+from undersign.application.background.ports import ClaimedJob, JobStore
+from undersign.application.background.schedules import Schedules
+from undersign.application.shared.ports import Clock
+from undersign.entrypoints.worker.loops import (
+    POLL_SECONDS,
+    TIMEOUT_MARGIN_SECONDS,
+    dispatching,
+    log,
+    log_outcome,
+    repeat,
+)
 
 CONCURRENCY = 4
 

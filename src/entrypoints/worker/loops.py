@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from application.background.dispatch import Dispatcher
-from application.background.job_runner import DeadLettered, Done, JobOutcome, RetryLater
-from application.shared.errors import ServiceUnavailable
-from application.shared.jobs import Job
+from undersign.application.background.dispatch import Dispatcher
+from undersign.application.background.job_runner import DeadLettered, Done, JobOutcome, RetryLater
+from undersign.application.shared.errors import ServiceUnavailable
+from undersign.application.shared.jobs import Job
 
 POLL_SECONDS = 0.2  # how soon an idle loop looks again: the delay a quiet outbox adds to a job
 # A runner's own limit on a job outlasts the JobRunner's by this much: the JobRunner times an

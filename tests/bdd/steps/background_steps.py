@@ -13,10 +13,10 @@ from datetime import timedelta
 
 from pytest_bdd import given, parsers, then, when
 
-from application.signing.sign import Sign
-from application.webhooks.endpoints import RegisterWebhook
-from domain.webhook import DeliveryStatus
 from tests.bdd.steps.lifecycle_steps import World, tenant_with_key
+from undersign.application.signing.sign import Sign
+from undersign.application.webhooks.endpoints import RegisterWebhook
+from undersign.domain.webhook import DeliveryStatus
 
 SIGNING_LINK = re.compile(r"/sign/(\S+)")
 

@@ -9,25 +9,25 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from application.access.permissions import Caller
-from application.envelopes.create import CreateEnvelope
-from application.envelopes.documents import AddDocument
-from application.envelopes.fields import PlaceField
-from application.envelopes.recipients import AddSigner
-from application.envelopes.send import SendEnvelope
-from application.envelopes.signing_links import CreateSigningLink
-from application.envelopes.void import VoidEnvelope
-from application.signing.decline import Decline
-from application.signing.sign import Sign
-from domain.document import RevisionKind
-from domain.envelope import EnvelopeStatus
-from domain.errors import DomainError
-from domain.field import FieldKind, Placement
-from domain.policy import Routing
-from domain.signer import Role, SignerStatus
-from domain.tenant import ApiKeyRole
 from tests.bdd.steps.http_steps import envelope_status_over_api
 from tests.fakes import FakePlatform
+from undersign.application.access.permissions import Caller
+from undersign.application.envelopes.create import CreateEnvelope
+from undersign.application.envelopes.documents import AddDocument
+from undersign.application.envelopes.fields import PlaceField
+from undersign.application.envelopes.recipients import AddSigner
+from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.envelopes.signing_links import CreateSigningLink
+from undersign.application.envelopes.void import VoidEnvelope
+from undersign.application.signing.decline import Decline
+from undersign.application.signing.sign import Sign
+from undersign.domain.document import RevisionKind
+from undersign.domain.envelope import EnvelopeStatus
+from undersign.domain.errors import DomainError
+from undersign.domain.field import FieldKind, Placement
+from undersign.domain.policy import Routing
+from undersign.domain.signer import Role, SignerStatus
+from undersign.domain.tenant import ApiKeyRole
 
 TWO_PAGES = b"%PDF-1.7 pages=2"
 

@@ -11,13 +11,13 @@ import pytest
 from litestar.testing import TestClient
 from pytest_bdd import given, parsers, then, when
 
-from adapters.sql import migrate
-from domain.tenant import ApiKeyRole
-from entrypoints.container import build_container, shutdown
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
 from tests.hostile_pdf_corpus import BY_ID
 from tests.pdf_samples import make_pdf
+from undersign.adapters.sql import migrate
+from undersign.domain.tenant import ApiKeyRole
+from undersign.entrypoints.container import build_container, shutdown
+from undersign.entrypoints.http.app import create_app
+from undersign.entrypoints.settings import Settings
 
 
 @dataclass

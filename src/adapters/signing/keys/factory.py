@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from adapters.signing.dev_pki import DevPki
-from adapters.signing.keys.base import SealKey, SealKeyError
-from adapters.signing.keys.config import DevSealKeySpec, Pkcs11SealKeySpec, Pkcs12SealKeySpec, SealKeySpec
-from adapters.signing.keys.local import dev_seal_key
-from adapters.signing.keys.pkcs11_token import Pkcs11SealKey
-from adapters.signing.keys.pkcs12_file import load_pkcs12_seal_key
+from undersign.adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.keys.base import SealKey, SealKeyError
+from undersign.adapters.signing.keys.config import DevSealKeySpec, Pkcs11SealKeySpec, Pkcs12SealKeySpec, SealKeySpec
+from undersign.adapters.signing.keys.local import dev_seal_key
+from undersign.adapters.signing.keys.pkcs11_token import Pkcs11SealKey
+from undersign.adapters.signing.keys.pkcs12_file import load_pkcs12_seal_key
 
 
 def seal_key_from(spec: SealKeySpec, *, dev_pki: DevPki | None = None) -> SealKey:

@@ -15,9 +15,9 @@ from pyhanko.sign.signers import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from adapters.signing.certificates import asn1_certificate
-from adapters.signing.dev_pki import DevPki
-from adapters.signing.keys.base import SealKeyError
+from undersign.adapters.signing.certificates import asn1_certificate
+from undersign.adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.keys.base import SealKeyError
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 

@@ -38,8 +38,8 @@ from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session, select_pkcs11_signing_params
 from pyhanko.sign.signers import Signer
 
-from adapters.signing.certificates import asn1_certificate
-from adapters.signing.keys.base import SealKeyError, path_to_root
+from undersign.adapters.signing.certificates import asn1_certificate
+from undersign.adapters.signing.keys.base import SealKeyError, path_to_root
 
 _PROBE = b"Undersign: does this key sign for this certificate?"
 _PROBE_DIGEST = "sha256"

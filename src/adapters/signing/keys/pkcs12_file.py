@@ -7,8 +7,8 @@ from pathlib import Path
 from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from adapters.signing.keys.base import SealKeyError, path_to_root
-from adapters.signing.keys.local import LocalSealKey
+from undersign.adapters.signing.keys.base import SealKeyError, path_to_root
+from undersign.adapters.signing.keys.local import LocalSealKey
 
 
 def load_pkcs12_seal_key(path: Path, password: str | None) -> LocalSealKey:

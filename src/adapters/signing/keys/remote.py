@@ -19,8 +19,8 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from adapters.signing.certificates import asn1_certificate
-from adapters.signing.keys.base import SealKeyError
+from undersign.adapters.signing.certificates import asn1_certificate
+from undersign.adapters.signing.keys.base import SealKeyError
 
 
 class SigningAlgorithm(StrEnum):

@@ -19,8 +19,8 @@ from alembic import context
 from sqlalchemy import Connection, event
 from sqlalchemy.pool import NullPool
 
-from adapters.sql.engine import create_engine
-from adapters.sql.tables import Base
+from undersign.adapters.sql.engine import create_engine
+from undersign.adapters.sql.tables import Base
 
 config = context.config
 target_metadata = Base.metadata
