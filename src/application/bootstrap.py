@@ -1,7 +1,7 @@
 """Every use case, wired once: the composition root and the tests both build them here.
 
 The composition root (entrypoints/container.py) hands in the real adapters, the tests
-(tests/fakes.FakePlatform) the fakes; both get the same use cases wired the same way, so a
+(tests/fakes/platform.FakePlatform) the fakes; both get the same use cases wired the same way, so a
 test cannot pass on a wiring production does not have. Each use case is made the first
 time it is asked for, and with it only the adapters it needs: `undersign tenant create`
 loads no PDF machinery.

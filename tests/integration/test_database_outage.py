@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e import api
-from tests.fakes import FakeBlobStore
+from tests.fakes.system import FakeBlobStore
 from tests.servers import PostgreSQLServer, fresh_database, running
 from tests.stack import Stack, serve, settings_for
 from undersign.adapters.sql.availability import is_unavailable

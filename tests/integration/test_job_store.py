@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeClock, FakeJobQueue
+from tests.fakes.background import FakeJobQueue
+from tests.fakes.system import FakeClock
 from tests.servers import empty_database
 from undersign.adapters.sql import migrate
 from undersign.adapters.sql.engine import create_engine, create_session_factory

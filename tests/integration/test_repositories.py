@@ -22,15 +22,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fakes import (
-    A4,
-    AnyEvent,
-    FakeBlobStore,
-    FakeDatabase,
-    FakeIdempotencyKeys,
-    FakePlatform,
-    FakeUnitOfWork,
-)
+from tests.fakes.access import FakeIdempotencyKeys
+from tests.fakes.database import FakeDatabase
+from tests.fakes.events import AnyEvent
+from tests.fakes.pdf import A4
+from tests.fakes.platform import FakePlatform
+from tests.fakes.system import FakeBlobStore
+from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.servers import empty_database
 from undersign.adapters.sql import migrate
 from undersign.adapters.sql.engine import create_engine, create_session_factory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import FakePlatform
+from tests.fakes.platform import FakePlatform
 from undersign.application.access.permissions import Caller
 from undersign.domain.tenant import ApiKeyRole
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes import FakePlatform
+from tests.fakes.platform import FakePlatform
 from undersign.application.access.permissions import Caller
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.envelopes.documents import AddDocument

@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from tests.fakes import AnyEvent
+from tests.fakes.events import AnyEvent
 from undersign.domain.audit import GENESIS_HASH, chain, verify_chain
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

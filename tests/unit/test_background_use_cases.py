@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.fakes import FakeClock, FakeMailer
+from tests.fakes.notifications import FakeMailer
+from tests.fakes.system import FakeClock
 from tests.unit.flows import completed, envelope_with, link, sign
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
 from undersign.application.background.job_runner import RetryLater

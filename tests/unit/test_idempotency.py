@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.fakes import FakePlatform
+from tests.fakes.platform import FakePlatform
 from undersign.application.access.idempotency import CLAIM_LEASE, KEY_LIFETIME, Claim, IdempotentRequest, fingerprint
 from undersign.application.access.permissions import Caller
 from undersign.application.access.ports import StoredResponse

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from tests.fakes import FakeJobQueue
+from tests.fakes.background import FakeJobQueue
 from undersign.application.background.job_runner import DeadLettered, Done, JobRunner, RetryLater, RetryPolicy
 from undersign.application.shared.jobs import Job, JobPayload
 from undersign.domain.errors import NotFound

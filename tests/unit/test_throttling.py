@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.fakes import FakeClock
+from tests.fakes.system import FakeClock
 from undersign.adapters.throttling.memory import MemoryRateLimiter
 from undersign.application.access.throttling import Count, Throttle, ThrottleLimits, key_id_of
 from undersign.application.shared.errors import TooManyRequests

@@ -10,7 +10,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from tests.bdd.steps.http_steps import envelope_status_over_api
-from tests.fakes import FakePlatform
+from tests.fakes.platform import FakePlatform
 from undersign.application.access.permissions import Caller
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.envelopes.documents import AddDocument

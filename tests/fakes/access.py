@@ -1,0 +1,63 @@
+"""Tenants, API keys and idempotency keys, kept in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.fakes.database import KeyedFake
+from undersign.application.access.ports import IdempotencyRecord
+from undersign.domain.tenant import ApiKey, Tenant
+
+
+class FakeTenants(KeyedFake):
+    async def add(self, tenant: Tenant) -> None:
+        self._stage(tenant.slug, tenant)
+
+    async def get(self, tenant_id: str) -> Tenant | None:
+        return next((t for t in self._table.values() if t.id == tenant_id), None)
+
+    async def by_slug(self, slug: str) -> Tenant | None:
+        return self._table.get(slug)
+
+
+class FakeApiKeys(KeyedFake):
+    async def add(self, key: ApiKey) -> None:
+        self._stage(key.id, key)
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        return self._table.get(key_id)
+
+
+class FakeIdempotencyKeys:
+    """Each call takes effect at once, as each is a transaction of its own in SQL."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str, str], IdempotencyRecord] = {}
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        return self.records.setdefault(_scoped(record), record) is record
+
+    async def get(self, tenant_id: str, credential_id: str, key: str) -> IdempotencyRecord | None:
+        return self.records.get((tenant_id, credential_id, key))
+
+    async def replace(self, record: IdempotencyRecord, *, held_by: str) -> bool:
+        current = self.records.get(_scoped(record))
+        if current is None or current.claim != held_by:
+            return False
+        self.records[_scoped(record)] = record
+        return True
+
+    async def delete(self, tenant_id: str, credential_id: str, key: str, *, held_by: str) -> None:
+        current = self.records.get((tenant_id, credential_id, key))
+        if current is not None and current.claim == held_by:
+            del self.records[(tenant_id, credential_id, key)]
+
+    async def purge(self, tenant_id: str, *, expired_at: datetime) -> int:
+        expired = [k for k, r in self.records.items() if k[0] == tenant_id and r.expires_at <= expired_at]
+        for k in expired:
+            del self.records[k]
+        return len(expired)
+
+
+def _scoped(record: IdempotencyRecord) -> tuple[str, str, str]:
+    return (record.tenant_id, record.credential_id, record.key)
