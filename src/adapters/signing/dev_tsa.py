@@ -25,8 +25,10 @@ from pyhanko.sign.timestamps import TimeStamper
 
 from undersign.adapters.signing.dev_pki import DevPki
 
-# An OID of our own without registering an arc: 2.25 is the UUID arc of ITU-T X.667.
-DEV_TSA_POLICY = "2.25.193050280648180988878618738140257341187"
+# A policy identifier nobody can mistake for a real one: 2.999 is ITU-T X.660's "example"
+# arc, open to anyone without registration. Short on purpose: the UUID arc (2.25.<128-bit
+# number>) used before broke a third-party validator whose parser holds an arc in 64 bits.
+DEV_TSA_POLICY = "2.999.1.1"
 
 
 class DevTimeStamper(TimeStamper):
