@@ -12,8 +12,9 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from undersign.adapters.sql.availability import own_session
-from undersign.adapters.sql.repositories import conflicts_raise, rowcount
-from undersign.adapters.sql.tables import IdempotencyKeyRow, column_values
+from undersign.adapters.sql.repositories.shared import conflicts_raise, rowcount
+from undersign.adapters.sql.tables.access import IdempotencyKeyRow
+from undersign.adapters.sql.tables.base import column_values
 from undersign.application.access.ports import IdempotencyRecord
 from undersign.domain.errors import ConcurrencyConflict
 

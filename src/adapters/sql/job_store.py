@@ -28,7 +28,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from undersign.adapters.sql.availability import own_session
-from undersign.adapters.sql.tables import JobRow
+from undersign.adapters.sql.tables.background import JobRow
 from undersign.application.background.ports import ClaimedJob
 from undersign.application.shared.jobs import Job
 from undersign.application.shared.ports import Clock

@@ -9,20 +9,14 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from undersign.adapters.sql.availability import is_unavailable, unavailable, unavailable_raises
-from undersign.adapters.sql.repositories import (
-    SqlApiKeys,
-    SqlAuditLog,
-    SqlDeadLetters,
-    SqlDocuments,
-    SqlEnvelopes,
-    SqlOutbox,
-    SqlPolicies,
-    SqlSigningLinks,
-    SqlTenants,
-    SqlWebhookDeliveries,
-    SqlWebhookEndpoints,
-    conflicts_raise,
-)
+from undersign.adapters.sql.repositories.access import SqlApiKeys, SqlTenants
+from undersign.adapters.sql.repositories.audit import SqlAuditLog
+from undersign.adapters.sql.repositories.background import SqlDeadLetters, SqlOutbox
+from undersign.adapters.sql.repositories.documents import SqlDocuments
+from undersign.adapters.sql.repositories.envelopes import SqlEnvelopes, SqlSigningLinks
+from undersign.adapters.sql.repositories.policies import SqlPolicies
+from undersign.adapters.sql.repositories.shared import conflicts_raise
+from undersign.adapters.sql.repositories.webhooks import SqlWebhookDeliveries, SqlWebhookEndpoints
 from undersign.application.shared.ports import BlobStore
 from undersign.application.shared.unit_of_work import TrackedBlobs, UnitOfWork
 

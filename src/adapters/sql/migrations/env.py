@@ -20,10 +20,10 @@ from sqlalchemy import Connection, event
 from sqlalchemy.pool import NullPool
 
 from undersign.adapters.sql.engine import create_engine
-from undersign.adapters.sql.tables import Base
+from undersign.adapters.sql.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata  # every table: the package imports each subject's row classes
 
 
 def _url() -> str:
