@@ -18,7 +18,8 @@ import structlog
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.keys.base import SealKey
 from undersign.adapters.signing.keys.local import dev_seal_key
-from undersign.adapters.signing.pdf_signer import DevSignerCertificates, PyHankoPdfSigner
+from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.adapters.signing.signer_certificates import DevSignerCertificates
 from undersign.adapters.signing.timestamps import TimestampAuthorities
 from undersign.adapters.signing.trust import SigningTrust, load_trust_anchors
 

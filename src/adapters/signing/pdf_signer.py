@@ -16,51 +16,41 @@ The level (the envelope's policy) decides what each signature, the seal included
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from io import BytesIO
-from typing import Protocol
 
 import structlog
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.layout import BoxConstraints
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.text import TextBoxStyle
-from pyhanko.sign.fields import (
-    FieldMDPAction,
-    FieldMDPSpec,
-    MDPPerm,
-    SigFieldSpec,
-    SigSeedSubFilter,
-    enumerate_sig_fields,
-)
+from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, Signer
 from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.stamp import TextStamp, TextStampStyle
-from pyhanko_certvalidator.errors import PathError, ValidationError
+from pyhanko.stamp import TextStampStyle
 
-from undersign.adapters.signing.dev_pki import DevPki, issue_signer_certificate
-from undersign.adapters.signing.keys.local import InMemorySigner, dev_seal_key
-from undersign.adapters.signing.page_geometry import iter_pages, upright_matrix
-from undersign.adapters.signing.pdf_forms import (
-    HELVETICA,
-    FormError,
-    add_empty_fields,
-    fill_fields,
-    signature_field_name,
+from undersign.adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.keys.local import dev_seal_key
+from undersign.adapters.signing.pdf_forms import add_empty_fields, fill_fields, signature_field_name
+from undersign.adapters.signing.signature_fields import (
+    SEAL_FIELD,
+    SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA,
+    SEAL_FIELD_NAME,
+    fields_to_fill,
+    own_signature_field,
+    refuse_if_sealed,
+    refuse_if_signed,
 )
+from undersign.adapters.signing.signature_stamp import field_rotation, signature_stamp_style
+from undersign.adapters.signing.signer_certificates import DevSignerCertificates, SignerCertificates
+from undersign.adapters.signing.signing_failures import signing_failures
 from undersign.adapters.signing.timestamps import TimestampAuthorities, unreachable
 from undersign.adapters.signing.trust import SigningTrust
-from undersign.application.shared.errors import SigningFailed, TimestampUnavailable
+from undersign.application.shared.errors import TimestampUnavailable
 from undersign.application.shared.pdf import SignatureRequest, SignedPdf
-from undersign.domain.field import Field, FieldKind
+from undersign.domain.field import Field
 from undersign.domain.policy import SignatureLevel
 
-SEAL_FIELD_NAME = "platform-seal"
 # Room for the CMS blob at B-B, in hex digits (two per byte); a fixed size skips pyHanko's
 # dry-run signature. Ours is ~2.3 KB of DER (ECDSA signature, three certificates, signed
 # attributes): 16 KiB of hex leaves room for a longer chain. With a time stamp the size
@@ -74,25 +64,6 @@ _TIMESTAMPED = {SignatureLevel.PADES_B_T, SignatureLevel.PADES_B_LT, SignatureLe
 _WITH_VALIDATION_DATA = {SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA}
 
 log = structlog.get_logger("undersign.signing")
-
-
-class SignerCertificates(Protocol):
-    def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
-        """A signer holding a new key and a certificate made for this person, and the certificate's serial."""
-        ...
-
-
-class DevSignerCertificates:
-    """Per-signer certificates from the development issuing CA (ECDSA P-256, a day's validity)."""
-
-    def __init__(self, pki: DevPki, *, validity: timedelta = timedelta(days=1)) -> None:
-        self._pki = pki
-        self._validity = validity
-
-    def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
-        key, certificate = issue_signer_certificate(self._pki, name=name, email=email, now=now, validity=self._validity)
-        chain = (self._pki.issuing_cert, self._pki.root_cert)
-        return InMemorySigner(key, certificate, chain), certificate.serial_number
 
 
 class PyHankoPdfSigner:
@@ -147,7 +118,7 @@ class PyHankoPdfSigner:
     # -- the work, run in a thread ------------------------------------------------------
 
     def _prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
-        with _signing_failures("prepare the document's form"):
+        with signing_failures("prepare the document's form"):
             writer = IncrementalPdfFileWriter(BytesIO(pdf))
             add_empty_fields(writer, fields)
             out = BytesIO()
@@ -155,14 +126,14 @@ class PyHankoPdfSigner:
             return out.getvalue()
 
     def _sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
-        with _signing_failures("sign the document"):
+        with signing_failures("sign the document"):
             signer, serial = self._signer_certificates.issue(name=request.name, email=request.email, now=request.at)
 
             def sign_with(timestamper: TimeStamper | None) -> bytes:
                 writer = IncrementalPdfFileWriter(BytesIO(pdf))
-                _refuse_if_signed(writer, request)
-                own_field = _own_signature_field(writer, request.fields)
-                fill_fields(writer, _fields_to_fill(request, own_field))
+                refuse_if_signed(writer, request)
+                own_field = own_signature_field(writer, request.fields)
+                fill_fields(writer, fields_to_fill(request, own_field))
                 field_name = own_field or signature_field_name(request.signer_id)
                 return self._signed(
                     writer,
@@ -170,7 +141,7 @@ class PyHankoPdfSigner:
                     self._metadata(field_name, request.level, name=request.name),
                     timestamper,
                     signer=signer,
-                    stamp_style=_signature_stamp_style(_field_rotation(writer, field_name) if own_field else 0),
+                    stamp_style=signature_stamp_style(field_rotation(writer, field_name) if own_field else 0),
                     # No field of their own: a new invisible one (no box means no widget area).
                     new_field_spec=None if own_field else SigFieldSpec(sig_field_name=field_name),
                     existing_fields_only=own_field is not None,
@@ -181,11 +152,11 @@ class PyHankoPdfSigner:
             return SignedPdf(pdf=signed, certificate_serial=format(serial, "x"))
 
     def _seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
-        with _signing_failures("seal the document"):
+        with signing_failures("seal the document"):
 
             def seal_with(timestamper: TimeStamper | None) -> bytes:
                 writer = IncrementalPdfFileWriter(BytesIO(pdf))
-                _refuse_if_sealed(writer)
+                refuse_if_sealed(writer)
                 return self._signed(
                     writer,
                     level,
@@ -198,15 +169,15 @@ class PyHankoPdfSigner:
                     ),
                     timestamper,
                     signer=self._seal_signer,
-                    new_field_spec=_SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA
+                    new_field_spec=SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA
                     if level in _WITH_VALIDATION_DATA
-                    else _SEAL_FIELD,
+                    else SEAL_FIELD,
                 )
 
             return self._time_stamped(level, seal_with)
 
     def _add_archive_timestamp(self, pdf: bytes) -> bytes:
-        with _signing_failures("time-stamp the document for the archive"):
+        with signing_failures("time-stamp the document for the archive"):
             # Read once for every attempt: with in_place=False pyHanko copies the input to a
             # new output and only reads from the reader.
             reader = PdfFileReader(BytesIO(pdf))
@@ -331,35 +302,8 @@ class PyHankoPdfSigner:
         )
 
 
-# The seal is the last signature and must say so. A certification (DocMDP) signature
-# cannot be it: ISO 32000 allows only one, as the FIRST signature of the document, and
-# pyHanko refuses certify=True once other signatures exist ("Certification signatures
-# must be the first signature in a given document"). The standard way to close a document
-# with a later signature is a field lock: /Lock with /Action /All locks every field, and
-# /P 1 (PDF 2.0, MDPPerm.NO_CHANGES) declares that no change at all is permitted after it,
-# so anything appended later shows up as a violation of the seal. The earlier signatures
-# see only a new invisible signature field: a permitted change for them.
-#
-# From B-LT on, validation data (a DSS) and document time stamps follow the seal, which
-# /P 1 permits (ISO 32000-2 12.8.2.2: they are not changes to the document). But under an
-# /All lock pyHanko 0.38's difference analysis then reports every filled text field as
-# changed (it takes an appearance stream from an earlier revision for an update of the
-# locked field) and the seal as broken. There the lock names no field (/Include, empty
-# /Fields) and /P 1 alone forbids every other change, which pyHanko enforces the same way.
-_SEAL_FIELD = SigFieldSpec(
-    sig_field_name=SEAL_FIELD_NAME,
-    field_mdp_spec=FieldMDPSpec(action=FieldMDPAction.ALL),
-    doc_mdp_update_value=MDPPerm.NO_CHANGES,
-)
-_SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA = SigFieldSpec(
-    sig_field_name=SEAL_FIELD_NAME,
-    field_mdp_spec=FieldMDPSpec(action=FieldMDPAction.INCLUDE, fields=[]),
-    doc_mdp_update_value=MDPPerm.NO_CHANGES,
-)
-
-
 def _last_document_timestamp_expiry(pdf: bytes) -> datetime | None:
-    with _signing_failures("read the document's time stamps"):
+    with signing_failures("read the document's time stamps"):
         stamps = PdfFileReader(BytesIO(pdf)).embedded_timestamp_signatures
         if not stamps:
             return None
@@ -367,97 +311,5 @@ def _last_document_timestamp_expiry(pdf: bytes) -> datetime | None:
         return last.signer_cert["tbs_certificate"]["validity"]["not_after"].native
 
 
-def _refuse_if_sealed(writer: IncrementalPdfFileWriter) -> None:
-    # pyHanko only enforces certification (DocMDP) limits, not a field lock like the seal's.
-    if _filled_signature_fields(writer) & {SEAL_FIELD_NAME}:
-        raise FormError("the document is sealed; nothing can be added after the seal")
-
-
-def _refuse_if_signed(writer: IncrementalPdfFileWriter, request: SignatureRequest) -> None:
-    _refuse_if_sealed(writer)
-    own = {signature_field_name(request.signer_id)} | {
-        signature_field_name(field.id) for field in request.fields if field.kind is FieldKind.SIGNATURE
-    }
-    if _filled_signature_fields(writer) & own:
-        raise FormError(f"signer {request.signer_id} has already signed this document")
-
-
-def _filled_signature_fields(writer: IncrementalPdfFileWriter) -> set[str]:
-    return {name for name, _value, _ref in enumerate_sig_fields(writer, filled_status=True)}
-
-
-def _own_signature_field(writer: IncrementalPdfFileWriter, fields: list[Field]) -> str | None:
-    """The signer's empty /Sig field made by prepare (their first signature field), if any."""
-    empty = {name for name, _value, _ref in enumerate_sig_fields(writer, filled_status=False)}
-    for field in fields:
-        if field.kind is FieldKind.SIGNATURE and signature_field_name(field.id) in empty:
-            return signature_field_name(field.id)
-    return None
-
-
-def _fields_to_fill(request: SignatureRequest, own_field: str | None) -> list[Field]:
-    """Every field but the one the signature goes into; further signature boxes show the typed name."""
-    to_fill = []
-    for field in request.fields:
-        if field.kind is FieldKind.SIGNATURE:
-            if signature_field_name(field.id) == own_field:
-                continue
-            field = replace(field, value=field.value or request.signature_text)
-        to_fill.append(field)
-    return to_fill
-
-
-def _field_rotation(writer: IncrementalPdfFileWriter, field_name: str) -> int:
-    fields = {name: ref for name, _value, ref in enumerate_sig_fields(writer, with_name=field_name)}
-    widget = fields[field_name].get_object()
-    if "/P" not in widget:
-        return 0
-    page_ref = widget.raw_get("/P").reference
-    return next((page.rotation for page in iter_pages(writer) if page.ref.reference == page_ref), 0)
-
-
-@dataclass(frozen=True)
-class _UprightTextStampStyle(TextStampStyle):
-    """A text stamp that reads upright on a page with /Rotate (pyHanko draws in user space)."""
-
-    rotation: int = 0
-
-    def create_stamp(self, writer, box: BoxConstraints, text_params: dict) -> TextStamp:
-        if self.rotation in (90, 270):
-            box = BoxConstraints(width=box.height, height=box.width)
-        return _UprightTextStamp(writer=writer, style=self, box=box, text_params=text_params)
-
-
-class _UprightTextStamp(TextStamp):
-    def as_form_xobject(self):
-        xobject = super().as_form_xobject()
-        if self.style.rotation:
-            xobject["/Matrix"] = upright_matrix(self.style.rotation)
-        return xobject
-
-
-def _signature_stamp_style(rotation: int) -> TextStampStyle:
-    return _UprightTextStampStyle(
-        stamp_text="%(typed)s\nSigned by %(signer)s\n%(ts)s",
-        timestamp_format="%Y-%m-%d %H:%M:%S %Z",
-        text_box_style=TextBoxStyle(font=HELVETICA, font_size=10),
-        border_width=1,
-        rotation=rotation,
-    )
-
-
 def _bytes_reserved(level: SignatureLevel) -> int | None:
     return None if level in _TIMESTAMPED else SIGNATURE_BYTES_RESERVED
-
-
-@contextmanager
-def _signing_failures(action: str) -> Iterator[None]:
-    """Turn pyHanko's refusals into SigningFailed, with its reason (and the reason behind it)."""
-    try:
-        yield
-    # pyHanko's SigningError is a ValueError, and cryptography rejects an unusable name or
-    # email (say, a non-ASCII address) with one. The certificate validator's errors come
-    # through bare when a TSA's certificate does not validate.
-    except (PdfError, ValueError, FormError, PathError, ValidationError) as error:
-        cause = f" ({error.__cause__})" if error.__cause__ else ""
-        raise SigningFailed(f"could not {action}: {error}{cause}") from error
