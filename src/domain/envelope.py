@@ -7,6 +7,10 @@
 
 Recipients with the same routing order act in parallel; the next order is activated when
 every recipient of the current one has acted. Carbon copies never hold routing up.
+
+Longer than most modules (~470 lines) on purpose: it is one aggregate, and its transitions
+check each other's invariants; split, a reader would have to hold several files to see
+whether a state can be left twice.
 """
 
 from __future__ import annotations

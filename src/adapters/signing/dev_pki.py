@@ -6,6 +6,9 @@ for a real trust service. The root key is discarded once the issuing CA is signe
 but the issuing CA ever needs it, and a key that is not kept cannot leak. Before it goes,
 the root signs its one revocation list (the issuing CA is not revoked), valid as long as
 the root itself, because nothing could ever sign a newer one.
+
+About 400 lines: creating, storing and reloading the PKI are one idea (what is written is what
+is checked on load), kept together so the two cannot drift apart.
 """
 
 from __future__ import annotations
