@@ -15,6 +15,7 @@ from undersign.adapters.notify.smtp import SmtpMailer, parse_smtp_url
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
 from undersign.adapters.queue.arq_queue import ArqJobQueue
 from undersign.adapters.signing.assembly import configured_pdf_signer
+from undersign.adapters.signing.certificate_lifetimes import CertificateNotValid, check_certificate_lifetimes
 from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
 from undersign.adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki
 from undersign.adapters.signing.keys.base import SealKey, SealKeyError
@@ -68,6 +69,36 @@ def platform_seal_key(settings: Settings, pki: DevPki) -> SealKey:
         not_after=key.certificate.not_valid_after_utc.isoformat(),
     )
     return key
+
+
+def check_signing_certificates(settings: Settings, pki: DevPki, seal: SealKey, clock: Clock) -> None:
+    """A warning for each certificate signing needs that ends within 90 days; a SettingsError naming one that has ended."""
+    certificates = {"the platform seal": seal.certificate, "the signers' issuing CA": pki.issuing_cert}
+    if not settings.tsa_urls:  # remote TSAs show their certificates only in their answers
+        certificates["the development time-stamping authority"] = pki.tsa_cert
+    now = clock.now()
+    try:
+        ending = check_certificate_lifetimes(certificates, now)
+    except CertificateNotValid as error:
+        raise SettingsError(f"{error}: nothing can be signed or sealed until it is replaced") from error
+    log = structlog.get_logger("undersign.pki")
+    for certificate in ending:
+        log.warning(
+            "certificate ends soon: replace it before then, or signing and sealing stop",
+            role=certificate.role, subject=certificate.subject,
+            not_after=certificate.not_after.isoformat(), days_left=certificate.days_left(now),
+        )
+
+
+def ready_to_sign(container: Container) -> None:
+    """Load the PKI, the seal key and the signer, and check their certificates' lifetimes.
+
+    Called when a process that signs starts (serve, worker), so a wrong key or an expired
+    certificate stops it with one line instead of failing every signature and seal job.
+    """
+    gateways = container.gateways
+    gateways.pdf_signer()
+    check_signing_certificates(container.settings(), gateways.pki(), gateways.seal_key(), container.core.clock())
 
 
 def job_queue(settings: Settings, store: SqlJobStore) -> JobQueue:

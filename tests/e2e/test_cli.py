@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.api import completed_envelope, final_pdf
 from tests.servers import free_port
-from tests.stack import settings_for
+from tests.stack import Stack, settings_for
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.entrypoints.container import build_container, shutdown
 
@@ -86,6 +87,24 @@ async def create_envelope(data_dir: Path, key: str) -> str:
         return created.id
     finally:
         await shutdown(container)
+
+
+async def test_archive_renew_refuses_a_time_stamp_that_would_not_extend_the_archive(stack: Stack) -> None:
+    """The seal's document time stamp and a renewal would both come from the one development TSA certificate."""
+    envelope_id, document_id, sealed = await completed_envelope(stack)
+    data_dir = stack.settings.data_dir
+
+    not_due = json.loads((await asyncio.to_thread(run, data_dir, "archive", "renew", "--json")).stdout)
+    due = await asyncio.to_thread(run, data_dir, "archive", "renew", "--within-days", "3650", "--json", check=False)
+
+    assert not_due == {"checked": 1, "renewed": [], "refused": []}
+    assert due.returncode == 1
+    report = json.loads(due.stdout)
+    assert (report["checked"], report["renewed"]) == (1, [])
+    [refused] = report["refused"]
+    assert (refused["envelope_id"], refused["document_id"]) == (envelope_id, document_id)
+    assert "no later than the current time stamp's" in refused["reason"]
+    assert await final_pdf(stack, envelope_id, document_id) == sealed  # nothing stored
 
 
 def test_serve_starts_on_a_fresh_data_directory_and_answers(tmp_path):

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.unit.flows import completed, envelope_with
+from undersign.application.shared.errors import SigningFailed
 from undersign.application.signing.archive_renewal import RenewArchiveTimestamps
 from undersign.domain.document import RevisionKind
 from undersign.domain.errors import InvalidState
@@ -16,6 +17,7 @@ async def test_a_document_whose_time_stamp_expires_within_the_window_gets_a_new_
     envelope_id, document_id = await completed(platform, caller)
     expiry = platform.clock.now() + timedelta(days=30)
     platform.pdf_signer.archive_expiries[b"%sealed"] = expiry
+    platform.pdf_signer.archive_expiries[b"%archive timestamp"] = expiry + timedelta(days=365)
 
     report = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(days=90)))
 
@@ -50,6 +52,36 @@ async def test_once_renewed_a_document_is_not_renewed_again_until_its_new_time_s
     second = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(days=90)))
 
     assert (len(first.renewed), len(second.renewed)) == (1, 0)
+
+
+async def test_a_renewal_that_would_not_outlive_the_current_time_stamp_is_refused_and_nothing_stored(platform, caller):
+    envelope_id, document_id = await completed(platform, caller)
+    expiry = platform.clock.now() + timedelta(days=30)
+    platform.pdf_signer.archive_expiries[b"%sealed"] = expiry
+    platform.pdf_signer.archive_expiries[b"%archive timestamp"] = expiry  # the same TSA certificate again
+
+    report = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(days=90)))
+
+    assert report.renewed == []
+    [refused] = report.refused
+    assert (refused.envelope_id, refused.document_id) == (envelope_id, document_id)
+    assert "no later than the current time stamp's" in refused.reason
+    document, content = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
+    assert document.current.kind is not RevisionKind.ARCHIVE_TIMESTAMP and content.endswith(b"%sealed")
+    trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
+    assert "ArchiveTimestampAdded" not in [entry.type for entry in trail.entries]
+
+
+async def test_a_time_stamping_authority_that_fails_is_reported_per_document(platform, caller):
+    await completed(platform, caller)
+    await completed(platform, caller)
+    platform.pdf_signer.archive_expiries[b"%sealed"] = platform.clock.now() + timedelta(days=1)
+    platform.pdf_signer.failure = SigningFailed("the time-stamping authority did not answer")
+
+    report = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(days=90)))
+
+    assert report.renewed == []
+    assert [r.reason for r in report.refused] == ["the time-stamping authority did not answer"] * 2
 
 
 async def test_only_sealed_documents_take_archive_time_stamps(platform, caller):

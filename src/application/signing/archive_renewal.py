@@ -6,7 +6,11 @@ document (with the validation data of the previous one embedded first) extends i
 the life of the new TSA certificate; renewed in time, indefinitely.
 
 Operators run it periodically (`undersign archive renew`); documents not yet near the
-end, or without a document time stamp (below B-LTA), are left as they are.
+end, or without a document time stamp (below B-LTA), are left as they are. A renewal that
+would not outlive the time stamp it renews (the TSA's certificate ends no later) is refused
+and nothing is stored: otherwise the same document would be renewed every day of the window
+with nothing gained. A refusal, like a TSA that cannot be reached, is reported per document
+and the run goes on with the others.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from undersign.application.shared.envelope_turns import EnvelopeTurns
+from undersign.application.shared.errors import SigningFailed
 from undersign.application.shared.loading import require_document, require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
@@ -36,10 +41,19 @@ class Renewal:
     revision: int
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedRenewal:
+    tenant_id: str
+    envelope_id: str
+    document_id: str
+    reason: str
+
+
 @dataclass(slots=True)
 class RenewalReport:
     checked: int = 0  # sealed documents looked at
     renewed: list[Renewal] = field(default_factory=list)
+    refused: list[RefusedRenewal] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +80,18 @@ class RenewArchiveTimestampsHandler:
                 after = document.id
                 report.checked += 1
                 if await self._due(document, deadline):
-                    renewal = await retry_on_conflict(lambda: self._renew_if_due(document, deadline))
-                    if renewal is not None:
-                        report.renewed.append(renewal)
+                    await self._renew(document, deadline, report)
         return report
+
+    async def _renew(self, document: Document, deadline: datetime, report: RenewalReport) -> None:
+        try:
+            outcome = await retry_on_conflict(lambda: self._renew_if_due(document, deadline))
+        except SigningFailed as error:  # the TSA cannot be reached or refuses: the other documents still go
+            outcome = RefusedRenewal(document.tenant_id, document.envelope_id, document.id, str(error))
+        if isinstance(outcome, Renewal):
+            report.renewed.append(outcome)
+        elif isinstance(outcome, RefusedRenewal):
+            report.refused.append(outcome)
 
     async def _sealed_documents(self, after: str | None) -> list[Document]:
         async with self._uow() as uow:
@@ -81,7 +103,7 @@ class RenewArchiveTimestampsHandler:
             expiry = await self._pdf.archive_timestamp_expiry(await uow.blobs.get(document.current.blob_key))
         return expiry is not None and expiry <= deadline
 
-    async def _renew_if_due(self, seen: Document, deadline: datetime) -> Renewal | None:
+    async def _renew_if_due(self, seen: Document, deadline: datetime) -> Renewal | RefusedRenewal | None:
         """Looked at again once the envelope is held: another run may have renewed it meanwhile."""
         async with self._turns.hold(seen.tenant_id, seen.envelope_id) as uow:
             envelope = await require_envelope(uow, seen.tenant_id, seen.envelope_id)
@@ -92,9 +114,20 @@ class RenewArchiveTimestampsHandler:
                 return None
             now = self._clock.now()
             renewed = await self._pdf.add_archive_timestamp(pdf)
+            renewed_expiry = await self._pdf.archive_timestamp_expiry(renewed)
+            if renewed_expiry is None or renewed_expiry <= expiry:
+                return RefusedRenewal(seen.tenant_id, seen.envelope_id, seen.id, _no_longer_life(expiry, renewed_expiry))
             revision = await store_revision(uow, self._ids, document, renewed, kind=RevisionKind.ARCHIVE_TIMESTAMP, now=now)
             envelope.record_archive_timestamp_added(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
             await uow.envelopes.save(envelope)
             await uow.documents.save(document)
             await uow.commit()
         return Renewal(seen.tenant_id, seen.envelope_id, seen.id, expiry, revision.number)
+
+
+def _no_longer_life(expiry: datetime, renewed_expiry: datetime | None) -> str:
+    ends = "at an unknown date" if renewed_expiry is None else f"on {renewed_expiry:%Y-%m-%d}"
+    return (
+        f"not renewed: the time-stamping authority's certificate ends {ends}, no later than the current "
+        f"time stamp's ({expiry:%Y-%m-%d}); the TSA needs a newer certificate"
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import click
 
-from undersign.entrypoints.cli.common import emit, json_option, run_with_container
+from undersign.entrypoints.cli.common import EXIT_FAILURE, emit, json_option, run_with_container
 
 
 @click.group()
@@ -21,7 +22,11 @@ def archive() -> None:
 )
 @json_option
 def archive_renew(within_days: int, as_json: bool) -> None:
-    """Add a new document time stamp to sealed B-LTA documents whose last one nears expiry."""
+    """Add a new document time stamp to sealed B-LTA documents whose last one nears expiry.
+
+    Exits non-zero when a document due could not be renewed (the TSA failed, or its
+    certificate would not outlive the time stamp being renewed), after trying the others.
+    """
     from undersign.application.signing.archive_renewal import RenewArchiveTimestamps
 
     command = RenewArchiveTimestamps(within=timedelta(days=within_days))
@@ -31,9 +36,17 @@ def archive_renew(within_days: int, as_json: bool) -> None:
          "expired_at": r.expired_at.isoformat(), "revision": r.revision}
         for r in report.renewed
     ]  # fmt: skip
+    refused = [
+        {"tenant_id": r.tenant_id, "envelope_id": r.envelope_id, "document_id": r.document_id, "reason": r.reason}
+        for r in report.refused
+    ]
     lines = [f"{r['document_id']} (envelope {r['envelope_id']}): was good until {r['expired_at']}" for r in renewed]
+    lines += [f"{r['document_id']} (envelope {r['envelope_id']}) NOT renewed: {r['reason']}" for r in refused]
+    summary = f"{report.checked} sealed documents checked, {len(renewed)} renewed"
     emit(
         as_json,
-        {"checked": report.checked, "renewed": renewed},
-        "\n".join([f"{report.checked} sealed documents checked, {len(renewed)} renewed", *lines]),
+        {"checked": report.checked, "renewed": renewed, "refused": refused},
+        "\n".join([summary + (f", {len(refused)} could not be" if refused else ""), *lines]),
     )
+    if refused:  # a scheduler must see it: these documents stop verifying when their time stamp ends
+        sys.exit(EXIT_FAILURE)

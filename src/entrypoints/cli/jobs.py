@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for scripts and tests).")
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (UNDERSIGN_REDIS_URL): seals, emails, webhooks, reminders, expiry."""
-    from undersign.entrypoints.container import build_container
+    from undersign.entrypoints.container import build_container, ready_to_sign
     from undersign.entrypoints.settings import SettingsError
     from undersign.entrypoints.worker.arq_worker import build_worker
 
@@ -33,7 +33,7 @@ def worker(burst: bool) -> None:
     prepare_database(settings)
     container = build_container(settings)
     try:
-        container.gateways.pdf_signer()  # a wrong seal key stops the worker here, not at its first seal
+        ready_to_sign(container)  # a wrong seal key stops the worker here, not at its first seal
     except SettingsError as error:
         fail(str(error))
     build_worker(container, burst=burst).run()

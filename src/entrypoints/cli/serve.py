@@ -15,7 +15,7 @@ def serve(host: str, port: int, as_json: bool) -> None:
     """Serve the API (and the signing page) on the embedded default or the configured services."""
     import uvicorn
 
-    from undersign.entrypoints.container import build_container
+    from undersign.entrypoints.container import build_container, ready_to_sign
     from undersign.entrypoints.http.app import create_app
     from undersign.entrypoints.http.security_headers import MAX_REQUEST_HEAD_BYTES
     from undersign.entrypoints.settings import SettingsError
@@ -24,7 +24,7 @@ def serve(host: str, port: int, as_json: bool) -> None:
     prepare_database(settings)
     container = build_container(settings)
     try:
-        container.gateways.pdf_signer()  # loads the seal key: a wrong file, password or PIN stops here
+        ready_to_sign(container)  # loads the seal key: a wrong file, password or PIN stops here
     except SettingsError as error:
         fail(str(error))
     app = create_app(container)

@@ -6,7 +6,7 @@ from litestar import Litestar, Response, Router, get
 from litestar.datastructures import State
 
 from undersign.adapters.sql.health import ping
-from undersign.entrypoints.container import Container, shutdown
+from undersign.entrypoints.container import Container, ready_to_sign, shutdown
 from undersign.entrypoints.http.dependencies import DEPENDENCIES
 from undersign.entrypoints.http.documents import DocumentsController
 from undersign.entrypoints.http.envelopes import EnvelopesController
@@ -43,7 +43,7 @@ def create_app(container: Container) -> Litestar:
     embedded = settings.embedded_jobs
 
     async def start() -> None:
-        container.gateways.pdf_signer()  # the PKI and the seal key, before the first request
+        ready_to_sign(container)  # the PKI, the seal key and their lifetimes, before the first request
         if embedded:
             await container.embedded_runner().start()
 
