@@ -17,7 +17,7 @@ from undersign.adapters.queue.arq_queue import ArqJobQueue
 from undersign.adapters.signing.assembly import configured_pdf_signer
 from undersign.adapters.signing.certificate_lifetimes import CertificateNotValid, check_certificate_lifetimes
 from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
-from undersign.adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki
+from undersign.adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki, tsa_at
 from undersign.adapters.signing.keys.base import SealKey, SealKeyError
 from undersign.adapters.signing.keys.factory import seal_key_from
 from undersign.adapters.signing.pdf_inspector import PyHankoPdfInspector
@@ -73,10 +73,10 @@ def platform_seal_key(settings: Settings, pki: DevPki) -> SealKey:
 
 def check_signing_certificates(settings: Settings, pki: DevPki, seal: SealKey, clock: Clock) -> None:
     """A warning for each certificate signing needs that ends within 90 days; a SettingsError naming one that has ended."""
+    now = clock.now()
     certificates = {"the platform seal": seal.certificate, "the signers' issuing CA": pki.issuing_cert}
     if not settings.tsa_urls:  # remote TSAs show their certificates only in their answers
-        certificates["the development time-stamping authority"] = pki.tsa_cert
-    now = clock.now()
+        certificates["the development time-stamping authority"] = tsa_at(pki, now).certificate
     try:
         ending = check_certificate_lifetimes(certificates, now)
     except CertificateNotValid as error:

@@ -7,8 +7,13 @@ but the issuing CA ever needs it, and a key that is not kept cannot leak. Before
 the root signs its one revocation list (the issuing CA is not revoked), valid as long as
 the root itself, because nothing could ever sign a newer one.
 
-About 400 lines: creating, storing and reloading the PKI are one idea (what is written is what
-is checked on load), kept together so the two cannot drift apart.
+Lifetimes are an archive's: the root and the issuing CA live thirty years, so a document
+time stamp made decades from now still chains to them. The time-stamping authority signs
+with a new certificate every year (`tsa_at`), each valid ten years: a renewal of an archive
+time stamp always gets a certificate that outlives the one it renews.
+
+About 480 lines: creating, storing and reloading the PKI and its yearly TSA certificates are
+one idea (what is written is what is checked on load), kept together so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,14 +39,16 @@ SEAL_CERT_FILE = "seal.pem"
 SEAL_KEY_FILE = "seal-key.pem"
 TSA_CERT_FILE = "tsa.pem"
 TSA_KEY_FILE = "tsa-key.pem"
+TSA_ROTATIONS_DIR = "tsa-rotations"  # the TSA's later certificates, one directory per year
 ROOT_CRL_FILE = "root-ca.crl.pem"
 _FIRST_FILES = (ROOT_CERT_FILE, ISSUING_CERT_FILE, ISSUING_KEY_FILE, SEAL_CERT_FILE, SEAL_KEY_FILE)
 _ALL_FILES = (*_FIRST_FILES, TSA_CERT_FILE, TSA_KEY_FILE, ROOT_CRL_FILE)
 
 DEV_ORGANIZATION = "Undersign (DEVELOPMENT ONLY)"
-CA_VALIDITY = timedelta(days=3650)
+CA_VALIDITY = timedelta(days=30 * 365)
 SEAL_VALIDITY = timedelta(days=5 * 365)
-TSA_VALIDITY = timedelta(days=5 * 365)
+TSA_VALIDITY = timedelta(days=10 * 365)
+TSA_ROTATION = timedelta(days=365)
 # Certificates start a little in the past so a verifier whose clock lags ours accepts them.
 CLOCK_SKEW = timedelta(minutes=5)
 # X.509 upper bound for a common name (RFC 5280 ub-common-name).
@@ -95,21 +102,69 @@ def load_or_create_dev_pki(directory: Path, now: datetime) -> tuple[DevPki, bool
     if directory.exists() and any(directory.iterdir()):
         raise DevPkiError(f"{directory} is not empty but holds no complete development PKI; remove it or pick another")
     pki = _create(now, directory)
+    if not _create_once(directory, lambda staging: _write(pki, staging), _is_complete):
+        return _load(directory), False
+    return pki, True
+
+
+@dataclass(frozen=True, slots=True)
+class DevTsa:
+    """The certificate and key the development TSA signs with during one rotation (0: the first year)."""
+
+    rotation: int
+    certificate: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+
+def tsa_rotation(pki: DevPki, now: datetime) -> int:
+    """Which year of the TSA's life `now` falls in (0 before the first year ends)."""
+    return max(0, (now - pki.tsa_cert.not_valid_before_utc) // TSA_ROTATION)
+
+
+def tsa_at(pki: DevPki, now: datetime) -> DevTsa:
+    """The TSA's certificate and key for `now`: the first year's, then a new pair every TSA_ROTATION.
+
+    A year's pair is made by the first process that needs it and kept under
+    tsa-rotations/<year>; two processes making it at once agree on one, as when the PKI itself
+    is made. A year nobody time-stamped in gets no certificate.
+    """
+    rotation = tsa_rotation(pki, now)
+    if rotation == 0:
+        return DevTsa(0, pki.tsa_cert, pki.tsa_key)
+    directory = pki.directory / TSA_ROTATIONS_DIR / f"{rotation:03d}"
+    if not _tsa_complete(directory):
+        key, certificate = _issue_tsa(pki.issuing_cert, pki.issuing_key, now)
+
+        def write(staging: Path) -> None:
+            _write_file(staging / TSA_CERT_FILE, _cert_pem(certificate), private=False)
+            _write_file(staging / TSA_KEY_FILE, _key_pem(key), private=True)
+            _fsync_directory(staging)
+
+        _create_once(directory, write, _tsa_complete)
+    return _load_tsa(pki, rotation, directory)
+
+
+def _create_once(directory: Path, write: Callable[[Path], None], is_complete: Callable[[Path], bool]) -> bool:
+    """Write files through a private staging directory renamed to `directory` in one step.
+
+    A crash never leaves half the files; False when another process got there first (its
+    files are then the ones in `directory`).
+    """
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.staging-", dir=directory.parent))
     try:
-        _write(pki, staging)
+        write(staging)
         try:
             # rename(2) replaces an empty directory and fails on a non-empty one.
             os.rename(staging, directory)
         except OSError:
-            if _is_complete(directory):
-                return _load(directory), False
+            if is_complete(directory):
+                return False
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _fsync_directory(directory.parent)
-    return pki, True
+    return True
 
 
 def issue_signer_certificate(
@@ -174,19 +229,7 @@ def _create(now: datetime, directory: Path) -> DevPki:
         _name("Undersign DEVELOPMENT seal", DEV_ORGANIZATION), seal_key, issuing_cert, not_before, now + SEAL_VALIDITY
     ).sign(issuing_key, hashes.SHA384())
 
-    # RFC 3161 2.3: a TSA certificate has one extended key usage, timeStamping, marked critical.
-    tsa_key = ec.generate_private_key(ec.SECP256R1())
-    tsa_cert = (
-        _leaf_builder(
-            _name("Undersign DEVELOPMENT time-stamping authority", DEV_ORGANIZATION),
-            tsa_key,
-            issuing_cert,
-            not_before,
-            now + TSA_VALIDITY,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(issuing_key, hashes.SHA384())
-    )
+    tsa_key, tsa_cert = _issue_tsa(issuing_cert, issuing_key, now)
 
     root_crl = build_crl(root_cert, root_key, this_update=not_before, next_update=root_cert.not_valid_after_utc, number=1)
 
@@ -201,6 +244,20 @@ def _create(now: datetime, directory: Path) -> DevPki:
         tsa_key=tsa_key,
         root_crl=root_crl,
     )
+
+
+def _issue_tsa(
+    issuing_cert: x509.Certificate, issuing_key: ec.EllipticCurvePrivateKey, now: datetime
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    # RFC 3161 2.3: a TSA certificate has one extended key usage, timeStamping, marked critical.
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = _name("Undersign DEVELOPMENT time-stamping authority", DEV_ORGANIZATION)
+    certificate = (
+        _leaf_builder(subject, key, issuing_cert, now - CLOCK_SKEW, now + TSA_VALIDITY)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(issuing_key, hashes.SHA384())
+    )
+    return key, certificate
 
 
 def build_crl(
@@ -362,6 +419,22 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def _is_complete(directory: Path) -> bool:
     return all((directory / name).is_file() for name in _ALL_FILES)
+
+
+def _tsa_complete(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in (TSA_CERT_FILE, TSA_KEY_FILE))
+
+
+def _load_tsa(pki: DevPki, rotation: int, directory: Path) -> DevTsa:
+    try:
+        certificate = x509.load_pem_x509_certificate((directory / TSA_CERT_FILE).read_bytes())
+        key = _load_ec_key(directory / TSA_KEY_FILE)
+        certificate.verify_directly_issued_by(pki.issuing_cert)
+    except (ValueError, TypeError, InvalidSignature) as error:
+        raise DevPkiError(f"cannot use the development TSA certificate in {directory}: {error}") from error
+    if certificate.public_key() != key.public_key():
+        raise DevPkiError(f"the development TSA key in {directory} does not match its certificate")
+    return DevTsa(rotation, certificate, key)
 
 
 def _load(directory: Path) -> DevPki:

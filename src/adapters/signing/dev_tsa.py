@@ -1,5 +1,8 @@
 """The development time-stamping authority: RFC 3161 time stamps made in this process.
 
+It signs with the development PKI's TSA certificate of the year (`dev_pki.tsa_at`): a new
+one every year, each valid ten years, as a real TSA rotates its keys.
+
 So that the embedded default signs at every level (B-T and up need a trusted time stamp)
 with no network. Its certificate comes from the development issuing CA and says
 DEVELOPMENT; its time is this machine's clock, which is all any TSA's time is, but
@@ -14,6 +17,7 @@ identifier, and identifies its certificate by a SHA-1 digest.
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import UTC, datetime
 
 from asn1crypto import algos, cms, tsp
@@ -23,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.timestamps import TimeStamper
 
-from undersign.adapters.signing.dev_pki import DevPki
+from undersign.adapters.signing.dev_pki import DevPki, DevTsa, tsa_at, tsa_rotation
 
 # A policy identifier nobody can mistake for a real one: 2.999 is ITU-T X.660's "example"
 # arc, open to anyone without registration. Short on purpose: the UUID arc (2.25.<128-bit
@@ -36,9 +40,17 @@ class DevTimeStamper(TimeStamper):
 
     def __init__(self, pki: DevPki) -> None:
         super().__init__()
-        self._key = pki.tsa_key
-        self._certificate_der = pki.tsa_cert.public_bytes(serialization.Encoding.DER)
-        self._chain_der = [self._certificate_der, pki.issuing_cert.public_bytes(serialization.Encoding.DER)]
+        self._pki = pki
+        self._issuing_der = pki.issuing_cert.public_bytes(serialization.Encoding.DER)
+        self._tsa: DevTsa | None = None
+        self._lock = threading.Lock()
+
+    def _tsa_for(self, now: datetime) -> DevTsa:
+        """This year's certificate and key, read (or made) once a year, not on every request."""
+        with self._lock:
+            if self._tsa is None or self._tsa.rotation != tsa_rotation(self._pki, now):
+                self._tsa = tsa_at(self._pki, now)
+            return self._tsa
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         """The response, parsed back from its DER encoding, as a real TSA's would be.
@@ -48,14 +60,17 @@ class DevTimeStamper(TimeStamper):
         final encoding of the signature take minutes. Nothing in a response is shared with
         another either: signatures are made on several threads at once.
         """
-        certificate = asn1_x509.Certificate.load(self._certificate_der)
+        now = datetime.now(UTC)
+        tsa = self._tsa_for(now)
+        certificate_der = tsa.certificate.public_bytes(serialization.Encoding.DER)
+        certificate = asn1_x509.Certificate.load(certificate_der)
         info = {
             "version": "v1",
             "policy": DEV_TSA_POLICY,
             "message_imprint": req["message_imprint"],
             # RFC 3161 2.4.2: unique per token, at most 160 bits.
             "serial_number": secrets.randbits(159),
-            "gen_time": datetime.now(UTC),
+            "gen_time": now,
             "tsa": asn1_x509.GeneralName(name="directory_name", value=certificate.subject),
         }
         if req["nonce"].native is not None:
@@ -83,7 +98,7 @@ class DevTimeStamper(TimeStamper):
                 "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
                 "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
                 "signed_attrs": signed_attrs,
-                "signature": self._key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256())),
+                "signature": tsa.key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256())),
             }
         )
         signed_data = {
@@ -93,7 +108,7 @@ class DevTimeStamper(TimeStamper):
             "signer_infos": [signer_info],
         }
         if req["cert_req"].native:
-            signed_data["certificates"] = [asn1_x509.Certificate.load(der) for der in self._chain_der]
+            signed_data["certificates"] = [asn1_x509.Certificate.load(der) for der in (certificate_der, self._issuing_der)]
         token = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
         response = tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
         return tsp.TimeStampResp.load(response.dump())

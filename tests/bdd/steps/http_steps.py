@@ -27,6 +27,7 @@ from undersign.entrypoints.settings import Settings
 class Api:
     client: TestClient
     headers: dict[str, str]
+    settings: Settings
     envelope_id: str = ""
     document_id: str = ""
     signers: dict[str, str] = field(default_factory=dict)
@@ -62,7 +63,7 @@ def api(tmp_path: Path):
     migrate.upgrade(settings.database_url)
     key = asyncio.run(_issue_key(settings))
     with TestClient(app=create_app(build_container(settings))) as client:
-        yield Api(client=client, headers={"Authorization": f"Bearer {key}"})
+        yield Api(client=client, headers={"Authorization": f"Bearer {key}"}, settings=settings)
 
 
 @given(parsers.parse('an envelope sent over the API to "{first}" and then "{second}"'))
