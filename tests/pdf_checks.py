@@ -9,14 +9,16 @@ signers' and the seal); document time stamps (B-LTA) are checked on their own, w
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import TypeVar
@@ -43,7 +45,6 @@ from pyhanko.sign.validation.policy_decl import (
 )
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
-from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
@@ -314,15 +315,40 @@ class AdesVerdict:
 
 
 def pyhanko_lta_verdicts(pdf: bytes, trust_root_pem: Path, *, at: datetime | None = None) -> list[AdesVerdict]:
-    """pyHanko's AdES long-term (B-LTA) verdict per signature, at `at` (now), from the embedded data only.
+    """pyHanko's AdES long-term (B-LTA) verdict per signature, now or at `at`, from the embedded data only.
 
     Revocation data is required for every certificate and taken from the document alone
     (nothing fetched), as an archive decades from now would have to.
+
+    At another time, the check runs in a process whose clock reads `at` (faketime): handed a
+    validation time, pyHanko's past validation still slides back from the real clock, so a
+    certificate that has ended by then would pass.
     """
-    return _on_a_thread(asyncio.run, _pyhanko_lta_verdicts(pdf, trust_root_pem, at))
+    if at is not None:
+        return _lta_verdicts_with_the_clock_at(pdf, trust_root_pem, at)
+    return _on_a_thread(asyncio.run, _pyhanko_lta_verdicts(pdf, trust_root_pem))
 
 
-async def _pyhanko_lta_verdicts(pdf: bytes, trust_root_pem: Path, at: datetime | None) -> list[AdesVerdict]:
+def _lta_verdicts_with_the_clock_at(pdf: bytes, trust_root_pem: Path, at: datetime) -> list[AdesVerdict]:
+    faketime = require_program("faketime", "faketime")
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "document.pdf"
+        path.write_bytes(pdf)
+        script = (
+            "import dataclasses, json, sys; from pathlib import Path; from tests.pdf_checks import pyhanko_lta_verdicts; "
+            "print(json.dumps([dataclasses.asdict(v) for v in pyhanko_lta_verdicts(Path(sys.argv[1]).read_bytes(), Path(sys.argv[2]))]))"
+        )
+        moment = at.astimezone(UTC)
+        result = subprocess.run(
+            [faketime, f"{moment:%Y-%m-%d %H:%M:%S}", sys.executable, "-c", script, str(path), str(trust_root_pem)],
+            capture_output=True, text=True, timeout=120, check=False, cwd=Path(__file__).parent.parent,
+            env={**os.environ, "TZ": "UTC"},
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [AdesVerdict(**verdict) for verdict in json.loads(result.stdout.splitlines()[-1])]
+
+
+async def _pyhanko_lta_verdicts(pdf: bytes, trust_root_pem: Path) -> list[AdesVerdict]:
     root = load_cert_from_pemder(str(trust_root_pem))
     spec = PdfSignatureValidationSpec(
         SignatureValidationSpec(
@@ -335,14 +361,9 @@ async def _pyhanko_lta_verdicts(pdf: bytes, trust_root_pem: Path, at: datetime |
             ),
         )
     )
-    timing = (
-        None
-        if at is None
-        else ValidationTimingInfo(validation_time=at, best_signature_time=at, point_in_time_validation=False)
-    )
     verdicts = []
     for signature in _reader(pdf).embedded_regular_signatures:
-        result = await ades_lta_validation(signature, spec, timing_info=timing)
+        result = await ades_lta_validation(signature, spec)
         subindication = result.ades_subindic
         verdicts.append(
             AdesVerdict(

@@ -13,6 +13,7 @@ from io import BytesIO
 import pytest
 import pytest_asyncio
 from asn1crypto import cms, tsp
+from asn1crypto.ocsp import OCSPResponse
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -114,17 +115,25 @@ def test_pyhanko_finds_every_signature_intact_trusted_and_followed_only_by_permi
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_revocation_lists_are_embedded_from_b_lt_on(signed: dict[SignatureLevel, bytes], level: SignatureLevel) -> None:
+def test_revocation_data_is_embedded_from_b_lt_on(signed: dict[SignatureLevel, bytes], level: SignatureLevel) -> None:
     reader = PdfFileReader(BytesIO(signed[level]))
 
     if level in (B_B, B_T):
         assert "/DSS" not in reader.root
         return
     dss = DocumentSecurityStore.read_dss(reader)
-    # The development root's list and a list from the issuing CA: nothing else revokes here.
-    assert len(dss.crls) >= 2
-    subjects = {cert.subject.native["common_name"] for cert in dss.load_certs()}
-    assert {"Undersign DEVELOPMENT Issuing CA", "Undersign DEVELOPMENT time-stamping authority"} <= subjects
+    # The development root's list speaks for the issuing CA; each certificate the issuing CA
+    # made (the signers', the seal's, the TSA's) has an OCSP response of its own.
+    assert len(dss.crls) == 1
+    certificates = {cert.subject.native["common_name"]: cert.serial_number for cert in dss.load_certs()}
+    assert {"Undersign DEVELOPMENT Issuing CA", "Undersign DEVELOPMENT time-stamping authority"} <= set(certificates)
+    answered = {
+        single["cert_id"]["serial_number"].native
+        for stream in dss.ocsps
+        for single in OCSPResponse.load(stream.get_object().data).basic_ocsp_response["tbs_response_data"]["responses"]
+    }
+    signers = {signature.signer_cert.serial_number for signature in reader.embedded_regular_signatures}
+    assert signers | {certificates["Undersign DEVELOPMENT time-stamping authority"]} <= answered
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -163,6 +172,19 @@ def test_b_lta_signatures_stay_valid_after_the_signers_certificates_expired(
     # On its own, each signer's certificate is expired by then; the document time stamps prove
     # the signatures existed (and the certificates were good) while they were valid.
     assert (alice.trusted, bob.trusted, seal.trusted) == (False, False, True)
+    assert [(v.field_name, v.indication) for v in verdicts] == [(name, "PASSED") for name in SIGNATURES], verdicts
+
+
+def test_b_lta_passes_pyhankos_long_term_validation_eight_days_on_with_the_clock_moved(
+    signed: dict[SignatureLevel, bytes], pki: DevPki
+) -> None:
+    """Past a week: a week-long revocation list embedded with a later signature once made it INDETERMINATE.
+
+    (B-LT has no document time stamp to prove when its validation data existed: once the
+    signers' certificates end, pyHanko calls it INDETERMINATE, as ETSI EN 319 102-1 does.)
+    """
+    verdicts = pyhanko_lta_verdicts(signed[B_LTA], pki.root_cert_path, at=NOW + timedelta(days=8))
+
     assert [(v.field_name, v.indication) for v in verdicts] == [(name, "PASSED") for name in SIGNATURES], verdicts
 
 

@@ -9,13 +9,15 @@ test CA's certificates; only the certificates come from the test.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
 import pytest_asyncio
 from asn1crypto import keys
 from asn1crypto import x509 as asn1_x509
+from asn1crypto.crl import CertificateList
+from asn1crypto.ocsp import OCSPResponse
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -36,6 +38,8 @@ from tests.pdf_checks import (
 )
 from tests.pdf_samples import make_pdf
 from tests.servers import free_port, running
+from undersign.adapters.signing.assembly import configured_pdf_signer
+from undersign.adapters.signing.dev_pki import load_or_create_dev_pki
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.timestamps import TimestampAuthorities
 from undersign.adapters.signing.trust import SigningTrust
@@ -210,3 +214,31 @@ async def test_the_next_tsa_stamps_when_the_first_is_down(pki: AnimatedPki) -> N
     tokens = signature_timestamp_tokens(signature)
     tsa_names = [c.chosen.subject.native["common_name"] for c in tokens[0]["content"]["certificates"]]
     assert "Test Time Stamping Authority" in tsa_names
+
+
+async def test_development_signers_beside_a_real_tsa_are_answered_in_process(pki: AnimatedPki, tmp_path) -> None:
+    """UNDERSIGN_TSA_URLS set, development CA still issuing: pyHanko then fetches revocation data.
+
+    The development certificates name a responder no network reaches (DEV_OCSP_URL); they are
+    answered in this process, the TSA's over the network, and both end up in the document.
+    """
+    dev = load_or_create_dev_pki(tmp_path / "pki", datetime.now(UTC))[0]
+    signer = configured_pdf_signer(dev, tsa_urls=[pki.tsa_url], trust_root_files=[pki.root_pem])
+
+    alice = SignatureRequest(signer_id="alice", name="Alice", email="alice@example.com", signature_text="Alice",
+                             fields=[], at=datetime.now(UTC), level=B_LT)  # fmt: skip
+    signed = await signer.sign(make_pdf(), alice)
+    sealed = await signer.seal(signed.pdf, B_LT)
+
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(sealed)))
+    answered = {
+        single["cert_id"]["serial_number"].native
+        for stream in dss.ocsps
+        for single in OCSPResponse.load(stream.get_object().data).basic_ocsp_response["tbs_response_data"]["responses"]
+    }
+    assert {int(signed.certificate_serial, 16), dev.seal_cert.serial_number} <= answered
+    crl_issuers = {CertificateList.load(stream.get_object().data).issuer.native["common_name"] for stream in dss.crls}
+    assert "Undersign DEVELOPMENT Root CA" in crl_issuers
+    assert crl_issuers - {"Undersign DEVELOPMENT Root CA"}, crl_issuers  # fetched for the TSA, from the test PKI
+    for status in pyhanko_statuses(sealed, dev.root_cert_path, revocation_mode="require"):
+        assert (status.intact, status.valid, status.trusted) == (True, True, True), status.summary

@@ -109,7 +109,8 @@ async def test_our_sealed_document_verifies_valid(verifier, sealed, two_signers)
         assert signature.kind is SignatureKind.SIGNATURE
         assert signature.valid and signature.intact and signature.trusted and not signature.problems
         assert signature.pades_level == "B-B" and signature.timestamp is None
-        assert signature.revocation is RevocationStatus.NOT_CHECKED  # the development CA names no CRL or OCSP
+        # Each certificate names the development CA's OCSP responder; a B-B document holds no answer from it.
+        assert signature.revocation is RevocationStatus.UNKNOWN
         assert just_before_now(signature.claimed_signing_time)
     # Each signer's signature is followed by form filling and signing only; the seal covers everything.
     assert (ada.coverage, ada.modifications_after, ada.modifications_permitted) == (

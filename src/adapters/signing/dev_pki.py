@@ -30,7 +30,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 ROOT_CERT_FILE = "root-ca.pem"
 ISSUING_CERT_FILE = "issuing-ca.pem"
@@ -49,6 +49,10 @@ CA_VALIDITY = timedelta(days=30 * 365)
 SEAL_VALIDITY = timedelta(days=5 * 365)
 TSA_VALIDITY = timedelta(days=10 * 365)
 TSA_ROTATION = timedelta(days=365)
+# Where every certificate the issuing CA makes says its status is published: nowhere, in
+# truth (.invalid never resolves, RFC 2606). The responder answers in this process
+# (dev_revocation); a certificate must still name one, or pyHanko reads no OCSP response for it.
+DEV_OCSP_URL = "http://undersign.invalid/pki/ocsp"
 # Certificates start a little in the past so a verifier whose clock lags ours accepts them.
 CLOCK_SKEW = timedelta(minutes=5)
 # X.509 upper bound for a common name (RFC 5280 ub-common-name).
@@ -142,6 +146,14 @@ def tsa_at(pki: DevPki, now: datetime) -> DevTsa:
 
         _create_once(directory, write, _tsa_complete)
     return _load_tsa(pki, rotation, directory)
+
+
+def tsa_certificates(pki: DevPki, now: datetime) -> list[x509.Certificate]:
+    """Every certificate the TSA has signed with (this year's made first if it is not yet), oldest first."""
+    tsa_at(pki, now)
+    rotations = pki.directory / TSA_ROTATIONS_DIR
+    years = sorted(int(d.name) for d in rotations.iterdir() if d.name.isdigit()) if rotations.is_dir() else []
+    return [pki.tsa_cert, *(_load_tsa(pki, year, rotations / f"{year:03d}").certificate for year in years)]
 
 
 def _create_once(directory: Path, write: Callable[[Path], None], is_complete: Callable[[Path], bool]) -> bool:
@@ -346,7 +358,22 @@ def _leaf_builder(
         .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(_authority_key_identifier(issuer), critical=False)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(DEV_OCSP_URL))]
+            ),
+            critical=False,
+        )
     )
+
+
+def names_ocsp_responder(certificate: x509.Certificate) -> bool:
+    """Whether `certificate` says where an OCSP responder answers for it (PKIs made before did not)."""
+    try:
+        access = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return False
+    return any(description.access_method == AuthorityInformationAccessOID.OCSP for description in access)
 
 
 def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:

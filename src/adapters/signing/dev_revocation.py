@@ -1,9 +1,20 @@
-"""Revocation lists of the development PKI, made in this process: no CRL server, no network.
+"""Revocation data of the development PKI, made in this process: no CRL server, no network.
 
-The root's list was signed once, when the PKI was made (its key is gone). The issuing CA's
-list is signed here, again whenever the one in hand is an hour old or a certificate has
-just been revoked, so the list a signature embeds (B-LT and up) is always recent. Each new
-list says it is good for a week: a verifier may keep using it that long, offline.
+What a signature embeds (B-LT and up) must let a validator decades from now slide back to a
+moment when each certificate was valid and known not to be revoked (ETSI EN 319 102-1's
+time slide, as pyHanko runs it): to when the most recent revocation data it holds about
+the certificate stops being fresh. A revocation list speaks for every certificate of its
+CA at once, so the list embedded with a later signature, the seal or an archive renewal
+becomes the most recent about a signer whose day-long certificate ended long before, and
+the slide stops where that certificate is no longer valid: pyHanko then calls the
+signature INDETERMINATE two days after it was made. So each certificate the issuing CA
+makes (a signer's, the seal's, each TSA certificate) has its status in an OCSP response of
+its own, signed by the CA itself, made after the certificate and fresh until just before
+it ends. The root's one list, signed when the PKI was made (its key is gone), speaks for
+the issuing CA.
+
+A PKI made before its certificates named an OCSP responder (pyHanko reads no response for
+a certificate that names none) keeps the issuing CA's week-long lists, as then.
 
 Revocations live in this process only. The development PKI never needs to revoke a real
 certificate (per-signer certificates live a day); `revoke` is there so tests and a
@@ -13,53 +24,93 @@ developer can watch a revoked certificate be refused.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
-from undersign.adapters.signing.dev_pki import CLOCK_SKEW, DevPki, build_crl
+from undersign.adapters.signing.dev_pki import CLOCK_SKEW, DevPki, build_crl, names_ocsp_responder, tsa_certificates
 
-CRL_VALIDITY = timedelta(days=7)
-CRL_REFRESH = timedelta(hours=1)
+LEGACY_CRL_VALIDITY = timedelta(days=7)
 
 
 class DevRevocation:
-    """The current CRLs of the development root and issuing CA, for a validation context."""
+    """The development PKI's revocation data for a validation context: OCSP responses, and the root's list."""
 
     def __init__(self, pki: DevPki) -> None:
         self._pki = pki
         self._root_crl = _asn1_crl(pki.root_crl)
+        self._legacy = not names_ocsp_responder(pki.seal_cert)
         self._revoked: dict[int, datetime] = {}
-        self._issuing_crl: asn1_crl.CertificateList | None = None
-        self._issued_at: datetime  # when the issuing CA's list in hand was signed; set with it
         self._lock = threading.Lock()
 
     def revoke(self, serial_number: int, *, at: datetime | None = None) -> None:
-        """Put a certificate of the issuing CA's on its revocation list, revoked since `at` (now)."""
+        """Revoke a certificate of the issuing CA's, since `at` (now)."""
         with self._lock:
             self._revoked[serial_number] = at or datetime.now(UTC)
-            self._issuing_crl = None
 
     def crls(self) -> list[asn1_crl.CertificateList]:
-        """The root's list and a recent list from the issuing CA."""
+        """The root's list (the issuing CA is not revoked); for an older PKI, the issuing CA's week-long list too."""
+        if not self._legacy:
+            return [self._root_crl]
         now = datetime.now(UTC)
+        issuing = build_crl(
+            self._pki.issuing_cert,
+            self._pki.issuing_key,
+            this_update=now - CLOCK_SKEW,
+            next_update=now + LEGACY_CRL_VALIDITY,
+            # Increasing across restarts without keeping a counter anywhere.
+            number=int(now.timestamp() * 1_000_000),
+            revoked=self._revoked_now(),
+        )
+        return [self._root_crl, _asn1_crl(issuing)]
+
+    def ocsp_responses(self, certificates: Iterable[x509.Certificate] = ()) -> list[asn1_ocsp.OCSPResponse]:
+        """A response for each living certificate of the issuing CA's among `certificates`, the seal and the TSA's."""
+        now = datetime.now(UTC)
+        candidates = [self._pki.seal_cert, *tsa_certificates(self._pki, now), *certificates]
+        unique = {certificate.serial_number: certificate for certificate in candidates}
+        return [self.ocsp_response(c, now) for c in unique.values() if self.answers_for(c, now)]
+
+    def ocsp_response(self, certificate: x509.Certificate, now: datetime | None = None) -> asn1_ocsp.OCSPResponse:
+        """The issuing CA's signed answer about `certificate`: good, or revoked since when."""
+        now = now or datetime.now(UTC)
+        issuer = self._pki.issuing_cert
+        revoked_at = self._revoked_now().get(certificate.serial_number)
+        response = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=certificate,
+                issuer=issuer,
+                algorithm=hashes.SHA256(),
+                cert_status=ocsp.OCSPCertStatus.GOOD if revoked_at is None else ocsp.OCSPCertStatus.REVOKED,
+                this_update=now - CLOCK_SKEW,
+                # Fresh for the certificate's whole life and no longer: see the module's docstring.
+                next_update=certificate.not_valid_after_utc - CLOCK_SKEW,
+                revocation_time=revoked_at,
+                revocation_reason=None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer)
+            .sign(self._pki.issuing_key, hashes.SHA384())
+        )
+        return asn1_ocsp.OCSPResponse.load(response.public_bytes(serialization.Encoding.DER))
+
+    def answers_for(self, certificate: x509.Certificate, now: datetime) -> bool:
+        """Whether the issuing CA gives `certificate` a status here: one of its own that names a responder and lives."""
+        # An ended certificate has no status left to give (nextUpdate would precede thisUpdate).
+        return (
+            certificate.issuer == self._pki.issuing_cert.subject
+            and names_ocsp_responder(certificate)
+            and certificate.not_valid_after_utc - CLOCK_SKEW > now
+        )
+
+    def _revoked_now(self) -> dict[int, datetime]:
         with self._lock:
-            if self._issuing_crl is None or now - self._issued_at >= CRL_REFRESH:
-                self._issuing_crl = _asn1_crl(
-                    build_crl(
-                        self._pki.issuing_cert,
-                        self._pki.issuing_key,
-                        this_update=now - CLOCK_SKEW,
-                        next_update=now + CRL_VALIDITY,
-                        # Increasing across restarts without keeping a counter anywhere.
-                        number=int(now.timestamp() * 1_000_000),
-                        revoked=self._revoked,
-                    )
-                )
-                self._issued_at = now
-            return [self._root_crl, self._issuing_crl]
+            return dict(self._revoked)
 
 
 def _asn1_crl(crl: x509.CertificateRevocationList) -> asn1_crl.CertificateList:

@@ -24,6 +24,7 @@ from datetime import datetime
 from io import BytesIO
 
 import structlog
+from cryptography.x509 import load_der_x509_certificate
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
@@ -141,7 +142,7 @@ class PyHankoPdfSigner:
                 return self._signed(
                     writer,
                     request.level,
-                    self._metadata(field_name, request.level, name=request.name),
+                    self._metadata(field_name, request.level, name=request.name, signer=signer),
                     timestamper,
                     signer=signer,
                     stamp_style=signature_stamp_style(field_rotation(writer, field_name) if own_field else 0),
@@ -167,6 +168,7 @@ class PyHankoPdfSigner:
                         SEAL_FIELD_NAME,
                         level,
                         name=None,
+                        signer=self._seal_signer,
                         reason="Signing completed; sealed by Undersign",
                         docmdp_permissions=MDPPerm.NO_CHANGES,
                     ),
@@ -285,6 +287,7 @@ class PyHankoPdfSigner:
         level: SignatureLevel,
         *,
         name: str | None,
+        signer: Signer,
         reason: str | None = None,
         docmdp_permissions: MDPPerm = MDPPerm.FILL_FORMS,
     ) -> PdfSignatureMetadata:
@@ -298,7 +301,7 @@ class PyHankoPdfSigner:
             reason=reason,
             # Checked before signing, revocation included: without trust roots pyHanko
             # would sign with any certificate at all, expired, revoked or not from our CA.
-            validation_context=self._trust.validation_context(),
+            validation_context=self._trust.validation_context([load_der_x509_certificate(signer.signing_cert.dump())]),
             signer_key_usage={"non_repudiation", "digital_signature"},
             docmdp_permissions=docmdp_permissions,
             embed_validation_info=embed,

@@ -20,8 +20,11 @@ from pathlib import Path
 
 from cryptography import x509
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers import OwnedFetcherBackend
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from undersign.adapters.signing.certificates import asn1_certificate
+from undersign.adapters.signing.dev_ocsp_fetcher import DevFetcherBackend
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.dev_revocation import DevRevocation
 
@@ -83,21 +86,32 @@ class SigningTrust:
             fetch_revocation=fetch_revocation,
         )
 
-    def validation_context(self) -> ValidationContext:
+    def validation_context(self, certificates: Sequence[x509.Certificate] = ()) -> ValidationContext:
         """A fresh context for one signature and its time stamps (contexts cache what they fetch and validate).
 
         The revocation status of every certificate but the trust roots' must be learnt, at
         every level ("require"): a certificate whose status cannot be known is refused like
         a revoked one. ("hard-fail" would skip certificates that name no CRL or OCSP
-        service, as the development PKI's do, so a revoked one would pass.)
+        service, as development PKIs made before their certificates named a responder do,
+        so a revoked one would pass.)
         """
         return ValidationContext(
             trust_roots=self._roots,
             other_certs=self._intermediates,
             crls=self._dev_revocation.crls() if self._dev_revocation else (),
+            # `certificates`: those about to sign (a signer's, made a moment ago), to answer for too.
+            ocsps=self._dev_revocation.ocsp_responses(certificates) if self._dev_revocation else (),
             allow_fetching=self._fetch,
+            fetcher_backend=self._fetcher_backend(),
             revocation_mode="require",
         )
+
+
+    def _fetcher_backend(self) -> OwnedFetcherBackend | None:
+        """When fetching, the development CA's certificates answered in this process, others over the network."""
+        if not self._fetch or self._dev_revocation is None:
+            return None
+        return OwnedFetcherBackend(DevFetcherBackend(self._dev_revocation, AIOHttpFetcherBackend()))
 
 
 class _OfflineEmbeddingWarning(logging.Filter):

@@ -1,4 +1,4 @@
-"""Steps of archive renewal: `undersign archive renew` run on the scenario's data, with the clock moved (faketime)."""
+"""Steps of long-term validation: `undersign archive renew`, and pyHanko's AdES verdicts, with the clock moved (faketime)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pytest_bdd import then, when
+from pytest_bdd import parsers, then, when
 
 from tests.bdd.steps.http_steps import Api, final_pdf_over_api
 from tests.bdd.steps.verification_steps import Verification
+from tests.pdf_checks import AdesVerdict, pyhanko_lta_verdicts
 from tests.prerequisites import require_program
 
 UNDERSIGN = str(Path(sys.executable).parent / "undersign")
@@ -24,6 +25,7 @@ YEAR = timedelta(days=365)
 NOW = datetime.now(UTC)
 # Every document whose last time stamp ends within ten years: the one the scenario made.
 EVERY_DOCUMENT_DAYS = "3650"
+LATER = {"eight days": timedelta(days=8), "six years": 6 * YEAR, "eleven years": 11 * YEAR}
 
 
 @dataclass
@@ -79,6 +81,24 @@ def one_more_time_stamp(renewal: Renewal, verification: Verification) -> None:
 def renewal_outlives(verification: Verification) -> None:
     *_, renewed, renewal = document_time_stamp_ends(verification.pdf)
     assert timedelta(days=4 * 365) < renewal - renewed < timedelta(days=6 * 365), (renewed, renewal)
+
+
+def verdicts(api: Api, verification: Verification, later: str) -> list[AdesVerdict]:
+    found = pyhanko_lta_verdicts(verification.pdf, api.settings.pki_dir / "root-ca.pem", at=NOW + LATER[later])
+    assert len(found) == 3, found  # Ada's, Bob's and the platform seal
+    return found
+
+
+@then(parsers.parse("every signature passes long-term validation {later} from now"))
+def all_pass(api: Api, verification: Verification, later: str) -> None:
+    found = verdicts(api, verification, later)
+    assert all(v.indication == "PASSED" for v in found), found
+
+
+@then(parsers.parse("no signature passes long-term validation {later} from now"))
+def none_pass(api: Api, verification: Verification, later: str) -> None:
+    found = verdicts(api, verification, later)
+    assert all(v.indication != "PASSED" for v in found), found
 
 
 @then("the renewal is refused because the new time stamp would end no later than the current one")
