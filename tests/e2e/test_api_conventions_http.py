@@ -142,7 +142,9 @@ async def test_every_creating_post_is_done_once_per_key(stack):
     current = (await envelope(stack, envelope_id)).json()
     assert len(current["documents"]) == 1 and len(current["signers"]) == 1 and len(current["fields"]) == 1
     audit = (await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)).json()
-    assert [e["type"] for e in audit["events"]].count("SigningLinkIssued") == 1
+    # The invitation the send queued may issue an emailed link of its own meanwhile ("system"): not counted here.
+    issued_over_the_api = [e for e in audit["events"] if e["type"] == "SigningLinkIssued" and e["actor"] != "system"]
+    assert len(issued_over_the_api) == 1
 
 
 async def test_the_same_key_for_another_request_is_refused(stack):
