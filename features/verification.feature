@@ -28,6 +28,13 @@ Feature: Verifying a signed PDF
     And every signature is still intact
     And the verdict says the document was changed after its last signature
 
+  Scenario: The final PDF cut just before the platform seal says the seal is missing
+    Given someone cuts the final PDF just before the platform seal
+    When the PDF is verified
+    Then the document is not valid
+    And the signatures of "Ada" and "Bob" are intact and trusted, and there is no other
+    And the verdict says the platform seal is missing
+
   Scenario: The document still verifies two years from now, after the signers' certificates expired
     When the final PDF is verified as of two years from now
     Then the certificates of "Ada" and "Bob" have expired by then

@@ -43,6 +43,12 @@ from undersign.domain.policy import SignatureLevel
 NOW = datetime.now(UTC)
 
 
+SEAL_MISSING = (
+    "it was signed through Undersign but carries no platform seal: Undersign seals every document once its "
+    "last recipient signs, so this one is unfinished or was cut before its seal"
+)
+
+
 def just_before_now(moment: datetime) -> bool:
     """Made during this test module: PDF times have whole seconds, and a long test session may take minutes."""
     return NOW - timedelta(seconds=1) <= moment <= datetime.now(UTC)
@@ -145,8 +151,19 @@ async def test_an_unsigned_update_after_the_last_signature_makes_the_document_in
     assert not report.valid
     assert report.problems == [
         "the document was changed after its last signature (form filling or another signature field) "
-        "and no signature covers that change"
+        "and no signature covers that change",
+        SEAL_MISSING,
     ]
+
+
+async def test_a_document_signed_through_undersign_but_cut_before_its_seal_is_not_valid(verifier, two_signers) -> None:
+    """Every signature in it holds; what is missing is the seal Undersign adds once the last recipient signs."""
+    report = await verifier.verify(two_signers[0], trust_roots=None, validation_time=None)
+
+    assert [s.field_name for s in report.signatures] == ["sig-ada-sig", "sig-bob-sig"]
+    assert all(s.valid and s.trusted for s in report.signatures)
+    assert (report.valid, report.problems) == (False, [SEAL_MISSING])
+    assert report.summary == f"not valid: {SEAL_MISSING}"
 
 
 async def test_any_update_after_the_seal_breaks_the_seal(verifier, sealed) -> None:

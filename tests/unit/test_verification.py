@@ -77,6 +77,16 @@ def test_no_signature_is_not_valid():
     assert verdict.problems == ["the document carries no signatures: there is nothing in it to verify"]
 
 
+def test_a_platform_document_without_its_seal_is_not_valid_whatever_its_signatures():
+    verdict = replace(report(SOUND, LAST), unsealed_platform_document=True)
+
+    assert not verdict.valid
+    assert verdict.problems == [
+        "it was signed through Undersign but carries no platform seal: Undersign seals every document once its "
+        "last recipient signs, so this one is unfinished or was cut before its seal"
+    ]
+
+
 def test_the_summary_counts_further_problems():
     verdict = report(replace(SOUND, trusted=False), replace(LAST, valid=False, modifications_after=Modifications.OTHER))
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from importlib.metadata import version
 from io import BytesIO
 
 import structlog
@@ -29,6 +30,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, Signer
+from pyhanko.sign.signers.pdf_byterange import BuildProps
 from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.stamp import TextStampStyle
@@ -40,6 +42,7 @@ from undersign.adapters.signing.signature_fields import (
     SEAL_FIELD,
     SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA,
     SEAL_FIELD_NAME,
+    SIGNING_APPLICATION,
     fields_to_fill,
     own_signature_field,
     refuse_if_sealed,
@@ -54,6 +57,8 @@ from undersign.application.shared.errors import TimestampUnavailable
 from undersign.application.shared.pdf import SignatureRequest, SignedPdf
 from undersign.domain.field import Field
 from undersign.domain.policy import SignatureLevel
+
+UNDERSIGN_VERSION = version("undersign")
 
 # Room for the CMS blob at B-B, in hex digits (two per byte); a fixed size skips pyHanko's
 # dry-run signature. Ours is ~2.3 KB of DER (ECDSA signature, three certificates, signed
@@ -303,6 +308,7 @@ class PyHankoPdfSigner:
             # would sign with any certificate at all, expired, revoked or not from our CA.
             validation_context=self._trust.validation_context([load_der_x509_certificate(signer.signing_cert.dump())]),
             signer_key_usage={"non_repudiation", "digital_signature"},
+            app_build_props=BuildProps(name=SIGNING_APPLICATION, revision=UNDERSIGN_VERSION),
             docmdp_permissions=docmdp_permissions,
             embed_validation_info=embed,
         )

@@ -12,6 +12,9 @@ from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.field import Field, FieldKind
 
 SEAL_FIELD_NAME = "platform-seal"
+# Every signature Undersign makes names it as the signing application (/Prop_Build /App
+# /Name), so a verifier can tell a document signed through Undersign and expect its seal.
+SIGNING_APPLICATION = "Undersign"
 
 # The seal is the last signature and must say so. A certification (DocMDP) signature
 # cannot be it: ISO 32000 allows only one, as the FIRST signature of the document, and

@@ -34,6 +34,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError
 
+from undersign.adapters.signing import verification_findings as findings
 from undersign.adapters.signing.certificates import asn1_certificate
 from undersign.adapters.signing.pdf_errors import reason, refusal_for
 from undersign.adapters.signing.pdf_inspector import open_bounded, read_document
@@ -100,7 +101,10 @@ async def _verify(pdf: bytes, roots: list[asn1_x509.Certificate], at: datetime, 
         raise refusal_for(error) from error
     verification = Verification(roots=roots, at=at, dss=_dss(reader))
     reports = [await verification.report(signature) for signature in signatures]
-    return VerificationReport(sha256=hashlib.sha256(pdf).hexdigest(), validation_time=at, signatures=tuple(reports))
+    return VerificationReport(
+        sha256=hashlib.sha256(pdf).hexdigest(), validation_time=at, signatures=tuple(reports),
+        unsealed_platform_document=findings.unsealed_platform_document(signatures),
+    )  # fmt: skip
 
 
 def _open(pdf: bytes, limits: PdfLimits) -> PdfFileReader:

@@ -12,6 +12,7 @@ from pyhanko.sign.validation.ades import AdESLTAValidationResult
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel, TimestampSignatureStatus
 
 from undersign.adapters.signing.pdf_errors import reason
+from undersign.adapters.signing.signature_fields import SEAL_FIELD_NAME, SIGNING_APPLICATION
 from undersign.application.evidence.verification import (
     Coverage,
     Modifications,
@@ -133,6 +134,20 @@ def timestamp_report(status: TimestampSignatureStatus | None, *, passed: bool) -
 
 def modifications(level: ModificationLevel | None) -> Modifications:
     return Modifications.UNKNOWN if level is None else _MODIFICATIONS.get(level, Modifications.OTHER)
+
+
+def unsealed_platform_document(signatures: list[EmbeddedPdfSignature]) -> bool:
+    """Signed through Undersign (its signatures name it as the signing application) but not sealed by it."""
+    ours = [s for s in signatures if made_by_undersign(s)]
+    return bool(ours) and not any(s.field_name == SEAL_FIELD_NAME for s in ours)
+
+
+def made_by_undersign(signature: EmbeddedPdfSignature) -> bool:
+    """Whether the signature dictionary names Undersign as the application that made it (/Prop_Build /App)."""
+    try:
+        return signature.sig_object["/Prop_Build"]["/App"]["/Name"] == "/" + SIGNING_APPLICATION
+    except (KeyError, TypeError):
+        return False
 
 
 def signed_by(signature: EmbeddedPdfSignature) -> dict[str, Any]:

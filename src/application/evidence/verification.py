@@ -117,9 +117,13 @@ class SignatureReport:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerificationReport:
+    """The verdict on a document. `unsealed_platform_document`: signed through Undersign, which
+    seals every document it completes, yet without that seal (cut before it, or not finished)."""
+
     sha256: str
     validation_time: datetime
     signatures: tuple[SignatureReport, ...]
+    unsealed_platform_document: bool = False
 
     @property
     def unsigned_changes(self) -> Modifications | None:
@@ -135,6 +139,7 @@ class VerificationReport:
             bool(self.signatures)
             and all(s.valid and s.trusted for s in self.signatures)
             and self.unsigned_changes is None
+            and not self.unsealed_platform_document
         )
 
     @property
@@ -151,6 +156,11 @@ class VerificationReport:
             problems.append(
                 f"the document was changed after its last signature ({_describe(changes)}) "
                 "and no signature covers that change"
+            )
+        if self.unsealed_platform_document:
+            problems.append(
+                "it was signed through Undersign but carries no platform seal: Undersign seals every "
+                "document once its last recipient signs, so this one is unfinished or was cut before its seal"
             )
         return problems
 

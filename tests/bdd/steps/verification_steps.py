@@ -105,6 +105,16 @@ def add_an_unsigned_note(verification: Verification) -> None:
     verification.pdf = out.getvalue()
 
 
+@given("someone cuts the final PDF just before the platform seal")
+def cut_before_the_seal(verification: Verification) -> None:
+    seal = PdfFileReader(BytesIO(verification.pdf)).embedded_regular_signatures[-1]
+    assert seal.field_name == SEAL_FIELD
+    # The revision before the seal's ends with the last end-of-file marker before the seal's signature.
+    _, seal_starts, _, _ = seal.sig_object["/ByteRange"]
+    end = verification.pdf.rindex(b"%%EOF", 0, int(seal_starts)) + len(b"%%EOF")
+    verification.pdf = verification.pdf[:end] + b"\n"
+
+
 # -- when -------------------------------------------------------------------------------
 
 
@@ -205,3 +215,14 @@ def certificates_expired(verification: Verification, first: str, second: str) ->
     not_after = {s.field_name: s.signer_cert.not_valid_after for s in reader.embedded_signatures}
     for name in (first, second):
         assert not_after[verification.signature_of(name)["field_name"]] < verification.at, name
+
+
+@then(parsers.parse('the signatures of "{first}" and "{second}" are intact and trusted, and there is no other'))
+def only_the_signers(verification: Verification, first: str, second: str) -> None:
+    assert [s["signer"]["name"] for s in verification.signatures] == [first, second]
+    assert all(s["intact"] and s["trusted"] and s["valid"] for s in verification.signatures), verification.signatures
+
+
+@then("the verdict says the platform seal is missing")
+def seal_missing(verification: Verification) -> None:
+    assert any("carries no platform seal" in p for p in verification.report["problems"]), verification.report["problems"]
