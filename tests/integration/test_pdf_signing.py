@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from asn1crypto.core import UTF8String
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -335,16 +336,18 @@ def test_signer_certificates_accept_long_and_international_names(pki: DevPki) ->
     _, long_name = issue_signer_certificate(
         pki, name="José Ñandú " * 10, email="jose@exämple.com", now=NOW, validity=timedelta(days=1)
     )
-    _, no_mailbox = issue_signer_certificate(
-        pki, name="Zoë", email="zoë@example.com", now=NOW, validity=timedelta(days=1)
+    _, utf8_mailbox = issue_signer_certificate(
+        pki, name="Zoë", email="zoë@exämple.com", now=NOW, validity=timedelta(days=1)
     )
 
     common_name = long_name.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     assert common_name.startswith("José Ñandú") and len(common_name.encode()) <= 64
     san = long_name.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
     assert san.get_values_for_type(x509.RFC822Name) == ["jose@xn--exmple-cua.com"]
-    with pytest.raises(x509.ExtensionNotFound):
-        no_mailbox.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    # A non-ASCII local part cannot be an rfc822Name: RFC 8398's SmtpUTF8Mailbox, UTF-8, domain in U-labels.
+    [other] = utf8_mailbox.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+    assert other.type_id.dotted_string == "1.3.6.1.5.5.7.8.9"
+    assert UTF8String.load(other.value).native == "zoë@exämple.com"
 
 
 async def test_inspector_rejects_an_already_signed_pdf(sealed_pdf: bytes) -> None:

@@ -166,6 +166,15 @@ async def test_a_document_signed_through_undersign_but_cut_before_its_seal_is_no
     assert report.summary == f"not valid: {SEAL_MISSING}"
 
 
+async def test_an_address_with_a_non_ascii_local_part_is_read_back_from_the_certificate(verifier, pki) -> None:
+    pdf, _ = await sign(PyHankoPdfSigner.development(pki), make_pdf(), "zoë", "Zoë Ŝtraße", [])
+
+    [signature] = (await verifier.verify(pdf, trust_roots=None, validation_time=None)).signatures
+
+    assert (signature.signer_name, signature.signer_email) == ("Zoë Ŝtraße", "zoë@example.com")
+    assert signature.valid and signature.trusted
+
+
 async def test_any_update_after_the_seal_breaks_the_seal(verifier, sealed) -> None:
     writer = IncrementalPdfFileWriter(BytesIO(sealed))
     fill_fields(writer, [replace(BOB_NOTE, value="added after the seal")])

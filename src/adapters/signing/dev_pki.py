@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from asn1crypto.core import UTF8String
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -55,6 +56,8 @@ TSA_ROTATION = timedelta(days=365)
 DEV_OCSP_URL = "http://undersign.invalid/pki/ocsp"
 # Certificates start a little in the past so a verifier whose clock lags ours accepts them.
 CLOCK_SKEW = timedelta(minutes=5)
+# id-on-SmtpUTF8Mailbox (RFC 8398): an email address with a non-ASCII local part.
+SMTP_UTF8_MAILBOX = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.9")
 # X.509 upper bound for a common name (RFC 5280 ub-common-name).
 _MAX_COMMON_NAME = 64
 
@@ -186,7 +189,7 @@ def issue_signer_certificate(
     key = ec.generate_private_key(ec.SECP256R1())
     subject = _name(_common_name(name) or _common_name(email), DEV_ORGANIZATION)
     builder = _leaf_builder(subject, key, pki.issuing_cert, now - CLOCK_SKEW, now + validity)
-    mailbox = _rfc822_name(email)
+    mailbox = _mailbox(email)
     if mailbox is not None:
         builder = builder.add_extension(x509.SubjectAlternativeName([mailbox]), critical=False)
     return key, builder.sign(pki.issuing_key, hashes.SHA384())
@@ -198,15 +201,22 @@ def _common_name(text: str) -> str:
     return text.strip().encode()[:_MAX_COMMON_NAME].decode(errors="ignore").strip()
 
 
-def _rfc822_name(email: str) -> x509.RFC822Name | None:
-    """The address as an rfc822Name, its domain IDNA-encoded; None if it cannot be one.
+def _mailbox(email: str) -> x509.GeneralName | None:
+    """The address for the subject alternative name; None if it is no address at all.
 
-    An rfc822Name is ASCII only: a non-ASCII local part would need the SmtpUTF8Mailbox of
-    RFC 8398, which few verifiers read, so such a certificate names the signer by CN alone.
+    ASCII before the @: an rfc822Name, its domain IDNA-encoded (A-labels). Anything else
+    before the @: an SmtpUTF8Mailbox (RFC 8398), the whole address in UTF-8 with the domain
+    in U-labels, as RFC 8398 asks.
     """
     local, _, domain = email.strip().rpartition("@")
+    if not local or not domain:
+        return None
     try:
-        return x509.RFC822Name(f"{local}@{domain.encode('idna').decode('ascii')}") if local.isascii() else None
+        a_labels = domain.encode("idna").decode("ascii")
+        if local.isascii():
+            return x509.RFC822Name(f"{local}@{a_labels}")
+        mailbox = UTF8String(f"{local}@{a_labels.encode('ascii').decode('idna')}").dump()
+        return x509.OtherName(SMTP_UTF8_MAILBOX, mailbox)
     except (UnicodeError, ValueError):
         return None
 

@@ -159,6 +159,9 @@ def signed_by(signature: EmbeddedPdfSignature) -> dict[str, Any]:
     }
 
 
+_SMTP_UTF8_MAILBOX = "1.3.6.1.5.5.7.8.9"
+
+
 def _signer(certificate: asn1_x509.Certificate | None) -> tuple[str | None, str | None]:
     """The certificate subject's common name and email (from the subject alternative name, or the subject)."""
     if certificate is None:
@@ -168,6 +171,9 @@ def _signer(certificate: asn1_x509.Certificate | None) -> tuple[str | None, str 
     for name in certificate.subject_alt_name_value or ():
         if name.name == "rfc822_name":
             email = name.native
+            break
+        if name.name == "other_name" and name.native["type_id"] == _SMTP_UTF8_MAILBOX:  # RFC 8398
+            email = name.native["value"]
             break
     common_name = subject.get("common_name")
     if isinstance(common_name, list):
