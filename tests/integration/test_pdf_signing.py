@@ -350,6 +350,33 @@ def test_signer_certificates_accept_long_and_international_names(pki: DevPki) ->
     assert UTF8String.load(other.value).native == "zoë@exämple.com"
 
 
+@pytest.mark.parametrize(
+    ("name", "common_names"),
+    [
+        ("محمد بن علي", ["محمد بن علي"]),
+        ("王芳", ["王芳"]),
+        ("Łukasz Żółć", ["Łukasz Żółć"]),
+        ("Zoë Ŝtraße 王芳 محمد", ["Zoë Ŝtraße 王芳", "محمد"]),
+        ("Ali محمد بن علي Jr", ["Ali", "محمد بن علي", "Jr"]),
+        ("محمد 2", ["محمد", "2"]),
+    ],
+)
+async def test_names_in_any_script_and_direction_sign_and_validate(
+    signer: PyHankoPdfSigner, pki: DevPki, name: str, common_names: list[str]
+) -> None:
+    signed = await signer.sign(make_pdf(), request("s1", name, [], level=SignatureLevel.PADES_B_LT))
+
+    [signature] = PdfFileReader(BytesIO(signed.pdf)).embedded_regular_signatures
+    # One common name per stretch of one direction, in the order written (asn1crypto, under
+    # pyHanko, cannot compare a name string that mixes directions).
+    native = signature.signer_cert.subject.native["common_name"]
+    assert (native if isinstance(native, list) else [native]) == common_names
+    [status] = pyhanko_statuses(signed.pdf, pki.root_cert_path, revocation_mode="require")
+    assert (status.intact, status.valid, status.trusted) == (True, True, True), status.summary
+    assert [s.valid for s in pdfsig_report(signed.pdf)] == [True]
+    assert openssl_verify_all(signed.pdf, pki.root_cert_path) == [True]
+
+
 async def test_inspector_rejects_an_already_signed_pdf(sealed_pdf: bytes) -> None:
     with pytest.raises(InvalidDocument, match="already carries a digital signature"):
         await PyHankoPdfInspector().inspect(sealed_pdf)

@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
+from undersign.adapters.signing.subject_names import common_names, subject
+
 ROOT_CERT_FILE = "root-ca.pem"
 ISSUING_CERT_FILE = "issuing-ca.pem"
 ISSUING_KEY_FILE = "issuing-ca-key.pem"
@@ -58,8 +60,6 @@ DEV_OCSP_URL = "http://undersign.invalid/pki/ocsp"
 CLOCK_SKEW = timedelta(minutes=5)
 # id-on-SmtpUTF8Mailbox (RFC 8398): an email address with a non-ASCII local part.
 SMTP_UTF8_MAILBOX = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.9")
-# X.509 upper bound for a common name (RFC 5280 ub-common-name).
-_MAX_COMMON_NAME = 64
 
 
 class DevPkiError(Exception):
@@ -187,18 +187,12 @@ def issue_signer_certificate(
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A fresh key and a certificate for one signer (their name and email), from the issuing CA."""
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = _name(_common_name(name) or _common_name(email), DEV_ORGANIZATION)
-    builder = _leaf_builder(subject, key, pki.issuing_cert, now - CLOCK_SKEW, now + validity)
+    person = subject(name if common_names(name) else email, DEV_ORGANIZATION)
+    builder = _leaf_builder(person, key, pki.issuing_cert, now - CLOCK_SKEW, now + validity)
     mailbox = _mailbox(email)
     if mailbox is not None:
         builder = builder.add_extension(x509.SubjectAlternativeName([mailbox]), critical=False)
     return key, builder.sign(pki.issuing_key, hashes.SHA384())
-
-
-def _common_name(text: str) -> str:
-    # RFC 5280 caps a common name at 64 characters and cryptography counts UTF-8 bytes;
-    # cut there without splitting a character.
-    return text.strip().encode()[:_MAX_COMMON_NAME].decode(errors="ignore").strip()
 
 
 def _mailbox(email: str) -> x509.GeneralName | None:

@@ -176,8 +176,8 @@ def _signer(certificate: asn1_x509.Certificate | None) -> tuple[str | None, str 
             email = name.native["value"]
             break
     common_name = subject.get("common_name")
-    if isinstance(common_name, list):
-        common_name = common_name[0]
+    if isinstance(common_name, list):  # a name that mixes directions is one common name per stretch
+        common_name = " ".join(common_name)
     return common_name, email
 
 
