@@ -48,6 +48,13 @@ from undersign.application.shared.errors import InvalidDocument
 _CHATTY_LOGGERS = ("pyhanko.sign.validation", "pyhanko_certvalidator")
 
 
+def _quiet_pyhanko() -> None:
+    # pyHanko logs every finding (an expired certificate, no document timestamp) as a
+    # warning with a traceback; they are the report's content, not operational events.
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 class PyHankoPdfVerifier:
     """Verifies PDFs against the installation's trust anchors or against the caller's own.
 
@@ -59,10 +66,7 @@ class PyHankoPdfVerifier:
         self._trust_anchor_files = tuple(trust_anchor_files)
         self._sandbox = sandbox or PdfSandbox(PdfLimits())
         self._trust_anchors: list[asn1_x509.Certificate] | None = None
-        # pyHanko logs every finding (an expired certificate, no document timestamp) as a
-        # warning with a traceback; they are the report's content, not operational events.
-        for name in _CHATTY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.ERROR)
+        _quiet_pyhanko()
 
     async def verify(
         self, pdf: bytes, *, trust_roots: list[bytes] | None, validation_time: datetime | None
@@ -90,6 +94,7 @@ class PyHankoPdfVerifier:
 
 def verify_pdf(pdf: bytes, trust_roots: list[bytes], at: datetime, limits: PdfLimits) -> VerificationReport:
     """The report on `pdf` against the roots (PEM or DER certificates) at `at`; what the sandbox runs."""
+    _quiet_pyhanko()  # in the sandbox's child too, which pyHanko's findings would otherwise reach stderr from
     return asyncio.run(_verify(pdf, read_trust_roots(trust_roots), at, limits))
 
 
