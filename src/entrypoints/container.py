@@ -202,6 +202,7 @@ class Gateways(containers.DeclarativeContainer):
         tsa_urls=core.settings.provided.tsa_urls,
         trust_root_files=core.settings.provided.trust_roots,
         seal=seal_key,
+        signer_certificate_policy=core.settings.provided.signer_certificate_policy,
     )
     pdf_verifier = providers.Singleton(
         PyHankoPdfVerifier, providers.Callable(trust_anchor_files, core.settings), pdf_sandbox

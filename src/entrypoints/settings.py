@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ class Settings:
     db_statement_timeout_ms: int  # 0: no limit
     trust_roots: tuple[Path, ...] = ()  # certificate files; none: the development root under data_dir
     tsa_urls: tuple[str, ...] = ()  # RFC 3161 TSAs, tried in order; none: the development TSA
+    signer_certificate_policy: str | None = None  # the OID signers' certificates name; none: the development CA's
     seal_key: SealKeySpec = DevSealKeySpec()  # where the platform seal's key is; its secrets stay out of repr
     redis_url: str | None = field(default=None, repr=False)  # may carry a password. Jobs go to arq workers (`undersign worker`); none: run in `serve` itself
     smtp_url: str | None = field(default=None, repr=False)  # may carry a password; none: mails written to mail_dir
@@ -97,6 +99,7 @@ class Settings:
                 Path(item.strip()).resolve() for item in env.get("UNDERSIGN_TRUST_ROOTS", "").split(",") if item.strip()
             ),
             tsa_urls=_urls(env, "UNDERSIGN_TSA_URLS"),
+            signer_certificate_policy=_object_identifier(env, "UNDERSIGN_SIGNER_CERTIFICATE_POLICY"),
             seal_key=_seal_key(env),
             redis_url=_optional_url(env, "UNDERSIGN_REDIS_URL", ("redis://", "rediss://")),
             smtp_url=_optional_url(env, "UNDERSIGN_SMTP_URL", ("smtp://", "smtps://")),
@@ -137,6 +140,19 @@ def _pdf_limits(env: dict[str, str]) -> PdfLimits:
         memory_bytes=_number(env, "UNDERSIGN_PDF_PARSE_MEMORY_MB", default.memory_bytes // MiB) * MiB,
         concurrency=_number(env, "UNDERSIGN_PDF_PARSE_CONCURRENCY", default.concurrency),
     )
+
+
+# X.660: a first arc of 0, 1 or 2; under 0 and 1 a second arc below 40; no leading zeros.
+_OBJECT_IDENTIFIER = re.compile(r"(?:[01]\.(?:[0-9]|[1-3][0-9])|2\.(?:0|[1-9][0-9]*))(?:\.(?:0|[1-9][0-9]*))*")
+
+
+def _object_identifier(env: dict[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not _OBJECT_IDENTIFIER.fullmatch(raw) or len(raw) > 200:
+        raise SettingsError(f"{name} must be an object identifier in dotted form, like 1.3.6.1.4.1.55555.1.1, not {raw!r}")
+    return raw
 
 
 def _urls(env: dict[str, str], name: str) -> tuple[str, ...]:

@@ -50,3 +50,15 @@ def test_time_stamping_authorities_are_listed_in_order() -> None:
 def test_a_time_stamping_authority_must_be_an_http_url(value: str) -> None:
     with pytest.raises(SettingsError, match="UNDERSIGN_TSA_URLS must list http:// or https:// URLs"):
         Settings.from_env({"UNDERSIGN_TSA_URLS": f"https://ok.example,{value}"})
+
+
+@pytest.mark.parametrize("value", ["1.3.6.1.4.1.55555.1.1", "2.999.1.2", "0.39", "2.5.29.32.0"])
+def test_signers_certificate_policy_is_an_object_identifier(value: str) -> None:
+    assert Settings.from_env({}).signer_certificate_policy is None
+    assert Settings.from_env({"UNDERSIGN_SIGNER_CERTIFICATE_POLICY": f" {value} "}).signer_certificate_policy == value
+
+
+@pytest.mark.parametrize("value", ["policy", "1.40.1", "3.1", "1.3.06.1", "1..2", "1.3.", "2"])
+def test_a_certificate_policy_that_is_no_object_identifier_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="UNDERSIGN_SIGNER_CERTIFICATE_POLICY must be an object identifier"):
+        Settings.from_env({"UNDERSIGN_SIGNER_CERTIFICATE_POLICY": value})

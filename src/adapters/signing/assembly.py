@@ -27,7 +27,12 @@ log = structlog.get_logger("undersign.signing")
 
 
 def configured_pdf_signer(
-    pki: DevPki, *, tsa_urls: Sequence[str] = (), trust_root_files: Sequence[Path] = (), seal: SealKey | None = None
+    pki: DevPki,
+    *,
+    tsa_urls: Sequence[str] = (),
+    trust_root_files: Sequence[Path] = (),
+    seal: SealKey | None = None,
+    signer_certificate_policy: str | None = None,
 ) -> PyHankoPdfSigner:
     """`seal`: the platform seal's key (the development PKI's when not given).
 
@@ -52,5 +57,8 @@ def configured_pdf_signer(
         fetch_revocation=bool(tsa_urls) or outside_dev_pki,
     )
     return PyHankoPdfSigner(
-        signer_certificates=DevSignerCertificates(pki), seal=seal.signer(), trust=trust, timestamps=timestamps
+        signer_certificates=DevSignerCertificates(pki, policy=signer_certificate_policy),
+        seal=seal.signer(),
+        trust=trust,
+        timestamps=timestamps,
     )

@@ -56,6 +56,9 @@ TSA_ROTATION = timedelta(days=365)
 # truth (.invalid never resolves, RFC 2606). The responder answers in this process
 # (dev_revocation); a certificate must still name one, or pyHanko reads no OCSP response for it.
 DEV_OCSP_URL = "http://undersign.invalid/pki/ocsp"
+# The certificate policy signers' certificates name unless the operator sets theirs: issued
+# by the development CA, nobody's identity checked (X.660's example arc, like the dev TSA's).
+DEV_SIGNER_POLICY = "2.999.1.2"
 # Certificates start a little in the past so a verifier whose clock lags ours accepts them.
 CLOCK_SKEW = timedelta(minutes=5)
 # id-on-SmtpUTF8Mailbox (RFC 8398): an email address with a non-ASCII local part.
@@ -183,12 +186,14 @@ def _create_once(directory: Path, write: Callable[[Path], None], is_complete: Ca
 
 
 def issue_signer_certificate(
-    pki: DevPki, *, name: str, email: str, now: datetime, validity: timedelta
+    pki: DevPki, *, name: str, email: str, now: datetime, validity: timedelta, policy: str = DEV_SIGNER_POLICY
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """A fresh key and a certificate for one signer (their name and email), from the issuing CA."""
+    """A fresh key and a certificate for one signer (their name and email), from the issuing CA, under `policy`."""
     key = ec.generate_private_key(ec.SECP256R1())
     person = subject(name if common_names(name) else email, DEV_ORGANIZATION)
-    builder = _leaf_builder(person, key, pki.issuing_cert, now - CLOCK_SKEW, now + validity)
+    builder = _leaf_builder(person, key, pki.issuing_cert, now - CLOCK_SKEW, now + validity).add_extension(
+        x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(policy), None)]), critical=False
+    )
     mailbox = _mailbox(email)
     if mailbox is not None:
         builder = builder.add_extension(x509.SubjectAlternativeName([mailbox]), critical=False)
