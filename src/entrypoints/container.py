@@ -15,7 +15,11 @@ from undersign.adapters.notify.smtp import SmtpMailer, parse_smtp_url
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
 from undersign.adapters.queue.arq_queue import ArqJobQueue
 from undersign.adapters.signing.assembly import configured_pdf_signer
-from undersign.adapters.signing.certificate_lifetimes import CertificateNotValid, check_certificate_lifetimes
+from undersign.adapters.signing.certificate_lifetimes import (
+    CertificateNotValid,
+    EndingCertificate,
+    check_certificate_lifetimes,
+)
 from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
 from undersign.adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki, tsa_at
 from undersign.adapters.signing.keys.base import SealKey, SealKeyError
@@ -71,8 +75,9 @@ def platform_seal_key(settings: Settings, pki: DevPki) -> SealKey:
     return key
 
 
-def check_signing_certificates(settings: Settings, pki: DevPki, seal: SealKey, clock: Clock) -> None:
-    """A warning for each certificate signing needs that ends within 90 days; a SettingsError naming one that has ended."""
+def check_signing_certificates(settings: Settings, pki: DevPki, seal: SealKey, clock: Clock) -> list[EndingCertificate]:
+    """A warning for each certificate signing needs that ends within 90 days (those are returned); a SettingsError
+    naming one that has ended."""
     now = clock.now()
     certificates = {"the platform seal": seal.certificate, "the signers' issuing CA": pki.issuing_cert}
     if not settings.tsa_urls:  # remote TSAs show their certificates only in their answers
@@ -88,6 +93,7 @@ def check_signing_certificates(settings: Settings, pki: DevPki, seal: SealKey, c
             role=certificate.role, subject=certificate.subject,
             not_after=certificate.not_after.isoformat(), days_left=certificate.days_left(now),
         )
+    return ending
 
 
 def ready_to_sign(container: Container) -> None:
@@ -96,9 +102,8 @@ def ready_to_sign(container: Container) -> None:
     Called when a process that signs starts (serve, worker), so a wrong key or an expired
     certificate stops it with one line instead of failing every signature and seal job.
     """
-    gateways = container.gateways
-    gateways.pdf_signer()
-    check_signing_certificates(container.settings(), gateways.pki(), gateways.seal_key(), container.core.clock())
+    container.gateways.pdf_signer()
+    container.gateways.signing_certificates()  # once per process: `serve` asks before the app starts, the app again
 
 
 def job_queue(settings: Settings, store: SqlJobStore) -> JobQueue:
@@ -196,6 +201,7 @@ class Gateways(containers.DeclarativeContainer):
     pdf_sandbox = providers.Singleton(PdfSandbox, core.settings.provided.pdf_limits)
     pdf_inspector = providers.Singleton(PyHankoPdfInspector, pdf_sandbox)
     seal_key = providers.Singleton(platform_seal_key, core.settings, pki)
+    signing_certificates = providers.Singleton(check_signing_certificates, core.settings, pki, seal_key, core.clock)
     pdf_signer = providers.Singleton(
         configured_pdf_signer,
         pki,
