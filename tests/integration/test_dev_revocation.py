@@ -68,6 +68,17 @@ def test_a_revoked_certificate_is_answered_revoked(pki: DevPki) -> None:
     assert answers(revocation.ocsp_responses([signer]))[signer.serial_number][0] == "revoked"
 
 
+def test_revoking_a_standing_certificate_is_answered_at_once(pki: DevPki) -> None:
+    """The seal's and the TSA's responses are made once and kept; a revocation must not be hidden by that."""
+    revocation = DevRevocation(pki)
+    assert answers(revocation.ocsp_responses())[pki.seal_cert.serial_number][0] == "good"
+
+    revocation.revoke(pki.seal_cert.serial_number)
+
+    assert answers(revocation.ocsp_responses())[pki.seal_cert.serial_number][0] == "revoked"
+    assert answers(revocation.ocsp_responses())[pki.tsa_cert.serial_number][0] == "good"
+
+
 def test_an_ended_certificate_or_one_from_another_ca_gets_no_answer(pki: DevPki, tmp_path) -> None:
     _, ended = issue_signer_certificate(pki, name="Old", email="old@example.com", now=NOW - timedelta(days=3),
                                         validity=timedelta(days=1))  # fmt: skip

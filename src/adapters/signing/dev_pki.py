@@ -154,12 +154,21 @@ def tsa_at(pki: DevPki, now: datetime) -> DevTsa:
     return _load_tsa(pki, rotation, directory)
 
 
-def tsa_certificates(pki: DevPki, now: datetime) -> list[x509.Certificate]:
-    """Every certificate the TSA has signed with (this year's made first if it is not yet), oldest first."""
-    tsa_at(pki, now)
+def tsa_certificates(pki: DevPki, now: datetime, known: dict[int, x509.Certificate]) -> list[x509.Certificate]:
+    """Every certificate the TSA has signed with (this year's made first if it is not yet), oldest first.
+
+    `known`: the later years' certificates already read; the others are read into it. A
+    year's certificate is written once and never changes, and another process may add one.
+    """
+    current = tsa_rotation(pki, now)
+    if current and current not in known:
+        known[current] = tsa_at(pki, now).certificate
     rotations = pki.directory / TSA_ROTATIONS_DIR
     years = sorted(int(d.name) for d in rotations.iterdir() if d.name.isdigit()) if rotations.is_dir() else []
-    return [pki.tsa_cert, *(_load_tsa(pki, year, rotations / f"{year:03d}").certificate for year in years)]
+    for year in years:
+        if year not in known:
+            known[year] = _load_tsa(pki, year, rotations / f"{year:03d}").certificate
+    return [pki.tsa_cert, *(known[year] for year in years)]
 
 
 def _create_once(directory: Path, write: Callable[[Path], None], is_complete: Callable[[Path], bool]) -> bool:

@@ -47,12 +47,19 @@ class DevRevocation:
         self._root_crl = _asn1_crl(pki.root_crl)
         self._legacy = not names_ocsp_responder(pki.seal_cert)
         self._revoked: dict[int, datetime] = {}
+        self._tsa_years: dict[int, x509.Certificate] = {}  # the TSA's later certificates, read once
+        # The seal's and the TSA's responses, made once: they stay fresh until the certificate
+        # ends and were made after it. A revocation clears them. By serial number.
+        self._standing: dict[int, asn1_ocsp.OCSPResponse] = {}
+        self._revocations = 0  # how many revoke() calls: a response made across one is not kept
         self._lock = threading.Lock()
 
     def revoke(self, serial_number: int, *, at: datetime | None = None) -> None:
         """Revoke a certificate of the issuing CA's, since `at` (now)."""
         with self._lock:
             self._revoked[serial_number] = at or datetime.now(UTC)
+            self._revocations += 1
+            self._standing.clear()
 
     def crls(self) -> list[asn1_crl.CertificateList]:
         """The root's list (the issuing CA is not revoked); for an older PKI, the issuing CA's week-long list too."""
@@ -73,9 +80,25 @@ class DevRevocation:
     def ocsp_responses(self, certificates: Iterable[x509.Certificate] = ()) -> list[asn1_ocsp.OCSPResponse]:
         """A response for each living certificate of the issuing CA's among `certificates`, the seal and the TSA's."""
         now = datetime.now(UTC)
-        candidates = [self._pki.seal_cert, *tsa_certificates(self._pki, now), *certificates]
-        unique = {certificate.serial_number: certificate for certificate in candidates}
-        return [self.ocsp_response(c, now) for c in unique.values() if self.answers_for(c, now)]
+        with self._lock:
+            standing = [self._pki.seal_cert, *tsa_certificates(self._pki, now, self._tsa_years)]
+        standing_serials = {c.serial_number for c in standing}
+        fresh = {c.serial_number: c for c in certificates if c.serial_number not in standing_serials}
+        return [
+            # Ours by construction (the PKI's own files, each checked when read): no signature to check.
+            *(self._standing_response(c, now) for c in standing if _answerable(c, now)),
+            *(self.ocsp_response(c, now) for c in fresh.values() if self.answers_for(c, now)),
+        ]
+
+    def _standing_response(self, certificate: x509.Certificate, now: datetime) -> asn1_ocsp.OCSPResponse:
+        with self._lock:
+            response, revocations = self._standing.get(certificate.serial_number), self._revocations
+        if response is None:
+            response = self.ocsp_response(certificate, now)
+            with self._lock:
+                if self._revocations == revocations:
+                    self._standing[certificate.serial_number] = response
+        return response
 
     def ocsp_response(self, certificate: x509.Certificate, now: datetime | None = None) -> asn1_ocsp.OCSPResponse:
         """The issuing CA's signed answer about `certificate`: good, or revoked since when."""
@@ -102,8 +125,7 @@ class DevRevocation:
 
     def answers_for(self, certificate: x509.Certificate, now: datetime) -> bool:
         """Whether the issuing CA gives `certificate` a status here: one it made, that names a responder and lives."""
-        # An ended certificate has no status left to give (nextUpdate would precede thisUpdate).
-        if not names_ocsp_responder(certificate) or certificate.not_valid_after_utc - CLOCK_SKEW <= now:
+        if not _answerable(certificate, now):
             return False
         try:  # by its signature: another development PKI's issuing CA has the same name
             certificate.verify_directly_issued_by(self._pki.issuing_cert)
@@ -114,6 +136,11 @@ class DevRevocation:
     def _revoked_now(self) -> dict[int, datetime]:
         with self._lock:
             return dict(self._revoked)
+
+
+def _answerable(certificate: x509.Certificate, now: datetime) -> bool:
+    # An ended certificate has no status left to give (nextUpdate would precede thisUpdate).
+    return names_ocsp_responder(certificate) and certificate.not_valid_after_utc - CLOCK_SKEW > now
 
 
 def _asn1_crl(crl: x509.CertificateRevocationList) -> asn1_crl.CertificateList:

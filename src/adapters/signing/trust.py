@@ -100,7 +100,8 @@ class SigningTrust:
             other_certs=self._intermediates,
             crls=self._dev_revocation.crls() if self._dev_revocation else (),
             # `certificates`: those about to sign (a signer's, made a moment ago), to answer for too.
-            ocsps=self._dev_revocation.ocsp_responses(certificates) if self._dev_revocation else (),
+            # When fetching, the fetcher backend answers for them instead (pyHanko then ignores these).
+            ocsps=self._dev_revocation.ocsp_responses(certificates) if self._dev_revocation and not self._fetch else (),
             allow_fetching=self._fetch,
             fetcher_backend=self._fetcher_backend(),
             revocation_mode="require",
