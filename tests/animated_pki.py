@@ -199,11 +199,13 @@ class AnimatedPki:
                     "services": {
                         "ocsp": {"interm": {"for-issuer": "interm", "responder-cert": "interm-ocsp",
                                             "signing-key": "interm-ocsp"}},
-                        # A new list every ten minutes: the one served is never older, so a
-                        # revocation an hour ago is on it.
+                        # The issuing CA's list is new every ten minutes: the one served is never
+                        # older, so a revocation an hour ago is on it. The root's stays current for
+                        # a year, as a root's offline-signed list does: a validator years from now
+                        # can slide back to a moment it speaks for the issuing CA.
                         "crl-repo": {
                             "root": {"for-issuer": "root", "signing-key": "root",
-                                     "simulated-update-schedule": "PT10M"},
+                                     "simulated-update-schedule": "P365D"},
                             "interm": {"for-issuer": "interm", "signing-key": "interm",
                                        "simulated-update-schedule": "PT10M"},
                         },

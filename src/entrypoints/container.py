@@ -21,11 +21,23 @@ from undersign.adapters.signing.certificate_lifetimes import (
     check_certificate_lifetimes,
 )
 from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
-from undersign.adapters.signing.dev_pki import ROOT_CERT_FILE, DevPki, load_or_create_dev_pki, tsa_at
+from undersign.adapters.signing.dev_pki import (
+    DEV_OCSP_URL,
+    DEV_ORGANIZATION,
+    DEV_SIGNER_POLICY,
+    ROOT_CERT_FILE,
+    DevPki,
+    load_or_create_dev_pki,
+    tsa_at,
+)
+from undersign.adapters.signing.issuing_ca import CRL_PATH, OCSP_PATH, IssuingCa, IssuingCaError, PublicationPoints
 from undersign.adapters.signing.keys.base import SealKey, SealKeyError
+from undersign.adapters.signing.keys.config import DevSealKeySpec
 from undersign.adapters.signing.keys.factory import seal_key_from
+from undersign.adapters.signing.keys.local import dev_issuing_key
 from undersign.adapters.signing.pdf_inspector import PyHankoPdfInspector
 from undersign.adapters.signing.sandbox import PdfSandbox
+from undersign.adapters.signing.trust import TrustAnchorError, load_trust_anchors
 from undersign.adapters.signing.verification import PyHankoPdfVerifier
 from undersign.adapters.sql.engine import create_engine
 from undersign.adapters.sql.idempotency_keys import SqlIdempotencyKeys
@@ -75,11 +87,60 @@ def platform_seal_key(settings: Settings, pki: DevPki) -> SealKey:
     return key
 
 
-def check_signing_certificates(settings: Settings, pki: DevPki, seal: SealKey, clock: Clock) -> list[EndingCertificate]:
+def signers_issuing_ca(settings: Settings, pki: DevPki) -> IssuingCa:
+    """The CA that issues signers' certificates (UNDERSIGN_SIGNER_CA) and publishes their status under /pki.
+
+    The development CA by default. The operator's own must chain to UNDERSIGN_TRUST_ROOTS and
+    name its certificate policy, or the start stops with one line saying so.
+    """
+    if isinstance(settings.signer_ca, DevSealKeySpec):
+        return IssuingCa(
+            dev_issuing_key(pki),
+            publication=PublicationPoints(ocsp_url=DEV_OCSP_URL),
+            policy=settings.signer_certificate_policy or DEV_SIGNER_POLICY,
+            organization=DEV_ORGANIZATION,
+        )
+    if settings.signer_certificate_policy is None:
+        raise SettingsError("UNDERSIGN_SIGNER_CA needs UNDERSIGN_SIGNER_CERTIFICATE_POLICY: the policy your CA issues under")
+    try:
+        ca = IssuingCa(
+            seal_key_from(settings.signer_ca),
+            publication=PublicationPoints(
+                ocsp_url=f"{settings.public_url}{OCSP_PATH}", crl_url=f"{settings.public_url}{CRL_PATH}"
+            ),
+            policy=settings.signer_certificate_policy,
+        )
+    except (SealKeyError, IssuingCaError) as error:
+        raise SettingsError(f"UNDERSIGN_SIGNER_CA: {error}") from error
+    try:
+        roots = load_trust_anchors(settings.trust_roots)
+    except TrustAnchorError as error:
+        raise SettingsError(f"UNDERSIGN_TRUST_ROOTS: {error}") from error
+    if not ca.chains_to(roots):
+        raise SettingsError(
+            f"UNDERSIGN_SIGNER_CA: {ca.certificate.subject.rfc4514_string()} does not chain to any of "
+            "UNDERSIGN_TRUST_ROOTS: put its root there (and its intermediates in the PKCS#12 file or on the token)"
+        )
+    structlog.get_logger("undersign.pki").info(
+        "signers' issuing CA loaded",
+        subject=ca.certificate.subject.rfc4514_string(),
+        not_after=ca.certificate.not_valid_after_utc.isoformat(),
+    )
+    return ca
+
+
+def own_signer_ca(settings: Settings, ca: IssuingCa) -> IssuingCa | None:
+    """The operator's issuing CA for the PDF signer; None for the development CA, which the signer knows itself."""
+    return None if isinstance(settings.signer_ca, DevSealKeySpec) else ca
+
+
+def check_signing_certificates(
+    settings: Settings, pki: DevPki, seal: SealKey, signer_ca: IssuingCa, clock: Clock
+) -> list[EndingCertificate]:
     """A warning for each certificate signing needs that ends within 90 days (those are returned); a SettingsError
     naming one that has ended."""
     now = clock.now()
-    certificates = {"the platform seal": seal.certificate, "the signers' issuing CA": pki.issuing_cert}
+    certificates = {"the platform seal": seal.certificate, "the signers' issuing CA": signer_ca.certificate}
     if not settings.tsa_urls:  # remote TSAs show their certificates only in their answers
         certificates["the development time-stamping authority"] = tsa_at(pki, now).certificate
     try:
@@ -201,13 +262,17 @@ class Gateways(containers.DeclarativeContainer):
     pdf_sandbox = providers.Singleton(PdfSandbox, core.settings.provided.pdf_limits)
     pdf_inspector = providers.Singleton(PyHankoPdfInspector, pdf_sandbox)
     seal_key = providers.Singleton(platform_seal_key, core.settings, pki)
-    signing_certificates = providers.Singleton(check_signing_certificates, core.settings, pki, seal_key, core.clock)
+    signer_ca = providers.Singleton(signers_issuing_ca, core.settings, pki)
+    signing_certificates = providers.Singleton(
+        check_signing_certificates, core.settings, pki, seal_key, signer_ca, core.clock
+    )
     pdf_signer = providers.Singleton(
         configured_pdf_signer,
         pki,
         tsa_urls=core.settings.provided.tsa_urls,
         trust_root_files=core.settings.provided.trust_roots,
         seal=seal_key,
+        signer_ca=providers.Callable(own_signer_ca, core.settings, signer_ca),
         signer_certificate_policy=core.settings.provided.signer_certificate_policy,
     )
     pdf_verifier = providers.Singleton(

@@ -35,6 +35,7 @@ class Settings:
     tsa_urls: tuple[str, ...] = ()  # RFC 3161 TSAs, tried in order; none: the development TSA
     signer_certificate_policy: str | None = None  # the OID signers' certificates name; none: the development CA's
     seal_key: SealKeySpec = DevSealKeySpec()  # where the platform seal's key is; its secrets stay out of repr
+    signer_ca: SealKeySpec = DevSealKeySpec()  # the CA that issues signers' certificates: its key, in the same forms
     redis_url: str | None = field(default=None, repr=False)  # may carry a password. Jobs go to arq workers (`undersign worker`); none: run in `serve` itself
     smtp_url: str | None = field(default=None, repr=False)  # may carry a password; none: mails written to mail_dir
     mail_from: str = "undersign@localhost"
@@ -101,6 +102,7 @@ class Settings:
             tsa_urls=_urls(env, "UNDERSIGN_TSA_URLS"),
             signer_certificate_policy=_object_identifier(env, "UNDERSIGN_SIGNER_CERTIFICATE_POLICY"),
             seal_key=_seal_key(env),
+            signer_ca=_signer_ca(env),
             redis_url=_optional_url(env, "UNDERSIGN_REDIS_URL", ("redis://", "rediss://")),
             smtp_url=_optional_url(env, "UNDERSIGN_SMTP_URL", ("smtp://", "smtps://")),
             mail_from=_mail_from(env),
@@ -172,6 +174,18 @@ def _seal_key(env: dict[str, str]) -> SealKeySpec:
         )
     except ValueError as error:
         raise SettingsError(f"UNDERSIGN_SEAL_KEY {error}") from None
+
+
+def _signer_ca(env: dict[str, str]) -> SealKeySpec:
+    try:
+        return parse_seal_key_spec(
+            env.get("UNDERSIGN_SIGNER_CA"),
+            password=env.get("UNDERSIGN_SIGNER_CA_PASSWORD"),
+            pin=env.get("UNDERSIGN_SIGNER_CA_PIN"),
+            pin_setting="UNDERSIGN_SIGNER_CA_PIN",
+        )
+    except ValueError as error:
+        raise SettingsError(f"UNDERSIGN_SIGNER_CA {error}") from None
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:

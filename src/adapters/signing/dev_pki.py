@@ -26,14 +26,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from asn1crypto.core import UTF8String
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from undersign.adapters.signing.subject_names import common_names, subject
+from undersign.adapters.signing.signer_certificate_profile import (
+    authority_key_identifier,
+    ocsp_access,
+    signer_certificate_builder,
+)
 
 ROOT_CERT_FILE = "root-ca.pem"
 ISSUING_CERT_FILE = "issuing-ca.pem"
@@ -61,8 +64,6 @@ DEV_OCSP_URL = "http://undersign.invalid/pki/ocsp"
 DEV_SIGNER_POLICY = "2.999.1.2"
 # Certificates start a little in the past so a verifier whose clock lags ours accepts them.
 CLOCK_SKEW = timedelta(minutes=5)
-# id-on-SmtpUTF8Mailbox (RFC 8398): an email address with a non-ASCII local part.
-SMTP_UTF8_MAILBOX = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.9")
 
 
 class DevPkiError(Exception):
@@ -199,34 +200,18 @@ def issue_signer_certificate(
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A fresh key and a certificate for one signer (their name and email), from the issuing CA, under `policy`."""
     key = ec.generate_private_key(ec.SECP256R1())
-    person = subject(name if common_names(name) else email, DEV_ORGANIZATION)
-    builder = _leaf_builder(person, key, pki.issuing_cert, now - CLOCK_SKEW, now + validity).add_extension(
-        x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(policy), None)]), critical=False
+    builder = signer_certificate_builder(
+        name=name,
+        email=email,
+        public_key=key.public_key(),
+        issuer=pki.issuing_cert,
+        not_before=now - CLOCK_SKEW,
+        not_after=now + validity,
+        policy=policy,
+        ocsp_url=DEV_OCSP_URL,
+        organization=DEV_ORGANIZATION,
     )
-    mailbox = _mailbox(email)
-    if mailbox is not None:
-        builder = builder.add_extension(x509.SubjectAlternativeName([mailbox]), critical=False)
     return key, builder.sign(pki.issuing_key, hashes.SHA384())
-
-
-def _mailbox(email: str) -> x509.GeneralName | None:
-    """The address for the subject alternative name; None if it is no address at all.
-
-    ASCII before the @: an rfc822Name, its domain IDNA-encoded (A-labels). Anything else
-    before the @: an SmtpUTF8Mailbox (RFC 8398), the whole address in UTF-8 with the domain
-    in U-labels, as RFC 8398 asks.
-    """
-    local, _, domain = email.strip().rpartition("@")
-    if not local or not domain:
-        return None
-    try:
-        a_labels = domain.encode("idna").decode("ascii")
-        if local.isascii():
-            return x509.RFC822Name(f"{local}@{a_labels}")
-        mailbox = UTF8String(f"{local}@{a_labels.encode('ascii').decode('idna')}").dump()
-        return x509.OtherName(SMTP_UTF8_MAILBOX, mailbox)
-    except (UnicodeError, ValueError):
-        return None
 
 
 # -- creation ---------------------------------------------------------------------------
@@ -307,7 +292,7 @@ def build_crl(
         .next_update(next_update)
         # RFC 5280 5.2: a conforming CRL carries its number and its issuer's key identifier.
         .add_extension(x509.CRLNumber(number), critical=False)
-        .add_extension(_authority_key_identifier(issuer), critical=False)
+        .add_extension(authority_key_identifier(issuer), critical=False)
     )
     for serial, revoked_at in (revoked or {}).items():
         builder = builder.add_revoked_certificate(
@@ -338,7 +323,7 @@ def _ca_builder(
     aki = (
         x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
         if issuer is None
-        else _authority_key_identifier(issuer)
+        else authority_key_identifier(issuer)
     )
     return (
         x509.CertificateBuilder()
@@ -375,13 +360,8 @@ def _leaf_builder(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(_authority_key_identifier(issuer), critical=False)
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(DEV_OCSP_URL))]
-            ),
-            critical=False,
-        )
+        .add_extension(authority_key_identifier(issuer), critical=False)
+        .add_extension(ocsp_access(DEV_OCSP_URL), critical=False)
     )
 
 
@@ -392,11 +372,6 @@ def names_ocsp_responder(certificate: x509.Certificate) -> bool:
     except x509.ExtensionNotFound:
         return False
     return any(description.access_method == AuthorityInformationAccessOID.OCSP for description in access)
-
-
-def _authority_key_identifier(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
-    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
 def _key_usage(

@@ -8,7 +8,11 @@ from typing import Protocol
 from pyhanko.sign.signers import Signer
 
 from undersign.adapters.signing.dev_pki import DEV_SIGNER_POLICY, DevPki, issue_signer_certificate
+from undersign.adapters.signing.issuing_ca import IssuingCa
 from undersign.adapters.signing.keys.local import InMemorySigner
+
+# Long enough to sign once, short enough that a lost key is worthless by tomorrow.
+SIGNER_CERTIFICATE_VALIDITY = timedelta(days=1)
 
 
 class SignerCertificates(Protocol):
@@ -20,7 +24,9 @@ class SignerCertificates(Protocol):
 class DevSignerCertificates:
     """Per-signer certificates from the development issuing CA (ECDSA P-256, a day's validity)."""
 
-    def __init__(self, pki: DevPki, *, validity: timedelta = timedelta(days=1), policy: str | None = None) -> None:
+    def __init__(
+        self, pki: DevPki, *, validity: timedelta = SIGNER_CERTIFICATE_VALIDITY, policy: str | None = None
+    ) -> None:
         self._pki = pki
         self._validity = validity
         self._policy = policy or DEV_SIGNER_POLICY
@@ -31,3 +37,15 @@ class DevSignerCertificates:
         )
         chain = (self._pki.issuing_cert, self._pki.root_cert)
         return InMemorySigner(key, certificate, chain), certificate.serial_number
+
+
+class CaSignerCertificates:
+    """Per-signer certificates from the operator's issuing CA (UNDERSIGN_SIGNER_CA), its key wherever it is kept."""
+
+    def __init__(self, ca: IssuingCa, *, validity: timedelta = SIGNER_CERTIFICATE_VALIDITY) -> None:
+        self._ca = ca
+        self._validity = validity
+
+    def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
+        key, certificate = self._ca.issue(name=name, email=email, now=now, validity=self._validity)
+        return InMemorySigner(key, certificate, (self._ca.certificate, *self._ca.chain)), certificate.serial_number

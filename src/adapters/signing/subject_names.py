@@ -21,10 +21,12 @@ from cryptography.x509.oid import NameOID
 MAX_COMMON_NAME = 64
 
 
-def subject(name: str, organization: str) -> x509.Name:
-    """The subject for `name` (one common name per stretch of one direction) in `organization`."""
+def subject(name: str, organization: str | None = None) -> x509.Name:
+    """The subject for `name` (one common name per stretch of one direction), in `organization` if given."""
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, part) for part in common_names(name)]
-    return x509.Name([*attributes, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)])
+    if organization:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    return x509.Name(attributes)
 
 
 def common_names(name: str) -> list[str]:

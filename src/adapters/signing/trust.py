@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -24,9 +25,10 @@ from pyhanko_certvalidator.fetchers import OwnedFetcherBackend
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from undersign.adapters.signing.certificates import asn1_certificate
-from undersign.adapters.signing.dev_ocsp_fetcher import DevFetcherBackend
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.dev_revocation import DevRevocation
+from undersign.adapters.signing.issuing_ca import IssuingCa
+from undersign.adapters.signing.own_ocsp_fetcher import OwnCaFetcherBackend
 
 
 class TrustAnchorError(Exception):
@@ -54,6 +56,7 @@ class SigningTrust:
         trust_roots: Sequence[x509.Certificate],
         intermediates: Sequence[x509.Certificate] = (),
         dev_revocation: DevRevocation | None = None,
+        signer_ca: IssuingCa | None = None,
         fetch_revocation: bool = True,
     ) -> None:
         if not trust_roots:
@@ -61,6 +64,7 @@ class SigningTrust:
         self._roots = [asn1_certificate(cert) for cert in trust_roots]
         self._intermediates = [asn1_certificate(cert) for cert in intermediates]
         self._dev_revocation = dev_revocation
+        self._signer_ca = signer_ca
         self._fetch = fetch_revocation
         if dev_revocation is not None and not fetch_revocation:
             _quiet_offline_embedding_warning()
@@ -72,17 +76,21 @@ class SigningTrust:
         *,
         extra_roots: Sequence[x509.Certificate] = (),
         extra_intermediates: Sequence[x509.Certificate] = (),
+        signer_ca: IssuingCa | None = None,
         fetch_revocation: bool = False,
     ) -> SigningTrust:
         """The development PKI (root, issuing CA, revocation lists made in this process), and `extra_roots`.
 
-        `fetch_revocation`: whether certificates from outside the development PKI (a TSA's, a
-        seal's of your own) are among those checked, so their revocation data must be fetched.
+        `signer_ca`: the operator's issuing CA for signers' certificates, which answers for
+        them in process. `fetch_revocation`: whether certificates from outside the development
+        PKI (a TSA's, a seal's or a signers' CA of your own) are among those checked, so their
+        revocation data must be fetched.
         """
         return cls(
             trust_roots=[pki.root_cert, *extra_roots],
             intermediates=[pki.issuing_cert, *extra_intermediates],
             dev_revocation=DevRevocation(pki),
+            signer_ca=signer_ca,
             fetch_revocation=fetch_revocation,
         )
 
@@ -101,18 +109,26 @@ class SigningTrust:
             crls=self._dev_revocation.crls() if self._dev_revocation else (),
             # `certificates`: those about to sign (a signer's, made a moment ago), to answer for too.
             # When fetching, the fetcher backend answers for them instead (pyHanko then ignores these).
-            ocsps=self._dev_revocation.ocsp_responses(certificates) if self._dev_revocation and not self._fetch else (),
+            ocsps=() if self._fetch else self._ocsp_responses(certificates),
             allow_fetching=self._fetch,
             fetcher_backend=self._fetcher_backend(),
             revocation_mode="require",
         )
 
 
+    def _ocsp_responses(self, certificates: Sequence[x509.Certificate]) -> list:
+        responses = self._dev_revocation.ocsp_responses(certificates) if self._dev_revocation else []
+        if self._signer_ca is not None:
+            now = datetime.now(UTC)
+            responses += [self._signer_ca.ocsp_response(c, now) for c in certificates if self._signer_ca.answers_for(c, now)]
+        return responses
+
     def _fetcher_backend(self) -> OwnedFetcherBackend | None:
-        """When fetching, the development CA's certificates answered in this process, others over the network."""
-        if not self._fetch or self._dev_revocation is None:
+        """When fetching, our own CAs' certificates answered in this process, others over the network."""
+        responders = [r for r in (self._dev_revocation, self._signer_ca) if r is not None]
+        if not self._fetch or not responders:
             return None
-        return OwnedFetcherBackend(DevFetcherBackend(self._dev_revocation, AIOHttpFetcherBackend()))
+        return OwnedFetcherBackend(OwnCaFetcherBackend(responders, AIOHttpFetcherBackend()))
 
 
 class _OfflineEmbeddingWarning(logging.Filter):

@@ -39,10 +39,13 @@ _PKCS11_REQUIRED = ("module", "token", "key")
 _PKCS11_OPTIONAL = ("cert",)
 
 
-def parse_seal_key_spec(value: str | None, *, password: str | None = None, pin: str | None = None) -> SealKeySpec:
-    """The spec named by `value` (None or empty: dev).
+def parse_seal_key_spec(
+    value: str | None, *, password: str | None = None, pin: str | None = None, pin_setting: str = "UNDERSIGN_SEAL_KEY_PIN"
+) -> SealKeySpec:
+    """The spec named by `value` (None or empty: dev). The same forms name the signers' issuing CA's key.
 
-    Raises ValueError with a message that reads after the setting's name.
+    Raises ValueError with a message that reads after the setting's name; `pin_setting`
+    names where a token's PIN is expected.
     """
     value = (value or "dev").strip()
     scheme, colon, rest = value.partition(":")
@@ -53,11 +56,11 @@ def parse_seal_key_spec(value: str | None, *, password: str | None = None, pin: 
             raise ValueError("pkcs12: must name the file, as in pkcs12:/etc/undersign/seal.p12")
         return Pkcs12SealKeySpec(path=Path(rest.strip()), password=password)
     if colon and scheme == "pkcs11":
-        return _pkcs11(rest, pin)
+        return _pkcs11(rest, pin, pin_setting)
     raise ValueError(f"must be {FORMS}, not {value!r}")
 
 
-def _pkcs11(rest: str, pin: str | None) -> Pkcs11SealKeySpec:
+def _pkcs11(rest: str, pin: str | None, pin_setting: str) -> Pkcs11SealKeySpec:
     attributes: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in rest.split(";"))):
         name, equals, attribute = (s.strip() for s in part.partition("="))
@@ -73,7 +76,7 @@ def _pkcs11(rest: str, pin: str | None) -> Pkcs11SealKeySpec:
     if missing:
         raise ValueError(f"pkcs11: lacks {', '.join(missing)} (the form is {_PKCS11_FORM})")
     if not pin:
-        raise ValueError("pkcs11: needs the token's PIN in UNDERSIGN_SEAL_KEY_PIN")
+        raise ValueError(f"pkcs11: needs the token's PIN in {pin_setting}")
     return Pkcs11SealKeySpec(
         module=Path(attributes["module"]),
         token=attributes["token"],

@@ -69,3 +69,8 @@ class LocalSealKey:
 def dev_seal_key(pki: DevPki) -> LocalSealKey:
     """The development PKI's seal key (the default): trusted nowhere but this installation."""
     return LocalSealKey(pki.seal_key, pki.seal_cert, (pki.issuing_cert, pki.root_cert))
+
+
+def dev_issuing_key(pki: DevPki) -> LocalSealKey:
+    """The development issuing CA's key, held like a seal key: what issues signers' certificates by default."""
+    return LocalSealKey(pki.issuing_key, pki.issuing_cert, (pki.root_cert,))
