@@ -44,6 +44,8 @@ from undersign.application.shared.pdf import PdfInspector, PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.signing.archive_renewal import RenewArchiveTimestampsHandler
+from undersign.application.signing.certificate_revocations import CertificateRevocations
+from undersign.application.signing.certificate_status import PublishedCertificateStatus, RevocationPublisher
 from undersign.application.signing.decline import DeclineHandler
 from undersign.application.signing.seal import SealEnvelopeHandler, SealEnvelopeJob
 from undersign.application.signing.sessions import SigningSessions
@@ -85,6 +87,8 @@ class Ports(Protocol):
     def webhook_sender(self) -> WebhookSender: ...
     @property
     def rate_limiter(self) -> RateLimiter: ...
+    @property
+    def revocation_publisher(self) -> RevocationPublisher: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,6 +178,16 @@ class UseCases:
     def renew_archive_timestamps(self) -> RenewArchiveTimestampsHandler:
         ports = self._ports
         return RenewArchiveTimestampsHandler(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
+
+    @cached_property
+    def certificate_revocations(self) -> CertificateRevocations:
+        """The installation's revoked signer certificates, which the OCSP responder and the CRL publish."""
+        return CertificateRevocations(self._uow, self._ports.clock)
+
+    @cached_property
+    def published_certificate_status(self) -> PublishedCertificateStatus:
+        """What relying parties learn about signers' certificates: OCSP answers, the revocation list, the CA."""
+        return PublishedCertificateStatus(self.certificate_revocations, self._ports.revocation_publisher)
 
     # -- evidence ----------------------------------------------------------------------------
 

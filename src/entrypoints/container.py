@@ -36,6 +36,7 @@ from undersign.adapters.signing.keys.config import DevSealKeySpec
 from undersign.adapters.signing.keys.factory import seal_key_from
 from undersign.adapters.signing.keys.local import dev_issuing_key
 from undersign.adapters.signing.pdf_inspector import PyHankoPdfInspector
+from undersign.adapters.signing.revocation_publisher import CaRevocationPublisher
 from undersign.adapters.signing.sandbox import PdfSandbox
 from undersign.adapters.signing.trust import TrustAnchorError, load_trust_anchors
 from undersign.adapters.signing.verification import PyHankoPdfVerifier
@@ -227,6 +228,7 @@ class ContainerPorts:
     notice_templates = property(lambda self: self._gateways.notice_templates())
     webhook_sender = property(lambda self: self._gateways.webhook_sender())
     rate_limiter = property(lambda self: self._gateways.rate_limiter())
+    revocation_publisher = property(lambda self: self._gateways.revocation_publisher())
 
 
 def embedded_runner(settings: Settings, use_cases: UseCases, store: SqlJobStore, clock: Clock) -> EmbeddedRunner:
@@ -263,6 +265,7 @@ class Gateways(containers.DeclarativeContainer):
     pdf_inspector = providers.Singleton(PyHankoPdfInspector, pdf_sandbox)
     seal_key = providers.Singleton(platform_seal_key, core.settings, pki)
     signer_ca = providers.Singleton(signers_issuing_ca, core.settings, pki)
+    revocation_publisher = providers.Singleton(CaRevocationPublisher, signer_ca, core.clock.provided.now)
     signing_certificates = providers.Singleton(
         check_signing_certificates, core.settings, pki, seal_key, signer_ca, core.clock
     )

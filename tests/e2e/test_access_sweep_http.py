@@ -57,6 +57,7 @@ def sample_body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): {},
         ("POST", "/v1/signing/{token}/sign"): {"json": {"signature": {"kind": "typed", "text": "Ada"}, "consent": True}},
         ("POST", "/v1/signing/{token}/decline"): {"json": {"reason": "sweep"}},
+        ("POST", "/pki/ocsp"): {"content": b"0\x00"},  # an OCSP request too short to be one
     }
     if method in ("GET", "DELETE"):
         return {}
@@ -106,7 +107,7 @@ async def world(tmp_path):
         hook = await api.post(stack, "/v1/webhooks", {"url": "https://93.184.215.14/hooks", "events": ["envelope.expired"]})
         ids = {
             "envelope_id": envelope_id, "document_id": document_id, "signer_id": signer_id, "token": token,
-            "webhook_id": hook["id"], "delivery_id": "no-such-delivery", "name": "sign.js",
+            "webhook_id": hook["id"], "delivery_id": "no-such-delivery", "name": "sign.js", "encoded": "MAA=",
         }
         yield World(stack=stack, keys=keys, stranger=stranger, ids=ids)
 

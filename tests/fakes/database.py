@@ -8,6 +8,7 @@ from datetime import datetime
 from undersign.application.background.ports import DeadLetter
 from undersign.application.shared.outbox import OutboxMessage
 from undersign.domain.audit import AuditEntry
+from undersign.domain.certificate_revocation import CertificateRevocation
 from undersign.domain.document import Document
 from undersign.domain.envelope import Envelope
 from undersign.domain.errors import ConcurrencyConflict
@@ -31,6 +32,7 @@ class FakeDatabase:
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
     dead_letters: dict[str, DeadLetter] = field(default_factory=dict)
+    certificate_revocations: dict[str, CertificateRevocation] = field(default_factory=dict)  # by serial
 
 
 class Writes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.fakes.access import FakeApiKeys, FakeTenants
 from tests.fakes.background import FakeDeadLetters, FakeOutbox
+from tests.fakes.certificates import FakeCertificateRevocations
 from tests.fakes.database import FakeDatabase, Writes
 from tests.fakes.envelopes import FakeAuditLog, FakeDocuments, FakeEnvelopes, FakePolicies, FakeSigningLinks
 from tests.fakes.system import FakeBlobStore
@@ -26,6 +27,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.webhook_endpoints = FakeWebhookEndpoints(db, self._writes)
         self.webhook_deliveries = FakeWebhookDeliveries(db, self._writes)
         self.dead_letters = FakeDeadLetters(db, self._writes)
+        self.certificate_revocations = FakeCertificateRevocations(db.certificate_revocations, self._writes)
         self.blobs = TrackedBlobs(blobs)
         self.committed = False
 

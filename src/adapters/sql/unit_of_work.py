@@ -12,6 +12,7 @@ from undersign.adapters.sql.availability import is_unavailable, unavailable, una
 from undersign.adapters.sql.repositories.access import SqlApiKeys, SqlTenants
 from undersign.adapters.sql.repositories.audit import SqlAuditLog
 from undersign.adapters.sql.repositories.background import SqlDeadLetters, SqlOutbox
+from undersign.adapters.sql.repositories.certificates import SqlCertificateRevocations
 from undersign.adapters.sql.repositories.documents import SqlDocuments
 from undersign.adapters.sql.repositories.envelopes import SqlEnvelopes, SqlSigningLinks
 from undersign.adapters.sql.repositories.policies import SqlPolicies
@@ -56,6 +57,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.webhook_endpoints = SqlWebhookEndpoints(session)
         self.webhook_deliveries = SqlWebhookDeliveries(session)
         self.dead_letters = SqlDeadLetters(session)
+        self.certificate_revocations = SqlCertificateRevocations(session)
 
     async def _commit(self) -> None:
         with conflicts_raise("another writer got there first"):

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         PolicyRepository,
         SigningLinkRepository,
     )
+    from undersign.application.signing.ports import CertificateRevocationRepository
     from undersign.application.webhooks.ports import WebhookDeliveries, WebhookEndpoints
 
 
@@ -67,6 +68,7 @@ class UnitOfWork(abc.ABC):
     webhook_endpoints: WebhookEndpoints
     webhook_deliveries: WebhookDeliveries
     dead_letters: DeadLetters
+    certificate_revocations: CertificateRevocationRepository
     blobs: TrackedBlobs
 
     async def __aenter__(self) -> Self:

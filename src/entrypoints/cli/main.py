@@ -1,4 +1,5 @@
-"""`undersign`: serve the API, migrate the database, manage tenants and keys, verify audit chains and PDFs.
+"""`undersign`: serve the API, migrate the database, manage tenants and keys, verify audit chains and PDFs,
+revoke signers' certificates.
 
 Every command takes --json and then prints exactly one JSON object on stdout. Errors are
 one line on stderr and a non-zero exit status.
@@ -10,6 +11,7 @@ import click
 
 from undersign.entrypoints.cli.archive import archive
 from undersign.entrypoints.cli.audit import audit
+from undersign.entrypoints.cli.ca import ca
 from undersign.entrypoints.cli.common import fail
 from undersign.entrypoints.cli.database import db
 from undersign.entrypoints.cli.jobs import jobs, worker
@@ -34,6 +36,7 @@ cli.add_command(archive)
 cli.add_command(worker)
 cli.add_command(jobs)
 cli.add_command(verify)
+cli.add_command(ca)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from undersign.entrypoints.http.documents import DocumentsController
 from undersign.entrypoints.http.envelopes import EnvelopesController
 from undersign.entrypoints.http.guards import authorize
 from undersign.entrypoints.http.openapi import openapi_config
+from undersign.entrypoints.http.pki import PKI_ROUTES
 from undersign.entrypoints.http.problems import EXCEPTION_HANDLERS, problem
 from undersign.entrypoints.http.request_context import request_context
 from undersign.entrypoints.http.security_headers import header_size_limit, security_headers
@@ -57,6 +58,7 @@ def create_app(container: Container) -> Litestar:
             EnvelopesController, WebhooksController, SigningController, signing_page, signing_asset, health, ready,
             # Only these take a PDF, up to the upload limit; everything else a small JSON body.
             Router(path="/", route_handlers=[DocumentsController, verify], request_max_body_size=settings.max_upload_bytes),
+            PKI_ROUTES,
         ],
         dependencies=DEPENDENCIES,
         guards=[authorize],

@@ -15,6 +15,7 @@ from undersign.adapters.sql.tables import (  # noqa: F401
     access,
     audit,
     background,
+    certificates,
     documents,
     envelopes,
     policies,
