@@ -4,7 +4,10 @@ Anyone may ask, so the work one request can cause is bounded: a request is read 
 asks about one certificate (cryptography refuses more), and signed answers are kept, so a
 flood of the same questions costs the CA's key (perhaps an HSM) one signature per
 certificate and status an hour, and the list one signature per revocation set every few
-minutes. At most `MAX_KEPT_ANSWERS` answers are kept; the oldest go first.
+minutes. At most `MAX_KEPT_ANSWERS` answers are kept; the oldest go first. A flood of
+different questions (made-up serial numbers) gets at most `NEW_ANSWERS_PER_SECOND` fresh
+signatures a second from this process; past that, an unsigned tryLater (RFC 6960), which
+OCSP clients retry.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from undersign.domain.certificate_revocation import CertificateRevocation, Revoc
 MAX_KEPT_ANSWERS = 4096
 ANSWER_KEPT_FOR = timedelta(hours=1)  # an answer stays current a day (issuing_ca.CRL_VALIDITY)
 LIST_KEPT_FOR = timedelta(minutes=5)
+NEW_ANSWERS_PER_SECOND = 50
 
 _Key = tuple[object, ...]
 
@@ -36,6 +40,7 @@ class CaRevocationPublisher:
         self._answers: OrderedDict[_Key, tuple[datetime, bytes]] = OrderedDict()
         self._list: tuple[_Key, datetime, bytes] | None = None
         self._lock = threading.Lock()
+        self._second: tuple[int, int] = (0, 0)  # (which second, fresh answers signed in it)
 
     def ocsp_question(self, request: bytes) -> OcspQuestion | None:
         try:
@@ -52,14 +57,17 @@ class CaRevocationPublisher:
         now = self._now()
         if (kept := self._kept(key, now)) is not None:
             return kept
+        if not self._may_sign(now):
+            return _unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER)
         response = await asyncio.to_thread(self._ca.answer, request, now, _revoked(revocation))
         answer = response.dump()
         self._keep(key, now, answer)
         return answer
 
     def ocsp_refusal(self, *, malformed: bool) -> bytes:
-        status = ocsp.OCSPResponseStatus.MALFORMED_REQUEST if malformed else ocsp.OCSPResponseStatus.UNAUTHORIZED
-        return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(serialization.Encoding.DER)
+        return _unsuccessful(
+            ocsp.OCSPResponseStatus.MALFORMED_REQUEST if malformed else ocsp.OCSPResponseStatus.UNAUTHORIZED
+        )
 
     async def revocation_list(self, revocations: Sequence[CertificateRevocation]) -> bytes:
         key, now = tuple(revocations), self._now()
@@ -86,12 +94,25 @@ class CaRevocationPublisher:
                 return None
             return kept[1]
 
+    def _may_sign(self, now: datetime) -> bool:
+        second = int(now.timestamp())
+        with self._lock:
+            counted = self._second[1] if self._second[0] == second else 0
+            if counted >= NEW_ANSWERS_PER_SECOND:
+                return False
+            self._second = (second, counted + 1)
+            return True
+
     def _keep(self, key: _Key, now: datetime, answer: bytes) -> None:
         with self._lock:
             self._answers[key] = (now, answer)
             self._answers.move_to_end(key)
             while len(self._answers) > MAX_KEPT_ANSWERS:
                 self._answers.popitem(last=False)
+
+
+def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(serialization.Encoding.DER)
 
 
 def _revoked(revocation: CertificateRevocation | None) -> Revoked | None:
