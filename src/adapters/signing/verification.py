@@ -14,6 +14,13 @@ only against embedded data. A revoked certificate fails; a missing answer does n
 the signature untrusted by itself (a B-B signature carries none) but is reported as
 `unknown`, much as PDF readers show "revocation not checked" beside a valid signature.
 
+A validation time other than now is honoured throughout: pyHanko's AdES engine runs in a
+process (the sandbox's child) whose clock, as pyHanko reads it, starts at that time (see
+validation_clock), so a verdict at a time T is the one pyHanko's standard validation gives
+on a machine whose clock reads T. Each signature's report carries that AdES indication next
+to our own verdict; where they differ by design, the report says why (see
+entrypoints.verification_report.ades_difference).
+
 Here: the verifier and what the sandbox runs. Each signature's report is made in
 verification_reports, from what verification_findings reads in pyHanko's results; a
 caller's own trust roots are read in verification_roots.
@@ -40,6 +47,7 @@ from undersign.adapters.signing.pdf_errors import reason, refusal_for
 from undersign.adapters.signing.pdf_inspector import open_bounded, read_document
 from undersign.adapters.signing.sandbox import PdfLimits, PdfSandbox
 from undersign.adapters.signing.trust import TrustAnchorError, load_trust_anchors
+from undersign.adapters.signing.validation_clock import clock_at
 from undersign.adapters.signing.verification_reports import Verification
 from undersign.adapters.signing.verification_roots import read_trust_roots
 from undersign.application.evidence.verification import VerificationReport
@@ -95,7 +103,8 @@ class PyHankoPdfVerifier:
 def verify_pdf(pdf: bytes, trust_roots: list[bytes], at: datetime, limits: PdfLimits) -> VerificationReport:
     """The report on `pdf` against the roots (PEM or DER certificates) at `at`; what the sandbox runs."""
     _quiet_pyhanko()  # in the sandbox's child too, which pyHanko's findings would otherwise reach stderr from
-    return asyncio.run(_verify(pdf, read_trust_roots(trust_roots), at, limits))
+    with clock_at(at):  # pyHanko's AdES engine reads the clock where no parameter reaches: see validation_clock
+        return asyncio.run(_verify(pdf, read_trust_roots(trust_roots), at, limits))
 
 
 async def _verify(pdf: bytes, roots: list[asn1_x509.Certificate], at: datetime, limits: PdfLimits) -> VerificationReport:

@@ -38,8 +38,12 @@ _MODIFICATIONS = {
 }
 _REVOKED = frozenset({AdESFailure.REVOKED, AdESIndeterminate.REVOKED_NO_POE, AdESIndeterminate.REVOKED_CA_NO_POE})
 _EXPIRED_WITHOUT_PROOF = (
-    "a certificate in its chain was expired at the validation time, and nothing in the "
-    "document (a timestamp) proves the signature was made while it was valid"
+    "a certificate in its chain was expired at the validation time, and no time stamp in the document "
+    "that still holds then proves the signature was made while it was valid"
+)
+_NO_PROOF_OF_EXISTENCE = (
+    "nothing in the document that still holds at the validation time (a document time stamp) proves "
+    "that its certificates and revocation data existed while they were valid"
 )
 _WEAK_ALGORITHM = "it uses an algorithm or key size that is no longer accepted"
 _UNTRUSTED_BECAUSE = {
@@ -53,6 +57,7 @@ _UNTRUSTED_BECAUSE = {
     AdESFailure.NOT_YET_VALID: "a certificate in its chain was not yet valid when the signature was made",
     AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE: _WEAK_ALGORITHM,
     AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: _WEAK_ALGORITHM,
+    AdESIndeterminate.NO_POE: _NO_PROOF_OF_EXISTENCE,
     AdESIndeterminate.TRY_LATER: "no revocation data for its chain is embedded in the document",
     AdESIndeterminate.REVOCATION_OUT_OF_BOUNDS_NO_POE: "the embedded revocation data is too old or too new",
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from asn1crypto import x509 as asn1_x509
@@ -36,11 +36,17 @@ from undersign.application.evidence.verification import (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Verification:
+    """One document's verification; `report` is called on each signature in the order they were added."""
+
     roots: list[asn1_x509.Certificate]
     at: datetime
     dss: DocumentSecurityStore | None
+    # Set once a signature's long-term validation found the document time stamps after it to
+    # hold as an evidence record: pyHanko then validated every document time stamp in the
+    # file, at the validation time or, where that failed, in the past.
+    _evidence_record_holds: bool = field(default=False, init=False, repr=False)
 
     @property
     def has_revocation_data(self) -> bool:
@@ -59,29 +65,18 @@ class Verification:
     # -- signatures -------------------------------------------------------------------
 
     async def _signature(self, signature: EmbeddedPdfSignature) -> SignatureReport:
-        result = await self._ades(signature, RevocationCheckingRule.CHECK_IF_DECLARED)
-        if findings.is_revoked(result):
-            revocation = RevocationStatus.REVOKED
-        elif findings.names_revocation_service(signature):
-            if findings.trusted(result):
-                revocation = RevocationStatus.GOOD
-            else:
-                # No embedded answer from a service the certificates name: see whether the
-                # signature stands without it, and say that its revocation status is unknown.
-                revocation = RevocationStatus.UNKNOWN
-                result = await self._ades(signature, RevocationCheckingRule.CHECK_IF_DECLARED_SOFT)
-                if findings.is_revoked(result):
-                    revocation = RevocationStatus.REVOKED
-        elif self.has_revocation_data:
-            # pyHanko checks embedded CRLs only for certificates that name a distribution
-            # point; a chain that names none may still be covered by the DSS's lists.
-            covered = await self._ades(signature, RevocationCheckingRule.CRL_OR_OCSP_REQUIRED)
-            if findings.is_revoked(covered):
-                revocation, result = RevocationStatus.REVOKED, covered
-            else:
-                revocation = RevocationStatus.GOOD if findings.trusted(covered) else RevocationStatus.NOT_CHECKED
+        # pyHanko's standard AdES validation: revocation data required for every certificate,
+        # from the document alone. Its indication is reported as it is; our own verdict may
+        # differ by design (a missing revocation answer, for one), and the report says so.
+        standard = await self._ades(signature, RevocationCheckingRule.CRL_OR_OCSP_REQUIRED)
+        if standard.oldest_evidence_record_timestamp is not None:
+            self._evidence_record_holds = True
+        if findings.is_revoked(standard):
+            revocation, result = RevocationStatus.REVOKED, standard
+        elif findings.passed(standard):
+            revocation, result = RevocationStatus.GOOD, standard
         else:
-            revocation = RevocationStatus.NOT_CHECKED
+            revocation, result = await self._revocation_and_result(signature, standard)
 
         status = result.api_status
         if status is None:  # pyHanko could not even build a status: the CMS is unusable
@@ -103,11 +98,32 @@ class Verification:
             coverage=findings.COVERAGE.get(status.coverage, Coverage.UNCLEAR),
             modifications_after=modifications,
             modifications_permitted=status.docmdp_ok,
-            ades_indication=result.ades_subindic.status.name,
-            ades_subindication=None if result.ades_subindic is AdESPassed.OK else result.ades_subindic.standard_name,
+            ades_indication=standard.ades_subindic.status.name,
+            ades_subindication=None if standard.ades_subindic is AdESPassed.OK else standard.ades_subindic.standard_name,
             valid=valid,
             problems=tuple(problems),
         )
+
+    async def _revocation_and_result(
+        self, signature: EmbeddedPdfSignature, standard: AdESLTAValidationResult
+    ) -> tuple[RevocationStatus, AdESLTAValidationResult]:
+        """Where the standard validation did not pass: the revocation status, and the result our verdict reads."""
+        result = await self._ades(signature, RevocationCheckingRule.CHECK_IF_DECLARED)
+        if findings.is_revoked(result):
+            return RevocationStatus.REVOKED, result
+        if findings.names_revocation_service(signature):
+            if findings.trusted(result):
+                return RevocationStatus.GOOD, result
+            # No embedded answer from a service the certificates name: see whether the
+            # signature stands without it, and say that its revocation status is unknown.
+            result = await self._ades(signature, RevocationCheckingRule.CHECK_IF_DECLARED_SOFT)
+            return (RevocationStatus.REVOKED if findings.is_revoked(result) else RevocationStatus.UNKNOWN), result
+        if self.has_revocation_data:
+            # pyHanko checks embedded CRLs only for certificates that name a distribution
+            # point; a chain that names none may still be covered by the DSS's lists (the
+            # standard validation asked for exactly that).
+            return (RevocationStatus.GOOD if findings.trusted(standard) else RevocationStatus.NOT_CHECKED), result
+        return RevocationStatus.NOT_CHECKED, result
 
     async def _ades(self, signature: EmbeddedPdfSignature, rule: RevocationCheckingRule) -> AdESLTAValidationResult:
         revocation = RevocationCheckingPolicy(ee_certificate_rule=rule, intermediate_ca_cert_rule=rule)
@@ -121,7 +137,9 @@ class Verification:
             ),
             diff_policy=DEFAULT_DIFF_POLICY,
         )
-        timing = ValidationTimingInfo(validation_time=self.at, best_signature_time=self.at, point_in_time_validation=True)
+        # What ValidationTimingInfo.now() makes of a clock that reads `at` (see validation_clock):
+        # pyHanko's standard validation, on a machine whose clock reads the validation time.
+        timing = ValidationTimingInfo(validation_time=self.at, best_signature_time=self.at, point_in_time_validation=False)
         return await ades_lta_validation(signature, spec, timing_info=timing)
 
     def _pades_level(
@@ -155,7 +173,12 @@ class Verification:
         status: DocumentTimestampStatus = await async_validate_pdf_timestamp(
             signature, validation_context=self._validation_context(), diff_policy=DEFAULT_DIFF_POLICY
         )
-        # The classic checks, told in the AdES vocabulary the signatures are reported in.
+        # A time stamp whose authority's certificate has ended by the validation time still
+        # holds when a later one (an archive renewal) proves it: the evidence record a
+        # signature's long-term validation checked. The rest are the classic checks, told in
+        # the AdES vocabulary the signatures are reported in.
+        proven = status.intact and status.valid and not status.revoked and self._evidence_record_holds
+        trusted = status.trusted or proven
         problems = []
         indication: AdESSubIndic
         if not status.intact:
@@ -164,7 +187,7 @@ class Verification:
         elif not status.valid:
             indication = AdESFailure.SIG_CRYPTO_FAILURE
             problems.append("its cryptographic signature does not verify")
-        elif not status.trusted:
+        elif not trusted:
             indication = status.trust_problem_indic or AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND
             problems.append("its time-stamping authority is not trusted: " + findings.untrusted_reason(status.trust_problem_indic))
         else:
@@ -175,9 +198,9 @@ class Verification:
             **findings.signed_by(signature),
             kind=SignatureKind.DOCUMENT_TIMESTAMP,
             claimed_signing_time=None,
-            timestamp=findings.timestamp_report(status, passed=False),
+            timestamp=findings.timestamp_report(status, passed=proven),
             intact=status.intact,
-            trusted=status.trusted,
+            trusted=trusted,
             revocation=RevocationStatus.REVOKED if status.revoked else (
                 RevocationStatus.UNKNOWN if findings.names_revocation_service(signature) else RevocationStatus.NOT_CHECKED
             ),

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     "--trust", "trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
     help="A PEM or DER certificate to trust instead of the installation's anchors (repeatable).",
 )
-@click.option("--at", "at", default=None, help="Validate as of this time: ISO 8601 with an offset (default: now).")
+@click.option("--at", "at", default=None, help="Validate as if the clock read this time, ISO 8601 with an offset (default: now).")
 @json_option
 def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -> None:
     """Verify the signatures in FILE, with only what it embeds; exit 0 only if the document is valid."""
@@ -71,6 +71,7 @@ def _report_text(file: Path, report: VerificationReport) -> str:
 
 def _signature_text(number: int, s: SignatureReport) -> list[str]:
     from undersign.application.evidence.verification import SignatureKind
+    from undersign.entrypoints.verification_report import ades_difference
 
     who = s.signer_name or "unknown signer"
     if s.signer_email:
@@ -89,5 +90,9 @@ def _signature_text(number: int, s: SignatureReport) -> list[str]:
         f"     covers {s.coverage.value.replace('_', ' ')}; after it: {s.modifications_after.value.replace('_', ' ')} "
         f"({permitted})",
     ]
+    ades = f"{s.ades_indication}/{s.ades_subindication}" if s.ades_subindication else s.ades_indication
+    lines.append(f"     pyHanko AdES: {ades}")
+    if (difference := ades_difference(s)) is not None:
+        lines.append(f"     differs from AdES: {difference}")
     lines.extend(f"     problem: {problem}" for problem in s.problems)
     return lines

@@ -30,7 +30,7 @@ async def verify(
     data: MultipartBody[VerifyUpload],
     caller: NamedDependency[Caller],
     verify_pdf: NamedDependency[VerifyPdfHandler],
-    at: Annotated[str | None, moment_parameter("validate as of this time (ISO 8601 with an offset); default now")] = None,
+    at: Annotated[str | None, moment_parameter("validate as if the clock read this time (ISO 8601 with an offset); default now")] = None,
 ) -> VerificationReportOut:
     """Every signature's report and the verdict on the document; `valid` is true only if all hold."""
     trust_roots = [await data.trust_root.read()] if data.trust_root is not None else None
