@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from undersign.adapters.signing.completion_certificate_pdfa import certificate_as_pdfa3
 from undersign.application.evidence.completion_certificate import CompletionCertificate, RecipientEvidence
 
 _FONT, _BOLD = "UndersignVera", "UndersignVera-Bold"
@@ -119,7 +120,7 @@ def _render(certificate: CompletionCertificate) -> bytes:
         ),
     ]
     document.build(story, onFirstPage=_footer(certificate), onLaterPages=_footer(certificate))
-    return out.getvalue()
+    return certificate_as_pdfa3(out.getvalue(), certificate)  # PDF/A-3b, the audit trail attached
 
 
 def _envelope_rows(certificate: CompletionCertificate) -> list[tuple[str, Paragraph]]:

@@ -12,6 +12,9 @@ The level (the envelope's policy) decides what each signature, the seal included
 - B-LTA: plus a document time stamp over all of that, which keeps it verifiable after the
   signer's certificate expires (and, renewed in time, after the TSA's does).
 
+A PDF/A upload stays PDF/A (version, XMP identification; pdfa.py), and the seal locks the
+document at every level (signature_fields.seal_field_spec says how and why).
+
 A little over 300 lines: the signing sequence reads top to bottom in one place; what is not
 the sequence (certificates, stamp, fields, failures) lives in modules of its own.
 """
@@ -29,7 +32,7 @@ from cryptography.x509 import load_der_x509_certificate
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
-from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, Signer
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfTimeStamper, Signer
 from pyhanko.sign.signers.pdf_byterange import BuildProps
 from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
@@ -38,15 +41,15 @@ from pyhanko.stamp import TextStampStyle
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.keys.local import dev_seal_key
 from undersign.adapters.signing.pdf_forms import add_empty_fields, fill_fields, signature_field_name
+from undersign.adapters.signing.pdfa import PdfaKeepingSigner
 from undersign.adapters.signing.signature_fields import (
-    SEAL_FIELD,
-    SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA,
     SEAL_FIELD_NAME,
     SIGNING_APPLICATION,
     fields_to_fill,
     own_signature_field,
     refuse_if_sealed,
     refuse_if_signed,
+    seal_field_spec,
 )
 from undersign.adapters.signing.signature_stamp import field_rotation, signature_stamp_style
 from undersign.adapters.signing.signer_certificates import DevSignerCertificates, SignerCertificates
@@ -179,9 +182,7 @@ class PyHankoPdfSigner:
                     ),
                     timestamper,
                     signer=self._seal_signer,
-                    new_field_spec=SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA
-                    if level in _WITH_VALIDATION_DATA
-                    else SEAL_FIELD,
+                    new_field_spec=seal_field_spec(writer, followed_by_updates=level in _WITH_VALIDATION_DATA),
                 )
 
             return self._time_stamped(level, seal_with)
@@ -244,7 +245,8 @@ class PyHankoPdfSigner:
         appearance_text_params: dict[str, str] | None = None,
     ) -> bytes:
         """One signature into `writer` (an attempt of `_time_stamped`'s), archived as `level` wants."""
-        pdf_signer = PdfSigner(
+        # A PDF/A document stays PDF/A: pyHanko would move it to PDF 2.0 for an ECDSA signature.
+        pdf_signer = PdfaKeepingSigner(
             metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=new_field_spec
         )
         signed = pdf_signer.sign_pdf(

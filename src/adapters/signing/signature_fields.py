@@ -1,9 +1,10 @@
-"""Which signature field a signature goes into, the seal's locked field, and the refusals: sealed, already signed."""
+"""Which signature field a signature goes into, the seal's lock, and the refusals: sealed, already signed."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigFieldSpec, enumerate_sig_fields
 
@@ -16,31 +17,82 @@ SEAL_FIELD_NAME = "platform-seal"
 # /Name), so a verifier can tell a document signed through Undersign and expect its seal.
 SIGNING_APPLICATION = "Undersign"
 
-# The seal is the last signature and must say so. A certification (DocMDP) signature
-# cannot be it: ISO 32000 allows only one, as the FIRST signature of the document, and
-# pyHanko refuses certify=True once other signatures exist ("Certification signatures
-# must be the first signature in a given document"). The standard way to close a document
-# with a later signature is a field lock: /Lock with /Action /All locks every field, and
-# /P 1 (PDF 2.0, MDPPerm.NO_CHANGES) declares that no change at all is permitted after it,
-# so anything appended later shows up as a violation of the seal. The earlier signatures
-# see only a new invisible signature field: a permitted change for them.
-#
-# From B-LT on, validation data (a DSS) and document time stamps follow the seal, which
-# /P 1 permits (ISO 32000-2 12.8.2.2: they are not changes to the document). But under an
-# /All lock pyHanko 0.38's difference analysis then reports every filled text field as
-# changed (it takes an appearance stream from an earlier revision for an update of the
-# locked field) and the seal as broken. There the lock names no field (/Include, empty
-# /Fields) and /P 1 alone forbids every other change, which pyHanko enforces the same way.
+# The seal is the last signature and locks the document: its signature field's lock
+# dictionary (/Lock, ISO 32000-2 12.7.5.5) says /P 1, no change of any kind permitted after
+# it, and names the fields it locks. See `seal_field_spec` for why this and not a
+# certification at send time, and for the fields named at each level.
 SEAL_FIELD = SigFieldSpec(
     sig_field_name=SEAL_FIELD_NAME,
     field_mdp_spec=FieldMDPSpec(action=FieldMDPAction.ALL),
     doc_mdp_update_value=MDPPerm.NO_CHANGES,
 )
-SEAL_FIELD_FOLLOWED_BY_VALIDATION_DATA = SigFieldSpec(
-    sig_field_name=SEAL_FIELD_NAME,
-    field_mdp_spec=FieldMDPSpec(action=FieldMDPAction.INCLUDE, fields=[]),
-    doc_mdp_update_value=MDPPerm.NO_CHANGES,
-)
+
+
+def seal_field_spec(writer: IncrementalPdfFileWriter, *, followed_by_updates: bool) -> SigFieldSpec:
+    """The seal's field: /P 1 (no changes) and a lock on every field pyHanko can check after it.
+
+    Why a lock on the seal and not a certification (DocMDP) signature at send time: a
+    certification must be the document's first signature (ISO 32000 12.8.2.2; pyHanko
+    refuses it later), so it would be a platform signature made when the envelope is sent,
+    at the envelope's level (a time stamp and validation data then too), in every document,
+    before any recipient signs; and its P 2 would still permit anyone to add a signature or
+    fill a field after completion. The seal comes last, when there is nothing left to
+    permit: P 1 forbids every change but validation data and document time stamps (which
+    ISO 32000-2 12.8.2.2.2 excludes from "changes"), so B-LT's DSS, B-LTA's time stamp and
+    the archive renewals years later stay permitted, and anything else appended after the
+    seal breaks it. A lock with /P is what Acrobat's "lock document after signing" writes.
+
+    Which fields the lock names: at B-B and B-T nothing follows the seal, and it names them
+    all (/All). From B-LT on, updates follow it, and pyHanko 0.38's difference analysis
+    then reports every locked text or choice field as changed by each of them (its check
+    for an appearance stream updated in place takes a stream last written in an earlier
+    revision for one written now: `_allow_in_place_appearance_update` compares the stream's
+    last change with the old revision, and `StandardDiffPolicy.apply` refuses a locked
+    field's update whether or not the revision wrote it), which would break the seal for
+    pyHanko and every tool built on it. There the lock excludes those fields (/Exclude
+    names the text and choice fields, whose appearance is a single stream); /P 1 still
+    forbids changing them, and pyHanko enforces it. Signature fields and check boxes stay
+    named.
+
+    Who then flags a change appended after completion (tests/integration/test_seal_lock.py):
+    pyHanko (the seal's DocMDP check fails, at every level) and so our verifier; poppler's
+    pdfsig reads no lock and only says whether the last signature (or, at B-LTA, document
+    time stamp) covers the whole file, which at B-LT it never does.
+    """
+    if not followed_by_updates:
+        return SEAL_FIELD
+    unlockable = sorted(_single_appearance_fields(writer))
+    lock = (
+        FieldMDPSpec(action=FieldMDPAction.EXCLUDE, fields=unlockable)
+        if unlockable
+        else FieldMDPSpec(action=FieldMDPAction.ALL)
+    )
+    return SigFieldSpec(sig_field_name=SEAL_FIELD_NAME, field_mdp_spec=lock, doc_mdp_update_value=MDPPerm.NO_CHANGES)
+
+
+def _single_appearance_fields(writer: IncrementalPdfFileWriter) -> set[str]:
+    """The fully qualified names of the form's text and choice fields (by their inherited /FT)."""
+    try:
+        fields = writer.root["/AcroForm"]["/Fields"]
+    except KeyError:
+        return set()
+    names: set[str] = set()
+
+    def visit(fields: generic.ArrayObject, prefix: str, inherited_type: str | None) -> None:
+        # Indexing resolves references; pyHanko's dictionaries' get() would hand them back raw.
+        for field in fields:
+            field = field.get_object()
+            partial = field["/T"] if "/T" in field else None
+            name = ".".join(part for part in (prefix, "" if partial is None else str(partial)) if part)
+            field_type = field["/FT"] if "/FT" in field else inherited_type
+            kids = [kid for kid in (field["/Kids"] if "/Kids" in field else ()) if "/T" in kid.get_object()]
+            if kids:
+                visit(generic.ArrayObject(kids), name, field_type)
+            elif field_type in ("/Tx", "/Ch") and name:
+                names.add(name)
+
+    visit(fields, "", None)
+    return names
 
 
 def refuse_if_sealed(writer: IncrementalPdfFileWriter) -> None:

@@ -81,6 +81,8 @@ class CompletionCertificate:
     audit: tuple[AuditLine, ...]
     chain_head: str | None
     chain_valid: bool
+    # The audit trail in full, as its export gives it: attached to the certificate (PDF/A-3).
+    audit_entries: tuple[AuditEntry, ...] = ()
 
 
 def completion_certificate(envelope: Envelope, documents: list[Document], entries: list[AuditEntry]) -> CompletionCertificate:
@@ -109,6 +111,7 @@ def completion_certificate(envelope: Envelope, documents: list[Document], entrie
         ),
         chain_head=entries[-1].hash if entries else None,
         chain_valid=verify_chain(entries),
+        audit_entries=tuple(entries),
     )
 
 

@@ -1,0 +1,137 @@
+"""The certificate of completion is PDF/A-3b with the audit trail attached, and stays so once sealed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+
+import pikepdf
+import pytest
+import pytest_asyncio
+from reportlab.pdfgen import canvas
+
+from tests.pdf_checks import pdfsig_report, pyhanko_statuses
+from tests.pdfa_checks import (
+    catalog_version,
+    extensions,
+    form_problems,
+    header_version,
+    identification,
+    output_intent_profiles,
+    pikepdf_findings,
+    pikepdf_objections,
+)
+from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
+from undersign.adapters.signing.completion_certificate_pdfa import certificate_as_pdfa3
+from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.adapters.signing.pdfa import PdfaIdentification
+from undersign.application.evidence.completion_certificate import AuditLine, CompletionCertificate
+from undersign.domain.audit import GENESIS_HASH, AuditEntry, entry_hash
+from undersign.domain.policy import SignatureLevel
+
+AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+PDFA_3B = PdfaIdentification(part=3, conformance="B")
+
+
+def _entries() -> list[AuditEntry]:
+    entries, prev = [], GENESIS_HASH
+    for seq, (kind, data) in enumerate(
+        [("envelope.created", {"subject": "Lease"}), ("envelope.sent", {}), ("envelope.completed", {"by": "Zoë"})], 1
+    ):
+        fields = dict(envelope_id="env-1", seq=seq, type=kind, at=AT + timedelta(minutes=seq), actor="user:u-1",
+                      data=data, prev_hash=prev)  # fmt: skip
+        entries.append(AuditEntry(**fields, hash=entry_hash(**fields)))
+        prev = entries[-1].hash
+    return entries
+
+
+def certificate(subject: str = "Lease, Zoë Straße") -> CompletionCertificate:
+    entries = _entries()
+    return CompletionCertificate(
+        envelope_id="env-1", subject=subject, status="completed", routing="sequential",
+        signature_level="PAdES-B-LTA", created_at=AT, sent_at=AT, completed_at=AT + timedelta(hours=1),
+        documents=(), recipients=(),
+        audit=tuple(AuditLine(seq=e.seq, type=e.type, at=e.at, actor=e.actor, hash_prefix=e.hash[:16])
+                    for e in entries),
+        chain_head=entries[-1].hash, chain_valid=True, audit_entries=tuple(entries),
+    )  # fmt: skip
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def rendered() -> bytes:
+    return await ReportLabCompletionCertificateRenderer().render(certificate())
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sealed(signer: PyHankoPdfSigner, rendered: bytes) -> dict[SignatureLevel, bytes]:
+    return {level: await signer.seal(rendered, level) for level in SignatureLevel}
+
+
+def test_the_certificate_is_pdfa_3b_for_pikepdfs_validator(rendered: bytes) -> None:
+    assert identification(rendered) == PDFA_3B
+    assert pikepdf_findings(rendered, 3) == []  # approved: nothing it could not check either
+    [(subtype, _profile)] = output_intent_profiles(rendered)
+    assert subtype == "/GTS_PDFA1"
+
+
+def test_the_audit_trail_is_attached_as_its_export_gives_it(rendered: bytes) -> None:
+    with pikepdf.open(BytesIO(rendered)) as document:
+        [(name, spec)] = document.attachments.items()
+        [associated] = document.Root.AF
+        file = spec.get_file()
+
+        assert name == "audit-trail-env-1.json"
+        assert associated.objgen == spec.obj.objgen  # an associated file of the whole document
+        assert spec.obj.AFRelationship == pikepdf.Name.Data
+        assert file.mime_type == "application/json" and file.mod_date is not None
+        trail = json.loads(file.read_bytes())
+    entries = _entries()
+    assert trail["envelope_id"] == "env-1" and trail["chain_valid"] is True
+    assert [e["hash"] for e in trail["events"]] == [e.hash for e in entries]
+    assert trail["events"][2] == {
+        "seq": 3, "type": "envelope.completed", "at": "2026-11-02T09:33:00Z", "actor": "user:u-1",
+        "data": {"by": "Zoë"}, "prev_hash": entries[1].hash, "hash": entries[2].hash,
+    }  # fmt: skip
+
+
+def test_the_same_certificate_gives_the_same_bytes(rendered: bytes) -> None:
+    assert asyncio.run(ReportLabCompletionCertificateRenderer().render(certificate())) == rendered
+
+
+def test_a_certificate_that_cannot_be_pdfa_is_still_given_with_its_audit_trail() -> None:
+    """Say a glyph its font lacks, or, here, text in a font that is not embedded."""
+    out = BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.drawString(72, 720, "Helvetica, not embedded")
+    page.save()
+
+    pdf = certificate_as_pdfa3(out.getvalue(), certificate())
+
+    assert identification(pdf) is None
+    with pikepdf.open(BytesIO(pdf)) as document:
+        assert list(document.attachments) == ["audit-trail-env-1.json"]
+
+
+@pytest.mark.parametrize("level", list(SignatureLevel))
+def test_the_sealed_certificate_stays_pdfa_3b(
+    sealed: dict[SignatureLevel, bytes], rendered: bytes, level: SignatureLevel
+) -> None:
+    pdf = sealed[level]
+
+    assert header_version(pdf) <= (1, 7) and catalog_version(pdf) in (None, (1, 7))
+    assert "/ISO_" not in extensions(pdf)
+    assert identification(pdf) == PDFA_3B
+    assert output_intent_profiles(pdf) == output_intent_profiles(rendered)
+    assert form_problems(pdf) == []
+    assert pikepdf_objections(pdf, 3) == []
+
+
+@pytest.mark.parametrize("level", list(SignatureLevel))
+def test_the_seal_on_the_certificate_is_valid(sealed: dict[SignatureLevel, bytes], pki, level: SignatureLevel) -> None:
+    [seal] = pdfsig_report(sealed[level])
+    [status] = pyhanko_statuses(sealed[level], pki.root_cert_path)
+
+    assert seal.valid
+    assert (status.intact, status.valid, status.trusted, status.docmdp_ok) == (True,) * 4, status.summary
