@@ -2,6 +2,7 @@
 
 from tests.bdd.steps.archive_steps import *  # noqa: F403
 from tests.bdd.steps.background_steps import *  # noqa: F403
+from tests.bdd.steps.certificate_steps import *  # noqa: F403
 from tests.bdd.steps.http_steps import *  # noqa: F403
 from tests.bdd.steps.lifecycle_steps import *  # noqa: F403
 from tests.bdd.steps.refusal_steps import *  # noqa: F403

@@ -1,10 +1,13 @@
 """The certificate of completion rendered as a PDF with ReportLab (platypus layout, embedded fonts).
 
 ReportLab's invariant mode leaves out the creation date and the random document id, so
-the same certificate always gives the same bytes. The fonts are the Bitstream Vera faces
-ReportLab ships, embedded (subset), so the certificate looks the same in every viewer and
-its text extracts as written. Vera covers Western European scripts; a character outside
-it (say, CJK) shows as a blank box, while the data that matters (ids, hashes) is ASCII.
+the same certificate always gives the same bytes. The fonts are the ones Undersign ships
+(Noto Sans, Noto Sans Arabic, Noto Sans CJK; see script_fonts), embedded as subsets, so
+names and other text people typed show as written in every viewer, in any script: each
+line is cut into runs, one font and one direction each, put in the order they are drawn;
+ReportLab shapes each run with HarfBuzz (Arabic joining forms). A right-to-left run is
+given to ReportLab word by word in drawing order, so a right-to-left name that had to wrap
+onto a second line would wrap from its last word; the names here fit on their line.
 """
 
 from __future__ import annotations
@@ -20,17 +23,25 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFont, shapeFragWord
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from undersign.adapters.signing.completion_certificate_pdfa import certificate_as_pdfa3
+from undersign.adapters.signing.script_fonts import FACES, Face, font_path, undrawable, visual_runs
 from undersign.application.evidence.completion_certificate import CompletionCertificate, RecipientEvidence
 
-_FONT, _BOLD = "UndersignVera", "UndersignVera-Bold"
-_FONT_FILES = {_FONT: "Vera.ttf", _BOLD: "VeraBd.ttf"}
+
+def _font_name(face: Face, *, bold: bool) -> str:
+    # A face without a bold file (CJK) is drawn regular in bold text too: one embedded font.
+    return f"Undersign{face.key.capitalize()}{'-Bold' if bold and face.bold else ''}"
+
+
+_FONT_FILES = {_font_name(face, bold=bold): face.file(bold=bold) for face in FACES for bold in (False, True)}
+_FONT, _BOLD = _font_name(FACES[0], bold=False), _font_name(FACES[0], bold=True)
 _MARGIN = 18 * mm
 
-_BODY = ParagraphStyle("body", fontName=_FONT, fontSize=9, leading=11.5)
+# shaping: ReportLab shapes each word with HarfBuzz (uharfbuzz), which Arabic needs.
+_BODY = ParagraphStyle("body", fontName=_FONT, fontSize=9, leading=11.5, shaping=1)
 _SMALL = ParagraphStyle("small", parent=_BODY, fontSize=7.5, leading=9.5)
 # Hashes, serials and user agents have no spaces: let them break anywhere.
 _CODE = ParagraphStyle("code", parent=_SMALL, wordWrap="CJK")
@@ -149,12 +160,13 @@ def _recipient(recipient: RecipientEvidence, width: float) -> KeepTogether:
     for revision in recipient.revisions:
         rows.append((f"{revision.filename}: SHA-256 before", _code(revision.before_sha256)))
         rows.append((f"{revision.filename}: SHA-256 after", _code(revision.after_sha256)))
-    return KeepTogether([Paragraph(escape(recipient.name), _LABEL), Spacer(1, 1 * mm), _key_values(rows, width), Spacer(1, 3 * mm)])
+    name = Paragraph(_markup(recipient.name, bold=True), _LABEL)
+    return KeepTogether([name, Spacer(1, 1 * mm), _key_values(rows, width), Spacer(1, 3 * mm)])
 
 
 def _key_values(rows: Iterable[tuple[str, Paragraph]], width: float, *, space_after: bool = False) -> Table:
     table = Table(
-        [[Paragraph(escape(k), _LABEL), v] for k, v in rows],
+        [[Paragraph(_markup(k, bold=True), _LABEL), v] for k, v in rows],
         colWidths=[0.26 * width, 0.74 * width],
         spaceAfter=3 * mm if space_after else 0,
     )
@@ -174,11 +186,28 @@ def _table(header: list[str], rows: list[list[Paragraph]], fractions: list[float
 
 
 def _text(value: str) -> Paragraph:
-    return Paragraph(escape(value), _SMALL)
+    return Paragraph(_markup(value), _SMALL)
+
+
+def _markup(value: str, *, bold: bool = False) -> str:
+    """Paragraph markup for text in any script: one <font> per run, runs in drawing order.
+
+    Characters no shipped font has are drawn as U+FFFD and listed after the text by their
+    code points, so the certificate still records exactly what was given.
+    """
+    parts = []
+    for run in visual_runs(value):
+        # Words in drawing order, each in reading order for HarfBuzz to shape right to left.
+        text = " ".join(reversed(run.text.split(" "))) if run.rtl else run.text
+        parts.append(f'<font face="{_font_name(run.face, bold=bold)}">{escape(text)}</font>')
+    if missing := undrawable(value):
+        code_points = " ".join(f"U+{ord(c):04X}" for c in missing)
+        parts.append(f'<font face="{_font_name(FACES[0], bold=bold)}"> ({code_points})</font>')
+    return "".join(parts)
 
 
 def _code(value: str) -> Paragraph:
-    return Paragraph(escape(value), _CODE)
+    return Paragraph(_markup(value), _CODE)
 
 
 def _time(moment: datetime | None) -> str:
@@ -198,7 +227,13 @@ def _footer(certificate: CompletionCertificate):
 
 
 def _register_fonts() -> None:
+    # ReportLab's default shaping features add ligatures: discretionary ones (dlig) turn the
+    # name محمد into the honorific ligature ﷴ, and standard ones (liga) draw "fi" as one
+    # glyph that text extraction gives back as "ﬁ". A name is drawn as written and the text
+    # extracts as written: both off. Arabic's required forms and ligatures (init, medi, fina,
+    # rlig) are always on in HarfBuzz. The dictionary is ReportLab's default argument.
+    shapeFragWord.__defaults__[0].update(liga=False, dlig=False)
     registered = set(pdfmetrics.getRegisteredFontNames())
     for name, file in _FONT_FILES.items():
         if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, file))
+            pdfmetrics.registerFont(TTFont(name, str(font_path(file))))

@@ -4,6 +4,11 @@ The split between the two steps is what keeps earlier signatures valid: fields c
 before anyone signs may later get a value and a new appearance, which PDF (and pyHanko's
 difference analysis) counts as form filling. Creating a non-signature field after a
 signature would count as an unexpected change.
+
+A filled value is drawn with the fonts Undersign ships (appearance_fonts), embedded, so it
+shows as written in any script. The form's default font (/Helv, for the /DA a viewer would
+use to redraw a field) stays the standard Helvetica: filled fields are read-only and carry
+their own appearance, so no viewer needs to redraw them.
 """
 
 from __future__ import annotations
@@ -24,14 +29,15 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
+from undersign.adapters.signing.appearance_fonts import ScriptFonts, add_font_resources
 from undersign.adapters.signing.page_geometry import Box, PageGeometry, iter_pages, upright_matrix
 from undersign.domain.field import Field, FieldKind
 
 # Helvetica is one of the 14 standard fonts every viewer has, so nothing is embedded;
-# 0.5 em is its average glyph width, which pyHanko uses to lay the text out.
+# 0.5 em is its average glyph width. Only the form's default appearance names it.
 HELVETICA = SimpleFontEngineFactory("Helvetica", 0.5)
 TEXT_STYLE = TextBoxStyle(
-    font=HELVETICA,
+    font=ScriptFonts(font_size=10),
     font_size=10,
     box_layout_rule=layout.SimpleBoxLayoutRule(
         x_align=layout.AxisAlignment.ALIGN_MIN,
@@ -223,7 +229,7 @@ def _fill_text(
     width, height = (float(side) for side in annot_width_height(annot))
     if rotation in (90, 270):
         width, height = height, width
-    content = TextFieldContent(writer, value, TEXT_STYLE, box=layout.BoxConstraints(width=width, height=height))
+    content = _ScriptTextFieldContent(writer, value, TEXT_STYLE, box=layout.BoxConstraints(width=width, height=height))
     appearance = content.as_form_xobject()
     if rotation:
         appearance[pdf_name("/Matrix")] = upright_matrix(rotation)
@@ -232,6 +238,13 @@ def _fill_text(
     field[pdf_name("/Ff")] = generic.NumberObject(int(field.get("/Ff", 0)) | _READ_ONLY_FLAG)
     writer.update_container(annot)
     writer.mark_update(field_ref)
+
+
+class _ScriptTextFieldContent(TextFieldContent):
+    def render(self) -> bytes:
+        rendered = super().render()
+        add_font_resources(self, self.text_box.font_engine)
+        return rendered
 
 
 def _fill_checkbox(writer: IncrementalPdfFileWriter, name: str, *, checked: bool) -> None:

@@ -1,4 +1,10 @@
-"""What a signature shows in its box: the typed name, the signer and the time, upright on a rotated page."""
+"""What a signature shows in its box: the typed name, the signer and the time, upright on a rotated page.
+
+The text is drawn with the fonts Undersign ships, embedded as subsets, so a name in any
+script (Arabic shaped and right to left, CJK, Latin with any accent) reads as written; see
+script_fonts for how a line is split between fonts and what stands in for a character no
+font has.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,8 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.stamp import TextStamp, TextStampStyle
 
+from undersign.adapters.signing.appearance_fonts import ScriptFonts, add_font_resources
 from undersign.adapters.signing.page_geometry import iter_pages, upright_matrix
-from undersign.adapters.signing.pdf_forms import HELVETICA
 
 
 def field_rotation(writer: IncrementalPdfFileWriter, field_name: str) -> int:
@@ -36,6 +42,11 @@ class _UprightTextStampStyle(TextStampStyle):
 
 
 class _UprightTextStamp(TextStamp):
+    def _text_layout(self):
+        commands = super()._text_layout()
+        add_font_resources(self, self.text_box.font_engine)
+        return commands
+
     def as_form_xobject(self):
         xobject = super().as_form_xobject()
         if self.style.rotation:
@@ -47,7 +58,7 @@ def signature_stamp_style(rotation: int) -> TextStampStyle:
     return _UprightTextStampStyle(
         stamp_text="%(typed)s\nSigned by %(signer)s\n%(ts)s",
         timestamp_format="%Y-%m-%d %H:%M:%S %Z",
-        text_box_style=TextBoxStyle(font=HELVETICA, font_size=10),
+        text_box_style=TextBoxStyle(font=ScriptFonts(font_size=10), font_size=10),
         border_width=1,
         rotation=rotation,
     )
