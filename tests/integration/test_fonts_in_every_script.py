@@ -82,6 +82,9 @@ async def _signed_by_each(signer: PyHankoPdfSigner, names: list[str], *, rotate:
         ("محمد 2", [("2", ARABIC, False), ("محمد ", ARABIC, True)]),
         ("한국어 ひらがな 漢字", [("한국어 ひらがな 漢字", CJK, False)]),
         (NO_FONT_HAS_IT, [(f"Selam {REPLACEMENT * 3}", LATIN, False)]),
+        # Only what the bidirectional algorithm removes (a byte order mark): nothing to draw.
+        ("\ufeff", []),
+        ("a\ufeffb", [("a", LATIN, False), ("b", LATIN, False)]),
     ],
 )
 def test_a_line_is_cut_into_runs_of_one_font_and_one_direction_in_drawing_order(line: str, runs: list) -> None:

@@ -114,7 +114,8 @@ def visual_runs(line: str) -> list[Run]:
             runs.append(_run(text, faces, start, end, level))
         start = end = index
         level = char_level
-    runs.append(_run(text, faces, start, end, level))
+    if start is not None:  # else the line held only what the bidi algorithm removes (U+FEFF, say)
+        runs.append(_run(text, faces, start, end, level))
     return runs
 
 
