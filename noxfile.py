@@ -1,9 +1,10 @@
 """Sessions: `nox -s tests` (everything CI runs), `nox -s bench`, `nox -s mutation`.
 
 The tests session installs what the tests need that pip cannot (poppler's pdfsig, SoftHSM2
-for throwaway PKCS#11 tokens, faketime to move a process's clock, and the PostgreSQL,
-MariaDB and Redis servers the tests start for themselves) with the system's package manager, so a fresh machine with only Python 3.11
-runs it as it is.
+for throwaway PKCS#11 tokens, faketime to move a process's clock, Node.js and npm for the
+OpenID Provider the identity tests run, and the PostgreSQL, MariaDB and Redis servers the
+tests start for themselves) with the system's package manager, so a fresh machine with only
+Python 3.11 runs it as it is.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ SYSTEM_TOOLS = {
     "softhsm2-util": "softhsm2",  # a throwaway PKCS#11 token for the seal key tests
     "redis-server": "redis-server",  # the job queue of the worker tests
     "faketime": "faketime",  # archive renewal years from now, with the clock moved
+    "node": "nodejs",  # the OpenID Provider of the identity tests (npm oidc-provider, tests/oidc_provider/)
+    "npm": "npm",  # installs it from its lock file
 }
 
 

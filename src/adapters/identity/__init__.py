@@ -1,0 +1,1 @@
+"""Identity providers: OpenID Connect bearer tokens (JWTs) verified against the issuers' published keys."""

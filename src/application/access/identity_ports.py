@@ -1,0 +1,78 @@
+"""Who a bearer token says the caller is: the port the API's authentication asks, and its answers.
+
+An identity provider (an OpenID Provider) issues the token; an adapter checks it (signature
+against the issuer's published keys, issuer, audience, lifetime) and maps its claims, by the
+operator's configuration, to a tenant, a subject and a role. The application then turns a
+`VerifiedToken` into its caller; it never sees the token's text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from undersign.application.shared.errors import ServiceUnavailable, Unauthenticated
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifiedToken:
+    """A bearer token that passed every check, and whom it names.
+
+    `issuer` and `subject` together identify the person or client (a subject is unique only
+    within its issuer); `email` is there when the token carries one; `tenant_slug` and
+    `role_name` are what the issuer's configuration mapped the claims to; `expires_at` (UTC)
+    is when the token stops being accepted.
+    """
+
+    issuer: str
+    subject: str
+    email: str | None
+    tenant_slug: str
+    role_name: str
+    expires_at: datetime
+
+
+class TokenRejection(StrEnum):
+    """Why a bearer token was refused: for logs and metrics, not for the client."""
+
+    MALFORMED = "malformed"  # not a compact JWS, bad base64 or JSON, a required claim missing or of the wrong type
+    DISALLOWED_ALGORITHM = "disallowed_algorithm"  # `none`, HS*, or an algorithm the issuer is not allowed
+    WRONG_ISSUER = "wrong_issuer"  # no configured issuer has this `iss`
+    UNKNOWN_KEY = "unknown_key"  # the issuer's key set has no key with this `kid`, even after a refresh
+    BAD_SIGNATURE = "bad_signature"  # the signature does not verify with the issuer's key of that `kid`
+    WRONG_AUDIENCE = "wrong_audience"  # the token is not for this API
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"  # `nbf` or `iat` in the future
+    UNMAPPED = "unmapped"  # signed and valid, but no tenant or no role maps from its claims
+
+
+class TokenRejected(Unauthenticated):
+    """The bearer token is not accepted (HTTP 401). The detail is safe to show and never holds
+    the token; `reason` says which check failed."""
+
+    code = "invalid_token"
+
+    def __init__(self, reason: TokenRejection, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class IdentityProviderUnavailable(ServiceUnavailable):
+    """The issuer's keys could not be fetched and none are known for this token: the token may
+    be good, so this is not a rejection (HTTP 503). The adapter logged why."""
+
+    code = "identity_provider_unavailable"
+
+
+class BearerTokenVerifier(Protocol):
+    """Checks a bearer token from the Authorization header and says whom it names.
+
+    `verify` returns a `VerifiedToken`, or raises `TokenRejected` (the token is not accepted:
+    malformed, wrongly signed, expired, for another audience, from an unknown issuer, or
+    naming no tenant or role), or `IdentityProviderUnavailable` (the issuer's keys cannot be
+    had right now). The token's text never appears in an error or a log.
+    """
+
+    async def verify(self, token: str) -> VerifiedToken: ...
