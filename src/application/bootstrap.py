@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Protocol
 
+from undersign.application.access.api_keys import ApiKeys
 from undersign.application.access.idempotency import Idempotency
 from undersign.application.access.ports import IdempotencyKeys
 from undersign.application.access.tenants import Tenants
@@ -203,7 +204,12 @@ class UseCases:
 
     @cached_property
     def tenants(self) -> Tenants:
-        return Tenants(self._uow, self._ports.clock, self._ports.ids, self._ports.secrets)
+        return Tenants(self._uow, self._ports.clock, self._ports.ids, self.api_keys)
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        """One for the process: it remembers when it last wrote each key's last use."""
+        return ApiKeys(self._uow, self._ports.clock, self._ports.ids, self._ports.secrets)
 
     @cached_property
     def idempotency(self) -> Idempotency:

@@ -1,5 +1,6 @@
 """Shared steps are imported here so pytest-bdd finds them for every feature."""
 
+from tests.bdd.steps.access_steps import *  # noqa: F403
 from tests.bdd.steps.archive_steps import *  # noqa: F403
 from tests.bdd.steps.background_steps import *  # noqa: F403
 from tests.bdd.steps.certificate_steps import *  # noqa: F403

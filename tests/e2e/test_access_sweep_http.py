@@ -55,6 +55,8 @@ def sample_body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/v1/webhooks"): {"json": {"url": "https://93.184.215.14/hooks", "events": ["envelope.expired"]}},
         ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): {},
         ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): {},
+        ("POST", "/v1/api-keys"): {"json": {"role": "viewer", "description": "sweep"}},
+        ("POST", "/v1/api-keys/{api_key_id}/revoke"): {},  # a key of its own (ids), none the sweep calls with
         ("POST", "/v1/signing/{token}/sign"): {"json": {"signature": {"kind": "typed", "text": "Ada"}, "consent": True}},
         ("POST", "/v1/signing/{token}/decline"): {"json": {"reason": "sweep"}},
         ("POST", "/pki/ocsp"): {"content": b"0\x00"},  # an OCSP request too short to be one
@@ -105,9 +107,11 @@ async def world(tmp_path):
         await api.send(stack, envelope_id)
         token = await api.signing_token(stack, envelope_id, signer_id)
         hook = await api.post(stack, "/v1/webhooks", {"url": "https://93.184.215.14/hooks", "events": ["envelope.expired"]})
+        target_key = await api.api_key(stack, ApiKeyRole.VIEWER)  # the one the revoke route revokes
         ids = {
             "envelope_id": envelope_id, "document_id": document_id, "signer_id": signer_id, "token": token,
             "webhook_id": hook["id"], "delivery_id": "no-such-delivery", "name": "sign.js", "encoded": "MAA=",
+            "api_key_id": target_key.split("_")[1],
         }
         yield World(stack=stack, keys=keys, stranger=stranger, ids=ids)
 
@@ -139,7 +143,7 @@ async def test_another_tenants_ids_are_not_found_and_its_lists_are_empty(world: 
             api.problem(response, 404, "not_found")
         else:
             assert response.status_code < 500, f"{method} {path}: {response.text}"
-            for own in (world.ids["envelope_id"], world.ids["webhook_id"], world.ids["document_id"]):
+            for own in (world.ids[n] for n in ("envelope_id", "webhook_id", "document_id", "api_key_id")):
                 assert own not in response.text, f"{method} {path} shows acme's {own} to globex"
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from tests.fakes.database import KeyedFake
-from undersign.application.access.ports import IdempotencyRecord
+from undersign.application.access.ports import ApiKeyCursor, IdempotencyRecord
 from undersign.domain.tenant import ApiKey, Tenant
 
 
@@ -26,6 +27,31 @@ class FakeApiKeys(KeyedFake):
 
     async def get(self, key_id: str) -> ApiKey | None:
         return self._table.get(key_id)
+
+    async def for_tenant(self, tenant_id: str, *, limit: int, after: ApiKeyCursor | None = None) -> list[ApiKey]:
+        keys = sorted(
+            (k for k in self._table.values() if k.tenant_id == tenant_id), key=lambda k: (k.created_at, k.id),
+            reverse=True,
+        )
+        if after is not None:
+            keys = [k for k in keys if (k.created_at, k.id) < (after.created_at, after.id)]
+        return keys[:limit]
+
+    async def record_revocation(self, key: ApiKey) -> None:
+        def apply() -> None:
+            stored = self._table[key.id]
+            if stored.revoked_at is None:
+                self._table[key.id] = replace(stored, revoked_at=key.revoked_at)
+
+        self._writes.stage(lambda: None, apply)
+
+    async def touch(self, key_id: str, at: datetime) -> None:
+        def apply() -> None:
+            stored = self._table.get(key_id)
+            if stored is not None and (stored.last_used_at is None or stored.last_used_at < at):
+                self._table[key_id] = replace(stored, last_used_at=at)
+
+        self._writes.stage(lambda: None, apply)
 
 
 class FakeIdempotencyKeys:

@@ -17,10 +17,32 @@ class TenantRepository(Protocol):
     async def by_slug(self, slug: str) -> Tenant | None: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKeyCursor:
+    """Where a page of a tenant's keys ended: the last key's creation time and id."""
+
+    created_at: datetime
+    id: str
+
+
 class ApiKeyRepository(Protocol):
     async def add(self, key: ApiKey) -> None: ...
 
-    async def get(self, key_id: str) -> ApiKey | None: ...
+    async def get(self, key_id: str) -> ApiKey | None:
+        """The key of any tenant (authentication starts from the id alone); callers check the tenant."""
+        ...
+
+    async def for_tenant(self, tenant_id: str, *, limit: int, after: ApiKeyCursor | None = None) -> list[ApiKey]:
+        """Up to `limit` of the tenant's keys, newest first (created_at, then id, descending), after `after`."""
+        ...
+
+    async def record_revocation(self, key: ApiKey) -> None:
+        """Store `key.revoked_at` unless the stored key is revoked already (the first revocation stays)."""
+        ...
+
+    async def touch(self, key_id: str, at: datetime) -> None:
+        """Set the key's last use to `at`, unless a later one is stored; nothing else of the key changes."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from undersign.application.access.tenants import split_api_key
+from undersign.application.access.api_keys import split_api_key
 from undersign.application.shared.errors import TooManyRequests
 
 TENANT_WINDOW_SECONDS = 60

@@ -77,7 +77,7 @@ class EnvelopeQueries:
             return document, await uow.blobs.get(document.current.blob_key)
 
     async def audit_trail(self, caller: Caller, envelope_id: str) -> AuditTrail:
-        caller.require(Permission.READ_ENVELOPES)
+        caller.require(Permission.READ_EVIDENCE)
         async with self._uow() as uow:
             await require_envelope(uow, caller.tenant_id, envelope_id)
             entries = await uow.audit.entries(caller.tenant_id, envelope_id)

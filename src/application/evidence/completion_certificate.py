@@ -148,7 +148,7 @@ class CompletionCertificates:
 
     async def sealed_pdf(self, caller: Caller, envelope_id: str) -> bytes:
         """The certificate, sealed with the platform's seal; InvalidState unless the envelope is completed."""
-        caller.require(Permission.READ_ENVELOPES)
+        caller.require(Permission.READ_EVIDENCE)
         async with self._uow() as uow:
             envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
             if envelope.status is not EnvelopeStatus.COMPLETED:

@@ -1,6 +1,6 @@
 """Tenants' webhook endpoints: register, list, delete, rotate the secret; each endpoint's deliveries, and redelivery.
 
-Only admin keys manage webhooks: an endpoint hears about every envelope of the tenant.
+Only owner and admin keys manage webhooks: an endpoint hears about every envelope of the tenant.
 The secret is shown when an endpoint is registered and when it is rotated, never again.
 """
 

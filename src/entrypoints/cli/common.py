@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,16 @@ def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
 def fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_FAILURE)
+
+
+def operator(max_length: int = 100) -> str | None:
+    """Who runs the command, as the system says (`cli:root`); None when it cannot say."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (a container's arbitrary uid)
+        return None
+    name = f"cli:{user}"
+    return name if name.isprintable() and len(name) <= max_length else None
 
 
 def json_option(command: Callable[..., Any]) -> Callable[..., Any]:

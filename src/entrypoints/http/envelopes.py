@@ -196,7 +196,7 @@ class EnvelopesController(Controller):
     ) -> Response[bytes]:
         return pdf_response(*await envelope_queries.document_content(caller, envelope_id, document_id))
 
-    @get("/{envelope_id:str}/certificate", media_type="application/pdf", **requires(Permission.READ_ENVELOPES))
+    @get("/{envelope_id:str}/certificate", media_type="application/pdf", **requires(Permission.READ_EVIDENCE))
     async def certificate(
         self,
         envelope_id: FromPath[str],
@@ -208,7 +208,7 @@ class EnvelopesController(Controller):
         headers = {"Content-Disposition": attachment(f"certificate-of-completion-{envelope_id}.pdf")}
         return Response(content=pdf, media_type="application/pdf", headers=headers)
 
-    @get("/{envelope_id:str}/audit", **requires(Permission.READ_ENVELOPES))
+    @get("/{envelope_id:str}/audit", **requires(Permission.READ_EVIDENCE))
     async def audit(
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> AuditTrailOut:

@@ -2,7 +2,7 @@
 
 Clients and stateful API tests (schemathesis) follow them: create an envelope, then read it,
 add to it and send it; add a recipient, then issue their signing link and sign with it;
-register a webhook, then read, rotate or delete it.
+register a webhook, then read, rotate or delete it; make an API key, then read or revoke it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ _CHANGE_CREATED_ENVELOPE = {**_CREATED_ENVELOPE, "header.If-Match": "$response.h
 _SAME_ENVELOPE = {"envelope_id": "$request.path.envelope_id"}
 _WEBHOOK = "/v1/webhooks/{webhook_id}"
 _SIGNING = "/v1/signing/{token}"
+_API_KEY = "/v1/api-keys/{api_key_id}"
 
 LINKS: tuple[Link, ...] = (
     *(
@@ -83,6 +84,11 @@ LINKS: tuple[Link, ...] = (
             ("RotateSecret", ("post", f"{_WEBHOOK}/rotate-secret")),
             ("ListDeliveries", ("get", f"{_WEBHOOK}/deliveries")),
         )
+    ),
+    *(
+        Link(name, ("post", "/v1/api-keys", "201"), target, {"api_key_id": "$response.body#/id"},
+             description=f"{name}: the new key.")
+        for name, target in (("GetApiKey", ("get", _API_KEY)), ("RevokeApiKey", ("post", f"{_API_KEY}/revoke")))
     ),
 )
 

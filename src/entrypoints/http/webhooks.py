@@ -1,4 +1,4 @@
-"""REST v1: a tenant's webhook endpoints, their deliveries, and redelivery (admin keys only)."""
+"""REST v1: a tenant's webhook endpoints, their deliveries, and redelivery (owner and admin keys only)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from tests.fakes.access import FakeIdempotencyKeys
 from tests.integration.sql.helpers import ACME, GLOBEX, T0, Backend
 from undersign.adapters.sql.engine import create_session_factory
 from undersign.adapters.sql.idempotency_keys import SqlIdempotencyKeys
-from undersign.application.access.ports import IdempotencyKeys, IdempotencyRecord, StoredResponse
+from undersign.application.access.ports import ApiKeyCursor, IdempotencyKeys, IdempotencyRecord, StoredResponse
 from undersign.domain.errors import ConcurrencyConflict
 from undersign.domain.tenant import ApiKey, ApiKeyRole, Tenant
 
@@ -139,3 +139,82 @@ async def test_concurrent_claims_of_one_idempotency_key_leave_exactly_one_winner
     assert sorted(results) == [False] * 5 + [True]
     winner = await idempotency_keys.get(ACME, "apikey-1", "key-1")
     assert winner is not None and winner.claim == f"claim-{results.index(True)}"
+
+
+async def test_api_keys_keep_their_expiry_last_use_description_and_maker(backend: Backend, tenants: None) -> None:
+    key = ApiKey(
+        id="key-1", tenant_id=ACME, role=ApiKeyRole.AUDITOR, secret_hash="9" * 64, created_at=T0,
+        expires_at=T0 + timedelta(days=90, microseconds=1), last_used_at=T0 + timedelta(seconds=5),
+        description="Quarterly audit — « Zoë » 王芳", created_by="api_key:key-0",
+    )
+    owner = ApiKey(id="key-2", tenant_id=ACME, role=ApiKeyRole.OWNER, secret_hash="8" * 64, created_at=T0)
+    async with backend.uow() as uow:
+        await uow.api_keys.add(key)
+        await uow.api_keys.add(owner)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.api_keys.get("key-1") == key
+        assert await uow.api_keys.get("key-2") == owner
+
+
+async def test_a_tenants_api_keys_are_listed_newest_first_page_by_page(backend: Backend, tenants: None) -> None:
+    keys = [
+        ApiKey(id=f"key-{n}", tenant_id=ACME, role=ApiKeyRole.VIEWER, secret_hash="9" * 64,
+               created_at=T0 + timedelta(seconds=n // 2))  # two by two at the same time: the id decides
+        for n in range(5)
+    ]
+    async with backend.uow() as uow:
+        for key in keys:
+            await uow.api_keys.add(key)
+        await uow.api_keys.add(ApiKey(id="key-g", tenant_id=GLOBEX, role=ApiKeyRole.OWNER, secret_hash="8" * 64,
+                                      created_at=T0 + timedelta(hours=1)))
+        await uow.commit()
+
+    newest_first = ["key-4", "key-3", "key-2", "key-1", "key-0"]
+    async with backend.uow() as uow:
+        assert [k.id for k in await uow.api_keys.for_tenant(ACME, limit=10)] == newest_first
+        first = await uow.api_keys.for_tenant(ACME, limit=2)
+        rest = await uow.api_keys.for_tenant(
+            ACME, limit=10, after=ApiKeyCursor(created_at=first[-1].created_at, id=first[-1].id)
+        )
+        assert [k.id for k in first + rest] == newest_first
+        assert [k.id for k in await uow.api_keys.for_tenant(GLOBEX, limit=10)] == ["key-g"]
+
+
+async def test_a_revocation_is_recorded_once_and_the_first_time_stays(backend: Backend, tenants: None) -> None:
+    key = ApiKey(id="key-1", tenant_id=ACME, role=ApiKeyRole.SENDER, secret_hash="9" * 64, created_at=T0,
+                 last_used_at=T0)
+    async with backend.uow() as uow:
+        await uow.api_keys.add(key)
+        await uow.commit()
+
+    first, later = T0 + timedelta(hours=1, microseconds=7), T0 + timedelta(hours=2)
+    for at in (first, later):
+        async with backend.uow() as uow:
+            await uow.api_keys.record_revocation(key.revoked(at))
+            await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.api_keys.get("key-1") == replace(key, revoked_at=first)
+
+
+async def test_touching_a_key_moves_its_last_use_forward_only_and_changes_nothing_else(
+    backend: Backend, tenants: None
+) -> None:
+    key = ApiKey(id="key-1", tenant_id=ACME, role=ApiKeyRole.SENDER, secret_hash="9" * 64, created_at=T0)
+    async with backend.uow() as uow:
+        await uow.api_keys.add(key)
+        await uow.commit()
+    async with backend.uow() as uow:
+        await uow.api_keys.record_revocation(key.revoked(T0 + timedelta(hours=1)))
+        await uow.commit()
+
+    for at in (T0 + timedelta(minutes=2), T0 + timedelta(minutes=1)):  # the later one first: it stays
+        async with backend.uow() as uow:
+            await uow.api_keys.touch("key-1", at)
+            await uow.commit()
+
+    async with backend.uow() as uow:
+        stored = await uow.api_keys.get("key-1")
+    assert stored == replace(key, revoked_at=T0 + timedelta(hours=1), last_used_at=T0 + timedelta(minutes=2))

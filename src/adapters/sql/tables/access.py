@@ -10,7 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from undersign.adapters.sql.tables.base import MYSQL_TABLE_OPTIONS, Base, Blob, Id, JsonText, UtcDateTime
 from undersign.application.access.idempotency import MAX_KEY_LENGTH
 from undersign.application.access.ports import IdempotencyRecord, StoredResponse
-from undersign.domain.tenant import MAX_SENDER_NAME_LENGTH, ApiKey, ApiKeyRole, Tenant
+from undersign.domain.tenant import (
+    MAX_CREATED_BY_LENGTH,
+    MAX_KEY_DESCRIPTION_LENGTH,
+    MAX_SENDER_NAME_LENGTH,
+    ApiKey,
+    ApiKeyRole,
+    Tenant,
+)
 
 # -- tenants and their keys ---------------------------------------------------------------
 
@@ -33,6 +40,8 @@ class TenantRow(Base):
 
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"
+    # A tenant's keys newest first, a page at a time.
+    __table_args__ = (Index("ix_api_keys_tenant_created", "tenant_id", "created_at", "id"), MYSQL_TABLE_OPTIONS)
 
     id: Mapped[str] = mapped_column(Id(), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(Id(), ForeignKey("tenants.id"), index=True)
@@ -40,20 +49,25 @@ class ApiKeyRow(Base):
     secret_hash: Mapped[str] = mapped_column(Id(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    description: Mapped[str] = mapped_column(String(MAX_KEY_DESCRIPTION_LENGTH))
+    created_by: Mapped[str | None] = mapped_column(String(MAX_CREATED_BY_LENGTH))
 
     @classmethod
     def from_domain(cls, key: ApiKey) -> ApiKeyRow:
         return cls(
             id=key.id, tenant_id=key.tenant_id, role=key.role.value, secret_hash=key.secret_hash,
-            created_at=key.created_at, revoked_at=key.revoked_at,
+            created_at=key.created_at, revoked_at=key.revoked_at, expires_at=key.expires_at,
+            last_used_at=key.last_used_at, description=key.description, created_by=key.created_by,
         )
 
     def to_domain(self) -> ApiKey:
         return ApiKey(
             id=self.id, tenant_id=self.tenant_id, role=ApiKeyRole(self.role), secret_hash=self.secret_hash,
-            created_at=self.created_at, revoked_at=self.revoked_at,
+            created_at=self.created_at, revoked_at=self.revoked_at, expires_at=self.expires_at,
+            last_used_at=self.last_used_at, description=self.description, created_by=self.created_by,
         )
-
 
 
 # -- idempotency keys ---------------------------------------------------------------------------

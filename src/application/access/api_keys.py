@@ -1,0 +1,246 @@
+"""API keys as credentials: issued by operators (the CLI) and by keys that may manage keys (the
+API), listed, read, revoked; and a presented key authenticated.
+
+A key is `usk_<id>_<secret>`, shown once when it is issued; only the secret's SHA-256 is kept.
+A key works until it expires (`expires_at`, if it has one) or is revoked, whichever comes first.
+Authentication reads the key from the database on every request (nothing is cached), so a
+revoked or expired key is refused on its next request, in every process.
+
+No key makes a key that outranks it (permissions.RANK: owner > admin > the rest), and only an
+owner revokes an owner key, so an admin cannot make itself an owner.
+
+`last_used_at` tells an administrator which keys are still in use. Writing it on every
+request would turn every read into a write (and, on SQLite, every request into a wait for
+the one writer), so it is written at most once per LAST_USED_INTERVAL per key and process,
+and not at all while the stored time is younger than that: it is exact to within a minute,
+and a key used from N processes at once costs at most N writes a minute.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.access.ports import ApiKeyCursor
+from undersign.application.shared.errors import Unauthenticated
+from undersign.application.shared.loading import hash_token
+from undersign.application.shared.moments import in_utc
+from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.domain.errors import ConcurrencyConflict, InvalidInput, NotFound
+from undersign.domain.tenant import ApiKey, ApiKeyRole, Tenant
+
+KEY_PREFIX = "usk"
+
+
+KEY_ID = re.compile(r"[0-9A-Za-z]{1,64}")  # the ids the platform makes are a UUID's hex
+
+
+LAST_USED_INTERVAL = timedelta(minutes=1)
+
+
+# Keys whose last use this process remembers; past it, the oldest memories are forgotten (a
+# forgotten key costs one more write, nothing else).
+MAX_REMEMBERED_USES = 10_000
+
+
+MAX_PAGE_SIZE = 100
+
+
+def split_api_key(presented: str) -> tuple[str, str] | None:
+    """The id and the secret of a presented `usk_<id>_<secret>` key; None if it is not shaped like one."""
+    prefix, _, rest = presented.strip().partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != KEY_PREFIX or not secret or not KEY_ID.fullmatch(key_id):
+        return None
+    return key_id, secret
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedApiKey:
+    key: str  # the whole key, secret included: shown once
+    api_key: ApiKey
+    tenant: Tenant
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssueApiKey:
+    """A key issued through the API, by `caller`, in its tenant."""
+
+    caller: Caller
+    role: ApiKeyRole
+    expires_at: datetime | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKeyPage:
+    items: list[ApiKey]
+    next_cursor: ApiKeyCursor | None
+
+
+class ApiKeys:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, secrets: SecretGenerator) -> None:
+        self._uow, self._clock, self._ids, self._secrets = uow, clock, ids, secrets
+        self._last_noted: dict[str, datetime] = {}  # key id -> the last use this process wrote or read
+
+    # -- through the API ---------------------------------------------------------------------
+
+    async def issue(self, command: IssueApiKey) -> IssuedApiKey:
+        """A key in the caller's tenant, of a role ranked at most the caller's own (Forbidden otherwise)."""
+        caller = command.caller
+        caller.require(Permission.MANAGE_API_KEYS)
+        caller.require_rank_of(command.role, "create")
+        async with self._uow() as uow:
+            tenant = await uow.tenants.get(caller.tenant_id)
+            if tenant is None:
+                raise NotFound("no such tenant")
+            return await self._issue(
+                uow, tenant, command.role, expires_at=command.expires_at, description=command.description,
+                created_by=caller.actor,
+            )
+
+    async def list(self, caller: Caller, *, limit: int, after: ApiKeyCursor | None = None) -> ApiKeyPage:
+        """A page of the caller's tenant's keys, newest first, revoked and expired ones included."""
+        caller.require(Permission.MANAGE_API_KEYS)
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        if after is not None:
+            after = ApiKeyCursor(created_at=in_utc(after.created_at, "the cursor"), id=after.id)
+        async with self._uow() as uow:
+            items = await uow.api_keys.for_tenant(caller.tenant_id, limit=limit + 1, after=after)
+        more = len(items) > limit
+        items = items[:limit]
+        cursor = ApiKeyCursor(created_at=items[-1].created_at, id=items[-1].id) if more else None
+        return ApiKeyPage(items=items, next_cursor=cursor)
+
+    async def get(self, caller: Caller, key_id: str) -> ApiKey:
+        caller.require(Permission.MANAGE_API_KEYS)
+        async with self._uow() as uow:
+            return await _require_key(uow, caller.tenant_id, key_id)
+
+    async def revoke(self, caller: Caller, key_id: str) -> ApiKey:
+        """The key revoked, for good; revoking it again keeps the first time. Only an owner revokes an owner key."""
+        caller.require(Permission.MANAGE_API_KEYS)
+        async with self._uow() as uow:
+            key = await _require_key(uow, caller.tenant_id, key_id)
+            caller.require_rank_of(key.role, "revoke")
+            return await self._revoke(uow, key)
+
+    # -- for operators (the CLI) -------------------------------------------------------------
+
+    async def issue_for_tenant(
+        self, slug: str, role: ApiKeyRole, *, expires_at: datetime | None = None, description: str = "",
+        created_by: str | None = None,
+    ) -> IssuedApiKey:
+        """A key of any role in the tenant `slug`; `created_by` names the operator (`cli:<user>`)."""
+        async with self._uow() as uow:
+            tenant = await uow.tenants.by_slug(slug)
+            if tenant is None:
+                raise NotFound(f"no tenant {slug!r}")
+            return await self._issue(
+                uow, tenant, role, expires_at=expires_at, description=description, created_by=created_by
+            )
+
+    async def list_for_tenant(self, slug: str) -> list[ApiKey]:
+        """Every key of the tenant `slug`, newest first."""
+        keys: list[ApiKey] = []
+        async with self._uow() as uow:
+            tenant = await uow.tenants.by_slug(slug)
+            if tenant is None:
+                raise NotFound(f"no tenant {slug!r}")
+            after = None
+            while page := await uow.api_keys.for_tenant(tenant.id, limit=MAX_PAGE_SIZE, after=after):
+                keys.extend(page)
+                after = ApiKeyCursor(created_at=page[-1].created_at, id=page[-1].id)
+        return keys
+
+    async def revoke_any(self, key_id: str) -> tuple[ApiKey, bool]:
+        """The key revoked, whatever its tenant and role; and whether it was revoked now (False: it already was)."""
+        async with self._uow() as uow:
+            key = await uow.api_keys.get(key_id)
+            if key is None:
+                raise NotFound(f"no API key {key_id}")
+            revoked = await self._revoke(uow, key)
+        return revoked, key.revoked_at is None
+
+    # -- every request -----------------------------------------------------------------------
+
+    async def authenticate(self, presented: str) -> Caller:
+        """The caller a presented key stands for; Unauthenticated if it is malformed, unknown, wrong,
+        revoked or expired. Whether a key was revoked or expired is told only to whoever holds its secret."""
+        parts = split_api_key(presented)
+        if parts is None:
+            raise Unauthenticated("the API key is malformed")
+        key_id, secret = parts
+        async with self._uow() as uow:
+            api_key = await uow.api_keys.get(key_id)
+        if api_key is None or not hmac.compare_digest(api_key.secret_hash, hash_token(secret)):
+            raise Unauthenticated("the API key is not valid")
+        now = self._clock.now()
+        if api_key.revoked_at is not None:
+            raise Unauthenticated("the API key was revoked")
+        if api_key.is_expired(now):
+            raise Unauthenticated("the API key has expired")
+        await self._note_use(api_key, now)
+        return Caller(tenant_id=api_key.tenant_id, api_key_id=api_key.id, role=api_key.role)
+
+    # -- the parts ---------------------------------------------------------------------------
+
+    async def _issue(
+        self, uow: UnitOfWork, tenant: Tenant, role: ApiKeyRole, *, expires_at: datetime | None, description: str,
+        created_by: str | None,
+    ) -> IssuedApiKey:
+        if expires_at is not None:
+            expires_at = in_utc(expires_at, "expires_at")
+        key_id, secret = self._ids.new_id(), self._secrets.new_secret()
+        api_key = ApiKey.issue(
+            key_id=key_id, tenant_id=tenant.id, role=role, secret_hash=hash_token(secret), now=self._clock.now(),
+            expires_at=expires_at, description=description, created_by=created_by,
+        )
+        await uow.api_keys.add(api_key)
+        await uow.commit()
+        return IssuedApiKey(key=f"{KEY_PREFIX}_{key_id}_{secret}", api_key=api_key, tenant=tenant)
+
+    async def _revoke(self, uow: UnitOfWork, key: ApiKey) -> ApiKey:
+        if key.revoked_at is not None:
+            return key
+        revoked = key.revoked(self._clock.now())
+        await uow.api_keys.record_revocation(revoked)
+        await uow.commit()
+        # Read back: of two processes revoking at once, the first one's time is the one kept.
+        return await uow.api_keys.get(key.id) or revoked
+
+    async def _note_use(self, key: ApiKey, now: datetime) -> None:
+        last = self._last_noted.get(key.id)
+        if key.last_used_at is not None and (last is None or key.last_used_at > last):
+            last = key.last_used_at  # another process wrote it
+        if last is not None and now - last < LAST_USED_INTERVAL:
+            return
+        self._remember(key.id, now)  # before the write: requests arriving meanwhile do not write too
+        try:
+            async with self._uow() as uow:
+                await uow.api_keys.touch(key.id, now)
+                await uow.commit()
+        except ConcurrencyConflict:
+            # Bookkeeping, not the request's work: a write that lost to another writer (SQLite's
+            # one writer busy, say) does not fail the request; a later request writes it.
+            self._last_noted.pop(key.id, None)
+
+    def _remember(self, key_id: str, at: datetime) -> None:
+        if len(self._last_noted) >= MAX_REMEMBERED_USES:
+            stale = at - LAST_USED_INTERVAL
+            self._last_noted = {k: t for k, t in self._last_noted.items() if t > stale}
+            if len(self._last_noted) >= MAX_REMEMBERED_USES:
+                self._last_noted.clear()
+        self._last_noted[key_id] = at
+
+
+async def _require_key(uow: UnitOfWork, tenant_id: str, key_id: str) -> ApiKey:
+    key = await uow.api_keys.get(key_id)
+    if key is None or key.tenant_id != tenant_id:  # another tenant's key is not found, as anything of theirs
+        raise NotFound(f"no API key {key_id}")
+    return key

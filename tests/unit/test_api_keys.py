@@ -1,0 +1,261 @@
+"""API keys on the fakes: roles and ranks, expiry, revocation, last use, and the permission table."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.fakes.platform import FakePlatform
+from undersign.application.access.api_keys import LAST_USED_INTERVAL, IssueApiKey
+from undersign.application.access.permissions import GRANTS, RANK, Caller, Permission, allows
+from undersign.application.envelopes.create import CreateEnvelope
+from undersign.application.shared.errors import Forbidden, Unauthenticated
+from undersign.domain.errors import InvalidInput, NotFound
+from undersign.domain.tenant import MAX_KEY_LIFETIME, ApiKeyRole
+
+OWNER, ADMIN, SENDER, VIEWER, AUDITOR = (
+    ApiKeyRole.OWNER, ApiKeyRole.ADMIN, ApiKeyRole.SENDER, ApiKeyRole.VIEWER, ApiKeyRole.AUDITOR,
+)
+
+
+async def key_of(platform: FakePlatform, role: ApiKeyRole, tenant: str = "acme") -> Caller:
+    return await platform.tenants.authenticate((await platform.tenants.create_api_key(tenant, role)).key)
+
+
+@pytest.fixture
+async def acme(platform: FakePlatform) -> dict[ApiKeyRole, Caller]:
+    await platform.tenants.create("acme")
+    return {role: await key_of(platform, role) for role in ApiKeyRole}
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+def test_the_table_gives_every_role_what_the_issue_says() -> None:
+    assert GRANTS[OWNER] == GRANTS[ADMIN] == frozenset(Permission)
+    assert GRANTS[SENDER] == set(Permission) - {Permission.MANAGE_WEBHOOKS, Permission.MANAGE_API_KEYS}
+    assert GRANTS[VIEWER] == {Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS}
+    assert GRANTS[AUDITOR] == {Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS}
+    assert set(GRANTS) == set(RANK) == set(ApiKeyRole)
+    assert RANK[OWNER] > RANK[ADMIN] > RANK[SENDER] == RANK[VIEWER] == RANK[AUDITOR]
+
+
+def test_stored_roles_keep_their_values() -> None:
+    assert [ApiKeyRole(v) for v in ("admin", "sender", "viewer")] == [ADMIN, SENDER, VIEWER]
+
+
+async def test_an_auditor_reads_evidence_and_nothing_of_the_envelopes_themselves(platform, acme) -> None:
+    envelope = await platform.create_envelope(CreateEnvelope(caller=acme[SENDER], subject="Lease"))
+    trail = await platform.envelope_queries.audit_trail(acme[AUDITOR], envelope.id)
+    assert trail.chain_valid and trail.entries
+    with pytest.raises(Forbidden, match="an auditor key may not do this"):
+        await platform.envelope_queries.get(acme[AUDITOR], envelope.id)
+    with pytest.raises(Forbidden):
+        await platform.create_envelope(CreateEnvelope(caller=acme[AUDITOR], subject="x"))
+    assert not allows(AUDITOR, Permission.READ_ENVELOPES)
+
+
+# -- issuing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("maker", "role", "allowed"),
+    [
+        (OWNER, OWNER, True), (OWNER, ADMIN, True), (OWNER, AUDITOR, True),
+        (ADMIN, OWNER, False), (ADMIN, ADMIN, True), (ADMIN, SENDER, True), (ADMIN, VIEWER, True),
+        (ADMIN, AUDITOR, True),
+        (SENDER, VIEWER, False), (VIEWER, VIEWER, False), (AUDITOR, AUDITOR, False),
+    ],
+)
+async def test_a_key_makes_keys_of_a_role_at_most_its_own(platform, acme, maker, role, allowed) -> None:
+    command = IssueApiKey(caller=acme[maker], role=role)
+    if not allowed:
+        with pytest.raises(Forbidden):
+            await platform.api_keys.issue(command)
+        return
+    issued = await platform.api_keys.issue(command)
+    made = await platform.tenants.authenticate(issued.key)
+    assert made.role is role and made.tenant_id == acme[maker].tenant_id
+    assert issued.api_key.created_by == f"api_key:{acme[maker].api_key_id}"
+
+
+async def test_only_the_secrets_hash_is_kept(platform, acme) -> None:
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER, description="  CI  "))
+    secret = issued.key.split("_", 2)[2]
+    stored = platform.db.api_keys[issued.api_key.id]
+    assert secret not in repr(stored) and stored.description == "CI"
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "description", "refusal"),
+    [
+        (timedelta(0), "", "in the future"),
+        (-timedelta(days=1), "", "in the future"),
+        (MAX_KEY_LIFETIME + timedelta(seconds=1), "", "3650 days"),
+        (None, "x" * 201, "at most 200"),
+        (None, "two\nlines", "one line"),
+        (None, "\u202eevil", "one line"),
+    ],
+)
+async def test_bad_expiries_and_descriptions_are_refused(platform, acme, expires_in, description, refusal) -> None:
+    expires_at = platform.clock.now() + expires_in if expires_in is not None else None
+    with pytest.raises(InvalidInput, match=refusal):
+        await platform.api_keys.issue(
+            IssueApiKey(caller=acme[ADMIN], role=VIEWER, expires_at=expires_at, description=description)
+        )
+    assert len(platform.db.api_keys) == len(ApiKeyRole)  # nothing stored
+
+
+async def test_an_expiry_without_an_offset_is_refused(platform, acme) -> None:
+    with pytest.raises(InvalidInput, match="UTC offset"):
+        await platform.api_keys.issue(
+            IssueApiKey(caller=acme[ADMIN], role=VIEWER, expires_at=platform.clock.now().replace(tzinfo=None))
+        )
+
+
+# -- authenticating ---------------------------------------------------------------------------
+
+
+async def test_an_expired_key_is_refused_from_its_expiry_on(platform, acme) -> None:
+    expires_at = platform.clock.now() + timedelta(hours=1)
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=SENDER, expires_at=expires_at))
+    platform.clock.advance(timedelta(minutes=59, seconds=59))
+    await platform.tenants.authenticate(issued.key)
+    platform.clock.advance(timedelta(seconds=1))
+    with pytest.raises(Unauthenticated, match="the API key has expired"):
+        await platform.tenants.authenticate(issued.key)
+
+
+async def test_a_revoked_key_is_refused_and_revoking_again_keeps_the_first_time(platform, acme) -> None:
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=SENDER))
+    first = await platform.api_keys.revoke(acme[ADMIN], issued.api_key.id)
+    platform.clock.advance(timedelta(hours=1))
+    again = await platform.api_keys.revoke(acme[OWNER], issued.api_key.id)
+
+    assert first.revoked_at == again.revoked_at is not None
+    with pytest.raises(Unauthenticated, match="the API key was revoked"):
+        await platform.tenants.authenticate(issued.key)
+
+
+async def test_state_is_told_only_to_whoever_holds_the_secret(platform, acme) -> None:
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=SENDER))
+    await platform.api_keys.revoke(acme[ADMIN], issued.api_key.id)
+    with pytest.raises(Unauthenticated, match="the API key is not valid"):
+        await platform.tenants.authenticate(issued.key[:-1] + ("x" if issued.key[-1] != "x" else "y"))
+
+
+@pytest.mark.parametrize(
+    "key", ["usk", "usk__secret", "usk_a-b_secret", "usk_" + "a" * 65 + "_s", "Bearer usk_a_b", "ÿ"]
+)
+async def test_malformed_keys_are_refused_without_a_lookup(platform, acme, key) -> None:
+    with pytest.raises(Unauthenticated, match="malformed|not valid"):
+        await platform.tenants.authenticate(key)
+
+
+async def test_last_use_is_written_at_most_once_a_minute(platform, acme) -> None:
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+    key_id, start = issued.api_key.id, platform.clock.now()
+    assert platform.db.api_keys[key_id].last_used_at is None
+
+    await platform.tenants.authenticate(issued.key)
+    assert platform.db.api_keys[key_id].last_used_at == start
+    platform.clock.advance(LAST_USED_INTERVAL - timedelta(seconds=1))
+    await platform.tenants.authenticate(issued.key)
+    assert platform.db.api_keys[key_id].last_used_at == start
+    platform.clock.advance(timedelta(seconds=1))
+    await platform.tenants.authenticate(issued.key)
+    assert platform.db.api_keys[key_id].last_used_at == start + LAST_USED_INTERVAL
+
+
+async def test_another_process_that_just_wrote_the_last_use_spares_this_one_a_write(platform, acme) -> None:
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+    other_process = FakePlatform()  # same database, a use case of its own
+    other_process.db, other_process.clock = platform.db, platform.clock
+    await other_process.tenants.authenticate(issued.key)
+    written = platform.db.api_keys[issued.api_key.id].last_used_at
+
+    platform.clock.advance(timedelta(seconds=30))
+    await platform.tenants.authenticate(issued.key)
+    assert platform.db.api_keys[issued.api_key.id].last_used_at == written
+
+
+# -- managing ---------------------------------------------------------------------------------
+
+
+async def test_only_an_owner_revokes_an_owner_key(platform, acme) -> None:
+    owner_key = acme[OWNER].api_key_id
+    with pytest.raises(Forbidden, match="an admin key may not revoke an owner key"):
+        await platform.api_keys.revoke(acme[ADMIN], owner_key)
+    assert (await platform.api_keys.revoke(acme[OWNER], owner_key)).revoked_at is not None
+
+
+async def test_an_admin_revokes_an_admin_key(platform, acme) -> None:
+    other = await key_of(platform, ADMIN)
+    assert (await platform.api_keys.revoke(acme[ADMIN], other.api_key_id)).revoked_at is not None
+
+
+@pytest.mark.parametrize("role", [SENDER, VIEWER, AUDITOR])
+async def test_keys_without_the_permission_manage_no_keys(platform, acme, role) -> None:
+    with pytest.raises(Forbidden):
+        await platform.api_keys.list(acme[role], limit=10)
+    with pytest.raises(Forbidden):
+        await platform.api_keys.get(acme[role], acme[role].api_key_id)
+    with pytest.raises(Forbidden):
+        await platform.api_keys.revoke(acme[role], acme[role].api_key_id)
+
+
+async def test_another_tenants_keys_are_not_found(platform, acme) -> None:
+    await platform.tenants.create("globex")
+    stranger = await key_of(platform, OWNER, "globex")
+    with pytest.raises(NotFound):
+        await platform.api_keys.get(stranger, acme[VIEWER].api_key_id)
+    with pytest.raises(NotFound):
+        await platform.api_keys.revoke(stranger, acme[VIEWER].api_key_id)
+    assert [k.tenant_id for k in (await platform.api_keys.list(stranger, limit=100)).items] == [stranger.tenant_id]
+
+
+async def test_keys_are_listed_newest_first_a_page_at_a_time(platform, acme) -> None:
+    for _ in range(3):
+        platform.clock.advance(timedelta(seconds=1))
+        await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+    seen, after = [], None
+    while True:
+        page = await platform.api_keys.list(acme[ADMIN], limit=2, after=after)
+        seen += page.items
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert len(seen) == len(ApiKeyRole) + 3 == len({k.id for k in seen})
+    assert [(k.created_at, k.id) for k in seen] == sorted(((k.created_at, k.id) for k in seen), reverse=True)
+    with pytest.raises(InvalidInput):
+        await platform.api_keys.list(acme[ADMIN], limit=101)
+
+
+async def test_operators_list_and_revoke_any_key(platform, acme) -> None:
+    keys = await platform.api_keys.list_for_tenant("acme")
+    assert {k.role for k in keys} == set(ApiKeyRole)
+    revoked, made = await platform.api_keys.revoke_any(acme[OWNER].api_key_id)
+    again, made_again = await platform.api_keys.revoke_any(acme[OWNER].api_key_id)
+    assert made and not made_again and revoked.revoked_at == again.revoked_at
+    with pytest.raises(NotFound):
+        await platform.api_keys.revoke_any("nokey")
+    with pytest.raises(NotFound):
+        await platform.api_keys.list_for_tenant("nobody")
+
+
+async def test_a_last_use_that_loses_a_write_race_does_not_fail_the_request(platform, acme, monkeypatch) -> None:
+    from tests.fakes.access import FakeApiKeys
+    from undersign.domain.errors import ConcurrencyConflict
+
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+
+    async def busy(self, key_id, at):
+        raise ConcurrencyConflict("the database is busy")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FakeApiKeys, "touch", busy)
+        assert (await platform.tenants.authenticate(issued.key)).role is VIEWER
+    assert platform.db.api_keys[issued.api_key.id].last_used_at is None
+    await platform.tenants.authenticate(issued.key)  # tried again at once: the lost write was forgotten
+    assert platform.db.api_keys[issued.api_key.id].last_used_at == platform.clock.now()
