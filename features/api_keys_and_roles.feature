@@ -4,7 +4,9 @@ Feature: Roles and API keys
   owner keys), a sender sends envelopes, a viewer reads them, and an auditor reads only the
   evidence: audit trails, certificates of completion and verification reports.
   Administrators make keys, see them and revoke them. A key stops working the moment it is
-  revoked, or once its expiry date has passed.
+  revoked, or once its expiry date has passed. Every key made or revoked is written in the
+  organisation's audit log, chained so that no entry can be changed unnoticed; owners and
+  auditors read it, those who administer do not.
 
   Background:
     Given the organisation "acme" has an owner key, an admin key, a sender key, a viewer key and an auditor key
@@ -27,6 +29,11 @@ Feature: Roles and API keys
       | admin   | make an API key                | allowed |
       | sender  | manage webhooks                | refused |
       | admin   | manage webhooks                | allowed |
+      | owner   | read the organisation's audit log | allowed |
+      | auditor | read the organisation's audit log | allowed |
+      | admin   | read the organisation's audit log | refused |
+      | sender  | read the organisation's audit log | refused |
+      | viewer  | read the organisation's audit log | refused |
 
   Scenario: A revoked key is refused from then on
     Given the admin has made a sender key for "CRM sync"
@@ -53,3 +60,11 @@ Feature: Roles and API keys
     When the admin key tries to revoke the owner key
     Then the admin key is refused
     And the "owner" key works
+
+  Scenario: Creating and revoking a key is recorded in the organisation's audit log, which an auditor can read
+    Given the admin has made a sender key for "CRM sync"
+    When the admin revokes the "CRM sync" key
+    And the admin revokes the "CRM sync" key again
+    Then the auditor reads in the audit log that the admin made the "CRM sync" key, then revoked it, once
+    And the audit log shows the key's role and description, and never its secret
+    And the auditor finds the audit log's chain unbroken

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Protocol
 
 from undersign.application.access.api_keys import ApiKeys
+from undersign.application.access.audit_log import TenantAuditQueries
 from undersign.application.access.idempotency import Idempotency
 from undersign.application.access.ports import IdempotencyKeys
 from undersign.application.access.tenants import Tenants
@@ -210,6 +211,10 @@ class UseCases:
     def api_keys(self) -> ApiKeys:
         """One for the process: it remembers when it last wrote each key's last use."""
         return ApiKeys(self._uow, self._ports.clock, self._ports.ids, self._ports.secrets)
+
+    @cached_property
+    def tenant_audit(self) -> TenantAuditQueries:
+        return TenantAuditQueries(self._uow)
 
     @cached_property
     def idempotency(self) -> Idempotency:

@@ -38,14 +38,14 @@ class DomainEvent:
     @property
     def data(self) -> dict[str, Any]:
         """The event's own facts as plain JSON values (lists, not tuples): what the audit chain hashes."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in _EVERY_EVENT}
+        return {f.name: plain_value(getattr(self, f.name)) for f in fields(self) if f.name not in _EVERY_EVENT}
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain_value(item) for key, item in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, str):
-        return [_plain(item) for item in value]
+        return [plain_value(item) for item in value]
     return value
 
 

@@ -1,12 +1,14 @@
-"""Tenants, API keys and idempotency keys, kept in memory."""
+"""Tenants, API keys, the tenant audit log and idempotency keys, kept in memory."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
 
-from tests.fakes.database import KeyedFake
+from tests.fakes.database import KeyedFake, Writes
 from undersign.application.access.ports import ApiKeyCursor, IdempotencyRecord
+from undersign.domain.audit import TenantAuditEntry
+from undersign.domain.errors import ConcurrencyConflict
 from undersign.domain.tenant import ApiKey, Tenant
 
 
@@ -37,13 +39,14 @@ class FakeApiKeys(KeyedFake):
             keys = [k for k in keys if (k.created_at, k.id) < (after.created_at, after.id)]
         return keys[:limit]
 
-    async def record_revocation(self, key: ApiKey) -> None:
+    async def record_revocation(self, key: ApiKey) -> bool:
         def apply() -> None:
             stored = self._table[key.id]
             if stored.revoked_at is None:
                 self._table[key.id] = replace(stored, revoked_at=key.revoked_at)
 
         self._writes.stage(lambda: None, apply)
+        return self._table[key.id].revoked_at is None
 
     async def touch(self, key_id: str, at: datetime) -> None:
         def apply() -> None:
@@ -52,6 +55,32 @@ class FakeApiKeys(KeyedFake):
                 self._table[key_id] = replace(stored, last_used_at=at)
 
         self._writes.stage(lambda: None, apply)
+
+
+class FakeTenantAuditLog:
+    """Each tenant's chain in the fake database; appends are staged, and a sequence number taken
+    meanwhile is a conflict at commit, as the primary key (tenant_id, seq) makes it in SQL."""
+
+    def __init__(self, table: dict[str, list[TenantAuditEntry]], writes: Writes) -> None:
+        self._table, self._writes = table, writes
+        self._pending: dict[str, list[TenantAuditEntry]] = {}
+
+    async def last(self, tenant_id: str) -> TenantAuditEntry | None:
+        entries = self._table.get(tenant_id, []) + self._pending.get(tenant_id, [])
+        return entries[-1] if entries else None
+
+    async def append(self, entry: TenantAuditEntry) -> None:
+        self._pending.setdefault(entry.tenant_id, []).append(entry)
+
+        def check() -> None:
+            if any(e.seq == entry.seq for e in self._table.get(entry.tenant_id, [])):
+                raise ConcurrencyConflict("tenant audit entry already written")
+
+        self._writes.stage(check, lambda: self._table.setdefault(entry.tenant_id, []).append(entry))
+
+    async def entries(self, tenant_id: str, *, limit: int, after: int | None = None) -> list[TenantAuditEntry]:
+        entries = sorted(self._table.get(tenant_id, []), key=lambda e: e.seq)
+        return [e for e in entries if after is None or e.seq > after][:limit]
 
 
 class FakeIdempotencyKeys:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from undersign.application.background.ports import DeadLetter
 from undersign.application.shared.outbox import OutboxMessage
-from undersign.domain.audit import AuditEntry
+from undersign.domain.audit import AuditEntry, TenantAuditEntry
 from undersign.domain.certificate_revocation import CertificateRevocation
 from undersign.domain.document import Document
 from undersign.domain.envelope import Envelope
@@ -26,6 +26,7 @@ class FakeDatabase:
     links: dict[str, SigningLink] = field(default_factory=dict)
     tenants: dict[str, Tenant] = field(default_factory=dict)  # by slug
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    tenant_audit: dict[str, list[TenantAuditEntry]] = field(default_factory=dict)  # by tenant id
     policies: dict[str, Policy] = field(default_factory=dict)
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     dispatched: dict[str, datetime] = field(default_factory=dict)  # outbox message id -> when

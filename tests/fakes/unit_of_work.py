@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes.access import FakeApiKeys, FakeTenants
+from tests.fakes.access import FakeApiKeys, FakeTenantAuditLog, FakeTenants
 from tests.fakes.background import FakeDeadLetters, FakeOutbox
 from tests.fakes.certificates import FakeCertificateRevocations
 from tests.fakes.database import FakeDatabase, Writes
@@ -22,6 +22,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.signing_links = FakeSigningLinks(db.links, self._writes)
         self.tenants = FakeTenants(db.tenants, self._writes)
         self.api_keys = FakeApiKeys(db.api_keys, self._writes)
+        self.tenant_audit = FakeTenantAuditLog(db.tenant_audit, self._writes)
         self.policies = FakePolicies(db.policies, self._writes)
         self.outbox = FakeOutbox(db, self._writes)
         self.webhook_endpoints = FakeWebhookEndpoints(db, self._writes)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from undersign.adapters.sql.availability import is_unavailable, unavailable, unavailable_raises
 from undersign.adapters.sql.repositories.access import SqlApiKeys, SqlTenants
-from undersign.adapters.sql.repositories.audit import SqlAuditLog
+from undersign.adapters.sql.repositories.audit import SqlAuditLog, SqlTenantAuditLog
 from undersign.adapters.sql.repositories.background import SqlDeadLetters, SqlOutbox
 from undersign.adapters.sql.repositories.certificates import SqlCertificateRevocations
 from undersign.adapters.sql.repositories.documents import SqlDocuments
@@ -52,6 +52,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.signing_links = SqlSigningLinks(session)
         self.tenants = SqlTenants(session)
         self.api_keys = SqlApiKeys(session)
+        self.tenant_audit = SqlTenantAuditLog(session)
         self.policies = SqlPolicies(session)
         self.outbox = SqlOutbox(session)
         self.webhook_endpoints = SqlWebhookEndpoints(session)

@@ -9,6 +9,10 @@ revoked or expired key is refused on its next request, in every process.
 No key makes a key that outranks it (permissions.RANK: owner > admin > the rest), and only an
 owner revokes an owner key, so an admin cannot make itself an owner.
 
+Creating and revoking a key are administrative acts: each is chained into the tenant's audit log
+(access/audit_log.py) in the unit of work that does it; a revocation that changes nothing (the
+key was revoked already) records nothing.
+
 `last_used_at` tells an administrator which keys are still in use. Writing it on every
 request would turn every read into a write (and, on SQLite, every request into a wait for
 the one writer), so it is written at most once per LAST_USED_INTERVAL per key and process,
@@ -23,6 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from undersign.application.access.audit_log import record_act
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.access.ports import ApiKeyCursor
 from undersign.application.shared.errors import Unauthenticated
@@ -30,8 +35,10 @@ from undersign.application.shared.loading import hash_token
 from undersign.application.shared.moments import in_utc
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.errors import ConcurrencyConflict, InvalidInput, NotFound
 from undersign.domain.tenant import ApiKey, ApiKeyRole, Tenant
+from undersign.domain.tenant_events import ApiKeyCreated, ApiKeyRevoked
 
 KEY_PREFIX = "usk"
 
@@ -48,6 +55,10 @@ MAX_REMEMBERED_USES = 10_000
 
 
 MAX_PAGE_SIZE = 100
+
+
+# How the audit log names an operator whose login name the CLI could not tell.
+UNNAMED_OPERATOR = "cli"
 
 
 def split_api_key(presented: str) -> tuple[str, str] | None:
@@ -94,14 +105,18 @@ class ApiKeys:
         caller = command.caller
         caller.require(Permission.MANAGE_API_KEYS)
         caller.require_rank_of(command.role, "create")
-        async with self._uow() as uow:
-            tenant = await uow.tenants.get(caller.tenant_id)
-            if tenant is None:
-                raise NotFound("no such tenant")
-            return await self._issue(
-                uow, tenant, command.role, expires_at=command.expires_at, description=command.description,
-                created_by=caller.actor,
-            )
+
+        async def attempt() -> IssuedApiKey:
+            async with self._uow() as uow:
+                tenant = await uow.tenants.get(caller.tenant_id)
+                if tenant is None:
+                    raise NotFound("no such tenant")
+                return await self._issue(
+                    uow, tenant, command.role, expires_at=command.expires_at, description=command.description,
+                    created_by=caller.actor,
+                )
+
+        return await retry_on_conflict(attempt)
 
     async def list(self, caller: Caller, *, limit: int, after: ApiKeyCursor | None = None) -> ApiKeyPage:
         """A page of the caller's tenant's keys, newest first, revoked and expired ones included."""
@@ -125,10 +140,15 @@ class ApiKeys:
     async def revoke(self, caller: Caller, key_id: str) -> ApiKey:
         """The key revoked, for good; revoking it again keeps the first time. Only an owner revokes an owner key."""
         caller.require(Permission.MANAGE_API_KEYS)
-        async with self._uow() as uow:
-            key = await _require_key(uow, caller.tenant_id, key_id)
-            caller.require_rank_of(key.role, "revoke")
-            return await self._revoke(uow, key)
+
+        async def attempt() -> ApiKey:
+            async with self._uow() as uow:
+                key = await _require_key(uow, caller.tenant_id, key_id)
+                caller.require_rank_of(key.role, "revoke")
+                revoked, _ = await self._revoke(uow, key, actor=caller.actor)
+                return revoked
+
+        return await retry_on_conflict(attempt)
 
     # -- for operators (the CLI) -------------------------------------------------------------
 
@@ -137,13 +157,17 @@ class ApiKeys:
         created_by: str | None = None,
     ) -> IssuedApiKey:
         """A key of any role in the tenant `slug`; `created_by` names the operator (`cli:<user>`)."""
-        async with self._uow() as uow:
-            tenant = await uow.tenants.by_slug(slug)
-            if tenant is None:
-                raise NotFound(f"no tenant {slug!r}")
-            return await self._issue(
-                uow, tenant, role, expires_at=expires_at, description=description, created_by=created_by
-            )
+
+        async def attempt() -> IssuedApiKey:
+            async with self._uow() as uow:
+                tenant = await uow.tenants.by_slug(slug)
+                if tenant is None:
+                    raise NotFound(f"no tenant {slug!r}")
+                return await self._issue(
+                    uow, tenant, role, expires_at=expires_at, description=description, created_by=created_by
+                )
+
+        return await retry_on_conflict(attempt)
 
     async def list_for_tenant(self, slug: str) -> list[ApiKey]:
         """Every key of the tenant `slug`, newest first."""
@@ -158,14 +182,18 @@ class ApiKeys:
                 after = ApiKeyCursor(created_at=page[-1].created_at, id=page[-1].id)
         return keys
 
-    async def revoke_any(self, key_id: str) -> tuple[ApiKey, bool]:
-        """The key revoked, whatever its tenant and role; and whether it was revoked now (False: it already was)."""
-        async with self._uow() as uow:
-            key = await uow.api_keys.get(key_id)
-            if key is None:
-                raise NotFound(f"no API key {key_id}")
-            revoked = await self._revoke(uow, key)
-        return revoked, key.revoked_at is None
+    async def revoke_any(self, key_id: str, *, revoked_by: str | None = None) -> tuple[ApiKey, bool]:
+        """The key revoked, whatever its tenant and role; and whether it was revoked now (False: it already was).
+        `revoked_by` names the operator (`cli:<user>`) in the tenant's audit log."""
+
+        async def attempt() -> tuple[ApiKey, bool]:
+            async with self._uow() as uow:
+                key = await uow.api_keys.get(key_id)
+                if key is None:
+                    raise NotFound(f"no API key {key_id}")
+                return await self._revoke(uow, key, actor=revoked_by or UNNAMED_OPERATOR)
+
+        return await retry_on_conflict(attempt)
 
     # -- every request -----------------------------------------------------------------------
 
@@ -202,17 +230,30 @@ class ApiKeys:
             expires_at=expires_at, description=description, created_by=created_by,
         )
         await uow.api_keys.add(api_key)
+        await record_act(
+            uow,
+            ApiKeyCreated(
+                tenant_id=tenant.id, at=api_key.created_at, actor=created_by or UNNAMED_OPERATOR, key_id=api_key.id,
+                role=api_key.role.value, expires_at=api_key.expires_at.isoformat() if api_key.expires_at else None,
+                description=api_key.description,
+            ),
+        )
         await uow.commit()
         return IssuedApiKey(key=f"{KEY_PREFIX}_{key_id}_{secret}", api_key=api_key, tenant=tenant)
 
-    async def _revoke(self, uow: UnitOfWork, key: ApiKey) -> ApiKey:
+    async def _revoke(self, uow: UnitOfWork, key: ApiKey, *, actor: str) -> tuple[ApiKey, bool]:
+        """The key revoked, and whether by this call (False: it was already, or another revocation won)."""
         if key.revoked_at is not None:
-            return key
-        revoked = key.revoked(self._clock.now())
-        await uow.api_keys.record_revocation(revoked)
+            return key, False
+        now = self._clock.now()
+        revoked = key.revoked(now)
+        # Of two revocations racing, only the one that stored its time is an act worth recording.
+        stored = await uow.api_keys.record_revocation(revoked)
+        if stored:
+            await record_act(uow, ApiKeyRevoked(tenant_id=key.tenant_id, at=now, actor=actor, key_id=key.id))
         await uow.commit()
         # Read back: of two processes revoking at once, the first one's time is the one kept.
-        return await uow.api_keys.get(key.id) or revoked
+        return await uow.api_keys.get(key.id) or revoked, stored
 
     async def _note_use(self, key: ApiKey, now: datetime) -> None:
         last = self._last_noted.get(key.id)

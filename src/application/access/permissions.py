@@ -24,12 +24,14 @@ class Permission(enum.StrEnum):
     VERIFY_DOCUMENTS = "documents:verify"  # any PDF, ours or not; reads no tenant data
     MANAGE_WEBHOOKS = "webhooks:manage"  # endpoints hear about every envelope and carry secrets
     MANAGE_API_KEYS = "api-keys:manage"  # create, list and revoke keys, up to the caller's own role (RANK)
+    READ_TENANT_AUDIT = "audit-log:read"  # the tenant's log of administrative acts: owners and auditors only
 
 
 GRANTS: dict[ApiKeyRole, frozenset[Permission]] = {
     ApiKeyRole.OWNER: frozenset(Permission),
-    # Everything an owner may do, except acting on owner keys (RANK below).
-    ApiKeyRole.ADMIN: frozenset(Permission),
+    # Everything an owner may do, except acting on owner keys (RANK below) and reading the log of
+    # administrative acts: those who administer are not those who audit them.
+    ApiKeyRole.ADMIN: frozenset(Permission) - {Permission.READ_TENANT_AUDIT},
     ApiKeyRole.SENDER: frozenset(
         {
             Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.WRITE_ENVELOPES,
@@ -37,7 +39,9 @@ GRANTS: dict[ApiKeyRole, frozenset[Permission]] = {
         }
     ),
     ApiKeyRole.VIEWER: frozenset({Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS}),
-    ApiKeyRole.AUDITOR: frozenset({Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS}),
+    ApiKeyRole.AUDITOR: frozenset(
+        {Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS, Permission.READ_TENANT_AUDIT}
+    ),
 }
 
 
@@ -51,6 +55,7 @@ SUMMARIES: dict[Permission, str] = {
     Permission.VERIFY_DOCUMENTS: "verify any PDF",
     Permission.MANAGE_WEBHOOKS: "manage webhooks (they hear about every envelope and hold secrets)",
     Permission.MANAGE_API_KEYS: "make, list and revoke API keys, up to its own role",
+    Permission.READ_TENANT_AUDIT: "read and verify the tenant's audit log of administrative acts",
 }
 
 

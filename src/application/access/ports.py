@@ -1,4 +1,4 @@
-"""Where tenants, API keys and idempotency keys are kept."""
+"""Where tenants, API keys, the tenant audit log and idempotency keys are kept."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from undersign.domain.audit import TenantAuditEntry
 from undersign.domain.tenant import ApiKey, Tenant
 
 
@@ -36,12 +37,27 @@ class ApiKeyRepository(Protocol):
         """Up to `limit` of the tenant's keys, newest first (created_at, then id, descending), after `after`."""
         ...
 
-    async def record_revocation(self, key: ApiKey) -> None:
-        """Store `key.revoked_at` unless the stored key is revoked already (the first revocation stays)."""
+    async def record_revocation(self, key: ApiKey) -> bool:
+        """Store `key.revoked_at` unless the stored key is revoked already (the first revocation stays);
+        whether it was stored (False: another revocation came first)."""
         ...
 
     async def touch(self, key_id: str, at: datetime) -> None:
         """Set the key's last use to `at`, unless a later one is stored; nothing else of the key changes."""
+        ...
+
+
+class TenantAuditLog(Protocol):
+    """Each tenant's chain of administrative acts, each sequence number written once: of two units of
+    work appending after the same entry, the second to write is a ConcurrencyConflict."""
+
+    async def last(self, tenant_id: str) -> TenantAuditEntry | None: ...
+
+    async def append(self, entry: TenantAuditEntry) -> None: ...
+
+    async def entries(self, tenant_id: str, *, limit: int, after: int | None = None) -> list[TenantAuditEntry]:
+        """Up to `limit` of the tenant's entries in chain order (by sequence), those after sequence `after`,
+        exactly as stored."""
         ...
 
 

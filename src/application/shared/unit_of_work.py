@@ -21,7 +21,7 @@ from undersign.domain.audit import chain
 
 if TYPE_CHECKING:
     # Each subject keeps its repositories' ports; the unit of work only names them.
-    from undersign.application.access.ports import ApiKeyRepository, TenantRepository
+    from undersign.application.access.ports import ApiKeyRepository, TenantAuditLog, TenantRepository
     from undersign.application.background.ports import DeadLetters
     from undersign.application.envelopes.ports import (
         AuditLog,
@@ -63,6 +63,7 @@ class UnitOfWork(abc.ABC):
     signing_links: SigningLinkRepository
     tenants: TenantRepository
     api_keys: ApiKeyRepository
+    tenant_audit: TenantAuditLog
     policies: PolicyRepository
     outbox: Outbox
     webhook_endpoints: WebhookEndpoints

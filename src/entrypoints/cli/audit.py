@@ -1,4 +1,4 @@
-"""`undersign audit`: checking an envelope's audit trail."""
+"""`undersign audit`: checking an envelope's audit trail, and a tenant's audit log of administrative acts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from undersign.entrypoints.cli.common import EXIT_FAILURE, emit, json_option, ru
 
 @click.group()
 def audit() -> None:
-    """Audit trails."""
+    """Audit trails (an envelope's) and audit logs (a tenant's administrative acts)."""
 
 
 @audit.command("verify")
@@ -27,4 +27,20 @@ def audit_verify(envelope_id: str, as_json: bool) -> None:
         f"{envelope_id}: {len(trail.entries)} events, chain {'valid' if trail.chain_valid else 'BROKEN'}",
     )
     if not trail.chain_valid:
+        sys.exit(EXIT_FAILURE)
+
+
+@audit.command("tenant")
+@click.argument("slug")
+@json_option
+def audit_tenant(slug: str, as_json: bool) -> None:
+    """Check the hash chain of tenant SLUG's audit log (API keys created and revoked); exit 1 if it is broken."""
+    verdict = run_with_container(lambda c: c.use_cases().tenant_audit.verify_for_tenant(slug))
+    emit(
+        as_json,
+        {"tenant": slug, "chain_valid": verdict.chain_valid, "entries": verdict.entries,
+         "last_hash": verdict.last_hash},
+        f"tenant {slug}: {verdict.entries} entries, chain {'valid' if verdict.chain_valid else 'BROKEN'}",
+    )
+    if not verdict.chain_valid:
         sys.exit(EXIT_FAILURE)

@@ -83,8 +83,9 @@ def apikey_revoke(key_id: str, as_json: bool) -> None:
 
     Revoking a revoked key again changes nothing and says since when it is revoked.
     """
-    key, made = run_with_container(lambda c: c.use_cases().api_keys.revoke_any(key_id))
-    _log("API key revoked" if made else "API key already revoked", key, revoked_by=operator())
+    revoked_by = operator()
+    key, made = run_with_container(lambda c: c.use_cases().api_keys.revoke_any(key_id, revoked_by=revoked_by))
+    _log("API key revoked" if made else "API key already revoked", key, revoked_by=revoked_by)
     revoked_at = key.revoked_at.isoformat() if key.revoked_at else ""
     if made:
         text = f"revoked API key {key.id} at {revoked_at}"

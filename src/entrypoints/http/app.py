@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from undersign.adapters.sql.health import ping
 from undersign.entrypoints.container import Container, ready_to_sign, shutdown
 from undersign.entrypoints.http.api_keys import ApiKeysController
+from undersign.entrypoints.http.audit_log import TenantAuditLogController
 from undersign.entrypoints.http.dependencies import DEPENDENCIES
 from undersign.entrypoints.http.documents import DocumentsController
 from undersign.entrypoints.http.envelopes import EnvelopesController
@@ -56,8 +57,8 @@ def create_app(container: Container) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            EnvelopesController, WebhooksController, ApiKeysController, SigningController, signing_page, signing_asset,
-            health, ready,
+            EnvelopesController, WebhooksController, ApiKeysController, TenantAuditLogController, SigningController,
+            signing_page, signing_asset, health, ready,
             # Only these take a PDF, up to the upload limit; everything else a small JSON body.
             Router(path="/", route_handlers=[DocumentsController, verify], request_max_body_size=settings.max_upload_bytes),
             PKI_ROUTES,

@@ -62,6 +62,7 @@ ACTS = {
     "make an owner key": lambda k, c: k.platform.api_keys.issue(IssueApiKey(caller=c, role=ApiKeyRole.OWNER)),
     "revoke the owner key": lambda k, c: k.platform.api_keys.revoke(c, k.key_id("owner")),
     "manage webhooks": lambda k, c: k.platform.webhooks.list(c),
+    "read the organisation's audit log": lambda k, c: k.platform.tenant_audit.page(c, limit=10),
 }
 
 
@@ -152,3 +153,39 @@ def key_is_refused_because(keyring: Keyring, run, name: str, reason: str) -> Non
 @when(parsers.parse("{days:d} more day goes by"))
 def days_pass(keyring: Keyring, days: int) -> None:
     keyring.platform.clock.advance(timedelta(days=days))
+
+
+# -- the organisation's audit log -----------------------------------------------------------
+
+
+def audit_log(keyring: Keyring, run, reader: str = "auditor") -> list:
+    async def read() -> list:
+        return (await keyring.platform.tenant_audit.page(await keyring.caller(reader), limit=100)).items
+
+    return run(read())
+
+
+@then(parsers.parse(
+    'the auditor reads in the audit log that the admin made the "{name}" key, then revoked it, once'
+))
+def audit_log_records_made_and_revoked(keyring: Keyring, run, name: str) -> None:
+    about_the_key = [e for e in audit_log(keyring, run) if e.data["key_id"] == keyring.key_id(name)]
+    admin = f"api_key:{keyring.key_id('admin')}"
+    assert [(e.type, e.actor) for e in about_the_key] == [("ApiKeyCreated", admin), ("ApiKeyRevoked", admin)]
+
+
+@then("the audit log shows the key's role and description, and never its secret")
+def audit_log_shows_role_and_description_only(keyring: Keyring, run) -> None:
+    entries = audit_log(keyring, run)
+    made = next(e for e in entries if e.type == "ApiKeyCreated" and e.data["description"] == "CRM sync")
+    assert made.data["role"] == "sender"
+    for key in keyring.keys.values():
+        assert key.split("_", 2)[2] not in str([(e.actor, e.data) for e in entries])
+
+
+@then("the auditor finds the audit log's chain unbroken")
+def audit_log_chain_unbroken(keyring: Keyring, run) -> None:
+    async def verify() -> bool:
+        return (await keyring.platform.tenant_audit.verify(await keyring.caller("auditor"))).chain_valid
+
+    assert run(verify())

@@ -29,7 +29,7 @@ from undersign.domain.tenant import Tenant
 APP_TABLES = {
     "tenants", "api_keys", "policies", "envelopes", "signers", "fields", "documents", "document_revisions",
     "audit_events", "signing_links", "idempotency_keys", "outbox", "jobs", "dead_letters", "webhook_endpoints",
-    "webhook_deliveries", "webhook_attempts", "certificate_revocations",
+    "webhook_deliveries", "webhook_attempts", "certificate_revocations", "tenant_audit_entries",
 }
 
 

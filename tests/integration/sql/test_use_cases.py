@@ -82,3 +82,25 @@ async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backe
     trail = await platform.envelope_queries.audit_trail(caller, envelope.id)
     assert trail.chain_valid
     assert sum(e.type == "SignerSigned" for e in trail.entries) == 3
+
+
+async def test_keys_made_and_revoked_at_once_leave_one_unbroken_tenant_audit_chain(backend: Backend) -> None:
+    """Acts racing in one tenant chain after the same entry: the losers start again, none is lost or doubled."""
+    from undersign.application.access.api_keys import IssueApiKey
+
+    platform = PlatformOn(backend)
+    await platform.tenants.create("acme")
+    owner = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", ApiKeyRole.OWNER)).key)
+    target = await platform.api_keys.issue(IssueApiKey(caller=owner, role=ApiKeyRole.VIEWER))
+
+    issued = await asyncio.gather(
+        *(platform.api_keys.issue(IssueApiKey(caller=owner, role=ApiKeyRole.SENDER)) for _ in range(4)),
+        *(platform.api_keys.revoke(owner, target.api_key.id) for _ in range(3)),
+    )
+
+    entries = (await platform.tenant_audit.page(owner, limit=100)).items
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert [e.type for e in entries].count("ApiKeyRevoked") == 1
+    made = {e.data["key_id"] for e in entries if e.type == "ApiKeyCreated"}
+    assert {i.api_key.id for i in issued[:4]} <= made and len(made) == 6
+    assert (await platform.tenant_audit.verify(owner)).chain_valid

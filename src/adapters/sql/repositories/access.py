@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from undersign.adapters.sql.repositories.shared import FRESH, NO_SYNC, add_row, conflicts_raise
+from undersign.adapters.sql.repositories.shared import FRESH, NO_SYNC, add_row, conflicts_raise, rowcount
 from undersign.adapters.sql.tables.access import ApiKeyRow, TenantRow
 from undersign.application.access.ports import ApiKeyCursor
 from undersign.domain.tenant import ApiKey, Tenant
@@ -57,15 +57,17 @@ class SqlApiKeys:
         query = query.order_by(ApiKeyRow.created_at.desc(), ApiKeyRow.id.desc()).limit(limit)
         return [row.to_domain() for row in await self._session.scalars(query.execution_options(**FRESH))]
 
-    async def record_revocation(self, key: ApiKey) -> None:
-        # Only a key not yet revoked: of two revocations racing, the first committed stays.
+    async def record_revocation(self, key: ApiKey) -> bool:
+        # Only a key not yet revoked: of two revocations racing, the first committed stays (the
+        # second's UPDATE waits for the first's row lock, then matches nothing).
         with conflicts_raise(f"API key {key.id} is being changed by another writer"):
-            await self._session.execute(
+            result = await self._session.execute(
                 update(ApiKeyRow)
                 .where(ApiKeyRow.id == key.id, ApiKeyRow.revoked_at.is_(None))
                 .values(revoked_at=key.revoked_at)
                 .execution_options(**NO_SYNC)
             )
+        return rowcount(result) == 1
 
     async def touch(self, key_id: str, at: datetime) -> None:
         # One column, no read first: a revocation committed meanwhile is never written over.

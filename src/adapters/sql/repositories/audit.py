@@ -1,4 +1,5 @@
-"""The audit log: each envelope's chain of entries, each sequence number written once."""
+"""The audit logs: each envelope's chain of entries and each tenant's chain of administrative acts,
+each sequence number written once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from undersign.adapters.sql.repositories.shared import FRESH, add_row
-from undersign.adapters.sql.tables.audit import AuditEventRow
-from undersign.domain.audit import AuditEntry
+from undersign.adapters.sql.tables.audit import AuditEventRow, TenantAuditEntryRow
+from undersign.domain.audit import AuditEntry, TenantAuditEntry
 
 
 class SqlAuditLog:
@@ -43,3 +44,36 @@ class SqlAuditLog:
             .where(AuditEventRow.tenant_id == tenant_id, AuditEventRow.envelope_id == envelope_id)
             .execution_options(**FRESH)
         )
+
+
+class SqlTenantAuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def last(self, tenant_id: str) -> TenantAuditEntry | None:
+        row = await self._session.scalar(
+            select(TenantAuditEntryRow)
+            .where(TenantAuditEntryRow.tenant_id == tenant_id)
+            .order_by(TenantAuditEntryRow.seq.desc())
+            .limit(1)
+            .execution_options(**FRESH)
+        )
+        return row.to_domain() if row else None
+
+    async def append(self, entry: TenantAuditEntry) -> None:
+        if entry.at.utcoffset() != timedelta(0):
+            # Stored in UTC, `at` would come back with another isoformat() than the one hashed.
+            raise ValueError(f"audit entries are timestamped in UTC, not {entry.at.isoformat()}")
+        await add_row(
+            self._session,
+            TenantAuditEntryRow.from_domain(entry),
+            f"entry {entry.seq} of tenant {entry.tenant_id}'s audit log was written by someone else",
+        )
+
+    async def entries(self, tenant_id: str, *, limit: int, after: int | None = None) -> list[TenantAuditEntry]:
+        """The primary key (tenant_id, seq) serves every page."""
+        query = select(TenantAuditEntryRow).where(TenantAuditEntryRow.tenant_id == tenant_id)
+        if after is not None:
+            query = query.where(TenantAuditEntryRow.seq > after)
+        query = query.order_by(TenantAuditEntryRow.seq).limit(limit).execution_options(**FRESH)
+        return [row.to_domain() for row in await self._session.scalars(query)]
