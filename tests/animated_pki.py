@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.servers import START_TIMEOUT, answers_in_time, free_port, removed_on_failure
+from tests.servers import START_TIMEOUT, answers_in_time, free_port, removed_on_failure, stop_child
 
 ARCH = "undersign-test"
 KEYS = ("root", "interm", "interm-ocsp", "tsa", "alice", "bob", "mallory", "eve", "seal")
@@ -79,13 +79,7 @@ class AnimatedPki:
     def _stop(self) -> str:
         if self._process is None:
             return ""
-        if self._process.poll() is None:
-            self._process.terminate()  # our own child, by its pid
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_child(self._process)
         stderr = self._process.stderr.read().decode(errors="replace")[-3000:] if self._process.stderr else ""
         if self._process.stderr:
             self._process.stderr.close()

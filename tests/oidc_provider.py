@@ -29,7 +29,7 @@ import httpx
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from tests.prerequisites import require_program
-from tests.servers import START_TIMEOUT, answers_in_time, free_port, removed_on_failure
+from tests.servers import START_TIMEOUT, answers_in_time, free_port, removed_on_failure, stop_child
 
 PROJECT = Path(__file__).parent / "oidc_provider"
 NPM_TIMEOUT = 300
@@ -161,13 +161,7 @@ class OidcProvider:
     def stop(self) -> None:
         if self._process is None:
             return
-        if self._process.poll() is None:
-            self._process.terminate()  # our own child, by its pid
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_child(self._process)
         self._process = None
 
     def remove(self) -> None:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -339,10 +340,34 @@ def undersign_process(env: dict[str, str], log: Path, *args: str) -> Iterator[su
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_child(process, timeout=30)
+
+
+@contextmanager
+def serving_undersign(env: dict[str, str], log: Path, port: int) -> Iterator[str]:
+    """`undersign serve` on 127.0.0.1:`port` (env added), its base URL once /ready answers; the test
+    fails with the log's tail if it does not come up within a minute."""
+    url = f"http://127.0.0.1:{port}"
+    with undersign_process(env, log, "serve", "--port", str(port)) as process:
+        if not answers_in_time(lambda: _ready(url), process, timeout=60, interval=0.2):
+            pytest.fail(f"undersign serve did not come up:\n{log.read_text(errors='replace')[-3000:]}")
+        yield url
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/ready", timeout=2) as response:
+            return response.status == 200
+    except OSError:  # refused while it starts, or a 503 (HTTPError) while it gets ready
+        return False
+
+
+def stop_child(process: subprocess.Popen, *, timeout: float = 10) -> None:
+    """SIGTERM to our own child, by its pid; killed if it has not stopped within `timeout` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -101,8 +101,8 @@ class Settings:
             ),
             tsa_urls=_urls(env, "UNDERSIGN_TSA_URLS"),
             signer_certificate_policy=_object_identifier(env, "UNDERSIGN_SIGNER_CERTIFICATE_POLICY"),
-            seal_key=_seal_key(env),
-            signer_ca=_signer_ca(env),
+            seal_key=_key_spec(env, "UNDERSIGN_SEAL_KEY"),
+            signer_ca=_key_spec(env, "UNDERSIGN_SIGNER_CA"),
             redis_url=_optional_url(env, "UNDERSIGN_REDIS_URL", ("redis://", "rediss://")),
             smtp_url=_optional_url(env, "UNDERSIGN_SMTP_URL", ("smtp://", "smtps://")),
             mail_from=_mail_from(env),
@@ -165,27 +165,14 @@ def _urls(env: dict[str, str], name: str) -> tuple[str, ...]:
     return urls
 
 
-def _seal_key(env: dict[str, str]) -> SealKeySpec:
+def _key_spec(env: dict[str, str], name: str) -> SealKeySpec:
+    """Where a key is kept, from `name` (dev, pkcs12:, pkcs11:) and its `name`_PASSWORD and `name`_PIN."""
     try:
         return parse_seal_key_spec(
-            env.get("UNDERSIGN_SEAL_KEY"),
-            password=env.get("UNDERSIGN_SEAL_KEY_PASSWORD"),
-            pin=env.get("UNDERSIGN_SEAL_KEY_PIN"),
+            env.get(name), password=env.get(f"{name}_PASSWORD"), pin=env.get(f"{name}_PIN"), pin_setting=f"{name}_PIN"
         )
     except ValueError as error:
-        raise SettingsError(f"UNDERSIGN_SEAL_KEY {error}") from None
-
-
-def _signer_ca(env: dict[str, str]) -> SealKeySpec:
-    try:
-        return parse_seal_key_spec(
-            env.get("UNDERSIGN_SIGNER_CA"),
-            password=env.get("UNDERSIGN_SIGNER_CA_PASSWORD"),
-            pin=env.get("UNDERSIGN_SIGNER_CA_PIN"),
-            pin_setting="UNDERSIGN_SIGNER_CA_PIN",
-        )
-    except ValueError as error:
-        raise SettingsError(f"UNDERSIGN_SIGNER_CA {error}") from None
+        raise SettingsError(f"{name} {error}") from None
 
 
 def _seconds(env: dict[str, str], name: str, default: float) -> float:

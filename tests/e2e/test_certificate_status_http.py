@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import time
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -27,7 +26,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from tests.e2e import api
 from tests.e2e.test_cli import run
 from tests.pdf_checks import require_tool
-from tests.servers import free_port, undersign_process
+from tests.servers import free_port, serving_undersign
 from tests.stack import serve, settings_for
 from undersign.adapters.signing.dev_pki import load_or_create_dev_pki
 
@@ -50,17 +49,7 @@ def server(signed: tuple[Path, x509.Certificate]) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"UNDERSIGN_DATA_DIR": str(directory / DATA), "UNDERSIGN_PUBLIC_URL": url, "UNDERSIGN_LOG_FORMAT": "json"}
-    with undersign_process(env, directory / "serve.log", "serve", "--port", str(port)) as process:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"undersign serve did not come up:\n{(directory / 'serve.log').read_text()[-3000:]}")
-            time.sleep(0.2)
+    with serving_undersign(env, directory / "serve.log", port) as url:
         yield url
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.e2e import api
-from tests.servers import free_port, undersign_process
+from tests.servers import free_port, serving_undersign
 from tests.stack import Stack, serve, settings_for
 from undersign.entrypoints.http.security_headers import MAX_HEADER_BYTES, MAX_REQUEST_HEAD_BYTES
 
@@ -160,18 +159,7 @@ async def test_headers_past_the_limit_are_refused_with_431(stack: Stack) -> None
 def served(tmp_path: Path):
     port = free_port()
     env = {"UNDERSIGN_DATA_DIR": str(tmp_path / "data"), "UNDERSIGN_LOG_FORMAT": "json"}
-    log = tmp_path / "serve.log"
-    with undersign_process(env, log, "serve", "--port", str(port)) as process:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"undersign serve did not come up:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+    with serving_undersign(env, tmp_path / "serve.log", port):
         yield port
 
 

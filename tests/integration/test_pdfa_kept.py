@@ -26,11 +26,12 @@ from tests.pdfa_checks import (
     output_intent_profiles,
     pikepdf_objections,
 )
+from tests.signing_requests import box, signature_request
 from undersign.adapters.signing.pdf_inspector import inspect_pdf
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.pdfa import PdfaIdentification
 from undersign.application.shared.pdf import SignatureRequest
-from undersign.domain.field import Field, FieldKind, Placement
+from undersign.domain.field import Field, FieldKind
 from undersign.domain.policy import SignatureLevel
 
 NOW = datetime.now(UTC)
@@ -40,13 +41,11 @@ CASES = [(part, level) for part in PARTS for level in LEVELS]
 
 
 def _field(field_id: str, kind: FieldKind, y: float, value: str) -> Field:
-    return Field(id=field_id, document_id="doc-1", signer_id="a", kind=kind,
-                 placement=Placement(page=1, x=60, y=y, width=160, height=40), value=value)  # fmt: skip
+    return box(field_id, "a", kind, y, value)
 
 
 def _request(signer_id: str, name: str, fields: list[Field], level: SignatureLevel) -> SignatureRequest:
-    return SignatureRequest(signer_id=signer_id, name=name, email=f"{signer_id}@example.com", signature_text=name,
-                            fields=fields, at=NOW, level=level)  # fmt: skip
+    return signature_request(signer_id, name, fields, level, NOW)
 
 
 async def signed_and_sealed(signer: PyHankoPdfSigner, pdf: bytes, level: SignatureLevel) -> bytes:

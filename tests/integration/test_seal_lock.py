@@ -31,12 +31,13 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 
 from tests.pdf_checks import pdfsig_report, pdfsig_report_all, pyhanko_statuses
 from tests.pdf_samples import make_pdf
+from tests.signing_requests import box, signature_request
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.pdf_forms import fill_fields
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.verification import PyHankoPdfVerifier
 from undersign.application.shared.pdf import SignatureRequest
-from undersign.domain.field import Field, FieldKind, Placement
+from undersign.domain.field import Field, FieldKind
 from undersign.domain.policy import SignatureLevel
 
 NOW = datetime.now(UTC)
@@ -44,26 +45,20 @@ LEVELS = list(SignatureLevel)
 B_LT, B_LTA = SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA
 
 
-def _field(field_id: str, signer_id: str, kind: FieldKind, y: float, value: str) -> Field:
-    return Field(id=field_id, document_id="doc-1", signer_id=signer_id, kind=kind,
-                 placement=Placement(page=1, x=60, y=y, width=160, height=40), value=value)  # fmt: skip
-
-
 def _request(signer_id: str, name: str, fields: list[Field], level: SignatureLevel) -> SignatureRequest:
-    return SignatureRequest(signer_id=signer_id, name=name, email=f"{signer_id}@example.com", signature_text=name,
-                            fields=fields, at=NOW, level=level)  # fmt: skip
+    return signature_request(signer_id, name, fields, level, NOW)
 
 
-BOB_NOTE = _field("b-note", "b", FieldKind.TEXT, 360, "")
+BOB_NOTE = box("b-note", "b", FieldKind.TEXT, 360, "")
 
 
 async def completed(signer: PyHankoPdfSigner, level: SignatureLevel) -> bytes:
     alice = [
-        _field("a-sig", "a", FieldKind.SIGNATURE, 100, "Alice"),
-        _field("a-note", "a", FieldKind.TEXT, 160, "agreed"),
-        _field("a-tick", "a", FieldKind.CHECKBOX, 220, "true"),
+        box("a-sig", "a", FieldKind.SIGNATURE, 100, "Alice"),
+        box("a-note", "a", FieldKind.TEXT, 160, "agreed"),
+        box("a-tick", "a", FieldKind.CHECKBOX, 220, "true"),
     ]
-    bob = [_field("b-sig", "b", FieldKind.SIGNATURE, 300, "Bob")]
+    bob = [box("b-sig", "b", FieldKind.SIGNATURE, 300, "Bob")]
     prepared = await signer.prepare(make_pdf(), alice + bob + [BOB_NOTE])  # Bob leaves his note empty
     by_alice = await signer.sign(prepared, _request("a", "Alice Example", alice, level))
     by_bob = await signer.sign(by_alice.pdf, _request("b", "Bob Example", bob, level))

@@ -31,6 +31,7 @@ from tests.pdf_checks import (
     signature_timestamp_tokens,
 )
 from tests.pdf_samples import make_pdf
+from tests.signing_requests import box, signature_request
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.dev_revocation import DevRevocation
 from undersign.adapters.signing.dev_tsa import DEV_TSA_POLICY
@@ -38,7 +39,7 @@ from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.trust import SigningTrust
 from undersign.application.shared.errors import SigningFailed
 from undersign.application.shared.pdf import SignatureRequest
-from undersign.domain.field import Field, FieldKind, Placement
+from undersign.domain.field import Field, FieldKind
 from undersign.domain.policy import SignatureLevel
 
 NOW = datetime.now(UTC)
@@ -47,19 +48,13 @@ B_B, B_T, B_LT, B_LTA = SignatureLevel.PADES_B_B, SignatureLevel.PADES_B_T, Sign
 SIGNATURES = ["sig-a-sig", "sig-b-sig", "platform-seal"]
 
 
-def _field(field_id: str, signer_id: str, kind: FieldKind, y: float, value: str) -> Field:
-    return Field(id=field_id, document_id="doc-1", signer_id=signer_id, kind=kind,
-                 placement=Placement(page=1, x=60, y=y, width=160, height=40), value=value)  # fmt: skip
-
-
 def _request(signer_id: str, name: str, fields: list[Field], level: SignatureLevel) -> SignatureRequest:
-    return SignatureRequest(signer_id=signer_id, name=name, email=f"{signer_id}@example.com", signature_text=name,
-                            fields=fields, at=NOW, level=level)  # fmt: skip
+    return signature_request(signer_id, name, fields, level, NOW)
 
 
 async def two_signers_and_the_seal(signer: PyHankoPdfSigner, level: SignatureLevel) -> bytes:
-    alice = [_field("a-sig", "a", FieldKind.SIGNATURE, 100, "Alice"), _field("a-note", "a", FieldKind.TEXT, 160, "ok")]
-    bob = [_field("b-sig", "b", FieldKind.SIGNATURE, 300, "Bob")]
+    alice = [box("a-sig", "a", FieldKind.SIGNATURE, 100, "Alice"), box("a-note", "a", FieldKind.TEXT, 160, "ok")]
+    bob = [box("b-sig", "b", FieldKind.SIGNATURE, 300, "Bob")]
     prepared = await signer.prepare(make_pdf(), alice + bob)
     by_alice = await signer.sign(prepared, _request("a", "Alice Example", alice, level))
     by_bob = await signer.sign(by_alice.pdf, _request("b", "Bob Example", bob, level))

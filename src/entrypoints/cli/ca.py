@@ -7,7 +7,6 @@ account the command ran under) and logged as it is made.
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -20,7 +19,7 @@ from undersign.domain.certificate_revocation import (
     parse_serial,
 )
 from undersign.domain.errors import InvalidInput
-from undersign.entrypoints.cli.common import emit, json_option, run_with_container
+from undersign.entrypoints.cli.common import emit, json_option, operator, run_with_container
 
 if TYPE_CHECKING:
     from undersign.domain.certificate_revocation import CertificateRevocation
@@ -50,7 +49,7 @@ def ca_revoke(serial: str, reason: str, as_json: bool) -> None:
     signature records is revoked all the same: the CA may have issued it nonetheless.
     """
     canonical, why = _parsed(serial, reason)
-    revoked_by = _operator()
+    revoked_by = operator(MAX_REVOKED_BY_LENGTH)
     revocation, made = run_with_container(
         lambda c: c.use_cases().certificate_revocations.revoke(canonical, why, revoked_by=revoked_by)
     )
@@ -84,16 +83,6 @@ def _parsed(serial: str, reason: str) -> tuple[str, RevocationReason]:
 def _usage_error(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_USAGE)
-
-
-def _operator() -> str | None:
-    """Who runs the command, as the system says (`cli:root`); None when it cannot say."""
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (a container's arbitrary uid)
-        return None
-    name = f"cli:{user}"
-    return name if name.isprintable() and len(name) <= MAX_REVOKED_BY_LENGTH else None
 
 
 def _log_revocation(
