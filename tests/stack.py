@@ -18,7 +18,7 @@ import httpx
 from litestar import Litestar
 
 from undersign.adapters.sql import migrate
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.container import build_container
 from undersign.entrypoints.http.app import create_app
 from undersign.entrypoints.settings import Settings
@@ -50,7 +50,7 @@ async def serve(settings: Settings) -> AsyncIterator[Stack]:
     container = build_container(settings)
     tenants = container.use_cases().tenants
     await tenants.create("acme")
-    issued = await tenants.create_api_key("acme", ApiKeyRole.ADMIN)
+    issued = await tenants.create_api_key("acme", AccessRole.ADMIN)
     app = create_app(container)
     transport = httpx.ASGITransport(app=app)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:

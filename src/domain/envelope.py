@@ -86,6 +86,8 @@ class Envelope:
     expires_at: datetime | None = None
     completed_at: datetime | None = None
     voided_reason: str | None = None
+    owner: str | None = None  # the actor that made it (`user:<id>`, `api_key:<id>`); None: made before owners were kept
+    team_id: str | None = None  # the team it is shared with, if any
     version: int = 0
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -100,6 +102,7 @@ class Envelope:
         routing: Routing,
         now: datetime,
         actor: str,
+        team_id: str | None = None,
     ) -> Envelope:
         subject = single_line(subject, what="the subject", max_length=MAX_SUBJECT_LENGTH)
         message = multi_line(message, what="the message", max_length=MAX_MESSAGE_LENGTH, required=False)
@@ -111,6 +114,8 @@ class Envelope:
             routing=routing,
             created_at=now,
             updated_at=now,
+            owner=actor,
+            team_id=team_id,
         )
         envelope._record(EnvelopeCreated(envelope_id=envelope.id, at=now, actor=actor, subject=subject, routing=routing.value))
         return envelope

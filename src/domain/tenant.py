@@ -22,6 +22,10 @@ class Tenant:
     slug: str
     created_at: datetime
     sender_name: str | None = None  # how the tenant's emails are signed off and shown in From; None: the slug
+    # Sign-in policy: a first sign-in through a configured identity provider creates the user
+    # (else only invited users sign in); local sign-ins need a second factor.
+    just_in_time_users: bool = False
+    require_mfa: bool = False
 
     def __post_init__(self) -> None:
         if not SLUG.match(self.slug):
@@ -41,8 +45,8 @@ class Tenant:
         return self.sender_name or self.slug
 
 
-class ApiKeyRole(enum.StrEnum):
-    """A key's role; what each may do is application.access.permissions' table.
+class AccessRole(enum.StrEnum):
+    """A user's or an API key's role; what each may do is application.access.permissions' table.
 
     The values are stored: admin, sender and viewer keys made before owner and auditor
     existed keep their meaning.
@@ -70,7 +74,7 @@ class ApiKey:
 
     id: str
     tenant_id: str
-    role: ApiKeyRole
+    role: AccessRole
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
@@ -78,11 +82,13 @@ class ApiKey:
     last_used_at: datetime | None = None
     description: str = ""
     created_by: str | None = None  # the actor that made it: `api_key:<id>` or `cli:<user>`
+    team_id: str | None = None  # a key scoped to a team: as a sender, it sees that team's envelopes (and its own)
 
     @classmethod
     def issue(
-        cls, *, key_id: str, tenant_id: str, role: ApiKeyRole, secret_hash: str, now: datetime,
+        cls, *, key_id: str, tenant_id: str, role: AccessRole, secret_hash: str, now: datetime,
         expires_at: datetime | None = None, description: str = "", created_by: str | None = None,
+        team_id: str | None = None,
     ) -> ApiKey:
         """A new key; `expires_at`, if given, must lie after `now` and within MAX_KEY_LIFETIME of it."""
         if expires_at is not None:
@@ -99,7 +105,7 @@ class ApiKey:
             created_by = single_line(created_by, what="an API key's creator", max_length=MAX_CREATED_BY_LENGTH)
         return cls(
             id=key_id, tenant_id=tenant_id, role=role, secret_hash=secret_hash, created_at=now,
-            expires_at=expires_at, description=description, created_by=created_by,
+            expires_at=expires_at, description=description, created_by=created_by, team_id=team_id,
         )
 
     def is_expired(self, now: datetime) -> bool:

@@ -9,7 +9,7 @@ import httpx
 
 from tests.pdf_samples import make_pdf
 from tests.stack import Stack
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.container import build_container, shutdown
 
 
@@ -23,7 +23,7 @@ def problem(response: httpx.Response, status: int, code: str | None = None) -> d
     return body
 
 
-async def api_key(stack: Stack, role: ApiKeyRole = ApiKeyRole.ADMIN, tenant: str = "acme") -> str:
+async def api_key(stack: Stack, role: AccessRole = AccessRole.ADMIN, tenant: str = "acme") -> str:
     """A new key of `role` in `tenant` (made first if it is not the stack's own "acme")."""
     container = build_container(stack.settings)
     try:

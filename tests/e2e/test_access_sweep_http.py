@@ -19,7 +19,7 @@ from tests.e2e import api
 from tests.pdf_samples import make_pdf
 from tests.stack import Stack, serve, settings_for
 from undersign.application.access.permissions import Permission, allows
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.http.guards import PERMISSION, PUBLIC
 
 # Parts of the app that are Litestar's own (the OpenAPI documents) and say nothing about anyone.
@@ -79,7 +79,7 @@ def url(path: str, ids: dict[str, str]) -> str:
 @dataclass
 class World:
     stack: Stack
-    keys: dict[ApiKeyRole, str]
+    keys: dict[AccessRole, str]
     stranger: str  # another tenant's admin key
     ids: dict[str, str]  # acme's resources, by path parameter name
 
@@ -98,7 +98,7 @@ async def world(tmp_path):
     # Many refusals from one address by design: throttling is not what this sweep is about.
     settings = settings_for(tmp_path / "data", UNDERSIGN_THROTTLE_AUTH_FAILURES="0", UNDERSIGN_THROTTLE_TOKEN_FAILURES="0")
     async with serve(settings) as stack:
-        keys = {role: await api.api_key(stack, role) for role in ApiKeyRole}
+        keys = {role: await api.api_key(stack, role) for role in AccessRole}
         stranger = await api.api_key(stack, tenant="globex")
 
         envelope_id, document_id = await api.create_envelope(stack)
@@ -107,7 +107,7 @@ async def world(tmp_path):
         await api.send(stack, envelope_id)
         token = await api.signing_token(stack, envelope_id, signer_id)
         hook = await api.post(stack, "/v1/webhooks", {"url": "https://93.184.215.14/hooks", "events": ["envelope.expired"]})
-        target_key = await api.api_key(stack, ApiKeyRole.VIEWER)  # the one the revoke route revokes
+        target_key = await api.api_key(stack, AccessRole.VIEWER)  # the one the revoke route revokes
         ids = {
             "envelope_id": envelope_id, "document_id": document_id, "signer_id": signer_id, "token": token,
             "webhook_id": hook["id"], "delivery_id": "no-such-delivery", "name": "sign.js", "encoded": "MAA=",
@@ -147,8 +147,8 @@ async def test_another_tenants_ids_are_not_found_and_its_lists_are_empty(world: 
                 assert own not in response.text, f"{method} {path} shows acme's {own} to globex"
 
 
-@pytest.mark.parametrize("role", list(ApiKeyRole))
-async def test_each_role_may_do_what_the_permission_table_says_and_nothing_else(world: World, role: ApiKeyRole) -> None:
+@pytest.mark.parametrize("role", list(AccessRole))
+async def test_each_role_may_do_what_the_permission_table_says_and_nothing_else(world: World, role: AccessRole) -> None:
     for method, path, options in app_routes(world):
         if PERMISSION not in options:
             continue
@@ -177,10 +177,10 @@ async def test_public_routes_take_no_key_and_refuse_a_made_up_token(world: World
 async def test_a_viewer_replaying_an_admins_idempotency_key_is_refused_not_handed_the_token(world: World) -> None:
     link = "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"
     headers = {"Idempotency-Key": "replay-me"}
-    first = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.ADMIN]), **headers})
+    first = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[AccessRole.ADMIN]), **headers})
     assert first.status_code == 201
 
-    replay = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.VIEWER]), **headers})
+    replay = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[AccessRole.VIEWER]), **headers})
     api.problem(replay, 403, "forbidden")
     assert first.json()["token"] not in replay.text and "idempotent-replayed" not in replay.headers
 
@@ -189,29 +189,29 @@ async def test_another_key_of_the_tenant_never_gets_a_stored_response_back(world
     """A sender may issue links too, but under the admin's Idempotency-Key it gets a link of its own."""
     link = "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"
     headers = {"Idempotency-Key": "shared-key"}
-    admins = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.ADMIN]), **headers})
-    senders = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.SENDER]), **headers})
+    admins = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[AccessRole.ADMIN]), **headers})
+    senders = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[AccessRole.SENDER]), **headers})
 
     assert admins.status_code == senders.status_code == 201
     assert "idempotent-replayed" not in senders.headers and senders.json()["token"] != admins.json()["token"]
-    again = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[ApiKeyRole.SENDER]), **headers})
+    again = await world.stack.client.post(url(link, world.ids), headers={**world.headers(world.keys[AccessRole.SENDER]), **headers})
     assert again.headers["idempotent-replayed"] == "true" and again.json()["token"] == senders.json()["token"]
 
 
 async def test_a_sender_replaying_an_admins_webhook_registration_never_sees_its_secret(world: World) -> None:
     body = {"url": "https://93.184.215.14/other", "events": ["envelope.completed"]}
     headers = {"Idempotency-Key": "hook-key"}
-    first = await world.stack.client.post("/v1/webhooks", json=body, headers={**world.headers(world.keys[ApiKeyRole.ADMIN]), **headers})
+    first = await world.stack.client.post("/v1/webhooks", json=body, headers={**world.headers(world.keys[AccessRole.ADMIN]), **headers})
     assert first.status_code == 201
 
-    replay = await world.stack.client.post("/v1/webhooks", json=body, headers={**world.headers(world.keys[ApiKeyRole.SENDER]), **headers})
+    replay = await world.stack.client.post("/v1/webhooks", json=body, headers={**world.headers(world.keys[AccessRole.SENDER]), **headers})
     api.problem(replay, 403, "forbidden")
     assert first.json()["secret"] not in replay.text
 
 
 async def test_a_stored_response_is_sealed_so_the_database_never_holds_a_token_in_clear(world: World) -> None:
     link = "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"
-    headers = {**world.headers(world.keys[ApiKeyRole.ADMIN]), "Idempotency-Key": "sealed"}
+    headers = {**world.headers(world.keys[AccessRole.ADMIN]), "Idempotency-Key": "sealed"}
     token = (await world.stack.client.post(url(link, world.ids), headers=headers)).json()["token"]
 
     with sqlite3.connect(world.stack.settings.data_dir / "undersign.db") as database:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e import api
 from tests.stack import Stack
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 
 async def create(stack: Stack, body: dict, key: str | None = None, expect: int = 201) -> dict:
@@ -105,7 +105,7 @@ async def test_an_admin_cannot_make_or_revoke_an_owner_key(stack: Stack) -> None
     refused = await stack.client.post("/v1/api-keys", json={"role": "owner"}, headers=stack.headers)
     assert "an admin key may not create an owner key" in api.problem(refused, 403, "forbidden")["detail"]
 
-    owner = await api.api_key(stack, ApiKeyRole.OWNER)
+    owner = await api.api_key(stack, AccessRole.OWNER)
     owner_id = owner.split("_")[1]
     api.problem(await stack.client.post(f"/v1/api-keys/{owner_id}/revoke", headers=stack.headers), 403, "forbidden")
 
@@ -153,7 +153,7 @@ async def test_keys_are_listed_a_page_at_a_time(stack: Stack) -> None:
 
 async def test_another_tenants_key_is_not_found(stack: Stack) -> None:
     made = await create(stack, {"role": "viewer"})
-    stranger = api.bearer(await api.api_key(stack, ApiKeyRole.OWNER, tenant="globex"))
+    stranger = api.bearer(await api.api_key(stack, AccessRole.OWNER, tenant="globex"))
     for method, path in (("GET", f"/v1/api-keys/{made['id']}"), ("POST", f"/v1/api-keys/{made['id']}/revoke")):
         api.problem(await stack.client.request(method, path, headers=stranger), 404, "not_found")
     assert made["id"] not in (await stack.client.get("/v1/api-keys", headers=stranger)).text

@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.stack import settings_for
 from undersign.application.access.permissions import SUMMARIES, Permission, allows
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.container import build_container
 from undersign.entrypoints.http.app import create_app
 from undersign.entrypoints.http.guards import PERMISSION
@@ -26,7 +26,7 @@ def permission_tables(app: Any) -> str:
             if PERMISSION in handler.opt:
                 path = re.sub(r":\w+\}", "}", route.path)
                 routes[handler.opt[PERMISSION]] += [(path, m) for m in handler.http_methods - {"OPTIONS"}]
-    roles = list(ApiKeyRole)
+    roles = list(AccessRole)
     lines = [
         "| permission | allows | " + " | ".join(r.value for r in roles) + " |",
         "|---|---|" + "---|" * len(roles),

@@ -45,7 +45,7 @@ from tests.e2e import api
 from tests.lying_pdfs import lying_pdfs
 from tests.pdf_samples import make_damaged_pdf, make_encrypted_pdf, make_pdf, make_pdf_without_pages
 from tests.stack import serve, settings_for
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.container import build_container, shutdown
 from undersign.entrypoints.http.app import create_app
 from undersign.entrypoints.settings import Settings
@@ -271,7 +271,7 @@ async def _admin_key_of_a_new_tenant(settings: Settings, slug: str) -> str:
     try:
         tenants = container.use_cases().tenants
         await tenants.create(slug)
-        return (await tenants.create_api_key(slug, ApiKeyRole.ADMIN)).key
+        return (await tenants.create_api_key(slug, AccessRole.ADMIN)).key
     finally:
         await shutdown(container)
 

@@ -7,7 +7,7 @@ import sqlite3
 
 from tests.e2e import api
 from tests.stack import Stack
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 
 async def log(stack: Stack, key: str, **params) -> dict:
@@ -17,7 +17,7 @@ async def log(stack: Stack, key: str, **params) -> dict:
 
 
 async def test_creating_and_revoking_a_key_is_in_the_log_that_owners_and_auditors_read(stack: Stack) -> None:
-    owner, auditor = await api.api_key(stack, ApiKeyRole.OWNER), await api.api_key(stack, ApiKeyRole.AUDITOR)
+    owner, auditor = await api.api_key(stack, AccessRole.OWNER), await api.api_key(stack, AccessRole.AUDITOR)
     made = await api.post(stack, "/v1/api-keys", {"role": "viewer", "description": "CRM sync"})
     revoked = await stack.client.post(f"/v1/api-keys/{made['id']}/revoke", headers=stack.headers)
     assert revoked.status_code == 200
@@ -42,7 +42,7 @@ async def test_creating_and_revoking_a_key_is_in_the_log_that_owners_and_auditor
 
 
 async def test_the_log_comes_a_page_at_a_time(stack: Stack) -> None:
-    owner = await api.api_key(stack, ApiKeyRole.OWNER)
+    owner = await api.api_key(stack, AccessRole.OWNER)
     for _ in range(3):
         await api.post(stack, "/v1/api-keys", {"role": "viewer"})
     seen, cursor = [], None
@@ -57,7 +57,7 @@ async def test_the_log_comes_a_page_at_a_time(stack: Stack) -> None:
 
 
 async def test_admins_senders_and_viewers_are_refused(stack: Stack) -> None:
-    for role in (ApiKeyRole.ADMIN, ApiKeyRole.SENDER, ApiKeyRole.VIEWER):
+    for role in (AccessRole.ADMIN, AccessRole.SENDER, AccessRole.VIEWER):
         key = await api.api_key(stack, role)
         for path in ("/v1/audit-log", "/v1/audit-log/verification"):
             api.problem(await stack.client.get(path, headers=api.bearer(key)), 403, "forbidden")
@@ -65,14 +65,14 @@ async def test_admins_senders_and_viewers_are_refused(stack: Stack) -> None:
 
 async def test_another_tenants_acts_are_never_shown(stack: Stack) -> None:
     made = await api.post(stack, "/v1/api-keys", {"role": "viewer"})
-    globex_owner = await api.api_key(stack, ApiKeyRole.OWNER, tenant="globex")
+    globex_owner = await api.api_key(stack, AccessRole.OWNER, tenant="globex")
     items = (await log(stack, globex_owner))["items"]
     assert [e["seq"] for e in items] == [1] and made["id"] not in str(items)
     assert items[0]["data"]["key_id"] == globex_owner.split("_")[1]
 
 
 async def test_a_tampered_entry_breaks_the_verdict(stack: Stack) -> None:
-    auditor = await api.api_key(stack, ApiKeyRole.AUDITOR)
+    auditor = await api.api_key(stack, AccessRole.AUDITOR)
     await api.post(stack, "/v1/api-keys", {"role": "viewer"})
     with sqlite3.connect(stack.settings.data_dir / "undersign.db") as database:
         changed = database.execute(

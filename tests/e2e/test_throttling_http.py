@@ -18,7 +18,7 @@ import pytest
 from tests.e2e import api
 from tests.stack import Stack, running, serve, settings_for
 from undersign.adapters.sql import migrate
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.container import Container, build_container
 from undersign.entrypoints.http.app import create_app
 
@@ -89,7 +89,7 @@ async def from_addresses(data_dir: Path, **env: str) -> AsyncIterator[Installati
     tenants, keys = container.use_cases().tenants, {}
     for slug in ("acme", "globex"):
         await tenants.create(slug)
-        keys[slug] = (await tenants.create_api_key(slug, ApiKeyRole.ADMIN)).key
+        keys[slug] = (await tenants.create_api_key(slug, AccessRole.ADMIN)).key
     app = create_app(container)
 
     def client(address: str) -> httpx.AsyncClient:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.e2e.api import api_key, bearer, problem
 from tests.stack import Stack, serve, settings_for
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 HOOK = {"url": "https://hooks.example.com/undersign", "events": ["envelope.sealed", "envelope.completed"]}
 
@@ -76,7 +76,7 @@ async def test_unknown_events_and_fields_are_refused(stack):
 
 
 async def test_only_admin_keys_manage_webhooks(stack, tmp_path):
-    headers = bearer(await api_key(stack, ApiKeyRole.SENDER))
+    headers = bearer(await api_key(stack, AccessRole.SENDER))
     problem(await stack.client.post("/v1/webhooks", json=HOOK, headers=headers), 403, "forbidden")
     problem(await stack.client.get("/v1/webhooks", headers=headers), 403, "forbidden")
 

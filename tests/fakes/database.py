@@ -15,6 +15,8 @@ from undersign.domain.errors import ConcurrencyConflict
 from undersign.domain.policy import Policy
 from undersign.domain.signing_link import SigningLink
 from undersign.domain.tenant import ApiKey, Tenant
+from undersign.domain.user import ExternalIdentity, Team, User
+from undersign.domain.web_session import WebSession
 from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint
 
 
@@ -34,6 +36,10 @@ class FakeDatabase:
     webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
     dead_letters: dict[str, DeadLetter] = field(default_factory=dict)
     certificate_revocations: dict[str, CertificateRevocation] = field(default_factory=dict)  # by serial
+    users: dict[str, User] = field(default_factory=dict)
+    identities: dict[ExternalIdentity, str] = field(default_factory=dict)  # -> user id
+    teams: dict[str, Team] = field(default_factory=dict)
+    web_sessions: dict[str, WebSession] = field(default_factory=dict)
 
 
 class Writes:

@@ -64,6 +64,7 @@ class FakeEnvelopes:
             and (where.created_after is None or e.created_at >= where.created_after)
             and (where.created_before is None or e.created_at < where.created_before)
             and (where.signer_email is None or any(s.email == where.signer_email for s in e.signers))
+            and (where.scope is None or where.scope.includes(e))
         ]
         rows.sort(key=lambda e: (e.created_at, e.id), reverse=True)
         if after is not None:

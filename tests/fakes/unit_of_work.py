@@ -6,6 +6,7 @@ from tests.fakes.access import FakeApiKeys, FakeTenantAuditLog, FakeTenants
 from tests.fakes.background import FakeDeadLetters, FakeOutbox
 from tests.fakes.certificates import FakeCertificateRevocations
 from tests.fakes.database import FakeDatabase, Writes
+from tests.fakes.people import FakeTeams, FakeUsers, FakeWebSessions
 from tests.fakes.envelopes import FakeAuditLog, FakeDocuments, FakeEnvelopes, FakePolicies, FakeSigningLinks
 from tests.fakes.system import FakeBlobStore
 from tests.fakes.webhooks import FakeWebhookDeliveries, FakeWebhookEndpoints
@@ -23,6 +24,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.tenants = FakeTenants(db.tenants, self._writes)
         self.api_keys = FakeApiKeys(db.api_keys, self._writes)
         self.tenant_audit = FakeTenantAuditLog(db.tenant_audit, self._writes)
+        self.users = FakeUsers(db, self._writes)
+        self.teams = FakeTeams(db.teams, self._writes)
+        self.web_sessions = FakeWebSessions(db.web_sessions, self._writes)
         self.policies = FakePolicies(db.policies, self._writes)
         self.outbox = FakeOutbox(db, self._writes)
         self.webhook_endpoints = FakeWebhookEndpoints(db, self._writes)

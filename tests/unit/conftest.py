@@ -6,7 +6,7 @@ import pytest
 
 from tests.fakes.platform import FakePlatform
 from undersign.application.access.permissions import Caller
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 
 @pytest.fixture
@@ -17,5 +17,5 @@ def platform() -> FakePlatform:
 @pytest.fixture
 async def caller(platform: FakePlatform) -> Caller:
     await platform.tenants.create("acme")
-    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
+    issued = await platform.tenants.create_api_key("acme", AccessRole.ADMIN)
     return await platform.tenants.authenticate(issued.key)

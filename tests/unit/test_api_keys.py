@@ -12,21 +12,21 @@ from undersign.application.access.permissions import GRANTS, RANK, Caller, Permi
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.shared.errors import Forbidden, Unauthenticated
 from undersign.domain.errors import InvalidInput, NotFound
-from undersign.domain.tenant import MAX_KEY_LIFETIME, ApiKeyRole
+from undersign.domain.tenant import MAX_KEY_LIFETIME, AccessRole
 
 OWNER, ADMIN, SENDER, VIEWER, AUDITOR = (
-    ApiKeyRole.OWNER, ApiKeyRole.ADMIN, ApiKeyRole.SENDER, ApiKeyRole.VIEWER, ApiKeyRole.AUDITOR,
+    AccessRole.OWNER, AccessRole.ADMIN, AccessRole.SENDER, AccessRole.VIEWER, AccessRole.AUDITOR,
 )
 
 
-async def key_of(platform: FakePlatform, role: ApiKeyRole, tenant: str = "acme") -> Caller:
+async def key_of(platform: FakePlatform, role: AccessRole, tenant: str = "acme") -> Caller:
     return await platform.tenants.authenticate((await platform.tenants.create_api_key(tenant, role)).key)
 
 
 @pytest.fixture
-async def acme(platform: FakePlatform) -> dict[ApiKeyRole, Caller]:
+async def acme(platform: FakePlatform) -> dict[AccessRole, Caller]:
     await platform.tenants.create("acme")
-    return {role: await key_of(platform, role) for role in ApiKeyRole}
+    return {role: await key_of(platform, role) for role in AccessRole}
 
 
 # -- the table --------------------------------------------------------------------------------
@@ -40,12 +40,12 @@ def test_the_table_gives_every_role_what_the_issue_says() -> None:
     }
     assert GRANTS[VIEWER] == {Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS}
     assert GRANTS[AUDITOR] == {Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS, Permission.READ_TENANT_AUDIT}
-    assert set(GRANTS) == set(RANK) == set(ApiKeyRole)
+    assert set(GRANTS) == set(RANK) == set(AccessRole)
     assert RANK[OWNER] > RANK[ADMIN] > RANK[SENDER] == RANK[VIEWER] == RANK[AUDITOR]
 
 
 def test_stored_roles_keep_their_values() -> None:
-    assert [ApiKeyRole(v) for v in ("admin", "sender", "viewer")] == [ADMIN, SENDER, VIEWER]
+    assert [AccessRole(v) for v in ("admin", "sender", "viewer")] == [ADMIN, SENDER, VIEWER]
 
 
 async def test_an_auditor_reads_evidence_and_nothing_of_the_envelopes_themselves(platform, acme) -> None:
@@ -80,7 +80,7 @@ async def test_a_key_makes_keys_of_a_role_at_most_its_own(platform, acme, maker,
     issued = await platform.api_keys.issue(command)
     made = await platform.tenants.authenticate(issued.key)
     assert made.role is role and made.tenant_id == acme[maker].tenant_id
-    assert issued.api_key.created_by == f"api_key:{acme[maker].api_key_id}"
+    assert issued.api_key.created_by == f"api_key:{acme[maker].credential_id}"
 
 
 async def test_only_the_secrets_hash_is_kept(platform, acme) -> None:
@@ -107,7 +107,7 @@ async def test_bad_expiries_and_descriptions_are_refused(platform, acme, expires
         await platform.api_keys.issue(
             IssueApiKey(caller=acme[ADMIN], role=VIEWER, expires_at=expires_at, description=description)
         )
-    assert len(platform.db.api_keys) == len(ApiKeyRole)  # nothing stored
+    assert len(platform.db.api_keys) == len(AccessRole)  # nothing stored
 
 
 async def test_an_expiry_without_an_offset_is_refused(platform, acme) -> None:
@@ -187,7 +187,7 @@ async def test_another_process_that_just_wrote_the_last_use_spares_this_one_a_wr
 
 
 async def test_only_an_owner_revokes_an_owner_key(platform, acme) -> None:
-    owner_key = acme[OWNER].api_key_id
+    owner_key = acme[OWNER].credential_id
     with pytest.raises(Forbidden, match="an admin key may not revoke an owner key"):
         await platform.api_keys.revoke(acme[ADMIN], owner_key)
     assert (await platform.api_keys.revoke(acme[OWNER], owner_key)).revoked_at is not None
@@ -195,7 +195,7 @@ async def test_only_an_owner_revokes_an_owner_key(platform, acme) -> None:
 
 async def test_an_admin_revokes_an_admin_key(platform, acme) -> None:
     other = await key_of(platform, ADMIN)
-    assert (await platform.api_keys.revoke(acme[ADMIN], other.api_key_id)).revoked_at is not None
+    assert (await platform.api_keys.revoke(acme[ADMIN], other.credential_id)).revoked_at is not None
 
 
 @pytest.mark.parametrize("role", [SENDER, VIEWER, AUDITOR])
@@ -203,18 +203,18 @@ async def test_keys_without_the_permission_manage_no_keys(platform, acme, role) 
     with pytest.raises(Forbidden):
         await platform.api_keys.list(acme[role], limit=10)
     with pytest.raises(Forbidden):
-        await platform.api_keys.get(acme[role], acme[role].api_key_id)
+        await platform.api_keys.get(acme[role], acme[role].credential_id)
     with pytest.raises(Forbidden):
-        await platform.api_keys.revoke(acme[role], acme[role].api_key_id)
+        await platform.api_keys.revoke(acme[role], acme[role].credential_id)
 
 
 async def test_another_tenants_keys_are_not_found(platform, acme) -> None:
     await platform.tenants.create("globex")
     stranger = await key_of(platform, OWNER, "globex")
     with pytest.raises(NotFound):
-        await platform.api_keys.get(stranger, acme[VIEWER].api_key_id)
+        await platform.api_keys.get(stranger, acme[VIEWER].credential_id)
     with pytest.raises(NotFound):
-        await platform.api_keys.revoke(stranger, acme[VIEWER].api_key_id)
+        await platform.api_keys.revoke(stranger, acme[VIEWER].credential_id)
     assert [k.tenant_id for k in (await platform.api_keys.list(stranger, limit=100)).items] == [stranger.tenant_id]
 
 
@@ -229,7 +229,7 @@ async def test_keys_are_listed_newest_first_a_page_at_a_time(platform, acme) -> 
         if page.next_cursor is None:
             break
         after = page.next_cursor
-    assert len(seen) == len(ApiKeyRole) + 3 == len({k.id for k in seen})
+    assert len(seen) == len(AccessRole) + 3 == len({k.id for k in seen})
     assert [(k.created_at, k.id) for k in seen] == sorted(((k.created_at, k.id) for k in seen), reverse=True)
     with pytest.raises(InvalidInput):
         await platform.api_keys.list(acme[ADMIN], limit=101)
@@ -237,9 +237,9 @@ async def test_keys_are_listed_newest_first_a_page_at_a_time(platform, acme) -> 
 
 async def test_operators_list_and_revoke_any_key(platform, acme) -> None:
     keys = await platform.api_keys.list_for_tenant("acme")
-    assert {k.role for k in keys} == set(ApiKeyRole)
-    revoked, made = await platform.api_keys.revoke_any(acme[OWNER].api_key_id)
-    again, made_again = await platform.api_keys.revoke_any(acme[OWNER].api_key_id)
+    assert {k.role for k in keys} == set(AccessRole)
+    revoked, made = await platform.api_keys.revoke_any(acme[OWNER].credential_id)
+    again, made_again = await platform.api_keys.revoke_any(acme[OWNER].credential_id)
     assert made and not made_again and revoked.revoked_at == again.revoked_at
     with pytest.raises(NotFound):
         await platform.api_keys.revoke_any("nokey")

@@ -25,7 +25,7 @@ from undersign.domain.document import RevisionKind
 from undersign.domain.envelope import EnvelopeStatus
 from undersign.domain.errors import InvalidInput
 from undersign.domain.policy import Routing
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.domain.webhook import DeliveryStatus
 
 
@@ -186,7 +186,7 @@ async def test_deliveries_are_signed_with_the_old_secret_too_while_a_rotation_ov
 
 
 async def test_only_an_admin_registers_a_webhook_to_an_allowed_host_within_the_limit(platform, caller):
-    sender = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", ApiKeyRole.SENDER)).key)
+    sender = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", AccessRole.SENDER)).key)
     with pytest.raises(Forbidden):
         await register(platform, sender)
     platform.webhook_sender.refused_hosts.add("10.0.0.1")

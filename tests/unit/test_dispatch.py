@@ -17,7 +17,7 @@ from undersign.application.webhooks.endpoints import RegisterWebhook
 from undersign.domain.field import FieldKind, Placement
 from undersign.domain.policy import Routing
 from undersign.domain.signer import Role
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 
 async def envelope_of(platform, caller, *people: tuple[str, Role, int]) -> tuple[str, dict[str, str]]:
@@ -72,7 +72,7 @@ async def register(platform, caller, *events: str):
 
 async def other_tenant(platform):
     await platform.tenants.create("globex")
-    return await platform.tenants.authenticate((await platform.tenants.create_api_key("globex", ApiKeyRole.ADMIN)).key)
+    return await platform.tenants.authenticate((await platform.tenants.create_api_key("globex", AccessRole.ADMIN)).key)
 
 
 async def test_an_endpoint_gets_one_delivery_per_event_it_subscribed_to_and_only_its_tenants(platform, caller):

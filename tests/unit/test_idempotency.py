@@ -11,11 +11,11 @@ from undersign.application.access.idempotency import CLAIM_LEASE, KEY_LIFETIME, 
 from undersign.application.access.permissions import Caller
 from undersign.application.access.ports import StoredResponse
 from undersign.application.shared.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
-ACME = Caller(tenant_id="tenant-acme", api_key_id="apikey-1", role=ApiKeyRole.SENDER)
+ACME = Caller(tenant_id="tenant-acme", credential_id="apikey-1", actor="api_key:apikey-1", role=AccessRole.SENDER)
 # The same key id in another tenant: records must be told apart by tenant too, not by key id alone.
-GLOBEX = Caller(tenant_id="tenant-globex", api_key_id="apikey-1", role=ApiKeyRole.SENDER)
+GLOBEX = Caller(tenant_id="tenant-globex", credential_id="apikey-1", actor="api_key:apikey-1", role=AccessRole.SENDER)
 CREATED = StoredResponse(status=201, headers={"content-type": "application/json"}, body=b'{"id":"env-1"}')
 
 
@@ -92,7 +92,7 @@ async def test_keys_are_the_tenants_own(platform) -> None:
 
 
 async def test_a_stored_response_is_replayed_only_to_the_api_key_that_made_it(platform) -> None:
-    admin = Caller(tenant_id="tenant-acme", api_key_id="key-admin", role=ApiKeyRole.ADMIN)
+    admin = Caller(tenant_id="tenant-acme", credential_id="key-admin", actor="api_key:key-admin", role=AccessRole.ADMIN)
     await platform.idempotency.complete(await claimed(platform, request(caller=admin)), CREATED)
 
     # Another key of the same tenant sending the same key and body does the work itself.

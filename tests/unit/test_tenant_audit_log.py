@@ -16,22 +16,22 @@ from undersign.application.shared.errors import Forbidden
 from undersign.domain.audit import GENESIS_HASH, chain, chain_tenant, verify_chain, verify_tenant_chain
 from undersign.domain.errors import InvalidInput, NotFound
 from undersign.domain.events import DomainEvent
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.domain.tenant_events import TENANT_EVENTS, ApiKeyCreated, ApiKeyRevoked
 
 OWNER, ADMIN, SENDER, VIEWER, AUDITOR = (
-    ApiKeyRole.OWNER, ApiKeyRole.ADMIN, ApiKeyRole.SENDER, ApiKeyRole.VIEWER, ApiKeyRole.AUDITOR,
+    AccessRole.OWNER, AccessRole.ADMIN, AccessRole.SENDER, AccessRole.VIEWER, AccessRole.AUDITOR,
 )
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-async def key_of(platform: FakePlatform, role: ApiKeyRole, tenant: str = "acme") -> tuple[Caller, str]:
+async def key_of(platform: FakePlatform, role: AccessRole, tenant: str = "acme") -> tuple[Caller, str]:
     issued = await platform.tenants.create_api_key(tenant, role, created_by="cli:ops")
     return await platform.tenants.authenticate(issued.key), issued.key
 
 
 @pytest.fixture
-async def acme(platform: FakePlatform) -> dict[ApiKeyRole, Caller]:
+async def acme(platform: FakePlatform) -> dict[AccessRole, Caller]:
     await platform.tenants.create("acme")
     return {role: (await key_of(platform, role))[0] for role in (OWNER, ADMIN, AUDITOR, SENDER, VIEWER)}
 
@@ -141,9 +141,9 @@ async def test_revoking_records_the_act_once_and_a_revoke_that_changes_nothing_r
 
 
 async def test_an_operators_revocation_is_recorded_in_the_keys_tenant(platform, acme) -> None:
-    await platform.api_keys.revoke_any(acme[VIEWER].api_key_id, revoked_by="cli:ops")
+    await platform.api_keys.revoke_any(acme[VIEWER].credential_id, revoked_by="cli:ops")
     entry = log_of(platform)[-1]
-    assert (entry.type, entry.actor, entry.data) == ("ApiKeyRevoked", "cli:ops", {"key_id": acme[VIEWER].api_key_id})
+    assert (entry.type, entry.actor, entry.data) == ("ApiKeyRevoked", "cli:ops", {"key_id": acme[VIEWER].credential_id})
 
 
 async def test_a_refused_act_records_nothing(platform, acme) -> None:
@@ -151,7 +151,7 @@ async def test_a_refused_act_records_nothing(platform, acme) -> None:
     with pytest.raises(Forbidden):
         await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=OWNER))
     with pytest.raises(Forbidden):
-        await platform.api_keys.revoke(acme[ADMIN], acme[OWNER].api_key_id)
+        await platform.api_keys.revoke(acme[ADMIN], acme[OWNER].credential_id)
     assert len(log_of(platform)) == count
 
 
@@ -203,7 +203,7 @@ async def test_another_tenants_entries_are_never_shown(platform, acme) -> None:
     globex_owner, _ = await key_of(platform, OWNER, "globex")
     page = await platform.tenant_audit.page(globex_owner, limit=100)
     assert [e.tenant_id for e in page.items] == [globex_owner.tenant_id]
-    assert all(e.data["key_id"] != acme[OWNER].api_key_id for e in page.items)
+    assert all(e.data["key_id"] != acme[OWNER].credential_id for e in page.items)
 
 
 async def test_the_chain_verifies_and_tampering_is_detected(platform, acme, monkeypatch) -> None:

@@ -30,7 +30,7 @@ from undersign.domain.errors import ConcurrencyConflict, InvalidInput, InvalidSt
 from undersign.domain.field import FieldKind, Placement
 from undersign.domain.policy import Routing, SignatureLevel
 from undersign.domain.signer import Role
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 
 async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everything(platform, caller):
@@ -131,7 +131,7 @@ async def test_a_failed_commit_deletes_the_blobs_it_wrote(platform, caller):
 async def test_another_tenants_envelope_is_not_found(platform, caller):
     envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
     await platform.tenants.create("other")
-    other = await platform.tenants.authenticate((await platform.tenants.create_api_key("other", ApiKeyRole.ADMIN)).key)
+    other = await platform.tenants.authenticate((await platform.tenants.create_api_key("other", AccessRole.ADMIN)).key)
     with pytest.raises(NotFound):
         await platform.envelope_queries.get(other, envelope_id)
     with pytest.raises(NotFound):
@@ -139,7 +139,7 @@ async def test_another_tenants_envelope_is_not_found(platform, caller):
 
 
 async def test_a_viewer_key_cannot_write(platform, caller):
-    viewer = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", ApiKeyRole.VIEWER)).key)
+    viewer = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", AccessRole.VIEWER)).key)
     with pytest.raises(Forbidden):
         await platform.create_envelope(CreateEnvelope(caller=viewer, subject="x"))
 
@@ -151,7 +151,7 @@ async def test_bad_api_keys_are_refused(platform, caller, key):
 
 
 async def test_a_wrong_secret_is_refused(platform, caller):
-    issued = await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)
+    issued = await platform.tenants.create_api_key("acme", AccessRole.ADMIN)
     with pytest.raises(Unauthenticated):
         await platform.tenants.authenticate(issued.key[:-1] + "x")
 

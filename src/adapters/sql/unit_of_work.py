@@ -15,6 +15,7 @@ from undersign.adapters.sql.repositories.background import SqlDeadLetters, SqlOu
 from undersign.adapters.sql.repositories.certificates import SqlCertificateRevocations
 from undersign.adapters.sql.repositories.documents import SqlDocuments
 from undersign.adapters.sql.repositories.envelopes import SqlEnvelopes, SqlSigningLinks
+from undersign.adapters.sql.repositories.people import SqlTeams, SqlUsers, SqlWebSessions
 from undersign.adapters.sql.repositories.policies import SqlPolicies
 from undersign.adapters.sql.repositories.shared import conflicts_raise
 from undersign.adapters.sql.repositories.webhooks import SqlWebhookDeliveries, SqlWebhookEndpoints
@@ -53,6 +54,9 @@ class SqlUnitOfWork(UnitOfWork):
         self.tenants = SqlTenants(session)
         self.api_keys = SqlApiKeys(session)
         self.tenant_audit = SqlTenantAuditLog(session)
+        self.users = SqlUsers(session)
+        self.teams = SqlTeams(session)
+        self.web_sessions = SqlWebSessions(session)
         self.policies = SqlPolicies(session)
         self.outbox = SqlOutbox(session)
         self.webhook_endpoints = SqlWebhookEndpoints(session)

@@ -37,7 +37,7 @@ from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerat
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.errors import ConcurrencyConflict, InvalidInput, NotFound
-from undersign.domain.tenant import ApiKey, ApiKeyRole, Tenant
+from undersign.domain.tenant import AccessRole, ApiKey, Tenant
 from undersign.domain.tenant_events import ApiKeyCreated, ApiKeyRevoked
 
 KEY_PREFIX = "usk"
@@ -82,7 +82,7 @@ class IssueApiKey:
     """A key issued through the API, by `caller`, in its tenant."""
 
     caller: Caller
-    role: ApiKeyRole
+    role: AccessRole
     expires_at: datetime | None = None
     description: str = ""
 
@@ -153,7 +153,7 @@ class ApiKeys:
     # -- for operators (the CLI) -------------------------------------------------------------
 
     async def issue_for_tenant(
-        self, slug: str, role: ApiKeyRole, *, expires_at: datetime | None = None, description: str = "",
+        self, slug: str, role: AccessRole, *, expires_at: datetime | None = None, description: str = "",
         created_by: str | None = None,
     ) -> IssuedApiKey:
         """A key of any role in the tenant `slug`; `created_by` names the operator (`cli:<user>`)."""
@@ -214,12 +214,12 @@ class ApiKeys:
         if api_key.is_expired(now):
             raise Unauthenticated("the API key has expired")
         await self._note_use(api_key, now)
-        return Caller(tenant_id=api_key.tenant_id, api_key_id=api_key.id, role=api_key.role)
+        return Caller.of_api_key(api_key)
 
     # -- the parts ---------------------------------------------------------------------------
 
     async def _issue(
-        self, uow: UnitOfWork, tenant: Tenant, role: ApiKeyRole, *, expires_at: datetime | None, description: str,
+        self, uow: UnitOfWork, tenant: Tenant, role: AccessRole, *, expires_at: datetime | None, description: str,
         created_by: str | None,
     ) -> IssuedApiKey:
         if expires_at is not None:

@@ -76,7 +76,7 @@ class Idempotency:
         IdempotencyKeyInProgress while the first request under it is still running.
         """
         _check(request.key)
-        tenant_id, credential_id = request.caller.tenant_id, request.caller.api_key_id
+        tenant_id, credential_id = request.caller.tenant_id, request.caller.credential_id
         for _ in range(MAX_ROUNDS):
             now = self._clock.now()
             mine = IdempotencyRecord(

@@ -76,3 +76,44 @@ class BearerTokenVerifier(Protocol):
     """
 
     async def verify(self, token: str) -> VerifiedToken: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifiedSignIn:
+    """A person an identity provider vouched for in a browser sign-in (OIDC or SAML), after every
+    check of the provider's answer passed.
+
+    `issuer` (the OpenID Provider's issuer, or the SAML IdP's entity id) and `subject` (`sub`, or
+    the persistent NameID) identify the person at that provider; `tenant_slug` is the tenant the
+    sign-in was for; `role_name` is the role the provider's claims or attributes map to by the
+    operator's configuration, None when they map to none (the user's stored role then stands).
+    """
+
+    issuer: str
+    subject: str
+    tenant_slug: str
+    email: str | None = None
+    name: str | None = None
+    role_name: str | None = None
+
+
+class SignInRejected(Unauthenticated):
+    """The identity provider's answer is not accepted (HTTP 401): bad signature, wrong audience or
+    recipient, outside its time window, replayed, or not the answer to a sign-in we started. The
+    detail is safe to show; `reason` is for the logs."""
+
+    code = "sign_in_rejected"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class OneTimeIds(Protocol):
+    """Ids that may be used once: a SAML assertion's id, a sign-in's `state`. Shared by every
+    process (the database keeps them), so a replay to another process is refused too."""
+
+    async def claim(self, key: str, *, until: datetime) -> bool:
+        """True the first time `key` is claimed; False ever after, until `until` has passed (the
+        id is no longer acceptable by then anyway, and is forgotten)."""
+        ...

@@ -13,7 +13,8 @@ import enum
 from dataclasses import dataclass
 
 from undersign.application.shared.errors import Forbidden
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole, ApiKey
+from undersign.domain.user import User
 
 
 class Permission(enum.StrEnum):
@@ -27,19 +28,19 @@ class Permission(enum.StrEnum):
     READ_TENANT_AUDIT = "audit-log:read"  # the tenant's log of administrative acts: owners and auditors only
 
 
-GRANTS: dict[ApiKeyRole, frozenset[Permission]] = {
-    ApiKeyRole.OWNER: frozenset(Permission),
+GRANTS: dict[AccessRole, frozenset[Permission]] = {
+    AccessRole.OWNER: frozenset(Permission),
     # Everything an owner may do, except acting on owner keys (RANK below) and reading the log of
     # administrative acts: those who administer are not those who audit them.
-    ApiKeyRole.ADMIN: frozenset(Permission) - {Permission.READ_TENANT_AUDIT},
-    ApiKeyRole.SENDER: frozenset(
+    AccessRole.ADMIN: frozenset(Permission) - {Permission.READ_TENANT_AUDIT},
+    AccessRole.SENDER: frozenset(
         {
             Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.WRITE_ENVELOPES,
             Permission.ISSUE_SIGNING_LINKS, Permission.VERIFY_DOCUMENTS,
         }
     ),
-    ApiKeyRole.VIEWER: frozenset({Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS}),
-    ApiKeyRole.AUDITOR: frozenset(
+    AccessRole.VIEWER: frozenset({Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS}),
+    AccessRole.AUDITOR: frozenset(
         {Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS, Permission.READ_TENANT_AUDIT}
     ),
 }
@@ -61,43 +62,64 @@ SUMMARIES: dict[Permission, str] = {
 
 # Who outranks whom among keys: a key creates keys of a role ranked at most its own, and only
 # an owner revokes an owner key. Without it an admin could make itself an owner key.
-RANK: dict[ApiKeyRole, int] = {
-    ApiKeyRole.OWNER: 3, ApiKeyRole.ADMIN: 2, ApiKeyRole.SENDER: 1, ApiKeyRole.VIEWER: 1, ApiKeyRole.AUDITOR: 1,
+RANK: dict[AccessRole, int] = {
+    AccessRole.OWNER: 3, AccessRole.ADMIN: 2, AccessRole.SENDER: 1, AccessRole.VIEWER: 1, AccessRole.AUDITOR: 1,
 }
 
 
-def allows(role: ApiKeyRole, permission: Permission) -> bool:
+def allows(role: AccessRole, permission: Permission) -> bool:
     return permission in GRANTS[role]
 
 
-def outranks_or_equals(role: ApiKeyRole, other: ApiKeyRole) -> bool:
+def outranks_or_equals(role: AccessRole, other: AccessRole) -> bool:
     return RANK[role] >= RANK[other]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Caller:
-    """The tenant and API key behind a request."""
+    """Who is behind a request: the tenant, the role that decides what they may do, the credential
+    they presented, and the person when there is one (a user's session or bearer token).
+
+    `credential_id` is what idempotency keys belong to (the API key's id, `session:<id>`,
+    `token:<issuer's hash>:<subject>`); `actor` is how audit chains name the caller
+    (`api_key:<id>`, `user:<id>`); a sender sees the envelopes whose owner is `actor` and those
+    shared with one of `team_ids` (visibility.py). `kind` words refusals: "key", "user".
+    """
 
     tenant_id: str
-    api_key_id: str
-    role: ApiKeyRole
+    role: AccessRole
+    credential_id: str
+    actor: str
+    user_id: str | None = None
+    team_ids: frozenset[str] = frozenset()
+    kind: str = "key"
 
-    @property
-    def actor(self) -> str:
-        """How the audit chain names this caller."""
-        return f"api_key:{self.api_key_id}"
+    @classmethod
+    def of_api_key(cls, key: ApiKey) -> Caller:
+        team_ids = frozenset() if key.team_id is None else frozenset({key.team_id})
+        return cls(
+            tenant_id=key.tenant_id, role=key.role, credential_id=key.id, actor=f"api_key:{key.id}", team_ids=team_ids
+        )
+
+    @classmethod
+    def of_user(cls, user: User, *, credential_id: str, role: AccessRole | None = None) -> Caller:
+        """The user behind a session or a token; `role`, when the identity provider maps one, rules."""
+        return cls(
+            tenant_id=user.tenant_id, role=role or user.role, credential_id=credential_id, actor=f"user:{user.id}",
+            user_id=user.id, team_ids=user.team_ids, kind="user",
+        )
 
     def require(self, permission: Permission) -> None:
         """Raise Forbidden unless this caller's role grants `permission`."""
         if not allows(self.role, permission):
-            raise Forbidden(f"{_a(self.role)} key may not do this (it needs {permission.value})")
+            raise Forbidden(f"{_a(self.role)} {self.kind} may not do this (it needs {permission.value})")
 
-    def require_rank_of(self, role: ApiKeyRole, act: str) -> None:
+    def require_rank_of(self, role: AccessRole, act: str) -> None:
         """Raise Forbidden unless this caller's role ranks at least as high as `role` (RANK):
         `act` ("create", "revoke") says what it was about to do to a key of that role."""
         if not outranks_or_equals(self.role, role):
-            raise Forbidden(f"{_a(self.role)} key may not {act} {_a(role)} key")
+            raise Forbidden(f"{_a(self.role)} {self.kind} may not {act} {_a(role)} key")
 
 
-def _a(role: ApiKeyRole) -> str:
+def _a(role: AccessRole) -> str:
     return f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value}"

@@ -1,4 +1,4 @@
-"""Where tenants, API keys, the tenant audit log and idempotency keys are kept."""
+"""Where tenants, their users, teams and sessions, API keys, the tenant audit log and idempotency keys are kept."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Protocol
 
 from undersign.domain.audit import TenantAuditEntry
 from undersign.domain.tenant import ApiKey, Tenant
+from undersign.domain.user import ExternalIdentity, Team, User
+from undersign.domain.web_session import WebSession
 
 
 class TenantRepository(Protocol):
@@ -44,6 +46,60 @@ class ApiKeyRepository(Protocol):
 
     async def touch(self, key_id: str, at: datetime) -> None:
         """Set the key's last use to `at`, unless a later one is stored; nothing else of the key changes."""
+        ...
+
+
+class UserRepository(Protocol):
+    """A tenant's users; a user's teams (`User.team_ids`) are stored with them."""
+
+    async def add(self, user: User) -> None:
+        """A ConcurrencyConflict if the tenant has a user of that email (check by_email first)."""
+        ...
+
+    async def get(self, tenant_id: str, user_id: str) -> User | None: ...
+
+    async def by_email(self, tenant_id: str, email: str) -> User | None: ...
+
+    async def by_identity(self, identity: ExternalIdentity) -> User | None:
+        """The user an identity provider's subject is linked to, in whichever tenant."""
+        ...
+
+    async def link(self, user: User, identity: ExternalIdentity) -> None:
+        """Link the identity to the user; a ConcurrencyConflict if it is linked already."""
+        ...
+
+    async def save(self, user: User) -> None:
+        """Store the user's role, teams and disabling as they are now."""
+        ...
+
+    async def for_tenant(self, tenant_id: str, *, limit: int, after: str | None = None) -> list[User]:
+        """Up to `limit` of the tenant's users by email, those after the email `after`."""
+        ...
+
+
+class TeamRepository(Protocol):
+    async def add(self, team: Team) -> None:
+        """A ConcurrencyConflict if the tenant has a team of that name."""
+        ...
+
+    async def get(self, tenant_id: str, team_id: str) -> Team | None: ...
+
+    async def for_tenant(self, tenant_id: str) -> list[Team]:
+        """The tenant's teams by name (a tenant has few)."""
+        ...
+
+
+class WebSessionRepository(Protocol):
+    async def add(self, session: WebSession) -> None: ...
+
+    async def by_token_hash(self, token_hash: str) -> WebSession | None: ...
+
+    async def save(self, session: WebSession) -> None:
+        """Store its last activity and its end."""
+        ...
+
+    async def end_all(self, tenant_id: str, user_id: str, at: datetime) -> int:
+        """End every live session of the user (disabled, or signed out everywhere); how many."""
         ...
 
 

@@ -10,7 +10,7 @@ from undersign.application.shared.errors import AlreadyExists
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.policy import default_policy
-from undersign.domain.tenant import ApiKeyRole, Tenant
+from undersign.domain.tenant import AccessRole, Tenant
 
 __all__ = ["KEY_ID", "KEY_PREFIX", "IssuedApiKey", "Tenants", "split_api_key"]
 
@@ -31,7 +31,7 @@ class Tenants:
         return tenant
 
     async def create_api_key(
-        self, slug: str, role: ApiKeyRole, *, expires_at: datetime | None = None, description: str = "",
+        self, slug: str, role: AccessRole, *, expires_at: datetime | None = None, description: str = "",
         created_by: str | None = None,
     ) -> IssuedApiKey:
         """An operator's key for the tenant `slug` (ApiKeys.issue_for_tenant): `usk_<id>_<secret>`, shown once."""

@@ -8,6 +8,7 @@ from undersign.application.access.permissions import Caller, Permission
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.envelope import Envelope
+from undersign.domain.errors import NotFound
 from undersign.domain.policy import Routing
 
 
@@ -17,6 +18,7 @@ class CreateEnvelope:
     subject: str
     message: str = ""
     routing: Routing | None = None
+    team_id: str | None = None  # share it with this team of the caller's; a team-scoped key's team by default
 
 
 class CreateEnvelopeHandler:
@@ -27,6 +29,7 @@ class CreateEnvelopeHandler:
 
     async def __call__(self, command: CreateEnvelope) -> Envelope:
         command.caller.require(Permission.WRITE_ENVELOPES)
+        team_id = _team_of(command.caller, command.team_id)
         async with self._uow() as uow:
             routing = command.routing
             if routing is None:
@@ -40,7 +43,18 @@ class CreateEnvelopeHandler:
                 routing=routing,
                 now=self._clock.now(),
                 actor=command.caller.actor,
+                team_id=team_id,
             )
             await uow.envelopes.add(envelope)
             await uow.commit()
         return envelope
+
+
+def _team_of(caller: Caller, team_id: str | None) -> str | None:
+    """The team a new envelope is shared with: one the caller belongs to (a key scoped to a team
+    shares with it unless told otherwise); another team's id is not found, as another tenant's is."""
+    if team_id is None:
+        return next(iter(caller.team_ids)) if caller.kind == "key" and len(caller.team_ids) == 1 else None
+    if team_id not in caller.team_ids:
+        raise NotFound(f"no team {team_id} of yours")
+    return team_id

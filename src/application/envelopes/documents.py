@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from undersign.application.access.permissions import Caller, Permission
-from undersign.application.shared.loading import require_envelope
+from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.pdf import PdfInspector
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.revisions import blob_key, sha256_hex
@@ -56,8 +56,8 @@ class AddDocumentHandler:
     @staticmethod
     async def _addable(uow: UnitOfWork, command: AddDocument, filename: str) -> Envelope:
         """The envelope, if a document may be added to it now (a draft with room, at the expected version)."""
-        envelope = await require_envelope(
-            uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+        envelope = await require_visible_envelope(
+            uow, command.caller, command.envelope_id, expected_version=command.expected_version
         )
         envelope.check_can_add_document()
         return envelope

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from undersign.application.access.visibility import EnvelopeScope
 from undersign.domain.audit import AuditEntry
 from undersign.domain.document import Document
 from undersign.domain.envelope import Envelope, EnvelopeStatus
@@ -18,13 +19,15 @@ class EnvelopeFilter:
     """Which of a tenant's envelopes a list shows: every filter given must hold.
 
     `status`; `created_after <= created_at < created_before`; `signer_email` equal to a
-    recipient's stored email (see domain.signer.normalize_email), of any role.
+    recipient's stored email (see domain.signer.normalize_email), of any role; `scope`: a
+    sender's part of the tenant (access.visibility), set by the use case, never by the client.
     """
 
     status: EnvelopeStatus | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     signer_email: str | None = None
+    scope: EnvelopeScope | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

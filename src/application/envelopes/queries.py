@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from undersign.application.access.permissions import Caller, Permission
+from undersign.application.access.visibility import require_visible_envelope, scope_of
 from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
-from undersign.application.shared.loading import require_document, require_envelope
+from undersign.application.shared.loading import require_document
 from undersign.application.shared.moments import in_utc
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.audit import AuditEntry, verify_chain
@@ -39,7 +40,7 @@ class EnvelopeQueries:
     async def get(self, caller: Caller, envelope_id: str) -> tuple[Envelope, list[Document]]:
         caller.require(Permission.READ_ENVELOPES)
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
+            envelope = await require_visible_envelope(uow, caller, envelope_id)
             return envelope, await uow.documents.for_envelope(caller.tenant_id, envelope_id)
 
     async def list(
@@ -61,6 +62,7 @@ class EnvelopeQueries:
             after = replace(after, created_at=in_utc(after.created_at, "the cursor"))
         if where.signer_email is not None:
             where = replace(where, signer_email=normalize_email(where.signer_email))
+        where = replace(where, scope=scope_of(caller))
         async with self._uow() as uow:
             items = await uow.envelopes.list(caller.tenant_id, where=where, limit=limit + 1, after=after)
         more = len(items) > limit
@@ -72,14 +74,14 @@ class EnvelopeQueries:
         """The document as it stands: the sealed PDF once the envelope is completed."""
         caller.require(Permission.READ_ENVELOPES)
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
+            envelope = await require_visible_envelope(uow, caller, envelope_id)
             document = await require_document(uow, envelope, document_id)
             return document, await uow.blobs.get(document.current.blob_key)
 
     async def audit_trail(self, caller: Caller, envelope_id: str) -> AuditTrail:
         caller.require(Permission.READ_EVIDENCE)
         async with self._uow() as uow:
-            await require_envelope(uow, caller.tenant_id, envelope_id)
+            await require_visible_envelope(uow, caller, envelope_id)
             entries = await uow.audit.entries(caller.tenant_id, envelope_id)
         return AuditTrail(entries=entries, chain_valid=verify_chain(entries))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from undersign.application.access.permissions import Caller, Permission
-from undersign.application.shared.loading import require_envelope
+from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.signer import Role, Signer
@@ -29,8 +29,8 @@ class AddSignerHandler:
     async def __call__(self, command: AddSigner) -> Signer:
         command.caller.require(Permission.WRITE_ENVELOPES)
         async with self._uow() as uow:
-            envelope = await require_envelope(
-                uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+            envelope = await require_visible_envelope(
+                uow, command.caller, command.envelope_id, expected_version=command.expected_version
             )
             signer = envelope.add_signer(
                 signer_id=self._ids.new_id(),

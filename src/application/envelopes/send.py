@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from undersign.application.access.permissions import Caller, Permission
-from undersign.application.shared.loading import require_envelope
+from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.revisions import store_revision
@@ -31,8 +31,8 @@ class SendEnvelopeHandler:
     async def __call__(self, command: SendEnvelope) -> Envelope:
         command.caller.require(Permission.WRITE_ENVELOPES)
         async with self._uow() as uow:
-            envelope = await require_envelope(
-                uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+            envelope = await require_visible_envelope(
+                uow, command.caller, command.envelope_id, expected_version=command.expected_version
             )
             policy = await uow.policies.default_for(envelope.tenant_id)
             if policy is None:

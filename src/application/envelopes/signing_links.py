@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.shared.loading import hash_token, require_envelope
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
@@ -38,6 +39,8 @@ class CreateSigningLinkHandler:
 
     async def __call__(self, command: CreateSigningLink) -> IssuedLink:
         command.caller.require(Permission.ISSUE_SIGNING_LINKS)
+        async with self._uow() as uow:
+            await require_visible_envelope(uow, command.caller, command.envelope_id)
         return await self.issue(
             tenant_id=command.caller.tenant_id, envelope_id=command.envelope_id,
             signer_id=command.signer_id, actor=command.caller.actor, channel=LinkChannel.API,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from undersign.application.access.permissions import Caller, Permission
-from undersign.application.shared.loading import require_envelope
+from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.ports import Clock
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
@@ -30,8 +30,8 @@ class VoidEnvelopeHandler:
 
     async def _void(self, command: VoidEnvelope) -> Envelope:
         async with self._uow() as uow:
-            envelope = await require_envelope(
-                uow, command.caller.tenant_id, command.envelope_id, expected_version=command.expected_version
+            envelope = await require_visible_envelope(
+                uow, command.caller, command.envelope_id, expected_version=command.expected_version
             )
             envelope.void(reason=command.reason, now=self._clock.now(), actor=command.caller.actor)
             await uow.envelopes.save(envelope)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from undersign.application.access.permissions import Caller, Permission
-from undersign.application.shared.loading import require_envelope
+from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.audit import AuditEntry, verify_chain
@@ -150,7 +150,7 @@ class CompletionCertificates:
         """The certificate, sealed with the platform's seal; InvalidState unless the envelope is completed."""
         caller.require(Permission.READ_EVIDENCE)
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, caller.tenant_id, envelope_id)
+            envelope = await require_visible_envelope(uow, caller, envelope_id)
             if envelope.status is not EnvelopeStatus.COMPLETED:
                 raise InvalidState(
                     f"envelope {envelope_id} is {envelope.status.value}: its certificate of completion "

@@ -25,11 +25,16 @@ async def require_envelope(
     envelope = await uow.envelopes.get(tenant_id, envelope_id)
     if envelope is None:
         raise NotFound(f"no envelope {envelope_id}")
+    check_version(envelope, expected_version)
+    return envelope
+
+
+def check_version(envelope: Envelope, expected_version: int | None) -> None:
+    """PreconditionFailed if `expected_version` is given and the envelope is at another."""
     if expected_version is not None and envelope.version != expected_version:
         raise PreconditionFailed(
-            f"envelope {envelope_id} is at version {envelope.version}, not {expected_version}: read it again"
+            f"envelope {envelope.id} is at version {envelope.version}, not {expected_version}: read it again"
         )
-    return envelope
 
 
 async def require_document(uow: UnitOfWork, envelope: Envelope, document_id: str) -> Document:

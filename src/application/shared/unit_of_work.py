@@ -21,7 +21,14 @@ from undersign.domain.audit import chain
 
 if TYPE_CHECKING:
     # Each subject keeps its repositories' ports; the unit of work only names them.
-    from undersign.application.access.ports import ApiKeyRepository, TenantAuditLog, TenantRepository
+    from undersign.application.access.ports import (
+        ApiKeyRepository,
+        TeamRepository,
+        TenantAuditLog,
+        TenantRepository,
+        UserRepository,
+        WebSessionRepository,
+    )
     from undersign.application.background.ports import DeadLetters
     from undersign.application.envelopes.ports import (
         AuditLog,
@@ -64,6 +71,9 @@ class UnitOfWork(abc.ABC):
     tenants: TenantRepository
     api_keys: ApiKeyRepository
     tenant_audit: TenantAuditLog
+    users: UserRepository
+    teams: TeamRepository
+    web_sessions: WebSessionRepository
     policies: PolicyRepository
     outbox: Outbox
     webhook_endpoints: WebhookEndpoints

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from undersign.domain.tenant import MAX_KEY_LIFETIME, ApiKey, ApiKeyRole
+from undersign.domain.tenant import MAX_KEY_LIFETIME, ApiKey, AccessRole
 from undersign.entrypoints.cli.common import emit, json_option, operator, run_with_container
 
 
@@ -35,7 +35,7 @@ def apikey() -> None:
 
 @apikey.command("create")
 @click.option("--tenant", "slug", required=True, help="The tenant's slug.")
-@click.option("--role", type=click.Choice([r.value for r in ApiKeyRole]), default="admin", show_default=True)
+@click.option("--role", type=click.Choice([r.value for r in AccessRole]), default="admin", show_default=True)
 @click.option(
     "--expires-in-days", type=click.IntRange(1, MAX_KEY_LIFETIME.days), default=None,
     help=f"Refuse the key after this many days (1 to {MAX_KEY_LIFETIME.days}; default: it does not expire).",
@@ -48,7 +48,7 @@ def apikey_create(slug: str, role: str, expires_in_days: int | None, description
     created_by = operator()
     issued = run_with_container(
         lambda c: c.use_cases().api_keys.issue_for_tenant(
-            slug, ApiKeyRole(role), expires_at=expires_at, description=description, created_by=created_by
+            slug, AccessRole(role), expires_at=expires_at, description=description, created_by=created_by
         )
     )
     _log("API key created", issued.api_key)

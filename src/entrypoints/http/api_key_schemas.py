@@ -9,12 +9,12 @@ import msgspec
 from msgspec import Meta
 
 from undersign.application.access.api_keys import IssuedApiKey
-from undersign.domain.tenant import MAX_KEY_DESCRIPTION_LENGTH, ApiKey, ApiKeyRole
+from undersign.domain.tenant import MAX_KEY_DESCRIPTION_LENGTH, ApiKey, AccessRole
 from undersign.entrypoints.http.schemas import Request
 
 
 class CreateApiKeyIn(Request):
-    role: ApiKeyRole
+    role: AccessRole
     expires_at: datetime | None = None  # RFC 3339 with an offset; in the future, within ten years
     description: Annotated[str, Meta(max_length=MAX_KEY_DESCRIPTION_LENGTH)] = ""
 

@@ -13,7 +13,7 @@ from undersign.application.access.api_keys import IssueApiKey
 from undersign.application.access.permissions import Caller
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.shared.errors import Forbidden, Unauthenticated
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 
 @dataclass
@@ -41,7 +41,7 @@ def keyring() -> Keyring:
 ))
 def organisation_with_a_key_of_every_role(keyring: Keyring, run, slug: str) -> None:
     run(keyring.platform.tenants.create(slug))
-    for role in ApiKeyRole:
+    for role in AccessRole:
         keyring.keys[role.value] = run(keyring.platform.tenants.create_api_key(slug, role)).key
 
 
@@ -58,8 +58,8 @@ ACTS = {
     "create an envelope": lambda k, c: k.platform.create_envelope(CreateEnvelope(caller=c, subject="Quote")),
     "read the envelope": lambda k, c: k.platform.envelope_queries.get(c, k.envelope_id),
     "read the envelope's audit trail": lambda k, c: k.platform.envelope_queries.audit_trail(c, k.envelope_id),
-    "make an API key": lambda k, c: k.platform.api_keys.issue(IssueApiKey(caller=c, role=ApiKeyRole.VIEWER)),
-    "make an owner key": lambda k, c: k.platform.api_keys.issue(IssueApiKey(caller=c, role=ApiKeyRole.OWNER)),
+    "make an API key": lambda k, c: k.platform.api_keys.issue(IssueApiKey(caller=c, role=AccessRole.VIEWER)),
+    "make an owner key": lambda k, c: k.platform.api_keys.issue(IssueApiKey(caller=c, role=AccessRole.OWNER)),
     "revoke the owner key": lambda k, c: k.platform.api_keys.revoke(c, k.key_id("owner")),
     "manage webhooks": lambda k, c: k.platform.webhooks.list(c),
     "read the organisation's audit log": lambda k, c: k.platform.tenant_audit.page(c, limit=10),
@@ -107,7 +107,7 @@ def owner_makes_an_owner_key(keyring: Keyring, run, purpose: str) -> None:
 def make_key(keyring: Keyring, run, maker: str, role: str, purpose: str, expires_at: datetime | None = None) -> None:
     async def issue() -> str:
         command = IssueApiKey(
-            caller=await keyring.caller(maker), role=ApiKeyRole(role), expires_at=expires_at, description=purpose
+            caller=await keyring.caller(maker), role=AccessRole(role), expires_at=expires_at, description=purpose
         )
         return (await keyring.platform.api_keys.issue(command)).key
 

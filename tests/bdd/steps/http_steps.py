@@ -17,7 +17,7 @@ from tests.pdf_checks import pdfsig_report
 from tests.pdf_samples import make_pdf
 from tests.webhook_receiver import WebhookReceiver, webhook_receiver
 from undersign.adapters.sql import migrate
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.container import build_container, shutdown
 from undersign.entrypoints.http.app import create_app
 from undersign.entrypoints.settings import Settings
@@ -43,7 +43,7 @@ async def _issue_key(settings: Settings) -> str:
     try:
         tenants = container.use_cases().tenants
         await tenants.create("acme")
-        return (await tenants.create_api_key("acme", ApiKeyRole.ADMIN)).key
+        return (await tenants.create_api_key("acme", AccessRole.ADMIN)).key
     finally:
         await shutdown(container)
 

@@ -27,7 +27,7 @@ from undersign.domain.errors import DomainError
 from undersign.domain.field import FieldKind, Placement
 from undersign.domain.policy import Routing
 from undersign.domain.signer import Role, SignerStatus
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 TWO_PAGES = b"%PDF-1.7 pages=2"
 
@@ -87,7 +87,7 @@ async def sign_as(world: World, name: str):
 def tenant_with_key(world: World, run, slug: str) -> None:
     async def setup() -> Caller:
         await world.platform.tenants.create(slug)
-        issued = await world.platform.tenants.create_api_key(slug, ApiKeyRole.ADMIN)
+        issued = await world.platform.tenants.create_api_key(slug, AccessRole.ADMIN)
         return await world.platform.tenants.authenticate(issued.key)
 
     world.caller = run(setup())

@@ -14,7 +14,7 @@ from pytest_bdd import given, parsers, then, when
 from tests.hostile_pdf_corpus import BY_ID
 from tests.pdf_samples import make_pdf
 from undersign.adapters.sql import migrate
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.container import build_container, shutdown
 from undersign.entrypoints.http.app import create_app
 from undersign.entrypoints.settings import Settings
@@ -24,17 +24,17 @@ from undersign.entrypoints.settings import Settings
 class Refusals:
     client: TestClient
     settings: Settings
-    keys: dict[ApiKeyRole, str]
+    keys: dict[AccessRole, str]
     envelope_id: str = ""
     signers: dict[str, str] = field(default_factory=dict)
     links: dict[str, list[str]] = field(default_factory=dict)
     document: dict[str, Any] = field(default_factory=dict)
     answer: Any = None
 
-    def headers(self, role: ApiKeyRole = ApiKeyRole.ADMIN) -> dict[str, str]:
+    def headers(self, role: AccessRole = AccessRole.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
-    def post(self, path: str, body: dict | None = None, role: ApiKeyRole = ApiKeyRole.ADMIN) -> dict:
+    def post(self, path: str, body: dict | None = None, role: AccessRole = AccessRole.ADMIN) -> dict:
         response = self.client.post(path, json=body, headers=self.headers(role))
         assert response.status_code in (200, 201), response.text
         return response.json()
@@ -50,12 +50,12 @@ class Refusals:
         return self.answer.json()
 
 
-async def _keys(settings: Settings) -> dict[ApiKeyRole, str]:
+async def _keys(settings: Settings) -> dict[AccessRole, str]:
     container = build_container(settings)
     try:
         tenants = container.use_cases().tenants
         await tenants.create("acme")
-        return {role: (await tenants.create_api_key("acme", role)).key for role in ApiKeyRole}
+        return {role: (await tenants.create_api_key("acme", role)).key for role in AccessRole}
     finally:
         await shutdown(container)
 
@@ -77,7 +77,7 @@ METADATA_ADDRESS = "http://169.254.169.254/latest/meta-data"
 
 @given("a tenant with an admin key, a sender key and a viewer key")
 def tenant_with_keys(refusals: Refusals) -> None:
-    assert set(refusals.keys) == set(ApiKeyRole)
+    assert set(refusals.keys) == set(AccessRole)
 
 
 @given("a draft envelope made over the API")
@@ -214,7 +214,7 @@ def not_signed(refusals: Refusals, name: str) -> None:
 # -- access and links ----------------------------------------------------------------------------
 
 
-def ask_for_link(refusals: Refusals, role: ApiKeyRole, name: str, key: str):
+def ask_for_link(refusals: Refusals, role: AccessRole, name: str, key: str):
     return refusals.client.post(
         f"/v1/envelopes/{refusals.envelope_id}/signers/{refusals.signers[name]}/signing-link",
         headers={**refusals.headers(role), "Idempotency-Key": key},
@@ -227,14 +227,14 @@ REPLAY_KEY = "replay-me"  # the Idempotency-Key: "safe to send again"
 @given(parsers.parse('the admin has asked for a signing link for "{name}", marked as safe to send again'))
 def admin_asked(refusals: Refusals, name: str) -> None:
     refusals.signers["replayed"] = refusals.signers[name]
-    response = ask_for_link(refusals, ApiKeyRole.ADMIN, name, REPLAY_KEY)
+    response = ask_for_link(refusals, AccessRole.ADMIN, name, REPLAY_KEY)
     assert response.status_code == 201, response.text
     refusals.links.setdefault(name, []).append(response.json()["token"])
 
 
 @when("the viewer sends the admin's request again, with the same mark")
 def viewer_replays(refusals: Refusals) -> None:
-    refusals.answer = ask_for_link(refusals, ApiKeyRole.VIEWER, "replayed", REPLAY_KEY)
+    refusals.answer = ask_for_link(refusals, AccessRole.VIEWER, "replayed", REPLAY_KEY)
 
 
 @then("the viewer is refused as not allowed")
@@ -249,7 +249,7 @@ def no_token(refusals: Refusals) -> None:
 
 @when("the sender voids the envelope")
 def voids(refusals: Refusals) -> None:
-    refusals.post(f"/v1/envelopes/{refusals.envelope_id}/void", {"reason": "wrong document"}, role=ApiKeyRole.SENDER)
+    refusals.post(f"/v1/envelopes/{refusals.envelope_id}/void", {"reason": "wrong document"}, role=AccessRole.SENDER)
 
 
 @when(parsers.parse('the sender asks for a new signing link for "{name}"'))

@@ -14,7 +14,7 @@ from undersign.adapters.sql.engine import create_session_factory
 from undersign.adapters.sql.idempotency_keys import SqlIdempotencyKeys
 from undersign.application.access.ports import ApiKeyCursor, IdempotencyKeys, IdempotencyRecord, StoredResponse
 from undersign.domain.errors import ConcurrencyConflict
-from undersign.domain.tenant import ApiKey, ApiKeyRole, Tenant
+from undersign.domain.tenant import ApiKey, AccessRole, Tenant
 
 # -- tenants and API keys ----------------------------------------------------------------------
 
@@ -45,8 +45,8 @@ async def test_tenants_are_found_by_id_with_their_sender_name(backend: Backend, 
 
 
 async def test_api_keys_are_found_by_id(backend: Backend, tenants: None) -> None:
-    active = ApiKey(id="key-1", tenant_id=ACME, role=ApiKeyRole.SENDER, secret_hash="9" * 64, created_at=T0)
-    revoked = ApiKey(id="key-2", tenant_id=GLOBEX, role=ApiKeyRole.VIEWER, secret_hash="8" * 64, created_at=T0,
+    active = ApiKey(id="key-1", tenant_id=ACME, role=AccessRole.SENDER, secret_hash="9" * 64, created_at=T0)
+    revoked = ApiKey(id="key-2", tenant_id=GLOBEX, role=AccessRole.VIEWER, secret_hash="8" * 64, created_at=T0,
                      revoked_at=T0 + timedelta(days=1, microseconds=3))
     async with backend.uow() as uow:
         await uow.api_keys.add(active)
@@ -143,11 +143,11 @@ async def test_concurrent_claims_of_one_idempotency_key_leave_exactly_one_winner
 
 async def test_api_keys_keep_their_expiry_last_use_description_and_maker(backend: Backend, tenants: None) -> None:
     key = ApiKey(
-        id="key-1", tenant_id=ACME, role=ApiKeyRole.AUDITOR, secret_hash="9" * 64, created_at=T0,
+        id="key-1", tenant_id=ACME, role=AccessRole.AUDITOR, secret_hash="9" * 64, created_at=T0,
         expires_at=T0 + timedelta(days=90, microseconds=1), last_used_at=T0 + timedelta(seconds=5),
         description="Quarterly audit — « Zoë » 王芳", created_by="api_key:key-0",
     )
-    owner = ApiKey(id="key-2", tenant_id=ACME, role=ApiKeyRole.OWNER, secret_hash="8" * 64, created_at=T0)
+    owner = ApiKey(id="key-2", tenant_id=ACME, role=AccessRole.OWNER, secret_hash="8" * 64, created_at=T0)
     async with backend.uow() as uow:
         await uow.api_keys.add(key)
         await uow.api_keys.add(owner)
@@ -160,14 +160,14 @@ async def test_api_keys_keep_their_expiry_last_use_description_and_maker(backend
 
 async def test_a_tenants_api_keys_are_listed_newest_first_page_by_page(backend: Backend, tenants: None) -> None:
     keys = [
-        ApiKey(id=f"key-{n}", tenant_id=ACME, role=ApiKeyRole.VIEWER, secret_hash="9" * 64,
+        ApiKey(id=f"key-{n}", tenant_id=ACME, role=AccessRole.VIEWER, secret_hash="9" * 64,
                created_at=T0 + timedelta(seconds=n // 2))  # two by two at the same time: the id decides
         for n in range(5)
     ]
     async with backend.uow() as uow:
         for key in keys:
             await uow.api_keys.add(key)
-        await uow.api_keys.add(ApiKey(id="key-g", tenant_id=GLOBEX, role=ApiKeyRole.OWNER, secret_hash="8" * 64,
+        await uow.api_keys.add(ApiKey(id="key-g", tenant_id=GLOBEX, role=AccessRole.OWNER, secret_hash="8" * 64,
                                       created_at=T0 + timedelta(hours=1)))
         await uow.commit()
 
@@ -183,7 +183,7 @@ async def test_a_tenants_api_keys_are_listed_newest_first_page_by_page(backend: 
 
 
 async def test_a_revocation_is_recorded_once_and_the_first_time_stays(backend: Backend, tenants: None) -> None:
-    key = ApiKey(id="key-1", tenant_id=ACME, role=ApiKeyRole.SENDER, secret_hash="9" * 64, created_at=T0,
+    key = ApiKey(id="key-1", tenant_id=ACME, role=AccessRole.SENDER, secret_hash="9" * 64, created_at=T0,
                  last_used_at=T0)
     async with backend.uow() as uow:
         await uow.api_keys.add(key)
@@ -202,7 +202,7 @@ async def test_a_revocation_is_recorded_once_and_the_first_time_stays(backend: B
 async def test_touching_a_key_moves_its_last_use_forward_only_and_changes_nothing_else(
     backend: Backend, tenants: None
 ) -> None:
-    key = ApiKey(id="key-1", tenant_id=ACME, role=ApiKeyRole.SENDER, secret_hash="9" * 64, created_at=T0)
+    key = ApiKey(id="key-1", tenant_id=ACME, role=AccessRole.SENDER, secret_hash="9" * 64, created_at=T0)
     async with backend.uow() as uow:
         await uow.api_keys.add(key)
         await uow.commit()

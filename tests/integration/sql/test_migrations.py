@@ -29,7 +29,8 @@ from undersign.domain.tenant import Tenant
 APP_TABLES = {
     "tenants", "api_keys", "policies", "envelopes", "signers", "fields", "documents", "document_revisions",
     "audit_events", "signing_links", "idempotency_keys", "outbox", "jobs", "dead_letters", "webhook_endpoints",
-    "webhook_deliveries", "webhook_attempts", "certificate_revocations", "tenant_audit_entries",
+    "webhook_deliveries", "webhook_attempts", "certificate_revocations", "tenant_audit_entries", "users", "teams",
+    "team_members", "user_identities", "web_sessions", "one_time_ids",
 }
 
 
@@ -150,6 +151,7 @@ async def test_migration_0003_gives_waiting_recipients_the_time_their_turn_came(
             migrate.upgrade(url)
 
             after = await fetch(backend)
+            before.owner = None  # 0008's column, dropped on the way down: envelopes made before it have no owner
             assert after == before
             assert (await fetch(backend, "env-draft")).signers[0].notified_at is None
             async with backend.uow() as uow:

@@ -10,7 +10,7 @@ import pytest
 from tests.integration.sql.helpers import ACME, BACKENDS, GLOBEX, T0, Backend
 from undersign.domain.audit import TenantAuditEntry, chain_tenant, verify_tenant_chain
 from undersign.domain.errors import ConcurrencyConflict
-from undersign.domain.tenant import ApiKey, ApiKeyRole
+from undersign.domain.tenant import ApiKey, AccessRole
 from undersign.domain.tenant_events import ApiKeyCreated, ApiKeyRevoked, TenantEvent
 
 
@@ -88,7 +88,7 @@ async def test_entries_are_stored_in_utc_only(backend: Backend, tenants: None) -
 
 
 async def test_a_revocation_says_whether_it_was_the_one_stored(backend: Backend, tenants: None) -> None:
-    key = ApiKey(id="key-1", tenant_id=ACME, role=ApiKeyRole.SENDER, secret_hash="9" * 64, created_at=T0)
+    key = ApiKey(id="key-1", tenant_id=ACME, role=AccessRole.SENDER, secret_hash="9" * 64, created_at=T0)
     async with backend.uow() as uow:
         await uow.api_keys.add(key)
         await uow.commit()

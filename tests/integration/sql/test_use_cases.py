@@ -19,7 +19,7 @@ from undersign.domain.document import RevisionKind
 from undersign.domain.envelope import EnvelopeStatus
 from undersign.domain.field import FieldKind, Placement
 from undersign.domain.policy import Routing
-from undersign.domain.tenant import ApiKeyRole
+from undersign.domain.tenant import AccessRole
 
 # -- the use cases over each backend --------------------------------------------------------------
 
@@ -39,7 +39,7 @@ class PlatformOn(FakePlatform):
 async def test_parallel_signers_signing_at_once_all_get_their_signature_in(backend: Backend) -> None:
     platform = PlatformOn(backend)
     await platform.tenants.create("acme")
-    caller = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", ApiKeyRole.ADMIN)).key)
+    caller = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", AccessRole.ADMIN)).key)
     envelope = await platform.create_envelope(CreateEnvelope(caller=caller, subject="NDA", routing=Routing.PARALLEL))
     document = await platform.add_document(
         AddDocument(caller=caller, envelope_id=envelope.id, filename="nda.pdf", content=b"%PDF-1.7 pages=1")
@@ -90,11 +90,11 @@ async def test_keys_made_and_revoked_at_once_leave_one_unbroken_tenant_audit_cha
 
     platform = PlatformOn(backend)
     await platform.tenants.create("acme")
-    owner = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", ApiKeyRole.OWNER)).key)
-    target = await platform.api_keys.issue(IssueApiKey(caller=owner, role=ApiKeyRole.VIEWER))
+    owner = await platform.tenants.authenticate((await platform.tenants.create_api_key("acme", AccessRole.OWNER)).key)
+    target = await platform.api_keys.issue(IssueApiKey(caller=owner, role=AccessRole.VIEWER))
 
     issued = await asyncio.gather(
-        *(platform.api_keys.issue(IssueApiKey(caller=owner, role=ApiKeyRole.SENDER)) for _ in range(4)),
+        *(platform.api_keys.issue(IssueApiKey(caller=owner, role=AccessRole.SENDER)) for _ in range(4)),
         *(platform.api_keys.revoke(owner, target.api_key.id) for _ in range(3)),
     )
 

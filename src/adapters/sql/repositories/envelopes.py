@@ -96,6 +96,9 @@ class SqlEnvelopes:
                 SignerRow.tenant_id == tenant_id, SignerRow.email == where.signer_email
             )
             query = query.where(EnvelopeRow.id.in_(recipients))
+        if where.scope is not None:
+            shared = [EnvelopeRow.team_id.in_(sorted(where.scope.team_ids))] if where.scope.team_ids else []
+            query = query.where(or_(EnvelopeRow.owner.is_(None), EnvelopeRow.owner == where.scope.owner, *shared))
         if after is not None:
             # (created_at, id) < (cursor) spelled out, row-value comparison not being portable;
             # the leading `created_at <=` gives every server's planner a range on the index.

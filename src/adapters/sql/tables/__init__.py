@@ -18,6 +18,7 @@ from undersign.adapters.sql.tables import (  # noqa: F401
     certificates,
     documents,
     envelopes,
+    people,
     policies,
     webhooks,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from undersign.adapters.sql.tables.base import MYSQL_TABLE_OPTIONS, Base, Blob, Id, JsonText, UtcDateTime
@@ -15,7 +15,7 @@ from undersign.domain.tenant import (
     MAX_KEY_DESCRIPTION_LENGTH,
     MAX_SENDER_NAME_LENGTH,
     ApiKey,
-    ApiKeyRole,
+    AccessRole,
     Tenant,
 )
 
@@ -29,13 +29,21 @@ class TenantRow(Base):
     slug: Mapped[str] = mapped_column(Id(63), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sender_name: Mapped[str | None] = mapped_column(String(MAX_SENDER_NAME_LENGTH))
+    just_in_time_users: Mapped[bool] = mapped_column(Boolean)
+    require_mfa: Mapped[bool] = mapped_column(Boolean)
 
     @classmethod
     def from_domain(cls, tenant: Tenant) -> TenantRow:
-        return cls(id=tenant.id, slug=tenant.slug, created_at=tenant.created_at, sender_name=tenant.sender_name)
+        return cls(
+            id=tenant.id, slug=tenant.slug, created_at=tenant.created_at, sender_name=tenant.sender_name,
+            just_in_time_users=tenant.just_in_time_users, require_mfa=tenant.require_mfa,
+        )
 
     def to_domain(self) -> Tenant:
-        return Tenant(id=self.id, slug=self.slug, created_at=self.created_at, sender_name=self.sender_name)
+        return Tenant(
+            id=self.id, slug=self.slug, created_at=self.created_at, sender_name=self.sender_name,
+            just_in_time_users=self.just_in_time_users, require_mfa=self.require_mfa,
+        )
 
 
 class ApiKeyRow(Base):
@@ -53,6 +61,7 @@ class ApiKeyRow(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     description: Mapped[str] = mapped_column(String(MAX_KEY_DESCRIPTION_LENGTH))
     created_by: Mapped[str | None] = mapped_column(String(MAX_CREATED_BY_LENGTH))
+    team_id: Mapped[str | None] = mapped_column(Id(), ForeignKey("teams.id"))
 
     @classmethod
     def from_domain(cls, key: ApiKey) -> ApiKeyRow:
@@ -60,13 +69,15 @@ class ApiKeyRow(Base):
             id=key.id, tenant_id=key.tenant_id, role=key.role.value, secret_hash=key.secret_hash,
             created_at=key.created_at, revoked_at=key.revoked_at, expires_at=key.expires_at,
             last_used_at=key.last_used_at, description=key.description, created_by=key.created_by,
+            team_id=key.team_id,
         )
 
     def to_domain(self) -> ApiKey:
         return ApiKey(
-            id=self.id, tenant_id=self.tenant_id, role=ApiKeyRole(self.role), secret_hash=self.secret_hash,
+            id=self.id, tenant_id=self.tenant_id, role=AccessRole(self.role), secret_hash=self.secret_hash,
             created_at=self.created_at, revoked_at=self.revoked_at, expires_at=self.expires_at,
             last_used_at=self.last_used_at, description=self.description, created_by=self.created_by,
+            team_id=self.team_id,
         )
 
 

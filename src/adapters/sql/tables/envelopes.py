@@ -44,6 +44,8 @@ class EnvelopeRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     voided_reason: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    team_id: Mapped[str | None] = mapped_column(Id())
 
     signers: Mapped[list[SignerRow]] = relationship(
         order_by="SignerRow.position", lazy="raise", cascade="all, delete-orphan"
@@ -79,6 +81,8 @@ class EnvelopeRow(Base):
             "expires_at": envelope.expires_at,
             "completed_at": envelope.completed_at,
             "voided_reason": envelope.voided_reason,
+            "owner": envelope.owner,
+            "team_id": envelope.team_id,
         }
 
     def to_domain(self) -> Envelope:
@@ -100,6 +104,8 @@ class EnvelopeRow(Base):
             expires_at=self.expires_at,
             completed_at=self.completed_at,
             voided_reason=self.voided_reason,
+            owner=self.owner,
+            team_id=self.team_id,
             version=self.version,
         )
 
