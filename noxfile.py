@@ -36,6 +36,8 @@ SYSTEM_TOOLS = {
     "faketime": "faketime",  # archive renewal years from now, with the clock moved
     "node": "nodejs",  # the OpenID Provider of the identity tests (npm oidc-provider, tests/oidc_provider/)
     "npm": "npm",  # installs it from its lock file
+    "xmlsec1": "xmlsec1",  # pysaml2 checks SAML signatures with it (the service provider, and the test IdP)
+    "chromium": "chromium",  # the headless browser of the sign-in tests (Playwright drives it; never `playwright install`)
 }
 
 

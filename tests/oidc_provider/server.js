@@ -6,20 +6,46 @@
 // has three extra metadata fields the tokens carry: `tenant` and `roles` (claims for the API
 // to map) and `token_alg` (the JWS algorithm its access tokens are signed with).
 //
+// Browser sign-in (authorization code + PKCE): web clients are registered at run time through
+// dynamic registration (`/reg`, guarded by the configuration's `registration_token`), and
+// people log in through the development interactions (`/interaction/:uid`: any login, any
+// password, then a consent page). The accounts' claims (email, name, groups, and any others
+// the configuration's `extra_claims` names) come from the JSON file `accounts_file`, read
+// again on every lookup so that a test can change them while the provider runs; an account
+// id the file lacks is a person with no claims but `sub`.
+//
 // Nothing here is fit for production: in-memory storage, development interactions.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 import Provider from 'oidc-provider';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
+function accounts() {
+  if (!config.accounts_file || !existsSync(config.accounts_file)) return {};
+  return JSON.parse(readFileSync(config.accounts_file, 'utf8'));
+}
+
 const provider = new Provider(config.issuer, {
   jwks: { keys: config.keys },
   clients: config.clients,
   extraClientMetadata: { properties: ['tenant', 'roles', 'token_alg'] },
+  findAccount: async (ctx, sub) => ({
+    accountId: sub,
+    claims: async () => ({ ...(accounts()[sub] || {}), sub }),
+  }),
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name', 'groups', ...(config.extra_claims || [])],
+  },
+  // The ID token carries the scopes' claims even though the userinfo endpoint could serve them:
+  // the relying party under test reads them from the ID token only.
+  conformIdTokenClaims: false,
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: true },
+    registration: { enabled: true, initialAccessToken: config.registration_token },
     clientCredentials: { enabled: true },
     introspection: { enabled: false },
     revocation: { enabled: false },

@@ -117,6 +117,16 @@ def check_url(url: str, where: str, *, is_issuer: bool = False) -> str:
     return url
 
 
+def tenant_mapping(value: object, where: str) -> ClaimMapping:
+    """A "tenant" entry in the shape UNDERSIGN_OIDC_ISSUERS uses, checked the same way; `where` heads the error."""
+    return _mapping(value, where, _tenant_value)
+
+
+def role_mapping(value: object, where: str, *, role_names: Collection[str] = ROLE_NAMES) -> ClaimMapping:
+    """A "role" entry in the shape UNDERSIGN_OIDC_ISSUERS uses, checked the same way; `where` heads the error."""
+    return _role_mapping(value, where, role_names)
+
+
 class _DuplicateKey(Exception):
     pass
 
