@@ -7,7 +7,7 @@ Feature: Refused input
 
   Background:
     Given a tenant with an admin key, a sender key and a viewer key
-    And a draft envelope made over the API
+    And a draft envelope the sender made over the API
 
   Scenario: A PDF that runs code when it is opened is refused
     When the sender uploads a PDF that runs JavaScript when it is opened

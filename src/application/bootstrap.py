@@ -9,7 +9,7 @@ loads no PDF machinery.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -17,10 +17,15 @@ from typing import Protocol
 
 from undersign.application.access.api_keys import ApiKeys
 from undersign.application.access.audit_log import TenantAuditQueries
+from undersign.application.access.credential_ports import PasswordHasher, RecoveryCodes, TotpCodes
 from undersign.application.access.idempotency import Idempotency
+from undersign.application.access.identity_ports import BearerTokenVerifier, SignInProvider
+from undersign.application.access.local_sign_ins import LocalSignIns
 from undersign.application.access.ports import IdempotencyKeys
+from undersign.application.access.sign_ins import SignIns
 from undersign.application.access.tenants import Tenants
 from undersign.application.access.throttling import RateLimiter, Throttle, ThrottleLimits
+from undersign.application.access.users import Users
 from undersign.application.background.dead_letters import DeadLetterOffice
 from undersign.application.background.dispatch import Dispatcher
 from undersign.application.background.job_runner import JobRunner, RetryPolicy
@@ -55,6 +60,7 @@ from undersign.application.signing.sign import SignHandler
 from undersign.application.webhooks.delivery import DeliverWebhookHandler, DeliverWebhookJob
 from undersign.application.webhooks.endpoints import Webhooks
 from undersign.application.webhooks.ports import WebhookSender
+from undersign.domain.web_session import SessionTimeouts
 
 
 class Ports(Protocol):
@@ -91,6 +97,16 @@ class Ports(Protocol):
     def rate_limiter(self) -> RateLimiter: ...
     @property
     def revocation_publisher(self) -> RevocationPublisher: ...
+    @property
+    def sign_in_providers(self) -> Sequence[SignInProvider]: ...
+    @property
+    def bearer_tokens(self) -> BearerTokenVerifier | None: ...
+    @property
+    def password_hasher(self) -> PasswordHasher: ...
+    @property
+    def totp_codes(self) -> TotpCodes: ...
+    @property
+    def recovery_codes(self) -> RecoveryCodes: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +121,7 @@ class Config:
     job_timeout_seconds: float
     throttle: ThrottleLimits
     random_fraction: Callable[[], float]  # spreads job retries (random.random; a constant in tests)
+    session_timeouts: SessionTimeouts = SessionTimeouts()
 
 
 class UseCases:
@@ -208,9 +225,28 @@ class UseCases:
         return Tenants(self._uow, self._ports.clock, self._ports.ids, self.api_keys)
 
     @cached_property
+    def sign_ins(self) -> SignIns:
+        return SignIns(
+            self._uow, self._ports.clock, self._ports.ids, self._ports.secrets,
+            providers=self._ports.sign_in_providers, bearer_tokens=self._ports.bearer_tokens,
+            timeouts=self._config.session_timeouts,
+        )
+
+    @cached_property
+    def local_sign_ins(self) -> LocalSignIns:
+        return LocalSignIns(
+            self._uow, self._ports.clock, self.sign_ins, passwords=self._ports.password_hasher,
+            totp=self._ports.totp_codes, recovery_codes=self._ports.recovery_codes,
+        )
+
+    @cached_property
     def api_keys(self) -> ApiKeys:
         """One for the process: it remembers when it last wrote each key's last use."""
         return ApiKeys(self._uow, self._ports.clock, self._ports.ids, self._ports.secrets)
+
+    @cached_property
+    def users(self) -> Users:
+        return Users(self._uow, self._ports.clock, self._ports.ids)
 
     @cached_property
     def tenant_audit(self) -> TenantAuditQueries:

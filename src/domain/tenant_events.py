@@ -6,8 +6,9 @@ class name the stable name the chain stores, its own fields the data the chain h
 say where and when. An event never carries a secret (a key's secret or its hash, a password,
 a one-time code): the chain is read by auditors and kept for good.
 
-Recorded now: an API key created or revoked. To come, in the same shape: a user invited, a
-role changed, an SSO setting changed, a sign-in failed, an account locked.
+Recorded: an API key created or revoked; a user invited, their role changed, disabled; a team
+created, a member added or removed; the sign-in policy changed; a user signed in, someone an
+identity provider vouched for refused, a local sign-in failed, an account locked, a password set.
 """
 
 from __future__ import annotations
@@ -60,4 +61,116 @@ class ApiKeyRevoked(TenantEvent):
     key_id: str
 
 
-TENANT_EVENTS: dict[str, type[TenantEvent]] = {event.__name__: event for event in (ApiKeyCreated, ApiKeyRevoked)}
+# -- users and teams -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserInvited(TenantEvent):
+    """A user was invited: their id, email and role."""
+
+    user_id: str
+    email: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserRoleChanged(TenantEvent):
+    """A user's role changed from `old_role` to `new_role` (setting the role they have is no act)."""
+
+    user_id: str
+    old_role: str
+    new_role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserDisabled(TenantEvent):
+    """A user was disabled, and their sessions ended (only the first disabling is an act)."""
+
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamCreated(TenantEvent):
+    """A team was created: its id and name."""
+
+    team_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamMemberAdded(TenantEvent):
+    """A user joined a team (adding a member again is no act)."""
+
+    team_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamMemberRemoved(TenantEvent):
+    """A user left a team (removing someone who is not a member is no act)."""
+
+    team_id: str
+    user_id: str
+
+
+# -- sign-ins ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserSignedIn(TenantEvent):
+    """A user signed in: how (`oidc:<provider>`, `saml:<provider>`), and whether the user was made by it."""
+
+    user_id: str
+    method: str
+    created_user: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignInRefused(TenantEvent):
+    """An identity provider vouched for someone the tenant does not let in (not invited, disabled);
+    never the provider's answer itself."""
+
+    method: str
+    subject: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignInPolicyChanged(TenantEvent):
+    """The tenant's sign-in policy, as it is after the change."""
+
+    just_in_time_users: bool
+    require_mfa: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignInFailed(TenantEvent):
+    """A local sign-in of a user failed: a wrong password or second factor (never what was typed)."""
+
+    user_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountLocked(TenantEvent):
+    """Too many failures in a row: the user's local sign-ins are refused until `until` (ISO 8601)."""
+
+    user_id: str
+    until: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalPasswordSet(TenantEvent):
+    """A user's password was set (never the password, nor its hash)."""
+
+    user_id: str
+
+
+TENANT_EVENTS: dict[str, type[TenantEvent]] = {
+    event.__name__: event
+    for event in (
+        ApiKeyCreated, ApiKeyRevoked, UserInvited, UserRoleChanged, UserDisabled, TeamCreated, TeamMemberAdded,
+        TeamMemberRemoved, UserSignedIn, SignInRefused, SignInPolicyChanged, SignInFailed, AccountLocked,
+        LocalPasswordSet,
+    )
+}

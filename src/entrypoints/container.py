@@ -10,6 +10,13 @@ import structlog
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from undersign.adapters.identity.oidc_sign_in import OidcSignIn
+from undersign.adapters.identity.oidc_tokens import OidcTokenVerifier
+from undersign.adapters.identity.passwords import Argon2PasswordHasher
+from undersign.adapters.identity.recovery_codes import Sha256RecoveryCodes
+from undersign.adapters.identity.saml import SamlServiceProvider
+from undersign.adapters.identity.sign_in_providers import OidcProvider, SamlProvider
+from undersign.adapters.identity.totp import PyOtpTotpCodes
 from undersign.adapters.notify.file_mailer import FileMailer
 from undersign.adapters.notify.smtp import SmtpMailer, parse_smtp_url
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
@@ -43,10 +50,12 @@ from undersign.adapters.signing.verification import PyHankoPdfVerifier
 from undersign.adapters.sql.engine import create_engine
 from undersign.adapters.sql.idempotency_keys import SqlIdempotencyKeys
 from undersign.adapters.sql.job_store import SqlJobStore
+from undersign.adapters.sql.repositories.people import SqlOneTimeIds
 from undersign.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from undersign.adapters.storage.filesystem import FileBlobStore
 from undersign.adapters.system.clock import SystemClock
 from undersign.adapters.system.identifiers import TokenGenerator, UuidGenerator
+from undersign.adapters.system.secret_key import secret_key
 from undersign.adapters.throttling.memory import MemoryRateLimiter
 from undersign.adapters.throttling.redis import RedisRateLimiter
 from undersign.adapters.webhooks.sender import HttpWebhookSender
@@ -56,6 +65,7 @@ from undersign.application.bootstrap import Config, UseCases
 from undersign.application.notifications.ports import Mailer
 from undersign.application.shared.jobs import JobQueue
 from undersign.application.shared.ports import Clock
+from undersign.domain.web_session import SessionTimeouts
 from undersign.entrypoints.settings import Settings, SettingsError
 from undersign.entrypoints.worker.embedded import EmbeddedRunner
 
@@ -199,12 +209,29 @@ def throttle_limits(settings: Settings) -> ThrottleLimits:
     )
 
 
+def bearer_tokens(settings: Settings) -> OidcTokenVerifier | None:
+    return OidcTokenVerifier(settings.oidc_issuers) if settings.oidc_issuers else None
+
+
+def sign_in_providers(settings: Settings, one_time_ids: SqlOneTimeIds) -> list[OidcProvider | SamlProvider]:
+    """The identity providers people sign in with: UNDERSIGN_OIDC_SIGN_IN's, then UNDERSIGN_SAML_PROVIDERS'."""
+    oidc = [
+        OidcProvider(OidcSignIn(provider), public_url=settings.public_url, one_time_ids=one_time_ids)
+        for provider in settings.oidc_sign_in
+    ]
+    saml = [SamlProvider(SamlServiceProvider(provider, one_time_ids=one_time_ids)) for provider in settings.saml_providers]
+    return [*oidc, *saml]
+
+
 def config(settings: Settings) -> Config:
     return Config(
         signing_link_ttl=settings.signing_link_ttl, public_url=settings.public_url, mail_domain=settings.mail_domain,
         mail_max_attachment_bytes=settings.mail_max_attachment_bytes,
         retry=RetryPolicy(max_attempts=settings.job_max_attempts, base=timedelta(seconds=settings.job_retry_base_seconds)),
         job_timeout_seconds=settings.job_timeout_seconds, throttle=throttle_limits(settings), random_fraction=random.random,
+        session_timeouts=SessionTimeouts(
+            idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)
+        ),
     )
 
 
@@ -229,6 +256,11 @@ class ContainerPorts:
     webhook_sender = property(lambda self: self._gateways.webhook_sender())
     rate_limiter = property(lambda self: self._gateways.rate_limiter())
     revocation_publisher = property(lambda self: self._gateways.revocation_publisher())
+    sign_in_providers = property(lambda self: self._gateways.sign_in_providers())
+    bearer_tokens = property(lambda self: self._gateways.bearer_tokens())
+    password_hasher = property(lambda self: self._gateways.password_hasher())
+    totp_codes = property(lambda self: self._gateways.totp_codes())
+    recovery_codes = property(lambda self: self._gateways.recovery_codes())
 
 
 def embedded_runner(settings: Settings, use_cases: UseCases, store: SqlJobStore, clock: Clock) -> EmbeddedRunner:
@@ -288,6 +320,13 @@ class Gateways(containers.DeclarativeContainer):
     notice_templates = providers.Singleton(JinjaNoticeTemplates)
     webhook_sender = providers.Singleton(HttpWebhookSender, allow_private=core.settings.provided.webhook_allow_private)
     rate_limiter = providers.Singleton(rate_limiter, core.settings, core.clock)
+    secret_key = providers.Singleton(secret_key, core.settings.provided.secret_key, core.settings.provided.data_dir)
+    one_time_ids = providers.Singleton(SqlOneTimeIds, sessions, core.clock)
+    bearer_tokens = providers.Singleton(bearer_tokens, core.settings)
+    sign_in_providers = providers.Singleton(sign_in_providers, core.settings, one_time_ids)
+    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    totp_codes = providers.Singleton(PyOtpTotpCodes)
+    recovery_codes = providers.Singleton(Sha256RecoveryCodes)
 
 
 class Container(containers.DeclarativeContainer):
@@ -310,6 +349,11 @@ async def shutdown(container: Container) -> None:
     queue = gateways.job_queue()
     if isinstance(queue, ArqJobQueue):
         await queue.close()
+    if (verifier := gateways.bearer_tokens()) is not None:
+        await verifier.aclose()
+    for provider in gateways.sign_in_providers():
+        if isinstance(provider, OidcProvider):
+            await provider.aclose()
     limiter = gateways.rate_limiter()
     if isinstance(limiter, RedisRateLimiter):
         await limiter.aclose()

@@ -8,7 +8,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from undersign.adapters.identity.saml_settings import SamlProviderSettings, saml_providers_from_env
+from undersign.adapters.identity.settings import IssuerConfig, oidc_issuers_from_env
+from undersign.adapters.identity.sign_in_settings import SignInProvider, sign_in_providers_from_env
 from undersign.adapters.signing.keys.config import DevSealKeySpec, SealKeySpec, parse_seal_key_spec
 from undersign.adapters.signing.sandbox import MiB, PdfLimits
 
@@ -52,6 +56,14 @@ class Settings:
     throttle_window_seconds: int = 300
     tenant_requests_per_minute: int = 0
     pdf_limits: PdfLimits = PdfLimits()  # how much work one uploaded or verified PDF may cause
+    # Identity (docs/identity.md): issuers whose JWTs the API accepts; providers people sign in with.
+    oidc_issuers: tuple[IssuerConfig, ...] = ()
+    oidc_sign_in: tuple[SignInProvider, ...] = ()
+    saml_providers: tuple[SamlProviderSettings, ...] = ()
+    # Seals what the server hands out to keep (a sign-in in progress); none: made once under data_dir.
+    secret_key: str | None = field(default=None, repr=False)
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
 
     @property
     def mail_dir(self) -> Path:
@@ -117,7 +129,31 @@ class Settings:
             throttle_window_seconds=_number(env, "UNDERSIGN_THROTTLE_WINDOW_SECONDS", 300),
             tenant_requests_per_minute=_number(env, "UNDERSIGN_TENANT_REQUESTS_PER_MINUTE", 0, minimum=0),
             pdf_limits=_pdf_limits(env),
+            **_identity(env),
         )
+
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _identity(env: dict[str, str]) -> dict[str, Any]:
+    """The identity providers' settings (each parser's mistakes are one line naming the variable)."""
+    secret_key = env.get("UNDERSIGN_SECRET_KEY") or None
+    if secret_key is not None and len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise SettingsError(f"UNDERSIGN_SECRET_KEY has at least {MIN_SECRET_KEY_LENGTH} characters (a random string)")
+    try:
+        providers = {
+            "oidc_issuers": oidc_issuers_from_env(env),
+            "oidc_sign_in": sign_in_providers_from_env(env),
+            "saml_providers": saml_providers_from_env(env),
+        }
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    return providers | {
+        "secret_key": secret_key,
+        "session_idle_minutes": _number(env, "UNDERSIGN_SESSION_IDLE_MINUTES", 30),
+        "session_max_hours": _number(env, "UNDERSIGN_SESSION_MAX_HOURS", 12),
+    }
 
 
 def _number(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:

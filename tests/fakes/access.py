@@ -22,6 +22,9 @@ class FakeTenants(KeyedFake):
     async def by_slug(self, slug: str) -> Tenant | None:
         return self._table.get(slug)
 
+    async def save(self, tenant: Tenant) -> None:
+        self._stage(tenant.slug, tenant, unique=False)
+
 
 class FakeApiKeys(KeyedFake):
     async def add(self, key: ApiKey) -> None:

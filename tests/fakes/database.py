@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from undersign.application.access.ports import StoredCredentials
 from undersign.application.background.ports import DeadLetter
 from undersign.application.shared.outbox import OutboxMessage
 from undersign.domain.audit import AuditEntry, TenantAuditEntry
@@ -40,6 +41,7 @@ class FakeDatabase:
     identities: dict[ExternalIdentity, str] = field(default_factory=dict)  # -> user id
     teams: dict[str, Team] = field(default_factory=dict)
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
+    local_credentials: dict[str, StoredCredentials] = field(default_factory=dict)  # by user id
 
 
 class Writes:

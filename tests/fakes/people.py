@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from tests.fakes.database import FakeDatabase, KeyedFake, Writes
+from undersign.application.access.ports import StoredCredentials
 from undersign.domain.errors import ConcurrencyConflict
+from undersign.domain.local_credentials import LocalCredentials
 from undersign.domain.user import ExternalIdentity, Team, User
 from undersign.domain.web_session import WebSession
 
@@ -48,6 +50,23 @@ class FakeUsers:
 
     def _find(self, tenant_id: str, email: str) -> User | None:
         return next((u for u in self._db.users.values() if u.tenant_id == tenant_id and u.email == email), None)
+
+
+class FakeLocalCredentials:
+    def __init__(self, table: dict[str, StoredCredentials], writes: Writes) -> None:
+        self._table, self._writes = table, writes
+
+    async def get(self, user_id: str) -> StoredCredentials | None:
+        return self._table.get(user_id)
+
+    async def save(self, user_id: str, credentials: LocalCredentials, *, expected_version: int | None) -> None:
+        def check() -> None:
+            stored = self._table.get(user_id)
+            if (None if stored is None else stored.version) != expected_version:
+                raise ConcurrencyConflict("the credentials were changed by another writer")
+
+        stored = StoredCredentials(credentials=credentials, version=(expected_version or 0) + 1)
+        self._writes.stage(check, lambda: self._table.__setitem__(user_id, stored))
 
 
 class FakeTeams(KeyedFake):

@@ -24,6 +24,11 @@ class FakePlatform(UseCases):
     (platform.pdf_signer, platform.job_queue) and a use case by its own (platform.sign)."""
 
     def __init__(self) -> None:
+        import argon2
+
+        from undersign.adapters.identity.passwords import Argon2PasswordHasher
+        from undersign.adapters.identity.recovery_codes import Sha256RecoveryCodes
+        from undersign.adapters.identity.totp import PyOtpTotpCodes
         from undersign.adapters.notify.templates import JinjaNoticeTemplates
         from undersign.adapters.throttling.memory import MemoryRateLimiter
 
@@ -34,6 +39,11 @@ class FakePlatform(UseCases):
         self.job_queue = FakeJobQueue(self.clock)
         self.mailer, self.notice_templates = FakeMailer(), JinjaNoticeTemplates()  # the real email templates
         self.webhook_sender, self.rate_limiter = FakeWebhookSender(), MemoryRateLimiter(self.clock)
+        self.sign_in_providers: list = []  # a test adds its fake providers before it first signs in
+        self.bearer_tokens = None
+        # The real credential adapters (pure Python, no I/O); Argon2 with a light cost, as tests need no more.
+        self.password_hasher = Argon2PasswordHasher(argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        self.totp_codes, self.recovery_codes = PyOtpTotpCodes(), Sha256RecoveryCodes()
         super().__init__(self, FAKE_CONFIG)
 
     async def run_background(self, *, rounds: int = 1_000) -> None:

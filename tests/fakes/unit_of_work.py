@@ -6,8 +6,8 @@ from tests.fakes.access import FakeApiKeys, FakeTenantAuditLog, FakeTenants
 from tests.fakes.background import FakeDeadLetters, FakeOutbox
 from tests.fakes.certificates import FakeCertificateRevocations
 from tests.fakes.database import FakeDatabase, Writes
-from tests.fakes.people import FakeTeams, FakeUsers, FakeWebSessions
 from tests.fakes.envelopes import FakeAuditLog, FakeDocuments, FakeEnvelopes, FakePolicies, FakeSigningLinks
+from tests.fakes.people import FakeLocalCredentials, FakeTeams, FakeUsers, FakeWebSessions
 from tests.fakes.system import FakeBlobStore
 from tests.fakes.webhooks import FakeWebhookDeliveries, FakeWebhookEndpoints
 from undersign.application.shared.unit_of_work import TrackedBlobs, UnitOfWork
@@ -27,6 +27,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.users = FakeUsers(db, self._writes)
         self.teams = FakeTeams(db.teams, self._writes)
         self.web_sessions = FakeWebSessions(db.web_sessions, self._writes)
+        self.local_credentials = FakeLocalCredentials(db.local_credentials, self._writes)
         self.policies = FakePolicies(db.policies, self._writes)
         self.outbox = FakeOutbox(db, self._writes)
         self.webhook_endpoints = FakeWebhookEndpoints(db, self._writes)

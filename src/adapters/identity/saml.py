@@ -46,6 +46,7 @@ from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.sigver import SignatureError
+
 from undersign.application.access.identity_ports import (
     OneTimeIds,
     SignInRejected,

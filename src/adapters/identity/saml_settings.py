@@ -40,6 +40,7 @@ from typing import Any
 
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
+
 from undersign.adapters.identity.settings import LOOPBACK_HOSTS, ROLE_NAMES, TENANT_SLUG
 
 VARIABLE = "UNDERSIGN_SAML_PROVIDERS"

@@ -15,7 +15,7 @@ from undersign.adapters.sql.repositories.background import SqlDeadLetters, SqlOu
 from undersign.adapters.sql.repositories.certificates import SqlCertificateRevocations
 from undersign.adapters.sql.repositories.documents import SqlDocuments
 from undersign.adapters.sql.repositories.envelopes import SqlEnvelopes, SqlSigningLinks
-from undersign.adapters.sql.repositories.people import SqlTeams, SqlUsers, SqlWebSessions
+from undersign.adapters.sql.repositories.people import SqlLocalCredentials, SqlTeams, SqlUsers, SqlWebSessions
 from undersign.adapters.sql.repositories.policies import SqlPolicies
 from undersign.adapters.sql.repositories.shared import conflicts_raise
 from undersign.adapters.sql.repositories.webhooks import SqlWebhookDeliveries, SqlWebhookEndpoints
@@ -57,6 +57,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.users = SqlUsers(session)
         self.teams = SqlTeams(session)
         self.web_sessions = SqlWebSessions(session)
+        self.local_credentials = SqlLocalCredentials(session)
         self.policies = SqlPolicies(session)
         self.outbox = SqlOutbox(session)
         self.webhook_endpoints = SqlWebhookEndpoints(session)

@@ -8,6 +8,7 @@ operator's configuration, to a tenant, a subject and a role. The application the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -117,3 +118,28 @@ class OneTimeIds(Protocol):
         """True the first time `key` is claimed; False ever after, until `until` has passed (the
         id is no longer acceptable by then anyway, and is forgotten)."""
         ...
+
+
+class SignInProvider(Protocol):
+    """An identity provider people sign in with in a browser (OIDC or SAML), as the sign-in use case
+    sees it: a redirect there, and the answer that comes back.
+
+    `begin` returns the URL to send the browser to and the pending sign-in to keep where only
+    this browser brings it back (the HTTP layer seals it into a cookie); `finish` checks the
+    provider's answer (the callback's query, or the posted form) against it, and returns whom
+    the provider vouched for, or raises SignInRejected / IdentityProviderUnavailable.
+    """
+
+    @property
+    def key(self) -> str:
+        """`oidc:<name>` or `saml:<name>`: how sessions and the audit log name the method."""
+        ...
+
+    @property
+    def metadata(self) -> bytes | None:
+        """What the provider needs to know of us, published (a SAML service provider's metadata); None for OIDC."""
+        ...
+
+    async def begin(self) -> tuple[str, bytes]: ...
+
+    async def finish(self, pending: bytes, answer: Mapping[str, str]) -> VerifiedSignIn: ...

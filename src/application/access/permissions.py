@@ -25,6 +25,7 @@ class Permission(enum.StrEnum):
     VERIFY_DOCUMENTS = "documents:verify"  # any PDF, ours or not; reads no tenant data
     MANAGE_WEBHOOKS = "webhooks:manage"  # endpoints hear about every envelope and carry secrets
     MANAGE_API_KEYS = "api-keys:manage"  # create, list and revoke keys, up to the caller's own role (RANK)
+    MANAGE_USERS = "users:manage"  # invite, change the role of and disable users, and their teams, up to RANK
     READ_TENANT_AUDIT = "audit-log:read"  # the tenant's log of administrative acts: owners and auditors only
 
 
@@ -56,6 +57,7 @@ SUMMARIES: dict[Permission, str] = {
     Permission.VERIFY_DOCUMENTS: "verify any PDF",
     Permission.MANAGE_WEBHOOKS: "manage webhooks (they hear about every envelope and hold secrets)",
     Permission.MANAGE_API_KEYS: "make, list and revoke API keys, up to its own role",
+    Permission.MANAGE_USERS: "invite, list, change and disable users, and manage teams, up to its own role",
     Permission.READ_TENANT_AUDIT: "read and verify the tenant's audit log of administrative acts",
 }
 
@@ -114,11 +116,11 @@ class Caller:
         if not allows(self.role, permission):
             raise Forbidden(f"{_a(self.role)} {self.kind} may not do this (it needs {permission.value})")
 
-    def require_rank_of(self, role: AccessRole, act: str) -> None:
+    def require_rank_of(self, role: AccessRole, act: str, what: str = "key") -> None:
         """Raise Forbidden unless this caller's role ranks at least as high as `role` (RANK):
-        `act` ("create", "revoke") says what it was about to do to a key of that role."""
+        `act` ("create", "revoke") says what it was about to do to `what` (a key, a user) of that role."""
         if not outranks_or_equals(self.role, role):
-            raise Forbidden(f"{_a(self.role)} {self.kind} may not {act} {_a(role)} key")
+            raise Forbidden(f"{_a(self.role)} {self.kind} may not {act} {_a(role)} {what}")
 
 
 def _a(role: AccessRole) -> str:

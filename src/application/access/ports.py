@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from undersign.domain.audit import TenantAuditEntry
+from undersign.domain.local_credentials import LocalCredentials
 from undersign.domain.tenant import ApiKey, Tenant
 from undersign.domain.user import ExternalIdentity, Team, User
 from undersign.domain.web_session import WebSession
@@ -18,6 +19,10 @@ class TenantRepository(Protocol):
     async def get(self, tenant_id: str) -> Tenant | None: ...
 
     async def by_slug(self, slug: str) -> Tenant | None: ...
+
+    async def save(self, tenant: Tenant) -> None:
+        """Store the tenant's sender name and sign-in policy as they are now."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +91,23 @@ class TeamRepository(Protocol):
 
     async def for_tenant(self, tenant_id: str) -> list[Team]:
         """The tenant's teams by name (a tenant has few)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredCredentials:
+    """A user's local credentials as stored, at `version` (what a save expects to replace)."""
+
+    credentials: LocalCredentials
+    version: int
+
+
+class LocalCredentialsRepository(Protocol):
+    async def get(self, user_id: str) -> StoredCredentials | None: ...
+
+    async def save(self, user_id: str, credentials: LocalCredentials, *, expected_version: int | None) -> None:
+        """Store them as the next version; `expected_version` None: the user has none yet. A
+        ConcurrencyConflict if another write came first (two sign-ins with one TOTP code: one wins)."""
         ...
 
 

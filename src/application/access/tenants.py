@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from undersign.application.access.api_keys import KEY_ID, KEY_PREFIX, ApiKeys, IssuedApiKey, split_api_key
+from undersign.application.access.audit_log import record_act
 from undersign.application.access.permissions import Caller
 from undersign.application.shared.errors import AlreadyExists
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.domain.errors import NotFound
 from undersign.domain.policy import default_policy
 from undersign.domain.tenant import AccessRole, Tenant
+from undersign.domain.tenant_events import SignInPolicyChanged
 
 __all__ = ["KEY_ID", "KEY_PREFIX", "IssuedApiKey", "Tenants", "split_api_key"]
 
@@ -38,6 +42,28 @@ class Tenants:
         return await self._keys.issue_for_tenant(
             slug, role, expires_at=expires_at, description=description, created_by=created_by
         )
+
+    async def set_sign_in_policy(
+        self, slug: str, *, just_in_time_users: bool | None = None, require_mfa: bool | None = None, actor: str
+    ) -> Tenant:
+        """Change what is given (None: keep it); an act in the tenant's audit log when anything changed."""
+        async with self._uow() as uow:
+            tenant = await uow.tenants.by_slug(slug)
+            if tenant is None:
+                raise NotFound(f"no tenant {slug!r}")
+            changed = replace(
+                tenant,
+                just_in_time_users=tenant.just_in_time_users if just_in_time_users is None else just_in_time_users,
+                require_mfa=tenant.require_mfa if require_mfa is None else require_mfa,
+            )
+            if changed != tenant:
+                await uow.tenants.save(changed)
+                await record_act(uow, SignInPolicyChanged(
+                    tenant_id=tenant.id, at=self._clock.now(), actor=actor,
+                    just_in_time_users=changed.just_in_time_users, require_mfa=changed.require_mfa,
+                ))
+                await uow.commit()
+        return changed
 
     async def authenticate(self, presented: str) -> Caller:
         """ApiKeys.authenticate: the caller a presented key stands for, or Unauthenticated."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.access.permissions import Caller, Permission
+from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.loading import hash_token, require_envelope
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory

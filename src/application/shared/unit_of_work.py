@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     # Each subject keeps its repositories' ports; the unit of work only names them.
     from undersign.application.access.ports import (
         ApiKeyRepository,
+        LocalCredentialsRepository,
         TeamRepository,
         TenantAuditLog,
         TenantRepository,
@@ -74,6 +75,7 @@ class UnitOfWork(abc.ABC):
     users: UserRepository
     teams: TeamRepository
     web_sessions: WebSessionRepository
+    local_credentials: LocalCredentialsRepository
     policies: PolicyRepository
     outbox: Outbox
     webhook_endpoints: WebhookEndpoints

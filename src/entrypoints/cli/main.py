@@ -1,5 +1,5 @@
-"""`undersign`: serve the API, migrate the database, manage tenants and keys, verify audit chains and PDFs,
-revoke signers' certificates.
+"""`undersign`: serve the API, migrate the database, manage tenants, keys, users and teams, verify audit chains
+and PDFs, revoke signers' certificates.
 
 Every command takes --json and then prints exactly one JSON object on stdout. Errors are
 one line on stderr and a non-zero exit status.
@@ -17,6 +17,7 @@ from undersign.entrypoints.cli.database import db
 from undersign.entrypoints.cli.jobs import jobs, worker
 from undersign.entrypoints.cli.serve import serve
 from undersign.entrypoints.cli.tenants import apikey, tenant
+from undersign.entrypoints.cli.users import team, user
 from undersign.entrypoints.cli.verify import verify
 
 
@@ -31,6 +32,8 @@ cli.add_command(serve)
 cli.add_command(db)
 cli.add_command(tenant)
 cli.add_command(apikey)
+cli.add_command(user)
+cli.add_command(team)
 cli.add_command(audit)
 cli.add_command(archive)
 cli.add_command(worker)

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from undersign.domain.tenant import MAX_KEY_LIFETIME, ApiKey, AccessRole
+from undersign.application.access.api_keys import UNNAMED_OPERATOR
+from undersign.domain.tenant import MAX_KEY_LIFETIME, AccessRole, ApiKey
 from undersign.entrypoints.cli.common import emit, json_option, operator, run_with_container
 
 
@@ -26,6 +27,28 @@ def tenant_create(slug: str, sender_name: str | None, as_json: bool) -> None:
     emit(as_json, {"id": created.id, "slug": created.slug, "sender_name": created.display_name,
                    "created_at": created.created_at.isoformat()},
          f"tenant {created.slug} created ({created.id})")
+
+
+@tenant.command("sign-in-policy")
+@click.argument("slug")
+@click.option(
+    "--just-in-time-users/--invited-users-only", default=None,
+    help="Whether a first sign-in through a configured identity provider creates the user.",
+)
+@click.option("--require-mfa/--no-require-mfa", default=None, help="Whether local sign-ins need a second factor.")
+@json_option
+def tenant_sign_in_policy(slug: str, just_in_time_users: bool | None, require_mfa: bool | None, as_json: bool) -> None:
+    """Show or change how people of the tenant SLUG sign in (a change is logged in its audit log)."""
+    actor = operator() or UNNAMED_OPERATOR
+    policy = run_with_container(
+        lambda c: c.use_cases().tenants.set_sign_in_policy(
+            slug, just_in_time_users=just_in_time_users, require_mfa=require_mfa, actor=actor
+        )
+    )
+    emit(as_json, {"tenant": policy.slug, "just_in_time_users": policy.just_in_time_users,
+                   "require_mfa": policy.require_mfa},
+         f"tenant {policy.slug}: just-in-time users {'on' if policy.just_in_time_users else 'off'}, "
+         f"MFA for local sign-ins {'required' if policy.require_mfa else 'not required'}")
 
 
 @click.group()

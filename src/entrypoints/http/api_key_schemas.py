@@ -9,7 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from undersign.application.access.api_keys import IssuedApiKey
-from undersign.domain.tenant import MAX_KEY_DESCRIPTION_LENGTH, ApiKey, AccessRole
+from undersign.domain.tenant import MAX_KEY_DESCRIPTION_LENGTH, AccessRole, ApiKey
 from undersign.entrypoints.http.schemas import Request
 
 

@@ -9,6 +9,7 @@ from undersign.adapters.sql.health import ping
 from undersign.entrypoints.container import Container, ready_to_sign, shutdown
 from undersign.entrypoints.http.api_keys import ApiKeysController
 from undersign.entrypoints.http.audit_log import TenantAuditLogController
+from undersign.entrypoints.http.browser_sessions import SESSION_ROUTES
 from undersign.entrypoints.http.dependencies import DEPENDENCIES
 from undersign.entrypoints.http.documents import DocumentsController
 from undersign.entrypoints.http.envelopes import EnvelopesController
@@ -21,6 +22,7 @@ from undersign.entrypoints.http.security_headers import header_size_limit, secur
 from undersign.entrypoints.http.signing import SigningController, signing_asset, signing_page
 from undersign.entrypoints.http.strict_bodies import MAX_JSON_BODY_BYTES, strict_body
 from undersign.entrypoints.http.throttling import throttling
+from undersign.entrypoints.http.users import TeamsController, UsersController
 from undersign.entrypoints.http.verification import verify
 from undersign.entrypoints.http.webhooks import WebhooksController
 
@@ -58,10 +60,12 @@ def create_app(container: Container) -> Litestar:
     return Litestar(
         route_handlers=[
             EnvelopesController, WebhooksController, ApiKeysController, TenantAuditLogController, SigningController,
+            UsersController, TeamsController,
             signing_page, signing_asset, health, ready,
             # Only these take a PDF, up to the upload limit; everything else a small JSON body.
             Router(path="/", route_handlers=[DocumentsController, verify], request_max_body_size=settings.max_upload_bytes),
             PKI_ROUTES,
+            *SESSION_ROUTES,
         ],
         dependencies=DEPENDENCIES,
         guards=[authorize],

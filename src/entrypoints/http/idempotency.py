@@ -29,6 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from undersign.application.access.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
 from undersign.application.access.ports import StoredResponse
 from undersign.application.shared.errors import IdempotencyKeyReused
+from undersign.entrypoints.http.dependencies import caller_secret
 from undersign.entrypoints.http.guards import authorized_caller
 from undersign.entrypoints.http.sealed_responses import seal, unseal
 
@@ -60,10 +61,10 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 fingerprint=fingerprint(request.method, request.url.path, _canonical(request, body)),
             )
         )
-        api_key = request.headers["authorization"].partition(" ")[2].strip()
+        secret = caller_secret(request)
         if isinstance(outcome, StoredResponse):
-            stored = unseal(outcome, api_key)
-            if stored is None:  # sealed with another key: cannot happen, as records are per key
+            stored = unseal(outcome, secret)
+            if stored is None:  # sealed with another secret: cannot happen, as records are per credential
                 raise IdempotencyKeyReused(f"idempotency key {key!r} was used for another request; use a new key")
             await _replay(stored, send)
             return
@@ -74,7 +75,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await _release(idempotency, outcome)
             raise
         if 200 <= response.status < 300:
-            await _complete(idempotency, outcome, seal(response.stored(), api_key))
+            await _complete(idempotency, outcome, seal(response.stored(), secret))
         else:
             await _release(idempotency, outcome)
         await response.flush(send)

@@ -2,7 +2,8 @@
 
 Clients and stateful API tests (schemathesis) follow them: create an envelope, then read it,
 add to it and send it; add a recipient, then issue their signing link and sign with it;
-register a webhook, then read, rotate or delete it; make an API key, then read or revoke it.
+register a webhook, then read, rotate or delete it; make an API key, then read or revoke it;
+invite a user, then read them, change their role or disable them; make a team, then add to it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ _SAME_ENVELOPE = {"envelope_id": "$request.path.envelope_id"}
 _WEBHOOK = "/v1/webhooks/{webhook_id}"
 _SIGNING = "/v1/signing/{token}"
 _API_KEY = "/v1/api-keys/{api_key_id}"
+_USER = "/v1/users/{user_id}"
 
 LINKS: tuple[Link, ...] = (
     *(
@@ -89,6 +91,18 @@ LINKS: tuple[Link, ...] = (
         Link(name, ("post", "/v1/api-keys", "201"), target, {"api_key_id": "$response.body#/id"},
              description=f"{name}: the new key.")
         for name, target in (("GetApiKey", ("get", _API_KEY)), ("RevokeApiKey", ("post", f"{_API_KEY}/revoke")))
+    ),
+    *(
+        Link(name, ("post", "/v1/users", "201"), target, {"user_id": "$response.body#/id"},
+             description=f"{name}: the invited user.")
+        for name, target in (
+            ("GetUser", ("get", _USER)), ("ChangeUserRole", ("post", f"{_USER}/role")),
+            ("DisableUser", ("post", f"{_USER}/disable")),
+        )
+    ),
+    Link(
+        "AddTeamMember", ("post", "/v1/teams", "201"), ("post", "/v1/teams/{team_id}/members"),
+        {"team_id": "$response.body#/id"}, description="A member of the new team.",
     ),
 )
 

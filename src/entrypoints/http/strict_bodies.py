@@ -7,7 +7,7 @@ Struct; only what passes reaches the handler (the second, lax conversion then ch
 nothing). Bodies that are not UTF-8, nested past any field's shape, or over a field's
 bounds are refused here too, as a 400 problem that names the field.
 
-Multipart forms are parsed here as well, so that a text part that is not UTF-8 is a 400
+Forms (multipart, and URL-encoded: a SAML IdP's answer) are parsed here as well, so that a text part that is not UTF-8 is a 400
 (Litestar would fail on it with a 500); the parsed form is kept for the handler.
 
 JSON bodies are small: MAX_JSON_BODY_BYTES is the app's body limit (a 413 past it), and
@@ -33,7 +33,8 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     field = request.route_handler.parsed_data_field
     if field is None:
         return
-    if getattr(field.kwarg_definition, "media_type", None) is RequestEncodingType.MULTI_PART:
+    media_type = getattr(field.kwarg_definition, "media_type", None)
+    if media_type in (RequestEncodingType.MULTI_PART, RequestEncodingType.URL_ENCODED):  # a SAML IdP's answer is the latter
         await _form(request)
         return
     try:

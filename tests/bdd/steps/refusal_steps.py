@@ -80,9 +80,9 @@ def tenant_with_keys(refusals: Refusals) -> None:
     assert set(refusals.keys) == set(AccessRole)
 
 
-@given("a draft envelope made over the API")
+@given("a draft envelope the sender made over the API")
 def draft_over_the_api(refusals: Refusals) -> None:
-    refusals.envelope_id = refusals.post("/v1/envelopes", {"subject": "Lease agreement"})["id"]
+    refusals.envelope_id = refusals.post("/v1/envelopes", {"subject": "Lease agreement"}, role=AccessRole.SENDER)["id"]
 
 
 @given(parsers.parse('the envelope is sent to "{name}"'))

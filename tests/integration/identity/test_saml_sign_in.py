@@ -17,12 +17,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from undersign.adapters.identity.saml import MAX_RESPONSE_BASE64, SamlServiceProvider
-from undersign.adapters.identity.saml_settings import (
-    SamlSettingsError,
-    parse_saml_providers,
-)
-from undersign.application.access.identity_ports import SignInRejected, VerifiedSignIn
 
 from tests.fakes.people import FakeOneTimeIds
 from tests.saml_idp import (
@@ -33,6 +27,12 @@ from tests.saml_idp import (
     running_saml_idp,
     signing_key_and_certificate,
 )
+from undersign.adapters.identity.saml import MAX_RESPONSE_BASE64, SamlServiceProvider
+from undersign.adapters.identity.saml_settings import (
+    SamlSettingsError,
+    parse_saml_providers,
+)
+from undersign.application.access.identity_ports import SignInRejected, VerifiedSignIn
 
 SP = "https://undersign.test/auth/saml/corp/metadata"
 ACS = "https://undersign.test/auth/saml/corp/acs"

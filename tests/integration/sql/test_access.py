@@ -14,7 +14,7 @@ from undersign.adapters.sql.engine import create_session_factory
 from undersign.adapters.sql.idempotency_keys import SqlIdempotencyKeys
 from undersign.application.access.ports import ApiKeyCursor, IdempotencyKeys, IdempotencyRecord, StoredResponse
 from undersign.domain.errors import ConcurrencyConflict
-from undersign.domain.tenant import ApiKey, AccessRole, Tenant
+from undersign.domain.tenant import AccessRole, ApiKey, Tenant
 
 # -- tenants and API keys ----------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ APP_TABLES = {
     "tenants", "api_keys", "policies", "envelopes", "signers", "fields", "documents", "document_revisions",
     "audit_events", "signing_links", "idempotency_keys", "outbox", "jobs", "dead_letters", "webhook_endpoints",
     "webhook_deliveries", "webhook_attempts", "certificate_revocations", "tenant_audit_entries", "users", "teams",
-    "team_members", "user_identities", "web_sessions", "one_time_ids",
+    "team_members", "user_identities", "web_sessions", "one_time_ids", "local_credentials",
 }
 
 

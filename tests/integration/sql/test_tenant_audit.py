@@ -10,7 +10,7 @@ import pytest
 from tests.integration.sql.helpers import ACME, BACKENDS, GLOBEX, T0, Backend
 from undersign.domain.audit import TenantAuditEntry, chain_tenant, verify_tenant_chain
 from undersign.domain.errors import ConcurrencyConflict
-from undersign.domain.tenant import ApiKey, AccessRole
+from undersign.domain.tenant import AccessRole, ApiKey
 from undersign.domain.tenant_events import ApiKeyCreated, ApiKeyRevoked, TenantEvent
 
 

@@ -30,6 +30,18 @@ class SqlTenants:
         )
         return row.to_domain() if row else None
 
+    async def save(self, tenant: Tenant) -> None:
+        with conflicts_raise(f"tenant {tenant.slug!r} is being changed by another writer"):
+            await self._session.execute(
+                update(TenantRow)
+                .where(TenantRow.id == tenant.id)
+                .values(
+                    sender_name=tenant.sender_name, just_in_time_users=tenant.just_in_time_users,
+                    require_mfa=tenant.require_mfa,
+                )
+                .execution_options(**NO_SYNC)
+            )
+
 
 class SqlApiKeys:
     def __init__(self, session: AsyncSession) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from undersign.adapters.sql.availability import own_session
 from undersign.adapters.sql.repositories.shared import FRESH, NO_SYNC, add_row, conflicts_raise, rowcount
 from undersign.adapters.sql.tables.people import (
+    LocalCredentialsRow,
     OneTimeIdRow,
     TeamMemberRow,
     TeamRow,
@@ -18,8 +19,10 @@ from undersign.adapters.sql.tables.people import (
     UserRow,
     WebSessionRow,
 )
+from undersign.application.access.ports import StoredCredentials
 from undersign.application.shared.ports import Clock
 from undersign.domain.errors import ConcurrencyConflict
+from undersign.domain.local_credentials import LocalCredentials
 from undersign.domain.user import ExternalIdentity, Team, User
 from undersign.domain.web_session import WebSession
 
@@ -104,6 +107,31 @@ class SqlUsers:
             )
         for team_id in sorted(user.team_ids - stored):
             await add_row(self._session, TeamMemberRow(team_id=team_id, user_id=user.id), "the user just joined")
+
+
+class SqlLocalCredentials:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, user_id: str) -> StoredCredentials | None:
+        row = await self._session.get(LocalCredentialsRow, user_id, populate_existing=True)
+        return StoredCredentials(credentials=row.to_domain(), version=row.version) if row else None
+
+    async def save(self, user_id: str, credentials: LocalCredentials, *, expected_version: int | None) -> None:
+        values = LocalCredentialsRow.values(credentials)
+        if expected_version is None:
+            row = LocalCredentialsRow(user_id=user_id, version=1, **values)
+            await add_row(self._session, row, "the credentials were just set by another writer")
+            return
+        with conflicts_raise("the credentials are being changed by another writer"):
+            result = await self._session.execute(
+                update(LocalCredentialsRow)
+                .where(LocalCredentialsRow.user_id == user_id, LocalCredentialsRow.version == expected_version)
+                .values(version=expected_version + 1, **values)
+                .execution_options(**NO_SYNC)
+            )
+        if rowcount(result) != 1:
+            raise ConcurrencyConflict("the credentials were changed by another writer")
 
 
 class SqlTeams:

@@ -14,8 +14,8 @@ from undersign.domain.tenant import (
     MAX_CREATED_BY_LENGTH,
     MAX_KEY_DESCRIPTION_LENGTH,
     MAX_SENDER_NAME_LENGTH,
-    ApiKey,
     AccessRole,
+    ApiKey,
     Tenant,
 )
 

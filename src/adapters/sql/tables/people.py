@@ -1,13 +1,15 @@
-"""A tenant's users, their teams and external identities, their browser sessions, and ids used once."""
+"""A tenant's users, their local credentials, teams and external identities, browser sessions; ids used once."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from undersign.adapters.sql.tables.base import MYSQL_TABLE_OPTIONS, Base, Id, UtcDateTime
+from undersign.adapters.sql.tables.base import MYSQL_TABLE_OPTIONS, Base, Id, JsonText, UtcDateTime
+from undersign.domain.local_credentials import LocalCredentials, TotpEnrolment
 from undersign.domain.tenant import AccessRole
 from undersign.domain.text import MAX_EMAIL_LENGTH
 from undersign.domain.user import MAX_IDENTITY_PART_LENGTH, MAX_TEAM_NAME_LENGTH, MAX_USER_NAME_LENGTH, Team, User
@@ -37,6 +39,47 @@ class UserRow(Base):
         return User(
             id=self.id, tenant_id=self.tenant_id, email=self.email, name=self.name, role=AccessRole(self.role),
             created_at=self.created_at, disabled_at=self.disabled_at, team_ids=team_ids,
+        )
+
+
+class LocalCredentialsRow(Base):
+    """A user's password hash, TOTP authenticator, recovery codes' hashes and recent failures."""
+
+    __tablename__ = "local_credentials"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    user_id: Mapped[str] = mapped_column(Id(), ForeignKey("users.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(128))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_code_hashes: Mapped[list[str]] = mapped_column(JsonText())
+    failed_attempts: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    @staticmethod
+    def values(credentials: LocalCredentials) -> dict[str, Any]:
+        totp = credentials.totp
+        return {
+            "password_hash": credentials.password_hash,
+            "totp_secret": totp.secret if totp else None,
+            "totp_confirmed_at": totp.confirmed_at if totp else None,
+            "totp_last_step": totp.last_used_step if totp else None,
+            "recovery_code_hashes": list(credentials.recovery_code_hashes),
+            "failed_attempts": credentials.failed_attempts,
+            "locked_until": credentials.locked_until,
+        }
+
+    def to_domain(self) -> LocalCredentials:
+        totp = None
+        if self.totp_secret is not None:
+            totp = TotpEnrolment(
+                secret=self.totp_secret, confirmed_at=self.totp_confirmed_at, last_used_step=self.totp_last_step
+            )
+        return LocalCredentials(
+            password_hash=self.password_hash, totp=totp, recovery_code_hashes=tuple(self.recovery_code_hashes),
+            failed_attempts=self.failed_attempts, locked_until=self.locked_until,
         )
 
 
