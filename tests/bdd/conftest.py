@@ -8,3 +8,5 @@ from tests.bdd.steps.http_steps import *  # noqa: F403
 from tests.bdd.steps.lifecycle_steps import *  # noqa: F403
 from tests.bdd.steps.refusal_steps import *  # noqa: F403
 from tests.bdd.steps.verification_steps import *  # noqa: F403
+from tests.bdd.steps.people_steps import *  # noqa: F403
+from tests.bdd.steps.sign_in_steps import *  # noqa: F403

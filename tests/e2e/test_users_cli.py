@@ -65,3 +65,35 @@ def test_teams_are_made_listed_and_joined_and_the_audit_log_names_the_operator(t
     assert all(actor.startswith("cli") for _, actor in rows)
     verdict = json.loads(run(tmp_path, "audit", "tenant", "acme", "--json").stdout)
     assert verdict["chain_valid"] is True and verdict["entries"] == 3
+
+
+def test_an_operator_sets_a_password_never_on_the_command_line_and_the_policy_of_sign_ins(tmp_path):
+    import os
+    import subprocess
+
+    from tests.e2e.test_cli import UNDERSIGN
+
+    run(tmp_path, "tenant", "create", "acme")
+    ada = json.loads(run(tmp_path, "user", "invite", "acme", "ada@example.com", "--name", "Ada", "--json").stdout)
+    env = {**os.environ, "UNDERSIGN_DATA_DIR": str(tmp_path)}
+
+    def set_password(password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [UNDERSIGN, "user", "set-password", "acme", "ada@example.com", "--password-stdin", "--json"],
+            input=password + "\n", capture_output=True, text=True, env=env, timeout=120, check=False,
+        )
+
+    short = set_password("short")
+    assert short.returncode != 0 and "12" in short.stderr and "short" not in short.stderr
+    done = set_password("correct horse battery staple")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"tenant": "acme", "user_id": ada["id"], "password_set": True}
+    assert "correct horse" not in done.stdout + done.stderr
+    with sqlite3.connect(tmp_path / "undersign.db") as db:
+        (stored,) = db.execute("SELECT password_hash FROM local_credentials").fetchone()
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+
+    policy = json.loads(run(tmp_path, "tenant", "sign-in-policy", "acme", "--require-mfa", "--json").stdout)
+    assert policy == {"tenant": "acme", "just_in_time_users": False, "require_mfa": True}
+    shown = json.loads(run(tmp_path, "tenant", "sign-in-policy", "acme", "--json").stdout)
+    assert shown == policy

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from undersign.application.access.api_keys import UNNAMED_OPERATOR
 from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.cli.common import emit, json_option, operator, run_with_container
 
@@ -33,6 +34,31 @@ def user_invite(slug: str, email: str, name: str, role: str, as_json: bool) -> N
         lambda c: c.use_cases().users.invite_for_tenant(slug, email=email, name=name, role=AccessRole(role), by=by)
     )
     emit(as_json, {"tenant": slug, **_user_record(made)}, f"user {made.email} invited ({made.id}, {made.role.value})")
+
+
+@user.command("set-password")
+@click.argument("slug")
+@click.argument("email")
+@click.option(
+    "--password-stdin", is_flag=True,
+    help="Read the password from standard input (a script); else it is asked for twice, not echoed.",
+)
+@json_option
+def user_set_password(slug: str, email: str, password_stdin: bool, as_json: bool) -> None:
+    """Set the password with which EMAIL signs in locally to the tenant SLUG (12 to 256 characters).
+
+    Never on the command line: it would stay in the shell's history and show in the process list.
+    """
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    by = operator() or UNNAMED_OPERATOR
+    changed = run_with_container(
+        lambda c: c.use_cases().local_sign_ins.set_password(slug, email, password, actor=by)
+    )
+    emit(as_json, {"tenant": slug, "user_id": changed.id, "password_set": True},
+         f"password set for {changed.email} ({changed.id})")
 
 
 @user.command("list")
