@@ -167,3 +167,17 @@ async def test_creating_a_key_again_under_an_idempotency_key_returns_the_same_ke
     assert first.status_code == again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true" and again.json()["key"] == first.json()["key"]
     assert len(stored_api_keys(stack)) == 2
+
+
+async def test_a_key_scoped_to_a_team_shares_its_envelopes_with_the_team(stack: Stack) -> None:
+    team = await api.post(stack, "/v1/teams", {"name": "Legal"})
+    made = await api.post(stack, "/v1/api-keys", {"role": "sender", "team_id": team["id"], "description": "CRM"})
+    assert made["team_id"] == team["id"]
+    other = await api.post(stack, "/v1/api-keys", {"role": "sender"})
+    assert other["team_id"] is None
+    crm, loner = api.bearer(made["key"]), api.bearer(other["key"])
+    envelope = await stack.client.post("/v1/envelopes", json={"subject": "Shared"}, headers=crm)
+    assert envelope.json()["team_id"] == team["id"] and envelope.json()["owner"] == f"api_key:{made['id']}"
+    api.problem(await stack.client.get(f"/v1/envelopes/{envelope.json()['id']}", headers=loner), 404, "not_found")
+    unknown = await stack.client.post("/v1/api-keys", json={"role": "sender", "team_id": "no-such-team"}, headers=stack.headers)
+    api.problem(unknown, 404, "not_found")

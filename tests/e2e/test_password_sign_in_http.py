@@ -124,3 +124,16 @@ async def test_a_sign_in_body_is_held_to_its_shape(stack: Stack) -> None:
     assert extra.status_code == 400
     long = await stack.client.post("/sign-in/password", json={"tenant": "acme", "email": "a@b.c", "password": "x" * 300})
     assert long.status_code == 400
+
+
+async def test_failed_sign_ins_from_one_address_are_throttled_whatever_the_account(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data", UNDERSIGN_PUBLIC_URL="http://testserver.local", UNDERSIGN_THROTTLE_AUTH_FAILURES="3")
+    async with serve(settings) as stack:
+        for n in range(3):
+            guess = {"tenant": "acme", "email": f"user{n}@acme.test", "password": "guessing"}
+            api.problem(await stack.client.post("/sign-in/password", json=guess), 401, "sign_in_rejected")
+        refused = await stack.client.post(
+            "/sign-in/password", json={"tenant": "acme", "email": "user9@acme.test", "password": "guessing"}
+        )
+        api.problem(refused, 429, "too_many_requests")
+        assert int(refused.headers["retry-after"]) > 0

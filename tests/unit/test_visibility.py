@@ -88,3 +88,22 @@ async def test_an_envelope_is_shared_only_with_a_team_of_the_callers(
 ) -> None:
     with pytest.raises(NotFound, match="no team"):
         await made_by(platform, people["cat"], team_id="team-legal")
+
+
+async def test_a_key_scoped_to_a_team_shares_what_it_makes_with_the_team_and_sees_the_teams_envelopes(
+    platform: FakePlatform, people: dict[str, Caller]
+) -> None:
+    from undersign.application.access.api_keys import IssueApiKey
+
+    admin_key = await platform.tenants.create_api_key("acme", AccessRole.ADMIN)
+    admin = await platform.tenants.authenticate(admin_key.key)
+    issued = await platform.api_keys.issue(IssueApiKey(caller=admin, role=AccessRole.SENDER, team_id="team-legal"))
+    crm = await platform.tenants.authenticate(issued.key)
+    assert issued.api_key.team_id == "team-legal" and crm.team_ids == {"team-legal"}
+
+    by_the_key = await made_by(platform, crm)
+    by_ana = await made_by(platform, people["ana"], team_id="team-legal")
+    assert await listed(platform, people["ben"]) == {by_the_key, by_ana}  # the key shared it with its team
+    assert await listed(platform, crm) == {by_the_key, by_ana}
+    with pytest.raises(NotFound, match="no team"):
+        await platform.api_keys.issue(IssueApiKey(caller=admin, role=AccessRole.SENDER, team_id="team-nowhere"))

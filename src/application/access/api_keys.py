@@ -85,6 +85,7 @@ class IssueApiKey:
     role: AccessRole
     expires_at: datetime | None = None
     description: str = ""
+    team_id: str | None = None  # a key scoped to this team of the tenant: as a sender, it sees the team's envelopes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,7 +114,7 @@ class ApiKeys:
                     raise NotFound("no such tenant")
                 return await self._issue(
                     uow, tenant, command.role, expires_at=command.expires_at, description=command.description,
-                    created_by=caller.actor,
+                    created_by=caller.actor, team_id=command.team_id,
                 )
 
         return await retry_on_conflict(attempt)
@@ -154,7 +155,7 @@ class ApiKeys:
 
     async def issue_for_tenant(
         self, slug: str, role: AccessRole, *, expires_at: datetime | None = None, description: str = "",
-        created_by: str | None = None,
+        created_by: str | None = None, team_id: str | None = None,
     ) -> IssuedApiKey:
         """A key of any role in the tenant `slug`; `created_by` names the operator (`cli:<user>`)."""
 
@@ -164,7 +165,8 @@ class ApiKeys:
                 if tenant is None:
                     raise NotFound(f"no tenant {slug!r}")
                 return await self._issue(
-                    uow, tenant, role, expires_at=expires_at, description=description, created_by=created_by
+                    uow, tenant, role, expires_at=expires_at, description=description, created_by=created_by,
+                    team_id=team_id,
                 )
 
         return await retry_on_conflict(attempt)
@@ -220,14 +222,16 @@ class ApiKeys:
 
     async def _issue(
         self, uow: UnitOfWork, tenant: Tenant, role: AccessRole, *, expires_at: datetime | None, description: str,
-        created_by: str | None,
+        created_by: str | None, team_id: str | None = None,
     ) -> IssuedApiKey:
         if expires_at is not None:
             expires_at = in_utc(expires_at, "expires_at")
+        if team_id is not None and await uow.teams.get(tenant.id, team_id) is None:
+            raise NotFound(f"no team {team_id}")
         key_id, secret = self._ids.new_id(), self._secrets.new_secret()
         api_key = ApiKey.issue(
             key_id=key_id, tenant_id=tenant.id, role=role, secret_hash=hash_token(secret), now=self._clock.now(),
-            expires_at=expires_at, description=description, created_by=created_by,
+            expires_at=expires_at, description=description, created_by=created_by, team_id=team_id,
         )
         await uow.api_keys.add(api_key)
         await record_act(

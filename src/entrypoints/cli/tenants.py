@@ -64,14 +64,18 @@ def apikey() -> None:
     help=f"Refuse the key after this many days (1 to {MAX_KEY_LIFETIME.days}; default: it does not expire).",
 )
 @click.option("--description", default="", help="What the key is for (one line, at most 200 characters).")
+@click.option("--team", "team_id", default=None, help="Scope the key to this team (its id): a sender key sees its envelopes.")
 @json_option
-def apikey_create(slug: str, role: str, expires_in_days: int | None, description: str, as_json: bool) -> None:
+def apikey_create(
+    slug: str, role: str, expires_in_days: int | None, description: str, team_id: str | None, as_json: bool
+) -> None:
     """Create an API key. It is shown once: only its hash is stored."""
     expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     created_by = operator()
     issued = run_with_container(
         lambda c: c.use_cases().api_keys.issue_for_tenant(
-            slug, AccessRole(role), expires_at=expires_at, description=description, created_by=created_by
+            slug, AccessRole(role), expires_at=expires_at, description=description, created_by=created_by,
+            team_id=team_id,
         )
     )
     _log("API key created", issued.api_key)
@@ -137,5 +141,5 @@ def _as_record(key: ApiKey) -> dict[str, Any]:
     return {
         "id": key.id, "role": key.role.value, "description": key.description, "created_at": moment(key.created_at),
         "created_by": key.created_by, "expires_at": moment(key.expires_at), "revoked_at": moment(key.revoked_at),
-        "last_used_at": moment(key.last_used_at),
+        "last_used_at": moment(key.last_used_at), "team_id": key.team_id,
     }

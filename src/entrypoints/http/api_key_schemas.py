@@ -17,6 +17,7 @@ class CreateApiKeyIn(Request):
     role: AccessRole
     expires_at: datetime | None = None  # RFC 3339 with an offset; in the future, within ten years
     description: Annotated[str, Meta(max_length=MAX_KEY_DESCRIPTION_LENGTH)] = ""
+    team_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None  # scope the key to this team
 
 
 class ApiKeyOut(msgspec.Struct, kw_only=True):
@@ -28,6 +29,7 @@ class ApiKeyOut(msgspec.Struct, kw_only=True):
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None  # to within a minute
+    team_id: str | None  # the team the key is scoped to, if any
 
 
 class ApiKeyWithSecretOut(ApiKeyOut, kw_only=True):
@@ -43,6 +45,7 @@ def api_key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(
         id=key.id, role=key.role.value, description=key.description, created_at=key.created_at,
         created_by=key.created_by, expires_at=key.expires_at, revoked_at=key.revoked_at, last_used_at=key.last_used_at,
+        team_id=key.team_id,
     )
 
 

@@ -39,7 +39,9 @@ class ApiKeysController(Controller):
         self, data: JSONBody[CreateApiKeyIn], caller: NamedDependency[Caller], api_keys: NamedDependency[ApiKeys]
     ) -> ApiKeyWithSecretOut:
         """A key of a role ranked at most the caller's (owner > admin > the rest); `key` is shown now, never again."""
-        command = IssueApiKey(caller=caller, role=data.role, expires_at=data.expires_at, description=data.description)
+        command = IssueApiKey(
+            caller=caller, role=data.role, expires_at=data.expires_at, description=data.description, team_id=data.team_id
+        )
         return api_key_with_secret_out(await api_keys.issue(command))
 
     @get("/", **requires(Permission.MANAGE_API_KEYS))

@@ -70,7 +70,9 @@ class EnvelopesController(Controller):
     ) -> Response[EnvelopeOut]:
         routing = Routing(data.routing) if data.routing else None
         envelope = await create_envelope(
-            CreateEnvelope(caller=caller, subject=data.subject, message=data.message, routing=routing)
+            CreateEnvelope(
+                caller=caller, subject=data.subject, message=data.message, routing=routing, team_id=data.team_id
+            )
         )
         return envelope_response(envelope, [], status_code=201)
 

@@ -43,6 +43,7 @@ class CreateEnvelopeIn(Request):
     subject: Annotated[str, Meta(max_length=MAX_SUBJECT_LENGTH)]
     message: Annotated[str, Meta(max_length=MAX_MESSAGE_LENGTH)] = ""
     routing: Literal["sequential", "parallel"] | None = None
+    team_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None  # share it with a team of yours
 
 
 class AddSignerIn(Request):
@@ -130,6 +131,8 @@ class EnvelopeOut(msgspec.Struct, kw_only=True):
     completed_at: datetime | None
     voided_reason: str | None
     signature_level: str | None
+    owner: str | None  # who made it: user:<id>, api_key:<id> (none before owners were kept)
+    team_id: str | None  # the team it is shared with
     version: int
     documents: list[DocumentOut]
     signers: list[SignerOut]
@@ -230,7 +233,7 @@ def envelope_out(envelope: Envelope, documents: list[Document]) -> EnvelopeOut:
         sent_at=envelope.sent_at, expires_at=envelope.expires_at, completed_at=envelope.completed_at,
         voided_reason=envelope.voided_reason,
         signature_level=envelope.policy.signature_level.value if envelope.policy else None,
-        version=envelope.version,
+        owner=envelope.owner, team_id=envelope.team_id, version=envelope.version,
         documents=[document_out(by_id[i]) for i in envelope.document_ids if i in by_id],
         signers=[signer_out(s) for s in envelope.signers],
         fields=[field_out(f) for f in envelope.fields],
