@@ -27,7 +27,6 @@ import html.parser
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import tempfile
 import urllib.error
@@ -42,7 +41,14 @@ import httpx
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from tests.prerequisites import require_program
-from tests.servers import START_TIMEOUT, answers_in_time, free_port, removed_on_failure, stop_child
+from tests.servers import (
+    START_TIMEOUT,
+    ChildServer,
+    answers_in_time,
+    free_port,
+    removed_on_failure,
+    url_answers,
+)
 
 PROJECT = Path(__file__).parent / "oidc_provider"
 NPM_TIMEOUT = 300
@@ -140,7 +146,7 @@ def signing_keys(generation: int) -> list[dict[str, Any]]:
     return [key.as_dict(private=True) for key in keys]
 
 
-class OidcProvider:
+class OidcProvider(ChildServer):
     """oidc-provider in its own process on 127.0.0.1; `start()` and `rotate_keys()` may be called in turn."""
 
     def __init__(
@@ -290,24 +296,8 @@ class OidcProvider:
             if own:
                 browser.close()
 
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        stop_child(self._process)
-        self._process = None
-
-    def remove(self) -> None:
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.directory, ignore_errors=True)
-
     def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.issuer}/.well-known/openid-configuration", timeout=1) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
+        return url_answers(f"{self.issuer}/.well-known/openid-configuration")
 
 
 class _FormReader(html.parser.HTMLParser):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,10 +40,11 @@ from cryptography.x509.oid import NameOID
 from tests.prerequisites import require_program
 from tests.servers import (
     START_TIMEOUT,
+    ChildServer,
     answers_in_time,
     free_port,
     removed_on_failure,
-    stop_child,
+    url_answers,
 )
 
 SERVER = Path(__file__).parent / "saml_idp" / "idp_server.py"
@@ -79,7 +79,7 @@ def signing_key_and_certificate(directory: Path, common_name: str) -> tuple[Path
     return key_file, cert_file
 
 
-class SamlIdentityProvider:
+class SamlIdentityProvider(ChildServer):
     """pysaml2's IdP in its own process on 127.0.0.1; `start()` once, `remove()` at the end."""
 
     def __init__(self, *, users: Mapping[str, SamlUser]) -> None:
@@ -169,24 +169,8 @@ class SamlIdentityProvider:
             raise RuntimeError(f"xmlsec1 --sign failed: {result.stderr}")
         return target.read_bytes()
 
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        stop_child(self._process)
-        self._process = None
-
-    def remove(self) -> None:
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.directory, ignore_errors=True)
-
     def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.metadata_url, timeout=1) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
+        return url_answers(self.metadata_url)
 
 
 @contextmanager

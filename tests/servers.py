@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -83,6 +84,35 @@ def answers_in_time(
             return False
         time.sleep(interval)
     return True
+
+
+class ChildServer:
+    """A test server in a child process, with a temporary directory of its own: `stop()` ends the
+    process by its pid, `remove()` also deletes the directory. Subclasses set both when they start."""
+
+    directory: Path
+    _process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        stop_child(self._process)
+        self._process = None
+
+    def remove(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def url_answers(url: str) -> bool:
+    """Whether GET `url` answers 200 within a second (a server coming up)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 class _Service(Protocol):
