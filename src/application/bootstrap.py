@@ -19,7 +19,7 @@ from undersign.application.access.api_keys import ApiKeys
 from undersign.application.access.audit_log import TenantAuditQueries
 from undersign.application.access.credential_ports import PasswordHasher, RecoveryCodes, TotpCodes
 from undersign.application.access.idempotency import Idempotency
-from undersign.application.access.identity_ports import BearerTokenVerifier, SignInProvider
+from undersign.application.access.identity_ports import BearerTokenVerifier, OneTimeIds, SignInProvider
 from undersign.application.access.local_sign_ins import LocalSignIns
 from undersign.application.access.ports import IdempotencyKeys
 from undersign.application.access.sign_ins import SignIns
@@ -107,6 +107,8 @@ class Ports(Protocol):
     def totp_codes(self) -> TotpCodes: ...
     @property
     def recovery_codes(self) -> RecoveryCodes: ...
+    @property
+    def one_time_ids(self) -> OneTimeIds: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,8 +237,9 @@ class UseCases:
     @cached_property
     def local_sign_ins(self) -> LocalSignIns:
         return LocalSignIns(
-            self._uow, self._ports.clock, self.sign_ins, passwords=self._ports.password_hasher,
+            self._uow, self._ports.clock, self._ports.ids, self.sign_ins, passwords=self._ports.password_hasher,
             totp=self._ports.totp_codes, recovery_codes=self._ports.recovery_codes,
+            one_time_ids=self._ports.one_time_ids,
         )
 
     @cached_property

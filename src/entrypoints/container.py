@@ -261,6 +261,7 @@ class ContainerPorts:
     password_hasher = property(lambda self: self._gateways.password_hasher())
     totp_codes = property(lambda self: self._gateways.totp_codes())
     recovery_codes = property(lambda self: self._gateways.recovery_codes())
+    one_time_ids = property(lambda self: self._gateways.one_time_ids())
 
 
 def embedded_runner(settings: Settings, use_cases: UseCases, store: SqlJobStore, clock: Clock) -> EmbeddedRunner:

@@ -137,3 +137,14 @@ async def test_failed_sign_ins_from_one_address_are_throttled_whatever_the_accou
         )
         api.problem(refused, 429, "too_many_requests")
         assert int(refused.headers["retry-after"]) > 0
+
+
+async def test_a_sign_in_posted_as_a_form_or_text_by_another_site_is_refused(stack: Stack) -> None:
+    """Login CSRF: a page elsewhere can post text/plain or a form without asking; read as JSON, it would sign
+    this browser in to an account of the page's choosing."""
+    body = '{"tenant": "acme", "email": "ana@acme.test", "password": "' + PASSWORD + '"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        stack.client.cookies.clear()
+        refused = await stack.client.post("/sign-in/password", content=body, headers={"content-type": content_type})
+        assert refused.status_code == 415, (content_type, refused.text)
+        assert "undersign_session" not in refused.cookies

@@ -34,6 +34,9 @@ class FakeUsers:
         user_id = self._db.identities.get(identity)
         return None if user_id is None else self._db.users.get(user_id)
 
+    async def has_identity(self, user_id: str) -> bool:
+        return user_id in self._db.identities.values()
+
     async def link(self, user: User, identity: ExternalIdentity) -> None:
         def check() -> None:
             if identity in self._db.identities:

@@ -26,6 +26,7 @@ class FakePlatform(UseCases):
     def __init__(self) -> None:
         import argon2
 
+        from tests.fakes.people import FakeOneTimeIds
         from undersign.adapters.identity.passwords import Argon2PasswordHasher
         from undersign.adapters.identity.recovery_codes import Sha256RecoveryCodes
         from undersign.adapters.identity.totp import PyOtpTotpCodes
@@ -44,6 +45,7 @@ class FakePlatform(UseCases):
         # The real credential adapters (pure Python, no I/O); Argon2 with a light cost, as tests need no more.
         self.password_hasher = Argon2PasswordHasher(argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
         self.totp_codes, self.recovery_codes = PyOtpTotpCodes(), Sha256RecoveryCodes()
+        self.one_time_ids = FakeOneTimeIds()
         super().__init__(self, FAKE_CONFIG)
 
     async def run_background(self, *, rounds: int = 1_000) -> None:

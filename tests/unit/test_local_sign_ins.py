@@ -112,11 +112,43 @@ async def test_guessing_codes_locks_the_account(platform: FakePlatform, ana: Use
     await platform.local_sign_ins.second_factor(setup.pending, code_for(setup.otpauth_uri, platform))
     pending = (await platform.local_sign_ins.sign_in("acme", "ana@acme.test", PASSWORD)).pending  # type: ignore[union-attr]
     right = code_for(setup.otpauth_uri, platform, steps_later=1)
-    for guess in ("111111", "222222", "333333", "444444", "555555"):
+    # The password's attempt stays counted until the code is right: four guesses, and the account is locked.
+    for guess in ("111111", "222222", "333333", "444444"):
         with pytest.raises(SignInRejected):
             await platform.local_sign_ins.second_factor(pending, guess)
     with pytest.raises(TooManyRequests):
         await platform.local_sign_ins.second_factor(pending, right)
+
+
+async def test_guesses_sent_at_once_are_all_counted_and_never_tell_the_right_one_apart(
+    platform: FakePlatform, ana: User
+) -> None:
+    import asyncio
+
+    guesses = [f"wrong guess {n}" for n in range(12)] + [PASSWORD]
+    outcomes = await asyncio.gather(
+        *(platform.local_sign_ins.sign_in("acme", "ana@acme.test", guess) for guess in guesses), return_exceptions=True
+    )
+    kinds = {type(outcome).__name__ for outcome in outcomes}
+    assert kinds <= {"SignInRejected", "TooManyRequests", "SignedIn"}, outcomes
+    checked = [o for o in outcomes if not isinstance(o, TooManyRequests)]
+    assert len(checked) <= 5  # the lock came after five attempts, however many were sent at once
+
+
+async def test_a_second_step_is_used_once_and_not_after_a_new_password(platform: FakePlatform, ana: User) -> None:
+    await require_mfa(platform)
+    first = await platform.local_sign_ins.sign_in("acme", "ana@acme.test", PASSWORD)
+    setup = await platform.local_sign_ins.enrol(first.pending)  # type: ignore[union-attr]
+    done = await platform.local_sign_ins.second_factor(setup.pending, code_for(setup.otpauth_uri, platform))
+    again = await platform.local_sign_ins.sign_in("acme", "ana@acme.test", PASSWORD)
+    assert isinstance(again, SecondFactorNeeded)
+    await platform.local_sign_ins.second_factor(again.pending, done.recovery_codes[0])
+    with pytest.raises(SignInRejected, match="completed already"):
+        await platform.local_sign_ins.second_factor(again.pending, done.recovery_codes[1])
+    late = await platform.local_sign_ins.sign_in("acme", "ana@acme.test", PASSWORD)
+    await platform.local_sign_ins.set_password("acme", "ana@acme.test", "another long passphrase", actor="cli:root")
+    with pytest.raises(SignInRejected, match="not started here"):
+        await platform.local_sign_ins.second_factor(late.pending, done.recovery_codes[2])  # type: ignore[union-attr]
 
 
 async def test_a_pending_sign_in_expires(platform: FakePlatform, ana: User) -> None:

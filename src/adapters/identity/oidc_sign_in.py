@@ -341,9 +341,12 @@ class OidcSignIn:
             raise SignInRejected("nonce_mismatch", "the ID token is not the answer to this sign-in (nonce)")
         return VerifiedSignIn(
             issuer=verified.issuer, subject=verified.subject, tenant_slug=verified.tenant_slug,
-            email=None if claims.get("email_verified") is False else verified.email,
+            # An address the provider does not say it verified could be anyone's: users are linked by
+            # email, so only a verified one is passed on.
+            email=verified.email if claims.get("email_verified") is True else None,
             name=_name(claims.get("name")),
             role_name=None if self.config.role is None else _mapped(claims, self.config.role),
+            maps_roles=self.config.role is not None,
         )  # fmt: skip
 
 

@@ -341,6 +341,7 @@ class SamlServiceProvider:
         return VerifiedSignIn(
             issuer=self.settings.idp_entity_id, subject=checked.subject, tenant_slug=self.settings.tenant_slug,
             email=first(mapping.email), name=first(mapping.name), role_name=role_name,
+            maps_roles=mapping.role is not None,
         )  # fmt: skip
 
 

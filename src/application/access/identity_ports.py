@@ -87,15 +87,17 @@ class VerifiedSignIn:
     `issuer` (the OpenID Provider's issuer, or the SAML IdP's entity id) and `subject` (`sub`, or
     the persistent NameID) identify the person at that provider; `tenant_slug` is the tenant the
     sign-in was for; `role_name` is the role the provider's claims or attributes map to by the
-    operator's configuration, None when they map to none (the user's stored role then stands).
+    operator's configuration, None when they map to none (with `maps_roles`, the default role
+    then; without, the user's stored role stands).
     """
 
     issuer: str
     subject: str
     tenant_slug: str
-    email: str | None = None
+    email: str | None = None  # only one the provider vouches for (OIDC: email_verified true)
     name: str | None = None
     role_name: str | None = None
+    maps_roles: bool = False  # the operator maps this provider's groups to roles: none mapped is the default role
 
 
 class SignInRejected(Unauthenticated):

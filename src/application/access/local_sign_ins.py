@@ -15,37 +15,45 @@ For tenants whose people do not come through an identity provider. The steps:
    a shoulder is spent), or a recovery code (each works once). A first good code confirms an
    enrolment and hands out ten recovery codes, shown once. Then the session starts.
 
-Every failure counts against the account (domain/local_credentials.py: locked after 5, for 15
-minutes, doubling up to 4 hours) and, as a 401, against the client's address (the HTTP edge's
-throttle). Each failure, lock and success is an act in the tenant's audit log; what was typed
-never is. Changes to a user's credentials are compare-and-set: of two sign-ins racing with one
-code, one wins.
+Every attempt counts against the account before it is checked (domain/local_credentials.py:
+locked after 5 in a row, for 15 minutes, doubling up to 4 hours; a complete sign-in starts the
+count again), so guesses sent at once are counted all the same, and a password step that leads
+to a second step stays counted until that step succeeds. A failure is also, as a 401, counted
+against the client's address (the HTTP edge's throttle); at most MAX_PASSWORD_CHECKS Argon2id
+checks run at once per process. Each failure, lock and success is an act in the tenant's audit
+log; what was typed never is. Changes to a user's credentials are compare-and-set: of two
+sign-ins racing with one code, one wins, and the other is refused like a wrong code (never a
+409, which would tell a right answer from a wrong one). A pending second step is used once, and
+only while the password is the one it was made with.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 
 from undersign.application.access.audit_log import record_act
 from undersign.application.access.credential_ports import PasswordHasher, RecoveryCodes, TotpCodes
-from undersign.application.access.identity_ports import SignInRejected
-from undersign.application.access.ports import StoredCredentials
+from undersign.application.access.identity_ports import OneTimeIds, SignInRejected
 from undersign.application.access.sign_ins import SignIns, StartedSession
 from undersign.application.shared.errors import TooManyRequests
-from undersign.application.shared.ports import Clock
+from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
-from undersign.domain.errors import InvalidInput, NotFound
+from undersign.domain.errors import ConcurrencyConflict, InvalidInput, InvalidState, NotFound
 from undersign.domain.local_credentials import LocalCredentials, check_new_password
 from undersign.domain.tenant_events import AccountLocked, LocalPasswordSet, SignInFailed
 from undersign.domain.user import User, normalize_user_email
 from undersign.domain.web_session import SessionTimeouts
 
 PENDING_LIFETIME = timedelta(minutes=5)
+MAX_PASSWORD_CHECKS = 4  # Argon2id checks at once per process (64 MiB each)
 RECOVERY_CODE_COUNT = 10
 PASSWORD = "password"
 TOTP_ISSUER = "Undersign"
@@ -72,15 +80,20 @@ class SignedIn:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Pending:
+    """A sign-in whose password was right, waiting for its second step: used once (`id`), and only
+    while the password is still the one it was made with (`password`: a fingerprint of its hash)."""
+
+    id: str
     user_id: str
     tenant_id: str
     at: datetime
+    password: str
     enrolling_secret: str | None = None
 
     def to_bytes(self) -> bytes:
         return json.dumps({
-            "user_id": self.user_id, "tenant_id": self.tenant_id, "at": self.at.isoformat(),
-            "enrolling_secret": self.enrolling_secret,
+            "id": self.id, "user_id": self.user_id, "tenant_id": self.tenant_id, "at": self.at.isoformat(),
+            "password": self.password, "enrolling_secret": self.enrolling_secret,
         }).encode()  # fmt: skip
 
     @classmethod
@@ -88,20 +101,40 @@ class _Pending:
         try:
             fields = json.loads(data)
             return cls(
-                user_id=str(fields["user_id"]), tenant_id=str(fields["tenant_id"]),
-                at=datetime.fromisoformat(fields["at"]), enrolling_secret=fields.get("enrolling_secret"),
+                id=str(fields["id"]), user_id=str(fields["user_id"]), tenant_id=str(fields["tenant_id"]),
+                at=datetime.fromisoformat(fields["at"]), password=str(fields["password"]),
+                enrolling_secret=fields.get("enrolling_secret"),
             )
         except (ValueError, KeyError, TypeError):
             raise SignInRejected("bad_pending", "this sign-in was not started here: start again") from None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Reserved:
+    """An attempt counted: the credentials before it, and as counted (a lock it set included)."""
+
+    before: LocalCredentials
+    counted: LocalCredentials
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+def _same_password(credentials: LocalCredentials, started: _Pending) -> bool:
+    current = credentials.password_hash
+    return current is not None and hmac.compare_digest(_fingerprint(current), started.password)
+
+
 class LocalSignIns:
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, sign_ins: SignIns, *, passwords: PasswordHasher,
-        totp: TotpCodes, recovery_codes: RecoveryCodes,
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, sign_ins: SignIns, *,
+        passwords: PasswordHasher, totp: TotpCodes, recovery_codes: RecoveryCodes, one_time_ids: OneTimeIds,
     ) -> None:
-        self._uow, self._clock, self._sign_ins = uow, clock, sign_ins
+        self._uow, self._clock, self._ids, self._sign_ins = uow, clock, ids, sign_ins
         self._passwords, self._totp, self._recovery = passwords, totp, recovery_codes
+        self._one_time_ids = one_time_ids
+        self._checks = asyncio.Semaphore(MAX_PASSWORD_CHECKS)
 
     @property
     def session_timeouts(self) -> SessionTimeouts:
@@ -134,54 +167,59 @@ class LocalSignIns:
     async def sign_in(self, slug: str, email: str, password: str) -> SignedIn | SecondFactorNeeded:
         async with self._uow() as uow:
             user = await _user(uow, slug, email)
-            stored = await uow.local_credentials.get(user.id) if user is not None else None
             tenant = await uow.tenants.by_slug(slug)
-        now = self._clock.now()
-        if stored is not None and stored.credentials.is_locked(now):
-            raise _locked(stored.credentials, now)
-        password_hash = stored.credentials.password_hash if stored else None
-        good = await asyncio.to_thread(self._passwords.verify, password_hash or self._stand_in_hash, password)
-        if user is None or stored is None or password_hash is None or not user.active:
+        reserved = await self._attempt(user.id) if user is not None else None
+        password_hash = reserved.before.password_hash if reserved else None
+        good = await self._verify(password_hash or self._stand_in_hash, password)
+        if user is None or reserved is None or password_hash is None or not user.active:
             raise SignInRejected("bad_password", _REFUSED)
         if not good:
-            await self._failed(user, "bad_password")
+            await self._failed(user, reserved, "bad_password")
             raise SignInRejected("bad_password", _REFUSED)
-        credentials = stored.credentials
-        if credentials.has_second_factor or (tenant is not None and tenant.require_mfa):
-            pending = _Pending(user_id=user.id, tenant_id=user.tenant_id, at=now)
-            return SecondFactorNeeded(pending=pending.to_bytes(), enrol=not credentials.has_second_factor)
-        return SignedIn(started=await self._succeed(user, stored, credentials, method=PASSWORD))
+        if reserved.before.has_second_factor or (tenant is not None and tenant.require_mfa):
+            # The attempt stays counted until the second step succeeds: knowing the password does not
+            # buy more guesses at the code.
+            pending = _Pending(
+                id=self._ids.new_id(), user_id=user.id, tenant_id=user.tenant_id, at=self._clock.now(),
+                password=_fingerprint(password_hash),
+            )
+            return SecondFactorNeeded(pending=pending.to_bytes(), enrol=not reserved.before.has_second_factor)
+        return SignedIn(started=await self._succeed(user, lambda credentials: credentials, method=PASSWORD))
 
     async def enrol(self, pending: bytes) -> TotpSetup:
-        """A new authenticator for the user of this pending sign-in (one who has none)."""
+        """A new authenticator for the user of this pending sign-in: one who has none, of a tenant that
+        requires one."""
         started = self._live(pending)
         async with self._uow() as uow:
             user = await uow.users.get(started.tenant_id, started.user_id)
             stored = await uow.local_credentials.get(started.user_id)
-        if user is None or stored is None or stored.credentials.has_second_factor:
+            tenant = await uow.tenants.get(started.tenant_id)
+        if (
+            user is None or stored is None or tenant is None or not tenant.require_mfa
+            or stored.credentials.has_second_factor or not _same_password(stored.credentials, started)
+        ):
             raise SignInRejected("bad_pending", "this sign-in cannot set up an authenticator: start again")
         secret = self._totp.new_secret()
         uri = self._totp.provisioning_uri(secret, user.email, TOTP_ISSUER)
-        moved_on = _Pending(user_id=user.id, tenant_id=user.tenant_id, at=started.at, enrolling_secret=secret)
-        return TotpSetup(otpauth_uri=uri, pending=moved_on.to_bytes())
+        return TotpSetup(otpauth_uri=uri, pending=replace(started, enrolling_secret=secret).to_bytes())
 
     async def second_factor(self, pending: bytes, code: str) -> SignedIn:
         started = self._live(pending)
-        now = self._clock.now()
         async with self._uow() as uow:
             user = await uow.users.get(started.tenant_id, started.user_id)
-            stored = await uow.local_credentials.get(started.user_id)
-        if user is None or stored is None or not user.active:
+        reserved = await self._attempt(started.user_id) if user is not None else None
+        if user is None or reserved is None or not user.active or not _same_password(reserved.before, started):
             raise SignInRejected("bad_pending", "this sign-in was not started here: start again")
-        if stored.credentials.is_locked(now):
-            raise _locked(stored.credentials, now)
-        credentials, new_codes = self._checked(stored.credentials, started, code, now)
-        if credentials is None:
-            await self._failed(user, "bad_second_factor")
+        now = self._clock.now()
+        checked = self._checked(reserved.before, started, code, now)
+        if checked is None:
+            await self._failed(user, reserved, "bad_second_factor")
             raise SignInRejected("bad_second_factor", "the code is not right, or was used already")
+        use, new_codes = checked
+        if not await self._one_time_ids.claim(f"password-sign-in:{started.id}", until=started.at + PENDING_LIFETIME):
+            raise SignInRejected("replayed", "this sign-in was completed already: start again")
         return SignedIn(
-            started=await self._succeed(user, stored, credentials, method=f"{PASSWORD}+totp"),
-            recovery_codes=tuple(new_codes),
+            started=await self._succeed(user, use, method=f"{PASSWORD}+totp"), recovery_codes=tuple(new_codes)
         )
 
     # -- the parts ---------------------------------------------------------------------------
@@ -191,6 +229,34 @@ class LocalSignIns:
         # Checked when there is no password to check, so that costs the same (made once, lazily).
         return self._passwords.hash("a stand-in that matches no password anyone types")
 
+    async def _verify(self, password_hash: str, password: str) -> bool:
+        """Argon2id in a worker thread, at most MAX_PASSWORD_CHECKS at once per process: each costs 64 MiB
+        and a CPU for a while, so a burst of sign-ins is told to wait rather than allowed to starve the rest."""
+        if self._checks.locked():
+            raise TooManyRequests("too many sign-ins at once: try again in a moment", retry_after_seconds=1)
+        async with self._checks:
+            return await asyncio.to_thread(self._passwords.verify, password_hash, password)
+
+    async def _attempt(self, user_id: str) -> _Reserved | None:
+        """Count an attempt before it is checked (compare-and-set): of guesses sent at once, each is
+        counted, and once the count locks the account, the rest are refused before any check (the
+        success that follows resets the count). None: the user has no local credentials."""
+
+        async def reserve() -> _Reserved | None:
+            now = self._clock.now()
+            async with self._uow() as uow:
+                stored = await uow.local_credentials.get(user_id)
+                if stored is None:
+                    return None
+                if stored.credentials.is_locked(now):
+                    raise _locked(stored.credentials, now)
+                counted = stored.credentials.after_failure(now)
+                await uow.local_credentials.save(user_id, counted, expected_version=stored.version)
+                await uow.commit()
+            return _Reserved(before=stored.credentials, counted=counted)
+
+        return await retry_on_conflict(reserve)
+
     def _live(self, pending: bytes) -> _Pending:
         started = _Pending.from_bytes(pending)
         if not timedelta(0) <= self._clock.now() - started.at <= PENDING_LIFETIME:
@@ -199,54 +265,65 @@ class LocalSignIns:
 
     def _checked(
         self, credentials: LocalCredentials, started: _Pending, code: str, now: datetime
-    ) -> tuple[LocalCredentials | None, list[str]]:
-        """The credentials after `code` is used, and new recovery codes if it confirmed an enrolment;
-        (None, []) if the code is not good."""
+    ) -> tuple[Callable[[LocalCredentials], LocalCredentials], list[str]] | None:
+        """What using `code` does to the credentials (applied to them as stored when the sign-in is
+        written: a step or a recovery code another sign-in used meanwhile is refused then), and new
+        recovery codes if it confirms an enrolment; None if the code is not good."""
         if started.enrolling_secret is not None:
             step = self._totp.matching_step(started.enrolling_secret, code, now)
             if step is None or credentials.has_second_factor:
-                return None, []
+                return None
             codes = self._recovery.new_codes(RECOVERY_CODE_COUNT)
-            enrolled = credentials.with_totp_enrolled(started.enrolling_secret).with_totp_confirmed(step, now)
-            return enrolled.with_recovery_codes(tuple(self._recovery.hash(c) for c in codes)), codes
+            hashes = tuple(self._recovery.hash(c) for c in codes)
+            secret = started.enrolling_secret
+            return (lambda c: c.with_totp_enrolled(secret).with_totp_confirmed(step, now).with_recovery_codes(hashes)), codes
         if credentials.totp is not None and credentials.has_second_factor:
             step = self._totp.matching_step(credentials.totp.secret, code, now)
             if step is not None and credentials.totp.accepts_step(step):
-                return credentials.with_totp_step(step), []
+                return (lambda c: c.with_totp_step(step)), []
         code_hash = self._recovery.hash(code)
         if credentials.has_recovery_code(code_hash):
-            return credentials.with_recovery_code_used(code_hash), []
-        return None, []
+            return (lambda c: c.with_recovery_code_used(code_hash)), []
+        return None
 
     async def _succeed(
-        self, user: User, stored: StoredCredentials, credentials: LocalCredentials, *, method: str
+        self, user: User, use: Callable[[LocalCredentials], LocalCredentials], *, method: str
     ) -> StartedSession:
-        async with self._uow() as uow:
-            await uow.local_credentials.save(user.id, credentials.after_success(), expected_version=stored.version)
-            started = await self._sign_ins.start_session(uow, user, method=method)
-            await uow.commit()  # a ConcurrencyConflict here: another sign-in used these credentials first
-        return started
+        """The session, with the credentials as `use` leaves them and their count of failures reset."""
 
-    async def _failed(self, user: User, reason: str) -> None:
-        async def attempt() -> None:
-            now = self._clock.now()
+        async def write() -> StartedSession:
             async with self._uow() as uow:
                 stored = await uow.local_credentials.get(user.id)
                 if stored is None:
-                    return
-                after = stored.credentials.after_failure(now)
-                await uow.local_credentials.save(user.id, after, expected_version=stored.version)
-                await record_act(uow, SignInFailed(
-                    tenant_id=user.tenant_id, at=now, actor=f"user:{user.id}", user_id=user.id, reason=reason
-                ))
-                if after.locked_until != stored.credentials.locked_until and after.locked_until is not None:
-                    await record_act(uow, AccountLocked(
-                        tenant_id=user.tenant_id, at=now, actor=f"user:{user.id}", user_id=user.id,
-                        until=after.locked_until.isoformat(),
-                    ))
+                    raise SignInRejected("bad_password", _REFUSED)
+                try:
+                    credentials = use(stored.credentials).after_success()
+                except InvalidState:  # the code was used by another sign-in meanwhile
+                    raise SignInRejected("bad_second_factor", "the code is not right, or was used already") from None
+                await uow.local_credentials.save(user.id, credentials, expected_version=stored.version)
+                started = await self._sign_ins.start_session(uow, user, method=method)
                 await uow.commit()
+            return started
 
-        await retry_on_conflict(attempt)
+        try:
+            return await retry_on_conflict(write)
+        except ConcurrencyConflict:  # never a 409 here: it would tell a guess from the right answer
+            raise SignInRejected("bad_password", _REFUSED) from None
+
+    async def _failed(self, user: User, reserved: _Reserved, reason: str) -> None:
+        """The attempt was counted before it was checked: what is left is the audit log."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await record_act(uow, SignInFailed(
+                tenant_id=user.tenant_id, at=now, actor=f"user:{user.id}", user_id=user.id, reason=reason
+            ))
+            locked_until = reserved.counted.locked_until
+            if locked_until is not None and locked_until != reserved.before.locked_until:
+                await record_act(uow, AccountLocked(
+                    tenant_id=user.tenant_id, at=now, actor=f"user:{user.id}", user_id=user.id,
+                    until=locked_until.isoformat(),
+                ))
+            await uow.commit()
 
 
 async def _user(uow: UnitOfWork, slug: str, email: str) -> User | None:

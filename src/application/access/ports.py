@@ -69,6 +69,10 @@ class UserRepository(Protocol):
         """The user an identity provider's subject is linked to, in whichever tenant."""
         ...
 
+    async def has_identity(self, user_id: str) -> bool:
+        """Whether any identity provider's subject is linked to the user."""
+        ...
+
     async def link(self, user: User, identity: ExternalIdentity) -> None:
         """Link the identity to the user; a ConcurrencyConflict if it is linked already."""
         ...

@@ -132,8 +132,10 @@ class SignIns:
                 raise Unauthenticated("the token names no tenant of this installation")
             user = await uow.users.by_identity(identity)
         credential = f"token:{_identity_hash(identity)}"
-        if user is None or user.tenant_id != tenant.id or not user.active:
+        if user is None:
             return Caller(tenant_id=tenant.id, role=role, credential_id=credential, actor=credential)
+        if user.tenant_id != tenant.id or not user.active:
+            raise Unauthenticated("the token's subject is a disabled user, or one of another tenant")
         return Caller.of_user(user, credential_id=credential, role=role)
 
     # -- the parts ---------------------------------------------------------------------------
@@ -148,6 +150,8 @@ class SignIns:
         now = self._clock.now()
         identity = ExternalIdentity(issuer=verified.issuer, subject=verified.subject)
         role = AccessRole(verified.role_name) if verified.role_name else None
+        if role is None and verified.maps_roles:
+            role = DEFAULT_JUST_IN_TIME_ROLE  # out of every mapped group: what they held there is gone
         async with self._uow() as uow:
             tenant = await uow.tenants.by_slug(verified.tenant_slug)
             if tenant is None:
@@ -198,6 +202,10 @@ class SignIns:
         if verified.email is not None:
             user = await uow.users.by_email(tenant.id, verified.email.strip().lower())
             if user is not None:
+                # Only an invitation not taken up: a user who signs in otherwise already (another
+                # provider's subject, a password) is not handed to whoever a provider says has their address.
+                if await uow.users.has_identity(user.id) or await uow.local_credentials.get(user.id) is not None:
+                    return None, False
                 await uow.users.link(user, identity)
                 return user, False
         if not tenant.just_in_time_users or verified.email is None:

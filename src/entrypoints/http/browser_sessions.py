@@ -31,6 +31,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect
@@ -162,6 +163,7 @@ async def password_sign_in(
     data: JSONBody[PasswordSignIn], request: Request, local_sign_ins: NamedDependency[LocalSignIns]
 ) -> Response[SignInStepOut]:
     """A local user's password: the session starts, or the second step is asked for."""
+    _json_only(request)
     outcome = await local_sign_ins.sign_in(data.tenant, data.email, data.password)
     if isinstance(outcome, SignedIn):
         return _signed_in(request, outcome, local_sign_ins)
@@ -183,6 +185,7 @@ async def password_enrol(request: Request, local_sign_ins: NamedDependency[Local
 async def password_second_factor(
     data: JSONBody[SecondFactorIn], request: Request, local_sign_ins: NamedDependency[LocalSignIns]
 ) -> Response[SignInStepOut]:
+    _json_only(request)
     done = await local_sign_ins.second_factor(_pending(request, PASSWORD_METHOD), data.code)
     response = _signed_in(request, done, local_sign_ins)
     response.delete_cookie(PENDING_COOKIE, path="/")
@@ -204,10 +207,19 @@ async def _begin(method: str, request: Request, sign_ins: SignIns) -> Response:
 
 
 def _with_pending(response: Response, request: Request, method: str, pending: bytes) -> Response:
-    """`response` carrying the sign-in in progress for `method`, sealed, to this browser only."""
+    """`response` carrying the sign-in in progress for `method`, sealed, to this browser only. Only
+    SAML's must come back with a cross-site POST (the IdP's); the others stay SameSite=Lax."""
     sealed = seal_bytes(method.encode() + b"\n" + pending, _secret_key(request), _PENDING_PURPOSE)
-    response.cookies.append(_cookie(request, PENDING_COOKIE, sealed.hex(), max_age=PENDING_SECONDS, cross_site=True))
+    cookie = _cookie(request, PENDING_COOKIE, sealed.hex(), max_age=PENDING_SECONDS, cross_site=method.startswith("saml:"))
+    response.cookies.append(cookie)
     return response
+
+
+def _json_only(request: Request) -> None:
+    """A password step takes JSON, said so: a page of another site can post a form or text/plain without
+    asking, which, read as JSON, would sign this browser in to the account of the page's choosing."""
+    if request.content_type[0] != "application/json":
+        raise HTTPException(status_code=415, detail="send the sign-in as application/json")
 
 
 def _signed_in(request: Request, done: SignedIn, local_sign_ins: LocalSignIns) -> Response[SignInStepOut]:

@@ -58,6 +58,12 @@ class SqlUsers:
         )
         return await self._user(row)
 
+    async def has_identity(self, user_id: str) -> bool:
+        found = await self._session.scalar(
+            select(UserIdentityRow.key).where(UserIdentityRow.user_id == user_id).limit(1).execution_options(**FRESH)
+        )
+        return found is not None
+
     async def link(self, user: User, identity: ExternalIdentity) -> None:
         row = UserIdentityRow(
             key=_identity_key(identity), user_id=user.id, issuer=identity.issuer, subject=identity.subject
