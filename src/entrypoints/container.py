@@ -5,17 +5,15 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from undersign.adapters.identity.oidc_sign_in import OidcSignIn
 from undersign.adapters.identity.oidc_tokens import OidcTokenVerifier
 from undersign.adapters.identity.passwords import Argon2PasswordHasher
 from undersign.adapters.identity.recovery_codes import Sha256RecoveryCodes
-from undersign.adapters.identity.saml import SamlServiceProvider
-from undersign.adapters.identity.sign_in_providers import OidcProvider, SamlProvider
 from undersign.adapters.identity.totp import PyOtpTotpCodes
 from undersign.adapters.notify.file_mailer import FileMailer
 from undersign.adapters.notify.smtp import SmtpMailer, parse_smtp_url
@@ -62,6 +60,9 @@ from undersign.adapters.webhooks.sender import HttpWebhookSender
 from undersign.application.access.throttling import RateLimiter, ThrottleLimits
 from undersign.application.background.job_runner import RetryPolicy
 from undersign.application.bootstrap import Config, UseCases
+
+if TYPE_CHECKING:
+    from undersign.adapters.identity.sign_in_providers import OidcProvider, SamlProvider
 from undersign.application.notifications.ports import Mailer
 from undersign.application.shared.jobs import JobQueue
 from undersign.application.shared.ports import Clock
@@ -214,7 +215,15 @@ def bearer_tokens(settings: Settings) -> OidcTokenVerifier | None:
 
 
 def sign_in_providers(settings: Settings, one_time_ids: SqlOneTimeIds) -> list[OidcProvider | SamlProvider]:
-    """The identity providers people sign in with: UNDERSIGN_OIDC_SIGN_IN's, then UNDERSIGN_SAML_PROVIDERS'."""
+    """The identity providers people sign in with: UNDERSIGN_OIDC_SIGN_IN's, then UNDERSIGN_SAML_PROVIDERS'.
+    (Imported only when some are configured: pysaml2 alone takes a second to import, which every
+    CLI command would pay.)"""
+    if not settings.oidc_sign_in and not settings.saml_providers:
+        return []
+    from undersign.adapters.identity.oidc_sign_in import OidcSignIn
+    from undersign.adapters.identity.saml import SamlServiceProvider
+    from undersign.adapters.identity.sign_in_providers import OidcProvider, SamlProvider
+
     oidc = [
         OidcProvider(OidcSignIn(provider), public_url=settings.public_url, one_time_ids=one_time_ids)
         for provider in settings.oidc_sign_in
@@ -353,8 +362,8 @@ async def shutdown(container: Container) -> None:
     if (verifier := gateways.bearer_tokens()) is not None:
         await verifier.aclose()
     for provider in gateways.sign_in_providers():
-        if isinstance(provider, OidcProvider):
-            await provider.aclose()
+        if (close := getattr(provider, "aclose", None)) is not None:  # the OIDC ones hold an HTTP client
+            await close()
     limiter = gateways.rate_limiter()
     if isinstance(limiter, RedisRateLimiter):
         await limiter.aclose()

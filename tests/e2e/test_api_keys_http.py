@@ -180,4 +180,4 @@ async def test_a_key_scoped_to_a_team_shares_its_envelopes_with_the_team(stack: 
     assert envelope.json()["team_id"] == team["id"] and envelope.json()["owner"] == f"api_key:{made['id']}"
     api.problem(await stack.client.get(f"/v1/envelopes/{envelope.json()['id']}", headers=loner), 404, "not_found")
     unknown = await stack.client.post("/v1/api-keys", json={"role": "sender", "team_id": "no-such-team"}, headers=stack.headers)
-    api.problem(unknown, 404, "not_found")
+    api.problem(unknown, 422, "invalid_input")

@@ -8,7 +8,7 @@ from tests.fakes.platform import FakePlatform
 from undersign.application.access.permissions import Caller
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.envelopes.void import VoidEnvelope
-from undersign.domain.errors import InvalidState, NotFound
+from undersign.domain.errors import InvalidInput, InvalidState, NotFound
 from undersign.domain.tenant import AccessRole
 from undersign.domain.user import Team, User
 
@@ -86,7 +86,7 @@ async def test_a_sender_cannot_change_an_envelope_they_do_not_see(platform: Fake
 async def test_an_envelope_is_shared_only_with_a_team_of_the_callers(
     platform: FakePlatform, people: dict[str, Caller]
 ) -> None:
-    with pytest.raises(NotFound, match="no team"):
+    with pytest.raises(InvalidInput, match="no team of yours"):
         await made_by(platform, people["cat"], team_id="team-legal")
 
 
@@ -105,5 +105,5 @@ async def test_a_key_scoped_to_a_team_shares_what_it_makes_with_the_team_and_see
     by_ana = await made_by(platform, people["ana"], team_id="team-legal")
     assert await listed(platform, people["ben"]) == {by_the_key, by_ana}  # the key shared it with its team
     assert await listed(platform, crm) == {by_the_key, by_ana}
-    with pytest.raises(NotFound, match="no team"):
+    with pytest.raises(InvalidInput, match="no team"):
         await platform.api_keys.issue(IssueApiKey(caller=admin, role=AccessRole.SENDER, team_id="team-nowhere"))

@@ -227,7 +227,7 @@ class ApiKeys:
         if expires_at is not None:
             expires_at = in_utc(expires_at, "expires_at")
         if team_id is not None and await uow.teams.get(tenant.id, team_id) is None:
-            raise NotFound(f"no team {team_id}")
+            raise InvalidInput(f"team_id names no team of this tenant: {team_id!r}")
         key_id, secret = self._ids.new_id(), self._secrets.new_secret()
         api_key = ApiKey.issue(
             key_id=key_id, tenant_id=tenant.id, role=role, secret_hash=hash_token(secret), now=self._clock.now(),

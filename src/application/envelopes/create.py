@@ -8,7 +8,7 @@ from undersign.application.access.permissions import Caller, Permission
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.envelope import Envelope
-from undersign.domain.errors import NotFound
+from undersign.domain.errors import InvalidInput
 from undersign.domain.policy import Routing
 
 
@@ -52,9 +52,9 @@ class CreateEnvelopeHandler:
 
 def _team_of(caller: Caller, team_id: str | None) -> str | None:
     """The team a new envelope is shared with: one the caller belongs to (a key scoped to a team
-    shares with it unless told otherwise); another team's id is not found, as another tenant's is."""
+    shares with it unless told otherwise); any other id is refused as invalid (422), whoever's it is."""
     if team_id is None:
         return next(iter(caller.team_ids)) if caller.kind == "key" and len(caller.team_ids) == 1 else None
     if team_id not in caller.team_ids:
-        raise NotFound(f"no team {team_id} of yours")
+        raise InvalidInput(f"team_id names no team of yours: {team_id!r}")
     return team_id

@@ -97,6 +97,7 @@ PROBLEMS: dict[int, tuple[str, str, dict[str, Any]]] = {
     ),
     412: ("PreconditionFailed", "If-Match holds no current ETag of the envelope: nothing was changed.", {}),
     413: ("ContentTooLarge", "The request body is larger than this installation accepts.", {}),
+    415: ("UnsupportedMediaType", "The body is not sent as the media type the operation takes (application/json).", {}),
     422: (
         "UnprocessableContent",
         "The request is well-formed but cannot be done as asked: invalid values, an unusable PDF, "
@@ -121,6 +122,12 @@ PROBLEMS: dict[int, tuple[str, str, dict[str, Any]]] = {
 EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
     ("get", "/v1/envelopes/{envelope_id}/certificate"): {409},  # until the envelope is completed
     ("get", "/ready"): {503},  # the database does not answer
+    # Signing in: the password (or the session cookie, or the step before) is the credential.
+    ("post", "/sign-in/password"): {400, 401, 413, 415, 503},
+    ("post", "/sign-in/password/enrol"): {401, 503},
+    ("post", "/sign-in/password/second-factor"): {400, 401, 413, 415, 503},
+    ("get", "/v1/session"): {401},
+    ("post", "/sign-out"): {401, 403, 503},  # 403: without the session's CSRF token
 }
 
 # Which upload part holds what, for multipart request bodies.
