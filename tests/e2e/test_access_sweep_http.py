@@ -20,10 +20,12 @@ from tests.pdf_samples import make_pdf
 from tests.stack import Stack, serve, settings_for
 from undersign.application.access.permissions import Permission, allows
 from undersign.domain.tenant import AccessRole
+from undersign.entrypoints.container import build_container, shutdown
 from undersign.entrypoints.http.browser_sessions import BY_COOKIE, BY_PASSWORD, BY_PROVIDER
 from undersign.entrypoints.http.guards import PERMISSION, PUBLIC
 
 # Parts of the app that are Litestar's own (the OpenAPI documents) and say nothing about anyone.
+PASSWORD = "a passphrase for the sweep"
 LITESTAR_OWN = re.compile(r"^/schema(/|$)")
 PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -158,6 +160,35 @@ async def test_another_tenants_ids_are_not_found_and_its_lists_are_empty(world: 
             assert response.status_code < 500, f"{method} {path}: {response.text}"
             for own in (world.ids[n] for n in ("envelope_id", "webhook_id", "document_id", "api_key_id", "user_id", "team_id")):
                 assert own not in response.text, f"{method} {path} shows acme's {own} to globex"
+
+
+async def test_a_signed_in_owner_of_another_tenant_finds_nothing_of_acmes_either(world: World) -> None:
+    """The same walk with a person's browser session instead of a key: globex's owner, signed in with a password."""
+    container = build_container(world.stack.settings)
+    try:
+        await container.use_cases().users.invite_for_tenant("globex", email="gus@globex.test", name="Gus", role=AccessRole.OWNER)
+        await container.use_cases().local_sign_ins.set_password("globex", "gus@globex.test", PASSWORD, actor="cli:sweep")
+    finally:
+        await shutdown(container)
+    signed_in = await world.stack.client.post(
+        "/sign-in/password", json={"tenant": "globex", "email": "gus@globex.test", "password": PASSWORD}
+    )
+    cookie = {"cookie": f"undersign_session={signed_in.cookies['undersign_session']}"}
+    session = (await world.stack.client.get("/v1/session", headers=cookie)).json()
+    assert session["role"] == "owner"
+    headers = {**cookie, "x-csrf-token": session["csrf_token"]}
+    for method, path, options in app_routes(world):
+        if PERMISSION not in options:
+            continue
+        response = await world.stack.client.request(
+            method, url(path, world.ids), headers=headers, **sample_body(method, path, world.ids)
+        )
+        if PARAMETER.search(path):
+            api.problem(response, 404, "not_found")
+        else:
+            assert response.status_code < 500, f"{method} {path}: {response.text}"
+            for own in (world.ids[n] for n in ("envelope_id", "webhook_id", "document_id", "api_key_id", "user_id", "team_id")):
+                assert own not in response.text, f"{method} {path} shows acme's {own} to globex's owner"
 
 
 @pytest.mark.parametrize("role", list(AccessRole))
