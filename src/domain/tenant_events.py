@@ -8,7 +8,7 @@ a one-time code): the chain is read by auditors and kept for good.
 
 Recorded: an API key created or revoked; a user invited, their role changed, disabled; a team
 created, a member added or removed; the sign-in policy changed; a user signed in, someone an
-identity provider vouched for refused, a local sign-in failed, an account locked, a password set.
+identity provider vouched for refused, a local sign-in failed, an account locked, a password set, a second factor reset.
 """
 
 from __future__ import annotations
@@ -166,11 +166,18 @@ class LocalPasswordSet(TenantEvent):
     user_id: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondFactorReset(TenantEvent):
+    """A user's authenticator and recovery codes were removed by an operator (a lost device)."""
+
+    user_id: str
+
+
 TENANT_EVENTS: dict[str, type[TenantEvent]] = {
     event.__name__: event
     for event in (
         ApiKeyCreated, ApiKeyRevoked, UserInvited, UserRoleChanged, UserDisabled, TeamCreated, TeamMemberAdded,
         TeamMemberRemoved, UserSignedIn, SignInRefused, SignInPolicyChanged, SignInFailed, AccountLocked,
-        LocalPasswordSet,
+        LocalPasswordSet, SecondFactorReset,
     )
 }

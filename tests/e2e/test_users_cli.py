@@ -97,3 +97,10 @@ def test_an_operator_sets_a_password_never_on_the_command_line_and_the_policy_of
     assert policy == {"tenant": "acme", "just_in_time_users": False, "require_mfa": True}
     shown = json.loads(run(tmp_path, "tenant", "sign-in-policy", "acme", "--json").stdout)
     assert shown == policy
+
+
+def test_an_operator_resets_a_second_factor_of_a_user_who_has_a_password_only(tmp_path):
+    run(tmp_path, "tenant", "create", "acme")
+    run(tmp_path, "user", "invite", "acme", "ada@example.com", "--name", "Ada")
+    nobody = run(tmp_path, "user", "reset-second-factor", "acme", "ada@example.com", check=False)
+    assert nobody.returncode != 0 and "signs in with a password" in nobody.stderr

@@ -163,3 +163,16 @@ async def test_a_pending_sign_in_expires(platform: FakePlatform, ana: User) -> N
 async def test_a_short_password_is_refused_before_anything_is_stored(platform: FakePlatform, ana: User) -> None:
     with pytest.raises(InvalidInput):
         await platform.local_sign_ins.set_password("acme", "ana@acme.test", "short", actor="cli:root")
+
+
+async def test_an_operator_resets_a_lost_authenticator_and_the_next_sign_in_sets_one_up(
+    platform: FakePlatform, ana: User
+) -> None:
+    await require_mfa(platform)
+    first = await platform.local_sign_ins.sign_in("acme", "ana@acme.test", PASSWORD)
+    setup = await platform.local_sign_ins.enrol(first.pending)  # type: ignore[union-attr]
+    await platform.local_sign_ins.second_factor(setup.pending, code_for(setup.otpauth_uri, platform))
+    await platform.local_sign_ins.reset_second_factor("acme", "ana@acme.test", actor="cli:root")
+    again = await platform.local_sign_ins.sign_in("acme", "ana@acme.test", PASSWORD)
+    assert isinstance(again, SecondFactorNeeded) and again.enrol
+    assert "SecondFactorReset" in await acts(platform)

@@ -48,7 +48,7 @@ from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFact
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.errors import ConcurrencyConflict, InvalidInput, InvalidState, NotFound
 from undersign.domain.local_credentials import LocalCredentials, check_new_password
-from undersign.domain.tenant_events import AccountLocked, LocalPasswordSet, SignInFailed
+from undersign.domain.tenant_events import AccountLocked, LocalPasswordSet, SecondFactorReset, SignInFailed
 from undersign.domain.user import User, normalize_user_email
 from undersign.domain.web_session import SessionTimeouts
 
@@ -157,6 +157,27 @@ class LocalSignIns:
                     expected_version=stored.version if stored else None,
                 )
                 await record_act(uow, LocalPasswordSet(
+                    tenant_id=user.tenant_id, at=self._clock.now(), actor=actor, user_id=user.id
+                ))
+                await uow.commit()
+            return user
+
+        return await retry_on_conflict(attempt)
+
+    async def reset_second_factor(self, slug: str, email: str, *, actor: str) -> User:
+        """An operator removes a user's authenticator and recovery codes (a lost phone): their next
+        sign-in sets one up again where the tenant requires it. A lock is lifted too."""
+
+        async def attempt() -> User:
+            async with self._uow() as uow:
+                user = await _user(uow, slug, email)
+                stored = await uow.local_credentials.get(user.id) if user is not None else None
+                if user is None or stored is None:
+                    raise NotFound(f"tenant {slug!r} has no user {email!r} who signs in with a password")
+                await uow.local_credentials.save(
+                    user.id, stored.credentials.without_totp().after_success(), expected_version=stored.version
+                )
+                await record_act(uow, SecondFactorReset(
                     tenant_id=user.tenant_id, at=self._clock.now(), actor=actor, user_id=user.id
                 ))
                 await uow.commit()

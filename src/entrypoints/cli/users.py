@@ -61,6 +61,18 @@ def user_set_password(slug: str, email: str, password_stdin: bool, as_json: bool
          f"password set for {changed.email} ({changed.id})")
 
 
+@user.command("reset-second-factor")
+@click.argument("slug")
+@click.argument("email")
+@json_option
+def user_reset_second_factor(slug: str, email: str, as_json: bool) -> None:
+    """Remove the authenticator app and recovery codes of EMAIL (a lost device); a lock is lifted too."""
+    by = operator() or UNNAMED_OPERATOR
+    changed = run_with_container(lambda c: c.use_cases().local_sign_ins.reset_second_factor(slug, email, actor=by))
+    emit(as_json, {"tenant": slug, "user_id": changed.id, "second_factor": None},
+         f"second factor removed for {changed.email} ({changed.id}): the next sign-in sets one up again")
+
+
 @user.command("list")
 @click.argument("slug")
 @json_option
