@@ -146,7 +146,7 @@ async def test_a_sign_in_maps_the_id_tokens_claims(oidc_provider: OidcProvider, 
     assert query["iss"] == oidc_provider.issuer
     assert await sign_in.finish(pending, query=query) == VerifiedSignIn(
         issuer=oidc_provider.issuer, subject="alice", tenant_slug="acme", email="alice@acme.test",
-        name="Alice Liddell", role_name="admin",
+        name="Alice Liddell", role_name="admin", maps_roles=True,
     )  # fmt: skip
 
 

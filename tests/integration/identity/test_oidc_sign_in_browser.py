@@ -89,5 +89,5 @@ async def test_chromium_signs_in_through_the_providers_pages(oidc_provider: Oidc
         await asyncio.to_thread(oidc_provider.set_accounts, [])
     assert verified == VerifiedSignIn(
         issuer=oidc_provider.issuer, subject="alice", tenant_slug="acme", email="alice@acme.test",
-        name="Alice Liddell", role_name="admin",
+        name="Alice Liddell", role_name="admin", maps_roles=True,
     )  # fmt: skip

@@ -122,7 +122,7 @@ async def test_a_good_sign_in_maps_the_attributes(sp: SamlServiceProvider, idp: 
 
     assert signed_in == VerifiedSignIn(
         issuer=idp.entity_id, subject="alice-7f3a", tenant_slug="acme",
-        email="alice@example.com", name="Alice Zoë Ŝtraße", role_name="admin",
+        email="alice@example.com", name="Alice Zoë Ŝtraße", role_name="admin", maps_roles=True,
     )  # fmt: skip
 
 
