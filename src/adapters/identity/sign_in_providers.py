@@ -10,7 +10,7 @@ is refused; a SAML assertion's id is claimed by the SAML adapter itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from undersign.adapters.identity.oidc_sign_in import OidcSignIn, PendingSignIn
@@ -58,8 +58,8 @@ class OidcProvider:
 
 
 class SamlProvider:
-    def __init__(self, provider: SamlServiceProvider) -> None:
-        self._provider = provider
+    def __init__(self, provider: SamlServiceProvider, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._provider, self._now = provider, now
 
     @property
     def key(self) -> str:
@@ -71,7 +71,7 @@ class SamlProvider:
 
     async def begin(self) -> tuple[str, bytes]:
         url, request_id = self._provider.begin("")
-        started = datetime.now(UTC).isoformat()
+        started = self._now().isoformat()
         return url, json.dumps({"request_id": request_id, "at": started}).encode()
 
     async def finish(self, pending: bytes, answer: Mapping[str, str]) -> VerifiedSignIn:
@@ -80,7 +80,7 @@ class SamlProvider:
             request_id, at = str(started["request_id"]), datetime.fromisoformat(started["at"])
         except (ValueError, KeyError, TypeError):
             raise SignInRejected("bad_pending", "this sign-in was not started here: start again") from None
-        if datetime.now(UTC) - at > PENDING_LIFETIME:
+        if self._now() - at > PENDING_LIFETIME:
             raise SignInRejected("expired", "this sign-in took too long: start again")
         response = answer.get("SAMLResponse", "")
         if len(response) > MAX_ANSWER_LENGTH:
