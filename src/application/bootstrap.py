@@ -34,7 +34,7 @@ from undersign.application.envelopes.create import CreateEnvelopeHandler
 from undersign.application.envelopes.documents import AddDocumentHandler
 from undersign.application.envelopes.fields import PlaceFieldHandler
 from undersign.application.envelopes.queries import EnvelopeQueries
-from undersign.application.envelopes.recipients import AddSignerHandler
+from undersign.application.envelopes.recipients import AddSignerHandler, UnlockSignerHandler
 from undersign.application.envelopes.send import SendEnvelopeHandler
 from undersign.application.envelopes.signing_links import CreateSigningLinkHandler
 from undersign.application.envelopes.void import VoidEnvelopeHandler
@@ -43,10 +43,12 @@ from undersign.application.evidence.completion_certificate import (
     CompletionCertificates,
 )
 from undersign.application.evidence.verification import PdfVerifier, VerifyPdfHandler
-from undersign.application.notifications.ports import Mailer, NoticeTemplates
+from undersign.application.notifications.ports import NoticeTemplates
 from undersign.application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
+from undersign.application.policies.manage import Policies
 from undersign.application.shared.envelope_turns import EnvelopeTurns
 from undersign.application.shared.jobs import JobQueue
+from undersign.application.shared.messages import CodeMessages, Mailer, SmsSender
 from undersign.application.shared.pdf import PdfInspector, PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
@@ -57,6 +59,7 @@ from undersign.application.signing.decline import DeclineHandler
 from undersign.application.signing.seal import SealEnvelopeHandler, SealEnvelopeJob
 from undersign.application.signing.sessions import SigningSessions
 from undersign.application.signing.sign import SignHandler
+from undersign.application.signing.signer_authentication import SignerAuthentication
 from undersign.application.webhooks.delivery import DeliverWebhookHandler, DeliverWebhookJob
 from undersign.application.webhooks.endpoints import Webhooks
 from undersign.application.webhooks.ports import WebhookSender
@@ -109,6 +112,12 @@ class Ports(Protocol):
     def recovery_codes(self) -> RecoveryCodes: ...
     @property
     def one_time_ids(self) -> OneTimeIds: ...
+    @property
+    def sms_sender(self) -> SmsSender: ...
+    @property
+    def code_messages(self) -> CodeMessages: ...
+    @property
+    def signer_sign_in(self) -> SignInProvider | None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,7 +156,11 @@ class UseCases:
 
     @cached_property
     def add_signer(self) -> AddSignerHandler:
-        return AddSignerHandler(self._uow, self._ports.clock, self._ports.ids)
+        return AddSignerHandler(self._uow, self._ports.clock, self._ports.ids, self._ports.password_hasher)
+
+    @cached_property
+    def unlock_signer(self) -> UnlockSignerHandler:
+        return UnlockSignerHandler(self._uow, self._ports.clock)
 
     @cached_property
     def place_field(self) -> PlaceFieldHandler:
@@ -170,6 +183,12 @@ class UseCases:
         ports = self._ports
         return CreateSigningLinkHandler(self._uow, ports.clock, ports.ids, ports.secrets, self._config.signing_link_ttl)
 
+    # -- policies ----------------------------------------------------------------------------
+
+    @cached_property
+    def policies(self) -> Policies:
+        return Policies(self._uow, self._ports.clock, self._ports.ids)
+
     # -- signing -----------------------------------------------------------------------------
 
     @cached_property
@@ -189,6 +208,14 @@ class UseCases:
     @cached_property
     def decline(self) -> DeclineHandler:
         return DeclineHandler(self._uow, self._ports.clock)
+
+    @cached_property
+    def signer_authentication(self) -> SignerAuthentication:
+        ports = self._ports
+        return SignerAuthentication(
+            self._uow, ports.clock, ports.secrets, ports.password_hasher, ports.mailer, ports.sms_sender,
+            ports.code_messages, mail_domain=self._config.mail_domain, sign_in=ports.signer_sign_in,
+        )
 
     @cached_property
     def seal_envelope(self) -> SealEnvelopeHandler:

@@ -34,16 +34,22 @@ from undersign.domain.events import (
     FieldPlaced,
     SignerAdded,
     SignerApproved,
+    SignerAuthenticated,
+    SignerAuthenticationFailed,
+    SignerCodeSent,
     SignerDeclined,
+    SignerLocked,
     SignerNotified,
     SignerReminded,
     SignerSigned,
+    SignerUnlocked,
     SignerViewed,
     SigningLinkIssued,
 )
 from undersign.domain.field import Field, FieldKind, PageSize, Placement
-from undersign.domain.policy import Policy, Routing, SignatureLevel
+from undersign.domain.policy import Policy, Routing, SignatureLevel, SignerAuth
 from undersign.domain.signer import Role, Signer, SignerStatus, SigningEvidence, typed_signature
+from undersign.domain.signer_authentication import CODE_METHODS, CodeCheck
 from undersign.domain.text import multi_line, single_line
 
 MAX_SUBJECT_LENGTH = 200
@@ -81,7 +87,8 @@ class Envelope:
     document_ids: list[str] = field(default_factory=list)
     signers: list[Signer] = field(default_factory=list)
     fields: list[Field] = field(default_factory=list)
-    policy: Policy | None = None
+    policy: Policy | None = None  # the snapshot taken when it was sent
+    policy_id: str | None = None  # the policy chosen for it as a draft; None: the tenant's default when sent
     sent_at: datetime | None = None
     expires_at: datetime | None = None
     completed_at: datetime | None = None
@@ -103,6 +110,7 @@ class Envelope:
         now: datetime,
         actor: str,
         team_id: str | None = None,
+        policy_id: str | None = None,
     ) -> Envelope:
         subject = single_line(subject, what="the subject", max_length=MAX_SUBJECT_LENGTH)
         message = multi_line(message, what="the message", max_length=MAX_MESSAGE_LENGTH, required=False)
@@ -116,6 +124,7 @@ class Envelope:
             updated_at=now,
             owner=actor,
             team_id=team_id,
+            policy_id=policy_id,
         )
         envelope._record(EnvelopeCreated(envelope_id=envelope.id, at=now, actor=actor, subject=subject, routing=routing.value))
         return envelope
@@ -165,13 +174,19 @@ class Envelope:
         routing_order: int | None,
         now: datetime,
         actor: str,
+        auth_method: SignerAuth | None = None,
+        phone: str | None = None,
+        access_code_hash: str | None = None,
     ) -> Signer:
         self._require_draft()
         if len(self.signers) >= MAX_RECIPIENTS:
             raise InvalidInput(f"an envelope has at most {MAX_RECIPIENTS} recipients")
         if routing_order is None:
             routing_order = self._next_routing_order()
-        signer = Signer.invite(signer_id=signer_id, name=name, email=email, role=role, routing_order=routing_order)
+        signer = Signer.invite(
+            signer_id=signer_id, name=name, email=email, role=role, routing_order=routing_order,
+            auth_method=auth_method, phone=phone, access_code_hash=access_code_hash,
+        )
         if any(s.email == signer.email and s.role is role for s in self.signers):
             raise InvalidInput(f"{signer.email} is already a {role.value} of this envelope")
         self.signers.append(signer)
@@ -234,6 +249,8 @@ class Envelope:
             raise InvalidState("an envelope needs at least one document before it is sent")
         if not any(s.acts for s in self.signers):
             raise InvalidState("an envelope needs at least one signer or approver before it is sent")
+        for signer in self.signers:
+            _check_reachable(signer, signer.auth.method or policy.signer_auth)
         self.status = EnvelopeStatus.SENT
         self.policy = policy
         self.sent_at = now
@@ -382,6 +399,68 @@ class Envelope:
             SigningLinkIssued(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id, expires_at=expires_at.isoformat())
         )
 
+    # -- the recipients' authentication ---------------------------------------------------
+
+    def auth_method_of(self, signer_id: str) -> SignerAuth:
+        """What the recipient must pass beyond their link: the sender's choice for them, else the policy's."""
+        chosen = self.signer(signer_id).auth.method
+        return chosen or (self.policy.signer_auth if self.policy else SignerAuth.LINK)
+
+    def check_can_authenticate(self) -> None:
+        """Recipients authenticate while the envelope waits for them, and to read it once completed."""
+        if self.status not in (EnvelopeStatus.SENT, EnvelopeStatus.COMPLETED):
+            raise InvalidState(f"this envelope is {self.status.value}: its recipients have nothing to open")
+
+    def record_code_sent(self, *, signer_id: str, code_hash: str, destination: str, now: datetime, actor: str) -> None:
+        """A new one-time code for the recipient (it replaces any earlier one); `destination` is masked."""
+        self.check_can_authenticate()
+        method = self.auth_method_of(signer_id)
+        if method not in CODE_METHODS:
+            raise InvalidState(f"this recipient authenticates by {method.value}, not with a code sent to them")
+        self.signer(signer_id).auth.code_issued(code_hash, now)
+        self._record(
+            SignerCodeSent(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id, method=method.value, destination=destination)
+        )
+
+    def record_answer(
+        self, *, signer_id: str, correct: bool, now: datetime, actor: str, detail: str | None = None
+    ) -> CodeCheck:
+        """Count a recipient's answer to their challenge (a code, an access code, a sign-in's email)."""
+        self.check_can_authenticate()
+        state, method = self.signer(signer_id).auth, self.auth_method_of(signer_id)
+        if state.locked:
+            return CodeCheck.LOCKED
+        if method in CODE_METHODS and not state.code_outstanding(now):
+            return CodeCheck.EXPIRED
+        outcome = state.answered(correct=correct, now=now, single_use=method in CODE_METHODS)
+        mine = {"envelope_id": self.id, "at": now, "actor": actor, "signer_id": signer_id}
+        if outcome is CodeCheck.PASSED:
+            self._record(SignerAuthenticated(**mine, method=method.value, detail=detail))
+        else:
+            self._record(SignerAuthenticationFailed(**mine, method=method.value, failed_attempts=state.failed_attempts))
+            if outcome is CodeCheck.LOCKED:
+                self._record(SignerLocked(**mine, method=method.value))
+        self._touch(now)
+        return outcome
+
+    def record_authenticated_by_sender(self, *, signer_id: str, how: str, now: datetime, actor: str) -> None:
+        """The sender's own application authenticated the recipient and frames their page (embedded signing)."""
+        self.check_can_authenticate()
+        self.signer(signer_id)
+        self._record(
+            SignerAuthenticated(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id, method="embedded", detail=how)
+        )
+
+    def unlock_signer(self, *, signer_id: str, now: datetime, actor: str) -> bool:
+        """Let a locked-out recipient try again (the sender's call); returns whether anything changed."""
+        state = self.signer(signer_id).auth
+        if not state.locked and state.failed_attempts == 0:
+            return False
+        state.unlock()
+        self._touch(now)
+        self._record(SignerUnlocked(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id))
+        return True
+
     def record_document_sealed(self, *, document_id: str, sha256: str, now: datetime, actor: str) -> None:
         if self.status is not EnvelopeStatus.COMPLETED:
             raise InvalidState("only a completed envelope's documents are sealed")
@@ -432,6 +511,16 @@ class Envelope:
 
     def _record(self, event: DomainEvent) -> None:
         self.events.append(event)
+
+
+def _check_reachable(signer: Signer, method: SignerAuth) -> None:
+    """A recipient can pass the authentication asked of them: SMS codes need a phone, an access code its code."""
+    if not signer.acts:
+        return
+    if method is SignerAuth.SMS_OTP and signer.auth.phone is None:
+        raise InvalidState(f"{signer.email} authenticates with SMS codes but has no phone number")
+    if method is SignerAuth.ACCESS_CODE and signer.auth.access_code_hash is None:
+        raise InvalidState(f"{signer.email} authenticates with an access code but the sender gave none")
 
 
 def _reason(reason: str, what: str) -> str:

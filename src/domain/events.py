@@ -126,6 +126,46 @@ class SignerViewed(DomainEvent):
     signer_id: str
 
 
+# -- the recipients' authentication ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignerCodeSent(DomainEvent):
+    """A one-time code went to the recipient (`destination` masked: the audit trail is read by many)."""
+
+    signer_id: str
+    method: str
+    destination: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignerAuthenticationFailed(DomainEvent):
+    signer_id: str
+    method: str
+    failed_attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignerLocked(DomainEvent):
+    """Too many wrong answers in a row: only the sender lets the recipient in again."""
+
+    webhook: ClassVar[str | None] = "recipient.locked"
+    signer_id: str
+    method: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignerAuthenticated(DomainEvent):
+    signer_id: str
+    method: str
+    detail: str | None  # the sign-in's issuer, or how the sender's own application authenticated them
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignerUnlocked(DomainEvent):
+    signer_id: str
+
+
 # -- acts ---------------------------------------------------------------------------------
 
 
@@ -202,7 +242,8 @@ EVENTS: dict[str, type[DomainEvent]] = {
     event.__name__: event
     for event in (
         EnvelopeCreated, DocumentAdded, SignerAdded, FieldPlaced, EnvelopeSent, SignerNotified, SignerReminded,
-        SigningLinkIssued, SignerViewed, SignerSigned, SignerApproved, SignerDeclined, EnvelopeCompleted,
+        SigningLinkIssued, SignerViewed, SignerCodeSent, SignerAuthenticationFailed, SignerLocked,
+        SignerAuthenticated, SignerUnlocked, SignerSigned, SignerApproved, SignerDeclined, EnvelopeCompleted,
         EnvelopeVoided, EnvelopeExpired, DocumentSealed, EnvelopeSealed, ArchiveTimestampAdded,
     )
 }

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from undersign.domain.errors import InvalidInput
+from undersign.domain.text import multi_line, single_line
+
+
+class UnknownPolicy(InvalidInput):
+    """An envelope names a policy its tenant does not have (another tenant's is not one of them)."""
+
+    code = "unknown_policy"
 
 
 class SignatureLevel(enum.StrEnum):
@@ -19,6 +27,7 @@ class SignerAuth(enum.StrEnum):
     LINK = "link"
     EMAIL_OTP = "email_otp"
     ACCESS_CODE = "access_code"
+    SMS_OTP = "sms_otp"
     OIDC = "oidc"
 
 
@@ -26,6 +35,24 @@ class Routing(enum.StrEnum):
     SEQUENTIAL = "sequential"
     PARALLEL = "parallel"
 
+
+# The languages a signing page can be shown in; a policy lists those its recipients are offered.
+SUPPORTED_LANGUAGES = ("en", "ar")
+
+MAX_NAME_LENGTH = 100
+MAX_CONSENT_TEXT_LENGTH = 2_000
+MAX_EXPIRY_DAYS = 3_650
+MAX_REMINDER_DAYS = 365
+# Evidence kept for up to a hundred years: long enough for any retention law we know of.
+MAX_RETENTION_DAYS = 36_500
+
+# What a revision may change: everything but who the policy is (id, tenant) and its version.
+REVISABLE = frozenset(
+    {
+        "name", "signature_level", "signer_auth", "routing_default", "expiry_days", "reminder_days",
+        "retention_days", "decline_allowed", "consent_text", "languages",
+    }
+)
 
 DEFAULT_CONSENT_TEXT = (
     "I agree to use electronic records and signatures, and I intend my electronic "
@@ -52,13 +79,52 @@ class Policy:
     decline_allowed: bool = True
     consent_text: str = DEFAULT_CONSENT_TEXT
 
+    # The signing page's languages, in the order offered; the first is shown when the
+    # recipient's browser asks for none of them.
+    languages: tuple[str, ...] = ("en",)
+
     def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise InvalidInput("a policy needs a name")
-        if self.expiry_days < 1:
-            raise InvalidInput("expiry_days must be at least 1")
-        if self.reminder_days < 0 or self.retention_days < 1:
-            raise InvalidInput("reminder_days cannot be negative and retention_days must be at least 1")
+        # Frozen: the cleaned text replaces what was passed through object.__setattr__.
+        object.__setattr__(self, "name", single_line(self.name, what="a policy's name", max_length=MAX_NAME_LENGTH))
+        object.__setattr__(
+            self, "consent_text",
+            multi_line(self.consent_text, what="the consent text", max_length=MAX_CONSENT_TEXT_LENGTH),
+        )
+        if self.version < 1:
+            raise InvalidInput("a policy's version starts at 1")
+        _within("expiry_days", self.expiry_days, 1, MAX_EXPIRY_DAYS)
+        _within("reminder_days", self.reminder_days, 0, MAX_REMINDER_DAYS)
+        _within("retention_days", self.retention_days, 1, MAX_RETENTION_DAYS)
+        if self.reminder_days and self.reminder_days >= self.expiry_days:
+            raise InvalidInput("reminder_days must be fewer than expiry_days: no reminder would ever be sent")
+        object.__setattr__(self, "languages", tuple(self.languages))
+        if not self.languages:
+            raise InvalidInput("a policy offers at least one language")
+        unknown = [code for code in self.languages if code not in SUPPORTED_LANGUAGES]
+        if unknown:
+            raise InvalidInput(f"unsupported languages {unknown}: choose among {list(SUPPORTED_LANGUAGES)}")
+        if len(set(self.languages)) != len(self.languages):
+            raise InvalidInput("a language is listed twice")
+
+    @property
+    def fallback_language(self) -> str:
+        return self.languages[0]
+
+    def revised(self, **changes: Any) -> Policy:
+        """The next version: this one with `changes` (among REVISABLE), checked like a new policy."""
+        unknown = set(changes) - REVISABLE
+        if unknown:
+            raise InvalidInput(f"a revision cannot change {sorted(unknown)}")
+        return replace(self, version=self.version + 1, **changes)
+
+    def differences(self, other: Policy) -> list[str]:
+        """The names of the fields (among REVISABLE) whose values differ in `other`, in declaration order."""
+        return [f.name for f in fields(self) if f.name in REVISABLE and getattr(self, f.name) != getattr(other, f.name)]
+
+
+def _within(what: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{what} must be a whole number from {low} to {high}")
 
 
 def default_policy(*, policy_id: str, tenant_id: str) -> Policy:

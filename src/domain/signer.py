@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from undersign.domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
+from undersign.domain.policy import SignerAuth
+from undersign.domain.signer_authentication import SignerAuthState, phone_number
 from undersign.domain.text import email_address, single_line
 
 
@@ -68,15 +70,39 @@ class Signer:
     evidence: SigningEvidence | None = None
     notified_at: datetime | None = None  # when their turn came (and their invitation went out)
     reminded_at: datetime | None = None  # their last reminder
+    auth: SignerAuthState = field(default_factory=SignerAuthState)
 
     @classmethod
-    def invite(cls, *, signer_id: str, name: str, email: str, role: Role, routing_order: int) -> Signer:
-        """A new recipient, if their name, address and routing order can be used."""
+    def invite(
+        cls,
+        *,
+        signer_id: str,
+        name: str,
+        email: str,
+        role: Role,
+        routing_order: int,
+        auth_method: SignerAuth | None = None,
+        phone: str | None = None,
+        access_code_hash: str | None = None,
+    ) -> Signer:
+        """A new recipient, if their name, address, routing order and authentication can be used.
+
+        `auth_method` is the sender's choice for this recipient (None: the policy's); an access
+        code comes hashed, never in clear.
+        """
         if not 1 <= routing_order <= MAX_ROUTING_ORDER:
             raise InvalidInput(f"routing_order is a whole number from 1 to {MAX_ROUTING_ORDER}")
+        if auth_method is SignerAuth.ACCESS_CODE and access_code_hash is None:
+            raise InvalidInput("a recipient who signs with an access code needs one: give access_code")
+        if access_code_hash is not None and auth_method is not SignerAuth.ACCESS_CODE:
+            raise InvalidInput("an access code is only for a recipient whose authentication is access_code")
         return cls(
             id=signer_id, name=single_line(name, what="a recipient's name", max_length=MAX_NAME_LENGTH),
             email=email_address(email), role=role, routing_order=routing_order,
+            auth=SignerAuthState(
+                method=auth_method, phone=phone_number(phone) if phone is not None else None,
+                access_code_hash=access_code_hash,
+            ),
         )
 
     @property

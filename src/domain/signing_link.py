@@ -37,6 +37,9 @@ class SigningLink:
     expires_at: datetime
     channel: LinkChannel = LinkChannel.API
     revoked_at: datetime | None = None  # a newer link was issued for the same recipient
+    # Embedded signing: the sender's application authenticated the recipient itself (how, in its
+    # words) and frames the page; the platform asks nothing more, and the evidence says so.
+    embedded_by: str | None = None
 
     def is_unexpired_at(self, now: datetime) -> bool:
         """Within its lifetime at `now` (whether it was revoked meanwhile is `revoked_at`)."""

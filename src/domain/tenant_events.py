@@ -8,7 +8,8 @@ a one-time code): the chain is read by auditors and kept for good.
 
 Recorded: an API key created or revoked; a user invited, their role changed, disabled; a team
 created, a member added or removed; the sign-in policy changed; a user signed in, someone an
-identity provider vouched for refused, a local sign-in failed, an account locked, a password set, a second factor reset.
+identity provider vouched for refused, a local sign-in failed, an account locked, a password set, a second factor reset;
+a signing policy created or revised, and the tenant's default policy changed.
 """
 
 from __future__ import annotations
@@ -173,11 +174,40 @@ class SecondFactorReset(TenantEvent):
     user_id: str
 
 
+# -- signing policies ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyCreated(TenantEvent):
+    """A signing policy was created (version 1): its id, name, and whether it became the tenant's default."""
+
+    policy_id: str
+    name: str
+    default: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyRevised(TenantEvent):
+    """A signing policy got a new version: which fields changed (envelopes already sent keep the version they had)."""
+
+    policy_id: str
+    version: int
+    changed: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DefaultPolicyChanged(TenantEvent):
+    """The tenant's default policy (for envelopes that name none) is now `policy_id`, was `previous_policy_id`."""
+
+    policy_id: str
+    previous_policy_id: str | None
+
+
 TENANT_EVENTS: dict[str, type[TenantEvent]] = {
     event.__name__: event
     for event in (
         ApiKeyCreated, ApiKeyRevoked, UserInvited, UserRoleChanged, UserDisabled, TeamCreated, TeamMemberAdded,
         TeamMemberRemoved, UserSignedIn, SignInRefused, SignInPolicyChanged, SignInFailed, AccountLocked,
-        LocalPasswordSet, SecondFactorReset,
+        LocalPasswordSet, SecondFactorReset, PolicyCreated, PolicyRevised, DefaultPolicyChanged,
     )
 }

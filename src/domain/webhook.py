@@ -20,9 +20,10 @@ from undersign.domain.text import single_line
 # (DomainEvent.webhook). Editing a draft is not published.
 PUBLIC_EVENTS = frozenset(event.webhook for event in EVENTS.values() if event.webhook)
 
-# What of an event's data a webhook carries: identifiers and outcomes, never the evidence
-# (IP addresses, user agents, field values stay in the audit trail).
-PUBLISHED_DATA = ("signer_id", "role", "reason", "expires_at", "document_ids")
+# What of an event's data a webhook carries: identifiers and outcomes, and how a signer was
+# authenticated; never the rest of the evidence (IP addresses, user agents, field values stay
+# in the audit trail).
+PUBLISHED_DATA = ("signer_id", "role", "reason", "expires_at", "document_ids", "auth_method", "method")
 
 MAX_URL_LENGTH = 2048
 MAX_DESCRIPTION_LENGTH = 200

@@ -15,7 +15,10 @@ from undersign.adapters.identity.oidc_tokens import OidcTokenVerifier
 from undersign.adapters.identity.passwords import Argon2PasswordHasher
 from undersign.adapters.identity.recovery_codes import Sha256RecoveryCodes
 from undersign.adapters.identity.totp import PyOtpTotpCodes
+from undersign.adapters.notify.code_messages import JinjaCodeMessages
 from undersign.adapters.notify.file_mailer import FileMailer
+from undersign.adapters.notify.file_sms import FileSmsSender
+from undersign.adapters.notify.sms_gateway import HttpSmsGateway
 from undersign.adapters.notify.smtp import SmtpMailer, parse_smtp_url
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
 from undersign.adapters.queue.arq_queue import ArqJobQueue
@@ -63,8 +66,8 @@ from undersign.application.bootstrap import Config, UseCases
 
 if TYPE_CHECKING:
     from undersign.adapters.identity.sign_in_providers import OidcProvider, SamlProvider
-from undersign.application.notifications.ports import Mailer
 from undersign.application.shared.jobs import JobQueue
+from undersign.application.shared.messages import Mailer, SmsSender
 from undersign.application.shared.ports import Clock
 from undersign.domain.web_session import SessionTimeouts
 from undersign.entrypoints.settings import Settings, SettingsError
@@ -198,6 +201,16 @@ def mailer(settings: Settings) -> Mailer:
     return SmtpMailer(smtp, settings.mail_from)
 
 
+def sms_sender(settings: Settings) -> SmsSender:
+    """The HTTP gateway when UNDERSIGN_SMS_URL is set; else each text message is written to a file under the data directory."""
+    if settings.sms_url is None:
+        structlog.get_logger("undersign.sms").warning(
+            "no UNDERSIGN_SMS_URL: text messages are written to files, not sent", directory=str(settings.sms_dir)
+        )
+        return FileSmsSender(settings.sms_dir)
+    return HttpSmsGateway(settings.sms_url, settings.sms_token, settings.sms_timeout_seconds)
+
+
 def rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
     """Throttling counts in Redis when UNDERSIGN_REDIS_URL is set (every API process shares them); else in this process."""
     return MemoryRateLimiter(clock) if settings.redis_url is None else RedisRateLimiter(settings.redis_url)
@@ -230,6 +243,21 @@ def sign_in_providers(settings: Settings, one_time_ids: SqlOneTimeIds) -> list[O
     ]
     saml = [SamlProvider(SamlServiceProvider(provider, one_time_ids=one_time_ids)) for provider in settings.saml_providers]
     return [*oidc, *saml]
+
+
+def signer_sign_in(settings: Settings, one_time_ids: SqlOneTimeIds) -> OidcProvider | None:
+    """The provider recipients sign in with when their policy asks (UNDERSIGN_SIGNER_OIDC_PROVIDER), back at
+    /sign/oidc/callback; None when none is named."""
+    if settings.signer_oidc_provider is None:
+        return None
+    from undersign.adapters.identity.oidc_sign_in import OidcSignIn
+    from undersign.adapters.identity.sign_in_providers import SIGNER_CALLBACK_PATH, OidcProvider
+
+    (provider,) = [p for p in settings.oidc_sign_in if p.name == settings.signer_oidc_provider]
+    return OidcProvider(
+        OidcSignIn(provider), public_url=settings.public_url, one_time_ids=one_time_ids,
+        callback_path=SIGNER_CALLBACK_PATH,
+    )
 
 
 def config(settings: Settings) -> Config:
@@ -271,6 +299,9 @@ class ContainerPorts:
     totp_codes = property(lambda self: self._gateways.totp_codes())
     recovery_codes = property(lambda self: self._gateways.recovery_codes())
     one_time_ids = property(lambda self: self._gateways.one_time_ids())
+    sms_sender = property(lambda self: self._gateways.sms_sender())
+    code_messages = property(lambda self: self._gateways.code_messages())
+    signer_sign_in = property(lambda self: self._gateways.signer_sign_in())
 
 
 def embedded_runner(settings: Settings, use_cases: UseCases, store: SqlJobStore, clock: Clock) -> EmbeddedRunner:
@@ -328,12 +359,15 @@ class Gateways(containers.DeclarativeContainer):
     job_queue = providers.Singleton(job_queue, core.settings, job_store)
     mailer = providers.Singleton(mailer, core.settings)
     notice_templates = providers.Singleton(JinjaNoticeTemplates)
+    sms_sender = providers.Singleton(sms_sender, core.settings)
+    code_messages = providers.Singleton(JinjaCodeMessages)
     webhook_sender = providers.Singleton(HttpWebhookSender, allow_private=core.settings.provided.webhook_allow_private)
     rate_limiter = providers.Singleton(rate_limiter, core.settings, core.clock)
     secret_key = providers.Singleton(secret_key, core.settings.provided.secret_key, core.settings.provided.data_dir)
     one_time_ids = providers.Singleton(SqlOneTimeIds, sessions, core.clock)
     bearer_tokens = providers.Singleton(bearer_tokens, core.settings)
     sign_in_providers = providers.Singleton(sign_in_providers, core.settings, one_time_ids)
+    signer_sign_in = providers.Singleton(signer_sign_in, core.settings, one_time_ids)
     password_hasher = providers.Singleton(Argon2PasswordHasher)
     totp_codes = providers.Singleton(PyOtpTotpCodes)
     recovery_codes = providers.Singleton(Sha256RecoveryCodes)
@@ -361,7 +395,7 @@ async def shutdown(container: Container) -> None:
         await queue.close()
     if (verifier := gateways.bearer_tokens()) is not None:
         await verifier.aclose()
-    for provider in gateways.sign_in_providers():
+    for provider in [*gateways.sign_in_providers(), gateways.signer_sign_in()]:
         if (close := getattr(provider, "aclose", None)) is not None:  # the OIDC ones hold an HTTP client
             await close()
     limiter = gateways.rate_limiter()

@@ -13,6 +13,7 @@ from typing import Any
 from undersign.adapters.identity.saml_settings import SamlProviderSettings, saml_providers_from_env
 from undersign.adapters.identity.settings import IssuerConfig, oidc_issuers_from_env
 from undersign.adapters.identity.sign_in_settings import SignInProvider, sign_in_providers_from_env
+from undersign.adapters.notify.sms_gateway import check_gateway_url, check_token
 from undersign.adapters.signing.keys.config import DevSealKeySpec, SealKeySpec, parse_seal_key_spec
 from undersign.adapters.signing.sandbox import MiB, PdfLimits
 
@@ -44,6 +45,9 @@ class Settings:
     smtp_url: str | None = field(default=None, repr=False)  # may carry a password; none: mails written to mail_dir
     mail_from: str = "undersign@localhost"
     mail_max_attachment_bytes: int = 10 * 1024 * 1024
+    sms_url: str | None = field(default=None, repr=False)  # the SMS gateway (http[s]); none: text messages written to sms_dir
+    sms_token: str | None = field(default=None, repr=False)  # sent to the gateway as a bearer token; never logged
+    sms_timeout_seconds: float = 10.0
     webhook_allow_private: bool = False  # deliveries to loopback and private addresses (tests, internal receivers)
     job_max_attempts: int = 10
     job_retry_base_seconds: float = 10.0
@@ -59,15 +63,23 @@ class Settings:
     # Identity (docs/identity.md): issuers whose JWTs the API accepts; providers people sign in with.
     oidc_issuers: tuple[IssuerConfig, ...] = ()
     oidc_sign_in: tuple[SignInProvider, ...] = ()
+    # The OIDC sign-in provider recipients pass when their policy asks for a sign-in; none: that method is refused.
+    signer_oidc_provider: str | None = None
     saml_providers: tuple[SamlProviderSettings, ...] = ()
     # Seals what the server hands out to keep (a sign-in in progress); none: made once under data_dir.
     secret_key: str | None = field(default=None, repr=False)
     session_idle_minutes: int = 30
     session_max_hours: int = 12
+    # Sites allowed to frame an embedded signing session (their app authenticated the signer); none: no framing.
+    signing_frame_ancestors: tuple[str, ...] = ()
 
     @property
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
+
+    @property
+    def sms_dir(self) -> Path:
+        return self.data_dir / "sms"
 
     @property
     def mail_domain(self) -> str:
@@ -119,6 +131,7 @@ class Settings:
             smtp_url=_optional_url(env, "UNDERSIGN_SMTP_URL", ("smtp://", "smtps://")),
             mail_from=_mail_from(env),
             mail_max_attachment_bytes=_number(env, "UNDERSIGN_MAIL_MAX_ATTACHMENT_MB", 10, minimum=0) * 1024 * 1024,
+            **_sms(env),
             webhook_allow_private=_flag(env, "UNDERSIGN_WEBHOOK_ALLOW_PRIVATE"),
             job_max_attempts=_number(env, "UNDERSIGN_JOB_MAX_ATTEMPTS", 10),
             job_retry_base_seconds=_seconds(env, "UNDERSIGN_JOB_RETRY_BASE_SECONDS", 10.0),
@@ -129,6 +142,7 @@ class Settings:
             throttle_window_seconds=_number(env, "UNDERSIGN_THROTTLE_WINDOW_SECONDS", 300),
             tenant_requests_per_minute=_number(env, "UNDERSIGN_TENANT_REQUESTS_PER_MINUTE", 0, minimum=0),
             pdf_limits=_pdf_limits(env),
+            signing_frame_ancestors=_frame_ancestors(env, "UNDERSIGN_SIGNING_FRAME_ANCESTORS"),
             **_identity(env),
         )
 
@@ -149,7 +163,13 @@ def _identity(env: dict[str, str]) -> dict[str, Any]:
         }
     except ValueError as error:
         raise SettingsError(str(error)) from None
+    signer_provider = env.get("UNDERSIGN_SIGNER_OIDC_PROVIDER") or None
+    if signer_provider is not None and signer_provider not in {p.name for p in providers["oidc_sign_in"]}:
+        raise SettingsError(
+            f"UNDERSIGN_SIGNER_OIDC_PROVIDER names a provider of UNDERSIGN_OIDC_SIGN_IN, and none is called {signer_provider!r}"
+        )
     return providers | {
+        "signer_oidc_provider": signer_provider,
         "secret_key": secret_key,
         "session_idle_minutes": _number(env, "UNDERSIGN_SESSION_IDLE_MINUTES", 30),
         "session_max_hours": _number(env, "UNDERSIGN_SESSION_MAX_HOURS", 12),
@@ -201,6 +221,20 @@ def _urls(env: dict[str, str], name: str) -> tuple[str, ...]:
     return urls
 
 
+# An origin as a CSP source: https, a host (letters, digits, dots, dashes; "*." first allowed), maybe a port.
+_HTTPS_ORIGIN = re.compile(r"https://(?:\*\.)?[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?(?::[0-9]{1,5})?")
+
+
+def _frame_ancestors(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Origins that go into a Content-Security-Policy header as they are: anything else (a path, a
+    quote, a semicolon that would start a directive of its own) is refused here."""
+    origins = tuple(env.get(name, "").split())
+    for origin in origins:
+        if not _HTTPS_ORIGIN.fullmatch(origin):
+            raise SettingsError(f"{name} lists https origins separated by spaces, like https://app.example.com, not {origin!r}")
+    return origins
+
+
 def _key_spec(env: dict[str, str], name: str) -> SealKeySpec:
     """Where a key is kept, from `name` (dev, pkcs12:, pkcs11:) and its `name`_PASSWORD and `name`_PIN."""
     try:
@@ -231,6 +265,28 @@ def _optional_url(env: dict[str, str], name: str, schemes: tuple[str, ...]) -> s
     if not url.startswith(schemes):
         raise SettingsError(f"{name} must start with {' or '.join(schemes)}")
     return url
+
+
+def _sms(env: dict[str, str]) -> dict[str, Any]:
+    """The SMS gateway's URL, token and timeout; a token without a URL is a mistake, not a default."""
+    url = env.get("UNDERSIGN_SMS_URL", "").strip() or None
+    token = env.get("UNDERSIGN_SMS_TOKEN", "").strip() or None
+    if token is not None:
+        if url is None:
+            raise SettingsError("UNDERSIGN_SMS_TOKEN is set but UNDERSIGN_SMS_URL is not")
+        try:
+            check_token(token)
+        except ValueError as error:  # never repeating the token
+            raise SettingsError(f"UNDERSIGN_SMS_TOKEN: {error}") from None
+    if url is not None:
+        try:
+            check_gateway_url(url, has_token=token is not None)
+        except ValueError as error:
+            raise SettingsError(f"UNDERSIGN_SMS_URL: {error}") from None
+    return {
+        "sms_url": url, "sms_token": token,
+        "sms_timeout_seconds": _seconds(env, "UNDERSIGN_SMS_TIMEOUT_SECONDS", 10.0),
+    }  # fmt: skip
 
 
 def _flag(env: dict[str, str], name: str) -> bool:

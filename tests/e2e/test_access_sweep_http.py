@@ -54,6 +54,7 @@ def sample_body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/v1/envelopes/{envelope_id}/send"): {},
         ("POST", "/v1/envelopes/{envelope_id}/void"): {"json": {"reason": "sweep"}},
         ("POST", "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"): {},
+        ("POST", "/v1/envelopes/{envelope_id}/signers/{signer_id}/unlock"): {},
         ("POST", "/v1/verify"): pdf,
         ("POST", "/v1/webhooks"): {"json": {"url": "https://93.184.215.14/hooks", "events": ["envelope.expired"]}},
         ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): {},
@@ -65,8 +66,13 @@ def sample_body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/v1/users/{user_id}/disable"): {},
         ("POST", "/v1/teams"): {"json": {"name": "Sweep"}},
         ("POST", "/v1/teams/{team_id}/members"): {"json": {"user_id": ids["user_id"]}},
+        ("POST", "/v1/policies"): {"json": {"name": "Sweep"}},
+        ("PUT", "/v1/policies/{policy_id}"): {"json": {"name": "Sweep", "expiry_days": 7}},
+        ("POST", "/v1/policies/{policy_id}/default"): {},
         ("POST", "/v1/signing/{token}/sign"): {"json": {"signature": {"kind": "typed", "text": "Ada"}, "consent": True}},
         ("POST", "/v1/signing/{token}/decline"): {"json": {"reason": "sweep"}},
+        ("POST", "/v1/signing/{token}/authentication/code"): {},
+        ("POST", "/v1/signing/{token}/authentication"): {"json": {"code": "123456"}},
         ("POST", "/pki/ocsp"): {"content": b"0\x00"},  # an OCSP request too short to be one
         ("POST", "/sign-in/saml/{name}/acs"): {"data": {"SAMLResponse": "PHg+"}},  # no sign-in of this browser's
         ("POST", "/sign-out"): {},
@@ -123,10 +129,12 @@ async def world(tmp_path):
         target_key = await api.api_key(stack, AccessRole.VIEWER)  # the one the revoke route revokes
         person = await api.post(stack, "/v1/users", {"email": "ada@example.com", "name": "Ada", "role": "sender"})
         team = await api.post(stack, "/v1/teams", {"name": "Legal"})
+        policy = await api.post(stack, "/v1/policies", {"name": "Strict"})
         ids = {
             "envelope_id": envelope_id, "document_id": document_id, "signer_id": signer_id, "token": token,
             "webhook_id": hook["id"], "delivery_id": "no-such-delivery", "name": "sign.js", "encoded": "MAA=",
             "api_key_id": target_key.split("_")[1], "user_id": person["id"], "team_id": team["id"],
+            "policy_id": policy["id"],
         }
         yield World(stack=stack, keys=keys, stranger=stranger, ids=ids)
 
@@ -158,7 +166,7 @@ async def test_another_tenants_ids_are_not_found_and_its_lists_are_empty(world: 
             api.problem(response, 404, "not_found")
         else:
             assert response.status_code < 500, f"{method} {path}: {response.text}"
-            for own in (world.ids[n] for n in ("envelope_id", "webhook_id", "document_id", "api_key_id", "user_id", "team_id")):
+            for own in (world.ids[n] for n in ("envelope_id", "webhook_id", "document_id", "api_key_id", "user_id", "team_id", "policy_id")):
                 assert own not in response.text, f"{method} {path} shows acme's {own} to globex"
 
 
@@ -187,7 +195,7 @@ async def test_a_signed_in_owner_of_another_tenant_finds_nothing_of_acmes_either
             api.problem(response, 404, "not_found")
         else:
             assert response.status_code < 500, f"{method} {path}: {response.text}"
-            for own in (world.ids[n] for n in ("envelope_id", "webhook_id", "document_id", "api_key_id", "user_id", "team_id")):
+            for own in (world.ids[n] for n in ("envelope_id", "webhook_id", "document_id", "api_key_id", "user_id", "team_id", "policy_id")):
                 assert own not in response.text, f"{method} {path} shows acme's {own} to globex's owner"
 
 

@@ -30,7 +30,8 @@ class FakeDatabase:
     tenants: dict[str, Tenant] = field(default_factory=dict)  # by slug
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     tenant_audit: dict[str, list[TenantAuditEntry]] = field(default_factory=dict)  # by tenant id
-    policies: dict[str, Policy] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)  # by tenant id: the tenant's default, current version
+    policy_versions: dict[tuple[str, int], Policy] = field(default_factory=dict)  # every version, by (id, version)
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     dispatched: dict[str, datetime] = field(default_factory=dict)  # outbox message id -> when
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)

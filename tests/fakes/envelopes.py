@@ -165,12 +165,59 @@ class FakeSigningLinks(KeyedFake):
                 self._stage(link.token_hash, replace(link, revoked_at=at), unique=False)
 
 
-class FakePolicies(KeyedFake):
-    async def add(self, policy: Policy) -> None:
-        self._stage(policy.tenant_id, policy, unique=False)  # the policy added last is the default
+class FakePolicies:
+    """`db.policies` holds each tenant's default policy (its current version) by tenant id, where tests
+    change it in place; `db.policy_versions` every version of every policy, by (id, version)."""
+
+    def __init__(self, db: FakeDatabase, writes: Writes) -> None:
+        self._db, self._writes = db, writes
+
+    async def add(self, policy: Policy, *, default: bool = True) -> None:
+        self._stage_version(policy, default=lambda: default)
+
+    async def add_version(self, policy: Policy) -> None:
+        def was_default() -> bool:
+            current = self._db.policies.get(policy.tenant_id)
+            return current is not None and current.id == policy.id
+
+        self._stage_version(policy, default=was_default)
+
+    async def get(self, tenant_id: str, policy_id: str) -> Policy | None:
+        versions = [p for (pid, _), p in self._db.policy_versions.items() if pid == policy_id and p.tenant_id == tenant_id]
+        default = self._db.policies.get(tenant_id)
+        if default is not None and default.id == policy_id:
+            versions.append(default)  # last: a test's change to it wins over the stored copy of its version
+        return max(versions, key=lambda p: p.version) if versions else None
+
+    async def list(self, tenant_id: str, *, limit: int, after: str | None = None) -> list[Policy]:
+        ids = {pid for (pid, _), p in self._db.policy_versions.items() if p.tenant_id == tenant_id}
+        if tenant_id in self._db.policies:
+            ids.add(self._db.policies[tenant_id].id)
+        chosen = sorted(i for i in ids if after is None or i > after)[:limit]
+        return [await self.get(tenant_id, i) for i in chosen]  # type: ignore[misc]
+
+    async def set_default(self, tenant_id: str, policy_id: str) -> None:
+        chosen = await self.get(tenant_id, policy_id)
+        if chosen is not None:
+            self._writes.stage(lambda: None, lambda: self._db.policies.__setitem__(tenant_id, chosen))
 
     async def default_for(self, tenant_id: str) -> Policy | None:
-        return self._table.get(tenant_id)
+        return self._db.policies.get(tenant_id)
+
+    def _stage_version(self, policy: Policy, *, default) -> None:
+        key = (policy.id, policy.version)
+
+        def check() -> None:
+            if key in self._db.policy_versions:
+                raise ConcurrencyConflict(f"policy {policy.id} version {policy.version} already exists")
+
+        def apply() -> None:
+            make_default = default()  # before the version is stored: was the older version the default?
+            self._db.policy_versions[key] = policy
+            if make_default:
+                self._db.policies[policy.tenant_id] = policy
+
+        self._writes.stage(check, apply)
 
 
 def _stored(envelope: Envelope) -> Envelope:

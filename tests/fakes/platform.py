@@ -7,7 +7,7 @@ from datetime import timedelta
 from tests.fakes.access import FakeIdempotencyKeys
 from tests.fakes.background import FakeJobQueue
 from tests.fakes.database import FakeDatabase
-from tests.fakes.notifications import FakeMailer
+from tests.fakes.notifications import FakeMailer, FakeSmsSender
 from tests.fakes.pdf import FakeCertificateRenderer, FakePdfInspector, FakePdfSigner, FakePdfVerifier
 from tests.fakes.system import FakeBlobStore, FakeClock, SequentialIds, SequentialSecrets
 from tests.fakes.unit_of_work import FakeUnitOfWork
@@ -30,6 +30,7 @@ class FakePlatform(UseCases):
         from undersign.adapters.identity.passwords import Argon2PasswordHasher
         from undersign.adapters.identity.recovery_codes import Sha256RecoveryCodes
         from undersign.adapters.identity.totp import PyOtpTotpCodes
+        from undersign.adapters.notify.code_messages import JinjaCodeMessages
         from undersign.adapters.notify.templates import JinjaNoticeTemplates
         from undersign.adapters.throttling.memory import MemoryRateLimiter
 
@@ -39,8 +40,10 @@ class FakePlatform(UseCases):
         self.certificate_renderer, self.idempotency_keys = FakeCertificateRenderer(), FakeIdempotencyKeys()
         self.job_queue = FakeJobQueue(self.clock)
         self.mailer, self.notice_templates = FakeMailer(), JinjaNoticeTemplates()  # the real email templates
+        self.sms_sender, self.code_messages = FakeSmsSender(), JinjaCodeMessages()  # the real wording of codes
         self.webhook_sender, self.rate_limiter = FakeWebhookSender(), MemoryRateLimiter(self.clock)
         self.sign_in_providers: list = []  # a test adds its fake providers before it first signs in
+        self.signer_sign_in = None  # the provider recipients sign in with: a test sets a fake one first
         self.bearer_tokens = None
         # The real credential adapters (pure Python, no I/O); Argon2 with a light cost, as tests need no more.
         self.password_hasher = Argon2PasswordHasher(argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

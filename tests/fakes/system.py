@@ -33,6 +33,10 @@ class SequentialSecrets:
     def new_secret(self) -> str:
         return f"secret-{next(self._counter):04d}"
 
+    def new_code(self, digits: int) -> str:
+        """Distinct and predictable: the nth code is n, zero-padded."""
+        return f"{next(self._counter):0{digits}d}"
+
 
 class FakeBlobStore:
     def __init__(self) -> None:

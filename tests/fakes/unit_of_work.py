@@ -28,7 +28,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.teams = FakeTeams(db.teams, self._writes)
         self.web_sessions = FakeWebSessions(db.web_sessions, self._writes)
         self.local_credentials = FakeLocalCredentials(db.local_credentials, self._writes)
-        self.policies = FakePolicies(db.policies, self._writes)
+        self.policies = FakePolicies(db, self._writes)
         self.outbox = FakeOutbox(db, self._writes)
         self.webhook_endpoints = FakeWebhookEndpoints(db, self._writes)
         self.webhook_deliveries = FakeWebhookDeliveries(db, self._writes)

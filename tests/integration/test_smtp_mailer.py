@@ -17,8 +17,8 @@ from tests.smtp_server import SmtpServer, silent_server, smtp_server
 from undersign.adapters.notify.file_mailer import FileMailer, eml_name
 from undersign.adapters.notify.message import parse_address
 from undersign.adapters.notify.smtp import SmtpMailer, SmtpSettings, parse_smtp_url
-from undersign.application.notifications.ports import Attachment, EmailMessage
 from undersign.application.shared.errors import MailUnavailable
+from undersign.application.shared.messages import Attachment, EmailMessage
 
 FROM = "notifications@undersign.example"
 PDF_A = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"

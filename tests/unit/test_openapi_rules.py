@@ -1,8 +1,19 @@
-"""Which problems the OpenAPI document says an operation can answer with (entrypoints.http.openapi)."""
+"""The OpenAPI document's rules (entrypoints.http.openapi): which problems an operation can answer with, and,
+over the document the app serves, a description on every operation, the bearer scheme on every one that
+needs a credential, and every problem as application/problem+json."""
 
 from __future__ import annotations
 
-from undersign.entrypoints.http.openapi import problem_statuses
+from typing import Any
+
+import pytest
+from litestar import Litestar
+
+from tests.stack import settings_for
+from undersign.entrypoints.container import build_container
+from undersign.entrypoints.http.app import create_app
+from undersign.entrypoints.http.guards import API_KEY, PERMISSION, PUBLIC
+from undersign.entrypoints.http.openapi import HTTP_METHODS, PROBLEM_JSON, PROBLEMS, problem_statuses
 
 KEYED = {"security": [{"apiKey": []}]}
 
@@ -49,3 +60,72 @@ def test_a_list_with_query_parameters_can_refuse_a_cursor():
 def test_the_certificate_is_a_conflict_until_the_envelope_is_completed():
     operation = {"parameters": [parameter("path", "envelope_id")]}
     assert 409 in problem_statuses("/v1/envelopes/{envelope_id}/certificate", "get", operation)
+
+
+# -- the document the app serves ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> tuple[Litestar, dict[str, Any]]:
+    """The app (never started: its routes and their declarations) and the document it serves."""
+    app = create_app(build_container(settings_for(tmp_path_factory.mktemp("openapi") / "data")))
+    return app, app.openapi_schema.to_schema()
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    paths = document["paths"]
+    return [(path, method, item[method]) for path, item in paths.items() for method in HTTP_METHODS if method in item]
+
+
+def test_every_operation_says_what_it_does(served):
+    _, document = served
+    undescribed = [(method, path) for path, method, operation in operations(document) if not operation.get("description")]
+    assert undescribed == [], "give these handlers a docstring: it is their operation's description"
+
+
+def test_the_bearer_scheme_takes_api_keys_and_json_web_tokens(served):
+    _, document = served
+    scheme = document["components"]["securitySchemes"][API_KEY]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "usk_" in scheme["description"] and "JWT" in scheme["description"]
+
+
+def test_every_operation_that_needs_a_credential_requires_the_bearer_scheme_and_can_refuse_it(served):
+    app, document = served
+    declared = 0
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not handler.resolve_include_in_schema():
+                continue
+            for method in handler.http_methods - {"OPTIONS"}:
+                operation = document["paths"][route.path_format][method.lower()]
+                if PERMISSION in handler.opt:
+                    declared += 1
+                    assert operation.get("security") == [{API_KEY: []}], (method, route.path_format)
+                    assert {"401", "403"} <= set(operation["responses"]), (method, route.path_format)
+                else:
+                    assert PUBLIC in handler.opt and "security" not in operation, (method, route.path_format)
+    assert declared >= 30  # the API's routes were walked, not none of them
+
+
+def test_every_problem_an_operation_declares_is_a_problem_json_response_of_its_status(served):
+    _, document = served
+    components = document["components"]
+    assert set(components["schemas"]["Problem"]["required"]) == {"type", "title", "status", "detail", "code"}
+    for path, method, operation in operations(document):
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            name = response["$ref"].removeprefix("#/components/responses/")
+            assert name == PROBLEMS[int(status)][0], (method, path, status)
+            content = components["responses"][name]["content"]
+            assert list(content) == [PROBLEM_JSON], (method, path, status)
+            problem, exact = content[PROBLEM_JSON]["schema"]["allOf"]
+            assert problem == {"$ref": "#/components/schemas/Problem"}
+            assert exact["properties"]["status"]["const"] == int(status)
+
+
+def test_the_problems_of_the_issue_are_all_declared_somewhere(served):
+    _, document = served
+    declared = {int(status) for _, _, operation in operations(document) for status in operation["responses"]}
+    assert {401, 403, 404, 409, 410, 412, 422, 429, 503} <= declared

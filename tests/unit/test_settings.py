@@ -62,3 +62,12 @@ def test_signers_certificate_policy_is_an_object_identifier(value: str) -> None:
 def test_a_certificate_policy_that_is_no_object_identifier_is_refused(value: str) -> None:
     with pytest.raises(SettingsError, match="UNDERSIGN_SIGNER_CERTIFICATE_POLICY must be an object identifier"):
         Settings.from_env({"UNDERSIGN_SIGNER_CERTIFICATE_POLICY": value})
+
+
+def test_the_signers_sign_in_provider_must_be_one_of_the_configured_ones() -> None:
+    providers = '[{"name": "citizens", "issuer": "https://id.example.gov", "client_id": "undersign", "tenant": {"value": "acme"}}]'
+    env = {"UNDERSIGN_OIDC_SIGN_IN": providers}
+    assert Settings.from_env(env).signer_oidc_provider is None
+    assert Settings.from_env({**env, "UNDERSIGN_SIGNER_OIDC_PROVIDER": "citizens"}).signer_oidc_provider == "citizens"
+    with pytest.raises(SettingsError, match="UNDERSIGN_SIGNER_OIDC_PROVIDER names a provider of UNDERSIGN_OIDC_SIGN_IN"):
+        Settings.from_env({**env, "UNDERSIGN_SIGNER_OIDC_PROVIDER": "staff"})

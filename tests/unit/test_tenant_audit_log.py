@@ -100,7 +100,8 @@ def test_tenant_events_are_types_whose_fields_are_their_data() -> None:
     assert set(TENANT_EVENTS) == {
         "ApiKeyCreated", "ApiKeyRevoked", "UserInvited", "UserRoleChanged", "UserDisabled", "TeamCreated",
         "TeamMemberAdded", "TeamMemberRemoved", "UserSignedIn", "SignInRefused", "SignInPolicyChanged", "SignInFailed",
-        "AccountLocked", "LocalPasswordSet", "SecondFactorReset",
+        "AccountLocked", "LocalPasswordSet", "SecondFactorReset", "PolicyCreated", "PolicyRevised",
+        "DefaultPolicyChanged",
     }
     revoked = ApiKeyRevoked(tenant_id="t1", at=AT, actor="api_key:k9", key_id="k1")
     assert (revoked.type, revoked.data) == ("ApiKeyRevoked", {"key_id": "k1"})

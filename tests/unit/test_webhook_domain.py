@@ -92,3 +92,13 @@ def test_the_payload_carries_identifiers_not_evidence():
         data={"signer_id": "s1", "ip": "203.0.113.9", "user_agent": "x", "fields": {"f1": "secret"}},
     )
     assert payload == {"type": "recipient.signed", "timestamp": NOW.isoformat(), "data": {"envelope_id": "e1", "signer_id": "s1"}}
+
+
+def test_a_signatures_webhook_names_how_the_signer_was_authenticated_and_nothing_of_the_rest_of_the_evidence():
+    data = {
+        "signer_id": "s-1", "auth_method": "email_otp", "ip": "203.0.113.9", "user_agent": "Firefox",
+        "signature_text": "Ada", "certificate_serials": ["ab"], "fields": {"f-1": "yes"},
+    }  # fmt: skip
+    payload = webhook_payload(event_name="recipient.signed", at=NOW, envelope_id="env-1", data=data)
+    assert payload["data"] == {"envelope_id": "env-1", "signer_id": "s-1", "auth_method": "email_otp"}
+    assert "recipient.locked" in PUBLIC_EVENTS

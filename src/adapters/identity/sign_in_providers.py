@@ -25,14 +25,21 @@ def oidc_callback_path(name: str) -> str:
     return f"/sign-in/oidc/{name}/callback"
 
 
+SIGNER_CALLBACK_PATH = "/sign/oidc/callback"  # where recipients come back from the provider they sign in with
+
+
 def saml_acs_path(name: str) -> str:
     return f"/sign-in/saml/{name}/acs"
 
 
 class OidcProvider:
-    def __init__(self, sign_in: OidcSignIn, *, public_url: str, one_time_ids: OneTimeIds) -> None:
+    """`callback_path`: the staff sign-in's by default; SIGNER_CALLBACK_PATH for recipients (registered with the provider too)."""
+
+    def __init__(
+        self, sign_in: OidcSignIn, *, public_url: str, one_time_ids: OneTimeIds, callback_path: str | None = None
+    ) -> None:
         self._sign_in, self._one_time_ids = sign_in, one_time_ids
-        self._redirect_uri = public_url + oidc_callback_path(sign_in.name)
+        self._redirect_uri = public_url + (callback_path or oidc_callback_path(sign_in.name))
 
     @property
     def key(self) -> str:

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from undersign.adapters.notify.message import message_bytes
-from undersign.application.notifications.ports import EmailMessage
 from undersign.application.shared.errors import MailUnavailable
+from undersign.application.shared.messages import EmailMessage
 
 DEFAULT_FROM_ADDRESS = "undersign@localhost"
 UNSAFE = re.compile(r"[^A-Za-z0-9._@+=-]")

@@ -16,7 +16,7 @@ from email.message import EmailMessage as MimeMessage
 
 import idna
 
-from undersign.application.notifications.ports import EmailMessage
+from undersign.application.shared.messages import EmailMessage
 
 # CRLF line endings and folded headers, as they go over the wire and into an .eml file.
 POLICY = email.policy.SMTP

@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from undersign.adapters.notify.message import build_message, parse_address
-from undersign.application.notifications.ports import EmailMessage
 from undersign.application.shared.errors import MailUnavailable
+from undersign.application.shared.messages import EmailMessage
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 SUBMISSION_PORT = 587

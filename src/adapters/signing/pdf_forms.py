@@ -25,12 +25,14 @@ from pyhanko.pdf_utils.form_tools import (
     get_single_field_annot,
 )
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
+from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
 from undersign.adapters.signing.appearance_fonts import ScriptFonts, add_font_resources
 from undersign.adapters.signing.page_geometry import Box, PageGeometry, iter_pages, upright_matrix
+from undersign.adapters.signing.signature_images import image_field_appearance
 from undersign.domain.field import Field, FieldKind
 
 # Helvetica is one of the 14 standard fonts every viewer has, so nothing is embedded;
@@ -204,8 +206,14 @@ def _add_widget_field(
 # -- fill -------------------------------------------------------------------------------
 
 
-def fill_fields(writer: IncrementalPdfFileWriter, fields: list[Field]) -> None:
-    """Give each field its value and an appearance that shows it, and make it read-only."""
+def fill_fields(
+    writer: IncrementalPdfFileWriter, fields: list[Field], *, signature_image: PdfImage | None = None
+) -> None:
+    """Give each field its value and an appearance that shows it, and make it read-only.
+
+    With a `signature_image` (the signer's drawn signature), signature fields show it
+    instead of their value; initials and every other field show their value.
+    """
     pages = {page.ref.reference: page for page in iter_pages(writer)}
     for field in fields:
         if field.value is None:
@@ -214,11 +222,17 @@ def fill_fields(writer: IncrementalPdfFileWriter, fields: list[Field]) -> None:
         if field.kind is FieldKind.CHECKBOX:
             _fill_checkbox(writer, name, checked=field.value == "true")
         else:
-            _fill_text(writer, pages, name, field.value)
+            image = signature_image if field.kind is FieldKind.SIGNATURE else None
+            _fill_text(writer, pages, name, field.value, image=image)
 
 
 def _fill_text(
-    writer: IncrementalPdfFileWriter, pages: dict[generic.Reference, PageGeometry], name: str, value: str
+    writer: IncrementalPdfFileWriter,
+    pages: dict[generic.Reference, PageGeometry],
+    name: str,
+    value: str,
+    *,
+    image: PdfImage | None = None,
 ) -> None:
     field_ref, field = _find_field(writer, name, "/Tx")
     if "/V" in field:
@@ -229,7 +243,13 @@ def _fill_text(
     width, height = (float(side) for side in annot_width_height(annot))
     if rotation in (90, 270):
         width, height = height, width
-    content = _ScriptTextFieldContent(writer, value, TEXT_STYLE, box=layout.BoxConstraints(width=width, height=height))
+    box = layout.BoxConstraints(width=width, height=height)
+    if image is None:
+        content = _ScriptTextFieldContent(writer, value, TEXT_STYLE, box=box)
+    else:
+        content = RawContent(b"", box=box)
+        content.set_writer(writer)
+        content.data = image_field_appearance(content, image, width=width, height=height)
     appearance = content.as_form_xobject()
     if rotation:
         appearance[pdf_name("/Matrix")] = upright_matrix(rotation)

@@ -41,7 +41,7 @@ from pyhanko.stamp import TextStampStyle
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.keys.local import dev_seal_key
 from undersign.adapters.signing.pdf_forms import add_empty_fields, fill_fields, signature_field_name
-from undersign.adapters.signing.pdfa import PdfaKeepingSigner
+from undersign.adapters.signing.pdfa import PdfaKeepingSigner, pdfa_identification
 from undersign.adapters.signing.signature_fields import (
     SEAL_FIELD_NAME,
     SIGNING_APPLICATION,
@@ -51,6 +51,7 @@ from undersign.adapters.signing.signature_fields import (
     refuse_if_signed,
     seal_field_spec,
 )
+from undersign.adapters.signing.signature_images import embeddable, read_signature_image
 from undersign.adapters.signing.signature_stamp import field_rotation, signature_stamp_style
 from undersign.adapters.signing.signer_certificates import DevSignerCertificates, SignerCertificates
 from undersign.adapters.signing.signing_failures import signing_failures
@@ -138,14 +139,18 @@ class PyHankoPdfSigner:
             return out.getvalue()
 
     def _sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
+        # Decoded once, before any certificate is issued: a refused image is the signer's
+        # InvalidSignatureImage (a 422), never a signing failure.
+        drawn = read_signature_image(request.signature_image) if request.signature_image is not None else None
         with signing_failures("sign the document"):
             signer, serial = self._signer_certificates.issue(name=request.name, email=request.email, now=request.at)
 
             def sign_with(timestamper: TimeStamper | None) -> bytes:
                 writer = IncrementalPdfFileWriter(BytesIO(pdf))
                 refuse_if_signed(writer, request)
+                image = None if drawn is None else embeddable(drawn, pdfa=pdfa_identification(writer.root) is not None)
                 own_field = own_signature_field(writer, request.fields)
-                fill_fields(writer, fields_to_fill(request, own_field))
+                fill_fields(writer, fields_to_fill(request, own_field), signature_image=image)
                 field_name = own_field or signature_field_name(request.signer_id)
                 return self._signed(
                     writer,
@@ -153,7 +158,7 @@ class PyHankoPdfSigner:
                     self._metadata(field_name, request.level, name=request.name, signer=signer),
                     timestamper,
                     signer=signer,
-                    stamp_style=signature_stamp_style(field_rotation(writer, field_name) if own_field else 0),
+                    stamp_style=signature_stamp_style(field_rotation(writer, field_name) if own_field else 0, image),
                     # No field of their own: a new invisible one (no box means no widget area).
                     new_field_spec=None if own_field else SigFieldSpec(sig_field_name=field_name),
                     existing_fields_only=own_field is not None,

@@ -12,3 +12,6 @@ class UuidGenerator:
 class TokenGenerator:
     def new_secret(self) -> str:
         return secrets.token_urlsafe(32)
+
+    def new_code(self, digits: int) -> str:
+        return "".join(secrets.choice("0123456789") for _ in range(digits))

@@ -27,6 +27,8 @@ class Permission(enum.StrEnum):
     MANAGE_API_KEYS = "api-keys:manage"  # create, list and revoke keys, up to the caller's own role (RANK)
     MANAGE_USERS = "users:manage"  # invite, change the role of and disable users, and their teams, up to RANK
     READ_TENANT_AUDIT = "audit-log:read"  # the tenant's log of administrative acts: owners and auditors only
+    READ_POLICIES = "policies:read"  # the tenant's signing policies: what its envelopes follow
+    MANAGE_POLICIES = "policies:manage"  # create and revise signing policies, choose the tenant's default
 
 
 GRANTS: dict[AccessRole, frozenset[Permission]] = {
@@ -37,12 +39,14 @@ GRANTS: dict[AccessRole, frozenset[Permission]] = {
     AccessRole.SENDER: frozenset(
         {
             Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.WRITE_ENVELOPES,
-            Permission.ISSUE_SIGNING_LINKS, Permission.VERIFY_DOCUMENTS,
+            Permission.ISSUE_SIGNING_LINKS, Permission.VERIFY_DOCUMENTS, Permission.READ_POLICIES,
         }
     ),
-    AccessRole.VIEWER: frozenset({Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS}),
+    AccessRole.VIEWER: frozenset(
+        {Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS, Permission.READ_POLICIES}
+    ),
     AccessRole.AUDITOR: frozenset(
-        {Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS, Permission.READ_TENANT_AUDIT}
+        {Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS, Permission.READ_TENANT_AUDIT, Permission.READ_POLICIES}
     ),
 }
 
@@ -59,6 +63,8 @@ SUMMARIES: dict[Permission, str] = {
     Permission.MANAGE_API_KEYS: "make, list and revoke API keys, up to its own role",
     Permission.MANAGE_USERS: "invite, list, change and disable users, and manage teams, up to its own role",
     Permission.READ_TENANT_AUDIT: "read and verify the tenant's audit log of administrative acts",
+    Permission.READ_POLICIES: "read the tenant's signing policies",
+    Permission.MANAGE_POLICIES: "create and revise signing policies, and choose the tenant's default",
 }
 
 

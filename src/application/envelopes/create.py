@@ -9,7 +9,7 @@ from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.envelope import Envelope
 from undersign.domain.errors import InvalidInput
-from undersign.domain.policy import Routing
+from undersign.domain.policy import Routing, UnknownPolicy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,10 +19,12 @@ class CreateEnvelope:
     message: str = ""
     routing: Routing | None = None
     team_id: str | None = None  # share it with this team of the caller's; a team-scoped key's team by default
+    policy_id: str | None = None  # a policy of the tenant's; None: the tenant's default, as it is when sent
 
 
 class CreateEnvelopeHandler:
-    """Creates a draft in the caller's tenant; routing defaults to the tenant policy's."""
+    """Creates a draft in the caller's tenant; routing defaults to its policy's (the one named, or the
+    tenant's default). A policy the tenant does not have is UnknownPolicy (422), whoever's it is."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
@@ -31,9 +33,15 @@ class CreateEnvelopeHandler:
         command.caller.require(Permission.WRITE_ENVELOPES)
         team_id = _team_of(command.caller, command.team_id)
         async with self._uow() as uow:
+            tenant_id = command.caller.tenant_id
+            if command.policy_id is not None:
+                policy = await uow.policies.get(tenant_id, command.policy_id)
+                if policy is None:
+                    raise UnknownPolicy(f"policy_id names no policy of this tenant: {command.policy_id!r}")
+            else:
+                policy = await uow.policies.default_for(tenant_id)
             routing = command.routing
             if routing is None:
-                policy = await uow.policies.default_for(command.caller.tenant_id)
                 routing = policy.routing_default if policy else Routing.SEQUENTIAL
             envelope = Envelope.create(
                 envelope_id=self._ids.new_id(),
@@ -44,6 +52,7 @@ class CreateEnvelopeHandler:
                 now=self._clock.now(),
                 actor=command.caller.actor,
                 team_id=team_id,
+                policy_id=command.policy_id,
             )
             await uow.envelopes.add(envelope)
             await uow.commit()

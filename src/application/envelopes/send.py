@@ -23,7 +23,8 @@ class SendEnvelope:
 
 
 class SendEnvelopeHandler:
-    """The tenant's default policy is copied into the envelope: later policy edits do not touch it."""
+    """The current version of the envelope's policy (the one chosen for the draft, else the tenant's
+    default) is copied into the envelope: later revisions of the policy do not touch it."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
         self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
@@ -34,7 +35,10 @@ class SendEnvelopeHandler:
             envelope = await require_visible_envelope(
                 uow, command.caller, command.envelope_id, expected_version=command.expected_version
             )
-            policy = await uow.policies.default_for(envelope.tenant_id)
+            if envelope.policy_id is not None:
+                policy = await uow.policies.get(envelope.tenant_id, envelope.policy_id)
+            else:
+                policy = await uow.policies.default_for(envelope.tenant_id)
             if policy is None:
                 raise InvalidState("this tenant has no signing policy")
             now = self._clock.now()

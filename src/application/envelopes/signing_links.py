@@ -12,6 +12,7 @@ from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerat
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.signing_link import LinkChannel, SigningLink
+from undersign.domain.text import single_line
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,6 +20,8 @@ class CreateSigningLink:
     caller: Caller
     envelope_id: str
     signer_id: str
+    # Embedded signing: how the sender's own application authenticated the recipient, in its words.
+    embedded_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,21 +42,30 @@ class CreateSigningLinkHandler:
 
     async def __call__(self, command: CreateSigningLink) -> IssuedLink:
         command.caller.require(Permission.ISSUE_SIGNING_LINKS)
+        embedded_by = None
+        if command.embedded_by is not None:
+            embedded_by = single_line(command.embedded_by, what="how your application authenticated the recipient", max_length=200)
         async with self._uow() as uow:
             await require_visible_envelope(uow, command.caller, command.envelope_id)
         return await self.issue(
             tenant_id=command.caller.tenant_id, envelope_id=command.envelope_id,
             signer_id=command.signer_id, actor=command.caller.actor, channel=LinkChannel.API,
+            embedded_by=embedded_by,
         )
 
     async def issue(
-        self, *, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel
+        self, *, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel,
+        embedded_by: str | None = None,
     ) -> IssuedLink:
-        """A link for the recipient, on behalf of `actor` (the platform itself for an emailed invitation)."""
-        return await retry_on_conflict(lambda: self._issue(tenant_id, envelope_id, signer_id, actor, channel))
+        """A link for the recipient, on behalf of `actor` (the platform itself for an emailed invitation).
+
+        A link the sender asks for also lets a recipient locked out by wrong codes try again.
+        """
+        return await retry_on_conflict(lambda: self._issue(tenant_id, envelope_id, signer_id, actor, channel, embedded_by))
 
     async def _issue(
-        self, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel
+        self, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel,
+        embedded_by: str | None,
     ) -> IssuedLink:
         async with self._uow() as uow:
             envelope = await require_envelope(uow, tenant_id, envelope_id)
@@ -63,12 +75,17 @@ class CreateSigningLinkHandler:
             if envelope.expires_at is not None:
                 expires_at = min(expires_at, envelope.expires_at)
             envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=actor)
+            if channel is LinkChannel.API:
+                envelope.unlock_signer(signer_id=signer.id, now=now, actor=actor)
+            if embedded_by is not None:
+                envelope.record_authenticated_by_sender(signer_id=signer.id, how=embedded_by, now=now, actor=actor)
             await uow.envelopes.save(envelope)
             # A link forwarded or leaked before is dead from now on.
             await uow.signing_links.revoke(envelope.tenant_id, envelope.id, signer.id, channels=channel.revokes, at=now)
             link = SigningLink(
                 id=self._ids.new_id(), tenant_id=envelope.tenant_id, envelope_id=envelope.id, signer_id=signer.id,
                 token_hash=hash_token(token), created_at=now, expires_at=expires_at, channel=channel,
+                embedded_by=embedded_by,
             )
             await uow.signing_links.add(link)
             await uow.commit()

@@ -1,4 +1,4 @@
-"""Emails: what a notice says, how it is rendered, and who sends it."""
+"""Notices: what an email about an envelope says, and how it is put into words (application.shared.messages sends it)."""
 
 from __future__ import annotations
 
@@ -6,30 +6,6 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Attachment:
-    filename: str
-    content: bytes
-    content_type: str = "application/pdf"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EmailMessage:
-    sender_name: str  # the display name in From; the address is the installation's
-    to: str
-    subject: str
-    text: str
-    html: str
-    message_id: str  # stable per notification, so a resent mail can be recognised as the same
-    attachments: tuple[Attachment, ...] = ()
-
-
-class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> None:
-        """Hand the message to the mail server; raise MailUnavailable if it could not take it."""
-        ...
 
 
 class NoticeKind(enum.StrEnum):

@@ -15,16 +15,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from undersign.application.envelopes.signing_links import CreateSigningLinkHandler, IssuedLink
-from undersign.application.notifications.ports import (
-    Attachment,
-    EmailMessage,
-    Mailer,
-    Notice,
-    NoticeKind,
-    NoticeTemplates,
-)
+from undersign.application.notifications.ports import Notice, NoticeKind, NoticeTemplates
 from undersign.application.shared.jobs import JobPayload
 from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.messages import Attachment, EmailMessage, Mailer
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.domain.document import DocumentStatus
 from undersign.domain.envelope import Envelope, EnvelopeStatus

@@ -127,10 +127,23 @@ class InvalidTrustRoot(InvalidInput):
     code = "invalid_trust_root"
 
 
+class InvalidSignatureImage(InvalidInput):
+    """A drawn or uploaded signature image the platform does not draw: not a PNG, too many
+    bytes or pixels, damaged, or not decodable (see application.shared.signature_images)."""
+
+    code = "invalid_signature_image"
+
+
 class MailUnavailable(ServiceUnavailable):
     """The mail server did not take a message; the notification job tries again later."""
 
     code = "mail_unavailable"
+
+
+class SmsUnavailable(ServiceUnavailable):
+    """The SMS gateway did not take a text message (it refused it, failed, or did not answer)."""
+
+    code = "sms_unavailable"
 
 
 class TooManyRequests(DomainError):
@@ -142,3 +155,31 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+class SignerAuthenticationRequired(Unauthenticated):
+    """The recipient's policy asks for more than the link (a code, an access code, a sign-in) and it was not passed."""
+
+    code = "signer_authentication_required"
+
+
+class WrongCode(Unauthenticated):
+    """A one-time or access code that does not match; `attempts_left` before the recipient is locked."""
+
+    code = "wrong_code"
+
+    def __init__(self, detail: str, *, attempts_left: int) -> None:
+        super().__init__(detail)
+        self.attempts_left = attempts_left
+
+
+class SignerLocked(Forbidden):
+    """Too many wrong codes: only the sender can let this recipient in again (unlock, or a new link)."""
+
+    code = "signer_locked"
+
+
+class CodeExpired(LinkGone):
+    """The one-time code was used, replaced or outlived its minutes: the recipient asks for a new one."""
+
+    code = "code_expired"

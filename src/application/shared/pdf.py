@@ -21,7 +21,10 @@ class SignatureRequest:
 
     `fields` are this recipient's fields on this document with their values set
     (signature fields carry the typed name, checkboxes "true"/"false"). `level` is the
-    PAdES level the envelope's policy asks for.
+    PAdES level the envelope's policy asks for. `signature_image`, when the signer drew or
+    uploaded one, is a PNG (checked with `signature_images.check_signature_image`) that
+    their signature fields show instead of the typed text; the adapter refuses one it
+    cannot decode within the same limits with InvalidSignatureImage.
     """
 
     signer_id: str
@@ -31,6 +34,7 @@ class SignatureRequest:
     fields: list[Field]
     at: datetime
     level: SignatureLevel
+    signature_image: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

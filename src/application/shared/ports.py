@@ -23,6 +23,10 @@ class SecretGenerator(Protocol):
         """A new URL-safe secret with at least 256 bits of entropy."""
         ...
 
+    def new_code(self, digits: int) -> str:
+        """A new one-time code of `digits` decimal digits, each drawn uniformly (leading zeros kept)."""
+        ...
+
 
 class BlobStore(Protocol):
     async def put(self, key: str, data: bytes) -> None: ...

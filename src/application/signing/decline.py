@@ -9,12 +9,14 @@ from undersign.application.shared.ports import Clock
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.application.signing.sessions import SigningSession
+from undersign.application.signing.signer_authentication import SignerPass, require_passed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Decline:
     token: str
     reason: str
+    signer_pass: SignerPass | None = None
 
 
 class DeclineHandler:
@@ -29,8 +31,12 @@ class DeclineHandler:
         async with self._uow() as uow:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, command.token, now)
+            authentication = require_passed(envelope, link, command.signer_pass, now)
             envelope.decline(signer_id=link.signer_id, reason=command.reason, now=now, actor=f"signer:{link.signer_id}")
             await uow.envelopes.save(envelope)
             await uow.commit()
         # Declining closes the envelope, and with it every link to it (this one too).
-        return SigningSession(envelope=envelope, signer=envelope.signer(link.signer_id), documents=[])
+        return SigningSession(
+            envelope=envelope, signer=envelope.signer(link.signer_id), documents=[], authentication=authentication,
+            embedded=link.embedded_by is not None,
+        )

@@ -1,4 +1,8 @@
-"""What a recipient sees through their signing link: the envelope, its documents, their fields."""
+"""What a recipient sees through their signing link: the envelope, its documents, their fields.
+
+Until the recipient has passed the authentication their link asks for (signer_authentication),
+they see the envelope's subject and the step to pass, nothing of its documents or fields.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,12 @@ from undersign.application.shared.loading import require_document, require_open_
 from undersign.application.shared.ports import Clock
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.application.signing.signer_authentication import (
+    AuthenticationState,
+    SignerPass,
+    require_passed,
+    state_of,
+)
 from undersign.domain.document import Document
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.signer import Signer
@@ -17,35 +27,47 @@ from undersign.domain.signer import Signer
 class SigningSession:
     envelope: Envelope
     signer: Signer
-    documents: list[Document]
+    documents: list[Document]  # empty until the recipient passed their authentication
+    authentication: AuthenticationState
+    embedded: bool = False  # the sender's application frames this link and authenticated the recipient itself
 
     @property
     def can_act(self) -> bool:
-        return self.envelope.status is EnvelopeStatus.SENT and self.signer.is_active
+        return self.authentication.passed and self.envelope.status is EnvelopeStatus.SENT and self.signer.is_active
 
 
 class SigningSessions:
-    """Opening a link records the recipient's first view in the audit chain."""
+    """Opening a link records the recipient's first view in the audit chain (once they are let in)."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
-    async def open(self, token: str) -> SigningSession:
-        return await retry_on_conflict(lambda: self._open(token))
+    async def open(self, token: str, signer_pass: SignerPass | None = None) -> SigningSession:
+        return await retry_on_conflict(lambda: self._open(token, signer_pass))
 
-    async def _open(self, token: str) -> SigningSession:
+    async def _open(self, token: str, signer_pass: SignerPass | None) -> SigningSession:
         async with self._uow() as uow:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, token, now)
-            envelope.view(signer_id=link.signer_id, now=now, actor=f"signer:{link.signer_id}")
-            if envelope.events:
-                await uow.envelopes.save(envelope)
-                await uow.commit()
-            documents = await uow.documents.for_envelope(link.tenant_id, link.envelope_id)
-        return SigningSession(envelope=envelope, signer=envelope.signer(link.signer_id), documents=documents)
+            authentication = state_of(envelope, link, signer_pass, now)
+            documents: list[Document] = []
+            if authentication.passed:
+                envelope.view(signer_id=link.signer_id, now=now, actor=f"signer:{link.signer_id}")
+                if envelope.events:
+                    await uow.envelopes.save(envelope)
+                    await uow.commit()
+                documents = await uow.documents.for_envelope(link.tenant_id, link.envelope_id)
+        return SigningSession(
+            envelope=envelope, signer=envelope.signer(link.signer_id), documents=documents,
+            authentication=authentication, embedded=link.embedded_by is not None,
+        )
 
-    async def document_content(self, token: str, document_id: str) -> tuple[Document, bytes]:
+    async def document_content(
+        self, token: str, document_id: str, signer_pass: SignerPass | None = None
+    ) -> tuple[Document, bytes]:
         async with self._uow() as uow:
-            _, envelope = await require_open_link(uow, token, self._clock.now())
+            now = self._clock.now()
+            link, envelope = await require_open_link(uow, token, now)
+            require_passed(envelope, link, signer_pass, now)
             document = await require_document(uow, envelope, document_id)
             return document, await uow.blobs.get(document.current.blob_key)

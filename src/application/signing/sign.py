@@ -17,8 +17,10 @@ from undersign.application.shared.loading import require_open_link, require_sign
 from undersign.application.shared.pdf import PdfSigner, SignatureRequest
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.revisions import store_revision
+from undersign.application.shared.signature_images import check_signature_image
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.application.signing.signer_authentication import SignerPass, evidence_method, require_passed
 from undersign.domain.document import RevisionKind
 from undersign.domain.envelope import Envelope, FieldValue
 from undersign.domain.errors import InvalidInput
@@ -35,6 +37,8 @@ class Sign:
     consent: bool
     ip: str | None = None
     user_agent: str | None = None
+    signer_pass: SignerPass | None = None  # what the recipient passed, when their link asks for more than itself
+    signature_image: bytes | None = None  # a PNG they drew or uploaded, drawn in their signature fields
 
 
 class SignHandler:
@@ -46,6 +50,8 @@ class SignHandler:
     async def __call__(self, command: Sign) -> Envelope:
         if command.consent is not True:
             raise InvalidInput("signing needs the recipient's consent to sign electronically")
+        if command.signature_image is not None:
+            check_signature_image(command.signature_image)  # cheap and before anything: the adapter decodes it
         async with self._uow() as uow:
             link = await require_signing_link(uow, command.token, self._clock.now())
         return await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
@@ -55,6 +61,7 @@ class SignHandler:
         async with self._turns.hold(tenant_id, envelope_id) as uow:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, command.token, now)
+            authentication = require_passed(envelope, link, command.signer_pass, now)
             values = envelope.resolve_field_values(
                 signer_id=link.signer_id, values=command.field_values,
                 signature_text=command.signature_text, now=now,
@@ -68,12 +75,13 @@ class SignHandler:
                 request = SignatureRequest(
                     signer_id=signer.id, name=signer.name, email=signer.email,
                     signature_text=command.signature_text.strip(), fields=fields, at=now, level=level,
+                    signature_image=command.signature_image,
                 )
                 signed = await self._pdf.sign(await uow.blobs.get(document.current.blob_key), request)
                 await store_revision(uow, self._ids, document, signed.pdf, kind=RevisionKind.SIGNED, now=now, signer_id=signer.id)
                 serials.append(signed.certificate_serial)
             evidence = SigningEvidence(
-                at=now, ip=command.ip, user_agent=(command.user_agent or "")[:MAX_USER_AGENT] or None, auth_method="link",
+                at=now, ip=command.ip, user_agent=(command.user_agent or "")[:MAX_USER_AGENT] or None, auth_method=evidence_method(link, authentication),
                 signature_text=command.signature_text.strip(),
                 consent_text=envelope.policy.consent_text if envelope.policy else "",
                 certificate_serials=tuple(serials),

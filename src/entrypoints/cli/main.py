@@ -15,6 +15,7 @@ from undersign.entrypoints.cli.ca import ca
 from undersign.entrypoints.cli.common import fail
 from undersign.entrypoints.cli.database import db
 from undersign.entrypoints.cli.jobs import jobs, worker
+from undersign.entrypoints.cli.policies import policy
 from undersign.entrypoints.cli.serve import serve
 from undersign.entrypoints.cli.tenants import apikey, tenant
 from undersign.entrypoints.cli.users import team, user
@@ -34,6 +35,7 @@ cli.add_command(tenant)
 cli.add_command(apikey)
 cli.add_command(user)
 cli.add_command(team)
+cli.add_command(policy)
 cli.add_command(audit)
 cli.add_command(archive)
 cli.add_command(worker)

@@ -63,6 +63,7 @@ class ApiKeysController(Controller):
     async def get_api_key(
         self, api_key_id: FromPath[str], caller: NamedDependency[Caller], api_keys: NamedDependency[ApiKeys]
     ) -> ApiKeyOut:
+        """The key's role, team, description and dates: made, last used, expiring, revoked (never the key itself)."""
         return api_key_out(await api_keys.get(caller, api_key_id))
 
     @post("/{api_key_id:str}/revoke", status_code=200, **requires(Permission.MANAGE_API_KEYS))

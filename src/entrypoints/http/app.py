@@ -16,10 +16,13 @@ from undersign.entrypoints.http.envelopes import EnvelopesController
 from undersign.entrypoints.http.guards import authorize
 from undersign.entrypoints.http.openapi import openapi_config
 from undersign.entrypoints.http.pki import PKI_ROUTES
+from undersign.entrypoints.http.policies import PoliciesController
 from undersign.entrypoints.http.problems import EXCEPTION_HANDLERS, problem
 from undersign.entrypoints.http.request_context import request_context
 from undersign.entrypoints.http.security_headers import header_size_limit, security_headers
-from undersign.entrypoints.http.signing import SigningController, signing_asset, signing_page
+from undersign.entrypoints.http.signer_sign_in import signer_sign_in, signer_sign_in_callback
+from undersign.entrypoints.http.signing import SigningController
+from undersign.entrypoints.http.signing_page import SIGNING_PAGE_ROUTES
 from undersign.entrypoints.http.strict_bodies import MAX_JSON_BODY_BYTES, strict_body
 from undersign.entrypoints.http.throttling import throttling
 from undersign.entrypoints.http.users import TeamsController, UsersController
@@ -60,8 +63,8 @@ def create_app(container: Container) -> Litestar:
     return Litestar(
         route_handlers=[
             EnvelopesController, WebhooksController, ApiKeysController, TenantAuditLogController, SigningController,
-            UsersController, TeamsController,
-            signing_page, signing_asset, health, ready,
+            UsersController, TeamsController, PoliciesController,
+            *SIGNING_PAGE_ROUTES, signer_sign_in, signer_sign_in_callback, health, ready,
             # Only these take a PDF, up to the upload limit; everything else a small JSON body.
             Router(path="/", route_handlers=[DocumentsController, verify], request_max_body_size=settings.max_upload_bytes),
             PKI_ROUTES,

@@ -31,8 +31,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.exceptions import HTTPException
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect
 from msgspec import Meta
@@ -150,6 +150,7 @@ async def current_session(request: Request, sign_ins: NamedDependency[SignIns]) 
 
 @post("/sign-out", status_code=204, tags=["sign-in"], public=BY_COOKIE)
 async def sign_out(request: Request, sign_ins: NamedDependency[SignIns]) -> Response[None]:
+    """End this browser's session (its CSRF token required); the cookie is removed."""
     token = _session_token(request)
     require_csrf_token(request, token)
     await sign_ins.sign_out(token)
@@ -185,6 +186,8 @@ async def password_enrol(request: Request, local_sign_ins: NamedDependency[Local
 async def password_second_factor(
     data: JSONBody[SecondFactorIn], request: Request, local_sign_ins: NamedDependency[LocalSignIns]
 ) -> Response[SignInStepOut]:
+    """A code from the user's authenticator, or one of their recovery codes, for the password sign-in in
+    progress: the session starts."""
     _json_only(request)
     done = await local_sign_ins.second_factor(_pending(request, PASSWORD_METHOD), data.code)
     response = _signed_in(request, done, local_sign_ins)

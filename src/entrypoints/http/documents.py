@@ -42,6 +42,7 @@ class DocumentsController(Controller):
         add_document: NamedDependency[AddDocumentHandler],
         if_match: IfMatch = None,
     ) -> DocumentOut:
+        """Add a PDF to a draft envelope (multipart, the part named `file`); it is checked before it is kept."""
         content = await data.file.read()
         filename = data.file.filename or DEFAULT_FILENAME
         document = await add_document(

@@ -7,7 +7,7 @@ import binascii
 import json
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
@@ -20,7 +20,7 @@ from undersign.application.envelopes.create import CreateEnvelope, CreateEnvelop
 from undersign.application.envelopes.fields import PlaceField, PlaceFieldHandler
 from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
 from undersign.application.envelopes.queries import EnvelopeQueries
-from undersign.application.envelopes.recipients import AddSigner, AddSignerHandler
+from undersign.application.envelopes.recipients import AddSigner, AddSignerHandler, UnlockSigner, UnlockSignerHandler
 from undersign.application.envelopes.send import SendEnvelope, SendEnvelopeHandler
 from undersign.application.envelopes.signing_links import CreateSigningLink, CreateSigningLinkHandler
 from undersign.application.envelopes.void import VoidEnvelope, VoidEnvelopeHandler
@@ -29,7 +29,7 @@ from undersign.domain.document import DEFAULT_FILENAME, Document
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.errors import InvalidInput
 from undersign.domain.field import FieldKind, Placement
-from undersign.domain.policy import Routing
+from undersign.domain.policy import Routing, SignerAuth
 from undersign.domain.signer import Role
 from undersign.domain.text import MAX_EMAIL_LENGTH
 from undersign.entrypoints.http.etags import IfMatch, envelope_etag, expected_version
@@ -45,7 +45,9 @@ from undersign.entrypoints.http.schemas import (
     FieldOut,
     PlaceFieldIn,
     ReasonIn,
+    RecipientAuthenticationIn,
     SignerOut,
+    SigningLinkIn,
     SigningLinkOut,
     audit_trail_out,
     envelope_out,
@@ -68,10 +70,13 @@ class EnvelopesController(Controller):
     async def create(
         self, data: JSONBody[CreateEnvelopeIn], caller: NamedDependency[Caller], create_envelope: NamedDependency[CreateEnvelopeHandler]
     ) -> Response[EnvelopeOut]:
+        """A draft envelope: its subject, message and routing, in a team and under a policy if named (else the
+        tenant's default). Documents, recipients and fields are added to the draft; then it is sent."""
         routing = Routing(data.routing) if data.routing else None
         envelope = await create_envelope(
             CreateEnvelope(
-                caller=caller, subject=data.subject, message=data.message, routing=routing, team_id=data.team_id
+                caller=caller, subject=data.subject, message=data.message, routing=routing, team_id=data.team_id,
+                policy_id=data.policy_id,
             )
         )
         return envelope_response(envelope, [], status_code=201)
@@ -88,6 +93,8 @@ class EnvelopesController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
     ) -> EnvelopeListOut:
+        """The envelopes the caller may read, by status, creation time or a recipient's email, a page at a time
+        (`next_cursor` asks for the next one)."""
         where = EnvelopeFilter(
             status=status, created_after=moment(created_after, "created_after"),
             created_before=moment(created_before, "created_before"), signer_email=signer_email,
@@ -102,6 +109,7 @@ class EnvelopesController(Controller):
     async def get_envelope(
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> Response[EnvelopeOut]:
+        """The envelope: its status, documents, recipients and fields; its ETag is its version, for If-Match."""
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
 
     @post("/{envelope_id:str}/signers", status_code=201, **requires(Permission.WRITE_ENVELOPES), **IDEMPOTENT)
@@ -113,11 +121,13 @@ class EnvelopesController(Controller):
         add_signer: NamedDependency[AddSignerHandler],
         if_match: IfMatch = None,
     ) -> SignerOut:
+        """Add a recipient (signer, approver or cc) to a draft, with their routing order and how they authenticate."""
         signer = await add_signer(
             AddSigner(
                 caller=caller, envelope_id=envelope_id, name=data.name, email=data.email,
                 role=Role(data.role), routing_order=data.routing_order,
                 expected_version=expected_version(if_match, envelope_id),
+                **recipient_authentication(data.authentication),
             )
         )
         return signer_out(signer)
@@ -131,6 +141,7 @@ class EnvelopesController(Controller):
         place_field: NamedDependency[PlaceFieldHandler],
         if_match: IfMatch = None,
     ) -> FieldOut:
+        """Place a field (signature, initials, date signed, text, tick box) for a signer on a draft's document."""
         placement = Placement(page=data.page, x=data.x, y=data.y, width=data.width, height=data.height)
         placed = await place_field(
             PlaceField(
@@ -150,6 +161,7 @@ class EnvelopesController(Controller):
         envelope_queries: NamedDependency[EnvelopeQueries],
         if_match: IfMatch = None,
     ) -> Response[EnvelopeOut]:
+        """Send the draft: its policy is fixed, and the recipients of the first routing order are invited."""
         version = expected_version(if_match, envelope_id)
         await send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=version))
         return envelope_response(*await envelope_queries.get(caller, envelope_id))
@@ -164,6 +176,7 @@ class EnvelopesController(Controller):
         envelope_queries: NamedDependency[EnvelopeQueries],
         if_match: IfMatch = None,
     ) -> Response[EnvelopeOut]:
+        """Void a sent envelope, with the reason: nobody can sign it any more."""
         version = expected_version(if_match, envelope_id)
         await void_envelope(
             VoidEnvelope(caller=caller, envelope_id=envelope_id, reason=data.reason, expected_version=version)
@@ -181,9 +194,29 @@ class EnvelopesController(Controller):
         caller: NamedDependency[Caller],
         create_signing_link: NamedDependency[CreateSigningLinkHandler],
         public_url: NamedDependency[str],
+        data: JSONBody[SigningLinkIn | None] = None,
     ) -> SigningLinkOut:
-        issued = await create_signing_link(CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id))
+        """A new link for the recipient (it revokes their older ones, and lets them in again if wrong codes locked
+        them out). With `embedded_authentication`, your application frames the signing page for a recipient it
+        authenticated itself: the platform asks nothing more of them, and their signature's evidence says so."""
+        issued = await create_signing_link(
+            CreateSigningLink(
+                caller=caller, envelope_id=envelope_id, signer_id=signer_id,
+                embedded_by=data.embedded_authentication if data else None,
+            )
+        )
         return SigningLinkOut(url=f"{public_url}/sign/{issued.token}", token=issued.token, expires_at=issued.expires_at)
+
+    @post("/{envelope_id:str}/signers/{signer_id:str}/unlock", status_code=200, **requires(Permission.ISSUE_SIGNING_LINKS))
+    async def unlock_signer(
+        self,
+        envelope_id: FromPath[str],
+        signer_id: FromPath[str],
+        caller: NamedDependency[Caller],
+        unlock_signer: NamedDependency[UnlockSignerHandler],
+    ) -> SignerOut:
+        """Let a recipient locked out by wrong codes try again."""
+        return signer_out(await unlock_signer(UnlockSigner(caller=caller, envelope_id=envelope_id, signer_id=signer_id)))
 
     @get(
         "/{envelope_id:str}/documents/{document_id:str}/content", media_type="application/pdf",
@@ -196,6 +229,7 @@ class EnvelopesController(Controller):
         caller: NamedDependency[Caller],
         envelope_queries: NamedDependency[EnvelopeQueries],
     ) -> Response[bytes]:
+        """The document as it stands, as a PDF: the original, then a revision per signature, then the sealed final."""
         return pdf_response(*await envelope_queries.document_content(caller, envelope_id, document_id))
 
     @get("/{envelope_id:str}/certificate", media_type="application/pdf", **requires(Permission.READ_EVIDENCE))
@@ -214,6 +248,7 @@ class EnvelopesController(Controller):
     async def audit(
         self, envelope_id: FromPath[str], caller: NamedDependency[Caller], envelope_queries: NamedDependency[EnvelopeQueries]
     ) -> AuditTrailOut:
+        """The envelope's audit trail: its events in order, each entry chained to the one before by its SHA-256."""
         return audit_trail_out(envelope_id, await envelope_queries.audit_trail(caller, envelope_id))
 
 
@@ -257,3 +292,13 @@ def decode_cursor(cursor: str | None) -> EnvelopeCursor | None:
     if decoded is None or decoded.created_at.utcoffset() is None:  # ours always carry one
         raise InvalidInput("the cursor is not one this API returned")
     return decoded
+
+
+def recipient_authentication(data: RecipientAuthenticationIn | None) -> dict[str, Any]:
+    """The AddSigner arguments for how a recipient authenticates."""
+    if data is None:
+        return {}
+    return {
+        "auth_method": SignerAuth(data.method) if data.method else None,
+        "phone": data.phone, "access_code": data.access_code,
+    }

@@ -4,8 +4,9 @@ with what the handlers cannot tell it.
 Litestar documents each route's success response and a 400 shaped like its own validation
 error. This module adds, in one pass over the generated document:
 
-- the API-key security scheme (`Authorization: Bearer usk_…`), which each route that needs
-  a key requires in its own declaration (guards.requires);
+- the bearer security scheme (`Authorization: Bearer` with an API key, `usk_…`, or an access
+  token, a JWT, from a trusted OpenID Provider), which each route that needs a credential
+  requires in its own declaration (guards.requires);
 - every problem response an operation can give, as `application/problem+json` with one
   shared `Problem` schema (RFC 9457; problems.py renders them), replacing Litestar's 400;
 - links between operations (create an envelope → read it, add to it, send it, …), which
@@ -27,9 +28,9 @@ from http import HTTPStatus
 from typing import Any
 
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import OpenAPI
 
+from undersign.entrypoints.http.api_docs import SwaggerPage, docs_router
 from undersign.entrypoints.http.guards import API_KEY
 from undersign.entrypoints.http.openapi_links import add_links
 
@@ -78,10 +79,11 @@ PROBLEMS: dict[int, tuple[str, str, dict[str, Any]]] = {
     400: ("BadRequest", "The request is malformed: a parameter, header or body that does not parse or has the wrong type.", {}),
     401: (
         "Unauthorized",
-        "No API key, or one that is unknown or revoked.",
+        "No bearer credential, or one that is not (or no longer) good: an unknown, expired or revoked API key, "
+        "a JWT that does not verify.",
         {"WWW-Authenticate": {"description": "Always `Bearer`.", "required": True, "schema": {"type": "string"}}},
     ),
-    403: ("Forbidden", "The API key's role does not allow this.", {}),
+    403: ("Forbidden", "The caller's role (its API key's, or the one its token maps to) does not allow this.", {}),
     404: ("NotFound", "No such resource (another tenant's resources are not found either).", {}),
     409: (
         "Conflict",
@@ -143,13 +145,14 @@ PDF_HEADERS = {
 
 
 def openapi_config() -> OpenAPIConfig:
-    """The app's OpenAPI configuration: the schema at /schema/openapi.json, docs at /schema and /schema/swagger."""
+    """The app's OpenAPI configuration: the schema at /schema/openapi.json, docs at /schema and /schema/swagger
+    (Swagger UI, every asset served from here: api_docs.py)."""
     return _CompletedOpenAPIConfig(
         title="Undersign",
         version="1",
         description="Envelopes, routing, PAdES signatures and a verifiable audit trail.",
-        path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        openapi_router=docs_router(),  # at /schema
+        render_plugins=[SwaggerPage()],
         use_handler_docstrings=True,  # a handler's docstring is its operation's description
     )
 
@@ -175,8 +178,12 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     components.setdefault("securitySchemes", {})[API_KEY] = {
         "type": "http",
         "scheme": "bearer",
-        "bearerFormat": "usk_…",
-        "description": "An API key, as `Authorization: Bearer usk_…` (made with `undersign apikey create`).",
+        "bearerFormat": "API key (usk_…) or JWT",
+        "description": (
+            "`Authorization: Bearer <credential>`: an API key (`usk_…`, made with `undersign apikey create` or "
+            "POST /v1/api-keys), or an access token (a JWT) from an OpenID Provider the installation trusts "
+            "(UNDERSIGN_OIDC_ISSUERS). Either acts with its role, in its tenant."
+        ),
     }
     components.setdefault("responses", {}).update(
         {name: _problem_response(status, description, headers) for status, (name, description, headers) in PROBLEMS.items()}

@@ -22,6 +22,7 @@ from undersign.application.shared.errors import (
     SigningFailed,
     TooManyRequests,
     Unauthenticated,
+    WrongCode,
 )
 from undersign.domain.errors import ConcurrencyConflict, DomainError, InvalidInput, InvalidState, NotFound
 
@@ -73,7 +74,8 @@ def domain_error(_: Request, error: DomainError) -> Response:
     elif isinstance(error, (ServiceUnavailable, TooManyRequests)):
         # The client learns when to come back (for a 503, the adapter that raised it logged why).
         headers = {"Retry-After": str(error.retry_after_seconds)}
-    return problem(status, error.code, error.detail, headers)
+    extra = {"attempts_left": error.attempts_left} if isinstance(error, WrongCode) else {}
+    return problem(status, error.code, error.detail, headers, **extra)
 
 
 def http_error(_: Request, error: HTTPException) -> Response:

@@ -44,6 +44,18 @@ class CreateEnvelopeIn(Request):
     message: Annotated[str, Meta(max_length=MAX_MESSAGE_LENGTH)] = ""
     routing: Literal["sequential", "parallel"] | None = None
     team_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None  # share it with a team of yours
+    policy_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None  # None: the tenant's default at send
+
+
+SignerAuthName = Literal["link", "email_otp", "access_code", "sms_otp", "oidc"]
+
+
+class RecipientAuthenticationIn(Request):
+    """How this recipient proves who they are beyond their link; the policy's method when `method` is absent."""
+
+    method: SignerAuthName | None = None
+    access_code: Annotated[str, Meta(min_length=6, max_length=64)] | None = None  # handed over by you, kept hashed
+    phone: Annotated[str, Meta(min_length=8, max_length=32)] | None = None  # international form, for SMS codes
 
 
 class AddSignerIn(Request):
@@ -51,6 +63,17 @@ class AddSignerIn(Request):
     email: Annotated[str, Meta(max_length=MAX_EMAIL_LENGTH)]
     role: Literal["signer", "approver", "cc"] = "signer"
     routing_order: Annotated[int, Meta(ge=1, le=MAX_ROUTING_ORDER)] | None = None
+    authentication: RecipientAuthenticationIn | None = None
+
+
+class SigningLinkIn(Request):
+    """Embedded signing: your application frames the signing page for a recipient it authenticated itself."""
+
+    embedded_authentication: Annotated[str, Meta(min_length=1, max_length=200)] | None = None  # how, in your words
+
+
+class CodeIn(Request):
+    code: Annotated[str, Meta(min_length=1, max_length=64)]
 
 
 class PlaceFieldIn(Request):
@@ -69,13 +92,29 @@ class ReasonIn(Request):
     reason: Annotated[str, Meta(max_length=MAX_REASON_LENGTH)]
 
 
-class TypedSignatureIn(Request):
-    kind: Literal["typed"]
+MAX_SIGNATURE_IMAGE_BYTES = 512 * 1024
+
+
+class TypedSignatureIn(Request, tag_field="kind", tag="typed"):
     text: Annotated[str, Meta(max_length=MAX_SIGNATURE_TEXT_LENGTH)]
 
 
+class DrawnSignatureIn(Request, tag_field="kind", tag="drawn"):
+    """A signature drawn by hand: the PNG (base64) is drawn in the signature fields; `text` is the signer's name."""
+
+    text: Annotated[str, Meta(max_length=MAX_SIGNATURE_TEXT_LENGTH)]
+    image: Annotated[bytes, Meta(max_length=MAX_SIGNATURE_IMAGE_BYTES)]
+
+
+class UploadedSignatureIn(Request, tag_field="kind", tag="uploaded"):
+    """A picture of a signature the signer uploaded, as a PNG (base64)."""
+
+    text: Annotated[str, Meta(max_length=MAX_SIGNATURE_TEXT_LENGTH)]
+    image: Annotated[bytes, Meta(max_length=MAX_SIGNATURE_IMAGE_BYTES)]
+
+
 class SignIn(Request):
-    signature: TypedSignatureIn
+    signature: TypedSignatureIn | DrawnSignatureIn | UploadedSignatureIn
     consent: bool
     fields: Annotated[
         dict[FieldId, Annotated[str, Meta(max_length=MAX_TEXT_VALUE_LENGTH)] | bool], Meta(max_length=MAX_FIELDS)
@@ -102,6 +141,8 @@ class SignerOut(msgspec.Struct, kw_only=True):
     status: str
     acted_at: datetime | None
     decline_reason: str | None
+    authentication: str | None  # the method you chose for them; None: the policy's
+    locked: bool  # too many wrong codes: unlock them or send a new link
 
 
 class FieldOut(msgspec.Struct, kw_only=True):
@@ -131,6 +172,8 @@ class EnvelopeOut(msgspec.Struct, kw_only=True):
     completed_at: datetime | None
     voided_reason: str | None
     signature_level: str | None
+    policy_id: str | None  # the policy it follows: chosen for the draft (None: the tenant's default), then sent with
+    policy_version: int | None  # the version it was sent with; None while a draft
     owner: str | None  # who made it: user:<id>, api_key:<id> (none before owners were kept)
     team_id: str | None  # the team it is shared with
     version: int
@@ -173,6 +216,15 @@ class SigningDocumentOut(msgspec.Struct, kw_only=True):
     content_url: str
 
 
+class AuthenticationOut(msgspec.Struct, kw_only=True):
+    method: str  # link, email_otp, access_code, sms_otp, oidc
+    passed: bool
+    locked: bool
+    destination: str | None  # where codes go, masked
+    code_sent: bool
+    attempts_left: int
+
+
 class SigningSessionOut(msgspec.Struct, kw_only=True):
     envelope_id: str
     subject: str
@@ -181,6 +233,7 @@ class SigningSessionOut(msgspec.Struct, kw_only=True):
     signer: SignerOut
     can_sign: bool
     consent_text: str
+    authentication: AuthenticationOut  # documents and fields are shown once it is passed
     documents: list[SigningDocumentOut]
     fields: list[FieldOut]
 
@@ -214,6 +267,7 @@ def signer_out(signer: Signer) -> SignerOut:
         id=signer.id, name=signer.name, email=signer.email, role=signer.role.value,
         routing_order=signer.routing_order, status=signer.status.value,
         acted_at=signer.acted_at, decline_reason=signer.decline_reason,
+        authentication=signer.auth.method.value if signer.auth.method else None, locked=signer.auth.locked,
     )
 
 
@@ -233,6 +287,8 @@ def envelope_out(envelope: Envelope, documents: list[Document]) -> EnvelopeOut:
         sent_at=envelope.sent_at, expires_at=envelope.expires_at, completed_at=envelope.completed_at,
         voided_reason=envelope.voided_reason,
         signature_level=envelope.policy.signature_level.value if envelope.policy else None,
+        policy_id=envelope.policy.id if envelope.policy else envelope.policy_id,
+        policy_version=envelope.policy.version if envelope.policy else None,
         owner=envelope.owner, team_id=envelope.team_id, version=envelope.version,
         documents=[document_out(by_id[i]) for i in envelope.document_ids if i in by_id],
         signers=[signer_out(s) for s in envelope.signers],

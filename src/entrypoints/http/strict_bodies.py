@@ -37,12 +37,17 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     if media_type in (RequestEncodingType.MULTI_PART, RequestEncodingType.URL_ENCODED):  # a SAML IdP's answer is the latter
         await _form(request)
         return
+    body = await request.body()
+    if not body and field.has_default:
+        return  # an optional body left out: the handler gets its default (Litestar's rule too)
     try:
-        msgspec.json.decode(await request.body(), type=field.annotation, strict=True)
+        msgspec.json.decode(body, type=field.annotation, strict=True)
     except UnicodeDecodeError:
         raise ValidationException("the body is not UTF-8 text") from None
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise ValidationException(f"the body does not fit: {error}") from None
+    except RecursionError:  # msgspec walks a tagged union's tag value however deep it is nested
+        raise ValidationException("the body does not fit: it is nested too deeply") from None
 
 
 async def _form(request: Request[Any, Any, Any]) -> None:

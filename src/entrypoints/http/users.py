@@ -63,6 +63,7 @@ class UsersController(Controller):
     async def get_user(
         self, user_id: FromPath[str], caller: NamedDependency[Caller], users: NamedDependency[Users]
     ) -> UserOut:
+        """The user: their email, name, role and teams, and when they were disabled, if they were."""
         return user_out(await users.get(caller, user_id))
 
     @post("/{user_id:str}/role", status_code=200, **requires(Permission.MANAGE_USERS))

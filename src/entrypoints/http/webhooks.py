@@ -39,18 +39,21 @@ class WebhooksController(Controller):
 
     @get("/", **requires(Permission.MANAGE_WEBHOOKS))
     async def list_webhooks(self, caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]) -> WebhookListOut:
+        """The tenant's webhooks: where each delivers and which events."""
         return WebhookListOut(items=[webhook_out(e) for e in await webhooks.list(caller)])
 
     @get("/{webhook_id:str}", **requires(Permission.MANAGE_WEBHOOKS))
     async def get_webhook(
         self, webhook_id: FromPath[str], caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]
     ) -> WebhookOut:
+        """The webhook: where it delivers and which events (never its secret)."""
         return webhook_out(await webhooks.get(caller, webhook_id))
 
     @delete("/{webhook_id:str}", status_code=204, **requires(Permission.MANAGE_WEBHOOKS))
     async def delete_webhook(
         self, webhook_id: FromPath[str], caller: NamedDependency[Caller], webhooks: NamedDependency[Webhooks]
     ) -> None:
+        """No more deliveries to the webhook (queued ones are dropped); its record of deliveries stays."""
         await webhooks.delete(caller, webhook_id)
 
     @post("/{webhook_id:str}/rotate-secret", status_code=200, **requires(Permission.MANAGE_WEBHOOKS))

@@ -12,8 +12,9 @@ from undersign.adapters.sql.tables.base import MYSQL_TABLE_OPTIONS, Base, Id, Js
 from undersign.adapters.sql.tables.policies import policy_from_json, policy_to_json
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.field import Field, FieldKind, Placement
-from undersign.domain.policy import Routing
+from undersign.domain.policy import Routing, SignerAuth
 from undersign.domain.signer import Role, Signer, SignerStatus, SigningEvidence
+from undersign.domain.signer_authentication import SignerAuthState
 from undersign.domain.signing_link import LinkChannel, SigningLink
 from undersign.domain.text import MAX_EMAIL_LENGTH
 
@@ -38,6 +39,7 @@ class EnvelopeRow(Base):
     routing: Mapped[str] = mapped_column(String(16))
     document_ids: Mapped[list[str]] = mapped_column(JsonText())
     policy: Mapped[dict[str, Any] | None] = mapped_column(JsonText())
+    policy_id: Mapped[str | None] = mapped_column(Id())  # chosen for the draft; None: the tenant's default
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -75,6 +77,7 @@ class EnvelopeRow(Base):
             "routing": envelope.routing.value,
             "document_ids": list(envelope.document_ids),
             "policy": policy_to_json(envelope.policy) if envelope.policy else None,
+            "policy_id": envelope.policy_id,
             "created_at": envelope.created_at,
             "updated_at": envelope.updated_at,
             "sent_at": envelope.sent_at,
@@ -100,6 +103,7 @@ class EnvelopeRow(Base):
             signers=[s.to_domain() for s in self.signers],
             fields=[f.to_domain() for f in self.fields],
             policy=policy_from_json(self.policy) if self.policy is not None else None,
+            policy_id=self.policy_id,
             sent_at=self.sent_at,
             expires_at=self.expires_at,
             completed_at=self.completed_at,
@@ -142,10 +146,19 @@ class SignerRow(Base):
     evidence_signature_text: Mapped[str | None] = mapped_column(Text)
     evidence_consent_text: Mapped[str | None] = mapped_column(Text)
     evidence_certificate_serials: Mapped[list[str] | None] = mapped_column(JsonText())
+    # The recipient's authentication (domain.signer_authentication): codes only as hashes.
+    auth_method: Mapped[str | None] = mapped_column(String(16))
+    auth_phone: Mapped[str | None] = mapped_column(String(16))
+    auth_access_code_hash: Mapped[str | None] = mapped_column(Text)
+    auth_code_hash: Mapped[str | None] = mapped_column(Text)
+    auth_code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    auth_code_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    auth_failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    auth_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @classmethod
     def from_domain(cls, envelope: Envelope, signer: Signer, position: int) -> SignerRow:
-        evidence = signer.evidence
+        evidence, auth = signer.evidence, signer.auth
         return cls(
             id=signer.id,
             tenant_id=envelope.tenant_id,
@@ -167,6 +180,14 @@ class SignerRow(Base):
             evidence_signature_text=evidence.signature_text if evidence else None,
             evidence_consent_text=evidence.consent_text if evidence else None,
             evidence_certificate_serials=list(evidence.certificate_serials) if evidence else None,
+            auth_method=auth.method.value if auth.method else None,
+            auth_phone=auth.phone,
+            auth_access_code_hash=auth.access_code_hash,
+            auth_code_hash=auth.code_hash,
+            auth_code_expires_at=auth.code_expires_at,
+            auth_code_sent_at=auth.code_sent_at,
+            auth_failed_attempts=auth.failed_attempts,
+            auth_locked_at=auth.locked_at,
         )
 
     def to_domain(self) -> Signer:
@@ -193,6 +214,16 @@ class SignerRow(Base):
             evidence=evidence,
             notified_at=self.notified_at,
             reminded_at=self.reminded_at,
+            auth=SignerAuthState(
+                method=SignerAuth(self.auth_method) if self.auth_method else None,
+                phone=self.auth_phone,
+                access_code_hash=self.auth_access_code_hash,
+                code_hash=self.auth_code_hash,
+                code_expires_at=self.auth_code_expires_at,
+                code_sent_at=self.auth_code_sent_at,
+                failed_attempts=self.auth_failed_attempts or 0,
+                locked_at=self.auth_locked_at,
+            ),
         )
 
 
@@ -262,18 +293,19 @@ class SigningLinkRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     channel: Mapped[str] = mapped_column(Id(16))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    embedded_by: Mapped[str | None] = mapped_column(Text)
 
     @classmethod
     def from_domain(cls, link: SigningLink) -> SigningLinkRow:
         return cls(
             id=link.id, tenant_id=link.tenant_id, envelope_id=link.envelope_id, signer_id=link.signer_id,
             token_hash=link.token_hash, created_at=link.created_at, expires_at=link.expires_at,
-            channel=link.channel.value, revoked_at=link.revoked_at,
+            channel=link.channel.value, revoked_at=link.revoked_at, embedded_by=link.embedded_by,
         )
 
     def to_domain(self) -> SigningLink:
         return SigningLink(
             id=self.id, tenant_id=self.tenant_id, envelope_id=self.envelope_id, signer_id=self.signer_id,
             token_hash=self.token_hash, created_at=self.created_at, expires_at=self.expires_at,
-            channel=LinkChannel(self.channel), revoked_at=self.revoked_at,
+            channel=LinkChannel(self.channel), revoked_at=self.revoked_at, embedded_by=self.embedded_by,
         )

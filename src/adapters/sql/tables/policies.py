@@ -25,6 +25,7 @@ def policy_to_json(policy: Policy) -> dict[str, Any]:
         "retention_days": policy.retention_days,
         "decline_allowed": policy.decline_allowed,
         "consent_text": policy.consent_text,
+        "languages": list(policy.languages),
     }
 
 
@@ -42,6 +43,8 @@ def policy_from_json(data: dict[str, Any]) -> Policy:
         retention_days=data["retention_days"],
         decline_allowed=data["decline_allowed"],
         consent_text=data["consent_text"],
+        # Snapshots taken before policies had languages were shown in English only.
+        languages=tuple(data.get("languages", ("en",))),
     )
 
 
@@ -67,10 +70,16 @@ class PolicyRow(Base):
     retention_days: Mapped[int] = mapped_column(Integer)
     decline_allowed: Mapped[bool] = mapped_column(Boolean)
     consent_text: Mapped[str] = mapped_column(Text)
+    # Language codes, comma-separated, the fallback first: "en,ar".
+    languages: Mapped[str] = mapped_column(String(64), server_default="en")
 
     @classmethod
     def from_domain(cls, policy: Policy, *, default: bool) -> PolicyRow:
-        return cls(**policy_to_json(policy), default_tenant_id=policy.tenant_id if default else None)
+        values = policy_to_json(policy)
+        values["languages"] = ",".join(policy.languages)
+        return cls(**values, default_tenant_id=policy.tenant_id if default else None)
 
     def to_domain(self) -> Policy:
-        return policy_from_json({key: getattr(self, key) for key in Policy.__dataclass_fields__})
+        values = {key: getattr(self, key) for key in Policy.__dataclass_fields__}
+        values["languages"] = self.languages.split(",")
+        return policy_from_json(values)

@@ -1,0 +1,50 @@
+"""A recipient's authentication state and an embedded link survive the round trip on every backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.integration.sql.helpers import ACME, T0, Backend, draft, fetch, stored
+from undersign.domain.policy import SignerAuth
+from undersign.domain.signer import Role
+from undersign.domain.signer_authentication import CodeCheck
+from undersign.domain.signing_link import SigningLink
+
+
+async def test_a_recipients_authentication_round_trips(backend: Backend, tenants: None) -> None:
+    envelope = draft()
+    envelope.add_signer(
+        signer_id="s-ada", name="Ada", email="ada@example.com", role=Role.SIGNER, routing_order=None, now=T0,
+        actor="api_key:k1", auth_method=SignerAuth.SMS_OTP, phone="+44 20 7946 0123",
+    )
+    ada = envelope.signers[0]
+    ada.auth.code_issued("c" * 64, T0 + timedelta(microseconds=7))
+    for _ in range(5):  # five wrong answers lock
+        assert ada.auth.answered(correct=False, now=T0 + timedelta(seconds=1), single_use=True) is not CodeCheck.PASSED
+    await stored(backend, envelope)
+
+    loaded = await fetch(backend)
+    assert loaded is not None
+    assert loaded.signers[0].auth == ada.auth
+    assert loaded.signers[0].auth.phone == "+442079460123" and loaded.signers[0].auth.locked
+
+
+async def test_a_recipient_with_nothing_chosen_follows_the_policy(backend: Backend, tenants: None) -> None:
+    envelope = draft()
+    envelope.add_signer(signer_id="s-bob", name="Bob", email="bob@example.com", role=Role.SIGNER, routing_order=None,
+                        now=T0, actor="api_key:k1")
+    await stored(backend, envelope)
+    loaded = await fetch(backend)
+    assert loaded is not None
+    assert loaded.signers[0].auth.method is None and loaded.signers[0].auth.failed_attempts == 0
+
+
+async def test_an_embedded_link_keeps_how_the_sender_authenticated_the_recipient(backend: Backend, tenants: None) -> None:
+    await stored(backend, draft())
+    link = SigningLink(id="link-e", tenant_id=ACME, envelope_id="env-1", signer_id="s-1", token_hash="e" * 64,
+                       created_at=T0, expires_at=T0 + timedelta(days=7), embedded_by="Acme portal SSO — ✓")
+    async with backend.uow() as uow:
+        await uow.signing_links.add(link)
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.signing_links.by_token_hash("e" * 64) == link
