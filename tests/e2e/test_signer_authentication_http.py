@@ -181,3 +181,26 @@ async def test_a_recipients_authentication_is_checked_when_they_are_added(mail_a
             json={"name": "Ada", "email": "ada@example.com", "authentication": authentication},
         )
         api.problem(response, 422 if code == "invalid_input" else 400, code)
+
+
+async def test_the_policys_method_applies_unless_the_sender_chose_another_for_a_recipient(mail_and_stack) -> None:
+    mail, stack = mail_and_stack
+    policy = await api.post(stack, "/v1/policies", {"name": "Codes by email", "signer_auth": "email_otp"})
+    envelope = await api.post(stack, "/v1/envelopes", {"subject": "Lease agreement", "policy_id": policy["id"]})
+    envelope_id = envelope["id"]
+    upload = await stack.client.post(
+        f"/v1/envelopes/{envelope_id}/documents", headers=stack.headers,
+        files={"file": ("lease.pdf", api.make_pdf(pages=1), "application/pdf")},
+    )
+    document_id = upload.json()["id"]
+    ada = await api.add_signer(stack, envelope_id, "Ada Lovelace")  # the policy's method
+    bob = await api.add_signer(stack, envelope_id, "Bob Babbage", authentication={"method": "link"})  # the sender's
+    for signer in (ada, bob):
+        await api.place(stack, envelope_id, document_id, signer, "signature", 1, 72, 600)
+    await api.send(stack, envelope_id)
+
+    ada_link, bob_link = [await api.signing_token(stack, envelope_id, s) for s in (ada, bob)]
+    assert (await stack.client.get(f"/v1/signing/{ada_link}")).json()["authentication"]["method"] == "email_otp"
+    assert (await stack.client.get(f"/v1/signing/{bob_link}")).json()["authentication"] == {
+        "method": "link", "passed": True, "locked": False, "destination": None, "code_sent": False, "attempts_left": 5,
+    }

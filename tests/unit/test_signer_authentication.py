@@ -224,3 +224,11 @@ async def test_a_code_is_refused_to_a_recipient_who_authenticates_otherwise(plat
         await platform.signer_authentication.send_code(token)
     with pytest.raises(InvalidState):
         await platform.signer_authentication.verify(token, "123456")
+
+
+def test_the_api_offers_every_method_the_domain_knows_and_no_other():
+    from typing import get_args
+
+    from undersign.entrypoints.http.schemas import SignerAuthName
+
+    assert set(get_args(SignerAuthName)) == {method.value for method in SignerAuth}

@@ -20,11 +20,10 @@ from undersign.domain.policy import (
     SignatureLevel,
     SignerAuth,
 )
-from undersign.entrypoints.http.schemas import Request
+from undersign.entrypoints.http.schemas import Request, SignerAuthName
 
 # The domain's enums, spelled out so that the OpenAPI schema lists them (tests hold them equal).
 SignatureLevelName = Literal["PAdES-B-B", "PAdES-B-T", "PAdES-B-LT", "PAdES-B-LTA"]
-SignerAuthName = Literal["link", "email_otp", "access_code", "sms_otp", "oidc"]
 RoutingName = Literal["sequential", "parallel"]
 LanguageCode = Literal["en", "ar"]
 
