@@ -43,7 +43,7 @@ from undersign.application.shared.errors import Forbidden, Unauthenticated
 from undersign.domain.local_credentials import MAX_PASSWORD_LENGTH
 from undersign.domain.text import MAX_EMAIL_LENGTH
 from undersign.entrypoints.http.schemas import Request as StrictRequest
-from undersign.entrypoints.http.sealing import open_bytes, seal_bytes
+from undersign.entrypoints.http.sealing import open_text, seal_text
 
 SESSION_COOKIE = "undersign_session"
 PENDING_COOKIE = "undersign_sign_in"
@@ -212,8 +212,8 @@ async def _begin(method: str, request: Request, sign_ins: SignIns) -> Response:
 def _with_pending(response: Response, request: Request, method: str, pending: bytes) -> Response:
     """`response` carrying the sign-in in progress for `method`, sealed, to this browser only. Only
     SAML's must come back with a cross-site POST (the IdP's); the others stay SameSite=Lax."""
-    sealed = seal_bytes(method.encode() + b"\n" + pending, _secret_key(request), _PENDING_PURPOSE)
-    cookie = _cookie(request, PENDING_COOKIE, sealed.hex(), max_age=PENDING_SECONDS, cross_site=method.startswith("saml:"))
+    sealed = seal_text(method.encode() + b"\n" + pending, _secret_key(request), _PENDING_PURPOSE)
+    cookie = _cookie(request, PENDING_COOKIE, sealed, max_age=PENDING_SECONDS, cross_site=method.startswith("saml:"))
     response.cookies.append(cookie)
     return response
 
@@ -246,11 +246,7 @@ async def _finish(method: str, request: Request, sign_ins: SignIns, answer: dict
 def _pending(request: Request, method: str) -> bytes:
     """The sign-in in progress this browser brought back, if it is one started here for `method`."""
     refused = Unauthenticated("this sign-in was not started in this browser, or took too long: start again")
-    try:
-        sealed = bytes.fromhex(request.cookies.get(PENDING_COOKIE, ""))
-    except ValueError:
-        raise refused from None
-    opened = open_bytes(sealed, _secret_key(request), _PENDING_PURPOSE) if sealed else None
+    opened = open_text(request.cookies.get(PENDING_COOKIE), _secret_key(request), _PENDING_PURPOSE)
     if opened is None:
         raise refused
     started_for, _, pending = opened.partition(b"\n")

@@ -34,3 +34,17 @@ def open_bytes(sealed: bytes, secret: bytes, purpose: bytes) -> bytes | None:
 
 def _key(secret: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
+
+def seal_text(data: bytes, secret: bytes, purpose: bytes) -> str:
+    """`data` sealed as text a cookie can carry (hex)."""
+    return seal_bytes(data, secret, purpose).hex()
+
+
+def open_text(sealed: str | None, secret: bytes, purpose: bytes) -> bytes | None:
+    """What `seal_text` sealed; None for anything else (absent, not hex, another key or purpose, changed)."""
+    try:
+        raw = bytes.fromhex(sealed or "")
+    except ValueError:
+        return None
+    return open_bytes(raw, secret, purpose) if raw else None

@@ -20,7 +20,7 @@ from litestar.response import Redirect
 from undersign.application.access.identity_ports import SignInRejected
 from undersign.application.shared.errors import SignerLocked, Unauthenticated, WrongCode
 from undersign.application.signing.signer_authentication import SignerAuthentication
-from undersign.entrypoints.http.sealing import open_bytes, seal_bytes
+from undersign.entrypoints.http.sealing import open_text, seal_text
 from undersign.entrypoints.http.signer_passes import signer_pass_cookie
 
 PENDING_COOKIE = "undersign_signer_sign_in"
@@ -35,11 +35,11 @@ async def signer_sign_in(
 ) -> Response[Any]:
     """To the provider, with the sign-in in progress (and the link it is for) sealed in a cookie."""
     url, pending = await signer_authentication.begin_sign_in(token)
-    sealed = seal_bytes(token.encode() + b"\n" + pending, _secret_key(request), _PURPOSE)
+    sealed = seal_text(token.encode() + b"\n" + pending, _secret_key(request), _PURPOSE)
     response = Redirect(url, status_code=303, headers=_private())
     response.cookies.append(
         Cookie(
-            key=PENDING_COOKIE, value=sealed.hex(), path="/sign", max_age=PENDING_SECONDS, httponly=True,
+            key=PENDING_COOKIE, value=sealed, path="/sign", max_age=PENDING_SECONDS, httponly=True,
             samesite="lax", secure=_https(request),
         )
     )
@@ -66,14 +66,9 @@ async def signer_sign_in_callback(
 
 
 def _pending(request: Request) -> tuple[str, bytes]:
-    refused = Unauthenticated("this sign-in was not started in this browser, or took too long: open your link again")
-    try:
-        sealed = bytes.fromhex(request.cookies.get(PENDING_COOKIE, ""))
-    except ValueError:
-        raise refused from None
-    opened = open_bytes(sealed, _secret_key(request), _PURPOSE) if sealed else None
+    opened = open_text(request.cookies.get(PENDING_COOKIE), _secret_key(request), _PURPOSE)
     if opened is None:
-        raise refused
+        raise Unauthenticated("this sign-in was not started in this browser, or took too long: open your link again")
     token, _, pending = opened.partition(b"\n")
     return token.decode(), pending
 
