@@ -194,11 +194,18 @@ async def test_e_on_a_phone_nothing_scrolls_sideways(site: Site, browser: Browse
 
 async def test_f_axe_core_finds_nothing_serious(site: Site, browser: Browser) -> None:
     invitation = await site.invite(fields=FIELDS)
+    policy = await site.policy(languages=["ar", "en"])
+    arabic = await site.invite(fields=FIELDS, policy_id=policy)
+    with_code = await site.invite(fields=FIELDS, authentication={"method": "email_otp"})
     tab = await new_tab(browser)
+    pages = {
+        "page": invitation.link, "arabic": arabic.link, "code step": with_code.link,
+        "unknown": f"{site.url}/sign/no-such-link",
+    }  # fmt: skip
     serious = {}
-    for name, url in (("page", invitation.link), ("unknown", f"{site.url}/sign/no-such-link")):
+    for name, url in pages.items():
         await tab.goto(url)
-        if name == "page":
+        if name in ("page", "arabic"):
             await rendered(tab)
         results = await Axe().run(tab)
         serious[name] = [
@@ -206,7 +213,7 @@ async def test_f_axe_core_finds_nothing_serious(site: Site, browser: Browser) ->
             for v in results.response["violations"]
             if v["impact"] in ("serious", "critical")
         ]
-    assert serious == {"page": [], "unknown": []}
+    assert serious == {name: [] for name in pages}
     await tab.context.close()
 
 

@@ -177,3 +177,20 @@ async def test_an_oidc_recipient_is_sent_to_sign_in(stack: Stack) -> None:
     token = (await api.post(stack, f"/v1/envelopes/{envelope_id}/signers/{ada}/signing-link", {}))["token"]
     page = await stack.client.get(f"/sign/{token}")
     assert f'href="/sign/{token}/oidc"' in page.text and "lease.pdf" not in page.text
+
+
+async def test_a_new_code_asked_for_too_soon_says_to_wait(stack: Stack) -> None:
+    envelope_id, document_id = await api.create_envelope(stack, pages=1)
+    ada = await api.add_signer(stack, envelope_id, "Ada Lovelace", authentication={"method": "email_otp"})
+    await api.place(stack, envelope_id, document_id, ada, "signature", 1, 72, 600)
+    await api.send(stack, envelope_id)
+    token = (await api.post(stack, f"/v1/envelopes/{envelope_id}/signers/{ada}/signing-link", {}))["token"]
+    page = await stack.client.get(f"/sign/{token}")
+    assert "@example.com" in page.text and "ada.lovelace@example.com" not in page.text  # masked until they pass
+    sent = await stack.client.post(f"/sign/{token}/code", data=hidden(page.text, f"/sign/{token}/code"))
+    assert sent.status_code == 303
+    page = await stack.client.get(sent.headers["location"])
+    assert 'autocomplete="one-time-code"' in page.text
+    again = await stack.client.post(f"/sign/{token}/code", data=hidden(page.text, f"/sign/{token}/code"))
+    assert again.status_code == 429 and int(again.headers["retry-after"]) > 0
+    assert "Please wait a little" in again.text

@@ -31,8 +31,8 @@ def page_messages() -> set[str]:
                 template, KEYWORDS, [], {"trim_blocks": "true", "lstrip_blocks": "true"}
             ):
                 found.add(message[0] if isinstance(message, tuple) else message)
-    for name in ("signing_page.py", "page_render.py", "page_forms.py"):
-        with (HTTP / name).open("rb") as module:
+    for path in [HTTP / "signing_page.py", *sorted(HTTP.glob("page_*.py"))]:
+        with path.open("rb") as module:
             found.update(message for _, message, _, _ in extract("python", module, keywords=KEYWORDS))
     return {message for message in found if isinstance(message, str)}
 

@@ -30,6 +30,7 @@ class SigningSession:
     documents: list[Document]  # empty until the recipient passed their authentication
     authentication: AuthenticationState
     embedded: bool = False  # the sender's application frames this link and authenticated the recipient itself
+    sender_name: str = ""  # who asks: the tenant's display name
 
     @property
     def can_act(self) -> bool:
@@ -57,9 +58,11 @@ class SigningSessions:
                     await uow.envelopes.save(envelope)
                     await uow.commit()
                 documents = await uow.documents.for_envelope(link.tenant_id, link.envelope_id)
+            tenant = await uow.tenants.get(link.tenant_id)
         return SigningSession(
             envelope=envelope, signer=envelope.signer(link.signer_id), documents=documents,
             authentication=authentication, embedded=link.embedded_by is not None,
+            sender_name=tenant.display_name if tenant else "",
         )
 
     async def document_content(

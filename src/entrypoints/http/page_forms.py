@@ -50,14 +50,19 @@ class FormRefused(Exception):
         self.message, self.field = message, field
 
 
-def browser_binding(request: Request) -> tuple[str, Cookie | None]:
-    """The value this browser's CSRF tokens are bound to, and the cookie to set when it has none yet."""
+def browser_binding(request: Request, *, embedded: bool = False) -> tuple[str, Cookie | None]:
+    """The value this browser's CSRF tokens are bound to, and the cookie to set when it has none yet.
+
+    An embedded session's page lives in another site's frame, where a SameSite=Lax cookie is never
+    sent: its cookie is SameSite=None, which browsers take only with Secure (an https address)."""
     held = request.cookies.get(SIGNER_PASS_COOKIE) or request.cookies.get(BROWSER_COOKIE)
     if held:
         return held, None
     fresh = secrets.token_urlsafe(32)
     secure = request.app.state.container.settings().public_url.startswith("https://")
-    return fresh, Cookie(key=BROWSER_COOKIE, value=fresh, path="/sign/", httponly=True, samesite="lax", secure=secure)
+    same_site = "none" if embedded and secure else "lax"
+    cookie = Cookie(key=BROWSER_COOKIE, value=fresh, path="/sign/", httponly=True, samesite=same_site, secure=secure)
+    return fresh, cookie
 
 
 def csrf_token(secret_key: bytes, purpose: str, link_token: str, binding: str) -> str:

@@ -105,13 +105,16 @@ def language_links(language: Language, offered: tuple[str, ...]) -> list[dict[st
     ]
 
 
-def gone_page(request: Request, language: Language, reason: str, *, status: int) -> Response[str]:
-    """The page for a link that leads nowhere (404) or no longer works (410), saying which in words."""
+def gone_page(
+    request: Request, language: Language, reason: str, *, status: int, title: str = N_("This link does not work")
+) -> Response[str]:
+    """The page for a link that leads nowhere (404), no longer works (410), or cannot be served now (503)."""
     context = {
         "lang": language.code,
         "dir": language.direction,
         "_": language.gettext,
         "reason": reason,
+        "title": title,
         "languages": [],
     }
     return render(request, "gone.html", context, status=status)
@@ -163,6 +166,8 @@ def session_context(
         "languages": language_links(language, offered) if len(offered) > 1 else [],
         "envelope": envelope,
         "signer": signer,
+        # Who asks, when the session can say (the tenant's display name); until then the page names nobody.
+        "sender": session.sender_name or None,
         "auth": auth,
         "method": auth.method.value,
         "embedded": session.embedded,

@@ -20,16 +20,17 @@ from litestar.response import Redirect
 from undersign.application.access.identity_ports import SignInRejected
 from undersign.application.shared.errors import SignerLocked, Unauthenticated, WrongCode
 from undersign.application.signing.signer_authentication import SignerAuthentication
+from undersign.entrypoints.http.browser_sessions import BY_PROVIDER
 from undersign.entrypoints.http.sealing import open_text, seal_text
 from undersign.entrypoints.http.signer_passes import signer_pass_cookie
+from undersign.entrypoints.http.signing import BY_TOKEN
 
 PENDING_COOKIE = "undersign_signer_sign_in"
 PENDING_SECONDS = 600
 _PURPOSE = b"undersign signer sign-in v1"
-BY_LINK = "the signing token (or the sign-in it started) is the credential"
 
 
-@get("/sign/{token:str}/oidc", include_in_schema=False, public=BY_LINK)
+@get("/sign/{token:str}/oidc", include_in_schema=False, public=BY_TOKEN)
 async def signer_sign_in(
     token: FromPath[str], request: Request, signer_authentication: NamedDependency[SignerAuthentication]
 ) -> Response[Any]:
@@ -46,7 +47,7 @@ async def signer_sign_in(
     return response
 
 
-@get("/sign/oidc/callback", include_in_schema=False, public=BY_LINK)
+@get("/sign/oidc/callback", include_in_schema=False, public=BY_PROVIDER)
 async def signer_sign_in_callback(
     request: Request, signer_authentication: NamedDependency[SignerAuthentication]
 ) -> Response[Any]:

@@ -18,36 +18,30 @@ from litestar.response import Redirect
 
 from undersign.application.shared.errors import (
     CodeExpired,
-    EnvelopeClosed,
-    LinkExpired,
     LinkGone,
-    LinkRevoked,
     ServiceUnavailable,
-    SignerAuthenticationRequired,
-    SignerLocked,
     TooManyRequests,
-    WrongCode,
 )
 from undersign.application.signing.decline import Decline, DeclineHandler
 from undersign.application.signing.sessions import SigningSession, SigningSessions
 from undersign.application.signing.sign import Sign, SignHandler
 from undersign.application.signing.signer_authentication import SignerAuthentication
-from undersign.domain.errors import DomainError, InvalidInput, InvalidState, NotFound
+from undersign.domain.errors import DomainError, NotFound
 from undersign.entrypoints.http import page_forms as forms
 from undersign.entrypoints.http.page_language import LANGUAGES, N_, Language, choose_language
+from undersign.entrypoints.http.page_refusals import SIGN_IN_OUTCOMES, gone, message_of, unavailable_page
 from undersign.entrypoints.http.page_render import (
     ASSET_URLS,
     ASSETS,
     Notice,
-    gone_page,
     page_headers,
     render,
     session_context,
 )
 from undersign.entrypoints.http.problems import status_of
 from undersign.entrypoints.http.signer_passes import read_signer_pass, signer_pass_cookie
+from undersign.entrypoints.http.signing import BY_TOKEN
 
-BY_TOKEN = "the signing token in the path is the credential"
 _SIGN_FORM = frozenset({"csrf", "lang", "signature_text", "signature_image", "consent"})
 
 
@@ -57,9 +51,12 @@ async def signing_page(
     request: Request,
     signing_sessions: NamedDependency[SigningSessions],
     lang: FromQuery[str | None] = None,
+    sign_in: FromQuery[str | None] = None,
 ) -> Response[str]:
-    """The page as it stands for the link's recipient, in the language they asked for or their browser prefers."""
-    return await _page(request, token, signing_sessions, lang)
+    """The page as it stands for the link's recipient, in the language they asked for or their browser prefers
+    (`sign_in`: how a sign-in at the identity provider went, when it did not let them in)."""
+    outcome = SIGN_IN_OUTCOMES.get(sign_in or "")
+    return await _page(request, token, signing_sessions, lang, Notice(message=outcome) if outcome else None)
 
 
 @post("/sign/{token:str}/code", include_in_schema=False, public=BY_TOKEN)
@@ -169,9 +166,11 @@ async def _page(
     try:
         session = await signing_sessions.open(token, read_signer_pass(request))
     except (NotFound, LinkGone) as error:
-        return _gone(request, _language(request, lang, tuple(LANGUAGES)), error)
+        return gone(request, _language(request, lang, tuple(LANGUAGES)), error)
+    except ServiceUnavailable as error:  # the database, say: a page that says so, not a JSON problem
+        return unavailable_page(request, _language(request, lang, tuple(LANGUAGES)), error)
     language = _language(request, lang, tuple(getattr(session.envelope.policy, "languages", ("en",))))
-    binding, cookie = forms.browser_binding(request)
+    binding, cookie = forms.browser_binding(request, embedded=session.embedded)
     context = session_context(request, token, session, language, binding, notice)
     return render(
         request, "sign.html", context, status=status, embedded=session.embedded, cookies=[cookie] if cookie else []
@@ -231,52 +230,12 @@ async def _failed(
     form: dict[str, str],
 ) -> Response[str]:
     if isinstance(error, (NotFound, LinkGone)) and not isinstance(error, CodeExpired):
-        return _gone(request, language, error)
-    notice = Notice(message=_message_of(error), values=form)
-    return await _page(request, token, signing_sessions, language.code, notice, status=status_of(error))
-
-
-def _message_of(error: DomainError) -> str:
-    """What the page says about a refusal, as a catalogue message id (the page translates it)."""
-    if isinstance(error, WrongCode):
-        return (
-            N_("That code is not right.") if error.attempts_left != 1 else N_("That code is not right. One try left.")
-        )
-    for kind, message in _MESSAGES:
-        if isinstance(error, kind):
-            return message
-    return N_("This could not be done. Please check the page and try again.")
-
-
-_MESSAGES: tuple[tuple[type[DomainError], str], ...] = (
-    (CodeExpired, N_("That code has expired or was replaced. Ask for a new one.")),
-    (SignerLocked, N_("Too many wrong codes: ask the sender to let you in again or to send you a new link.")),
-    (TooManyRequests, N_("A code was sent a moment ago. Please wait a little before asking for another.")),
-    (SignerAuthenticationRequired, N_("Please confirm who you are first.")),
-    (ServiceUnavailable, N_("This could not be done just now. Please try again in a moment.")),
-    (InvalidState, N_("This cannot be done any more: the page now shows where things stand.")),
-    (InvalidInput, N_("Please check what you entered: something did not fit.")),
-)
-
-
-def _gone(request: Request, language: Language, error: DomainError) -> Response[str]:
-    if isinstance(error, NotFound):
-        return gone_page(
-            request,
-            language,
-            N_("This signing link does not exist. Check that you opened the whole link from your email."),
-            status=404,
-        )
-    reason = N_("This signing link no longer works.")
-    if isinstance(error, LinkExpired):
-        reason = N_("This signing link has expired. Ask the sender for a new one.")
-    elif isinstance(error, LinkRevoked):
-        reason = N_("A newer link was sent to you for this envelope: please use the latest email.")
-    elif isinstance(error, EnvelopeClosed):
-        reason = N_(
-            "This envelope is closed: it was declined, withdrawn by its sender or has expired. Nothing more can be signed."
-        )
-    return gone_page(request, language, reason, status=410)
+        return gone(request, language, error)
+    notice = Notice(message=message_of(error), values=form)
+    page = await _page(request, token, signing_sessions, language.code, notice, status=status_of(error))
+    if isinstance(error, (TooManyRequests, ServiceUnavailable)):
+        page.headers["Retry-After"] = str(error.retry_after_seconds)
+    return page
 
 
 def _notice(refused: forms.FormRefused, form: dict[str, str]) -> Notice:

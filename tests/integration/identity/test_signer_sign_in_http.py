@@ -93,6 +93,8 @@ async def test_another_account_or_an_unverified_email_is_refused(
     back = await signed_in_as(stack, oidc_provider, token, account_id)
     assert back.status_code == 303 and back.headers["location"] == f"/sign/{token}?sign_in=refused"
     assert "undersign_signer_pass=" not in " ".join(back.headers.get_list("set-cookie"))
+    page = await stack.client.get(back.headers["location"])
+    assert "is not the one this envelope was sent to" in page.text
     state = (await stack.client.get(f"/v1/signing/{token}")).json()["authentication"]
     assert state == {**state, "passed": False, "attempts_left": 4}
     trail = (await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)).json()["events"]

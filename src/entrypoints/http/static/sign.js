@@ -10,6 +10,7 @@ const form = document.getElementById("sign-form");
 const fields = data.documents.flatMap((d) => d.fields);
 const overlays = new Map(); // field id -> the element drawn on the page
 let drawnSignature = "";
+const motion = window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
 
 function t(message, values = {}) {
   const text = data.messages[message] || message;
@@ -96,7 +97,7 @@ function focusField(field) {
   if (overlay) {
     for (const other of overlays.values()) other.classList.remove("current");
     overlay.classList.add("current");
-    overlay.scrollIntoView({ block: "center", behavior: "smooth" });
+    overlay.scrollIntoView({ block: "center", behavior: motion });
   }
   const target = field.kind === "signature" ? document.getElementById("signature-text") : inputOf(field);
   if (target) target.focus({ preventScroll: Boolean(overlay) });
@@ -108,7 +109,7 @@ function nextField() {
     focusField(next);
   } else {
     const consent = document.getElementById("consent");
-    consent.scrollIntoView({ block: "center", behavior: "smooth" });
+    consent.scrollIntoView({ block: "center", behavior: motion });
     consent.focus({ preventScroll: true });
   }
 }
@@ -130,7 +131,8 @@ async function loadPdfjs() {
 }
 
 function overlayFor(field, pageBox) {
-  const overlay = el("button", { type: "button", class: `overlay kind-${field.kind}`, "data-field": field.id });
+  // Out of the tab order: the form's list of fields is the keyboard's path, this is the pointer's.
+  const overlay = el("button", { type: "button", class: `overlay kind-${field.kind}`, "data-field": field.id, tabindex: "-1" });
   overlay.append(el("span", { class: "value" }));
   if (field.kind === "signature") {
     const image = el("img", { alt: "" });
