@@ -76,6 +76,19 @@ Feature: Signers prove who they are
     And "Ada" enters "blue-harbour-7"
     Then "Ada" sees the documents
 
+  Scenario: Only a policy that allows it lets the sender's application check signers itself
+    Given "Ada" is a signer who receives a code by email
+    And the sender sends the envelope
+    When the sender's application opens the signing page for "Ada", having checked her by "Acme portal single sign-on"
+    Then the sender is told "does not let your application authenticate its recipients"
+
+  Scenario: The sender may ask more of a signer than the policy does, never less
+    Given the tenant's policy asks signers for a code by text message
+    And "Ada" is a signer whose link alone is enough
+    When the sender tries to send the envelope
+    Then the sender is told "weaker than the sms_otp this envelope's policy asks for"
+    And the envelope is still a draft
+
   Scenario: Signing in at the organisation's identity provider
     Given "Ada" is a signer who signs in at the organisation's identity provider
     And the sender sends the envelope
@@ -88,7 +101,8 @@ Feature: Signers prove who they are
     Then the evidence of the signature of "Ada" says she was checked by "oidc"
 
   Scenario: The sender's own application checked the signer and frames the signing page
-    Given "Ada" is a signer who receives a code by email
+    Given the tenant's policy lets senders' applications check signers themselves
+    And "Ada" is a signer who receives a code by email
     And the sender sends the envelope
     When the sender's application opens the signing page for "Ada", having checked her by "Acme portal single sign-on"
     Then "Ada" sees the documents

@@ -49,7 +49,7 @@ from undersign.domain.events import (
 from undersign.domain.field import Field, FieldKind, PageSize, Placement
 from undersign.domain.policy import Policy, Routing, SignatureLevel, SignerAuth
 from undersign.domain.signer import Role, Signer, SignerStatus, SigningEvidence, typed_signature
-from undersign.domain.signer_authentication import CODE_METHODS, CodeCheck
+from undersign.domain.signer_authentication import CODE_METHODS, STRENGTH, CodeCheck
 from undersign.domain.text import multi_line, single_line
 
 MAX_SUBJECT_LENGTH = 200
@@ -250,7 +250,7 @@ class Envelope:
         if not any(s.acts for s in self.signers):
             raise InvalidState("an envelope needs at least one signer or approver before it is sent")
         for signer in self.signers:
-            _check_reachable(signer, signer.auth.method or policy.signer_auth)
+            _check_reachable(signer, signer.auth.method or policy.signer_auth, policy)
         self.status = EnvelopeStatus.SENT
         self.policy = policy
         self.sent_at = now
@@ -454,7 +454,7 @@ class Envelope:
     def unlock_signer(self, *, signer_id: str, now: datetime, actor: str) -> bool:
         """Let a locked-out recipient try again (the sender's call); returns whether anything changed."""
         state = self.signer(signer_id).auth
-        if not state.locked and state.failed_attempts == 0:
+        if not state.locked and state.failed_attempts == 0 and state.codes_sent == 0:
             return False
         state.unlock()
         self._touch(now)
@@ -513,10 +513,17 @@ class Envelope:
         self.events.append(event)
 
 
-def _check_reachable(signer: Signer, method: SignerAuth) -> None:
-    """A recipient can pass the authentication asked of them: SMS codes need a phone, an access code its code."""
+def _check_reachable(signer: Signer, method: SignerAuth, policy: Policy) -> None:
+    """A recipient can pass the authentication asked of them (SMS codes need a phone, an access code its
+    code), and the sender's choice for them is no weaker than the policy's: a sender may ask more of a
+    recipient than the tenant's rules do, never less."""
     if not signer.acts:
         return
+    if STRENGTH[method] < STRENGTH[policy.signer_auth]:
+        raise InvalidState(
+            f"{signer.email} would authenticate by {method.value}, which is weaker than the "
+            f"{policy.signer_auth.value} this envelope's policy asks for"
+        )
     if method is SignerAuth.SMS_OTP and signer.auth.phone is None:
         raise InvalidState(f"{signer.email} authenticates with SMS codes but has no phone number")
     if method is SignerAuth.ACCESS_CODE and signer.auth.access_code_hash is None:

@@ -50,7 +50,7 @@ MAX_RETENTION_DAYS = 36_500
 REVISABLE = frozenset(
     {
         "name", "signature_level", "signer_auth", "routing_default", "expiry_days", "reminder_days",
-        "retention_days", "decline_allowed", "consent_text", "languages",
+        "retention_days", "decline_allowed", "consent_text", "languages", "embedded_signing",
     }
 )
 
@@ -77,6 +77,9 @@ class Policy:
     reminder_days: int = 0
     retention_days: int = 3650
     decline_allowed: bool = True
+    # Whether a sender's own application may authenticate recipients itself and frame their page
+    # (embedded signing): that sets the signer authentication above aside, so the tenant decides.
+    embedded_signing: bool = False
     consent_text: str = DEFAULT_CONSENT_TEXT
 
     # The signing page's languages, in the order offered; the first is shown when the

@@ -20,7 +20,15 @@ from undersign.domain.policy import SignerAuth
 MAX_FAILED_ATTEMPTS = 5
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_RESEND_PAUSE = timedelta(seconds=30)  # between two codes to one recipient: a mailbox or phone is not a target
+MAX_CODES_SENT = 10  # codes to one recipient until the sender lets them start again (texts cost money)
 CODE_METHODS = frozenset({SignerAuth.EMAIL_OTP, SignerAuth.SMS_OTP})
+
+# How much each method proves beyond the link: a code to the invited mailbox proves the least (whoever
+# reads the invitation reads the code), a second channel or a secret handed over more, a sign-in at
+# the organisation's identity provider most. A sender may choose a stronger method than the policy's.
+STRENGTH = {
+    SignerAuth.LINK: 0, SignerAuth.EMAIL_OTP: 1, SignerAuth.SMS_OTP: 2, SignerAuth.ACCESS_CODE: 2, SignerAuth.OIDC: 3,
+}
 MIN_ACCESS_CODE_LENGTH, MAX_ACCESS_CODE_LENGTH = 6, 64
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -73,6 +81,7 @@ class SignerAuthState:
     code_expires_at: datetime | None = None
     code_sent_at: datetime | None = None
     failed_attempts: int = 0
+    codes_sent: int = 0  # since the sender last let them start again
     locked_at: datetime | None = None
 
     @property
@@ -90,9 +99,14 @@ class SignerAuthState:
         """When another code may be sent; None: now."""
         return self.code_sent_at + CODE_RESEND_PAUSE if self.code_sent_at else None
 
+    @property
+    def codes_used_up(self) -> bool:
+        return self.codes_sent >= MAX_CODES_SENT
+
     def code_issued(self, code_hash: str, now: datetime) -> None:
         """A new code replaces any earlier one."""
         self.code_hash, self.code_sent_at, self.code_expires_at = code_hash, now, now + CODE_LIFETIME
+        self.codes_sent += 1
 
     def answered(self, *, correct: bool, now: datetime, single_use: bool) -> CodeCheck:
         """Count an answer: a right one passes (and uses up a one-time code); the fifth wrong one in a row locks."""
@@ -111,5 +125,5 @@ class SignerAuthState:
         return CodeCheck.WRONG
 
     def unlock(self) -> None:
-        self.failed_attempts, self.locked_at = 0, None
+        self.failed_attempts, self.codes_sent, self.locked_at = 0, 0, None
         self.code_hash = self.code_expires_at = self.code_sent_at = None

@@ -121,3 +121,8 @@ async def completed_envelope(stack: Stack) -> tuple[str, str, bytes]:
     assert done["envelope_status"] == "completed"
     await until_sealed(stack, envelope_id)
     return envelope_id, document_id, await final_pdf(stack, envelope_id, document_id)
+
+
+async def allow_embedded_signing(stack: Stack) -> None:
+    """The tenant's default policy from now on lets senders' applications authenticate recipients themselves."""
+    await post(stack, "/v1/policies", {"name": "Embedded signing", "embedded_signing": True, "default": True})

@@ -171,11 +171,12 @@ async def test_a_repeat_while_the_first_is_still_running_is_a_conflict(stack):
     body = json.dumps({"subject": "Lease"}).encode()
     container = build_container(stack.settings)
     try:
-        caller = await container.use_cases().tenants.authenticate(stack.headers["Authorization"].removeprefix("Bearer "))
-        # The first request is in flight: it has claimed the key and not answered yet.
-        await container.use_cases().idempotency.begin(
-            IdempotentRequest(caller=caller, key="k-3", fingerprint=fingerprint("POST", "/v1/envelopes", body))
-        )
+        key = stack.headers["Authorization"].removeprefix("Bearer ")
+        caller = await container.use_cases().tenants.authenticate(key)
+        # The first request is in flight: it has claimed the key and not answered yet (its fingerprint keyed,
+        # as every caller's is, with the caller's own secret: an API key's is the key itself).
+        printed = fingerprint("POST", "/v1/envelopes", body, secret=key.encode())
+        await container.use_cases().idempotency.begin(IdempotentRequest(caller=caller, key="k-3", fingerprint=printed))
 
         response = await stack.client.post(
             "/v1/envelopes", content=body, headers={**keyed(stack, "k-3"), "Content-Type": "application/json"}

@@ -25,6 +25,7 @@ STRICT = {
     "reminder_days": 2,
     "retention_days": 400,
     "decline_allowed": False,
+    "embedded_signing": True,
     "consent_text": "I sign this contract electronically, on purpose.",
     "languages": ["ar", "en"],
 }
@@ -125,7 +126,7 @@ async def test_a_policy_is_created_listed_read_and_each_change_is_a_new_version(
     assert left_out.json() | {"id": "x"} == {
         "id": "x", "name": "Strict contracts", "version": 3, "default": False, "signature_level": "PAdES-B-LTA",
         "signer_auth": "link", "routing_default": "sequential", "expiry_days": 30, "reminder_days": 0,
-        "retention_days": 3650, "decline_allowed": True, "consent_text": DEFAULT_CONSENT_TEXT,
+        "retention_days": 3650, "decline_allowed": True, "embedded_signing": False, "consent_text": DEFAULT_CONSENT_TEXT,
         "languages": ["en"],
     }
 
@@ -137,7 +138,7 @@ async def test_a_policy_is_created_listed_read_and_each_change_is_a_new_version(
         ("PolicyRevised", {"policy_id": made["id"], "version": 2, "changed": ["expiry_days"]}),
         ("PolicyRevised", {"policy_id": made["id"], "version": 3, "changed": [
             "signature_level", "routing_default", "expiry_days", "reminder_days", "retention_days", "decline_allowed",
-            "consent_text", "languages",
+            "embedded_signing", "consent_text", "languages",
         ]}),
     ]
 

@@ -64,6 +64,7 @@ async def test_an_emailed_code_opens_the_envelope_and_is_the_signatures_evidence
         "code_sent": False, "attempts_left": 5,
     }
     assert closed["documents"] == [] and closed["fields"] == [] and closed["can_sign"] is False
+    assert closed["signer"]["email"] == "a•••@example.com" and closed["signer"]["name"] == "" and closed["message"] == ""
     refused = await stack.client.get(f"/v1/signing/{token}/documents/{document_id}/content")
     api.problem(refused, 401, "signer_authentication_required")
     api.problem(
@@ -154,9 +155,17 @@ async def test_an_sms_code_goes_through_the_file_sink_of_the_embedded_default(ma
 async def test_an_embedded_link_needs_no_code_and_its_evidence_names_the_senders_authentication(mail_and_stack) -> None:
     _, stack = mail_and_stack
     envelope_id, _, ada, _ = await recipient(stack, method="email_otp")
-    issued = await stack.client.post(
+    refused = await stack.client.post(
         f"/v1/envelopes/{envelope_id}/signers/{ada}/signing-link", headers=stack.headers,
         json={"embedded_authentication": "Acme portal single sign-on"},
+    )
+    api.problem(refused, 403, "forbidden")  # the tenant's policy does not allow it
+
+    await api.allow_embedded_signing(stack)
+    envelope_id, _, ada, _ = await recipient(stack, method="email_otp")
+    issued = await stack.client.post(
+        f"/v1/envelopes/{envelope_id}/signers/{ada}/signing-link", headers=stack.headers,
+        json={"embedded_authentication": "Acme portal single sign-on, after a second factor at the portal's own login"},
     )
     assert issued.status_code == 201, issued.text
     token = issued.json()["token"]
@@ -164,7 +173,9 @@ async def test_an_embedded_link_needs_no_code_and_its_evidence_names_the_senders
     await api.sign(stack, token, "Ada Lovelace")
     trail = (await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)).json()
     signed = next(event for event in trail["events"] if event["type"] == "SignerSigned")
-    assert signed["data"]["auth_method"] == "embedded: Acme portal single sign-on"
+    assert signed["data"]["auth_method"] == (
+        "embedded: Acme portal single sign-on, after a second factor at the portal's own login"
+    )
 
 
 async def test_a_recipients_authentication_is_checked_when_they_are_added(mail_and_stack) -> None:
@@ -194,7 +205,9 @@ async def test_the_policys_method_applies_unless_the_sender_chose_another_for_a_
     )
     document_id = upload.json()["id"]
     ada = await api.add_signer(stack, envelope_id, "Ada Lovelace")  # the policy's method
-    bob = await api.add_signer(stack, envelope_id, "Bob Babbage", authentication={"method": "link"})  # the sender's
+    bob = await api.add_signer(  # the sender asks more of Bob than the policy does (never less)
+        stack, envelope_id, "Bob Babbage", authentication={"method": "sms_otp", "phone": "+442079460123"}
+    )
     for signer in (ada, bob):
         await api.place(stack, envelope_id, document_id, signer, "signature", 1, 72, 600)
     await api.send(stack, envelope_id)
@@ -202,5 +215,6 @@ async def test_the_policys_method_applies_unless_the_sender_chose_another_for_a_
     ada_link, bob_link = [await api.signing_token(stack, envelope_id, s) for s in (ada, bob)]
     assert (await stack.client.get(f"/v1/signing/{ada_link}")).json()["authentication"]["method"] == "email_otp"
     assert (await stack.client.get(f"/v1/signing/{bob_link}")).json()["authentication"] == {
-        "method": "link", "passed": True, "locked": False, "destination": None, "code_sent": False, "attempts_left": 5,
+        "method": "sms_otp", "passed": False, "locked": False, "destination": "•••• 0123", "code_sent": False,
+        "attempts_left": 5,
     }

@@ -61,6 +61,20 @@ async def shot(tab: Page, name: str) -> None:
     await tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+async def draw_signature(tab: Page) -> None:
+    """A signature drawn with the mouse on the pad: it travels as a PNG."""
+    pad = tab.locator(".pad-canvas")
+    await pad.scroll_into_view_if_needed()
+    box = await pad.bounding_box()
+    assert box is not None
+    await tab.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
+    await tab.mouse.down()
+    for step in range(1, 12):
+        await tab.mouse.move(box["x"] + 20 + step * 25, box["y"] + box["height"] * (0.7 - 0.4 * (step % 2)))
+    await tab.mouse.up()
+    assert (await tab.input_value("#signature-image")).startswith("data:image/png;base64,")
+
+
 async def rendered(tab: Page) -> None:
     await tab.wait_for_selector("body[data-rendered='true']")
 
@@ -91,17 +105,7 @@ async def test_a_signer_reads_the_rendered_document_is_guided_through_their_fiel
     await tab.locator(f".overlay[data-field='{invitation.fields['agree']}']").click()  # ticks the box
     assert await tab.is_checked(f"#input-{invitation.fields['agree']}")
 
-    # A signature drawn with the mouse travels as a PNG.
-    pad = tab.locator(".pad-canvas")
-    await pad.scroll_into_view_if_needed()
-    box = await pad.bounding_box()
-    assert box is not None
-    await tab.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
-    await tab.mouse.down()
-    for step in range(1, 12):
-        await tab.mouse.move(box["x"] + 20 + step * 25, box["y"] + box["height"] * (0.7 - 0.4 * (step % 2)))
-    await tab.mouse.up()
-    assert (await tab.input_value("#signature-image")).startswith("data:image/png;base64,")
+    await draw_signature(tab)
     assert await tab.locator("#progress").inner_text() == "All required fields are filled in."
     await tab.check("#consent")
     await shot(tab, "a2-filled")
@@ -253,6 +257,12 @@ async def test_h_an_emailed_code_lets_the_signer_in_and_wrong_codes_lock_them_ou
     await rendered(tab)
     assert await tab.locator(".viewer canvas").count() == 2
     await shot(tab, "h2-code-passed")
+    await draw_signature(tab)
+    await tab.check("#consent")
+    await tab.click("#sign-form button[type=submit]")  # the whole ceremony: code, pages, drawn signature, done
+    await tab.wait_for_selector(".done")
+    assert "You signed this on" in await tab.locator(".done").inner_text()
+    await shot(tab, "h3-signed-after-code")
     await tab.context.close()
 
     other = await site.invite(fields={"signature": FIELDS["signature"]}, authentication={"method": "email_otp"})
@@ -267,5 +277,5 @@ async def test_h_an_emailed_code_lets_the_signer_in_and_wrong_codes_lock_them_ou
         assert await tab.locator("[role=alert]").count() >= 1
     assert "Too many wrong codes" in await tab.locator("[role=alert]").inner_text()
     assert await tab.locator("#code").count() == 0  # nothing more to try
-    await shot(tab, "h3-locked")
+    await shot(tab, "h4-locked")
     await tab.context.close()

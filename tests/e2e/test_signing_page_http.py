@@ -128,6 +128,7 @@ async def test_a_signature_picture_past_its_bound_is_refused_by_name(stack: Stac
 
 
 async def test_an_embedded_session_may_be_framed_by_the_listed_sites_only(stack: Stack) -> None:
+    await api.allow_embedded_signing(stack)
     _, token, _ = await link(stack, embedded_authentication="signed in to the partner portal")
     embedded = await stack.client.get(f"/sign/{token}")
     assert embedded.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -104,3 +105,11 @@ async def test_a_stored_response_is_replayed_only_to_the_api_key_that_made_it(pl
 async def test_a_key_is_one_to_255_visible_ascii_characters(platform, key) -> None:
     with pytest.raises(InvalidIdempotencyKey):
         await platform.idempotency.begin(request(key))
+
+
+def test_a_fingerprint_is_keyed_with_the_callers_secret():
+    body = b'{"name": "Ada", "authentication": {"method": "access_code", "access_code": "kiwi-42-door"}}'
+    mine = fingerprint("POST", "/v1/envelopes/x/signers", body, secret=b"caller one")
+    assert mine == fingerprint("POST", "/v1/envelopes/x/signers", body, secret=b"caller one")
+    assert mine != fingerprint("POST", "/v1/envelopes/x/signers", body, secret=b"caller two")
+    assert mine != hashlib.sha256(b"POST /v1/envelopes/x/signers\n" + body).hexdigest()

@@ -14,6 +14,7 @@ from undersign.application.envelopes.send import SendEnvelope
 from undersign.application.envelopes.signing_links import CreateSigningLink
 from undersign.application.shared.errors import (
     CodeExpired,
+    Forbidden,
     SignerAuthenticationRequired,
     SignerLocked,
     TooManyRequests,
@@ -196,15 +197,72 @@ async def test_a_pass_opens_only_the_link_it_was_earned_on_and_only_for_a_while(
     assert not (await platform.signing_sessions.open(fresh, replace(signer_pass, at=platform.clock.now()))).authentication.passed
 
 
+def allow(platform, caller, **settings) -> None:
+    """The tenant's default policy, with `settings` changed."""
+    platform.db.policies[caller.tenant_id] = replace(platform.db.policies[caller.tenant_id], **settings)
+
+
 async def test_an_embedded_link_is_authenticated_by_the_senders_application(platform, caller):
+    allow(platform, caller, embedded_signing=True)
     envelope_id, signer_id, _ = await recipient(platform, caller, SignerAuth.EMAIL_OTP)
     issued = await platform.create_signing_link(
         CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id, embedded_by="Acme portal SSO")
     )
+    assert issued.expires_at <= platform.clock.now() + timedelta(minutes=15)  # opened at once, by the sender's app
     session = await platform.signing_sessions.open(issued.token)
     assert session.authentication.passed and session.embedded
     envelope = await platform.sign(sign(issued.token))
     assert envelope.signer(signer_id).evidence.auth_method == "embedded: Acme portal SSO"
+
+
+async def test_embedded_signing_needs_a_policy_that_allows_it(platform, caller):
+    envelope_id, signer_id, _ = await recipient(platform, caller, SignerAuth.EMAIL_OTP)
+    with pytest.raises(Forbidden, match="embedded_signing"):
+        await platform.create_signing_link(
+            CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id, embedded_by="Acme portal SSO")
+        )
+
+
+async def test_a_sender_may_ask_more_of_a_recipient_than_the_policy_never_less(platform, caller):
+    allow(platform, caller, signer_auth=SignerAuth.SMS_OTP)
+    envelope_id, _, _ = await envelope_with(platform, caller)
+    await platform.add_signer(
+        AddSigner(caller=caller, envelope_id=envelope_id, name="Ada", email="ada@example.com", auth_method=SignerAuth.LINK)
+    )
+    with pytest.raises(InvalidState, match="weaker than the sms_otp"):
+        await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+
+    stronger, _, _ = await envelope_with(platform, caller)
+    await platform.add_signer(
+        AddSigner(caller=caller, envelope_id=stronger, name="Ada", email="ada@example.com", auth_method=SignerAuth.OIDC)
+    )
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=stronger))
+
+
+async def test_ten_codes_are_all_a_recipient_gets_until_the_sender_lets_them_start_again(platform, caller):
+    envelope_id, signer_id, token = await recipient(platform, caller, SignerAuth.SMS_OTP, phone="+442079460123")
+    for _ in range(10):
+        await platform.signer_authentication.send_code(token)
+        platform.clock.advance(timedelta(seconds=30))
+    with pytest.raises(SignerLocked, match="10 codes were sent already"):
+        await platform.signer_authentication.send_code(token)
+    assert len(platform.sms_sender.sent) == 10
+    await platform.unlock_signer(UnlockSigner(caller=caller, envelope_id=envelope_id, signer_id=signer_id))
+    await platform.signer_authentication.send_code(token)
+    assert len(platform.sms_sender.sent) == 11
+
+
+async def test_a_locked_recipients_access_code_is_not_even_checked(platform, caller):
+    checked = []
+    verify = platform.password_hasher.verify
+    platform.password_hasher.verify = lambda stored, code: checked.append(code) or verify(stored, code)
+    _, _, token = await recipient(platform, caller, SignerAuth.ACCESS_CODE, access_code="kiwi-42-door")
+    for _ in range(5):
+        with pytest.raises((WrongCode, SignerLocked)):
+            await platform.signer_authentication.verify(token, "wrong-guess")
+    with pytest.raises(SignerLocked):
+        await platform.signer_authentication.verify(token, "kiwi-42-door")
+    assert checked == ["wrong-guess"] * 5
 
 
 async def test_a_sign_in_passes_only_with_the_recipients_verified_email(platform, caller):
@@ -232,3 +290,27 @@ def test_the_api_offers_every_method_the_domain_knows_and_no_other():
     from undersign.entrypoints.http.schemas import SignerAuthName
 
     assert set(get_args(SignerAuthName)) == {method.value for method in SignerAuth}
+
+
+async def test_the_completed_documents_go_only_to_mailboxes_that_could_have_read_them(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller)
+    for name, method, extra in (
+        ("Ada", SignerAuth.EMAIL_OTP, {}), ("Bob", SignerAuth.SMS_OTP, {"phone": "+442079460123"}),
+    ):
+        await platform.add_signer(
+            AddSigner(caller=caller, envelope_id=envelope_id, name=name, email=f"{name.lower()}@example.com",
+                      routing_order=1, auth_method=method, **extra)
+        )
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    envelope, _ = await platform.envelope_queries.get(caller, envelope_id)
+    for signer in envelope.signers:
+        token = await link(platform, caller, envelope_id, signer.id)
+        await platform.signer_authentication.send_code(token)
+        signer_pass = await platform.signer_authentication.verify(token, last_code(platform))
+        await platform.sign(sign(token, signer_pass=signer_pass))
+    await platform.run_background()
+
+    completed = {mail.to: mail for mail in platform.mailer.sent if "complete" in mail.text}
+    assert [a.filename for a in completed["ada@example.com"].attachments] == ["lease.pdf"]
+    assert completed["bob@example.com"].attachments == ()
+    assert "not attached" in completed["bob@example.com"].text

@@ -22,6 +22,7 @@ and does the work again.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -44,9 +45,14 @@ MAX_KEY_LENGTH = 255
 MAX_ROUNDS = 3
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests the same one: SHA-256 over the method, the path and the body bytes."""
-    digest = hashlib.sha256(f"{method.upper()} {path}\n".encode())
+def fingerprint(method: str, path: str, body: bytes, *, secret: bytes = b"") -> str:
+    """What makes two requests the same one: HMAC-SHA256 over the method, the path and the body bytes.
+
+    Keyed with the caller's own secret (the one their stored responses are sealed with): bodies can
+    carry secrets (a recipient's access code), and a stored fingerprint must not let whoever reads
+    the table try guesses against it.
+    """
+    digest = hmac.new(secret, f"{method.upper()} {path}\n".encode(), hashlib.sha256)
     digest.update(body)
     return digest.hexdigest()
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.access.visibility import require_visible_envelope
+from undersign.application.shared.errors import Forbidden
 from undersign.application.shared.loading import hash_token, require_envelope
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
@@ -29,6 +30,10 @@ class IssuedLink:
     id: str
     token: str
     expires_at: datetime
+
+
+# A link that needs no check beyond itself, opened by the sender's application at once: short-lived.
+EMBEDDED_LINK_TTL = timedelta(minutes=15)
 
 
 class CreateSigningLinkHandler:
@@ -71,9 +76,13 @@ class CreateSigningLinkHandler:
             envelope = await require_envelope(uow, tenant_id, envelope_id)
             signer = envelope.signer(signer_id)
             now, token = self._clock.now(), self._secrets.new_secret()
-            expires_at = now + self._ttl
+            expires_at = now + (EMBEDDED_LINK_TTL if embedded_by is not None else self._ttl)
             if envelope.expires_at is not None:
                 expires_at = min(expires_at, envelope.expires_at)
+            if embedded_by is not None and not (envelope.policy and envelope.policy.embedded_signing):
+                raise Forbidden(
+                    "this envelope's policy does not let your application authenticate its recipients (embedded_signing)"
+                )
             envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=actor)
             if channel is LinkChannel.API:
                 envelope.unlock_signer(signer_id=signer.id, now=now, actor=actor)

@@ -37,6 +37,7 @@ class Notice:
     expires_at: datetime | None = None  # until when the signing link works (invitation, reminder)
     documents: tuple[str, ...] = ()  # filenames of the final documents attached (completed)
     documents_too_large: bool = False  # completed, but the documents were too large to attach
+    documents_withheld: bool = False  # completed, but the recipient proves more than their mailbox to read them
 
 
 class NoticeTemplates(Protocol):

@@ -23,7 +23,9 @@ from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFact
 from undersign.domain.document import DocumentStatus
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.errors import InvalidState, NotFound
+from undersign.domain.policy import SignerAuth
 from undersign.domain.signer import Signer
+from undersign.domain.signer_authentication import STRENGTH
 from undersign.domain.signing_link import LinkChannel
 
 
@@ -63,7 +65,8 @@ class SendNoticeHandler:
             if tenant is None:
                 raise NotFound(f"no tenant {tenant_id}")
             signer = envelope.signer(job.signer_id)
-            attachments = await self._attachments(uow, envelope) if kind is NoticeKind.COMPLETED else ()
+            withheld = kind is NoticeKind.COMPLETED and not mailbox_reads_documents(envelope, signer)
+            attachments = await self._attachments(uow, envelope) if kind is NoticeKind.COMPLETED and not withheld else ()
         if kind.asks_to_act and not (envelope.status is EnvelopeStatus.SENT and signer.is_active):
             return  # they acted, or the envelope stopped, since the job was queued
         link = None
@@ -76,7 +79,7 @@ class SendNoticeHandler:
             except InvalidState:
                 return  # the envelope stopped waiting between the check above and the link
 
-        notice = self._notice(kind, tenant.display_name, envelope, signer, link, attachments)
+        notice = self._notice(kind, tenant.display_name, envelope, signer, link, attachments, withheld=withheld)
         subject, text, html = self._templates.render(notice)
         await self._mailer.send(
             EmailMessage(
@@ -92,7 +95,7 @@ class SendNoticeHandler:
 
     def _notice(
         self, kind: NoticeKind, sender_name: str, envelope: Envelope, signer: Signer,
-        link: IssuedLink | None, attachments: tuple[Attachment, ...] | None,
+        link: IssuedLink | None, attachments: tuple[Attachment, ...] | None, *, withheld: bool,
     ) -> Notice:
         decliner = next((s for s in envelope.signers if s.decline_reason is not None), None)
         reason = envelope.voided_reason if kind is NoticeKind.VOIDED else None
@@ -107,6 +110,7 @@ class SendNoticeHandler:
             expires_at=link.expires_at if link else envelope.expires_at,
             documents=tuple(a.filename for a in attachments or ()),
             documents_too_large=kind is NoticeKind.COMPLETED and attachments is None,
+            documents_withheld=withheld,
         )
 
     async def _attachments(self, uow: UnitOfWork, envelope: Envelope) -> tuple[Attachment, ...] | None:
@@ -118,3 +122,10 @@ class SendNoticeHandler:
         return tuple([
             Attachment(filename=d.filename, content=await uow.blobs.get(d.current.blob_key)) for d in documents
         ])
+
+
+def mailbox_reads_documents(envelope: Envelope, signer: Signer) -> bool:
+    """Whether the signed documents may go to the recipient's mailbox: not when their link asks them to prove
+    more than that they read it (an SMS code, an access code, a sign-in), or the mail would hand over what
+    that check keeps back."""
+    return STRENGTH[envelope.auth_method_of(signer.id)] <= STRENGTH[SignerAuth.EMAIL_OTP]

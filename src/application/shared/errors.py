@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from undersign.domain.errors import DomainError, InvalidInput
+from undersign.domain.errors import DomainError, InvalidInput, InvalidState
 
 
 class InvalidDocument(InvalidInput):
@@ -179,7 +179,8 @@ class SignerLocked(Forbidden):
     code = "signer_locked"
 
 
-class CodeExpired(LinkGone):
-    """The one-time code was used, replaced or outlived its minutes: the recipient asks for a new one."""
+class CodeExpired(InvalidState):
+    """The one-time code was used, replaced or outlived its minutes: the recipient asks for a new one (409;
+    not a 410, which would count against the address as a guessed link)."""
 
     code = "code_expired"

@@ -39,7 +39,14 @@ from undersign.domain.envelope import Envelope
 from undersign.domain.errors import InvalidState
 from undersign.domain.policy import SignerAuth
 from undersign.domain.signer import Signer, normalize_email
-from undersign.domain.signer_authentication import CODE_LIFETIME, CODE_METHODS, CodeCheck, masked_email, masked_phone
+from undersign.domain.signer_authentication import (
+    CODE_LIFETIME,
+    CODE_METHODS,
+    MAX_CODES_SENT,
+    CodeCheck,
+    masked_email,
+    masked_phone,
+)
 from undersign.domain.signing_link import SigningLink
 
 
@@ -67,6 +74,7 @@ class AuthenticationState:
 
 PASS_LIFETIME = timedelta(hours=1)  # a pass outlives a coffee break, not a day
 CODE_DIGITS = 6
+MAX_ACCESS_CODE_CHECKS = 4  # access codes checked at once in this process
 
 
 def pass_admits(signer_pass: SignerPass | None, *, link: SigningLink, method: SignerAuth, now: datetime) -> bool:
@@ -140,6 +148,7 @@ class SignerAuthentication:
         self._uow, self._clock, self._secrets, self._passwords = uow, clock, secrets, passwords
         self._mailer, self._sms, self._messages, self._mail_domain = mailer, sms, messages, mail_domain
         self._sign_in = sign_in
+        self._access_code_checks = asyncio.Semaphore(MAX_ACCESS_CODE_CHECKS)
 
     async def state(self, token: str, signer_pass: SignerPass | None) -> AuthenticationState:
         async with self._uow() as uow:
@@ -172,9 +181,13 @@ class SignerAuthentication:
         async with self._uow() as uow:
             link, envelope = await require_open_link(uow, token, self._clock.now())
             method, signer = envelope.auth_method_of(link.signer_id), envelope.signer(link.signer_id)
+        if signer.auth.locked:  # before any hashing: a locked recipient costs nothing more
+            raise SignerLocked("too many wrong answers: ask the sender to let you in again or to send you a new link")
         if method is SignerAuth.ACCESS_CODE:
-            # Argon2: a slow check off the event loop, so a stolen table does not give the code away.
-            correct = await asyncio.to_thread(self._passwords.verify, signer.auth.access_code_hash or "", code)
+            # Argon2 off the event loop, so a stolen table does not give the code away; a few at a time,
+            # so a link's holder cannot tie up every thread and much memory with parallel guesses.
+            async with self._access_code_checks:
+                correct = await asyncio.to_thread(self._passwords.verify, signer.auth.access_code_hash or "", code)
             return await self._answer(token, method, lambda _: correct)
         if method in CODE_METHODS:
             presented = hash_one_time_code(code, signer_id=signer.id)
@@ -236,6 +249,10 @@ class SignerAuthentication:
             signer, method = envelope.signer(link.signer_id), envelope.auth_method_of(link.signer_id)
             if signer.auth.locked:
                 raise SignerLocked("too many wrong codes: ask the sender to let you in again or to send you a new link")
+            if signer.auth.codes_used_up:
+                raise SignerLocked(
+                    f"{MAX_CODES_SENT} codes were sent already: ask the sender to let you in again or to send you a new link"
+                )
             next_at = signer.auth.next_code_at()
             if next_at is not None and now < next_at:
                 wait = max(1, math.ceil((next_at - now).total_seconds()))

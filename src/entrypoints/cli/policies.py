@@ -26,6 +26,10 @@ def setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--reminder-days", type=int, help="0: no reminders."),
         click.option("--retention-days", type=int),
         click.option("--decline-allowed/--no-decline", "decline_allowed", default=None),
+        click.option(
+            "--embedded-signing/--no-embedded-signing", "embedded_signing", default=None,
+            help="Whether senders' applications may authenticate recipients themselves (embedded signing).",
+        ),
         click.option("--consent-text"),
         click.option(
             "--languages", help=f"Comma-separated, the fallback first, among {', '.join(SUPPORTED_LANGUAGES)}."
@@ -128,6 +132,7 @@ def _record(p: Policy, *, default: bool) -> dict[str, Any]:
         "id": p.id, "name": p.name, "version": p.version, "default": default,
         "signature_level": p.signature_level.value, "signer_auth": p.signer_auth.value,
         "routing_default": p.routing_default.value, "expiry_days": p.expiry_days, "reminder_days": p.reminder_days,
-        "retention_days": p.retention_days, "decline_allowed": p.decline_allowed, "consent_text": p.consent_text,
+        "retention_days": p.retention_days, "decline_allowed": p.decline_allowed, "embedded_signing": p.embedded_signing,
+        "consent_text": p.consent_text,
         "languages": list(p.languages),
     }

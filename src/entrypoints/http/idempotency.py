@@ -55,13 +55,13 @@ class IdempotencyMiddleware(ASGIMiddleware):
         # Read (and cached for the handler) here, so the size limit applies as usual.
         body = await request.body()
         idempotency: Idempotency = request.app.state.container.use_cases().idempotency
+        secret = caller_secret(request)
         outcome = await idempotency.begin(
             IdempotentRequest(
                 caller=caller, key=key,
-                fingerprint=fingerprint(request.method, request.url.path, _canonical(request, body)),
+                fingerprint=fingerprint(request.method, request.url.path, _canonical(request, body), secret=secret),
             )
         )
-        secret = caller_secret(request)
         if isinstance(outcome, StoredResponse):
             stored = unseal(outcome, secret)
             if stored is None:  # sealed with another secret: cannot happen, as records are per credential

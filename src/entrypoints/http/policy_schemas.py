@@ -39,6 +39,7 @@ class PolicyIn(Request):
     reminder_days: Annotated[int, Meta(ge=0, le=MAX_REMINDER_DAYS)] = 0  # 0: no reminders; else fewer than expiry_days
     retention_days: Annotated[int, Meta(ge=1, le=MAX_RETENTION_DAYS)] = 3650
     decline_allowed: bool = True
+    embedded_signing: bool = False  # your application may authenticate recipients itself and frame their page
     consent_text: Annotated[str, Meta(min_length=1, max_length=MAX_CONSENT_TEXT_LENGTH)] = DEFAULT_CONSENT_TEXT
     # The signing page's languages, the first shown when the recipient's browser asks for none of them.
     languages: Annotated[list[LanguageCode], Meta(min_length=1, max_length=len(SUPPORTED_LANGUAGES))] = msgspec.field(
@@ -62,6 +63,7 @@ class PolicyOut(msgspec.Struct, kw_only=True):
     reminder_days: int
     retention_days: int
     decline_allowed: bool
+    embedded_signing: bool
     consent_text: str
     languages: list[str]
 
@@ -82,6 +84,7 @@ def policy_settings(data: PolicyIn) -> dict[str, Any]:
         "reminder_days": data.reminder_days,
         "retention_days": data.retention_days,
         "decline_allowed": data.decline_allowed,
+        "embedded_signing": data.embedded_signing,
         "consent_text": data.consent_text,
         "languages": tuple(data.languages),
     }
@@ -93,5 +96,5 @@ def policy_out(policy: Policy, *, default: bool) -> PolicyOut:
         signature_level=policy.signature_level.value, signer_auth=policy.signer_auth.value,
         routing_default=policy.routing_default.value, expiry_days=policy.expiry_days,
         reminder_days=policy.reminder_days, retention_days=policy.retention_days,
-        decline_allowed=policy.decline_allowed, consent_text=policy.consent_text, languages=list(policy.languages),
+        decline_allowed=policy.decline_allowed, embedded_signing=policy.embedded_signing, consent_text=policy.consent_text, languages=list(policy.languages),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -10,6 +11,7 @@ from undersign.application.signing.decline import Decline, DeclineHandler
 from undersign.application.signing.sessions import SigningSession, SigningSessions
 from undersign.application.signing.sign import Sign, SignHandler
 from undersign.application.signing.signer_authentication import AuthenticationState, SignerAuthentication
+from undersign.domain.signer_authentication import masked_email
 from undersign.entrypoints.http.envelopes import pdf_response
 from undersign.entrypoints.http.schemas import (
     AuthenticationOut,
@@ -120,9 +122,12 @@ def signature_image(signature: object) -> bytes | None:
 def session_out(token: str, session: SigningSession) -> SigningSessionOut:
     envelope, signer = session.envelope, session.signer
     shown = session.authentication.passed
+    recipient = signer_out(signer)
+    if not shown:  # the link's holder is not known to be its recipient yet: nothing of them or the message
+        recipient = msgspec.structs.replace(recipient, name="", email=masked_email(signer.email), decline_reason=None)
     return SigningSessionOut(
-        envelope_id=envelope.id, subject=envelope.subject, message=envelope.message,
-        envelope_status=envelope.status.value, signer=signer_out(signer), can_sign=session.can_act,
+        envelope_id=envelope.id, subject=envelope.subject, message=envelope.message if shown else "",
+        envelope_status=envelope.status.value, signer=recipient, can_sign=session.can_act,
         consent_text=envelope.policy.consent_text if envelope.policy else "",
         authentication=authentication_out(session.authentication),
         documents=[

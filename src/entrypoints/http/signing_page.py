@@ -17,7 +17,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from undersign.application.shared.errors import (
-    CodeExpired,
     LinkGone,
     ServiceUnavailable,
     TooManyRequests,
@@ -229,7 +228,7 @@ async def _failed(
     error: DomainError,
     form: dict[str, str],
 ) -> Response[str]:
-    if isinstance(error, (NotFound, LinkGone)) and not isinstance(error, CodeExpired):
+    if isinstance(error, (NotFound, LinkGone)):
         return gone(request, language, error)
     notice = Notice(message=message_of(error), values=form)
     page = await _page(request, token, signing_sessions, language.code, notice, status=status_of(error))

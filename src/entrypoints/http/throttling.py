@@ -67,7 +67,9 @@ def throttling(app: ASGIApp) -> ASGIApp:
                 await send(message)
 
         await app(scope, receive, watch)
-        if status == 401:
+        if status == 401 and not signing:
+            # A signer's wrong code is counted by their own lock (five in a row), not against the address's
+            # API allowance: an office's integration is not locked out by a colleague's typing.
             await throttle.authentication_failed(client, key_id)
         elif signing and status in TOKEN_MISSED:
             await throttle.signing_token_missed(client)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -70,6 +70,23 @@ def signer_with_sms_but_no_phone(world: World, run, name: str) -> None:
 @given(parsers.parse('"{name}" is a signer with the access code "{code}"'))
 def signer_with_access_code(world: World, run, name: str, code: str) -> None:
     add_signer(world, run, name, auth_method=SignerAuth.ACCESS_CODE, access_code=code)
+
+
+@given("the tenant's policy lets senders' applications check signers themselves")
+def policy_allows_embedded(world: World) -> None:
+    tenant_id = world.caller.tenant_id
+    world.platform.db.policies[tenant_id] = replace(world.platform.db.policies[tenant_id], embedded_signing=True)
+
+
+@given("the tenant's policy asks signers for a code by text message")
+def policy_asks_sms(world: World) -> None:
+    tenant_id = world.caller.tenant_id
+    world.platform.db.policies[tenant_id] = replace(world.platform.db.policies[tenant_id], signer_auth=SignerAuth.SMS_OTP)
+
+
+@given(parsers.parse('"{name}" is a signer whose link alone is enough'))
+def signer_by_link(world: World, run, name: str) -> None:
+    add_signer(world, run, name, auth_method=SignerAuth.LINK)
 
 
 @given(parsers.parse("\"{name}\" is a signer who signs in at the organisation's identity provider"))
@@ -148,7 +165,11 @@ def unlocks(world: World, run, name: str) -> None:
 @when(parsers.parse("the sender's application opens the signing page for \"{name}\", having checked her by \"{how}\""))
 def embedded_link(world: World, ceremony: Ceremony, run, name: str, how: str) -> None:
     command = CreateSigningLink(caller=world.caller, envelope_id=world.envelope_id, signer_id=world.signers[name], embedded_by=how)
-    ceremony.tokens[name] = run(world.platform.create_signing_link(command)).token
+
+    async def issue() -> None:
+        ceremony.tokens[name] = (await world.platform.create_signing_link(command)).token
+
+    attempt(world, run, issue())
 
 
 # -- then ---------------------------------------------------------------------------------

@@ -48,3 +48,27 @@ async def test_an_embedded_link_keeps_how_the_sender_authenticated_the_recipient
         await uow.commit()
     async with backend.uow() as uow:
         assert await uow.signing_links.by_token_hash("e" * 64) == link
+
+
+async def test_an_embedded_signatures_evidence_keeps_how_the_sender_authenticated_the_recipient(
+    backend: Backend, tenants: None
+) -> None:
+    from dataclasses import replace
+
+    from undersign.domain.policy import default_policy
+    from undersign.domain.signer import SigningEvidence
+
+    envelope = draft()
+    envelope.add_document(document_id="doc-1", filename="lease.pdf", now=T0, actor="api_key:k1")
+    envelope.add_signer(signer_id="s-ada", name="Ada", email="ada@example.com", role=Role.SIGNER, routing_order=None,
+                        now=T0, actor="api_key:k1")
+    envelope.send(policy=replace(default_policy(policy_id=f"policy-{ACME}", tenant_id=ACME), embedded_signing=True),
+                  now=T0, actor="api_key:k1")
+    how = "embedded: " + "Acme portal single sign-on, second factor at the portal. " * 3 + "x" * 29
+    assert len(how) == 210  # the longest: "embedded: " and 200 characters of the sender's words
+    evidence = SigningEvidence(at=T0, ip=None, user_agent=None, auth_method=how, signature_text="Ada", consent_text="ok")
+    envelope.sign(signer_id="s-ada", field_values={}, evidence=evidence, actor="signer:s-ada")
+    await stored(backend, envelope)
+    loaded = await fetch(backend)
+    assert loaded is not None and loaded.signers[0].evidence.auth_method == how
+    assert loaded.policy.embedded_signing

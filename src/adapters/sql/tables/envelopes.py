@@ -142,7 +142,8 @@ class SignerRow(Base):
     evidence_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     evidence_ip: Mapped[str | None] = mapped_column(Text)
     evidence_user_agent: Mapped[str | None] = mapped_column(Text)
-    evidence_auth_method: Mapped[str | None] = mapped_column(String(64))
+    # "embedded: <how the sender's application authenticated them>" holds up to 210 characters.
+    evidence_auth_method: Mapped[str | None] = mapped_column(String(255))
     evidence_signature_text: Mapped[str | None] = mapped_column(Text)
     evidence_consent_text: Mapped[str | None] = mapped_column(Text)
     evidence_certificate_serials: Mapped[list[str] | None] = mapped_column(JsonText())
@@ -154,6 +155,7 @@ class SignerRow(Base):
     auth_code_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     auth_code_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     auth_failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    auth_codes_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     auth_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @classmethod
@@ -187,6 +189,7 @@ class SignerRow(Base):
             auth_code_expires_at=auth.code_expires_at,
             auth_code_sent_at=auth.code_sent_at,
             auth_failed_attempts=auth.failed_attempts,
+            auth_codes_sent=auth.codes_sent,
             auth_locked_at=auth.locked_at,
         )
 
@@ -222,6 +225,7 @@ class SignerRow(Base):
                 code_expires_at=self.auth_code_expires_at,
                 code_sent_at=self.auth_code_sent_at,
                 failed_attempts=self.auth_failed_attempts or 0,
+                codes_sent=self.auth_codes_sent or 0,
                 locked_at=self.auth_locked_at,
             ),
         )

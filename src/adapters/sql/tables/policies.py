@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from undersign.adapters.sql.tables.base import Base, Id
@@ -24,6 +24,7 @@ def policy_to_json(policy: Policy) -> dict[str, Any]:
         "reminder_days": policy.reminder_days,
         "retention_days": policy.retention_days,
         "decline_allowed": policy.decline_allowed,
+        "embedded_signing": policy.embedded_signing,
         "consent_text": policy.consent_text,
         "languages": list(policy.languages),
     }
@@ -42,6 +43,7 @@ def policy_from_json(data: dict[str, Any]) -> Policy:
         reminder_days=data["reminder_days"],
         retention_days=data["retention_days"],
         decline_allowed=data["decline_allowed"],
+        embedded_signing=data.get("embedded_signing", False),  # snapshots from before it existed: no
         consent_text=data["consent_text"],
         # Snapshots taken before policies had languages were shown in English only.
         languages=tuple(data.get("languages", ("en",))),
@@ -69,6 +71,7 @@ class PolicyRow(Base):
     reminder_days: Mapped[int] = mapped_column(Integer)
     retention_days: Mapped[int] = mapped_column(Integer)
     decline_allowed: Mapped[bool] = mapped_column(Boolean)
+    embedded_signing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     consent_text: Mapped[str] = mapped_column(Text)
     # Language codes, comma-separated, the fallback first: "en,ar".
     languages: Mapped[str] = mapped_column(String(64), server_default="en")

@@ -6,6 +6,8 @@ Create Date: 2026-12-03
 
 - `policies.languages`: the signing page's language codes, comma-separated, the fallback first
   ("en,ar"). Every existing version gets "en", as the signing page was English only.
+- `policies.embedded_signing`: whether senders' applications may authenticate recipients
+  themselves and frame their page; no for every existing version.
 - `envelopes.policy_id`: the policy chosen for a draft; its current version is copied into the
   envelope when it is sent. Existing envelopes get none: a draft follows the tenant's default, as
   before, and a sent envelope keeps its snapshot. Not a foreign key: policies are keyed by
@@ -38,6 +40,7 @@ def _id(length: int = 64) -> sa.types.TypeEngine:
 def upgrade() -> None:
     with op.batch_alter_table("policies") as batch:
         batch.add_column(sa.Column("languages", sa.String(64), nullable=False, server_default="en"))
+        batch.add_column(sa.Column("embedded_signing", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("envelopes") as batch:
         batch.add_column(sa.Column("policy_id", _id(), nullable=True))
 
@@ -46,4 +49,5 @@ def downgrade() -> None:
     with op.batch_alter_table("envelopes") as batch:
         batch.drop_column("policy_id")
     with op.batch_alter_table("policies") as batch:
+        batch.drop_column("embedded_signing")
         batch.drop_column("languages")
