@@ -417,6 +417,8 @@ class Envelope:
         method = self.auth_method_of(signer_id)
         if method not in CODE_METHODS:
             raise InvalidState(f"this recipient authenticates by {method.value}, not with a code sent to them")
+        if method is SignerAuth.SMS_OTP and self.signer(signer_id).auth.phone is None:  # a carbon copy, say
+            raise InvalidState("this recipient has no phone number for SMS codes: ask the sender")
         self.signer(signer_id).auth.code_issued(code_hash, now)
         self._record(
             SignerCodeSent(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id, method=method.value, destination=destination)

@@ -314,3 +314,18 @@ async def test_the_completed_documents_go_only_to_mailboxes_that_could_have_read
     assert [a.filename for a in completed["ada@example.com"].attachments] == ["lease.pdf"]
     assert completed["bob@example.com"].attachments == ()
     assert "not attached" in completed["bob@example.com"].text
+
+
+async def test_no_text_message_goes_to_a_recipient_without_a_phone(platform, caller):
+    from undersign.domain.signer import Role
+
+    allow(platform, caller, signer_auth=SignerAuth.SMS_OTP)
+    envelope_id, _, _ = await envelope_with(platform, caller)
+    await platform.add_signer(AddSigner(caller=caller, envelope_id=envelope_id, name="Ada", email="ada@example.com",
+                                        phone="+442079460123"))
+    carl = await platform.add_signer(AddSigner(caller=caller, envelope_id=envelope_id, name="Carl", email="carl@example.com",
+                                               role=Role.CC))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))  # a copy needs no phone to be sent
+    with pytest.raises(InvalidState, match="no phone number"):
+        await platform.signer_authentication.send_code(await link(platform, caller, envelope_id, carl.id))
+    assert platform.sms_sender.sent == []
