@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from undersign.application.access.api_keys import KEY_ID, KEY_PREFIX, ApiKeys, IssuedApiKey, split_api_key
 from undersign.application.access.audit_log import record_act
 from undersign.application.access.permissions import Caller
 from undersign.application.shared.errors import AlreadyExists
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import in_fresh_unit_of_work
 from undersign.domain.errors import NotFound
 from undersign.domain.policy import default_policy
 from undersign.domain.tenant import AccessRole, Tenant
 from undersign.domain.tenant_events import SignInPolicyChanged
+
+T = TypeVar("T")
 
 __all__ = ["KEY_ID", "KEY_PREFIX", "IssuedApiKey", "Tenants", "split_api_key"]
 
@@ -68,3 +73,20 @@ class Tenants:
     async def authenticate(self, presented: str) -> Caller:
         """ApiKeys.authenticate: the caller a presented key stands for, or Unauthenticated."""
         return await self._keys.authenticate(presented)
+
+
+async def require_tenant(uow: UnitOfWork, slug: str) -> Tenant:
+    """The tenant called `slug` (how operators name it on the CLI); NotFound if there is none."""
+    tenant = await uow.tenants.by_slug(slug)
+    if tenant is None:
+        raise NotFound(f"no tenant {slug!r}")
+    return tenant
+
+
+async def in_tenant(uow: UnitOfWorkFactory, slug: str, act: Callable[[UnitOfWork, Tenant], Awaitable[T]]) -> T:
+    """`act` on the tenant `slug`, as in_fresh_unit_of_work (an operator's command names its tenant)."""
+
+    async def in_it(unit: UnitOfWork) -> T:
+        return await act(unit, await require_tenant(unit, slug))
+
+    return await in_fresh_unit_of_work(uow, in_it)

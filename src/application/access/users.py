@@ -14,15 +14,15 @@ disabled again, a member added again) records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import NamedTuple, TypeVar
 
 from undersign.application.access.audit_log import record_act
 from undersign.application.access.permissions import Caller, Permission
+from undersign.application.access.tenants import in_tenant, require_tenant
 from undersign.application.shared.errors import AlreadyExists
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.application.shared.write_conflicts import in_fresh_unit_of_work
 from undersign.domain.errors import InvalidInput, NotFound
 from undersign.domain.tenant import AccessRole, Tenant
 from undersign.domain.tenant_events import (
@@ -60,7 +60,7 @@ class Users:
         AlreadyExists if the tenant has a user of that email."""
         caller.require(Permission.MANAGE_USERS)
         caller.require_rank_of(role, "invite", "user")
-        return await self._in_uow(lambda uow: self._invite(uow, caller.tenant_id, email, name, role, caller.actor))
+        return await in_fresh_unit_of_work(self._uow, lambda uow: self._invite(uow, caller.tenant_id, email, name, role, caller.actor))
 
     async def list(self, caller: Caller, *, limit: int, after: str | None = None) -> UserPage:
         """A page of the caller's tenant's users by email, disabled ones included; `after` is a page's
@@ -91,7 +91,7 @@ class Users:
             caller.require_rank_of(user.role, "change the role of", "user")
             return await self._change_role(uow, user, role, caller.actor)
 
-        return await self._in_uow(act)
+        return await in_fresh_unit_of_work(self._uow, act)
 
     async def disable(self, caller: Caller, user_id: str) -> User:
         """The user disabled, their sessions ended; again, it keeps the first time. Only an owner disables
@@ -105,12 +105,12 @@ class Users:
             caller.require_rank_of(user.role, "disable", "user")
             return await self._disable(uow, user, caller.actor)
 
-        return await self._in_uow(act)
+        return await in_fresh_unit_of_work(self._uow, act)
 
     async def create_team(self, caller: Caller, name: str) -> Team:
         """A new team of the caller's tenant; AlreadyExists if it has one of that name."""
         caller.require(Permission.MANAGE_USERS)
-        return await self._in_uow(lambda uow: self._create_team(uow, caller.tenant_id, name, caller.actor))
+        return await in_fresh_unit_of_work(self._uow, lambda uow: self._create_team(uow, caller.tenant_id, name, caller.actor))
 
     async def teams(self, caller: Caller) -> list[Team]:
         """The caller's tenant's teams, by name."""
@@ -121,14 +121,14 @@ class Users:
     async def add_member(self, caller: Caller, team_id: str, user_id: str) -> User:
         """The user, a member of the team (already one: nothing changes)."""
         caller.require(Permission.MANAGE_USERS)
-        return await self._in_uow(
+        return await in_fresh_unit_of_work(self._uow, 
             lambda uow: self._set_membership(uow, caller.tenant_id, team_id, user_id, True, caller.actor)
         )
 
     async def remove_member(self, caller: Caller, team_id: str, user_id: str) -> User:
         """The user, no longer a member of the team (not one: nothing changes)."""
         caller.require(Permission.MANAGE_USERS)
-        return await self._in_uow(
+        return await in_fresh_unit_of_work(self._uow, 
             lambda uow: self._set_membership(uow, caller.tenant_id, team_id, user_id, False, caller.actor)
         )
 
@@ -138,13 +138,13 @@ class Users:
     async def invite_for_tenant(
         self, slug: str, *, email: str, name: str, role: AccessRole, by: str | None = None
     ) -> User:
-        return await self._in_slug(slug, lambda uow, t: self._invite(uow, t.id, email, name, role, _op(by)))
+        return await in_tenant(self._uow, slug, lambda uow, t: self._invite(uow, t.id, email, name, role, _op(by)))
 
     async def users_of_tenant(self, slug: str) -> list[User]:
         """Every user of the tenant `slug`, by email."""
         users: list[User] = []
         async with self._uow() as uow:
-            tenant = await _require_tenant(uow, slug)
+            tenant = await require_tenant(uow, slug)
             after = None
             while page := await uow.users.for_tenant(tenant.id, limit=MAX_PAGE_SIZE, after=after):
                 users.extend(page)
@@ -155,45 +155,29 @@ class Users:
         async def act(uow: UnitOfWork, tenant: Tenant) -> User:
             return await self._change_role(uow, await _require_user(uow, tenant.id, user_id), role, _op(by))
 
-        return await self._in_slug(slug, act)
+        return await in_tenant(self._uow, slug, act)
 
     async def disable_for_tenant(self, slug: str, user_id: str, *, by: str | None = None) -> User:
         async def act(uow: UnitOfWork, tenant: Tenant) -> User:
             return await self._disable(uow, await _require_user(uow, tenant.id, user_id), _op(by))
 
-        return await self._in_slug(slug, act)
+        return await in_tenant(self._uow, slug, act)
 
     async def create_team_for_tenant(self, slug: str, name: str, *, by: str | None = None) -> Team:
-        return await self._in_slug(slug, lambda uow, t: self._create_team(uow, t.id, name, _op(by)))
+        return await in_tenant(self._uow, slug, lambda uow, t: self._create_team(uow, t.id, name, _op(by)))
 
     async def teams_of_tenant(self, slug: str) -> list[Team]:
         async with self._uow() as uow:
-            return await uow.teams.for_tenant((await _require_tenant(uow, slug)).id)
+            return await uow.teams.for_tenant((await require_tenant(uow, slug)).id)
 
     async def add_member_for_tenant(self, slug: str, team_id: str, user_id: str, *, by: str | None = None) -> User:
-        return await self._in_slug(
+        return await in_tenant(self._uow, 
             slug, lambda uow, t: self._set_membership(uow, t.id, team_id, user_id, True, _op(by))
         )
 
     # -- the parts ---------------------------------------------------------------------------
 
-    async def _in_uow(self, act: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        """`act` in a unit of work of its own, again if another writer got there first."""
 
-        async def attempt() -> T:
-            async with self._uow() as uow:
-                return await act(uow)
-
-        return await retry_on_conflict(attempt)
-
-    async def _in_slug(self, slug: str, act: Callable[[UnitOfWork, Tenant], Awaitable[T]]) -> T:
-        """`act` in the tenant `slug` (NotFound if there is none), as _in_uow."""
-
-        async def attempt() -> T:
-            async with self._uow() as uow:
-                return await act(uow, await _require_tenant(uow, slug))
-
-        return await retry_on_conflict(attempt)
 
     async def _invite(
         self, uow: UnitOfWork, tenant_id: str, email: str, name: str, role: AccessRole, actor: str
@@ -272,12 +256,6 @@ class Users:
 def _op(by: str | None) -> str:
     return by or UNNAMED_OPERATOR
 
-
-async def _require_tenant(uow: UnitOfWork, slug: str) -> Tenant:
-    tenant = await uow.tenants.by_slug(slug)
-    if tenant is None:
-        raise NotFound(f"no tenant {slug!r}")
-    return tenant
 
 
 async def _require_user(uow: UnitOfWork, tenant_id: str, user_id: str) -> User:

@@ -12,15 +12,15 @@ that makes it; a revision that changes nothing adds no version and records nothi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple, TypeVar
 
 from undersign.application.access.audit_log import record_act
 from undersign.application.access.permissions import Caller, Permission
+from undersign.application.access.tenants import in_tenant, require_tenant
 from undersign.application.shared.errors import PreconditionFailed
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.application.shared.write_conflicts import in_fresh_unit_of_work
 from undersign.domain.errors import InvalidInput, NotFound
 from undersign.domain.policy import Policy
 from undersign.domain.tenant import Tenant
@@ -53,7 +53,7 @@ class Policies:
         with `default`, the tenant's default from now on."""
         caller.require(Permission.MANAGE_POLICIES)
         policy = self._new(caller.tenant_id, name, settings)
-        return await self._in_uow(lambda uow: self._create(uow, policy, default, caller.actor))
+        return await in_fresh_unit_of_work(self._uow, lambda uow: self._create(uow, policy, default, caller.actor))
 
     async def revise(
         self, caller: Caller, policy_id: str, *, expected_version: int | None = None, **changes: Any
@@ -61,14 +61,14 @@ class Policies:
         """The policy's next version with `changes`; the same version when they change nothing.
         PreconditionFailed when `expected_version` is given and is not the current version."""
         caller.require(Permission.MANAGE_POLICIES)
-        return await self._in_uow(
+        return await in_fresh_unit_of_work(self._uow, 
             lambda uow: self._revise(uow, caller.tenant_id, policy_id, changes, expected_version, caller.actor)
         )
 
     async def set_default(self, caller: Caller, policy_id: str) -> Policy:
         """Make the policy the tenant's default: envelopes that name no policy follow it when sent."""
         caller.require(Permission.MANAGE_POLICIES)
-        return await self._in_uow(lambda uow: self._set_default(uow, caller.tenant_id, policy_id, caller.actor))
+        return await in_fresh_unit_of_work(self._uow, lambda uow: self._set_default(uow, caller.tenant_id, policy_id, caller.actor))
 
     async def get(self, caller: Caller, policy_id: str) -> tuple[Policy, bool]:
         """The policy's current version, and whether it is the tenant's default."""
@@ -90,23 +90,23 @@ class Policies:
         async def act(uow: UnitOfWork, tenant: Tenant) -> Policy:
             return await self._create(uow, self._new(tenant.id, name, settings), default, _op(by))
 
-        return await self._in_slug(slug, act)
+        return await in_tenant(self._uow, slug, act)
 
     async def revise_for_tenant(self, slug: str, policy_id: str, *, by: str | None = None, **changes: Any) -> Policy:
-        return await self._in_slug(slug, lambda uow, t: self._revise(uow, t.id, policy_id, changes, None, _op(by)))
+        return await in_tenant(self._uow, slug, lambda uow, t: self._revise(uow, t.id, policy_id, changes, None, _op(by)))
 
     async def set_default_for_tenant(self, slug: str, policy_id: str, *, by: str | None = None) -> Policy:
-        return await self._in_slug(slug, lambda uow, t: self._set_default(uow, t.id, policy_id, _op(by)))
+        return await in_tenant(self._uow, slug, lambda uow, t: self._set_default(uow, t.id, policy_id, _op(by)))
 
     async def list_for_tenant(self, slug: str) -> PolicyPage:
         """Every policy of the tenant `slug` (up to MAX_POLICIES_PER_TENANT, which a tenant never passes)."""
         async with self._uow() as uow:
-            tenant = await _require_tenant(uow, slug)
+            tenant = await require_tenant(uow, slug)
         return await self._page(tenant.id, MAX_POLICIES_PER_TENANT, None)
 
     async def get_for_tenant(self, slug: str, policy_id: str) -> tuple[Policy, bool]:
         async with self._uow() as uow:
-            tenant = await _require_tenant(uow, slug)
+            tenant = await require_tenant(uow, slug)
             return await _with_default_flag(uow, await _require_policy(uow, tenant.id, policy_id))
 
     # -- the parts ---------------------------------------------------------------------------
@@ -132,21 +132,7 @@ class Policies:
         return PolicyPage(items=items, default_id=default.id if default else None,
                           next_cursor=items[-1].id if more else None)
 
-    async def _in_uow(self, act: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        """`act` in a unit of work of its own, again if another writer got there first."""
 
-        async def attempt() -> T:
-            async with self._uow() as uow:
-                return await act(uow)
-
-        return await retry_on_conflict(attempt)
-
-    async def _in_slug(self, slug: str, act: Callable[[UnitOfWork, Tenant], Awaitable[T]]) -> T:
-        async def attempt() -> T:
-            async with self._uow() as uow:
-                return await act(uow, await _require_tenant(uow, slug))
-
-        return await retry_on_conflict(attempt)
 
     async def _create(self, uow: UnitOfWork, policy: Policy, default: bool, actor: str) -> Policy:
         if len(await uow.policies.list(policy.tenant_id, limit=MAX_POLICIES_PER_TENANT)) >= MAX_POLICIES_PER_TENANT:
@@ -228,7 +214,7 @@ async def _with_default_flag(uow: UnitOfWork, policy: Policy) -> tuple[Policy, b
     return policy, default is not None and default.id == policy.id
 
 
-async def _require_tenant(uow: UnitOfWork, slug: str) -> Tenant:
+async def require_tenant(uow: UnitOfWork, slug: str) -> Tenant:
     tenant = await uow.tenants.by_slug(slug)
     if tenant is None:
         raise NotFound(f"no tenant {slug!r}")

@@ -7,6 +7,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.domain.errors import ConcurrencyConflict
 
 MAX_ATTEMPTS = 12
@@ -38,3 +39,13 @@ async def retry_on_conflict(attempt: Callable[[], Awaitable[T]], *, attempts: in
             window = max(0.01, loop.time() - started) * 2 ** (tries - 1)
             await asyncio.sleep(random.uniform(0, min(window, MAX_PAUSE_SECONDS)))
     raise AssertionError("unreachable")
+
+
+async def in_fresh_unit_of_work(uow: UnitOfWorkFactory, act: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """`act` in a unit of work of its own, again from fresh state if another writer got there first."""
+
+    async def attempt() -> T:
+        async with uow() as unit:
+            return await act(unit)
+
+    return await retry_on_conflict(attempt)

@@ -11,16 +11,16 @@ at /schema/openapi.json rather than holding it inline.
 
 from __future__ import annotations
 
-import hashlib
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, Router, get
 from litestar.datastructures import ResponseHeader
-from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.params import FromPath, FromQuery
+
+from undersign.entrypoints.http.static_assets import StaticAssets
 
 DOCS_PATH = "/schema"  # the OpenAPI router's: the page, /schema/openapi.json, and the assets below
 ASSETS_PATH = "/assets"
@@ -31,11 +31,8 @@ ASSET_FILES = {
     "swagger-ui.css": ("swagger-ui/swagger-ui.css", "text/css"),
     "api-docs.js": ("api-docs.js", "text/javascript"),
 }
-ASSETS = {name: ((STATIC / path).read_bytes(), media_type) for name, (path, media_type) in ASSET_FILES.items()}
-ASSET_URLS = {
-    name: f"{DOCS_PATH}{ASSETS_PATH}/{name}?v={hashlib.sha256(content).hexdigest()[:16]}"
-    for name, (content, _) in ASSETS.items()
-}
+ASSETS = StaticAssets(STATIC, ASSET_FILES, url_prefix=f"{DOCS_PATH}{ASSETS_PATH}", what="the docs page")
+ASSET_URLS = ASSETS.urls
 
 # What Swagger UI does: its scripts and stylesheet from here, the schema and "Try it out" requests
 # to this origin, the stylesheet's icons as data: URIs, forms that never leave the page.
@@ -77,12 +74,7 @@ class SwaggerPage(OpenAPIRenderPlugin):
 @get(f"{ASSETS_PATH}/{{name:str}}", sync_to_thread=False, public=PUBLIC_ASSETS)
 def docs_asset(name: FromPath[str], v: FromQuery[str | None] = None) -> Response[bytes]:
     """The docs page's scripts and stylesheet; at the version the page links, cacheable for good."""
-    if name not in ASSETS:
-        raise NotFoundException(detail="the docs page has no such asset")
-    content, media_type = ASSETS[name]
-    fresh = v is not None and ASSET_URLS[name].endswith(f"?v={v}")
-    cache = "public, max-age=31536000, immutable" if fresh else "no-cache"
-    return Response(content=content, media_type=media_type, headers={"Cache-Control": cache})
+    return ASSETS.response(name, v)
 
 
 def docs_router() -> Router:

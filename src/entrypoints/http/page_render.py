@@ -7,7 +7,6 @@ autoescaped; messages come from the catalogues (page_language) through `_`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from undersign.domain.field import Field
 from undersign.domain.policy import SignerAuth
 from undersign.entrypoints.http.page_forms import FIELD_PREFIX, csrf_token
 from undersign.entrypoints.http.page_language import LANGUAGES, N_, Language
+from undersign.entrypoints.http.static_assets import StaticAssets
 
 HERE = Path(__file__).parent
 TEMPLATES = Environment(
@@ -41,10 +41,8 @@ ASSET_FILES = {
     "pdf.min.mjs": ("static/pdfjs/pdf.min.mjs", "text/javascript"),
     "pdf.worker.min.mjs": ("static/pdfjs/pdf.worker.min.mjs", "text/javascript"),
 }
-ASSETS = {name: ((HERE / path).read_bytes(), media_type) for name, (path, media_type) in ASSET_FILES.items()}
-ASSET_URLS = {
-    name: f"/sign/assets/{name}?v={hashlib.sha256(content).hexdigest()[:16]}" for name, (content, _) in ASSETS.items()
-}
+ASSETS = StaticAssets(HERE, ASSET_FILES, url_prefix="/sign/assets", what="the signing page")
+ASSET_URLS = ASSETS.urls
 
 # What the page does: its own script (and pdf.js's worker), calls to this origin, form posts to
 # itself, pictures it draws (data:/blob:), nothing inline, no eval (pdf.js runs with isEvalSupported

@@ -12,7 +12,6 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
@@ -30,7 +29,6 @@ from undersign.entrypoints.http import page_forms as forms
 from undersign.entrypoints.http.page_language import LANGUAGES, N_, Language, choose_language
 from undersign.entrypoints.http.page_refusals import SIGN_IN_OUTCOMES, gone, message_of, unavailable_page
 from undersign.entrypoints.http.page_render import (
-    ASSET_URLS,
     ASSETS,
     Notice,
     page_headers,
@@ -139,12 +137,7 @@ async def decline_from_page(
 )
 async def signing_asset(name: FromPath[str], v: FromQuery[str | None] = None) -> Response[bytes]:
     """The signing page's script, stylesheet or pdf.js; at the version the page links, cacheable for good."""
-    if name not in ASSETS:
-        raise NotFoundException(detail="the signing page has no such asset")
-    content, media_type = ASSETS[name]
-    fresh = v is not None and ASSET_URLS[name].endswith(f"?v={v}")
-    cache = "public, max-age=31536000, immutable" if fresh else "no-cache"
-    return Response(content=content, media_type=media_type, headers={"Cache-Control": cache})
+    return ASSETS.response(name, v)
 
 
 SIGNING_PAGE_ROUTES = [signing_page, send_code, verify_code, sign_from_page, decline_from_page, signing_asset]
