@@ -163,3 +163,15 @@ async def test_a_tenant_past_its_rate_is_refused_and_others_are_not(tmp_path: Pa
             assert (await globex.get("/v1/envelopes", headers=keys["globex"])).status_code == 200
             listed = await acme.get("/v1/envelopes", headers=keys["globex"])
             assert listed.status_code == 200 and listed.json()["items"] == []
+
+
+async def test_a_signers_wrong_codes_use_up_neither_the_addresss_api_allowance_nor_its_link_allowance(stack) -> None:
+    envelope_id, document_id = await api.create_envelope(stack, pages=1)
+    ada = await api.add_signer(stack, envelope_id, "Ada Lovelace", authentication={"method": "access_code", "access_code": "blue-harbour-7"})
+    await api.place(stack, envelope_id, document_id, ada, "signature", 1, 72, 600)
+    await api.send(stack, envelope_id)
+    token = await api.signing_token(stack, envelope_id, ada)
+    for _ in range(4):  # more than either allowance (3), fewer than the recipient's own lock (5)
+        api.problem(await stack.client.post(f"/v1/signing/{token}/authentication", json={"code": "guess"}), 401, "wrong_code")
+    assert (await stack.client.get("/v1/envelopes", headers=stack.headers)).status_code == 200
+    assert (await stack.client.get(f"/v1/signing/{token}")).status_code == 200
