@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import in_fresh_unit_of_work
 from undersign.domain.envelope import Envelope
 from undersign.domain.errors import InvalidInput
 from undersign.domain.policy import Routing, UnknownPolicy
@@ -32,7 +33,8 @@ class CreateEnvelopeHandler:
     async def __call__(self, command: CreateEnvelope) -> Envelope:
         command.caller.require(Permission.WRITE_ENVELOPES)
         team_id = _team_of(command.caller, command.team_id)
-        async with self._uow() as uow:
+
+        async def create(uow: UnitOfWork) -> Envelope:
             tenant_id = command.caller.tenant_id
             if command.policy_id is not None:
                 policy = await uow.policies.get(tenant_id, command.policy_id)
@@ -56,7 +58,9 @@ class CreateEnvelopeHandler:
             )
             await uow.envelopes.add(envelope)
             await uow.commit()
-        return envelope
+            return envelope
+
+        return await in_fresh_unit_of_work(self._uow, create)
 
 
 def _team_of(caller: Caller, team_id: str | None) -> str | None:

@@ -10,6 +10,7 @@ from undersign.application.shared.pdf import PdfInspector
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.revisions import blob_key, sha256_hex
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import in_fresh_unit_of_work
 from undersign.domain.document import Document, document_name
 from undersign.domain.envelope import Envelope
 
@@ -37,7 +38,8 @@ class AddDocumentHandler:
         async with self._uow() as uow:
             await self._addable(uow, command, filename)
         info = await self._inspector.inspect(command.content)
-        async with self._uow() as uow:
+
+        async def store(uow: UnitOfWork) -> Document:
             envelope = await self._addable(uow, command, filename)
             document_id, now = self._ids.new_id(), self._clock.now()
             envelope.add_document(document_id=document_id, filename=filename, now=now, actor=command.caller.actor)
@@ -47,11 +49,14 @@ class AddDocumentHandler:
                 filename=filename, pages=info.pages, blob_key=key,
                 sha256=sha256_hex(command.content), size=len(command.content), now=now,
             )
-            await uow.blobs.put(key, command.content)
+            await uow.blobs.put(key, command.content)  # taken back if this attempt does not commit
             await uow.documents.add(document)
             await uow.envelopes.save(envelope)
             await uow.commit()
-        return document
+            return document
+
+        # Another writer (or SQLite's single write lock) may get there first: tried again from fresh state.
+        return await in_fresh_unit_of_work(self._uow, store)
 
     @staticmethod
     async def _addable(uow: UnitOfWork, command: AddDocument, filename: str) -> Envelope:

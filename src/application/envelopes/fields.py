@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.unit_of_work import UnitOfWorkFactory
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import in_fresh_unit_of_work
 from undersign.domain.errors import InvalidInput
 from undersign.domain.field import Field, FieldKind, Placement
 
@@ -30,7 +31,8 @@ class PlaceFieldHandler:
 
     async def __call__(self, command: PlaceField) -> Field:
         command.caller.require(Permission.WRITE_ENVELOPES)
-        async with self._uow() as uow:
+
+        async def place(uow: UnitOfWork) -> Field:
             envelope = await require_visible_envelope(
                 uow, command.caller, command.envelope_id, expected_version=command.expected_version
             )
@@ -50,4 +52,6 @@ class PlaceFieldHandler:
             )
             await uow.envelopes.save(envelope)
             await uow.commit()
-        return placed
+            return placed
+
+        return await in_fresh_unit_of_work(self._uow, place)

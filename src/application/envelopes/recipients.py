@@ -10,8 +10,8 @@ from undersign.application.access.permissions import Caller, Permission
 from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.unit_of_work import UnitOfWorkFactory
-from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import in_fresh_unit_of_work, retry_on_conflict
 from undersign.domain.policy import SignerAuth
 from undersign.domain.signer import Role, Signer
 from undersign.domain.signer_authentication import check_access_code
@@ -41,7 +41,8 @@ class AddSignerHandler:
         if command.access_code is not None:
             # Argon2, off the event loop: the code guards a signature for as long as the link lives.
             access_code_hash = await asyncio.to_thread(self._passwords.hash, check_access_code(command.access_code))
-        async with self._uow() as uow:
+
+        async def add(uow: UnitOfWork) -> Signer:
             envelope = await require_visible_envelope(
                 uow, command.caller, command.envelope_id, expected_version=command.expected_version
             )
@@ -59,7 +60,9 @@ class AddSignerHandler:
             )
             await uow.envelopes.save(envelope)
             await uow.commit()
-        return signer
+            return signer
+
+        return await in_fresh_unit_of_work(self._uow, add)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,10 +18,12 @@ from undersign.domain.errors import ConcurrencyConflict
 # and the two constraint violations that mean another writer took the key first.
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _SQLITE_CONSTRAINT_PRIMARYKEY, _SQLITE_CONSTRAINT_UNIQUE = 1555, 2067
-# PostgreSQL SQLSTATEs: unique violation, serialization failure, deadlock.
-_PG_CONFLICTS = {"23505", "40001", "40P01"}
-# MySQL/MariaDB error numbers: duplicate key, lock wait timeout, deadlock.
-_MYSQL_CONFLICTS = {1062, 1205, 1213}
+# PostgreSQL SQLSTATEs: serialization failure, deadlock (busy); unique violation.
+_PG_BUSY = {"40001", "40P01"}
+_PG_CONFLICTS = {"23505", *_PG_BUSY}
+# MySQL/MariaDB error numbers: lock wait timeout, deadlock (busy); duplicate key.
+_MYSQL_BUSY = {1205, 1213}
+_MYSQL_CONFLICTS = {1062, *_MYSQL_BUSY}
 
 
 def is_conflict(error: DBAPIError) -> bool:
@@ -40,12 +42,26 @@ def is_conflict(error: DBAPIError) -> bool:
     return code in _MYSQL_CONFLICTS if isinstance(code, int) else code in _PG_CONFLICTS
 
 
+def is_busy(error: DBAPIError) -> bool:
+    """Whether the server made the writer wait and give up (SQLite's write lock, a lock wait, a deadlock,
+    a serialization failure), rather than find its key taken."""
+    orig = error.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return (sqlite_code & 0xFF) in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    code = driver_error_code(orig)
+    return code in _MYSQL_BUSY if isinstance(code, int) else code in _PG_BUSY
+
+
 @contextmanager
 def conflicts_raise(detail: str) -> Iterator[None]:
-    """Turn a lost race inside the block into ConcurrencyConflict(detail)."""
+    """Turn a lost race inside the block into ConcurrencyConflict(detail) (or, when the database was only
+    busy, one that says so: "already exists" would be a lie the client cannot act on)."""
     try:
         yield
     except DBAPIError as error:
+        if is_busy(error):
+            raise ConcurrencyConflict("the database was busy with another change: try again") from error
         if is_conflict(error):
             raise ConcurrencyConflict(detail) from error
         raise
