@@ -2,8 +2,9 @@
 
 Per size, the median of several signatures, each on a fresh copy of the same document:
 
-- `pyhanko B-B`: pyHanko alone, as its documentation shows it (`PdfSigner.sign_pdf` on an
-  `IncrementalPdfFileWriter`, into a BytesIO), with the same key and certificate;
+- `pyhanko B-B`: pyHanko alone, as its documentation shows it (`PdfSigner.async_sign_pdf`,
+  what `sign_pdf` runs, on an `IncrementalPdfFileWriter`), with the same key and
+  certificate, writing to a file opened `w+b` (so pyHanko streams rather than buffers);
 - `undersign B-B` and `undersign B-LTA`: `PyHankoPdfSigner.sign` as a signer's request
   runs it: the form filled, the visible signature drawn, the certificate path validated
   against the trust roots; at B-LTA also the time stamp, the revocation data (DSS) and
@@ -11,20 +12,23 @@ Per size, the median of several signatures, each on a fresh copy of the same doc
 
 The key is the same in all three (one ECDSA P-256 signer certificate, issued once), so
 the difference is the work around the signature. Peak memory is tracemalloc's peak of
-Python allocations during one signature, input and output included.
+Python allocations during one signature, input and output included. Every run shares one
+event loop: on Python 3.11 each `asyncio.run()` builds the repr of its result, which for a
+50 MB signed PDF costs seconds. The load average (1, 5, 15 min) is printed with each row.
 
-    python bench/signatures.py [--runs 5] [--sizes 100K,1M,10M,50M]
+    python bench/signatures.py [--runs 5] [--sizes 100K,1M,10M,50M] [--levels B-B,B-LTA] [--pages 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -33,7 +37,9 @@ from pathlib import Path
 import _stack  # noqa: F401 - puts the repository root on sys.path, for tests.pdf_samples
 from asn1crypto import keys
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.writer import PageObject
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -61,25 +67,50 @@ class OneSigner:
         return self._signer, self._serial
 
 
-def measure(sign: Callable[[], object], runs: int) -> tuple[float, float]:
+async def measure(sign: Callable[[], Awaitable[object]], runs: int) -> tuple[float, float]:
     """Median seconds over `runs`, and the peak MiB of one more run under tracemalloc."""
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        sign()
+        await sign()
         times.append(time.perf_counter() - started)
     tracemalloc.start()
-    sign()
+    await sign()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return statistics.median(times), peak / 2**20
+
+
+def with_pages(pdf: bytes, pages: int) -> bytes:
+    """`pdf` with blank pages added after its first, up to `pages`: the work that grows with the page count shows."""
+    if pages <= 1:
+        return pdf
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    for _ in range(pages - 1):
+        blank = writer.add_object(generic.StreamObject(stream_data=b""))
+        writer.insert_page(PageObject(contents=blank, media_box=(0, 0, 595, 842)))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default=",".join(SIZES))
+    parser.add_argument("--pages", type=int, default=1, help="pages per document (blank ones after the first)")
+    parser.add_argument("--levels", default="B-B,B-LTA", help="Undersign's columns: B-B, B-LTA or both")
     options = parser.parse_args()
+    # One event loop for every run (see the module's docstring).
+    asyncio.run(benchmark(options))
+
+
+async def benchmark(options: argparse.Namespace) -> None:
+    levels = set(options.levels.split(","))
 
     with tempfile.TemporaryDirectory() as directory:
         pki = load_or_create_dev_pki(Path(directory) / "pki", NOW)[0]
@@ -104,23 +135,37 @@ def main() -> None:
                                    signature_text="Bench Signer", fields=[field], at=NOW,
                                    level=SignatureLevel.PADES_B_B)  # fmt: skip
 
-        def raw_pyhanko(pdf: bytes) -> bytes:
-            metadata = PdfSignatureMetadata(field_name="Signature1", md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES)
-            return PdfSigner(metadata, signer=raw_signer).sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)), output=BytesIO()).getvalue()
+        output_path = Path(directory) / "signed.pdf"
 
-        def undersign(prepared: bytes, level: SignatureLevel) -> bytes:
-            return asyncio.run(ours.sign(prepared, replace(request, level=level))).pdf
+        async def raw_pyhanko(pdf: bytes) -> None:
+            metadata = PdfSignatureMetadata(
+                field_name="Signature1", md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES
+            )
+            with output_path.open("w+b") as output:
+                writer = IncrementalPdfFileWriter(BytesIO(pdf))
+                await PdfSigner(metadata, signer=raw_signer).async_sign_pdf(writer, output=output)
 
-        print(f"{'size':>6} {'pdf MB':>7} | {'pyhanko B-B':>12} {'undersign B-B':>14} {'undersign B-LTA':>16} | peak MiB: {'pyhanko':>8} {'B-B':>6} {'B-LTA':>6}")
+        async def undersign(prepared: bytes, level: SignatureLevel) -> None:
+            await ours.sign(prepared, replace(request, level=level))
+
+        print(
+            f"{'size':>6} {'pdf MB':>7} | {'pyhanko B-B':>12} {'undersign B-B':>14} {'undersign B-LTA':>16} |"
+            f" peak MiB: {'pyhanko':>8} {'B-B':>6} {'B-LTA':>6} | load average"
+        )
         for label in options.sizes.split(","):
-            pdf = make_pdf_of_size(SIZES[label])
-            prepared = asyncio.run(ours.prepare(pdf, [field]))
-            raw = measure(lambda: raw_pyhanko(pdf), options.runs)
-            bb = measure(lambda: undersign(prepared, SignatureLevel.PADES_B_B), options.runs)
-            lta = measure(lambda: undersign(prepared, SignatureLevel.PADES_B_LTA), options.runs)
+            pdf = with_pages(make_pdf_of_size(SIZES[label]), options.pages)
+            prepared = await ours.prepare(pdf, [field])
+            raw = await measure(lambda: raw_pyhanko(pdf), options.runs)
+            runs = {
+                level: await measure(lambda level=level: undersign(prepared, level), options.runs)
+                if name in levels
+                else (float("nan"), float("nan"))
+                for name, level in (("B-B", SignatureLevel.PADES_B_B), ("B-LTA", SignatureLevel.PADES_B_LTA))
+            }
+            bb, lta = runs[SignatureLevel.PADES_B_B], runs[SignatureLevel.PADES_B_LTA]
             print(
                 f"{label:>6} {len(pdf) / 1e6:>7.1f} | {raw[0] * 1000:>9.0f} ms {bb[0] * 1000:>11.0f} ms {lta[0] * 1000:>13.0f} ms |"
-                f" {raw[1]:>18.1f} {bb[1]:>6.1f} {lta[1]:>6.1f}",
+                f" {raw[1]:>18.1f} {bb[1]:>6.1f} {lta[1]:>6.1f} | {load_average()}",
                 flush=True,
             )
 

@@ -67,6 +67,42 @@ def iter_pages(handler: PdfHandler) -> Iterator[PageGeometry]:
     yield from _walk(root_ref, _Inherited(), seen=set())
 
 
+def page_at(handler: PdfHandler, page_ref: generic.PdfObject) -> PageGeometry | None:
+    """The page `page_ref` points to (a widget's /P), or None if it is not a page of the document's page tree.
+
+    Climbs the page's /Parent chain to the tree's root instead of walking every page: the
+    cost is the tree's depth, not the document's length. Each step checks that the parent
+    lists the node among its /Kids, so a /P or /Parent that points elsewhere finds nothing,
+    as a walk of the tree from its root would.
+    """
+    chain: list[generic.DictionaryObject] = []
+    seen: set[generic.Reference] = set()
+    node_ref, child_ref = page_ref, None
+    while True:
+        if not isinstance(node_ref, generic.IndirectObject) or node_ref.reference in seen:
+            return None
+        seen.add(node_ref.reference)
+        node = node_ref.get_object()
+        if not isinstance(node, generic.DictionaryObject):
+            return None
+        if child_ref is None:
+            if _is_page_tree_node(node):
+                return None
+        elif not _is_page_tree_node(node) or not _lists_kid(node, child_ref):
+            return None
+        chain.append(node)
+        if "/Parent" not in node:
+            break
+        node_ref, child_ref = node.raw_get("/Parent"), node_ref
+    root_ref = handler.root.raw_get("/Pages")
+    if not isinstance(root_ref, generic.IndirectObject) or node_ref.reference != root_ref.reference:
+        return None
+    attributes = _Inherited()
+    for node in reversed(chain):
+        attributes = attributes.under(node)
+    return _geometry(page_ref, attributes)
+
+
 @dataclass(frozen=True, slots=True)
 class _Inherited:
     media_box: Box | None = None
@@ -89,11 +125,23 @@ def _walk(node_ref: generic.IndirectObject, inherited: _Inherited, seen: set) ->
     seen.add(node_ref.reference)
     node = node_ref.get_object()
     attributes = inherited.under(node)
-    if node.get("/Type") == "/Pages" or ("/Kids" in node and node.get("/Type") != "/Page"):
+    if _is_page_tree_node(node):
         for kid in node["/Kids"]:
             yield from _walk(kid, attributes, seen)
     else:
         yield _geometry(node_ref, attributes)
+
+
+def _lists_kid(node: generic.DictionaryObject, kid_ref: generic.IndirectObject) -> bool:
+    kids = node["/Kids"] if "/Kids" in node else generic.ArrayObject()
+    return isinstance(kids, generic.ArrayObject) and any(
+        isinstance(kid, generic.IndirectObject) and kid.reference == kid_ref.reference for kid in kids
+    )
+
+
+def _is_page_tree_node(node: generic.DictionaryObject) -> bool:
+    """An intermediate node (/Pages), as opposed to a page (a leaf)."""
+    return node.get("/Type") == "/Pages" or ("/Kids" in node and node.get("/Type") != "/Page")
 
 
 def _geometry(page_ref: generic.IndirectObject, attributes: _Inherited) -> PageGeometry:

@@ -31,7 +31,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
 from undersign.adapters.signing.appearance_fonts import ScriptFonts, add_font_resources
-from undersign.adapters.signing.page_geometry import Box, PageGeometry, iter_pages, upright_matrix
+from undersign.adapters.signing.page_geometry import Box, PageGeometry, iter_pages, page_at, upright_matrix
 from undersign.adapters.signing.signature_images import image_field_appearance
 from undersign.domain.field import Field, FieldKind
 
@@ -213,8 +213,10 @@ def fill_fields(
 
     With a `signature_image` (the signer's drawn signature), signature fields show it
     instead of their value; initials and every other field show their value.
+
+    Only the pages of the fields filled are read (from their widgets' /P), never the whole
+    page tree: filling runs on every signature, most often with nothing to fill.
     """
-    pages = {page.ref.reference: page for page in iter_pages(writer)}
     for field in fields:
         if field.value is None:
             continue
@@ -223,22 +225,15 @@ def fill_fields(
             _fill_checkbox(writer, name, checked=field.value == "true")
         else:
             image = signature_image if field.kind is FieldKind.SIGNATURE else None
-            _fill_text(writer, pages, name, field.value, image=image)
+            _fill_text(writer, name, field.value, image=image)
 
 
-def _fill_text(
-    writer: IncrementalPdfFileWriter,
-    pages: dict[generic.Reference, PageGeometry],
-    name: str,
-    value: str,
-    *,
-    image: PdfImage | None = None,
-) -> None:
+def _fill_text(writer: IncrementalPdfFileWriter, name: str, value: str, *, image: PdfImage | None = None) -> None:
     field_ref, field = _find_field(writer, name, "/Tx")
     if "/V" in field:
         raise FormError(f"form field {name} is filled already")
     annot = get_single_field_annot(field)
-    page = pages.get(annot.raw_get("/P").reference) if "/P" in annot else None
+    page = page_at(writer, annot.raw_get("/P")) if "/P" in annot else None
     rotation = page.rotation if page else 0
     width, height = (float(side) for side in annot_width_height(annot))
     if rotation in (90, 270):

@@ -50,9 +50,10 @@ from undersign.adapters.signing.signature_fields import (
     refuse_if_sealed,
     refuse_if_signed,
     seal_field_spec,
+    signature_field_rotation,
 )
 from undersign.adapters.signing.signature_images import embeddable, read_signature_image
-from undersign.adapters.signing.signature_stamp import field_rotation, signature_stamp_style
+from undersign.adapters.signing.signature_stamp import signature_stamp_style
 from undersign.adapters.signing.signer_certificates import DevSignerCertificates, SignerCertificates
 from undersign.adapters.signing.signing_failures import signing_failures
 from undersign.adapters.signing.timestamps import TimestampAuthorities, unreachable
@@ -152,13 +153,14 @@ class PyHankoPdfSigner:
                 own_field = own_signature_field(writer, request.fields)
                 fill_fields(writer, fields_to_fill(request, own_field), signature_image=image)
                 field_name = own_field or signature_field_name(request.signer_id)
+                rotation = signature_field_rotation(writer, field_name) if own_field else 0
                 return self._signed(
                     writer,
                     request.level,
                     self._metadata(field_name, request.level, name=request.name, signer=signer),
                     timestamper,
                     signer=signer,
-                    stamp_style=signature_stamp_style(field_rotation(writer, field_name) if own_field else 0, image),
+                    stamp_style=signature_stamp_style(rotation, image),
                     # No field of their own: a new invisible one (no box means no widget area).
                     new_field_spec=None if own_field else SigFieldSpec(sig_field_name=field_name),
                     existing_fields_only=own_field is not None,

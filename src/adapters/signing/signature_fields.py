@@ -8,6 +8,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigFieldSpec, enumerate_sig_fields
 
+from undersign.adapters.signing.page_geometry import page_at
 from undersign.adapters.signing.pdf_forms import FormError, signature_field_name
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.field import Field, FieldKind
@@ -121,6 +122,19 @@ def own_signature_field(writer: IncrementalPdfFileWriter, fields: list[Field]) -
         if field.kind is FieldKind.SIGNATURE and signature_field_name(field.id) in empty:
             return signature_field_name(field.id)
     return None
+
+
+def signature_field_rotation(writer: IncrementalPdfFileWriter, field_name: str) -> int:
+    """The /Rotate of the page a signature field's widget is on (its /P), 0 if it names none.
+
+    Only that page and its ancestors are read, not the whole page tree (page_geometry.page_at).
+    """
+    fields = {name: ref for name, _value, ref in enumerate_sig_fields(writer, with_name=field_name)}
+    widget = fields[field_name].get_object()
+    if "/P" not in widget:
+        return 0
+    page = page_at(writer, widget.raw_get("/P"))
+    return page.rotation if page is not None else 0
 
 
 def fields_to_fill(request: SignatureRequest, own_field: str | None) -> list[Field]:

@@ -15,29 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyhanko.pdf_utils.images import PdfImage
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, BoxConstraints, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.text import TextBoxStyle
-from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.stamp import TextStamp, TextStampStyle
 
 from undersign.adapters.signing.appearance_fonts import ScriptFonts, add_font_resources
-from undersign.adapters.signing.page_geometry import iter_pages, upright_matrix
+from undersign.adapters.signing.page_geometry import upright_matrix
 from undersign.adapters.signing.signature_images import draw_image_in
 
 # The caption under a drawn image: small, and given at most this share of the box's height.
 _CAPTION_FONT_SIZE = 6
 _CAPTION_SHARE = 0.4
 _IMAGE_MARGIN = 2.0
-
-
-def field_rotation(writer: IncrementalPdfFileWriter, field_name: str) -> int:
-    fields = {name: ref for name, _value, ref in enumerate_sig_fields(writer, with_name=field_name)}
-    widget = fields[field_name].get_object()
-    if "/P" not in widget:
-        return 0
-    page_ref = widget.raw_get("/P").reference
-    return next((page.rotation for page in iter_pages(writer) if page.ref.reference == page_ref), 0)
 
 
 @dataclass(frozen=True)
