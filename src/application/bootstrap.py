@@ -38,9 +38,11 @@ from undersign.application.envelopes.recipients import AddSignerHandler, UnlockS
 from undersign.application.envelopes.send import SendEnvelopeHandler
 from undersign.application.envelopes.signing_links import CreateSigningLinkHandler
 from undersign.application.envelopes.void import VoidEnvelopeHandler
-from undersign.application.evidence.completion_certificate import (
-    CompletionCertificateRenderer,
+from undersign.application.evidence.completion_certificate import CompletionCertificateRenderer
+from undersign.application.evidence.stored_certificate import (
+    CompletionCertificateMaker,
     CompletionCertificates,
+    MakeCompletionCertificateJob,
 )
 from undersign.application.evidence.verification import PdfVerifier, VerifyPdfHandler
 from undersign.application.notifications.ports import NoticeTemplates
@@ -241,7 +243,14 @@ class UseCases:
 
     @cached_property
     def completion_certificates(self) -> CompletionCertificates:
-        return CompletionCertificates(self._uow, self._ports.certificate_renderer, self._ports.pdf_signer)
+        return CompletionCertificates(self._uow, self.make_completion_certificate)
+
+    @cached_property
+    def make_completion_certificate(self) -> CompletionCertificateMaker:
+        ports = self._ports
+        return CompletionCertificateMaker(
+            self._uow, ports.clock, ports.ids, ports.certificate_renderer, ports.pdf_signer
+        )
 
     @cached_property
     def verify_pdf(self) -> VerifyPdfHandler:
@@ -321,7 +330,10 @@ class UseCases:
     @cached_property
     def job_runner(self) -> JobRunner:
         """Which handler runs which kind of job; a webhook delivery that fails for good is marked failed too."""
-        handlers = {SealEnvelopeJob: self.seal_envelope, SendNoticeJob: self.send_notice, DeliverWebhookJob: self.deliver_webhook}
+        handlers = {
+            SealEnvelopeJob: self.seal_envelope, MakeCompletionCertificateJob: self.make_completion_certificate,
+            SendNoticeJob: self.send_notice, DeliverWebhookJob: self.deliver_webhook,
+        }
         return JobRunner(
             handlers, self._uow, self._ports.clock, self._config.retry, self._config.random_fraction,
             timeout_seconds=self._config.job_timeout_seconds, on_give_up={DeliverWebhookJob: self.deliver_webhook.give_up},

@@ -19,9 +19,11 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from undersign.domain.completion_certificate import StoredCertificate
 from undersign.domain.errors import InvalidInput, InvalidState, NotFound
 from undersign.domain.events import (
     ArchiveTimestampAdded,
+    CompletionCertificateMade,
     DocumentAdded,
     DocumentSealed,
     DomainEvent,
@@ -95,6 +97,7 @@ class Envelope:
     voided_reason: str | None = None
     owner: str | None = None  # the actor that made it (`user:<id>`, `api_key:<id>`); None: made before owners were kept
     team_id: str | None = None  # the team it is shared with, if any
+    completion_certificate: StoredCertificate | None = None  # made once the envelope is sealed
     version: int = 0
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -474,6 +477,21 @@ class Envelope:
             raise InvalidState("only a completed envelope is sealed")
         self._touch(now)
         self._record(EnvelopeSealed(envelope_id=self.id, at=now, actor=actor, document_ids=tuple(self.document_ids)))
+
+    def record_completion_certificate(self, certificate: StoredCertificate, *, actor: str) -> None:
+        """The certificate of completion is made and stored; it is made once, and never replaced."""
+        if self.status is not EnvelopeStatus.COMPLETED:
+            raise InvalidState("only a completed envelope has a certificate of completion")
+        if self.completion_certificate is not None:
+            raise InvalidState(f"envelope {self.id}'s certificate of completion is already made")
+        self.completion_certificate = certificate
+        self._touch(certificate.made_at)
+        self._record(
+            CompletionCertificateMade(
+                envelope_id=self.id, at=certificate.made_at, actor=actor,
+                blob_key=certificate.blob_key, sha256=certificate.sha256, size=certificate.size,
+            )
+        )
 
     def record_archive_timestamp_added(self, *, document_id: str, sha256: str, now: datetime, actor: str) -> None:
         if self.status is not EnvelopeStatus.COMPLETED:

@@ -233,6 +233,15 @@ class EnvelopeSealed(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CompletionCertificateMade(DomainEvent):
+    """The certificate of completion was made and stored: every download serves the bytes with this SHA-256."""
+
+    blob_key: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ArchiveTimestampAdded(DomainEvent):
     document_id: str
     sha256: str
@@ -245,5 +254,6 @@ EVENTS: dict[str, type[DomainEvent]] = {
         SigningLinkIssued, SignerViewed, SignerCodeSent, SignerAuthenticationFailed, SignerLocked,
         SignerAuthenticated, SignerUnlocked, SignerSigned, SignerApproved, SignerDeclined, EnvelopeCompleted,
         EnvelopeVoided, EnvelopeExpired, DocumentSealed, EnvelopeSealed, ArchiveTimestampAdded,
+        CompletionCertificateMade,
     )
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import sqlite3
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,9 +130,11 @@ async def test_the_certificate_of_completion_is_sealed_and_carries_the_audit_has
     text = pdftotext(certificate, tmp_path)
     flat = "".join(text.split())  # table cells wrap long values over lines
     audit = (await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)).json()
-    for event in audit["events"]:
+    # The trail up to the seal: the event recording the certificate's own making comes after it.
+    shown = up_to_the_seal(audit["events"])
+    for event in shown:
         assert event["hash"][:16] in flat and event["type"] in text
-    assert audit["events"][-1]["hash"] in flat
+    assert shown[-1]["hash"] in flat
     envelope = (await stack.client.get(f"/v1/envelopes/{envelope_id}", headers=stack.headers)).json()
     assert envelope_id in flat and "Lease agreement" in text
     assert envelope["documents"][0]["sha256"] in flat and envelope["documents"][0]["current_sha256"] in flat
@@ -140,6 +145,62 @@ async def test_the_certificate_of_completion_is_sealed_and_carries_the_audit_has
         for serial in event["data"]["certificate_serials"]:
             assert serial in flat
     assert "ada.lovelace@example.com" in flat
+
+
+def up_to_the_seal(events: list[dict]) -> list[dict]:
+    types = [e["type"] for e in events]
+    return events[: types.index("EnvelopeSealed") + 1]
+
+
+async def test_the_certificate_of_completion_is_made_once_the_same_bytes_at_every_download(stack):
+    envelope_id, _, _ = await api.completed_envelope(stack)
+    url = f"/v1/envelopes/{envelope_id}/certificate"
+
+    first = await stack.client.get(url, headers=stack.headers)
+    second = await stack.client.get(url, headers=stack.headers)
+
+    assert first.status_code == second.status_code == 200, first.text
+    assert first.content == second.content and first.headers["etag"] == second.headers["etag"]
+    sha256 = hashlib.sha256(first.content).hexdigest()
+    assert first.headers["etag"] == f'"{sha256}"'
+    unchanged = await stack.client.get(url, headers={**stack.headers, "If-None-Match": first.headers["etag"]})
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == first.headers["etag"]
+    other = await stack.client.get(url, headers={**stack.headers, "If-None-Match": '"' + "0" * 64 + '"'})
+    assert other.status_code == 200 and other.content == first.content
+
+    audit = (await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)).json()
+    (made,) = [e for e in audit["events"] if e["type"] == "CompletionCertificateMade"]
+    assert made["data"]["sha256"] == sha256 and made["data"]["size"] == len(first.content)
+    assert audit["events"].index(made) > [e["type"] for e in audit["events"]].index("EnvelopeSealed")
+    # Stored under a key made of ids, and still a certificate that verifies.
+    assert f"/envelopes/{envelope_id}/" in made["data"]["blob_key"] and made["data"]["blob_key"] in api.stored_files(stack)
+    signatures = pdfsig_report(first.content)
+    assert signatures[0].field_name == "platform-seal" and all(s.valid for s in signatures)
+    assert (await verify(stack, first.content))["valid"] is True
+
+
+async def test_an_envelope_sealed_before_certificates_were_stored_gets_one_made_once(stack):
+    envelope_id, _, _ = await api.completed_envelope(stack)
+    url = f"/v1/envelopes/{envelope_id}/certificate"
+    await stack.client.get(url, headers=stack.headers)  # made by now, by the job or by this download
+    # As an envelope sealed before this version left it: no certificate kept.
+    with sqlite3.connect(stack.settings.data_dir / "undersign.db") as db:
+        db.execute(
+            "UPDATE envelopes SET certificate_blob_key = NULL, certificate_sha256 = NULL, certificate_size = NULL, "
+            "certificate_made_at = NULL WHERE id = ?", (envelope_id,),
+        )
+
+    first, second = await asyncio.gather(*(stack.client.get(url, headers=stack.headers) for _ in range(2)))
+    third = await stack.client.get(url, headers=stack.headers)
+
+    assert first.status_code == second.status_code == third.status_code == 200, first.text
+    assert first.content == second.content == third.content and first.headers["etag"] == third.headers["etag"]
+    audit = (await stack.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=stack.headers)).json()
+    made = [e for e in audit["events"] if e["type"] == "CompletionCertificateMade"]
+    assert len(made) == 2 and made[-1]["data"]["sha256"] == hashlib.sha256(first.content).hexdigest()
+    assert audit["chain_valid"] is True
+    # The one made before, and the one made now: a download that lost the race left no blob behind.
+    assert len([f for f in api.stored_files(stack) if "certificate-of-completion-" in f]) == 2
 
 
 async def test_the_certificate_exists_only_once_the_envelope_is_completed(stack):

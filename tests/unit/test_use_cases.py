@@ -42,7 +42,8 @@ async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everythi
     assert envelope.status is EnvelopeStatus.COMPLETED
     assert platform.pdf_signer.calls == ["prepare", "sign Ada", "sign Bob"]  # the last signature does not wait for the seal
     await platform.run_background()
-    assert platform.pdf_signer.calls == ["prepare", "sign Ada", "sign Bob", "seal"]
+    # The document's seal, then the certificate of completion's, made once the envelope is sealed.
+    assert platform.pdf_signer.calls == ["prepare", "sign Ada", "sign Bob", "seal", "seal"]
     document, content = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
     assert [r.kind for r in document.revisions] == [
         RevisionKind.ORIGINAL, RevisionKind.PREPARED, RevisionKind.SIGNED, RevisionKind.SIGNED, RevisionKind.SEALED,
@@ -52,7 +53,8 @@ async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everythi
     trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
     assert trail.chain_valid
     types = [e.type for e in trail.entries]
-    assert types.count("SignerSigned") == 2 and types[-3:] == ["EnvelopeCompleted", "DocumentSealed", "EnvelopeSealed"]
+    assert types.count("SignerSigned") == 2
+    assert types[-4:] == ["EnvelopeCompleted", "DocumentSealed", "EnvelopeSealed", "CompletionCertificateMade"]
 
 
 async def test_new_tenants_sign_and_seal_at_b_lta(platform, caller):
@@ -62,7 +64,7 @@ async def test_new_tenants_sign_and_seal_at_b_lta(platform, caller):
     await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
     await platform.run_background()
 
-    assert platform.pdf_signer.levels == [SignatureLevel.PADES_B_LTA] * 3
+    assert platform.pdf_signer.levels == [SignatureLevel.PADES_B_LTA] * 4  # two signatures, the seal, the certificate
 
 
 async def test_the_policy_snapshot_taken_at_send_decides_every_signatures_level(platform, caller):
@@ -76,7 +78,7 @@ async def test_the_policy_snapshot_taken_at_send_decides_every_signatures_level(
     await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
     await platform.run_background()
 
-    assert platform.pdf_signer.levels == [SignatureLevel.PADES_B_T] * 3
+    assert platform.pdf_signer.levels == [SignatureLevel.PADES_B_T] * 4  # two signatures, the seal, the certificate
 
 
 async def test_without_a_time_stamp_nothing_is_signed_or_stored(platform, caller):

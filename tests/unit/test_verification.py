@@ -130,17 +130,20 @@ async def test_a_completed_envelope_has_a_sealed_certificate_with_the_evidence(p
     await platform.sign(replace(sign(await link(platform, caller, envelope_id, ada)), ip="203.0.113.7", user_agent="Browser/1"))
     await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
     with pytest.raises(InvalidState, match="being sealed"):  # until the seal job has run
-        await platform.completion_certificates.sealed_pdf(caller, envelope_id)
+        await platform.completion_certificates.download(caller, envelope_id)
     await platform.run_background()
 
-    pdf = await platform.completion_certificates.sealed_pdf(caller, envelope_id)
+    pdf = (await platform.completion_certificates.download(caller, envelope_id)).pdf
 
     assert pdf == f"%certificate of {envelope_id}\n%sealed".encode()
     assert platform.pdf_signer.calls[-1] == "seal" and platform.pdf_signer.levels[-1] is SignatureLevel.PADES_B_LTA
     (certificate,) = platform.certificate_renderer.rendered
     trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
-    assert [line.hash_prefix for line in certificate.audit] == [e.hash[:HASH_PREFIX_LENGTH] for e in trail.entries]
-    assert certificate.chain_head == trail.entries[-1].hash and certificate.chain_valid
+    # The trail up to the seal: the entry recording the certificate's own making follows it.
+    *shown, made = trail.entries
+    assert made.type == "CompletionCertificateMade" and shown[-1].type == "EnvelopeSealed"
+    assert [line.hash_prefix for line in certificate.audit] == [e.hash[:HASH_PREFIX_LENGTH] for e in shown]
+    assert certificate.chain_head == shown[-1].hash and certificate.chain_valid
     envelope, (document,) = await platform.envelope_queries.get(caller, envelope_id)
     assert certificate.status == "completed" and certificate.completed_at == envelope.completed_at
     assert certificate.documents[0].final_sha256 == document.current.sha256
@@ -156,19 +159,18 @@ async def test_a_completed_envelope_has_a_sealed_certificate_with_the_evidence(p
 async def test_the_same_envelope_always_gives_the_same_certificate(platform, caller):
     envelope_id, _ = await completed(platform, caller)
 
-    await platform.completion_certificates.sealed_pdf(caller, envelope_id)
+    first = await platform.completion_certificates.download(caller, envelope_id)
     platform.clock.advance(timedelta(days=1))
-    await platform.completion_certificates.sealed_pdf(caller, envelope_id)
+    second = await platform.completion_certificates.download(caller, envelope_id)
 
-    first, second = platform.certificate_renderer.rendered
-    assert first == second
+    assert first == second and len(platform.certificate_renderer.rendered) == 1  # made once, at the seal
 
 
 async def test_only_a_completed_envelope_has_a_certificate(platform, caller):
     envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
 
     with pytest.raises(InvalidState, match="draft"):
-        await platform.completion_certificates.sealed_pdf(caller, envelope_id)
+        await platform.completion_certificates.download(caller, envelope_id)
     with pytest.raises(NotFound):
-        await platform.completion_certificates.sealed_pdf(caller, "no-such-envelope")
+        await platform.completion_certificates.download(caller, "no-such-envelope")
     assert platform.certificate_renderer.rendered == []

@@ -1,20 +1,22 @@
 """The outbox dispatcher: what each recorded event sets in motion, handed to the job queue.
 
-An event in the outbox becomes jobs: the seal when an envelope completes, one email per
-recipient it concerns, one webhook delivery per endpoint that wants it. The jobs are
-queued first; then the new deliveries are stored and the messages marked dispatched, in
-one transaction. A dispatcher that dies in between leaves the messages pending, and the
-next one queues the same jobs under the same ids (the queue keeps one of each, and
-handlers are idempotent); a delivery job that runs before its delivery is stored tries
-again later. (Queueing before any write also matters on SQLite: the embedded job queue
+An event in the outbox becomes jobs: the seal when an envelope completes, the certificate of
+completion when it is sealed, one email per recipient it concerns, one webhook delivery per
+endpoint that wants it. The jobs are queued first; then the new deliveries are stored and the
+messages marked dispatched, in one transaction. A dispatcher that dies in between leaves the
+messages pending, and the next one queues the same jobs under the same ids (the queue keeps
+one of each, and handlers are idempotent); a delivery job that runs before its delivery is
+stored tries again later. (Queueing before any write also matters on SQLite: the embedded job queue
 writes in a transaction of its own, which would wait for this one's write lock.)
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from undersign.application.evidence.stored_certificate import MakeCompletionCertificateJob
 from undersign.application.notifications.ports import NoticeKind
 from undersign.application.notifications.send_notice import SendNoticeJob
 from undersign.application.shared.jobs import Job, JobQueue
@@ -42,8 +44,20 @@ from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint, webhook_p
 BATCH_SIZE = 100
 
 
-# What each event sets off besides its webhook deliveries (its class names those: DomainEvent.webhook).
-SEALED_AFTER: type[DomainEvent] = EnvelopeCompleted
+def seal_job(tenant_id: str, envelope_id: str) -> Job:
+    return SealEnvelopeJob(tenant_id=tenant_id, envelope_id=envelope_id).job(f"seal:{envelope_id}")
+
+
+def certificate_job(tenant_id: str, envelope_id: str) -> Job:
+    return MakeCompletionCertificateJob(tenant_id=tenant_id, envelope_id=envelope_id).job(f"certificate:{envelope_id}")
+
+
+# What each event sets off besides its emails and webhook deliveries (its class names those:
+# DomainEvent.webhook): the seal once the envelope completes, the certificate of completion once it is sealed.
+FOLLOW_UPS: dict[type[DomainEvent], Callable[[str, str], Job]] = {
+    EnvelopeCompleted: seal_job,
+    EnvelopeSealed: certificate_job,
+}
 
 
 # Which kind of email an event sends; events not named here send none.
@@ -60,10 +74,6 @@ NOTICE_KINDS: dict[type[DomainEvent], NoticeKind] = {
 def event_of(message: OutboxMessage) -> type[DomainEvent] | None:
     """The kind of event a message carries; None for a name this version does not know."""
     return EVENTS.get(message.type)
-
-
-def seal_job(tenant_id: str, envelope_id: str) -> Job:
-    return SealEnvelopeJob(tenant_id=tenant_id, envelope_id=envelope_id).job(f"seal:{envelope_id}")
 
 
 def delivery_id(message_id: str, endpoint_id: str) -> str:
@@ -130,8 +140,8 @@ class Dispatcher:
         """The jobs `message` sets off; the webhook deliveries among them go into `batch`, to be stored."""
         jobs = []
         event = event_of(message)
-        if event is SEALED_AFTER:
-            jobs.append(seal_job(message.tenant_id, message.envelope_id))
+        if event is not None and (follow_up := FOLLOW_UPS.get(event)) is not None:
+            jobs.append(follow_up(message.tenant_id, message.envelope_id))
         if event in NOTICE_KINDS:
             jobs += await self._notice_jobs(uow, message, batch)
         event_name = event.webhook if event else None

@@ -10,14 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from undersign.application.access.permissions import Caller, Permission
-from undersign.application.access.visibility import require_visible_envelope
-from undersign.application.shared.pdf import PdfSigner
-from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.audit import AuditEntry, verify_chain
-from undersign.domain.document import Document, DocumentStatus, RevisionKind
-from undersign.domain.envelope import Envelope, EnvelopeStatus
-from undersign.domain.errors import InvalidState
+from undersign.domain.document import Document, RevisionKind
+from undersign.domain.envelope import Envelope
 from undersign.domain.signer import Signer
 
 # Enough of an entry's hash to find it in the audit trail; the chain's head is given in full.
@@ -138,32 +133,6 @@ def _signed_revision(signer: Signer, document: Document) -> SignedRevision | Non
         if after.kind is RevisionKind.SIGNED and after.signer_id == signer.id:
             return SignedRevision(filename=document.filename, before_sha256=before.sha256, after_sha256=after.sha256)
     return None
-
-
-class CompletionCertificates:
-    """A read-only use case: it never commits."""
-
-    def __init__(self, uow: UnitOfWorkFactory, renderer: CompletionCertificateRenderer, pdf: PdfSigner) -> None:
-        self._uow, self._renderer, self._pdf = uow, renderer, pdf
-
-    async def sealed_pdf(self, caller: Caller, envelope_id: str) -> bytes:
-        """The certificate, sealed with the platform's seal; InvalidState unless the envelope is completed."""
-        caller.require(Permission.READ_EVIDENCE)
-        async with self._uow() as uow:
-            envelope = await require_visible_envelope(uow, caller, envelope_id)
-            if envelope.status is not EnvelopeStatus.COMPLETED:
-                raise InvalidState(
-                    f"envelope {envelope_id} is {envelope.status.value}: its certificate of completion "
-                    "exists once every recipient has acted and it is completed"
-                )
-            documents = await uow.documents.for_envelope(caller.tenant_id, envelope_id)
-            if any(d.status is DocumentStatus.ACTIVE for d in documents):
-                # The certificate names the final documents: those the seal, a job right after completion, makes.
-                raise InvalidState(f"envelope {envelope_id} is being sealed: ask for its certificate again in a moment")
-            entries = await uow.audit.entries(caller.tenant_id, envelope_id)
-        pdf = await self._renderer.render(completion_certificate(envelope, documents, entries))
-        # Sealed at the level the envelope's documents were sealed at.
-        return await self._pdf.seal(pdf, envelope.signature_level)
 
 
 class CompletionCertificateRenderer(Protocol):

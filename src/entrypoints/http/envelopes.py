@@ -13,7 +13,9 @@ from urllib.parse import quote
 from litestar import Controller, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.envelopes.create import CreateEnvelope, CreateEnvelopeHandler
@@ -24,7 +26,7 @@ from undersign.application.envelopes.recipients import AddSigner, AddSignerHandl
 from undersign.application.envelopes.send import SendEnvelope, SendEnvelopeHandler
 from undersign.application.envelopes.signing_links import CreateSigningLink, CreateSigningLinkHandler
 from undersign.application.envelopes.void import VoidEnvelope, VoidEnvelopeHandler
-from undersign.application.evidence.completion_certificate import CompletionCertificates
+from undersign.application.evidence.stored_certificate import CompletionCertificates
 from undersign.domain.document import DEFAULT_FILENAME, Document
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.errors import InvalidInput
@@ -32,7 +34,7 @@ from undersign.domain.field import FieldKind, Placement
 from undersign.domain.policy import Routing, SignerAuth
 from undersign.domain.signer import Role
 from undersign.domain.text import MAX_EMAIL_LENGTH
-from undersign.entrypoints.http.etags import IfMatch, envelope_etag, expected_version
+from undersign.entrypoints.http.etags import IfMatch, IfNoneMatch, envelope_etag, expected_version, held_tags
 from undersign.entrypoints.http.guards import requires
 from undersign.entrypoints.http.idempotency import IDEMPOTENT
 from undersign.entrypoints.http.moments import moment, moment_parameter
@@ -60,6 +62,9 @@ from undersign.entrypoints.http.schemas import (
 MAX_CURSOR_LENGTH = 200
 ENVELOPE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a plain id, as the platform makes them
 ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The envelope's version, for If-Match")]
+CERTIFICATE_ETAG = [
+    ResponseHeader(name="ETag", documentation_only=True, description="The certificate's SHA-256: the same at every download")
+]
 
 
 class EnvelopesController(Controller):
@@ -232,17 +237,26 @@ class EnvelopesController(Controller):
         """The document as it stands, as a PDF: the original, then a revision per signature, then the sealed final."""
         return pdf_response(*await envelope_queries.document_content(caller, envelope_id, document_id))
 
-    @get("/{envelope_id:str}/certificate", media_type="application/pdf", **requires(Permission.READ_EVIDENCE))
+    @get(
+        "/{envelope_id:str}/certificate", media_type="application/pdf", response_headers=CERTIFICATE_ETAG,
+        responses={304: ResponseSpec(None, description="Not modified: the If-None-Match ETag is the certificate's")},
+        **requires(Permission.READ_EVIDENCE),
+    )
     async def certificate(
         self,
         envelope_id: FromPath[str],
         caller: NamedDependency[Caller],
         completion_certificates: NamedDependency[CompletionCertificates],
+        if_none_match: IfNoneMatch = None,
     ) -> Response[bytes]:
-        """The certificate of completion, sealed by the platform; 409 until the envelope is completed."""
-        pdf = await completion_certificates.sealed_pdf(caller, envelope_id)
-        headers = {"Content-Disposition": attachment(f"certificate-of-completion-{envelope_id}.pdf")}
-        return Response(content=pdf, media_type="application/pdf", headers=headers)
+        """The certificate of completion, sealed by the platform and made once: the same bytes at every
+        download, their SHA-256 as ETag (and in the audit trail); 409 until the envelope is completed and sealed."""
+        download = await completion_certificates.download(caller, envelope_id, held=held_tags(if_none_match))
+        headers = {"ETag": f'"{download.sha256}"'}
+        if download.pdf is None:
+            return Response(content=b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+        headers["Content-Disposition"] = attachment(f"certificate-of-completion-{envelope_id}.pdf")
+        return Response(content=download.pdf, media_type="application/pdf", headers=headers)
 
     @get("/{envelope_id:str}/audit", **requires(Permission.READ_EVIDENCE))
     async def audit(

@@ -1,4 +1,5 @@
-"""An envelope's ETag, and the If-Match precondition on the requests that change it.
+"""An envelope's ETag, and the If-Match precondition on the requests that change it (and the
+If-None-Match of downloads whose ETag is their bytes' SHA-256, the certificate of completion's).
 
 The ETag is strong and names the envelope and its version: `"<envelope id>-<version>"`.
 Strong, because If-Match compares entity tags with the strong function (RFC 9110 §13.1.1):
@@ -24,6 +25,24 @@ IfMatch = Annotated[
         description='The ETag the envelope had when you read it (or "*"): if it changed since, nothing is done (412).',
     ),
 ]
+
+
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match",
+        description="The ETag of the bytes you already hold: if they are still current, 304 and no body.",
+    ),
+]
+
+
+def held_tags(if_none_match: str | None) -> set[str]:
+    """The entity tags an If-None-Match header names, unquoted; weak ones count (its comparison is weak);
+    `*` (whatever is current) is kept as `*`."""
+    if if_none_match is None:
+        return set()
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return {tag[1:-1] for tag in tags if len(tag) > 2 and tag[0] == tag[-1] == '"'} | ({"*"} & set(tags))
 
 
 def envelope_etag(envelope: Envelope) -> str:

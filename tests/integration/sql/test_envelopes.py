@@ -24,6 +24,7 @@ from tests.integration.sql.helpers import (
 )
 from undersign.application.envelopes.ports import EnvelopeFilter
 from undersign.domain.audit import verify_chain
+from undersign.domain.completion_certificate import StoredCertificate
 from undersign.domain.envelope import EnvelopeStatus
 from undersign.domain.errors import ConcurrencyConflict
 from undersign.domain.field import FieldKind, Placement
@@ -87,6 +88,29 @@ async def test_a_full_envelope_round_trips(backend: Backend, tenants: None) -> N
     assert [(s.notified_at, s.reminded_at) for s in loaded.signers] == [
         (sent_at, None), (signed_at, reminded_at), (None, None)
     ]
+
+
+async def test_the_certificate_of_completion_record_round_trips(backend: Backend, tenants: None) -> None:
+    completed = draft()
+    completed.status = EnvelopeStatus.COMPLETED  # as the last signature leaves it
+    await stored(backend, completed)
+    certificate = StoredCertificate(
+        blob_key=f"{ACME}/envelopes/env-1/certificate-of-completion-c1.pdf", sha256="ab" * 32, size=5_000_000_000,
+        made_at=T0 + timedelta(hours=3, microseconds=7),
+    )
+
+    assert (await fetch(backend)).completion_certificate is None
+    async with backend.uow() as uow:
+        envelope = await uow.envelopes.get(ACME, "env-1")
+        envelope.record_completion_certificate(certificate, actor="system")
+        await uow.envelopes.save(envelope)
+        await uow.commit()
+
+    loaded = await fetch(backend)
+    assert loaded == envelope and loaded.completion_certificate == certificate
+    async with backend.uow() as uow:
+        last = (await uow.audit.entries(ACME, "env-1"))[-1]
+    assert last.type == "CompletionCertificateMade" and last.data["sha256"] == certificate.sha256
 
 
 async def test_adding_and_saving_in_one_unit_of_work(backend: Backend, tenants: None) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Double, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from undersign.adapters.sql.tables.base import MYSQL_TABLE_OPTIONS, Base, Id, JsonText, UtcDateTime
 from undersign.adapters.sql.tables.policies import policy_from_json, policy_to_json
+from undersign.domain.completion_certificate import StoredCertificate
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.field import Field, FieldKind, Placement
 from undersign.domain.policy import Routing, SignerAuth
@@ -48,6 +49,11 @@ class EnvelopeRow(Base):
     voided_reason: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(100))
     team_id: Mapped[str | None] = mapped_column(Id())
+    # The certificate of completion, once made (all four set, or none).
+    certificate_blob_key: Mapped[str | None] = mapped_column(String(512))
+    certificate_sha256: Mapped[str | None] = mapped_column(Id())
+    certificate_size: Mapped[int | None] = mapped_column(BigInteger)
+    certificate_made_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     signers: Mapped[list[SignerRow]] = relationship(
         order_by="SignerRow.position", lazy="raise", cascade="all, delete-orphan"
@@ -86,6 +92,7 @@ class EnvelopeRow(Base):
             "voided_reason": envelope.voided_reason,
             "owner": envelope.owner,
             "team_id": envelope.team_id,
+            **_certificate_values(envelope.completion_certificate),
         }
 
     def to_domain(self) -> Envelope:
@@ -110,8 +117,28 @@ class EnvelopeRow(Base):
             voided_reason=self.voided_reason,
             owner=self.owner,
             team_id=self.team_id,
+            completion_certificate=self._certificate(),
             version=self.version,
         )
+
+    def _certificate(self) -> StoredCertificate | None:
+        if self.certificate_blob_key is None:
+            return None
+        assert self.certificate_sha256 is not None and self.certificate_size is not None
+        assert self.certificate_made_at is not None
+        return StoredCertificate(
+            blob_key=self.certificate_blob_key, sha256=self.certificate_sha256, size=self.certificate_size,
+            made_at=self.certificate_made_at,
+        )
+
+
+def _certificate_values(certificate: StoredCertificate | None) -> dict[str, Any]:
+    return {
+        "certificate_blob_key": certificate.blob_key if certificate else None,
+        "certificate_sha256": certificate.sha256 if certificate else None,
+        "certificate_size": certificate.size if certificate else None,
+        "certificate_made_at": certificate.made_at if certificate else None,
+    }
 
 
 class SignerRow(Base):

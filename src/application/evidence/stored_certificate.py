@@ -1,0 +1,144 @@
+"""The certificate of completion made once and stored: every download serves the same bytes.
+
+It is made by a job when the envelope is sealed (EnvelopeSealed sets it off), from the
+record as it stands then: the audit trail it shows ends with the seal. The event that
+records its making (CompletionCertificateMade, with the bytes' SHA-256) comes after, in
+the same chain: a certificate cannot contain its own hash. An envelope sealed before
+certificates were stored gets its own made, the same way, at its first download.
+
+Made at most once: the making writes the envelope under its version, so of two makers
+(the job running twice, two first downloads at once) one stores its certificate and the
+other, on its retry, finds it made and serves that one; the loser's blob goes with its
+rolled-back unit of work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import ClassVar
+
+from undersign.application.access.permissions import Caller, Permission
+from undersign.application.access.visibility import require_visible_envelope
+from undersign.application.evidence.completion_certificate import (
+    CompletionCertificateRenderer,
+    completion_certificate,
+)
+from undersign.application.shared.jobs import JobPayload
+from undersign.application.shared.loading import require_envelope
+from undersign.application.shared.pdf import PdfSigner
+from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.completion_certificate import StoredCertificate
+from undersign.domain.document import DocumentStatus
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.errors import InvalidState
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MakeCompletionCertificateJob(JobPayload):
+    name: ClassVar[str] = "make_completion_certificate"
+    tenant_id: str
+    envelope_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateDownload:
+    sha256: str
+    pdf: bytes | None  # None: the caller already holds these bytes (they named their SHA-256)
+
+
+def certificate_key(tenant_id: str, envelope_id: str, unique: str) -> str:
+    """From ids only: nothing a sender or a recipient typed goes into a storage key."""
+    return f"{tenant_id}/envelopes/{envelope_id}/certificate-of-completion-{unique}.pdf"
+
+
+async def _why_not_ready(uow: UnitOfWork, envelope: Envelope) -> str | None:
+    """Why the envelope has no certificate of completion yet; None when it can have one."""
+    if envelope.status is not EnvelopeStatus.COMPLETED:
+        return (
+            f"envelope {envelope.id} is {envelope.status.value}: its certificate of completion "
+            "exists once every recipient has acted and it is completed"
+        )
+    documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
+    if any(d.status is DocumentStatus.ACTIVE for d in documents):
+        # The certificate names the final documents: those the seal, a job right after completion, makes.
+        return f"envelope {envelope.id} is being sealed: ask for its certificate again in a moment"
+    return None
+
+
+class CompletionCertificateMaker:
+    """Makes an envelope's certificate of completion once, seals it, stores it, and records its SHA-256."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, renderer: CompletionCertificateRenderer,
+        pdf: PdfSigner,
+    ) -> None:
+        self._uow, self._clock, self._ids, self._renderer, self._pdf = uow, clock, ids, renderer, pdf
+
+    async def __call__(self, job: MakeCompletionCertificateJob) -> None:
+        """The job: nothing to do for an envelope that is not sealed, or whose certificate is made."""
+        await retry_on_conflict(lambda: self._make(job.tenant_id, job.envelope_id, unready_raises=False))
+
+    async def made(self, tenant_id: str, envelope_id: str) -> StoredCertificate:
+        """The envelope's certificate, made now if it was not; InvalidState until the envelope is sealed."""
+        made = await retry_on_conflict(lambda: self._make(tenant_id, envelope_id, unready_raises=True))
+        assert made is not None
+        return made
+
+    async def _make(self, tenant_id: str, envelope_id: str, *, unready_raises: bool) -> StoredCertificate | None:
+        async with self._uow() as uow:
+            envelope = await require_envelope(uow, tenant_id, envelope_id)
+            if envelope.completion_certificate is not None:
+                return envelope.completion_certificate
+            if (why := await _why_not_ready(uow, envelope)) is not None:
+                if unready_raises:
+                    raise InvalidState(why)
+                return None
+            documents = await uow.documents.for_envelope(tenant_id, envelope_id)
+            entries = await uow.audit.entries(tenant_id, envelope_id)
+        # Rendered and sealed outside any transaction: a seal (time stamps) must not hold a write lock.
+        pdf = await self._renderer.render(completion_certificate(envelope, documents, entries))
+        pdf = await self._pdf.seal(pdf, envelope.signature_level)
+        made = StoredCertificate(
+            blob_key=certificate_key(tenant_id, envelope_id, self._ids.new_id()),
+            sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), made_at=self._clock.now(),
+        )
+        async with self._uow() as uow:
+            await uow.blobs.put(made.blob_key, pdf)
+            envelope.record_completion_certificate(made, actor="system")
+            # Saved under the version read above: if another maker stored one first, this
+            # raises ConcurrencyConflict, the blob is deleted with the rollback, and the retry serves theirs.
+            await uow.envelopes.save(envelope)
+            await uow.commit()
+        return made
+
+
+class CompletionCertificates:
+    """The certificate of completion as clients download it: the stored bytes, the same every time."""
+
+    def __init__(self, uow: UnitOfWorkFactory, maker: CompletionCertificateMaker) -> None:
+        self._uow, self._maker = uow, maker
+
+    async def download(self, caller: Caller, envelope_id: str, *, held: Collection[str] = ()) -> CertificateDownload:
+        """The sealed certificate and its SHA-256 (its bytes left out when `held` names that SHA-256, or is `*`:
+        whatever is current).
+
+        InvalidState until the envelope is completed and sealed. An envelope sealed before
+        certificates were stored gets its certificate made now, once.
+        """
+        caller.require(Permission.READ_EVIDENCE)
+        async with self._uow() as uow:
+            envelope = await require_visible_envelope(uow, caller, envelope_id)
+            stored = envelope.completion_certificate
+            if stored is None and (why := await _why_not_ready(uow, envelope)) is not None:
+                raise InvalidState(why)
+        if stored is None:
+            stored = await self._maker.made(caller.tenant_id, envelope_id)
+        if stored.sha256 in held or "*" in held:
+            return CertificateDownload(sha256=stored.sha256, pdf=None)
+        async with self._uow() as uow:
+            pdf = await uow.blobs.get(stored.blob_key)
+        return CertificateDownload(sha256=stored.sha256, pdf=pdf)
