@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
+from jinja2 import BaseLoader
 
 from undersign.adapters.notify.message import one_line
+from undersign.adapters.notify.templates import message_templates
 from undersign.application.shared.messages import EmailMessage, SignerCode, SmsMessage
 
 LANGUAGES = ("en", "ar")  # the first is the fallback for any other
@@ -51,16 +52,7 @@ def shorten(text: str, length: int) -> str:
 
 class JinjaCodeMessages:
     def __init__(self, loader: BaseLoader | None = None) -> None:
-        """The templates shipped in this package, or those `loader` finds (an installation's own wording)."""
-        # As JinjaNoticeTemplates: HTML autoescaped, a misspelt variable fails instead of mailing a blank.
-        self._environment = Environment(
-            loader=loader or PackageLoader("undersign.adapters.notify", "templates"),
-            autoescape=lambda name: name is not None and name.endswith(".html"),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
+        self._environment = message_templates(loader)
 
     def email(self, code: SignerCode, *, to: str, message_id: str) -> EmailMessage:
         context = self._context(code, subject=plain(code.subject), sender=plain(code.sender_name))

@@ -17,12 +17,12 @@ put in an error; a log line names the gateway's host, the message id and the sta
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from urllib.parse import urlsplit
 
 import httpx
 import structlog
 
+from undersign.adapters.notify.smtp import is_loopback
 from undersign.application.shared.errors import SmsUnavailable
 from undersign.application.shared.messages import SmsMessage
 
@@ -55,7 +55,7 @@ def check_gateway_url(url: str, *, has_token: bool = False) -> str:
         raise ValueError("the SMS gateway URL takes no user name or password: set UNDERSIGN_SMS_TOKEN instead")
     if parts.fragment:
         raise ValueError("the SMS gateway URL takes no fragment")
-    if has_token and scheme == "http" and not _is_loopback(parts.hostname):
+    if has_token and scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError("the SMS gateway URL would send its token unencrypted: use https://")
     return url
 
@@ -65,15 +65,6 @@ def check_token(token: str) -> str:
     if not token or not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
         raise ValueError("the SMS gateway token must be printable ASCII without spaces")
     return token
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class HttpSmsGateway:

@@ -82,7 +82,7 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     if password is not None and username is None:
         raise ValueError("the mail server URL has a password but no user name")
     encrypted = scheme == "smtps" or starttls
-    if username is not None and not encrypted and not _is_loopback(parts.hostname):
+    if username is not None and not encrypted and not is_loopback(parts.hostname):
         raise ValueError(
             "the mail server URL would send its credentials unencrypted: "
             "use smtps://, or smtp:// with ?starttls=true"
@@ -131,7 +131,8 @@ def _timeout(options: dict[str, str]) -> float:
     return seconds
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine: a credential may travel to it unencrypted."""
     if host == "localhost":
         return True
     try:

@@ -37,17 +37,22 @@ def paragraphs(text: str) -> Markup:
     return Markup("<br>\n").join(escape(line) for line in text.strip().splitlines())
 
 
+def message_templates(loader: BaseLoader | None = None) -> Environment:
+    """The templates shipped in this package, or those `loader` finds (an installation's own wording):
+    HTML autoescaped, and a misspelt variable fails instead of mailing a blank."""
+    return Environment(
+        loader=loader or PackageLoader("undersign.adapters.notify", "templates"),
+        autoescape=lambda name: name is not None and name.endswith(".html"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
 class JinjaNoticeTemplates:
     def __init__(self, loader: BaseLoader | None = None) -> None:
-        """The templates shipped in this package, or those `loader` finds (an installation's own wording)."""
-        self._environment = Environment(
-            loader=loader or PackageLoader("undersign.adapters.notify", "templates"),
-            autoescape=lambda name: name is not None and name.endswith(".html"),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
+        self._environment = message_templates(loader)
         self._environment.filters["when"] = when
         self._environment.filters["paragraphs"] = paragraphs
 

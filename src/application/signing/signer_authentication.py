@@ -30,7 +30,7 @@ from undersign.application.shared.errors import (
     TooManyRequests,
     WrongCode,
 )
-from undersign.application.shared.loading import require_open_link, require_signing_link
+from undersign.application.shared.loading import require_open_link
 from undersign.application.shared.messages import CodeMessages, Mailer, SignerCode, SmsSender
 from undersign.application.shared.ports import Clock, SecretGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
@@ -164,7 +164,7 @@ class SignerAuthentication:
         """
         code = self._secrets.new_code(CODE_DIGITS)
         sent = await retry_on_conflict(lambda: self._issue_code(token, code))
-        envelope, signer, method, tenant_name = sent
+        link, envelope, signer, method, tenant_name = sent
         text = SignerCode(
             recipient_name=signer.name, sender_name=tenant_name, subject=envelope.subject, code=code,
             minutes_valid=int(CODE_LIFETIME.total_seconds() // 60), language=language,
@@ -174,7 +174,7 @@ class SignerAuthentication:
             await self._mailer.send(self._messages.email(text, to=signer.email, message_id=message_id))
         else:
             await self._sms.send(self._messages.sms(text, to=signer.auth.phone or "", message_id=message_id))
-        return state_of(envelope, await self._link(token), None, self._clock.now())
+        return state_of(envelope, link, None, self._clock.now())
 
     async def verify(self, token: str, code: str) -> SignerPass:
         """Check a one-time or access code; a pass when it is right, else WrongCode, SignerLocked or CodeExpired."""
@@ -242,7 +242,7 @@ class SignerAuthentication:
             raise WrongCode("the account you signed in with is not this recipient's email address", attempts_left=attempts_left)
         raise WrongCode(f"that code is not right: {attempts_left} tries left", attempts_left=attempts_left)
 
-    async def _issue_code(self, token: str, code: str) -> tuple[Envelope, Signer, SignerAuth, str]:
+    async def _issue_code(self, token: str, code: str) -> tuple[SigningLink, Envelope, Signer, SignerAuth, str]:
         async with self._uow() as uow:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, token, now)
@@ -265,7 +265,7 @@ class SignerAuthentication:
             tenant = await uow.tenants.get(envelope.tenant_id)
             await uow.envelopes.save(envelope)
             await uow.commit()
-        return envelope, signer, method, tenant.display_name if tenant else ""
+        return link, envelope, signer, method, tenant.display_name if tenant else ""
 
     async def _record_answer(
         self, token: str, judge: Callable[[Signer], bool], detail: str | None
@@ -280,7 +280,3 @@ class SignerAuthentication:
                 await uow.envelopes.save(envelope)
                 await uow.commit()
             return outcome, link, envelope.signer(link.signer_id).auth.attempts_left
-
-    async def _link(self, token: str) -> SigningLink:
-        async with self._uow() as uow:
-            return await require_signing_link(uow, token, self._clock.now())

@@ -16,10 +16,13 @@ from undersign.entrypoints.http.envelopes import pdf_response
 from undersign.entrypoints.http.schemas import (
     AuthenticationOut,
     CodeIn,
+    DrawnSignatureIn,
     ReasonIn,
     SignIn,
     SigningDocumentOut,
     SigningSessionOut,
+    TypedSignatureIn,
+    UploadedSignatureIn,
     field_out,
     signer_out,
 )
@@ -113,10 +116,9 @@ def authentication_out(state: AuthenticationState) -> AuthenticationOut:
     )
 
 
-def signature_image(signature: object) -> bytes | None:
-    """The PNG of a drawn or uploaded signature, when the request carries one."""
-    image = getattr(signature, "image", None)
-    return image if isinstance(image, bytes) else None
+def signature_image(signature: TypedSignatureIn | DrawnSignatureIn | UploadedSignatureIn) -> bytes | None:
+    """The PNG of a drawn or uploaded signature; a typed one has none."""
+    return None if isinstance(signature, TypedSignatureIn) else signature.image
 
 
 def session_out(token: str, session: SigningSession) -> SigningSessionOut:
