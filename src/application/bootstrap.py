@@ -341,7 +341,7 @@ class UseCases:
 
     @cached_property
     def dead_letters(self) -> DeadLetterOffice:
-        return DeadLetterOffice(self._uow, self._ports.job_queue, self._ports.ids)
+        return DeadLetterOffice(self._uow, self._ports.job_queue, self._ports.ids, lane_of=self.job_runner.lane_of)
 
     @property
     def _uow(self) -> UnitOfWorkFactory:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tests.fakes.database import FakeDatabase, Writes
 from tests.fakes.system import FakeClock
 from undersign.application.background.ports import ClaimedJob, DeadLetter
-from undersign.application.shared.jobs import Job
+from undersign.application.shared.jobs import Job, JobLane
 from undersign.application.shared.outbox import OutboxMessage
 from undersign.domain.errors import ConcurrencyConflict
 
@@ -96,9 +96,11 @@ class FakeJobQueue:
     def __init__(self, clock: FakeClock | None = None) -> None:
         self._clock = clock or FakeClock()
         self.queued: dict[str, _QueuedJob] = {}
+        self.enqueued: list[Job] = []  # every job ever queued, repeats included
 
     async def enqueue(self, jobs: list[Job]) -> None:
         run_at = self._clock.now()
+        self.enqueued += jobs
         for job in jobs:
             if job.id not in self.queued:
                 self.queued[job.id] = _QueuedJob(job=job, run_at=run_at)
@@ -114,9 +116,10 @@ class FakeJobQueue:
             del self.queued[job.id]
         return taken
 
-    async def claim(self, *, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
+    async def claim(self, *, lane: JobLane, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
         due = sorted(
-            (q for q in self.queued.values() if q.run_at <= now and (q.leased_until is None or q.leased_until <= now)),
+            (q for q in self.queued.values()
+             if q.job.lane == lane and q.run_at <= now and (q.leased_until is None or q.leased_until <= now)),
             key=lambda q: (q.run_at, q.job.id),
         )[:limit]
         for q in due:

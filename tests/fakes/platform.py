@@ -16,6 +16,7 @@ from undersign.application.access.throttling import ThrottleLimits
 from undersign.application.background.job_runner import RetryPolicy
 from undersign.application.background.ports import ClaimedJob
 from undersign.application.bootstrap import Config, UseCases
+from undersign.application.shared.jobs import JobLane
 
 
 class FakePlatform(UseCases):
@@ -61,7 +62,10 @@ class FakePlatform(UseCases):
         for _ in range(rounds):
             while await self.dispatcher.dispatch():
                 pass
-            claimed = await self.job_queue.claim(now=self.clock.now(), limit=100, lease_seconds=300)
+            claimed = [
+                job for lane in JobLane  # urgent first, as its own runners would take it
+                for job in await self.job_queue.claim(lane=lane, now=self.clock.now(), limit=100, lease_seconds=300)
+            ]
             for job in claimed:
                 await self._run_to_the_end(job)
             if claimed:

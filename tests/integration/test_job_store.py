@@ -21,7 +21,7 @@ from undersign.adapters.sql import migrate
 from undersign.adapters.sql.engine import create_engine, create_session_factory
 from undersign.adapters.sql.job_store import SqlJobStore
 from undersign.application.background.ports import ClaimedJob, JobStore
-from undersign.application.shared.jobs import Job
+from undersign.application.shared.jobs import Job, JobLane
 
 T0 = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 LEASE = 60.0
@@ -38,9 +38,10 @@ class Queue:
         for queued in jobs:
             await self.store.retry(queued.id, at=self.clock.now() + timedelta(seconds=seconds))
 
-    async def claim(self, *, after: float = 0, limit: int = 100) -> list[ClaimedJob]:
-        """The jobs due `after` seconds from the clock's time."""
-        return await self.store.claim(now=self.clock.now() + timedelta(seconds=after), limit=limit, lease_seconds=LEASE)
+    async def claim(self, *, after: float = 0, limit: int = 100, lane: JobLane = JobLane.ROUTINE) -> list[ClaimedJob]:
+        """The jobs of `lane` due `after` seconds from the clock's time."""
+        now = self.clock.now() + timedelta(seconds=after)
+        return await self.store.claim(lane=lane, now=now, limit=limit, lease_seconds=LEASE)
 
 
 @pytest.fixture(params=["fake", "sqlite", "postgresql", "mariadb"])
@@ -77,6 +78,15 @@ async def test_a_job_is_claimed_once_due_with_its_arguments_as_its_first_attempt
     assert await queue.claim() == [ClaimedJob(job=job(1), attempt=1), ClaimedJob(job=long, attempt=1)]  # by id
     assert await queue.claim(after=29.999) == []
     assert await queue.claim(after=30) == [ClaimedJob(job=job(2), attempt=1)]
+
+
+async def test_each_lane_claims_only_its_own_jobs_and_keeps_their_lane(queue: Queue) -> None:
+    seal = Job(id="seal:envelope-1", name="seal_envelope", args={"tenant_id": "tenant-acme"}, lane=JobLane.URGENT)
+    await queue.store.enqueue([job(1), seal, job(2)])
+
+    assert await queue.claim(lane=JobLane.URGENT) == [ClaimedJob(job=seal, attempt=1)]
+    assert ids(await queue.claim(lane=JobLane.ROUTINE)) == ["job-1", "job-2"]
+    assert await queue.claim(lane=JobLane.URGENT, after=1) == []
 
 
 async def test_due_jobs_come_earliest_first_up_to_the_limit(queue: Queue) -> None:

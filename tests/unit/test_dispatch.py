@@ -8,8 +8,10 @@ from undersign.application.envelopes.fields import PlaceField
 from undersign.application.envelopes.recipients import AddSigner
 from undersign.application.envelopes.send import SendEnvelope
 from undersign.application.envelopes.void import VoidEnvelope
+from undersign.application.evidence.stored_certificate import MakeCompletionCertificateJob
 from undersign.application.notifications.ports import NoticeKind
 from undersign.application.notifications.send_notice import SendNoticeJob
+from undersign.application.shared.jobs import JobLane
 from undersign.application.signing.decline import Decline
 from undersign.application.signing.seal import SealEnvelopeJob
 from undersign.application.webhooks.delivery import DeliverWebhookJob
@@ -64,6 +66,22 @@ async def test_completing_an_envelope_queues_one_seal(platform, caller):
     await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
     await platform.dispatcher.dispatch()
     assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == [seal_job(caller.tenant_id, envelope_id)]
+
+
+async def test_the_seal_and_the_certificate_go_to_the_urgent_lane_notices_and_deliveries_to_the_routine_one(
+    platform, caller
+):
+    await register(platform, caller, "envelope.completed", "envelope.sealed")
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    await platform.run_background()
+
+    lanes = {(job.name, job.lane) for job in platform.job_queue.enqueued}
+    assert lanes == {
+        (SealEnvelopeJob.name, JobLane.URGENT), (MakeCompletionCertificateJob.name, JobLane.URGENT),
+        (SendNoticeJob.name, JobLane.ROUTINE), (DeliverWebhookJob.name, JobLane.ROUTINE),
+    }
 
 
 async def register(platform, caller, *events: str):

@@ -9,9 +9,10 @@ import pytest
 
 from tests.fakes.background import FakeJobQueue
 from undersign.application.background.job_runner import DeadLettered, Done, JobRunner, RetryLater, RetryPolicy
-from undersign.application.shared.jobs import Job, JobPayload
+from undersign.application.shared.jobs import Job, JobLane, JobPayload
+from undersign.application.signing.seal import SealEnvelopeJob
 from undersign.domain.errors import NotFound
-from undersign.entrypoints.worker.embedded import settle
+from undersign.entrypoints.worker.embedded import SLOTS, EmbeddedRunner, settle
 
 POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
 
@@ -116,7 +117,7 @@ async def test_settle_finishes_reschedules_or_drops_a_claimed_job(platform):
     clock = platform.clock
     queue = FakeJobQueue(clock)
     await queue.enqueue([Job(id=i, name="x", args={}) for i in ("done", "again", "dead")])
-    claimed = {c.job.id: c for c in await queue.claim(now=clock.now(), limit=10, lease_seconds=300)}
+    claimed = {c.job.id: c for c in await queue.claim(lane=JobLane.ROUTINE, now=clock.now(), limit=10, lease_seconds=300)}
 
     await settle(queue, clock, claimed["done"], Done())
     await settle(queue, clock, claimed["again"], RetryLater(delay=timedelta(seconds=60), error="e"))
@@ -124,9 +125,9 @@ async def test_settle_finishes_reschedules_or_drops_a_claimed_job(platform):
 
     assert list(queue.queued) == ["again"]
     clock.advance(timedelta(seconds=59))
-    assert await queue.claim(now=clock.now(), limit=10, lease_seconds=300) == []
+    assert await queue.claim(lane=JobLane.ROUTINE, now=clock.now(), limit=10, lease_seconds=300) == []
     clock.advance(timedelta(seconds=1))
-    [retried] = await queue.claim(now=clock.now(), limit=10, lease_seconds=300)
+    [retried] = await queue.claim(lane=JobLane.ROUTINE, now=clock.now(), limit=10, lease_seconds=300)
     assert (retried.job.id, retried.attempt) == ("again", 2)
 
 
@@ -150,3 +151,56 @@ async def test_a_job_of_a_known_name_with_args_not_its_kinds_is_dead_lettered_at
 
     assert isinstance(outcome, DeadLettered) and "not a flaky job" in outcome.error
     assert handler.calls == [] and malformed.id in platform.db.dead_letters
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Urgent(JobPayload):
+    name: ClassVar[str] = "urgent"
+    lane: ClassVar[JobLane] = JobLane.URGENT
+    envelope_id: str
+
+
+async def test_an_urgent_job_runs_while_every_routine_slot_is_taken(platform):
+    """A seal is never queued behind emails and webhooks: the urgent lane has slots of its own."""
+    release, urgent_ran = asyncio.Event(), asyncio.Event()
+    started: list[str] = []
+
+    async def slow(job: Flaky) -> None:
+        started.append(job.envelope_id)
+        await release.wait()
+
+    async def urgent(job: Urgent) -> None:
+        urgent_ran.set()
+
+    queue = FakeJobQueue(platform.clock)
+    jobs = JobRunner({Flaky: slow, Urgent: urgent}, platform.unit_of_work, platform.clock, POLICY, lambda: 0.5,
+                     timeout_seconds=60)
+    embedded = EmbeddedRunner(platform.dispatcher, queue, jobs, platform.schedules, platform.clock,
+                              job_timeout_seconds=60, schedule_every=timedelta(hours=1))
+    routine = SLOTS[JobLane.ROUTINE] + 2
+    await queue.enqueue([Flaky(envelope_id=f"e{n}").job(f"notice:{n}") for n in range(routine)])
+    await queue.enqueue([Urgent(envelope_id="e-seal").job("seal:e-seal")])
+    await embedded.start()
+    try:
+        await asyncio.wait_for(urgent_ran.wait(), timeout=5)
+        assert len(started) == SLOTS[JobLane.ROUTINE]  # every routine slot still busy, the rest waiting
+        release.set()
+        for _ in range(100):
+            if not queue.queued:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await embedded.stop()
+    assert sorted(started) == sorted(f"e{n}" for n in range(routine)) and queue.queued == {}
+
+
+async def test_a_replayed_dead_letter_goes_back_to_its_kinds_lane(platform):
+    seal = SealEnvelopeJob(tenant_id="t1", envelope_id="e1").job("seal:e1")
+    failing = JobRunner({SealEnvelopeJob: Recorder(RuntimeError("down"))}, platform.unit_of_work, platform.clock,
+                        POLICY, lambda: 0.5, timeout_seconds=60)
+    assert seal.lane is JobLane.URGENT
+    await failing.run(Job(id=seal.id, name=seal.name, args=seal.args), POLICY.max_attempts)  # kept without its lane
+
+    replayed = await platform.dead_letters.replay(seal.id)
+
+    assert (replayed.name, replayed.args, replayed.lane) == (seal.name, seal.args, JobLane.URGENT)

@@ -1,7 +1,8 @@
 """Jobs onto arq's Redis queue, where `undersign worker` processes pick them up.
 
 Every job is queued as a call of one arq function, RUN_JOB, with the job's name and
-arguments; the job's own id is arq's job id, which is how arq keeps one job per id while
+arguments, on its lane's queue (QUEUE_NAMES: each has workers of its own, so a seal never
+waits behind emails and webhook deliveries); the job's own id is arq's job id, which is how arq keeps one job per id while
 it is queued, running or its result is kept (KEEP_RESULT), so a repeated dispatch
 enqueues nothing.
 """
@@ -13,12 +14,15 @@ from datetime import timedelta
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from arq.constants import default_queue_name
 from redis.exceptions import RedisError
 
 from undersign.application.shared.errors import ServiceUnavailable
-from undersign.application.shared.jobs import Job
+from undersign.application.shared.jobs import Job, JobLane
 
 RUN_JOB = "run_job"
+# Routine jobs keep arq's default queue, where earlier versions queued every job.
+QUEUE_NAMES = {JobLane.URGENT: f"{default_queue_name}:urgent", JobLane.ROUTINE: default_queue_name}
 # How long a finished job's id keeps a repeat of it out of the queue.
 KEEP_RESULT = timedelta(days=1)
 # How long a queued job waits for a worker before arq drops it: longer than any outage we
@@ -53,7 +57,7 @@ class ArqJobQueue:
             for job in jobs:
                 await pool.enqueue_job(
                     RUN_JOB, job.name, job.args,
-                    _job_id=job.id, _expires=QUEUED_JOB_LIFETIME,
+                    _job_id=job.id, _queue_name=QUEUE_NAMES[job.lane], _expires=QUEUED_JOB_LIFETIME,
                 )
         except (RedisError, OSError) as error:
             raise QueueUnavailable(f"the job queue (Redis) does not answer: {type(error).__name__}") from error

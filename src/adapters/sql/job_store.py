@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from undersign.adapters.sql.availability import own_session
 from undersign.adapters.sql.tables.background import JobRow
 from undersign.application.background.ports import ClaimedJob
-from undersign.application.shared.jobs import Job
+from undersign.application.shared.jobs import Job, JobLane
 from undersign.application.shared.ports import Clock
 
 _NO_SYNC = {"synchronize_session": False}
@@ -54,28 +54,31 @@ class SqlJobStore:
             return
         now = self._clock.now()
         rows = [
-            {"id": job.id, "name": job.name, "args": dict(job.args), "run_at": now, "attempt": 0,
-             "leased_until": None, "created_at": now}
+            {"id": job.id, "name": job.name, "args": dict(job.args), "lane": job.lane.value, "run_at": now,
+             "attempt": 0, "leased_until": None, "created_at": now}
             for job in sorted(first.values(), key=lambda j: j.id)
         ]
         async with own_session(self._sessions) as session:
             await session.execute(_insert_unless_present(session.get_bind().dialect), rows)
             await session.commit()
 
-    async def claim(self, *, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
-        """The due jobs, earliest first, each leased until now + lease_seconds and its attempt counted."""
+    async def claim(self, *, lane: JobLane, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
+        """The due jobs of `lane`, earliest first, each leased until now + lease_seconds and its attempt counted."""
         def due(*columns: Any) -> Select[Any]:
             return (
                 select(*columns)
-                .where(JobRow.run_at <= now, or_(JobRow.leased_until.is_(None), JobRow.leased_until <= now))
+                .where(
+                    JobRow.lane == lane.value, JobRow.run_at <= now,
+                    or_(JobRow.leased_until.is_(None), JobRow.leased_until <= now),
+                )
                 .order_by(JobRow.run_at, JobRow.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
                 # InnoDB locks every row it reads: through the index, in order, it stops at
                 # `limit` rows; a table scan and a sort would lock every due job, leaving
                 # other claimers nothing to take.
-                .with_hint(JobRow, "FORCE INDEX (ix_jobs_run_at)", "mysql")
-                .with_hint(JobRow, "FORCE INDEX (ix_jobs_run_at)", "mariadb")
+                .with_hint(JobRow, "FORCE INDEX (ix_jobs_lane_run_at)", "mysql")
+                .with_hint(JobRow, "FORCE INDEX (ix_jobs_lane_run_at)", "mariadb")
             )
 
         lease = {"leased_until": now + timedelta(seconds=lease_seconds), "attempt": JobRow.attempt + 1}
@@ -99,7 +102,7 @@ class SqlJobStore:
                     )
             await session.commit()
         return [
-            ClaimedJob(job=Job(id=id_, name=name, args=dict(args)), attempt=attempt)
+            ClaimedJob(job=Job(id=id_, name=name, args=dict(args), lane=lane), attempt=attempt)
             for _, id_, name, args, attempt in sorted(claimed)
         ]
 

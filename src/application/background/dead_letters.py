@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from undersign.application.background.ports import DeadLetter
-from undersign.application.shared.jobs import Job, JobQueue, again
+from undersign.application.shared.jobs import Job, JobLane, JobQueue, again
 from undersign.application.shared.ports import IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.errors import NotFound
@@ -12,8 +15,11 @@ from undersign.domain.errors import NotFound
 class DeadLetterOffice:
     """Operators' view of the jobs that failed for good: list them, replay them."""
 
-    def __init__(self, uow: UnitOfWorkFactory, queue: JobQueue, ids: IdGenerator) -> None:
-        self._uow, self._queue, self._ids = uow, queue, ids
+    def __init__(
+        self, uow: UnitOfWorkFactory, queue: JobQueue, ids: IdGenerator, *, lane_of: Callable[[Job], JobLane]
+    ) -> None:
+        """`lane_of` tells the lane of a job's kind: dead letters do not keep it."""
+        self._uow, self._queue, self._ids, self._lane_of = uow, queue, ids, lane_of
 
     async def list(self, *, limit: int = 100) -> list[DeadLetter]:
         async with self._uow() as uow:
@@ -32,7 +38,7 @@ class DeadLetterOffice:
             letter = await uow.dead_letters.get(letter_id)
             if letter is None:
                 raise NotFound(f"no dead letter {letter_id}")
-            job = again(letter.job, self._ids, why="replay")
+            job = replace(again(letter.job, self._ids, why="replay"), lane=self._lane_of(letter.job))
             await self._queue.enqueue([job])
             await uow.dead_letters.delete(letter_id)
             await uow.commit()

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from undersign.application.background.ports import DeadLetter
-from undersign.application.shared.jobs import Job, JobPayload, UnknownJob
+from undersign.application.shared.jobs import Job, JobLane, JobPayload, UnknownJob
 from undersign.application.shared.ports import Clock
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 
@@ -81,6 +81,11 @@ class JobRunner:
         self._handlers, self._uow, self._clock = handlers, uow, clock
         self._retry, self._random, self._timeout = retry, random_fraction, timeout_seconds
         self._on_give_up = on_give_up or {}
+
+    def lane_of(self, job: Job) -> JobLane:
+        """The lane of the job's kind: a job read back from where no lane is kept (a dead letter) goes back to it."""
+        kind = self._kinds.get(job.name)
+        return kind.lane if kind is not None else JobLane.ROUTINE
 
     async def run(self, job: Job, attempt: int) -> JobOutcome:
         kind = self._kinds.get(job.name)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from undersign.application.shared.jobs import Job, JobQueue
+from undersign.application.shared.jobs import Job, JobLane, JobQueue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,8 +18,8 @@ class ClaimedJob:
 class JobStore(JobQueue, Protocol):
     """A job queue kept in the database, for the embedded runner: jobs outlive the process."""
 
-    async def claim(self, *, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
-        """Up to `limit` jobs due at `now`, leased: nobody else claims them until the lease ends (a crash)."""
+    async def claim(self, *, lane: JobLane, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
+        """Up to `limit` jobs of `lane` due at `now`, leased: nobody else claims them until the lease ends (a crash)."""
         ...
 
     async def finish(self, job_id: str) -> None: ...

@@ -25,7 +25,7 @@ from undersign.application.evidence.completion_certificate import (
     CompletionCertificateRenderer,
     completion_certificate,
 )
-from undersign.application.shared.jobs import JobPayload
+from undersign.application.shared.jobs import JobLane, JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
@@ -40,6 +40,7 @@ from undersign.domain.errors import InvalidState
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MakeCompletionCertificateJob(JobPayload):
     name: ClassVar[str] = "make_completion_certificate"
+    lane: ClassVar[JobLane] = JobLane.URGENT
     tenant_id: str
     envelope_id: str
 

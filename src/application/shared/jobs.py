@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from enum import StrEnum
 from typing import ClassVar, Protocol, Self
 
 from undersign.application.shared.ports import IdGenerator
 from undersign.domain.errors import NotFound
+
+
+class JobLane(StrEnum):
+    """Which runners take a job: each lane has runners of its own, so one never waits behind the other.
+
+    URGENT holds what finishes an envelope's evidence (the seal, the certificate of completion):
+    a busy hour of emails and webhook deliveries, ROUTINE, does not hold up a sealed document.
+    """
+
+    URGENT = "urgent"
+    ROUTINE = "routine"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,9 +26,11 @@ class JobPayload:
     """What a job is for, typed; queues keep it as plain strings (Job.args) under the job's `name`."""
 
     name: ClassVar[str]
+    lane: ClassVar[JobLane] = JobLane.ROUTINE
 
     def job(self, job_id: str) -> Job:
-        return Job(id=job_id, name=self.name, args={f.name: str(getattr(self, f.name)) for f in fields(self)})
+        args = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        return Job(id=job_id, name=self.name, args=args, lane=self.lane)
 
     @classmethod
     def of(cls, job: Job) -> Self:
@@ -58,6 +72,7 @@ class Job:
     id: str
     name: str
     args: dict[str, str]
+    lane: JobLane = JobLane.ROUTINE
 
 
 class JobQueue(Protocol):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from undersign.application.shared.envelope_turns import EnvelopeTurns
-from undersign.application.shared.jobs import JobPayload
+from undersign.application.shared.jobs import JobLane, JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
@@ -25,6 +25,7 @@ from undersign.domain.envelope import EnvelopeStatus
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SealEnvelopeJob(JobPayload):
     name: ClassVar[str] = "seal_envelope"
+    lane: ClassVar[JobLane] = JobLane.URGENT
     tenant_id: str
     envelope_id: str
 

@@ -25,7 +25,7 @@ def worker(burst: bool) -> None:
     """Run background jobs from Redis (UNDERSIGN_REDIS_URL): seals, emails, webhooks, reminders, expiry."""
     from undersign.entrypoints.container import build_container, ready_to_sign
     from undersign.entrypoints.settings import SettingsError
-    from undersign.entrypoints.worker.arq_worker import build_worker
+    from undersign.entrypoints.worker.arq_worker import run_workers
 
     settings = load_settings()
     if settings.embedded_jobs:
@@ -36,7 +36,7 @@ def worker(burst: bool) -> None:
         ready_to_sign(container)  # a wrong seal key stops the worker here, not at its first seal
     except SettingsError as error:
         fail(str(error))
-    build_worker(container, burst=burst).run()
+    run_workers(container, burst=burst)
 
 
 @click.group()

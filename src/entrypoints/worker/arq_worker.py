@@ -1,6 +1,8 @@
 """`undersign worker`: runs jobs from Redis with arq, dispatches the outbox, and runs the schedule as arq cron jobs.
 
-Any number of workers may run: arq gives each queued job to one of them, the dispatchers
+One process runs an arq worker per lane (application.shared.jobs.JobLane), each on its own
+queue with its own job slots: seals are never queued behind emails and webhook deliveries.
+Any number of worker processes may run: arq gives each queued job to one of them, the dispatchers
 queue each job under its stable id (arq keeps one), and the cron jobs are unique per run.
 A worker killed mid-job leaves the job in the queue; arq hands it out again once the
 job's in-progress mark expires (UNDERSIGN_JOB_TIMEOUT_SECONDS + 15 s), as its next try.
@@ -10,14 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from signal import Signals
 from typing import Any
 
 from arq import cron, func
 from arq.worker import Retry, Worker
 
-from undersign.adapters.queue.arq_queue import KEEP_RESULT, RUN_JOB, redis_settings
+from undersign.adapters.queue.arq_queue import KEEP_RESULT, QUEUE_NAMES, RUN_JOB, redis_settings
 from undersign.application.background.job_runner import RetryLater
-from undersign.application.shared.jobs import Job
+from undersign.application.shared.jobs import Job, JobLane
 from undersign.entrypoints.container import Container, shutdown
 from undersign.entrypoints.worker.loops import (
     POLL_SECONDS,
@@ -28,7 +31,8 @@ from undersign.entrypoints.worker.loops import (
     repeat,
 )
 
-MAX_JOBS = 10  # jobs run at once in one worker process
+# Jobs run at once in one worker process, per lane.
+MAX_JOBS = {JobLane.URGENT: 4, JobLane.ROUTINE: 10}
 # arq drops, unrun and unrecorded, a job tried more often than its max_tries. Ours are kept as
 # dead letters by the JobRunner after UNDERSIGN_JOB_MAX_ATTEMPTS, so arq's limit is only ever
 # reached by a job whose worker keeps dying under it: tries cost nothing to count, so it is high.
@@ -63,40 +67,76 @@ async def purge_outbox(ctx: dict[str, Any]) -> None:
     log.info("outbox purged", purged=purged)
 
 
-def build_worker(container: Container, *, burst: bool = False) -> Worker:
+def build_workers(container: Container, *, burst: bool = False) -> list[Worker]:
+    """One arq worker per lane, to run in one process; the routine one also dispatches the outbox and runs the schedule."""
     settings = container.settings()
     if settings.redis_url is None:
         raise ValueError("UNDERSIGN_REDIS_URL is not set")
     minutes = set(range(0, 60, settings.schedule_minutes))
 
-    async def startup(ctx: dict[str, Any]) -> None:
-        ctx["container"] = container
+    async def start_dispatcher(ctx: dict[str, Any]) -> None:
         dispatcher = container.use_cases().dispatcher
         ctx["dispatcher"] = asyncio.create_task(repeat("dispatcher", dispatching(dispatcher), POLL_SECONDS))
-        log.info("worker started", max_jobs=MAX_JOBS)
+        log.info("worker started", max_jobs={lane.value: n for lane, n in MAX_JOBS.items()})
 
-    async def stop(ctx: dict[str, Any]) -> None:
+    async def stop_dispatcher(ctx: dict[str, Any]) -> None:
         task = ctx.get("dispatcher")
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await shutdown(container)
 
-    return Worker(
-        functions=[func(run_job, name=RUN_JOB, max_tries=max(ARQ_MAX_TRIES, settings.job_max_attempts + 1))],
-        cron_jobs=[
-            cron(send_reminders, minute=minutes, run_at_startup=True),
-            cron(expire_envelopes, minute=minutes, run_at_startup=True),
-            cron(purge_outbox, hour={3}, minute={17}),  # once a day, at a quiet hour
-        ],
-        redis_settings=redis_settings(settings.redis_url),
-        on_startup=startup,
-        on_shutdown=stop,
-        job_timeout=settings.job_timeout_seconds + TIMEOUT_MARGIN_SECONDS,  # the JobRunner times out first
-        keep_result=KEEP_RESULT,
-        max_jobs=MAX_JOBS,
-        burst=burst,
-        handle_signals=True,
-    )
+    def worker(lane: JobLane, **extra: Any) -> Worker:
+        return Worker(
+            functions=[func(run_job, name=RUN_JOB, max_tries=max(ARQ_MAX_TRIES, settings.job_max_attempts + 1))],
+            queue_name=QUEUE_NAMES[lane],
+            redis_settings=redis_settings(settings.redis_url),
+            ctx={"container": container},
+            job_timeout=settings.job_timeout_seconds + TIMEOUT_MARGIN_SECONDS,  # the JobRunner times out first
+            keep_result=KEEP_RESULT,
+            max_jobs=MAX_JOBS[lane],
+            burst=burst,
+            handle_signals=False,  # run_workers stops them all: arq's own handler would stop only the last one made
+            **extra,
+        )
 
+    return [
+        worker(JobLane.URGENT),
+        worker(
+            JobLane.ROUTINE,
+            cron_jobs=[
+                cron(send_reminders, minute=minutes, run_at_startup=True),
+                cron(expire_envelopes, minute=minutes, run_at_startup=True),
+                cron(purge_outbox, hour={3}, minute={17}),  # once a day, at a quiet hour
+            ],
+            on_startup=start_dispatcher,
+            on_shutdown=stop_dispatcher,
+        ),
+    ]
+
+
+def run_workers(container: Container, *, burst: bool = False) -> None:
+    """Run every lane's worker in this process until SIGINT or SIGTERM (with `burst`: until their queues are empty).
+
+    A signal cancels the jobs running (each runs again, as its next try, from the queue); then
+    the workers close and the container shuts down, once.
+    """
+    workers = build_workers(container, burst=burst)
+    loop = asyncio.get_event_loop()  # the one the workers were made on
+
+    def stop(signal: Signals) -> None:
+        for worker in workers:
+            worker.handle_sig(signal)
+
+    for signal in (Signals.SIGINT, Signals.SIGTERM):
+        loop.add_signal_handler(signal, stop, signal)
+    try:
+        loop.run_until_complete(asyncio.gather(*(worker.async_run() for worker in workers), return_exceptions=True))
+    finally:
+        loop.run_until_complete(_close(workers, container))
+
+
+async def _close(workers: list[Worker], container: Container) -> None:
+    for worker in workers:
+        await worker.close()
+    await shutdown(container)

@@ -1,9 +1,10 @@
 """The embedded default's background work, inside `undersign serve`: no Redis, no worker process.
 
-Three loops in the server's event loop: the dispatcher (outbox to the database job
-queue), the job loop (claims due jobs under a lease, runs them with the same JobRunner
-as the arq worker, and finishes, retries or dead-letters them), and the schedule
-(reminders and expiry). Jobs live in the database, so a server that dies loses none: a
+Loops in the server's event loop: the dispatcher (outbox to the database job queue), a
+job loop per lane (claims the lane's due jobs under a lease, runs them with the same
+JobRunner as the arq worker, and finishes, retries or dead-letters them), and the schedule
+(reminders and expiry). Each lane has slots of its own: a seal starts at once even while
+every routine slot waits on a slow webhook endpoint. Jobs live in the database, so a server that dies loses none: a
 claimed job whose lease runs out is claimed again after the restart.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from undersign.application.background.dispatch import Dispatcher
 from undersign.application.background.job_runner import DeadLettered, Done, JobOutcome, JobRunner, RetryLater
 from undersign.application.background.ports import ClaimedJob, JobStore
 from undersign.application.background.schedules import Schedules
+from undersign.application.shared.jobs import JobLane
 from undersign.application.shared.ports import Clock
 from undersign.entrypoints.worker.loops import (
     POLL_SECONDS,
@@ -27,7 +30,8 @@ from undersign.entrypoints.worker.loops import (
     repeat,
 )
 
-CONCURRENCY = 4
+# Jobs run at once, per lane.
+SLOTS = {JobLane.URGENT: 2, JobLane.ROUTINE: 4}
 
 
 class EmbeddedRunner:
@@ -45,39 +49,46 @@ class EmbeddedRunner:
         self._dispatcher, self._store, self._runner, self._schedules = dispatcher, store, runner, schedules
         self._clock, self._job_timeout, self._schedule_every = clock, job_timeout_seconds, schedule_every
         self._tasks: list[asyncio.Task[None]] = []
-        self._running: set[asyncio.Task[None]] = set()  # jobs being run, at most CONCURRENCY
+        self._running: dict[JobLane, set[asyncio.Task[None]]] = {lane: set() for lane in SLOTS}  # jobs being run
 
     async def start(self) -> None:
-        log.info("embedded job runner started", concurrency=CONCURRENCY)
+        log.info("embedded job runner started", slots={lane.value: n for lane, n in SLOTS.items()})
         self._tasks = [
             asyncio.create_task(repeat("dispatcher", dispatching(self._dispatcher), POLL_SECONDS)),
-            asyncio.create_task(repeat("jobs", self._run_due_jobs, POLL_SECONDS)),
+            *(asyncio.create_task(repeat(f"jobs:{lane}", self._due_jobs_of(lane), POLL_SECONDS)) for lane in SLOTS),
             asyncio.create_task(repeat("schedule", self._run_schedule, self._schedule_every.total_seconds())),
         ]
 
     async def stop(self) -> None:
         """Jobs cut short keep their lease: they run again, as their next attempt, once it ends."""
-        tasks = [*self._tasks, *self._running]
+        tasks = [*self._tasks, *(task for running in self._running.values() for task in running)]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._tasks, self._running = [], set()
+        self._tasks = []
+        self._running = {lane: set() for lane in SLOTS}
 
-    async def _run_due_jobs(self) -> bool:
-        """Claim as many due jobs as there are free slots and start them; a slow one holds up only its slot."""
-        free = CONCURRENCY - len(self._running)
-        if free == 0:
-            return False
-        claimed = await self._store.claim(
-            now=self._clock.now(), limit=free, lease_seconds=self._job_timeout + 2 * TIMEOUT_MARGIN_SECONDS
-        )
-        for job in claimed:
-            task = asyncio.create_task(self._run(job))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-        return len(claimed) == free  # all slots taken: look again as soon as one frees
+    def _due_jobs_of(self, lane: JobLane) -> Callable[[], Awaitable[bool]]:
+        """The loop step of one lane: claim as many of its due jobs as it has free slots and start them."""
+        running = self._running[lane]
+
+        async def step() -> bool:
+            free = SLOTS[lane] - len(running)
+            if free == 0:
+                return False
+            claimed = await self._store.claim(
+                lane=lane, now=self._clock.now(), limit=free,
+                lease_seconds=self._job_timeout + 2 * TIMEOUT_MARGIN_SECONDS,
+            )
+            for job in claimed:
+                task = asyncio.create_task(self._run(job))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            return len(claimed) == free  # all slots taken: look again as soon as one frees
+
+        return step
 
     async def _run(self, claimed: ClaimedJob) -> None:
         try:

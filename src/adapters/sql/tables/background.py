@@ -57,15 +57,17 @@ JOB_ID_LENGTH = 255
 class JobRow(Base):
     """A job of the database-backed queue (adapters.sql.job_store), from enqueueing until it is finished.
 
-    `attempt` counts the claims so far; `leased_until` is set while a runner has it.
+    `attempt` counts the claims so far; `leased_until` is set while a runner has it; the runners
+    of a `lane` claim only its jobs.
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_run_at", "run_at", "id"), MYSQL_TABLE_OPTIONS)
+    __table_args__ = (Index("ix_jobs_lane_run_at", "lane", "run_at", "id"), MYSQL_TABLE_OPTIONS)
 
     id: Mapped[str] = mapped_column(Id(JOB_ID_LENGTH), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     args: Mapped[dict[str, str]] = mapped_column(JsonText())
+    lane: Mapped[str] = mapped_column(String(16), server_default="routine")
     run_at: Mapped[datetime] = mapped_column(UtcDateTime())
     attempt: Mapped[int] = mapped_column(Integer)
     leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
