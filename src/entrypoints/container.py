@@ -59,6 +59,7 @@ from undersign.adapters.system.identifiers import TokenGenerator, UuidGenerator
 from undersign.adapters.system.secret_key import secret_key
 from undersign.adapters.throttling.memory import MemoryRateLimiter
 from undersign.adapters.throttling.redis import RedisRateLimiter
+from undersign.adapters.throttling.shared_file import SharedFileRateLimiter
 from undersign.adapters.webhooks.sender import HttpWebhookSender
 from undersign.application.access.throttling import RateLimiter, ThrottleLimits
 from undersign.application.background.job_runner import RetryPolicy
@@ -212,8 +213,13 @@ def sms_sender(settings: Settings) -> SmsSender:
 
 
 def rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
-    """Throttling counts in Redis when UNDERSIGN_REDIS_URL is set (every API process shares them); else in this process."""
-    return MemoryRateLimiter(clock) if settings.redis_url is None else RedisRateLimiter(settings.redis_url)
+    """Throttling counts every API process shares: in Redis when UNDERSIGN_REDIS_URL is set, else in a file
+    under the data directory when there are several; one process alone keeps them in its memory."""
+    if settings.redis_url is not None:
+        return RedisRateLimiter(settings.redis_url)
+    if settings.api_processes > 1:
+        return SharedFileRateLimiter(settings.data_dir / "throttle.sqlite3", clock)
+    return MemoryRateLimiter(clock)
 
 
 def throttle_limits(settings: Settings) -> ThrottleLimits:
@@ -401,4 +407,6 @@ async def shutdown(container: Container) -> None:
     limiter = gateways.rate_limiter()
     if isinstance(limiter, RedisRateLimiter):
         await limiter.aclose()
+    if isinstance(limiter, SharedFileRateLimiter):
+        limiter.close()
     await gateways.engine().dispose()

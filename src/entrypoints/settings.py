@@ -54,11 +54,13 @@ class Settings:
     job_timeout_seconds: int = 300
     schedule_minutes: int = 5  # how often reminders and expiry are looked for
     # Throttling (0: off): failures allowed per client address / API key id in a window, and requests
-    # per tenant and minute. Counted in this process, or in Redis when redis_url is set.
+    # per tenant and minute. Counted in this process, in a file the API processes share (api_processes
+    # above one), or in Redis when redis_url is set.
     throttle_auth_failures: int = 20
     throttle_token_failures: int = 20
     throttle_window_seconds: int = 300
     tenant_requests_per_minute: int = 0
+    api_processes: int = 1  # API processes sharing this data directory; `undersign serve --workers N` sets it for its own
     pdf_limits: PdfLimits = PdfLimits()  # how much work one uploaded or verified PDF may cause
     # Identity (docs/identity.md): issuers whose JWTs the API accepts; providers people sign in with.
     oidc_issuers: tuple[IssuerConfig, ...] = ()
@@ -141,6 +143,7 @@ class Settings:
             throttle_token_failures=_number(env, "UNDERSIGN_THROTTLE_TOKEN_FAILURES", 20, minimum=0),
             throttle_window_seconds=_number(env, "UNDERSIGN_THROTTLE_WINDOW_SECONDS", 300),
             tenant_requests_per_minute=_number(env, "UNDERSIGN_TENANT_REQUESTS_PER_MINUTE", 0, minimum=0),
+            api_processes=_number(env, "UNDERSIGN_API_PROCESSES", 1),
             pdf_limits=_pdf_limits(env),
             signing_frame_ancestors=_frame_ancestors(env, "UNDERSIGN_SIGNING_FRAME_ANCESTORS"),
             **_identity(env),

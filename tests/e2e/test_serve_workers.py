@@ -1,0 +1,94 @@
+"""`undersign serve --workers 2`: two processes on one port, sharing what must be shared.
+
+The server runs as its own process tree on the embedded default (SQLite, jobs in the server).
+Envelopes are completed through it, their signatures landing on either process; the seals
+are run by whichever process claims them. A client that keeps failing to authenticate is
+refused by both processes once the failures allowed to it are spent: counts are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.api import add_signer, create_envelope, place, send, sign, signing_token, until_sealed
+from tests.servers import answers_in_time, free_port, undersign_process
+from tests.stack import Stack, settings_for
+
+UNDERSIGN = str(Path(sys.executable).parent / "undersign")
+AUTH_FAILURES = 3
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([UNDERSIGN, *args], env=env, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    """One server for the module (its start costs seconds): (url, API key, data directory)."""
+    tmp_path = tmp_path_factory.mktemp("serve-workers")
+    env = {**os.environ, "UNDERSIGN_DATA_DIR": str(tmp_path), "UNDERSIGN_PUBLIC_URL": "https://sign.example.test",
+           "UNDERSIGN_THROTTLE_AUTH_FAILURES": str(AUTH_FAILURES), "UNDERSIGN_LOG_FORMAT": "json"}
+    cli(env, "db", "upgrade")
+    cli(env, "tenant", "create", "acme")
+    key = json.loads(cli(env, "apikey", "create", "--tenant", "acme", "--role", "admin", "--json"))["key"]
+    port = free_port()
+    with undersign_process(env, tmp_path / "serve.log", "serve", "--port", str(port), "--workers", "2") as process:
+        url = f"http://127.0.0.1:{port}"
+        assert answers_in_time(lambda: _ready(url), process, interval=0.2), (tmp_path / "serve.log").read_text()
+        yield url, key, tmp_path
+
+
+@pytest.fixture
+async def served(server: tuple[str, str, Path]) -> AsyncIterator[Stack]:
+    url, key, data_dir = server
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        yield Stack(client=client, settings=settings_for(data_dir), headers={"Authorization": f"Bearer {key}"})
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/ready", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def test_two_processes_complete_and_seal_envelopes_on_one_port(served: Stack) -> None:
+    async def complete() -> str:
+        envelope_id, document_id = await create_envelope(served, routing="parallel", pages=1)
+        ada = await add_signer(served, envelope_id, "Ada Lovelace")
+        bob = await add_signer(served, envelope_id, "Bob Babbage")
+        await place(served, envelope_id, document_id, ada, "signature", 1, 72, 600)
+        await place(served, envelope_id, document_id, bob, "signature", 1, 72, 500)
+        await send(served, envelope_id)
+        tokens = [await signing_token(served, envelope_id, signer) for signer in (ada, bob)]
+        await asyncio.gather(*(sign(served, token, name) for token, name in zip(tokens, ("Ada", "Bob"), strict=True)))
+        return envelope_id
+
+    envelope_ids = await asyncio.gather(*(complete() for _ in range(4)))
+
+    for envelope_id in envelope_ids:
+        envelope = await until_sealed(served, envelope_id)
+        assert envelope["status"] == "completed" and all(d["status"] == "sealed" for d in envelope["documents"])
+        audit = (await served.client.get(f"/v1/envelopes/{envelope_id}/audit", headers=served.headers)).json()
+        assert [e["type"] for e in audit["events"]].count("EnvelopeSealed") == 1
+
+
+async def test_failed_authentications_are_counted_across_both_processes(served: Stack) -> None:
+    wrong = {"Authorization": "Bearer usk_0123456789abcdef_not-the-secret"}
+    statuses = []
+    for _ in range(AUTH_FAILURES + 8):
+        # A connection of its own each time: either process may take it.
+        async with httpx.AsyncClient(base_url=str(served.client.base_url), timeout=30) as fresh:
+            statuses.append((await fresh.get("/v1/envelopes", headers=wrong)).status_code)
+
+    assert statuses == [401] * AUTH_FAILURES + [429] * 8
