@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.e2e import api
 from tests.stack import Stack
+from undersign.application.access.api_keys import KEY_FRESH_FOR
 from undersign.domain.tenant import AccessRole
+
+UNDERSIGN = str(Path(sys.executable).parent / "undersign")
 
 
 async def create(stack: Stack, body: dict, key: str | None = None, expect: int = 201) -> dict:
@@ -80,15 +88,39 @@ async def test_a_key_revoking_itself_is_refused_from_then_on(stack: Stack) -> No
 
 async def test_an_expired_key_is_refused(stack: Stack) -> None:
     """The stack runs on the system clock, so the key's expiry is moved into the past in its
-    database (a key cannot be made with one there), as if its time had come."""
+    database (a key cannot be made with one there), as if its time had come: written there by
+    someone else, it is seen once the server's copy of the key is older than KEY_FRESH_FOR."""
     made = await create(stack, {"role": "sender", "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()})
     assert (await stack.client.get("/v1/envelopes", headers=api.bearer(made["key"]))).status_code == 200
 
     with sqlite3.connect(stack.settings.data_dir / "undersign.db") as database:
         database.execute("UPDATE api_keys SET expires_at = created_at WHERE id = ?", (made["id"],))
+    await asyncio.sleep(KEY_FRESH_FOR.total_seconds())
 
     refused = await stack.client.get("/v1/envelopes", headers=api.bearer(made["key"]))
     assert api.problem(refused, 401, "unauthenticated")["detail"] == "the API key has expired"
+
+
+async def test_a_key_revoked_by_another_process_is_refused_within_a_second(stack: Stack) -> None:
+    """`undersign apikey revoke` is another process: the server reads the key again at most KEY_FRESH_FOR after it last did."""
+    made = await create(stack, {"role": "sender"})
+    assert (await stack.client.get("/v1/envelopes", headers=api.bearer(made["key"]))).status_code == 200
+
+    revoking = await asyncio.create_subprocess_exec(
+        UNDERSIGN, "apikey", "revoke", made["id"], env={**os.environ, "UNDERSIGN_DATA_DIR": str(stack.settings.data_dir)},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    _, errors = await revoking.communicate()
+    assert revoking.returncode == 0, errors
+    revoked_at = time.monotonic()
+    while True:
+        sent = time.monotonic()  # a request let in was handled after this, and before the bound
+        response = await stack.client.get("/v1/envelopes", headers=api.bearer(made["key"]))
+        if response.status_code != 200:
+            break
+        assert sent - revoked_at < KEY_FRESH_FOR.total_seconds(), "still let in past the bound"
+        await asyncio.sleep(0.05)
+    assert api.problem(response, 401, "unauthenticated")["detail"] == "the API key was revoked"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.fakes.platform import FakePlatform
-from undersign.application.access.api_keys import LAST_USED_INTERVAL, IssueApiKey
+from undersign.application.access.api_keys import KEY_FRESH_FOR, LAST_USED_INTERVAL, IssueApiKey
 from undersign.application.access.permissions import GRANTS, RANK, Caller, Permission, allows
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.shared.errors import Forbidden, Unauthenticated
@@ -186,6 +186,32 @@ async def test_another_process_that_just_wrote_the_last_use_spares_this_one_a_wr
     platform.clock.advance(timedelta(seconds=30))
     await platform.tenants.authenticate(issued.key)
     assert platform.db.api_keys[issued.api_key.id].last_used_at == written
+
+
+async def test_a_key_revoked_by_another_process_is_refused_here_once_this_ones_copy_is_a_second_old(platform, acme) -> None:
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+    other_process = FakePlatform()  # same database, a use case (and a copy of the key) of its own
+    other_process.db, other_process.clock = platform.db, platform.clock
+    await platform.tenants.authenticate(issued.key)
+
+    await other_process.api_keys.revoke(acme[ADMIN], issued.api_key.id)
+    platform.clock.advance(KEY_FRESH_FOR - timedelta(microseconds=1))
+    assert (await platform.tenants.authenticate(issued.key)).credential_id  # its copy, still fresh
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await other_process.tenants.authenticate(issued.key)  # the revoking process: at once
+
+    platform.clock.advance(timedelta(microseconds=1))
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await platform.tenants.authenticate(issued.key)
+
+
+async def test_a_kept_copy_still_needs_the_right_secret(platform, acme) -> None:
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+    await platform.tenants.authenticate(issued.key)
+    key_id = issued.api_key.id
+
+    with pytest.raises(Unauthenticated, match="not valid"):
+        await platform.tenants.authenticate(f"usk_{key_id}_not-the-secret")
 
 
 # -- managing ---------------------------------------------------------------------------------

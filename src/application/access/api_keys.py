@@ -3,8 +3,10 @@ API), listed, read, revoked; and a presented key authenticated.
 
 A key is `usk_<id>_<secret>`, shown once when it is issued; only the secret's SHA-256 is kept.
 A key works until it expires (`expires_at`, if it has one) or is revoked, whichever comes first.
-Authentication reads the key from the database on every request (nothing is cached), so a
-revoked or expired key is refused on its next request, in every process.
+Authentication reads the key from the database at most once per KEY_FRESH_FOR per process
+(a busy client sends many requests a second, each needing its key); its secret and expiry
+are checked on every request. So an expired key is refused on its next request, a key revoked
+here at once, and one revoked by another process within KEY_FRESH_FOR.
 
 No key makes a key that outranks it (permissions.RANK: owner > admin > the rest), and only an
 owner revokes an owner key, so an admin cannot make itself an owner.
@@ -34,6 +36,7 @@ from undersign.application.shared.errors import Unauthenticated
 from undersign.application.shared.loading import hash_token
 from undersign.application.shared.moments import in_utc
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
+from undersign.application.shared.recently_read import RecentlyRead
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.errors import ConcurrencyConflict, InvalidInput, NotFound
@@ -47,6 +50,12 @@ KEY_ID = re.compile(r"[0-9A-Za-z]{1,64}")  # the ids the platform makes are a UU
 
 
 LAST_USED_INTERVAL = timedelta(minutes=1)
+
+
+# How long a key read from the database is used before it is read again: how late another
+# process's revocation may be seen here.
+KEY_FRESH_FOR = timedelta(seconds=1)
+MAX_KEPT_KEYS = 10_000
 
 
 # Keys whose last use this process remembers; past it, the oldest memories are forgotten (a
@@ -98,6 +107,7 @@ class ApiKeys:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, secrets: SecretGenerator) -> None:
         self._uow, self._clock, self._ids, self._secrets = uow, clock, ids, secrets
         self._last_noted: dict[str, datetime] = {}  # key id -> the last use this process wrote or read
+        self._recent: RecentlyRead[str, ApiKey] = RecentlyRead(clock, fresh_for=KEY_FRESH_FOR, max_entries=MAX_KEPT_KEYS)
 
     # -- through the API ---------------------------------------------------------------------
 
@@ -206,8 +216,12 @@ class ApiKeys:
         if parts is None:
             raise Unauthenticated("the API key is malformed")
         key_id, secret = parts
-        async with self._uow() as uow:
-            api_key = await uow.api_keys.get(key_id)
+        api_key = self._recent.get(key_id)
+        if api_key is None:
+            async with self._uow() as uow:
+                api_key = await uow.api_keys.get(key_id)
+            if api_key is not None:  # unknown ids are not kept: guessing them must not fill the memory
+                self._recent.keep(key_id, api_key)
         if api_key is None or not hmac.compare_digest(api_key.secret_hash, hash_token(secret)):
             raise Unauthenticated("the API key is not valid")
         now = self._clock.now()
@@ -256,6 +270,7 @@ class ApiKeys:
         if stored:
             await record_act(uow, ApiKeyRevoked(tenant_id=key.tenant_id, at=now, actor=actor, key_id=key.id))
         await uow.commit()
+        self._recent.forget(key.id)  # refused here from the next request on
         # Read back: of two processes revoking at once, the first one's time is the one kept.
         return await uow.api_keys.get(key.id) or revoked, stored
 
