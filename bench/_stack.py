@@ -42,26 +42,49 @@ def api_key(env: dict[str, str], tenant: str = "bench") -> str:
 
 
 @contextmanager
-def serving(env: dict[str, str], port: int) -> Iterator[str]:
-    """`undersign serve` in its own process until the block ends.
+def serving(env: dict[str, str], port: int, *options: str) -> Iterator[str]:
+    """`undersign serve` in its own process until the block ends; its URL."""
+    with served_process(env, port, *options) as (url, _):
+        yield url
+
+
+@contextmanager
+def served_process(env: dict[str, str], port: int, *options: str) -> Iterator[tuple[str, int]]:
+    """`undersign serve [options]` in its own process until the block ends; its URL and process id.
 
     Its log goes to a file, not a pipe: nobody reads a pipe while the benchmark runs, and a
     full one would stall the server mid-run.
     """
     with tempfile.TemporaryFile("w+") as log:
-        server = subprocess.Popen([str(BIN / "undersign"), "serve", "--port", str(port)], env=env,
+        server = subprocess.Popen([str(BIN / "undersign"), "serve", "--port", str(port), *options], env=env,
                                   stdout=subprocess.DEVNULL, stderr=log, text=True)  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
             started = answers_in_time(lambda: _ready(url), server, interval=0.2)
             if started:
-                yield url
+                yield url, server.pid
         finally:
             server.terminate()
             server.wait(timeout=30)
         if not started:
             log.seek(0)
             raise SystemExit(f"the server did not start: {log.read()}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) a process and its live descendants have spent, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:  # it ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime: fields 14 and 15 of stat
+        pending += [int(child) for child in children]
+    return total
 
 
 def _ready(url: str) -> bool:
