@@ -9,10 +9,6 @@ refused by both processes once the failures allowed to it are spent: counts are 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,32 +16,19 @@ import httpx
 import pytest
 
 from tests.e2e.api import add_signer, create_envelope, place, send, sign, signing_token, until_sealed
-from tests.servers import answers_in_time, free_port, undersign_process
+from tests.e2e.served import installation, serving
 from tests.stack import Stack, settings_for
 
-UNDERSIGN = str(Path(sys.executable).parent / "undersign")
 AUTH_FAILURES = 3
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([UNDERSIGN, *args], env=env, capture_output=True, text=True, check=True)
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
     """One server for the module (its start costs seconds): (url, API key, data directory)."""
-    tmp_path = tmp_path_factory.mktemp("serve-workers")
-    env = {**os.environ, "UNDERSIGN_DATA_DIR": str(tmp_path), "UNDERSIGN_PUBLIC_URL": "https://sign.example.test",
-           "UNDERSIGN_THROTTLE_AUTH_FAILURES": str(AUTH_FAILURES), "UNDERSIGN_LOG_FORMAT": "json"}
-    cli(env, "db", "upgrade")
-    cli(env, "tenant", "create", "acme")
-    key = json.loads(cli(env, "apikey", "create", "--tenant", "acme", "--role", "admin", "--json"))["key"]
-    port = free_port()
-    with undersign_process(env, tmp_path / "serve.log", "serve", "--port", str(port), "--workers", "2") as process:
-        url = f"http://127.0.0.1:{port}"
-        assert answers_in_time(lambda: _ready(url), process, interval=0.2), (tmp_path / "serve.log").read_text()
-        yield url, key, tmp_path
+    data_dir = tmp_path_factory.mktemp("serve-workers")
+    env, key = installation(data_dir, UNDERSIGN_THROTTLE_AUTH_FAILURES=str(AUTH_FAILURES))
+    with serving(env, data_dir / "serve.log", "--workers", "2") as (_, url):
+        yield url, key, data_dir
 
 
 @pytest.fixture
@@ -53,13 +36,6 @@ async def served(server: tuple[str, str, Path]) -> AsyncIterator[Stack]:
     url, key, data_dir = server
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         yield Stack(client=client, settings=settings_for(data_dir), headers={"Authorization": f"Bearer {key}"})
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/ready", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 async def test_two_processes_complete_and_seal_envelopes_on_one_port(served: Stack) -> None:

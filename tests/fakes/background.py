@@ -127,6 +127,13 @@ class FakeJobQueue:
             q.leased_until = now + timedelta(seconds=lease_seconds)
         return [ClaimedJob(job=q.job, attempt=q.attempt) for q in due]
 
+    async def renew(self, job_id: str, *, attempt: int, until: datetime) -> bool:
+        q = self.queued.get(job_id)
+        if q is None or q.attempt != attempt or q.leased_until is None:
+            return False
+        q.leased_until = until
+        return True
+
     async def finish(self, job_id: str) -> None:
         self.queued.pop(job_id, None)
 

@@ -122,6 +122,20 @@ async def test_a_leased_job_is_not_claimed_again_until_its_lease_ends(queue: Que
     assert await queue.claim(after=LEASE + 1) == []  # leased again, by the claim that just took it
 
 
+async def test_a_renewed_lease_keeps_the_job_and_only_the_claim_holding_it_renews(queue: Queue) -> None:
+    await queue.store.enqueue([job(1)])
+    [first] = await queue.claim()
+
+    assert await queue.store.renew("job-1", attempt=1, until=T0 + timedelta(seconds=LEASE * 2)) is True
+    assert await queue.claim(after=LEASE) == []  # the old lease's end: renewed past it
+    assert await queue.claim(after=LEASE * 2) == [ClaimedJob(job=job(1), attempt=2)]  # not renewed again: taken
+    assert await queue.store.renew("job-1", attempt=1, until=T0 + timedelta(seconds=LEASE * 9)) is False  # not its claim now
+    assert await queue.store.renew("job-1", attempt=2, until=T0 + timedelta(seconds=LEASE * 9)) is True
+
+    await queue.store.finish("job-1")
+    assert await queue.store.renew("job-1", attempt=2, until=T0 + timedelta(seconds=LEASE * 9)) is False
+
+
 async def test_a_finished_job_is_gone_and_its_id_may_be_queued_anew(queue: Queue) -> None:
     await queue.store.enqueue([job(1), job(2)])
     await queue.claim()

@@ -8,6 +8,7 @@ from typing import ClassVar
 import pytest
 
 from tests.fakes.background import FakeJobQueue
+from undersign.adapters.system.clock import SystemClock
 from undersign.application.background.job_runner import DeadLettered, Done, JobRunner, RetryLater, RetryPolicy
 from undersign.application.shared.jobs import Job, JobLane, JobPayload
 from undersign.application.signing.seal import SealEnvelopeJob
@@ -204,3 +205,67 @@ async def test_a_replayed_dead_letter_goes_back_to_its_kinds_lane(platform):
     replayed = await platform.dead_letters.replay(seal.id)
 
     assert (replayed.name, replayed.args, replayed.lane) == (seal.name, seal.args, JobLane.URGENT)
+
+
+# Leases in real time, scaled down: a lease of LEASE seconds renewed every LEASE / 4.
+LEASE = 0.4
+
+
+def embedded_runner(platform, queue: FakeJobQueue, handler) -> EmbeddedRunner:
+    clock = SystemClock()
+    jobs = JobRunner({Flaky: handler}, platform.unit_of_work, clock, POLICY, lambda: 0.5, timeout_seconds=60)
+    return EmbeddedRunner(platform.dispatcher, queue, jobs, platform.schedules, clock, job_timeout_seconds=60,
+                          schedule_every=timedelta(hours=1), lease_seconds=LEASE, heartbeat_seconds=LEASE / 4)
+
+
+async def test_a_job_running_longer_than_its_lease_keeps_it_and_runs_once(platform):
+    runs: list[str] = []
+
+    async def slow(job: Flaky) -> None:
+        runs.append(job.envelope_id)
+        await asyncio.sleep(LEASE * 5)
+
+    queue = FakeJobQueue(SystemClock())
+    await queue.enqueue([JOB])
+    first, second = embedded_runner(platform, queue, slow), embedded_runner(platform, queue, slow)
+    await first.start()
+    await second.start()
+    try:
+        for _ in range(100):
+            if not queue.queued:
+                break
+            await asyncio.sleep(LEASE / 4)
+    finally:
+        await first.stop()
+        await second.stop()
+    assert runs == ["e1"] and queue.queued == {}
+
+
+async def test_the_job_of_a_runner_that_died_is_taken_up_once_its_lease_ends(platform):
+    started, finished = asyncio.Event(), []
+
+    async def hangs_the_first_time(job: Flaky) -> None:
+        if not started.is_set():
+            started.set()
+            await asyncio.sleep(3600)
+        finished.append(job.envelope_id)
+
+    queue = FakeJobQueue(SystemClock())
+    await queue.enqueue([JOB])
+    dead = embedded_runner(platform, queue, hangs_the_first_time)
+    await dead.start()
+    await asyncio.wait_for(started.wait(), timeout=5)
+    await dead.stop()  # as a killed process would: the job unsettled, its lease no longer renewed
+    assert queue.queued[JOB.id].attempt == 1
+
+    survivor = embedded_runner(platform, queue, hangs_the_first_time)
+    loop = asyncio.get_running_loop()
+    stopped_at = loop.time()
+    await survivor.start()
+    try:
+        while queue.queued:
+            assert loop.time() - stopped_at < LEASE * 5, "the job did not come back after its lease"
+            await asyncio.sleep(LEASE / 8)
+    finally:
+        await survivor.stop()
+    assert finished == ["e1"]

@@ -4,8 +4,9 @@ Outside any unit of work (like adapters.sql.idempotency_keys), so its sessions t
 database that is down, too slow or out of connections into DatabaseUnavailable themselves.
 
 A job's row lives from enqueueing until it is finished: `attempt` counts its claims,
-`leased_until` says until when the runner that claimed it has it. A runner that crashes
-leaves its lease to run out; the job is then due again, as its next attempt.
+`leased_until` says until when the runner that claimed it has it. The lease is short and the
+runner renews it while the job runs (a heartbeat); a runner that crashes stops renewing, and
+once its lease runs out the job is due again, as its next attempt.
 
 Claiming is safe with any number of runners at once, on every server:
 - PostgreSQL: one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`:
@@ -28,6 +29,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from undersign.adapters.sql.availability import own_session
+from undersign.adapters.sql.repositories.shared import rowcount
 from undersign.adapters.sql.tables.background import JobRow
 from undersign.application.background.ports import ClaimedJob
 from undersign.application.shared.jobs import Job, JobLane
@@ -105,6 +107,18 @@ class SqlJobStore:
             ClaimedJob(job=Job(id=id_, name=name, args=dict(args), lane=lane), attempt=attempt)
             for _, id_, name, args, attempt in sorted(claimed)
         ]
+
+    async def renew(self, job_id: str, *, attempt: int, until: datetime) -> bool:
+        """The claim is known by its attempt: a later claim of the same job counted another."""
+        async with own_session(self._sessions) as session:
+            result = await session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.attempt == attempt, JobRow.leased_until.is_not(None))
+                .values(leased_until=until)
+                .execution_options(**_NO_SYNC)
+            )
+            await session.commit()
+        return rowcount(result) == 1
 
     async def finish(self, job_id: str) -> None:
         async with own_session(self._sessions) as session:

@@ -22,6 +22,11 @@ class JobStore(JobQueue, Protocol):
         """Up to `limit` jobs of `lane` due at `now`, leased: nobody else claims them until the lease ends (a crash)."""
         ...
 
+    async def renew(self, job_id: str, *, attempt: int, until: datetime) -> bool:
+        """Extend the lease of the claim that counted `attempt` to `until`; False if that claim no longer
+        holds it (its lease ran out and another claim took the job, or the job is settled)."""
+        ...
+
     async def finish(self, job_id: str) -> None: ...
 
     async def retry(self, job_id: str, *, at: datetime) -> None:

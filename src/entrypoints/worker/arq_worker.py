@@ -4,8 +4,9 @@ One process runs an arq worker per lane (application.shared.jobs.JobLane), each 
 queue with its own job slots: seals are never queued behind emails and webhook deliveries.
 Any number of worker processes may run: arq gives each queued job to one of them, the dispatchers
 queue each job under its stable id (arq keeps one), and the cron jobs are unique per run.
-A worker killed mid-job leaves the job in the queue; arq hands it out again once the
-job's in-progress mark expires (UNDERSIGN_JOB_TIMEOUT_SECONDS + 15 s), as its next try.
+A worker killed mid-job leaves the job in the queue; arq hands it out again once the job's
+in-progress mark expires, as its next try: a running job renews that mark (keep_in_progress),
+so it expires within LEASE_SECONDS of the worker's death.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ import contextlib
 from signal import Signals
 from typing import Any
 
-from arq import cron, func
+from arq import ArqRedis, cron, func
+from arq.constants import in_progress_key_prefix
 from arq.worker import Retry, Worker
+from redis.exceptions import RedisError
 
 from undersign.adapters.queue.arq_queue import KEEP_RESULT, QUEUE_NAMES, RUN_JOB, redis_settings
 from undersign.application.background.job_runner import RetryLater
 from undersign.application.shared.jobs import Job, JobLane
 from undersign.entrypoints.container import Container, shutdown
 from undersign.entrypoints.worker.loops import (
+    HEARTBEAT_SECONDS,
+    LEASE_SECONDS,
     POLL_SECONDS,
     TIMEOUT_MARGIN_SECONDS,
     dispatching,
@@ -42,14 +47,34 @@ ARQ_MAX_TRIES = 1_000
 async def run_job(ctx: dict[str, Any], name: str, args: dict[str, str]) -> None:
     container: Container = ctx["container"]
     job, attempt = Job(id=ctx["job_id"], name=name, args=args), ctx["job_try"]
+    heartbeat = asyncio.create_task(keep_in_progress(ctx["redis"], job.id))
     try:
         outcome = await container.use_cases().job_runner.run(job, attempt)
     except Exception:  # the runner could not even record the failure (its database down, say): later
         log.exception("job could not be run or kept; will try again", job=name, job_id=job.id, attempt=attempt)
         raise Retry(defer=container.settings().job_retry_base_seconds) from None
+    finally:
+        heartbeat.cancel()
     log_outcome(job, attempt, outcome)
     if isinstance(outcome, RetryLater):
         raise Retry(defer=outcome.delay)
+
+
+async def keep_in_progress(redis: ArqRedis, job_id: str) -> None:
+    """The job's lease, renewed while it runs.
+
+    arq marks a running job in progress until the longest job timeout has passed; while that
+    mark stands no worker takes the job, so one whose worker died would wait it out (minutes).
+    Here the mark lasts LEASE_SECONDS and is renewed every HEARTBEAT_SECONDS: a dead worker's
+    job is taken up by another worker within LEASE_SECONDS, a slow live one never.
+    """
+    key = in_progress_key_prefix + job_id
+    while True:
+        try:
+            await redis.pexpire(key, LEASE_SECONDS * 1000)
+        except (RedisError, OSError) as error:  # Redis away: arq cannot hand the job out either meanwhile
+            log.warning("job lease not renewed; trying again", job_id=job_id, error=type(error).__name__)
+        await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
 async def send_reminders(ctx: dict[str, Any]) -> None:

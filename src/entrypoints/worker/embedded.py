@@ -1,11 +1,14 @@
 """The embedded default's background work, inside `undersign serve`: no Redis, no worker process.
 
-Loops in the server's event loop: the dispatcher (outbox to the database job queue), a
-job loop per lane (claims the lane's due jobs under a lease, runs them with the same
-JobRunner as the arq worker, and finishes, retries or dead-letters them), and the schedule
-(reminders and expiry). Each lane has slots of its own: a seal starts at once even while
-every routine slot waits on a slow webhook endpoint. Jobs live in the database, so a server that dies loses none: a
-claimed job whose lease runs out is claimed again after the restart.
+Loops in the server's event loop: the dispatcher (outbox to the database job queue), a job
+loop per lane (claims the lane's due jobs under a short lease that a heartbeat renews while
+each runs, runs them with the same JobRunner as the arq worker, and finishes, retries or
+dead-letters them), and the schedule (reminders and expiry). Each lane has slots of its own:
+a seal starts at once even while every routine slot waits on a slow webhook endpoint.
+
+Jobs live in the database, so a server that dies loses none: its jobs' leases are no longer
+renewed, and each is claimed again, by another process or after the restart, within
+LEASE_SECONDS.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from undersign.application.background.schedules import Schedules
 from undersign.application.shared.jobs import JobLane
 from undersign.application.shared.ports import Clock
 from undersign.entrypoints.worker.loops import (
+    HEARTBEAT_SECONDS,
+    LEASE_SECONDS,
     POLL_SECONDS,
     TIMEOUT_MARGIN_SECONDS,
     dispatching,
@@ -45,9 +50,12 @@ class EmbeddedRunner:
         *,
         job_timeout_seconds: float,
         schedule_every: timedelta,
+        lease_seconds: float = LEASE_SECONDS,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
     ) -> None:
         self._dispatcher, self._store, self._runner, self._schedules = dispatcher, store, runner, schedules
         self._clock, self._job_timeout, self._schedule_every = clock, job_timeout_seconds, schedule_every
+        self._lease, self._heartbeat = timedelta(seconds=lease_seconds), heartbeat_seconds
         self._tasks: list[asyncio.Task[None]] = []
         self._running: dict[JobLane, set[asyncio.Task[None]]] = {lane: set() for lane in SLOTS}  # jobs being run
 
@@ -79,8 +87,7 @@ class EmbeddedRunner:
             if free == 0:
                 return False
             claimed = await self._store.claim(
-                lane=lane, now=self._clock.now(), limit=free,
-                lease_seconds=self._job_timeout + 2 * TIMEOUT_MARGIN_SECONDS,
+                lane=lane, now=self._clock.now(), limit=free, lease_seconds=self._lease.total_seconds()
             )
             for job in claimed:
                 task = asyncio.create_task(self._run(job))
@@ -91,10 +98,34 @@ class EmbeddedRunner:
         return step
 
     async def _run(self, claimed: ClaimedJob) -> None:
+        lease_lost = asyncio.Event()
+        heartbeat = asyncio.create_task(self._keep_leased(claimed, asyncio.current_task(), lease_lost))
         try:
             await self._attempt(claimed)
+        except asyncio.CancelledError:
+            if not lease_lost.is_set():
+                raise  # the runner stops: the job keeps its lease, and runs again once it ends
+            log.error("job lost its lease to another runner: stopped here", job=claimed.job.name,
+                      job_id=claimed.job.id, attempt=claimed.attempt)
         except Exception:  # settling failed (the database down, say): the lease brings the job back
             log.exception("job could not be settled; it runs again when its lease ends", job_id=claimed.job.id)
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_leased(self, claimed: ClaimedJob, work: asyncio.Task | None, lost: asyncio.Event) -> None:
+        """Renew the job's lease every heartbeat while it runs; stop `work` if another runner holds the job now
+        (this runner stalled past its lease), so that it does not run twice at once for long."""
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            try:
+                held = await self._store.renew(claimed.job.id, attempt=claimed.attempt, until=self._clock.now() + self._lease)
+            except Exception:  # the database down: try again at the next beat, the lease may still hold
+                log.warning("job lease not renewed; trying again", job_id=claimed.job.id, exc_info=True)
+                continue
+            if not held and work is not None:
+                lost.set()
+                work.cancel()
+                return
 
     async def _attempt(self, claimed: ClaimedJob) -> None:
         job = claimed.job

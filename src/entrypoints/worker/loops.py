@@ -16,6 +16,11 @@ POLL_SECONDS = 0.2  # how soon an idle loop looks again: the delay a quiet outbo
 # A runner's own limit on a job outlasts the JobRunner's by this much: the JobRunner times an
 # attempt out first, so that it counts as a failed attempt (retried, then a dead letter).
 TIMEOUT_MARGIN_SECONDS = 5
+# A running job's lease, renewed every HEARTBEAT_SECONDS while it runs: a job whose runner died
+# (killed, its machine gone) is taken up again within LEASE_SECONDS, while a slow job that is
+# still running keeps its lease, however long it takes, and is never run twice at once.
+LEASE_SECONDS = 15
+HEARTBEAT_SECONDS = 5
 MAX_FAILURE_PAUSE_SECONDS = 10
 
 log = structlog.get_logger("undersign.jobs")
