@@ -15,6 +15,19 @@ Feature: A signer declines
     When "Bob" tries to sign
     Then "Bob" is refused because the envelope is declined
 
+  Scenario: Declining again after it worked is answered as the first time
+    When "Ada" declines because "the interest rate is wrong"
+    And "Ada" declines again because "the interest rate is wrong", her answer having been lost
+    And "Ada" tries to sign
+    Then "Ada" is told she declined, as the first time
+    And "Ada" is refused because the envelope is declined
+
+  Scenario: Who signed cannot decline afterwards
+    When "Ada" signs
+    And "Ada" tries to decline because "I changed my mind"
+    Then "Ada" is refused because she has already signed
+    And the envelope is sent
+
   Scenario: Declining needs a reason
     When "Ada" tries to decline without a reason
     Then the recipient is told "needs a reason"

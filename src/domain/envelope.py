@@ -355,6 +355,15 @@ class Envelope:
             raise InvalidInput(f"these fields are not yours to fill: {', '.join(unknown)}")
         return {field_id: _field_value(f, values.get(field_id), signature_text, now) for field_id, f in mine.items()}
 
+    def repeats_signature(self, *, signer_id: str, signature_text: str) -> bool:
+        """Whether this signature was made already, the same (a retry: answered as the first was, not done
+        again); AlreadySigned or AlreadyDeclined if the recipient did something else."""
+        return self.signer(signer_id).signed_already(signature_text)
+
+    def repeats_decline(self, *, signer_id: str, reason: str) -> bool:
+        """Whether this recipient declined already, for this reason; as `repeats_signature`."""
+        return self.signer(signer_id).declined_already(_reason(reason, "declining"))
+
     def check_can_act(self, *, signer_id: str, now: datetime) -> None:
         self._require_sent()
         if self.expires_at is not None and now >= self.expires_at:

@@ -33,6 +33,18 @@ class AlreadyActed(InvalidState):
     code = "already_acted"
 
 
+class AlreadySigned(AlreadyActed):
+    """The recipient signed (or approved) already, and asks for something else now."""
+
+    code = "already_signed"
+
+
+class AlreadyDeclined(AlreadyActed):
+    """The recipient declined already, and asks for something else now."""
+
+    code = "already_declined"
+
+
 class NotFound(DomainError):
     code = "not_found"
 

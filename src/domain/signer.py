@@ -6,7 +6,14 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from undersign.domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
+from undersign.domain.errors import (
+    AlreadyActed,
+    AlreadyDeclined,
+    AlreadySigned,
+    InvalidInput,
+    InvalidState,
+    NotYourTurn,
+)
 from undersign.domain.policy import SignerAuth
 from undersign.domain.signer_authentication import SignerAuthState, phone_number
 from undersign.domain.text import email_address, single_line
@@ -151,6 +158,28 @@ class Signer:
         self.status = SignerStatus.APPROVED if self.role is Role.APPROVER else SignerStatus.SIGNED
         self.acted_at = evidence.at
         self.evidence = evidence
+
+    def signed_already(self, signature_text: str) -> bool:
+        """Whether a signature asked for now repeats one already made (same typed signature): a retry, to be
+        answered as the first was. False if they have not acted; AlreadySigned or AlreadyDeclined if the
+        request asks for something other than what they did."""
+        if self.status not in ACTED:
+            return False
+        if self.status is SignerStatus.DECLINED:
+            raise AlreadyDeclined(f"{self.name} has declined: there is nothing left to sign")
+        if self.evidence is None or self.evidence.signature_text != signature_text.strip():
+            raise AlreadySigned(f"{self.name} has already {self.status.value}, with another signature")
+        return True
+
+    def declined_already(self, reason: str) -> bool:
+        """Whether a decline asked for now repeats the one already made (same reason); as `signed_already`."""
+        if self.status not in ACTED:
+            return False
+        if self.status is not SignerStatus.DECLINED:
+            raise AlreadySigned(f"{self.name} has already {self.status.value}: it cannot be declined now")
+        if self.decline_reason != reason:
+            raise AlreadyDeclined(f"{self.name} has declined already, for another reason")
+        return True
 
     def decline(self, reason: str, now: datetime) -> None:
         self.check_can_act()

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from tests.e2e import api
 from tests.pdf_samples import make_pdf
-from undersign.application.access.idempotency import IdempotentRequest, fingerprint
+from undersign.application.access.idempotency import IdempotentRequest, KeyOwner, fingerprint
 from undersign.entrypoints.container import build_container
 
 
@@ -176,7 +176,7 @@ async def test_a_repeat_while_the_first_is_still_running_is_a_conflict(stack):
         # The first request is in flight: it has claimed the key and not answered yet (its fingerprint keyed,
         # as every caller's is, with the caller's own secret: an API key's is the key itself).
         printed = fingerprint("POST", "/v1/envelopes", body, secret=key.encode())
-        await container.use_cases().idempotency.begin(IdempotentRequest(caller=caller, key="k-3", fingerprint=printed))
+        await container.use_cases().idempotency.begin(IdempotentRequest(owner=KeyOwner.of(caller), key="k-3", fingerprint=printed))
 
         response = await stack.client.post(
             "/v1/envelopes", content=body, headers={**keyed(stack, "k-3"), "Content-Type": "application/json"}

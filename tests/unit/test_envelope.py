@@ -5,7 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from undersign.domain.envelope import Envelope, EnvelopeStatus
-from undersign.domain.errors import AlreadyActed, InvalidInput, InvalidState, NotYourTurn
+from undersign.domain.errors import (
+    AlreadyActed,
+    AlreadyDeclined,
+    AlreadySigned,
+    InvalidInput,
+    InvalidState,
+    NotYourTurn,
+)
 from undersign.domain.field import FieldKind, PageSize, Placement
 from undersign.domain.policy import Policy, Routing
 from undersign.domain.signer import Role, SignerStatus, SigningEvidence
@@ -118,6 +125,35 @@ def test_signing_twice_is_refused():
     sign(envelope, "s1")
     with pytest.raises(AlreadyActed):
         sign(envelope, "s1")
+
+
+def test_a_signature_asked_for_again_is_a_repeat_only_with_the_same_typed_signature():
+    envelope = draft()
+    add(envelope, "s1")
+    add(envelope, "s2")
+    envelope.send(policy=POLICY, now=NOW, actor="k")
+    assert envelope.repeats_signature(signer_id="s1", signature_text="Ada") is False  # not signed yet
+    sign(envelope, "s1")
+
+    assert envelope.repeats_signature(signer_id="s1", signature_text=" Ada ") is True
+    with pytest.raises(AlreadySigned):
+        envelope.repeats_signature(signer_id="s1", signature_text="Somebody Else")
+    with pytest.raises(AlreadySigned):
+        envelope.repeats_decline(signer_id="s1", reason="changed my mind")
+
+
+def test_a_decline_asked_for_again_is_a_repeat_only_for_the_same_reason():
+    envelope = draft()
+    add(envelope, "s1")
+    envelope.send(policy=POLICY, now=NOW, actor="k")
+    assert envelope.repeats_decline(signer_id="s1", reason="wrong rate") is False
+    envelope.decline(signer_id="s1", reason="wrong rate", now=NOW, actor="signer:s1")
+
+    assert envelope.repeats_decline(signer_id="s1", reason="  wrong rate ") is True
+    with pytest.raises(AlreadyDeclined):
+        envelope.repeats_decline(signer_id="s1", reason="another reason")
+    with pytest.raises(AlreadyDeclined):
+        envelope.repeats_signature(signer_id="s1", signature_text="Ada")
 
 
 def test_carbon_copies_do_not_hold_routing_up_and_are_notified_at_completion():

@@ -8,7 +8,14 @@ from datetime import timedelta
 import pytest
 
 from tests.fakes.platform import FakePlatform
-from undersign.application.access.idempotency import CLAIM_LEASE, KEY_LIFETIME, Claim, IdempotentRequest, fingerprint
+from undersign.application.access.idempotency import (
+    CLAIM_LEASE,
+    KEY_LIFETIME,
+    Claim,
+    IdempotentRequest,
+    KeyOwner,
+    fingerprint,
+)
 from undersign.application.access.permissions import Caller
 from undersign.application.access.ports import StoredResponse
 from undersign.application.shared.errors import IdempotencyKeyInProgress, IdempotencyKeyReused, InvalidIdempotencyKey
@@ -21,7 +28,7 @@ CREATED = StoredResponse(status=201, headers={"content-type": "application/json"
 
 
 def request(key: str = "key-1", body: bytes = b'{"subject":"Lease"}', caller: Caller = ACME, path: str = "/v1/envelopes"):
-    return IdempotentRequest(caller=caller, key=key, fingerprint=fingerprint("POST", path, body))
+    return IdempotentRequest(owner=KeyOwner.of(caller), key=key, fingerprint=fingerprint("POST", path, body))
 
 
 async def claimed(platform: FakePlatform, req: IdempotentRequest) -> Claim:

@@ -7,8 +7,8 @@ recorded under the key afterwards; a repeat with the same fingerprint gets that 
 back, a different request under the same key is refused (IdempotencyKeyReused). A request
 that fails gives the key up again: nothing was done, so it may be retried under that key.
 
-Keys are scoped to the caller's API key (in its tenant): a response is only ever replayed to
-the credential that made the request, so another key, even an admin's, replaying one cannot
+Keys are scoped to the caller's credential (its API key, session or signing link, in its
+tenant: KeyOwner): a response is only ever replayed to the credential that made the request, so another key, even an admin's, replaying one cannot
 pick up a signing token or a webhook secret. They expire KEY_LIFETIME after they were
 claimed; expired records are purged lazily, whenever the tenant claims a new key.
 
@@ -58,8 +58,20 @@ def fingerprint(method: str, path: str, body: bytes, *, secret: bytes = b"") -> 
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KeyOwner:
+    """Whose idempotency keys these are: one credential of a tenant (an API key, a session, a signing link)."""
+
+    tenant_id: str
+    credential_id: str
+
+    @classmethod
+    def of(cls, caller: Caller) -> KeyOwner:
+        return cls(tenant_id=caller.tenant_id, credential_id=caller.credential_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IdempotentRequest:
-    caller: Caller
+    owner: KeyOwner
     key: str
     fingerprint: str
 
@@ -82,7 +94,7 @@ class Idempotency:
         IdempotencyKeyInProgress while the first request under it is still running.
         """
         _check(request.key)
-        tenant_id, credential_id = request.caller.tenant_id, request.caller.credential_id
+        tenant_id, credential_id = request.owner.tenant_id, request.owner.credential_id
         for _ in range(MAX_ROUNDS):
             now = self._clock.now()
             mine = IdempotencyRecord(

@@ -67,9 +67,20 @@ async def require_open_link(uow: UnitOfWork, token: str, now: datetime) -> tuple
     A declined, voided or expired envelope closes every link to it at once: nothing can be
     read or done through them any more. A completed one stays readable by its recipients.
     """
+    link, envelope = await require_link_and_envelope(uow, token, now)
+    require_open(envelope, now)
+    return link, envelope
+
+
+async def require_link_and_envelope(uow: UnitOfWork, token: str, now: datetime) -> tuple[SigningLink, Envelope]:
+    """The link and its envelope, open or not: for what a recipient may still be told once it closed
+    (that their own decline went through, when they ask again)."""
     link = await require_signing_link(uow, token, now)
-    envelope = await require_envelope(uow, link.tenant_id, link.envelope_id)
+    return link, await require_envelope(uow, link.tenant_id, link.envelope_id)
+
+
+def require_open(envelope: Envelope, now: datetime) -> None:
+    """EnvelopeClosed once the envelope is declined, voided or expired."""
     closed = envelope.closed_to_recipients(now)
     if closed:
         raise EnvelopeClosed(f"this envelope is {closed}: its signing links no longer work")
-    return link, envelope

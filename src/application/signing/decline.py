@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from undersign.application.shared.loading import require_open_link
+from undersign.application.shared.loading import require_link_and_envelope, require_open
 from undersign.application.shared.ports import Clock
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
@@ -30,11 +30,15 @@ class DeclineHandler:
     async def _decline(self, command: Decline) -> SigningSession:
         async with self._uow() as uow:
             now = self._clock.now()
-            link, envelope = await require_open_link(uow, command.token, now)
+            link, envelope = await require_link_and_envelope(uow, command.token, now)
             authentication = require_passed(envelope, link, command.signer_pass, now)
-            envelope.decline(signer_id=link.signer_id, reason=command.reason, now=now, actor=f"signer:{link.signer_id}")
-            await uow.envelopes.save(envelope)
-            await uow.commit()
+            # A decline sent again (its answer was lost) is answered as the first was; the envelope it
+            # closed would refuse anything else.
+            if not envelope.repeats_decline(signer_id=link.signer_id, reason=command.reason):
+                require_open(envelope, now)
+                envelope.decline(signer_id=link.signer_id, reason=command.reason, now=now, actor=f"signer:{link.signer_id}")
+                await uow.envelopes.save(envelope)
+                await uow.commit()
         # Declining closes the envelope, and with it every link to it (this one too).
         return SigningSession(
             envelope=envelope, signer=envelope.signer(link.signer_id), documents=[], authentication=authentication,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from undersign.application.shared.loading import require_document, require_open_link
+from undersign.application.access.idempotency import KeyOwner
+from undersign.application.shared.loading import require_document, require_link_and_envelope, require_open_link
 from undersign.application.shared.ports import Clock
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
@@ -64,6 +65,19 @@ class SigningSessions:
             authentication=authentication, embedded=link.embedded_by is not None,
             sender_name=tenant.display_name if tenant else "",
         )
+
+    async def key_owner(self, token: str, signer_pass: SignerPass | None) -> KeyOwner:
+        """Whose idempotency keys a recipient's act is kept under: their link's, once they passed what it asks.
+
+        Checked before a stored answer is replayed, as the act itself would be: only the link's
+        recipient, authenticated, gets one. Closed envelopes included: a decline's answer is replayed
+        after it closed the envelope.
+        """
+        async with self._uow() as uow:
+            now = self._clock.now()
+            link, envelope = await require_link_and_envelope(uow, token, now)
+            require_passed(envelope, link, signer_pass, now)
+        return KeyOwner(tenant_id=link.tenant_id, credential_id=f"link:{link.id}")
 
     async def document_content(
         self, token: str, document_id: str, signer_pass: SignerPass | None = None

@@ -6,6 +6,10 @@ background job (application.signing.seal), so the last signature does not wait f
 Signers of one envelope take turns (application.shared.envelope_turns.EnvelopeTurns: in this
 process, and across processes by the envelope's row lock). The version check on save stays as the
 safety net, and a lost race is still retried from fresh state.
+
+Safe to retry: a signature sent again after it was made (its answer lost to a dropped
+connection or a dead process) is answered as the first was, and recorded once; another act
+from the same recipient after it is refused (409 already_signed, or already_declined).
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ class SignHandler:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, command.token, now)
             authentication = require_passed(envelope, link, command.signer_pass, now)
+            if envelope.repeats_signature(signer_id=link.signer_id, signature_text=command.signature_text):
+                return envelope  # a retry of a signature made already (its answer was lost): recorded once
             values = envelope.resolve_field_values(
                 signer_id=link.signer_id, values=command.field_values,
                 signature_text=command.signature_text, now=now,

@@ -1,8 +1,9 @@
-"""Idempotency-Key on the creating POSTs: a middleware on those routes, around their handlers.
+"""Idempotency-Key on the creating POSTs and a recipient's acts: a middleware on those routes, around their handlers.
 
 With the header, the request is authenticated and authorized here, before anything is
 looked up (a stored response is only ever handed to a caller allowed to make the request,
-and records are kept per API key: one key never sees another's responses), fingerprinted
+and records are kept per credential: one API key, session or signing link never sees
+another's responses; a recipient must have passed what their link asks first), fingerprinted
 (method, path, body) and run through application.access.idempotency: a repeat is answered with
 the first response (marked `Idempotent-Replayed: true`) without reaching the handler. A
 first request reaches its handler as usual; a 2xx answer is recorded under the key before
@@ -26,12 +27,20 @@ from litestar.middleware import ASGIMiddleware
 from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from undersign.application.access.idempotency import MAX_KEY_LENGTH, Claim, Idempotency, IdempotentRequest, fingerprint
+from undersign.application.access.idempotency import (
+    MAX_KEY_LENGTH,
+    Claim,
+    Idempotency,
+    IdempotentRequest,
+    KeyOwner,
+    fingerprint,
+)
 from undersign.application.access.ports import StoredResponse
 from undersign.application.shared.errors import IdempotencyKeyReused
 from undersign.entrypoints.http.dependencies import caller_secret
 from undersign.entrypoints.http.guards import authorized_caller
 from undersign.entrypoints.http.sealed_responses import seal, unseal
+from undersign.entrypoints.http.signer_passes import read_signer_pass
 
 # Response headers worth replaying: the rest (length, request id) is the repeat's own.
 REPLAYED_HEADERS = ("content-type", "etag", "location")
@@ -48,17 +57,17 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if key is None:
             await next_app(scope, receive, send)
             return
-        caller = await authorized_caller(request)
-        if caller is None:  # only routes that need an API key take Idempotency-Key
+        known = await _key_owner(request)
+        if known is None:
             await next_app(scope, receive, send)
             return
+        owner, secret = known
         # Read (and cached for the handler) here, so the size limit applies as usual.
         body = await request.body()
         idempotency: Idempotency = request.app.state.container.use_cases().idempotency
-        secret = caller_secret(request)
         outcome = await idempotency.begin(
             IdempotentRequest(
-                caller=caller, key=key,
+                owner=owner, key=key,
                 fingerprint=fingerprint(request.method, request.url.path, _canonical(request, body), secret=secret),
             )
         )
@@ -79,6 +88,23 @@ class IdempotencyMiddleware(ASGIMiddleware):
         else:
             await _release(idempotency, outcome)
         await response.flush(send)
+
+
+async def _key_owner(request: Request[Any, Any, Any]) -> tuple[KeyOwner, bytes] | None:
+    """Whose keys the request's are, authorized as its handler would be, and the secret their answers
+    are sealed with; None on a route that takes no key.
+
+    A creating route's caller holds an API key, a session or a bearer token; a recipient's act
+    (sign, decline) holds its signing link, whose token is never stored: it seals the answers.
+    """
+    caller = await authorized_caller(request)
+    if caller is not None:
+        return KeyOwner.of(caller), caller_secret(request)
+    if request.route_handler.opt.get(BY_SIGNING_LINK):
+        token = request.path_params["token"]
+        sessions = request.app.state.container.use_cases().signing_sessions
+        return await sessions.key_owner(token, read_signer_pass(request)), token.encode()
+    return None
 
 
 class _BufferedResponse:
@@ -159,3 +185,6 @@ class IdempotentOperation(Operation):
 
 # What a creating route adds to its decorator.
 IDEMPOTENT: dict[str, Any] = {"middleware": [IdempotencyMiddleware()], "operation_class": IdempotentOperation}
+# What a recipient's act through their signing link (its `{token}` path parameter) adds to its decorator.
+BY_SIGNING_LINK = "idempotent_by_signing_link"
+IDEMPOTENT_BY_SIGNING_LINK: dict[str, Any] = {**IDEMPOTENT, BY_SIGNING_LINK: True}

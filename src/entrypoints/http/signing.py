@@ -13,6 +13,7 @@ from undersign.application.signing.sign import Sign, SignHandler
 from undersign.application.signing.signer_authentication import AuthenticationState, SignerAuthentication
 from undersign.domain.signer_authentication import masked_email
 from undersign.entrypoints.http.envelopes import pdf_response
+from undersign.entrypoints.http.idempotency import IDEMPOTENT_BY_SIGNING_LINK
 from undersign.entrypoints.http.schemas import (
     AuthenticationOut,
     CodeIn,
@@ -75,7 +76,7 @@ class SigningController(Controller):
         """A document as it stands now, once the recipient passed their authentication."""
         return pdf_response(*await signing_sessions.document_content(token, document_id, read_signer_pass(request)))
 
-    @post("/sign", status_code=200, public=BY_TOKEN)
+    @post("/sign", status_code=200, public=BY_TOKEN, **IDEMPOTENT_BY_SIGNING_LINK)
     async def sign(
         self,
         token: FromPath[str],
@@ -84,7 +85,11 @@ class SigningController(Controller):
         sign: NamedDependency[SignHandler],
         signing_sessions: NamedDependency[SigningSessions],
     ) -> SigningSessionOut:
-        """The recipient signs (or approves): their fields are filled and their PAdES signature added."""
+        """The recipient signs (or approves): their fields are filled and their PAdES signature added.
+
+        Safe to retry: the same signature sent again after it was made (its answer lost) is answered
+        as the first was and recorded once; another act from the recipient after it is a 409
+        (`already_signed`, `already_declined`)."""
         signer_pass = read_signer_pass(request)
         await sign(
             Sign(
@@ -97,7 +102,7 @@ class SigningController(Controller):
         )
         return session_out(token, await signing_sessions.open(token, signer_pass))
 
-    @post("/decline", status_code=200, public=BY_TOKEN)
+    @post("/decline", status_code=200, public=BY_TOKEN, **IDEMPOTENT_BY_SIGNING_LINK)
     async def decline(
         self,
         token: FromPath[str],
@@ -105,7 +110,7 @@ class SigningController(Controller):
         request: Request,
         decline: NamedDependency[DeclineHandler],
     ) -> SigningSessionOut:
-        """The recipient declines, with a reason: the envelope stops for everyone."""
+        """The recipient declines, with a reason: the envelope stops for everyone. Safe to retry, as signing is."""
         return session_out(token, await decline(Decline(token=token, reason=data.reason, signer_pass=read_signer_pass(request))))
 
 

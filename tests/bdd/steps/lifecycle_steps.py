@@ -40,6 +40,8 @@ class World:
     document_id: str = ""
     signers: dict[str, str] = field(default_factory=dict)
     error: DomainError | None = None
+    tokens: dict[str, str] = field(default_factory=dict)  # the link each recipient last acted through
+    answer: Any = None  # what the last retried act was answered with
     api: Any = None  # set by the steps that drive the HTTP API
     webhook: Any = None  # the tenant's webhook endpoint, once registered
 
@@ -75,9 +77,18 @@ async def token_for(world: World, name: str) -> str:
     return (await world.platform.create_signing_link(link)).token
 
 
-async def sign_as(world: World, name: str):
-    command = Sign(token=await token_for(world, name), field_values={}, signature_text=name, consent=True)
+async def sign_as(world: World, name: str, signature: str | None = None, *, again: bool = False):
+    """`name` signs through a new link, or `again` through the one they last acted through (a retry)."""
+    token = world.tokens[name] if again else await token_for(world, name)
+    world.tokens[name] = token
+    command = Sign(token=token, field_values={}, signature_text=signature or name, consent=True)
     return await world.platform.sign(command)
+
+
+async def decline_as(world: World, name: str, reason: str, *, again: bool = False):
+    token = world.tokens[name] if again else await token_for(world, name)
+    world.tokens[name] = token
+    return await world.platform.decline(Decline(token=token, reason=reason))
 
 
 # -- given ------------------------------------------------------------------------------
@@ -178,7 +189,17 @@ def signs(world: World, run, name: str) -> None:
 
 @when(parsers.parse('"{name}" tries to sign'))
 def tries_to_sign(world: World, run, name: str) -> None:
-    attempt(world, run, sign_as(world, name))
+    attempt(world, run, sign_as(world, name, again=name in world.tokens))
+
+
+@when(parsers.parse('"{name}" signs again, her answer having been lost'))
+def signs_again(world: World, run, name: str) -> None:
+    world.answer = run(sign_as(world, name, again=True))
+
+
+@when(parsers.parse('"{name}" tries to sign with another signature'))
+def tries_another_signature(world: World, run, name: str) -> None:
+    attempt(world, run, sign_as(world, name, f"Not {name}", again=True))
 
 
 @when(parsers.parse("all {count:d} signers sign at the same moment"))
@@ -191,10 +212,17 @@ def all_sign_at_once(world: World, run, count: int) -> None:
 
 @when(parsers.parse('"{name}" declines because "{reason}"'))
 def declines(world: World, run, name: str, reason: str) -> None:
-    async def decline() -> None:
-        await world.platform.decline(Decline(token=await token_for(world, name), reason=reason))
+    run(decline_as(world, name, reason))
 
-    run(decline())
+
+@when(parsers.parse('"{name}" declines again because "{reason}", her answer having been lost'))
+def declines_again(world: World, run, name: str, reason: str) -> None:
+    world.answer = run(decline_as(world, name, reason, again=True))
+
+
+@when(parsers.parse('"{name}" tries to decline because "{reason}"'))
+def tries_to_decline(world: World, run, name: str, reason: str) -> None:
+    attempt(world, run, decline_as(world, name, reason, again=name in world.tokens))
 
 
 @when(parsers.parse('"{name}" tries to decline without a reason'))
@@ -292,7 +320,28 @@ def refused_out_of_turn(world: World, name: str) -> None:
 @then(parsers.parse('"{name}" is refused because she has already signed'))
 @then(parsers.parse('"{name}" is refused because he has already signed'))
 def refused_twice(world: World, name: str) -> None:
-    assert world.error is not None and world.error.code == "already_acted"
+    assert world.error is not None and world.error.code == "already_signed"
+
+
+@then(parsers.parse('"{name}" is told she signed, as the first time'))
+def told_signed(world: World, run, name: str) -> None:
+    signer = world.answer.signer(world.signers[name])
+    envelope, _ = run(world.platform.envelope_queries.get(world.caller, world.envelope_id))
+    stored = envelope.signer(world.signers[name])
+    assert signer.status is SignerStatus.SIGNED and signer.acted_at == stored.acted_at
+
+
+@then(parsers.parse('"{name}" is told she declined, as the first time'))
+def told_declined(world: World, name: str) -> None:
+    assert world.answer.envelope.status is EnvelopeStatus.DECLINED
+    assert world.answer.signer.status is SignerStatus.DECLINED and world.answer.signer.id == world.signers[name]
+
+
+@then(parsers.parse('"{name}" has signed the document once'))
+def signed_once(world: World, run, name: str) -> None:
+    assert [line.split(" [")[0] for line in document_lines(world, run)].count(f"%signed by {name}") == 1
+    audit = run(world.platform.envelope_queries.audit_trail(world.caller, world.envelope_id))
+    assert [e.type for e in audit.entries].count("SignerSigned") == 1
 
 
 def document_lines(world: World, run) -> list[str]:
