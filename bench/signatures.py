@@ -1,20 +1,22 @@
 """One signer's signature on PDFs of 100 KB, 1 MB, 10 MB and 50 MB: Undersign next to raw pyHanko.
 
-Per size, the median of several signatures, each on a fresh copy of the same document:
+Per size, the median of several signatures (the three kinds taking turns), each on a fresh copy of the same document:
 
 - `pyhanko B-B`: pyHanko alone, as its documentation shows it (`PdfSigner.async_sign_pdf`,
   what `sign_pdf` runs, on an `IncrementalPdfFileWriter`), with the same key and
   certificate, writing to a file opened `w+b` (so pyHanko streams rather than buffers);
 - `undersign B-B` and `undersign B-LTA`: `PyHankoPdfSigner.sign` as a signer's request
-  runs it: the form filled, the visible signature drawn, the certificate path validated
-  against the trust roots; at B-LTA also the time stamp, the revocation data (DSS) and
-  the document time stamp (the development TSA and CRLs, in process: no network).
+  runs it, from a file to a file: the form filled, the visible signature drawn, the
+  certificate path validated against the trust roots; at B-LTA also the time stamp, the
+  revocation data (DSS) and the document time stamp (the development TSA and CRLs, in
+  process: no network).
 
 The key is the same in all three (one ECDSA P-256 signer certificate, issued once), so
 the difference is the work around the signature. Peak memory is tracemalloc's peak of
-Python allocations during one signature, input and output included. Every run shares one
-event loop: on Python 3.11 each `asyncio.run()` builds the repr of its result, which for a
-50 MB signed PDF costs seconds. The load average (1, 5, 15 min) is printed with each row.
+Python allocations during one signature: raw pyHanko's input is already in memory, and
+Undersign's stays in its file, as in production, where it comes from the blob store. Every
+run shares one event loop: on Python 3.11 each `asyncio.run()` builds the repr of its
+result, which for a 50 MB signed PDF costs seconds. The load average (1, 5, 15 min) is printed with each row.
 
     python bench/signatures.py [--runs 5] [--sizes 100K,1M,10M,50M] [--levels B-B,B-LTA] [--pages 1]
 """
@@ -54,6 +56,7 @@ from undersign.domain.field import Field, FieldKind, Placement
 from undersign.domain.policy import SignatureLevel
 
 SIZES = {"100K": 100_000, "1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
+LEVELS = {"B-B": SignatureLevel.PADES_B_B, "B-LTA": SignatureLevel.PADES_B_LTA}
 NOW = datetime.now(UTC)
 
 
@@ -67,18 +70,27 @@ class OneSigner:
         return self._signer, self._serial
 
 
-async def measure(sign: Callable[[], Awaitable[object]], runs: int) -> tuple[float, float]:
-    """Median seconds over `runs`, and the peak MiB of one more run under tracemalloc."""
-    times = []
+async def measure(signs: list[Callable[[], Awaitable[object]]], runs: int) -> list[tuple[float, float]]:
+    """Per signing function, the median seconds over `runs` and the peak MiB of one more run under tracemalloc.
+
+    The functions take turns within each run, so a machine whose load changes (another CI
+    run) slows them alike and their ratios hold.
+    """
+    times: list[list[float]] = [[] for _ in signs]
     for _ in range(runs):
-        started = time.perf_counter()
-        await sign()
-        times.append(time.perf_counter() - started)
+        for sign, taken in zip(signs, times, strict=True):
+            started = time.perf_counter()
+            await sign()
+            taken.append(time.perf_counter() - started)
+    return [(statistics.median(taken), await peak_mib(sign)) for sign, taken in zip(signs, times, strict=True)]
+
+
+async def peak_mib(sign: Callable[[], Awaitable[object]]) -> float:
     tracemalloc.start()
     await sign()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return statistics.median(times), peak / 2**20
+    return peak / 2**20
 
 
 def with_pages(pdf: bytes, pages: int) -> bytes:
@@ -135,7 +147,7 @@ async def benchmark(options: argparse.Namespace) -> None:
                                    signature_text="Bench Signer", fields=[field], at=NOW,
                                    level=SignatureLevel.PADES_B_B)  # fmt: skip
 
-        output_path = Path(directory) / "signed.pdf"
+        output_path, prepared_path = Path(directory) / "signed.pdf", Path(directory) / "prepared.pdf"
 
         async def raw_pyhanko(pdf: bytes) -> None:
             metadata = PdfSignatureMetadata(
@@ -145,8 +157,8 @@ async def benchmark(options: argparse.Namespace) -> None:
                 writer = IncrementalPdfFileWriter(BytesIO(pdf))
                 await PdfSigner(metadata, signer=raw_signer).async_sign_pdf(writer, output=output)
 
-        async def undersign(prepared: bytes, level: SignatureLevel) -> None:
-            await ours.sign(prepared, replace(request, level=level))
+        async def undersign(level: SignatureLevel) -> None:
+            await ours.sign(str(prepared_path), str(output_path), replace(request, level=level))
 
         print(
             f"{'size':>6} {'pdf MB':>7} | {'pyhanko B-B':>12} {'undersign B-B':>14} {'undersign B-LTA':>16} |"
@@ -154,15 +166,14 @@ async def benchmark(options: argparse.Namespace) -> None:
         )
         for label in options.sizes.split(","):
             pdf = with_pages(make_pdf_of_size(SIZES[label]), options.pages)
-            prepared = await ours.prepare(pdf, [field])
-            raw = await measure(lambda: raw_pyhanko(pdf), options.runs)
-            runs = {
-                level: await measure(lambda level=level: undersign(prepared, level), options.runs)
-                if name in levels
-                else (float("nan"), float("nan"))
-                for name, level in (("B-B", SignatureLevel.PADES_B_B), ("B-LTA", SignatureLevel.PADES_B_LTA))
-            }
-            bb, lta = runs[SignatureLevel.PADES_B_B], runs[SignatureLevel.PADES_B_LTA]
+            prepared_path.write_bytes(await ours.prepare(pdf, [field]))
+            ours_at = [level for name, level in LEVELS.items() if name in levels]
+            raw, *measured = await measure(
+                [lambda pdf=pdf: raw_pyhanko(pdf), *(lambda level=level: undersign(level) for level in ours_at)], options.runs
+            )
+            runs = dict(zip(ours_at, measured, strict=True))
+            skipped = (float("nan"), float("nan"))
+            bb, lta = runs.get(SignatureLevel.PADES_B_B, skipped), runs.get(SignatureLevel.PADES_B_LTA, skipped)
             print(
                 f"{label:>6} {len(pdf) / 1e6:>7.1f} | {raw[0] * 1000:>9.0f} ms {bb[0] * 1000:>11.0f} ms {lta[0] * 1000:>13.0f} ms |"
                 f" {raw[1]:>18.1f} {bb[1]:>6.1f} {lta[1]:>6.1f} | {load_average()}",

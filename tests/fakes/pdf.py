@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from undersign.application.evidence.completion_certificate import CompletionCertificate
 from undersign.application.evidence.verification import VerificationReport
 from undersign.application.shared.errors import InvalidDocument
-from undersign.application.shared.pdf import PdfInfo, SignatureRequest, SignedPdf
+from undersign.application.shared.pdf import PdfInfo, SignatureRequest
 from undersign.domain.field import Field, PageSize
 from undersign.domain.policy import SignatureLevel
 
@@ -45,30 +46,34 @@ class FakePdfSigner:
         self.calls.append("prepare")
         return pdf + f"\n%prepared {len(fields)} fields".encode()
 
-    async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
+    async def sign(self, source: str, output: str, request: SignatureRequest) -> str:
         if self.failure is not None:
             raise self.failure
         self.calls.append(f"sign {request.name}")
         self.levels.append(request.level)
         values = ",".join(f"{f.kind.value}={f.value}" for f in request.fields)
-        serial = f"{next(self.serials):x}"
-        return SignedPdf(pdf=pdf + f"\n%signed by {request.name} [{values}]".encode(), certificate_serial=serial)
+        _append(source, output, f"%signed by {request.name} [{values}]")
+        return f"{next(self.serials):x}"
 
-    async def seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
+    async def seal(self, source: str, output: str, level: SignatureLevel) -> None:
         if self.failure is not None:
             raise self.failure
         self.calls.append("seal")
         self.levels.append(level)
-        return pdf + b"\n%sealed"
+        _append(source, output, "%sealed")
 
-    async def archive_timestamp_expiry(self, pdf: bytes) -> datetime | None:
-        return self.archive_expiries.get(pdf.rsplit(b"\n", 1)[-1])
+    async def archive_timestamp_expiry(self, pdf: str) -> datetime | None:
+        return self.archive_expiries.get(Path(pdf).read_bytes().rsplit(b"\n", 1)[-1])
 
-    async def add_archive_timestamp(self, pdf: bytes) -> bytes:
+    async def add_archive_timestamp(self, source: str, output: str) -> None:
         if self.failure is not None:
             raise self.failure
         self.calls.append("archive timestamp")
-        return pdf + b"\n%archive timestamp"
+        _append(source, output, "%archive timestamp")
+
+
+def _append(source: str, output: str, line: str) -> None:
+    Path(output).write_bytes(Path(source).read_bytes() + f"\n{line}".encode())
 
 
 @dataclass

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from undersign.application.shared.ports import StoredBlob
 
 
 class FakeClock:
@@ -39,8 +46,11 @@ class SequentialSecrets:
 
 
 class FakeBlobStore:
+    """Blobs in a dict; local files are real temporary files, removed as the contract says (`open_files` checks)."""
+
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
+        self.open_files: set[str] = set()  # scratch and local files not removed yet
 
     async def put(self, key: str, data: bytes) -> None:
         self.blobs[key] = data
@@ -50,3 +60,25 @@ class FakeBlobStore:
 
     async def delete(self, key: str) -> None:
         self.blobs.pop(key, None)
+
+    @asynccontextmanager
+    async def local_file(self, key: str) -> AsyncIterator[str]:
+        async with self.scratch_file(self.blobs[key]) as path:
+            yield path
+
+    @asynccontextmanager
+    async def scratch_file(self, content: bytes = b"") -> AsyncIterator[str]:
+        fd, path = tempfile.mkstemp(prefix="fake-blob-", suffix=".pdf")
+        with open(fd, "wb") as file:
+            file.write(content)
+        self.open_files.add(path)
+        try:
+            yield path
+        finally:
+            Path(path).unlink(missing_ok=True)
+            self.open_files.discard(path)
+
+    async def put_file(self, key: str, path: str) -> StoredBlob:
+        data = Path(path).read_bytes()
+        self.blobs[key] = data
+        return StoredBlob(sha256=hashlib.sha256(data).hexdigest(), size=len(data))

@@ -8,6 +8,7 @@ import pytest
 
 from undersign.adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from tests.pdf_in_memory import InMemoryPdfSigner
 
 
 @pytest.fixture(scope="module")
@@ -16,5 +17,5 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
 
 
 @pytest.fixture(scope="module")
-def signer(pki: DevPki) -> PyHankoPdfSigner:
-    return PyHankoPdfSigner.development(pki)
+def signer(pki: DevPki) -> InMemoryPdfSigner:
+    return InMemoryPdfSigner(PyHankoPdfSigner.development(pki))

@@ -13,6 +13,7 @@ import pytest_asyncio
 from reportlab.pdfgen import canvas
 
 from tests.pdf_checks import pdfsig_report, pyhanko_statuses
+from tests.pdf_in_memory import InMemoryPdfSigner
 from tests.pdfa_checks import (
     catalog_version,
     extensions,
@@ -25,7 +26,6 @@ from tests.pdfa_checks import (
 )
 from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
 from undersign.adapters.signing.completion_certificate_pdfa import certificate_as_pdfa3
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.pdfa import PdfaIdentification
 from undersign.application.evidence.completion_certificate import AuditLine, CompletionCertificate
 from undersign.domain.audit import GENESIS_HASH, AuditEntry, entry_hash
@@ -65,7 +65,7 @@ async def rendered() -> bytes:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sealed(signer: PyHankoPdfSigner, rendered: bytes) -> dict[SignatureLevel, bytes]:
+async def sealed(signer: InMemoryPdfSigner, rendered: bytes) -> dict[SignatureLevel, bytes]:
     return {level: await signer.seal(rendered, level) for level in SignatureLevel}
 
 

@@ -23,8 +23,8 @@ from tests.pdf_checks import assert_trusted, pdfsig_report, pyhanko_statuses
 from tests.pdf_samples import make_pdf
 from tests.pdfa_checks import form_problems, make_pdfa_pdf, pikepdf_objections
 from tests.signing_requests import box
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.signature_images import read_signature_image
 from undersign.application.shared.errors import InvalidSignatureImage
 from undersign.application.shared.pdf import SignatureRequest
@@ -64,7 +64,7 @@ def _request(signer_id: str, name: str, fields: list[Field], image: bytes | None
     )  # fmt: skip
 
 
-async def _signed(signer: PyHankoPdfSigner, pdf: bytes, name: str, image: bytes | None, **kwargs: object) -> bytes:
+async def _signed(signer: InMemoryPdfSigner, pdf: bytes, name: str, image: bytes | None, **kwargs: object) -> bytes:
     fields = _fields("a", name)
     prepared = await signer.prepare(pdf, fields)
     return (await signer.sign(prepared, _request("a", name, fields, image, **kwargs))).pdf
@@ -106,7 +106,7 @@ def _copy(image: pikepdf.Stream) -> dict:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sealed(signer: PyHankoPdfSigner) -> bytes:
+async def sealed(signer: InMemoryPdfSigner) -> bytes:
     """Ann signs with a drawn image in two signature boxes and an initials box; Bob types; the seal."""
     ann, bob = _fields("a", "Ann Example"), [box("b-sig", "b", FieldKind.SIGNATURE, 650, "Bob Example")]
     pdf = await signer.prepare(make_pdf(), [*ann, *bob])
@@ -168,7 +168,7 @@ def test_the_image_is_rendered_where_the_box_is(sealed: bytes, tmp_path) -> None
 
 @pytest.mark.parametrize("name", [ARABIC_NAME, CHINESE_NAME])
 async def test_a_name_in_any_script_is_captioned_under_the_image(
-    signer: PyHankoPdfSigner, pki: DevPki, name: str
+    signer: InMemoryPdfSigner, pki: DevPki, name: str
 ) -> None:
     prepared = await signer.prepare(make_pdf(), _fields("a", name))
     signed = await _signed(signer, make_pdf(), name, _drawing())
@@ -181,7 +181,7 @@ async def test_a_name_in_any_script_is_captioned_under_the_image(
     assert base_font_names(added) >= {"NotoSans-Regular"}
 
 
-async def test_a_time_stamped_signature_with_an_image_is_valid(signer: PyHankoPdfSigner, pki: DevPki) -> None:
+async def test_a_time_stamped_signature_with_an_image_is_valid(signer: InMemoryPdfSigner, pki: DevPki) -> None:
     signed = await _signed(signer, make_pdf(), "Ann Example", _drawing(), level=SignatureLevel.PADES_B_T)
 
     assert [s.valid for s in pdfsig_report(signed)] == [True]
@@ -192,7 +192,7 @@ async def test_a_time_stamped_signature_with_an_image_is_valid(signer: PyHankoPd
 
 @pytest.mark.parametrize("part", [1, 2])
 async def test_a_pdfa_document_gets_the_image_flattened_in_gray_and_stays_pdfa(
-    signer: PyHankoPdfSigner, pki: DevPki, part: int
+    signer: InMemoryPdfSigner, pki: DevPki, part: int
 ) -> None:
     signed = await _signed(signer, make_pdfa_pdf(part), "Ann Example", _drawing())
 
@@ -202,7 +202,7 @@ async def test_a_pdfa_document_gets_the_image_flattened_in_gray_and_stays_pdfa(
     assert [s.valid for s in pdfsig_report(signed)] == [True]
 
 
-async def test_a_box_too_small_for_the_caption_shows_the_image_alone(signer: PyHankoPdfSigner) -> None:
+async def test_a_box_too_small_for_the_caption_shows_the_image_alone(signer: InMemoryPdfSigner) -> None:
     small = [replace(box("a-sig", "a", FieldKind.SIGNATURE, 100, "Ann"), placement=Placement(page=1, x=60, y=100,
                                                                                              width=60, height=20))]
     prepared = await signer.prepare(make_pdf(), small)
@@ -232,7 +232,7 @@ def test_nothing_but_the_pixels_is_kept() -> None:
     assert image.info == {}
 
 
-async def test_the_metadata_does_not_reach_the_pdf(signer: PyHankoPdfSigner) -> None:
+async def test_the_metadata_does_not_reach_the_pdf(signer: InMemoryPdfSigner) -> None:
     metadata = PngInfo()
     metadata.add_text("Comment", "secret-location-47.3N")
 
@@ -293,7 +293,7 @@ def _noise(size: tuple[int, int]) -> bytes:
 
 @pytest.mark.parametrize("case", list(REFUSED))
 async def test_an_image_that_is_not_a_sane_png_is_refused_with_the_stable_code(
-    signer: PyHankoPdfSigner, case: str
+    signer: InMemoryPdfSigner, case: str
 ) -> None:
     make, why = REFUSED[case]
     fields = _fields("a", "Ann Example")
@@ -318,7 +318,7 @@ def test_a_decompression_bomb_is_refused_before_it_inflates() -> None:
 
 
 async def test_on_a_rotated_page_the_image_is_drawn_upright_and_the_signature_holds(
-    signer: PyHankoPdfSigner, pki: DevPki
+    signer: InMemoryPdfSigner, pki: DevPki
 ) -> None:
     signed = await _signed(signer, make_pdf(rotate=90), "Ann Example", _drawing())
 
@@ -330,7 +330,7 @@ async def test_on_a_rotated_page_the_image_is_drawn_upright_and_the_signature_ho
         assert [float(n) for n in widget.AP.N.Matrix] == [0, 1, -1, 0, 0, 0]
 
 
-async def test_a_signer_without_a_box_signs_invisibly_with_an_image_too(signer: PyHankoPdfSigner, pki: DevPki) -> None:
+async def test_a_signer_without_a_box_signs_invisibly_with_an_image_too(signer: InMemoryPdfSigner, pki: DevPki) -> None:
     signed = (await signer.sign(make_pdf(), _request("a", "Ann Example", [], _drawing()))).pdf
 
     assert [(s.field_name, s.valid) for s in pdfsig_report(signed)] == [("sig-a", True)]

@@ -17,9 +17,9 @@ from tests.integration.test_completion_certificate_pdfa import certificate
 from tests.pdf_checks import form_field_values, pdfsig_report, pyhanko_statuses
 from tests.pdf_samples import make_pdf
 from tests.pdfa_checks import identification
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
 from undersign.adapters.signing.dev_pki import DevPki
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.pdfa import PdfaIdentification
 from undersign.adapters.signing.script_fonts import ARABIC, CJK, LATIN, REPLACEMENT, visual_runs
 from undersign.application.evidence.completion_certificate import RecipientEvidence
@@ -51,7 +51,7 @@ def _request(signer_id: str, name: str, fields: list[Field]) -> SignatureRequest
     )  # fmt: skip
 
 
-async def _signed_by_each(signer: PyHankoPdfSigner, names: list[str], *, rotate: int = 0) -> tuple[bytes, bytes]:
+async def _signed_by_each(signer: InMemoryPdfSigner, names: list[str], *, rotate: int = 0) -> tuple[bytes, bytes]:
     """A document with, for each name, a signature box and a text field holding the name: (prepared, sealed)."""
     fields = {
         f"S{i}": [
@@ -95,7 +95,7 @@ def test_a_line_is_cut_into_runs_of_one_font_and_one_direction_in_drawing_order(
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def signed_by_every_script(signer: PyHankoPdfSigner) -> tuple[bytes, bytes]:
+async def signed_by_every_script(signer: InMemoryPdfSigner) -> tuple[bytes, bytes]:
     return await _signed_by_each(signer, NAMES)
 
 
@@ -132,7 +132,7 @@ def test_stamps_and_fields_show_the_names(signed_by_every_script: tuple[bytes, b
         assert text.count(drawn_order(name)) >= 3  # the typed name, "Signed by", the text field
 
 
-async def test_a_stamp_on_a_rotated_page_embeds_its_fonts_too(signer: PyHankoPdfSigner) -> None:
+async def test_a_stamp_on_a_rotated_page_embeds_its_fonts_too(signer: InMemoryPdfSigner) -> None:
     prepared, sealed = await _signed_by_each(signer, [MIXED_NAME], rotate=90)
 
     assert [row["emb"] for row in fonts_added(prepared, sealed)] == ["yes"] * 3
@@ -140,7 +140,7 @@ async def test_a_stamp_on_a_rotated_page_embeds_its_fonts_too(signer: PyHankoPdf
 
 
 async def test_a_name_no_font_can_draw_still_signs_with_a_replacement_character_drawn(
-    signer: PyHankoPdfSigner, pki: DevPki
+    signer: InMemoryPdfSigner, pki: DevPki
 ) -> None:
     prepared, sealed = await _signed_by_each(signer, [NO_FONT_HAS_IT])
 

@@ -26,8 +26,8 @@ import pytest
 from tests.pdf_checks import AdesVerdict, pyhanko_lta_verdicts
 from tests.pdf_samples import make_pdf
 from tests.prerequisites import require_program
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.verification import PyHankoPdfVerifier
 from undersign.application.evidence.verification import SignatureKind, VerificationReport
 from undersign.application.shared.pdf import SignatureRequest
@@ -89,7 +89,7 @@ SIGNATURE_FIELD = Field(id="ada-sig", document_id="doc-1", signer_id="ada", kind
                         placement=Placement(page=1, x=60, y=100, width=160, height=40), value="Ada Lovelace")  # fmt: skip
 
 
-async def _signed_and_sealed(signer: PyHankoPdfSigner, level: SignatureLevel) -> bytes:
+async def _signed_and_sealed(signer: InMemoryPdfSigner, level: SignatureLevel) -> bytes:
     prepared = await signer.prepare(make_pdf(), [SIGNATURE_FIELD])
     request = SignatureRequest(signer_id="ada", name="Ada Lovelace", email="ada@example.com", signature_text="Ada Lovelace",
                                fields=[SIGNATURE_FIELD], at=NOW, level=level)  # fmt: skip
@@ -101,8 +101,10 @@ _RENEW = (
     "import asyncio, sys; from datetime import UTC, datetime; from pathlib import Path; "
     "from undersign.adapters.signing.dev_pki import load_or_create_dev_pki; "
     "from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner; "
+    "from tests.pdf_in_memory import InMemoryPdfSigner; "
     "pki = load_or_create_dev_pki(Path(sys.argv[1]), datetime.now(UTC))[0]; path = Path(sys.argv[2]); "
-    "path.write_bytes(asyncio.run(PyHankoPdfSigner.development(pki).add_archive_timestamp(path.read_bytes())))"
+    "signer = InMemoryPdfSigner(PyHankoPdfSigner.development(pki)); "
+    "path.write_bytes(asyncio.run(signer.add_archive_timestamp(path.read_bytes())))"
 )
 
 
@@ -115,7 +117,7 @@ def _renewed_at(moment: datetime, pdf: bytes, pki: DevPki, directory: Path) -> b
 
 
 @pytest.fixture(scope="module")
-def documents(pki: DevPki, signer: PyHankoPdfSigner, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+def documents(pki: DevPki, signer: InMemoryPdfSigner, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     async def make() -> dict[str, bytes]:
         made = {name: await _signed_and_sealed(signer, level) for name, level in LEVELS.items()}
         made[RENEWED_TODAY] = await signer.add_archive_timestamp(made["B-LTA"])

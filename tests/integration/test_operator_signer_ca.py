@@ -32,13 +32,13 @@ from tests.pdf_checks import assert_trusted, pdfsig_report, pyhanko_lta_verdicts
 from tests.pdf_samples import make_pdf
 from tests.prerequisites import require_program
 from tests.servers import running
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.assembly import configured_pdf_signer
 from undersign.adapters.signing.dev_pki import load_or_create_dev_pki
 from undersign.adapters.signing.issuing_ca import IssuingCa, IssuingCaError, PublicationPoints
 from undersign.adapters.signing.keys.config import parse_seal_key_spec
 from undersign.adapters.signing.keys.factory import seal_key_from
 from undersign.adapters.signing.keys.local import LocalSealKey
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.policy import SignatureLevel
 from undersign.entrypoints.container import signers_issuing_ca
@@ -107,12 +107,12 @@ def issuing_ca(spec: str, *, password: str | None = None, pin: str | None = None
     return IssuingCa(key, publication=PUBLISHED, policy=POLICY)
 
 
-def platform_signer(pki: AnimatedPki, ca: IssuingCa, tmp_path: Path) -> PyHankoPdfSigner:
+def platform_signer(pki: AnimatedPki, ca: IssuingCa, tmp_path: Path) -> InMemoryPdfSigner:
     seal = LocalSealKey(pki.key("seal"), pki.cert("seal"), (pki.cert("interm"), pki.cert("root")))
     dev_pki, _ = load_or_create_dev_pki(tmp_path / "dev-pki", datetime.now(UTC))
-    return configured_pdf_signer(
+    return InMemoryPdfSigner(configured_pdf_signer(
         dev_pki, tsa_urls=[pki.tsa_url], trust_root_files=[pki.root_pem], seal=seal, signer_ca=ca
-    )
+    ))
 
 
 def request(name: str, level: SignatureLevel) -> SignatureRequest:
@@ -120,7 +120,7 @@ def request(name: str, level: SignatureLevel) -> SignatureRequest:
                             signature_text=name, fields=[], at=datetime.now(UTC), level=level)  # fmt: skip
 
 
-async def signed_at_every_level(signer: PyHankoPdfSigner) -> dict[SignatureLevel, bytes]:
+async def signed_at_every_level(signer: InMemoryPdfSigner) -> dict[SignatureLevel, bytes]:
     documents = {}
     for level in LEVELS:
         by_ada = await signer.sign(make_pdf(), request("Ada Lovelace", level))

@@ -18,10 +18,10 @@ from pyhanko.sign.validation import SignatureCoverageLevel
 
 from tests.pdf_checks import form_field_values, openssl_verify_all, pdfsig_report, pyhanko_statuses
 from tests.pdf_samples import make_damaged_pdf, make_encrypted_pdf, make_pdf, make_pdf_without_pages
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki, DevPkiError, issue_signer_certificate, load_or_create_dev_pki
 from undersign.adapters.signing.page_geometry import PageGeometry
 from undersign.adapters.signing.pdf_inspector import PyHankoPdfInspector
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.application.shared.errors import InvalidDocument, SigningFailed
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.field import Field, FieldKind, PageSize, Placement
@@ -129,7 +129,7 @@ def bob_fields() -> list[Field]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sealed_pdf(signer: PyHankoPdfSigner, alice_fields: list[Field], bob_fields: list[Field]) -> bytes:
+async def sealed_pdf(signer: InMemoryPdfSigner, alice_fields: list[Field], bob_fields: list[Field]) -> bytes:
     prepared = await signer.prepare(make_pdf(pages=2), alice_fields + bob_fields)
     by_alice = await signer.sign(prepared, request("A", "Alice Example", alice_fields))
     by_bob = await signer.sign(by_alice.pdf, request("B", "Bob Example", bob_fields))
@@ -184,14 +184,14 @@ def test_the_seal_locks_the_document(sealed_pdf: bytes) -> None:
     assert (lock["/Action"], lock["/P"]) == ("/All", 1)
 
 
-async def test_nothing_can_be_signed_after_the_seal(signer: PyHankoPdfSigner, sealed_pdf: bytes) -> None:
+async def test_nothing_can_be_signed_after_the_seal(signer: InMemoryPdfSigner, sealed_pdf: bytes) -> None:
     with pytest.raises(SigningFailed, match="sealed"):
         await signer.sign(sealed_pdf, request("C", "Carol Example", []))
     with pytest.raises(SigningFailed, match="sealed"):
         await signer.seal(sealed_pdf, SignatureLevel.PADES_B_B)
 
 
-async def test_a_signer_cannot_sign_twice(signer: PyHankoPdfSigner, alice_fields: list[Field]) -> None:
+async def test_a_signer_cannot_sign_twice(signer: InMemoryPdfSigner, alice_fields: list[Field]) -> None:
     prepared = await signer.prepare(make_pdf(pages=2), alice_fields)
     signed = await signer.sign(prepared, request("A", "Alice", alice_fields))
 
@@ -200,7 +200,7 @@ async def test_a_signer_cannot_sign_twice(signer: PyHankoPdfSigner, alice_fields
 
 
 async def test_a_signer_without_a_signature_field_gets_an_invisible_signature(
-    signer: PyHankoPdfSigner, pki: DevPki
+    signer: InMemoryPdfSigner, pki: DevPki
 ) -> None:
     note = field("c-note", "C", FieldKind.TEXT, value="Carol's note")
     prepared = await signer.prepare(make_pdf(), [note])
@@ -217,13 +217,13 @@ async def test_a_signer_without_a_signature_field_gets_an_invisible_signature(
     assert status.intact and status.trusted
 
 
-async def test_prepare_without_fields_returns_the_pdf_unchanged(signer: PyHankoPdfSigner) -> None:
+async def test_prepare_without_fields_returns_the_pdf_unchanged(signer: InMemoryPdfSigner) -> None:
     pdf = make_pdf()
 
     assert await signer.prepare(pdf, []) is pdf
 
 
-async def test_fields_on_a_rotated_page_are_signed_and_filled(signer: PyHankoPdfSigner, pki: DevPki) -> None:
+async def test_fields_on_a_rotated_page_are_signed_and_filled(signer: InMemoryPdfSigner, pki: DevPki) -> None:
     fields = [
         field("r-sig", "R", FieldKind.SIGNATURE, x=600, y=400, value="Rita"),
         field("r-text", "R", FieldKind.TEXT, x=600, y=500, height=25, value="rotated"),
@@ -237,7 +237,7 @@ async def test_fields_on_a_rotated_page_are_signed_and_filled(signer: PyHankoPdf
     assert status.intact and status.trusted
 
 
-async def test_tampering_inside_a_signed_range_is_detected(signer: PyHankoPdfSigner, pki: DevPki) -> None:
+async def test_tampering_inside_a_signed_range_is_detected(signer: InMemoryPdfSigner, pki: DevPki) -> None:
     signed = await signer.sign(make_pdf(), request("D", "Dan Example", []))
     assert signed.pdf.count(b"(Page 1)") == 1
 
@@ -251,7 +251,7 @@ async def test_tampering_inside_a_signed_range_is_detected(signer: PyHankoPdfSig
 
 @pytest.mark.parametrize("level", [SignatureLevel.PADES_B_B, SignatureLevel.PADES_B_LTA])
 async def test_signing_fails_when_the_signer_certificate_is_not_valid_now(
-    signer: PyHankoPdfSigner, level: SignatureLevel
+    signer: InMemoryPdfSigner, level: SignatureLevel
 ) -> None:
     # Issued for a moment long past, the certificate has expired; pyHanko's pre-signing
     # check (with the dev root as trust anchor) must refuse it rather than sign.
@@ -362,7 +362,7 @@ def test_signer_certificates_accept_long_and_international_names(pki: DevPki) ->
     ],
 )
 async def test_names_in_any_script_and_direction_sign_and_validate(
-    signer: PyHankoPdfSigner, pki: DevPki, name: str, common_names: list[str]
+    signer: InMemoryPdfSigner, pki: DevPki, name: str, common_names: list[str]
 ) -> None:
     signed = await signer.sign(make_pdf(), request("s1", name, [], level=SignatureLevel.PADES_B_LT))
 

@@ -27,8 +27,8 @@ from tests.pdfa_checks import (
     pikepdf_objections,
 )
 from tests.signing_requests import box, signature_request
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.pdf_inspector import inspect_pdf
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.pdfa import PdfaIdentification
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.field import Field, FieldKind
@@ -48,7 +48,7 @@ def _request(signer_id: str, name: str, fields: list[Field], level: SignatureLev
     return signature_request(signer_id, name, fields, level, NOW)
 
 
-async def signed_and_sealed(signer: PyHankoPdfSigner, pdf: bytes, level: SignatureLevel) -> bytes:
+async def signed_and_sealed(signer: InMemoryPdfSigner, pdf: bytes, level: SignatureLevel) -> bytes:
     """Alice signs in her box with a note and a ticked box; Bob, who has no field, signs invisibly; the seal."""
     alice = [
         _field("a-sig", FieldKind.SIGNATURE, 100, "Alice"),
@@ -67,7 +67,7 @@ def uploads() -> dict[int, bytes]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sealed(signer: PyHankoPdfSigner, uploads: dict[int, bytes]) -> dict[tuple[int, SignatureLevel], bytes]:
+async def sealed(signer: InMemoryPdfSigner, uploads: dict[int, bytes]) -> dict[tuple[int, SignatureLevel], bytes]:
     return {(part, level): await signed_and_sealed(signer, uploads[part], level) for part, level in CASES}
 
 
@@ -124,7 +124,7 @@ def test_every_signature_stays_valid(
         assert (status.intact, status.valid, status.trusted, status.docmdp_ok) == (True,) * 4, status.summary
 
 
-async def test_a_document_that_is_not_pdfa_is_signed_as_before_in_pdf_2_0(signer: PyHankoPdfSigner) -> None:
+async def test_a_document_that_is_not_pdfa_is_signed_as_before_in_pdf_2_0(signer: InMemoryPdfSigner) -> None:
     """pyHanko's own choice for ECDSA on P-256, left alone where there is no PDF/A to keep."""
     pdf = await signed_and_sealed(signer, make_pdf(), SignatureLevel.PADES_B_B)
 

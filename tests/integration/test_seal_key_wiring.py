@@ -17,6 +17,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from structlog.testing import capture_logs
 
 from tests.pdf_checks import assert_trusted, pdfsig_report, pyhanko_statuses
+from tests.pdf_in_memory import InMemoryPdfSigner
 from tests.pdf_samples import make_pdf
 from tests.stack import settings_for
 from undersign.adapters.signing.dev_pki import issue_signer_certificate
@@ -54,7 +55,7 @@ async def test_the_seal_is_made_with_the_configured_pkcs12_key(data_dir: Path) -
     settings = settings_for(
         data_dir, UNDERSIGN_SEAL_KEY=f"pkcs12:{data_dir / 'seal.p12'}", UNDERSIGN_SEAL_KEY_PASSWORD=PASSWORD
     )
-    signer = build_container(settings).gateways.pdf_signer()
+    signer = InMemoryPdfSigner(build_container(settings).gateways.pdf_signer())
 
     sealed = await signer.seal(make_pdf(), SignatureLevel.PADES_B_LTA)
 

@@ -32,9 +32,9 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from tests.pdf_checks import pdfsig_report, pdfsig_report_all, pyhanko_statuses
 from tests.pdf_samples import make_pdf
 from tests.signing_requests import box, signature_request
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.pdf_forms import fill_fields
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
 from undersign.adapters.signing.verification import PyHankoPdfVerifier
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.field import Field, FieldKind
@@ -52,7 +52,7 @@ def _request(signer_id: str, name: str, fields: list[Field], level: SignatureLev
 BOB_NOTE = box("b-note", "b", FieldKind.TEXT, 360, "")
 
 
-async def completed(signer: PyHankoPdfSigner, level: SignatureLevel) -> bytes:
+async def completed(signer: InMemoryPdfSigner, level: SignatureLevel) -> bytes:
     alice = [
         box("a-sig", "a", FieldKind.SIGNATURE, 100, "Alice"),
         box("a-note", "a", FieldKind.TEXT, 160, "agreed"),
@@ -120,7 +120,7 @@ CHANGES = {
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def sealed(signer: PyHankoPdfSigner) -> dict[SignatureLevel, bytes]:
+async def sealed(signer: InMemoryPdfSigner) -> dict[SignatureLevel, bytes]:
     return {level: await completed(signer, level) for level in LEVELS}
 
 
@@ -187,7 +187,7 @@ def test_pdfsig_tells_only_whether_the_last_signature_covers_the_whole_file(
 
 
 async def test_archive_renewals_stay_permitted_by_the_lock(
-    sealed: dict[SignatureLevel, bytes], signer: PyHankoPdfSigner, pki: DevPki, verifier: PyHankoPdfVerifier
+    sealed: dict[SignatureLevel, bytes], signer: InMemoryPdfSigner, pki: DevPki, verifier: PyHankoPdfVerifier
 ) -> None:
     renewed = await signer.add_archive_timestamp(await signer.add_archive_timestamp(sealed[B_LTA]))
 

@@ -32,6 +32,7 @@ from tests.pdf_checks import (
 )
 from tests.pdf_samples import make_pdf
 from tests.signing_requests import box, signature_request
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.dev_revocation import DevRevocation
 from undersign.adapters.signing.dev_tsa import DEV_TSA_POLICY
@@ -52,7 +53,7 @@ def _request(signer_id: str, name: str, fields: list[Field], level: SignatureLev
     return signature_request(signer_id, name, fields, level, NOW)
 
 
-async def two_signers_and_the_seal(signer: PyHankoPdfSigner, level: SignatureLevel) -> bytes:
+async def two_signers_and_the_seal(signer: InMemoryPdfSigner, level: SignatureLevel) -> bytes:
     alice = [box("a-sig", "a", FieldKind.SIGNATURE, 100, "Alice"), box("a-note", "a", FieldKind.TEXT, 160, "ok")]
     bob = [box("b-sig", "b", FieldKind.SIGNATURE, 300, "Bob")]
     prepared = await signer.prepare(make_pdf(), alice + bob)
@@ -62,7 +63,7 @@ async def two_signers_and_the_seal(signer: PyHankoPdfSigner, level: SignatureLev
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def signed(signer: PyHankoPdfSigner) -> dict[SignatureLevel, bytes]:
+async def signed(signer: InMemoryPdfSigner) -> dict[SignatureLevel, bytes]:
     return {level: await two_signers_and_the_seal(signer, level) for level in LEVELS}
 
 
@@ -204,7 +205,7 @@ async def test_a_revoked_certificate_is_refused_not_used(pki: DevPki, level: Sig
     revocation = DevRevocation(pki)
     trust = SigningTrust(trust_roots=[pki.root_cert], intermediates=[pki.issuing_cert], dev_revocation=revocation,
                          fetch_revocation=False)  # fmt: skip
-    signer = PyHankoPdfSigner.development(pki, trust=trust)
+    signer = InMemoryPdfSigner(PyHankoPdfSigner.development(pki, trust=trust))
     signed = await signer.sign(make_pdf(), _request("a", "Alice Example", [], level))
 
     revocation.revoke(pki.seal_cert.serial_number, at=NOW - timedelta(minutes=1))

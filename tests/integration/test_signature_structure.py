@@ -20,9 +20,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from tests.pdf_checks import form_field_values, pdfsig_report, pyhanko_statuses
 from tests.pdf_samples import make_pdf
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.page_geometry import iter_pages, page_at, upright_matrix
-from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
+from undersign.adapters.signing.pdf_streams import CMS_FRAME_BYTES
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.field import Field, FieldKind, Placement
 from undersign.domain.policy import SignatureLevel
@@ -124,7 +125,7 @@ def request(signer_id: str, name: str, fields: list[Field], level: SignatureLeve
                             signature_text=name, fields=fields, at=NOW, level=level)  # fmt: skip
 
 
-async def signed_by_everyone(signer: PyHankoPdfSigner, pdf: bytes, level: SignatureLevel) -> bytes:
+async def signed_by_everyone(signer: InMemoryPdfSigner, pdf: bytes, level: SignatureLevel) -> bytes:
     prepared = await signer.prepare(pdf, ALICE + BOB)
     by_alice = await signer.sign(prepared, request("A", "Alice Example", ALICE, level))
     by_bob = await signer.sign(by_alice.pdf, request("B", "Bob Example", BOB, level))
@@ -141,7 +142,7 @@ def fields_by_name(reader: PdfFileReader) -> dict[str, generic.DictionaryObject]
 
 @pytest.mark.parametrize("sample", SAMPLES)
 async def test_every_widget_is_on_its_page_at_its_place_with_an_upright_appearance(
-    signer: PyHankoPdfSigner, sample: str
+    signer: InMemoryPdfSigner, sample: str
 ) -> None:
     pdf, rotations = SAMPLES[sample]
     sealed = await signed_by_everyone(signer, pdf, SignatureLevel.PADES_B_B)
@@ -189,7 +190,7 @@ async def test_every_widget_is_on_its_page_at_its_place_with_an_upright_appearan
 
 @pytest.mark.parametrize("level", [SignatureLevel.PADES_B_B, SignatureLevel.PADES_B_LTA], ids=["B-B", "B-LTA"])
 async def test_the_signatures_are_valid_for_pyhanko_and_pdfsig(
-    signer: PyHankoPdfSigner, pki: DevPki, level: SignatureLevel
+    signer: InMemoryPdfSigner, pki: DevPki, level: SignatureLevel
 ) -> None:
     pdf, _ = SAMPLES["rotation-inherited"]
     sealed = await signed_by_everyone(signer, pdf, level)
@@ -217,3 +218,25 @@ async def test_the_signatures_are_valid_for_pyhanko_and_pdfsig(
         assert seal_lock["/Action"] == "/All"
         assert "/DSS" not in reader.root
     assert seal_lock["/P"] == 1
+
+
+async def test_a_b_lta_signature_is_the_signature_its_validation_data_and_a_document_time_stamp(
+    signer: InMemoryPdfSigner,
+) -> None:
+    """Three incremental updates, in this order; the time stamp's TSA needs nothing more in the
+    DSS (the signature's own time stamp brought it). The CMS blob has the room it needs and a
+    little more, not pyHanko's half again: every later signature parses it."""
+    pdf = make_pdf()
+    before = PdfFileReader(BytesIO(pdf)).xrefs.total_revisions
+
+    signed = await signer.sign(pdf, request("A", "Alice Example", [], SignatureLevel.PADES_B_LTA))
+
+    reader = PdfFileReader(BytesIO(signed.pdf))
+    (signature,) = reader.embedded_regular_signatures
+    (stamp,) = reader.embedded_timestamp_signatures
+    assert (signature.signed_revision, stamp.signed_revision) == (before, before + 2)
+    assert reader.xrefs.total_revisions == before + 3
+    assert "/DSS" not in reader.get_historical_root(before)
+    assert "/DSS" in reader.get_historical_root(before + 1)
+    room, used = len(signature.sig_object["/Contents"]), len(signature.signed_data.dump())
+    assert 0 < room - used <= CMS_FRAME_BYTES

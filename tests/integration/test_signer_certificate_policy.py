@@ -12,6 +12,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from tests.pdf_checks import assert_trusted, pyhanko_statuses
 from tests.pdf_samples import make_pdf
 from tests.stack import settings_for
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DEV_SIGNER_POLICY
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.policy import SignatureLevel
@@ -19,7 +20,7 @@ from undersign.entrypoints.container import build_container
 
 
 async def signed_policies(data_dir: Path, **env: str) -> tuple[list[str], bytes]:
-    signer = build_container(settings_for(data_dir, **env)).gateways.pdf_signer()
+    signer = InMemoryPdfSigner(build_container(settings_for(data_dir, **env)).gateways.pdf_signer())
     request = SignatureRequest(signer_id="ada", name="Ada", email="ada@example.com", signature_text="Ada", fields=[],
                                at=datetime.now(UTC), level=SignatureLevel.PADES_B_B)  # fmt: skip
     pdf = (await signer.sign(make_pdf(), request)).pdf

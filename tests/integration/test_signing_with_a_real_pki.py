@@ -38,6 +38,7 @@ from tests.pdf_checks import (
 )
 from tests.pdf_samples import make_pdf
 from tests.servers import free_port, running
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.assembly import configured_pdf_signer
 from undersign.adapters.signing.dev_pki import load_or_create_dev_pki
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
@@ -83,18 +84,18 @@ def _asn1(pki: AnimatedPki, label: str) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(pki.cert(label).public_bytes(serialization.Encoding.DER))
 
 
-def signer_for(pki: AnimatedPki, tsa_urls: list[str]) -> PyHankoPdfSigner:
+def signer_for(pki: AnimatedPki, tsa_urls: list[str]) -> InMemoryPdfSigner:
     certificates = IssuedByTheTestCa(pki)
-    return PyHankoPdfSigner(
+    return InMemoryPdfSigner(PyHankoPdfSigner(
         signer_certificates=certificates,
         seal=certificates.signer("seal"),
         trust=SigningTrust(trust_roots=[pki.cert("root")], intermediates=[pki.cert("interm")], fetch_revocation=True),
         timestamps=TimestampAuthorities.over_http(tsa_urls, timeout=5),
-    )
+    ))
 
 
 @pytest.fixture(scope="module")
-def signer(pki: AnimatedPki) -> PyHankoPdfSigner:
+def signer(pki: AnimatedPki) -> InMemoryPdfSigner:
     return signer_for(pki, [pki.tsa_url])
 
 
@@ -103,14 +104,14 @@ def request(name: str, level: SignatureLevel) -> SignatureRequest:
                             signature_text=name, fields=[], at=datetime.now(), level=level)  # fmt: skip
 
 
-async def two_signers_and_the_seal(signer: PyHankoPdfSigner, level: SignatureLevel) -> bytes:
+async def two_signers_and_the_seal(signer: InMemoryPdfSigner, level: SignatureLevel) -> bytes:
     by_alice = await signer.sign(make_pdf(), request("Alice", level))
     by_bob = await signer.sign(by_alice.pdf, request("Bob", level))
     return await signer.seal(by_bob.pdf, level)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def signed(signer: PyHankoPdfSigner) -> dict[SignatureLevel, bytes]:
+async def signed(signer: InMemoryPdfSigner) -> dict[SignatureLevel, bytes]:
     return {level: await two_signers_and_the_seal(signer, level) for level in LEVELS}
 
 
@@ -185,12 +186,12 @@ def test_an_unsigned_change_after_the_last_signature_is_reported(
     assert not any(s.total_document_signed for s in pdfsig_report(out.getvalue()))
 
 
-async def test_a_revoked_signer_is_refused(signer: PyHankoPdfSigner) -> None:
+async def test_a_revoked_signer_is_refused(signer: InMemoryPdfSigner) -> None:
     with pytest.raises(SigningFailed, match="could not be validated.*revoked"):
         await signer.sign(make_pdf(), request("Mallory", B_LT))
 
 
-async def test_an_expired_signer_is_refused(signer: PyHankoPdfSigner) -> None:
+async def test_an_expired_signer_is_refused(signer: InMemoryPdfSigner) -> None:
     with pytest.raises(SigningFailed, match="could not be validated.*expired"):
         await signer.sign(make_pdf(), request("Eve", B_T))
 
@@ -223,7 +224,7 @@ async def test_development_signers_beside_a_real_tsa_are_answered_in_process(pki
     answered in this process, the TSA's over the network, and both end up in the document.
     """
     dev = load_or_create_dev_pki(tmp_path / "pki", datetime.now(UTC))[0]
-    signer = configured_pdf_signer(dev, tsa_urls=[pki.tsa_url], trust_root_files=[pki.root_pem])
+    signer = InMemoryPdfSigner(configured_pdf_signer(dev, tsa_urls=[pki.tsa_url], trust_root_files=[pki.root_pem]))
 
     alice = SignatureRequest(signer_id="alice", name="Alice", email="alice@example.com", signature_text="Alice",
                              fields=[], at=datetime.now(UTC), level=B_LT)  # fmt: skip

@@ -24,6 +24,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from tests.pdf_samples import make_damaged_pdf, make_pdf
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
 from undersign.adapters.signing.pdf_forms import fill_fields
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
@@ -69,7 +70,7 @@ BOB_SIG = field("bob-sig", "bob", FieldKind.SIGNATURE, 200)
 BOB_NOTE = field("bob-note", "bob", FieldKind.TEXT, 280)
 
 
-async def sign(signer: PyHankoPdfSigner, pdf: bytes, signer_id: str, name: str, fields: list[Field]) -> tuple[bytes, str]:
+async def sign(signer: InMemoryPdfSigner, pdf: bytes, signer_id: str, name: str, fields: list[Field]) -> tuple[bytes, str]:
     request = SignatureRequest(
         signer_id=signer_id, name=name, email=f"{signer_id}@example.com", signature_text=name,
         fields=[replace(f, value=f.value or name) for f in fields], at=NOW, level=SignatureLevel.PADES_B_B,
@@ -83,7 +84,7 @@ def two_signers(pki: DevPki) -> tuple[bytes, list[str]]:
     """Our own flow: prepared form, Ada then Bob sign (Bob leaves his note field empty); not sealed yet."""
 
     async def flow() -> tuple[bytes, list[str]]:
-        signer = PyHankoPdfSigner.development(pki)
+        signer = InMemoryPdfSigner(PyHankoPdfSigner.development(pki))
         pdf = await signer.prepare(make_pdf(pages=1), [ADA_SIG, BOB_SIG, BOB_NOTE])
         pdf, ada_serial = await sign(signer, pdf, "ada", "Ada Lovelace", [ADA_SIG])
         pdf, bob_serial = await sign(signer, pdf, "bob", "Bob Babbage", [BOB_SIG])
@@ -94,7 +95,7 @@ def two_signers(pki: DevPki) -> tuple[bytes, list[str]]:
 
 @pytest.fixture(scope="module")
 def sealed(pki: DevPki, two_signers: tuple[bytes, list[str]]) -> bytes:
-    return asyncio.run(PyHankoPdfSigner.development(pki).seal(two_signers[0], SignatureLevel.PADES_B_B))
+    return asyncio.run(InMemoryPdfSigner(PyHankoPdfSigner.development(pki)).seal(two_signers[0], SignatureLevel.PADES_B_B))
 
 
 # -- our own documents ------------------------------------------------------------------
@@ -167,7 +168,7 @@ async def test_a_document_signed_through_undersign_but_cut_before_its_seal_is_no
 
 
 async def test_an_address_with_a_non_ascii_local_part_is_read_back_from_the_certificate(verifier, pki) -> None:
-    pdf, _ = await sign(PyHankoPdfSigner.development(pki), make_pdf(), "zoë", "Zoë Ŝtraße", [])
+    pdf, _ = await sign(InMemoryPdfSigner(PyHankoPdfSigner.development(pki)), make_pdf(), "zoë", "Zoë Ŝtraße", [])
 
     [signature] = (await verifier.verify(pdf, trust_roots=None, validation_time=None)).signatures
 

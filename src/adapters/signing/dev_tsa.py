@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from asn1crypto import algos, cms, tsp
@@ -42,15 +43,15 @@ class DevTimeStamper(TimeStamper):
         super().__init__()
         self._pki = pki
         self._issuing_der = pki.issuing_cert.public_bytes(serialization.Encoding.DER)
-        self._tsa: DevTsa | None = None
+        self._parts: _TokenParts | None = None
         self._lock = threading.Lock()
 
-    def _tsa_for(self, now: datetime) -> DevTsa:
+    def _parts_for(self, now: datetime) -> _TokenParts:
         """This year's certificate and key, read (or made) once a year, not on every request."""
         with self._lock:
-            if self._tsa is None or self._tsa.rotation != tsa_rotation(self._pki, now):
-                self._tsa = tsa_at(self._pki, now)
-            return self._tsa
+            if self._parts is None or self._parts.tsa.rotation != tsa_rotation(self._pki, now):
+                self._parts = _token_parts(tsa_at(self._pki, now), self._issuing_der)
+            return self._parts
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         """The response, parsed back from its DER encoding, as a real TSA's would be.
@@ -59,11 +60,14 @@ class DevTimeStamper(TimeStamper):
         its contents, at every level, so embedding a built token in a signature made pyHanko's
         final encoding of the signature take minutes. Nothing in a response is shared with
         another either: signatures are made on several threads at once.
+
+        For the same reason a built part goes into a tagged field (the signed attributes,
+        the certificates, the signed data) as its encoding parsed back: asn1crypto copies
+        what it tags, and copying and re-encoding built structures cost nine tenths of a
+        token's time. What every token of a TSA certificate shares is encoded once.
         """
         now = datetime.now(UTC)
-        tsa = self._tsa_for(now)
-        certificate_der = tsa.certificate.public_bytes(serialization.Encoding.DER)
-        certificate = asn1_x509.Certificate.load(certificate_der)
+        parts = self._parts_for(now)
         info = {
             "version": "v1",
             "policy": DEV_TSA_POLICY,
@@ -71,7 +75,7 @@ class DevTimeStamper(TimeStamper):
             # RFC 3161 2.4.2: unique per token, at most 160 bits.
             "serial_number": secrets.randbits(159),
             "gen_time": now,
-            "tsa": asn1_x509.GeneralName(name="directory_name", value=certificate.subject),
+            "tsa": asn1_x509.GeneralName.load(parts.name),
         }
         if req["nonce"].native is not None:
             info["nonce"] = req["nonce"]
@@ -82,23 +86,17 @@ class DevTimeStamper(TimeStamper):
             [
                 simple_cms_attribute("content_type", "tst_info"),
                 simple_cms_attribute("message_digest", digest.finalize()),
-                # RFC 5816: the TSA names its certificate by a SHA-256 digest (ESS signing-certificate-v2).
-                simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(certificate)),
+                cms.CMSAttribute.load(parts.signing_certificate),
             ]
-        )
+        ).dump()
         signer_info = cms.SignerInfo(
             {
                 "version": "v1",
-                "sid": cms.SignerIdentifier(
-                    name="issuer_and_serial_number",
-                    value=cms.IssuerAndSerialNumber(
-                        {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
-                    ),
-                ),
+                "sid": cms.SignerIdentifier.load(parts.signer_id),
                 "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
                 "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
-                "signed_attrs": signed_attrs,
-                "signature": tsa.key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256())),
+                "signed_attrs": cms.CMSAttributes.load(signed_attrs),
+                "signature": parts.tsa.key.sign(signed_attrs, ec.ECDSA(hashes.SHA256())),
             }
         )
         signed_data = {
@@ -108,7 +106,31 @@ class DevTimeStamper(TimeStamper):
             "signer_infos": [signer_info],
         }
         if req["cert_req"].native:
-            signed_data["certificates"] = [asn1_x509.Certificate.load(der) for der in (certificate_der, self._issuing_der)]
-        token = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
+            signed_data["certificates"] = cms.CertificateSet.load(parts.certificates)
+        signed_data_der = cms.SignedData(signed_data).dump()
+        token = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData.load(signed_data_der)})
         response = tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
         return tsp.TimeStampResp.load(response.dump())
+
+
+@dataclass(frozen=True, slots=True)
+class _TokenParts:
+    """What every token signed with one TSA certificate shares, encoded once (bytes: nothing shared between threads)."""
+
+    tsa: DevTsa
+    name: bytes  # the TSA as a GeneralName
+    signing_certificate: bytes  # RFC 5816: the ESS signing-certificate-v2 attribute, a SHA-256 digest of the certificate
+    signer_id: bytes
+    certificates: bytes  # the TSA's certificate and its issuer's
+
+
+def _token_parts(tsa: DevTsa, issuing_der: bytes) -> _TokenParts:
+    certificate = asn1_x509.Certificate.load(tsa.certificate.public_bytes(serialization.Encoding.DER))
+    issuer_and_serial = cms.IssuerAndSerialNumber({"issuer": certificate.issuer, "serial_number": certificate.serial_number})
+    return _TokenParts(
+        tsa=tsa,
+        name=asn1_x509.GeneralName(name="directory_name", value=certificate.subject).dump(),
+        signing_certificate=simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(certificate)).dump(),
+        signer_id=cms.SignerIdentifier(name="issuer_and_serial_number", value=issuer_and_serial).dump(),
+        certificates=cms.CertificateSet([certificate, asn1_x509.Certificate.load(issuing_der)]).dump(),
+    )

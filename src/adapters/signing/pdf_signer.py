@@ -15,8 +15,12 @@ The level (the envelope's policy) decides what each signature, the seal included
 A PDF/A upload stays PDF/A (version, XMP identification; pdfa.py), and the seal locks the
 document at every level (signature_fields.seal_field_spec says how and why).
 
+Each step reads the document from a file and writes it to another (pdf_streams.py), so a
+document of any size costs a few megabytes; at B-LTA the document time stamp and its
+validation data are appended to the file the signature was written to, not to a copy.
+
 A little over 300 lines: the signing sequence reads top to bottom in one place; what is not
-the sequence (certificates, stamp, fields, failures) lives in modules of its own.
+the sequence (certificates, stamp, fields, streams, failures) lives in modules of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import version
 from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
 
 import structlog
 from cryptography.x509 import load_der_x509_certificate
@@ -41,6 +47,7 @@ from pyhanko.stamp import TextStampStyle
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.keys.local import dev_seal_key
 from undersign.adapters.signing.pdf_forms import add_empty_fields, fill_fields, signature_field_name
+from undersign.adapters.signing.pdf_streams import CHUNK_BYTES, DIGEST, bytes_reserved, incremental_writer, streams
 from undersign.adapters.signing.pdfa import PdfaKeepingSigner, pdfa_identification
 from undersign.adapters.signing.signature_fields import (
     SEAL_FIELD_NAME,
@@ -59,21 +66,12 @@ from undersign.adapters.signing.signing_failures import signing_failures
 from undersign.adapters.signing.timestamps import TimestampAuthorities, unreachable
 from undersign.adapters.signing.trust import SigningTrust
 from undersign.application.shared.errors import TimestampUnavailable
-from undersign.application.shared.pdf import SignatureRequest, SignedPdf
+from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.field import Field
 from undersign.domain.policy import SignatureLevel
 
 UNDERSIGN_VERSION = version("undersign")
 
-# Room for the CMS blob at B-B, in hex digits (two per byte); a fixed size skips pyHanko's
-# dry-run signature. Ours is ~2.3 KB of DER (ECDSA signature, three certificates, signed
-# attributes): 16 KiB of hex leaves room for a longer chain. With a time stamp the size
-# depends on the TSA's token, so pyHanko measures a dry run with one (a cheap ECDSA
-# signature; the token is the one its timestamper keeps for that) and adds half. A tight
-# fit matters there: every later B-LTA signature makes pyHanko parse every earlier
-# signature's hex digit by digit, so reserved room costs time on every one after it.
-SIGNATURE_BYTES_RESERVED = 16 * 1024
-_DIGEST = "sha256"
 _TIMESTAMPED = {SignatureLevel.PADES_B_T, SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA}
 _WITH_VALIDATION_DATA = {SignatureLevel.PADES_B_LT, SignatureLevel.PADES_B_LTA}
 
@@ -117,17 +115,17 @@ class PyHankoPdfSigner:
             return pdf
         return await asyncio.to_thread(self._prepare, pdf, fields)
 
-    async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
-        return await asyncio.to_thread(self._sign, pdf, request)
+    async def sign(self, source: str, output: str, request: SignatureRequest) -> str:
+        return await asyncio.to_thread(self._sign, Path(source), Path(output), request)
 
-    async def seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
-        return await asyncio.to_thread(self._seal, pdf, level)
+    async def seal(self, source: str, output: str, level: SignatureLevel) -> None:
+        await asyncio.to_thread(self._seal, Path(source), Path(output), level)
 
-    async def archive_timestamp_expiry(self, pdf: bytes) -> datetime | None:
-        return await asyncio.to_thread(_last_document_timestamp_expiry, pdf)
+    async def archive_timestamp_expiry(self, pdf: str) -> datetime | None:
+        return await asyncio.to_thread(_last_document_timestamp_expiry, Path(pdf))
 
-    async def add_archive_timestamp(self, pdf: bytes) -> bytes:
-        return await asyncio.to_thread(self._add_archive_timestamp, pdf)
+    async def add_archive_timestamp(self, source: str, output: str) -> None:
+        await asyncio.to_thread(self._add_archive_timestamp, Path(source), Path(output))
 
     # -- the work, run in a thread ------------------------------------------------------
 
@@ -139,23 +137,24 @@ class PyHankoPdfSigner:
             writer.write(out)
             return out.getvalue()
 
-    def _sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
+    def _sign(self, source: Path, output: Path, request: SignatureRequest) -> str:
         # Decoded once, before any certificate is issued: a refused image is the signer's
         # InvalidSignatureImage (a 422), never a signing failure.
         drawn = read_signature_image(request.signature_image) if request.signature_image is not None else None
         with signing_failures("sign the document"):
             signer, serial = self._signer_certificates.issue(name=request.name, email=request.email, now=request.at)
 
-            def sign_with(timestamper: TimeStamper | None) -> bytes:
-                writer = IncrementalPdfFileWriter(BytesIO(pdf))
+            def sign_with(timestamper: TimeStamper | None, pdf: BinaryIO, signed: BinaryIO) -> None:
+                writer = incremental_writer(pdf)
                 refuse_if_signed(writer, request)
                 image = None if drawn is None else embeddable(drawn, pdfa=pdfa_identification(writer.root) is not None)
                 own_field = own_signature_field(writer, request.fields)
                 fill_fields(writer, fields_to_fill(request, own_field), signature_image=image)
                 field_name = own_field or signature_field_name(request.signer_id)
                 rotation = signature_field_rotation(writer, field_name) if own_field else 0
-                return self._signed(
+                self._signed(
                     writer,
+                    signed,
                     request.level,
                     self._metadata(field_name, request.level, name=request.name, signer=signer),
                     timestamper,
@@ -167,17 +166,18 @@ class PyHankoPdfSigner:
                     appearance_text_params={"typed": request.signature_text},
                 )
 
-            signed = self._time_stamped(request.level, sign_with)
-            return SignedPdf(pdf=signed, certificate_serial=format(serial, "x"))
+            self._time_stamped(request.level, source, output, sign_with)
+            return format(serial, "x")
 
-    def _seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
+    def _seal(self, source: Path, output: Path, level: SignatureLevel) -> None:
         with signing_failures("seal the document"):
 
-            def seal_with(timestamper: TimeStamper | None) -> bytes:
-                writer = IncrementalPdfFileWriter(BytesIO(pdf))
+            def seal_with(timestamper: TimeStamper | None, pdf: BinaryIO, sealed: BinaryIO) -> None:
+                writer = incremental_writer(pdf)
                 refuse_if_sealed(writer)
-                return self._signed(
+                self._signed(
                     writer,
+                    sealed,
                     level,
                     self._metadata(
                         SEAL_FIELD_NAME,
@@ -192,39 +192,47 @@ class PyHankoPdfSigner:
                     new_field_spec=seal_field_spec(writer, followed_by_updates=level in _WITH_VALIDATION_DATA),
                 )
 
-            return self._time_stamped(level, seal_with)
+            self._time_stamped(level, source, output, seal_with)
 
-    def _add_archive_timestamp(self, pdf: bytes) -> bytes:
+    def _add_archive_timestamp(self, source: Path, output: Path) -> None:
         with signing_failures("time-stamp the document for the archive"):
-            # Read once for every attempt: with in_place=False pyHanko copies the input to a
-            # new output and only reads from the reader.
-            reader = PdfFileReader(BytesIO(pdf))
-            renewal = len(reader.embedded_timestamp_signatures) + 1
 
-            def stamp_with(timestamper: TimeStamper | None) -> bytes:
+            def stamp_with(timestamper: TimeStamper | None, pdf: BinaryIO, stamped: BinaryIO) -> None:
+                reader = PdfFileReader(pdf)
+                renewal = len(reader.embedded_timestamp_signatures) + 1
                 # Validates the last time stamp (with trust roots), puts its validation data in
                 # the DSS, then adds the new time stamp over all of it: pyHanko's LTA renewal.
-                stamped = PdfTimeStamper(timestamper, field_name=f"archive-timestamp-{renewal}").update_archival_timestamp_chain(
-                    reader, self._trust.validation_context(), in_place=False, output=BytesIO()
+                # It copies the input to the output, then appends there.
+                PdfTimeStamper(timestamper, field_name=f"archive-timestamp-{renewal}").update_archival_timestamp_chain(
+                    reader, self._trust.validation_context(), in_place=False, output=stamped, chunk_size=CHUNK_BYTES
                 )
-                return stamped.getvalue()
 
-            return self._time_stamped(SignatureLevel.PADES_B_LTA, stamp_with)
+            self._time_stamped(SignatureLevel.PADES_B_LTA, source, output, stamp_with)
 
-    def _time_stamped(self, level: SignatureLevel, make: Callable[[TimeStamper | None], bytes]) -> bytes:
-        """`make` with the first time-stamping authority that answers, or with none at B-B.
+    def _time_stamped(
+        self,
+        level: SignatureLevel,
+        source: Path,
+        output: Path,
+        make: Callable[[TimeStamper | None, BinaryIO, BinaryIO], None],
+    ) -> None:
+        """`make` from `source` into `output` with the first time-stamping authority that answers, or with none at B-B.
 
-        Each attempt starts again from the input bytes, so a failed one leaves nothing
-        behind. When no authority answers, the signature is not made at all: a signature
-        the policy wants time-stamped is never made without its time stamp, and the caller
-        gets TimestampUnavailable.
+        Each attempt starts again from the source and an empty output, so a failed one leaves
+        nothing behind. When no authority answers, the signature is not made at all: a
+        signature the policy wants time-stamped is never made without its time stamp, and the
+        caller gets TimestampUnavailable.
         """
         if level not in _TIMESTAMPED:
-            return make(None)
+            with streams(source, output) as (pdf, made):
+                make(None, pdf, made)
+            return
         failures = []
         for authority in self._timestamps:
             try:
-                return make(authority.stamper)
+                with streams(source, output) as (pdf, made):
+                    make(authority.stamper, pdf, made)
+                return
             except Exception as error:
                 cause = unreachable(error)
                 if cause is None:
@@ -241,6 +249,7 @@ class PyHankoPdfSigner:
     def _signed(
         self,
         writer: IncrementalPdfFileWriter,
+        output: BinaryIO,
         level: SignatureLevel,
         metadata: PdfSignatureMetadata,
         timestamper: TimeStamper | None,
@@ -250,25 +259,26 @@ class PyHankoPdfSigner:
         stamp_style: TextStampStyle | None = None,
         existing_fields_only: bool = False,
         appearance_text_params: dict[str, str] | None = None,
-    ) -> bytes:
-        """One signature into `writer` (an attempt of `_time_stamped`'s), archived as `level` wants."""
+    ) -> None:
+        """One signature from `writer` into `output` (an attempt of `_time_stamped`'s), archived as `level` wants."""
         # A PDF/A document stays PDF/A: pyHanko would move it to PDF 2.0 for an ECDSA signature.
         pdf_signer = PdfaKeepingSigner(
             metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=new_field_spec
         )
-        signed = pdf_signer.sign_pdf(
+        pdf_signer.sign_pdf(
             writer,
             existing_fields_only=existing_fields_only,
-            bytes_reserved=_bytes_reserved(level),
+            bytes_reserved=bytes_reserved(signer, timestamper),
             appearance_text_params=appearance_text_params,
-            output=BytesIO(),
+            output=output,
+            chunk_size=CHUNK_BYTES,
         )
-        return self._archived(signed.getvalue(), level, timestamper, metadata)
+        self._archived(output, level, timestamper, metadata)
 
     def _archived(
-        self, signed: bytes, level: SignatureLevel, timestamper: TimeStamper | None, metadata: PdfSignatureMetadata
-    ) -> bytes:
-        """At B-LTA, a document time stamp over the signature and its validation data.
+        self, signed: BinaryIO, level: SignatureLevel, timestamper: TimeStamper | None, metadata: PdfSignatureMetadata
+    ) -> None:
+        """At B-LTA, a document time stamp over the signature and its validation data, appended to `signed` in place.
 
         pyHanko's own B-LTA mode (`use_pades_lta`) first parses every signature already in
         the document to validate the last document time stamp, digit by digit: with twenty
@@ -282,16 +292,17 @@ class PyHankoPdfSigner:
         is not learnt again.
         """
         if level is not SignatureLevel.PADES_B_LTA or timestamper is None:
-            return signed
-        stamped = PdfTimeStamper(timestamper, field_name=f"timestamp-{metadata.field_name}").timestamp_pdf(
-            IncrementalPdfFileWriter(BytesIO(signed)),
-            _DIGEST,
+            return
+        PdfTimeStamper(timestamper, field_name=f"timestamp-{metadata.field_name}").timestamp_pdf(
+            incremental_writer(signed),
+            DIGEST,
             # Validation data for the time stamp's own TSA joins the DSS if it is not there yet.
             validation_context=metadata.validation_context,
             dss_settings=TimestampDSSContentSettings(include_vri=False),
-            output=BytesIO(),
+            # Appended where the signature was written: the document is not copied again.
+            in_place=True,
+            chunk_size=CHUNK_BYTES,
         )
-        return stamped.getvalue()
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -309,7 +320,7 @@ class PyHankoPdfSigner:
         embed = level in _WITH_VALIDATION_DATA
         return PdfSignatureMetadata(
             field_name=field_name,
-            md_algorithm=_DIGEST,
+            md_algorithm=DIGEST,
             subfilter=SigSeedSubFilter.PADES,
             name=name,
             reason=reason,
@@ -323,14 +334,11 @@ class PyHankoPdfSigner:
         )
 
 
-def _last_document_timestamp_expiry(pdf: bytes) -> datetime | None:
-    with signing_failures("read the document's time stamps"):
-        stamps = PdfFileReader(BytesIO(pdf)).embedded_timestamp_signatures
+def _last_document_timestamp_expiry(pdf: Path) -> datetime | None:
+    with signing_failures("read the document's time stamps"), pdf.open("rb") as file:
+        stamps = PdfFileReader(file).embedded_timestamp_signatures
         if not stamps:
             return None
         last = max(stamps, key=lambda stamp: stamp.signed_revision)
         return last.signer_cert["tbs_certificate"]["validity"]["not_after"].native
 
-
-def _bytes_reserved(level: SignatureLevel) -> int | None:
-    return None if level in _TIMESTAMPED else SIGNATURE_BYTES_RESERVED

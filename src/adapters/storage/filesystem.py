@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from undersign.application.shared.ports import StoredBlob
+
 SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+# Under the root, so a scratch file becomes a blob by a rename, not a copy; no key can name it.
+SCRATCH_DIRECTORY = ".scratch"
 
 
 class FileBlobStore:
@@ -17,10 +24,11 @@ class FileBlobStore:
 
     def __init__(self, root: Path) -> None:
         self._root = root
-        root.mkdir(parents=True, exist_ok=True)
+        self._scratch = root / SCRATCH_DIRECTORY
+        self._scratch.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        if not SAFE_KEY.match(key) or ".." in key.split("/"):
+        if not SAFE_KEY.match(key) or any(part.startswith(".") for part in key.split("/")):
             raise ValueError(f"unsafe blob key {key!r}")
         return self._root / key
 
@@ -35,6 +43,37 @@ class FileBlobStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+    @asynccontextmanager
+    async def local_file(self, key: str) -> AsyncIterator[str]:
+        # The blob's own file: a blob is never changed in place (a new one replaces it by a
+        # rename), so a reader holding it open keeps reading the same bytes.
+        path = self._path(key)
+        if not await asyncio.to_thread(path.is_file):
+            raise KeyError(key)
+        yield str(path)
+
+    @asynccontextmanager
+    async def scratch_file(self, content: bytes = b"") -> AsyncIterator[str]:
+        fd, path = tempfile.mkstemp(dir=self._scratch, suffix=".pdf")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(content)
+            yield path
+        finally:
+            await asyncio.to_thread(Path(path).unlink, missing_ok=True)
+
+    async def put_file(self, key: str, path: str) -> StoredBlob:
+        return await asyncio.to_thread(self._move_in, Path(path), self._path(key))
+
+    @staticmethod
+    def _move_in(source: Path, path: Path) -> StoredBlob:
+        with source.open("rb") as file:
+            stored = StoredBlob(sha256=hashlib.file_digest(file, "sha256").hexdigest(), size=file.tell())
+            os.fsync(file.fileno())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, path)
+        return stored
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:

@@ -14,7 +14,6 @@ rolled-back unit of work.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import ClassVar
@@ -100,15 +99,14 @@ class CompletionCertificateMaker:
                 return None
             documents = await uow.documents.for_envelope(tenant_id, envelope_id)
             entries = await uow.audit.entries(tenant_id, envelope_id)
-        # Rendered and sealed outside any transaction: a seal (time stamps) must not hold a write lock.
         pdf = await self._renderer.render(completion_certificate(envelope, documents, entries))
-        pdf = await self._pdf.seal(pdf, envelope.signature_level)
-        made = StoredCertificate(
-            blob_key=certificate_key(tenant_id, envelope_id, self._ids.new_id()),
-            sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), made_at=self._clock.now(),
-        )
+        key = certificate_key(tenant_id, envelope_id, self._ids.new_id())
         async with self._uow() as uow:
-            await uow.blobs.put(made.blob_key, pdf)
+            # Sealed before anything is written: a seal (time stamps) must not hold a write lock.
+            async with uow.blobs.scratch_file(pdf) as rendered, uow.blobs.scratch_file() as sealed:
+                await self._pdf.seal(rendered, sealed, envelope.signature_level)
+                stored = await uow.blobs.put_file(key, sealed)
+            made = StoredCertificate(blob_key=key, sha256=stored.sha256, size=stored.size, made_at=self._clock.now())
             envelope.record_completion_certificate(made, actor="system")
             # Saved under the version read above: if another maker stored one first, this
             # raises ConcurrencyConflict, the blob is deleted with the rollback, and the retry serves theirs.

@@ -37,12 +37,6 @@ class SignatureRequest:
     signature_image: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SignedPdf:
-    pdf: bytes
-    certificate_serial: str
-
-
 class PdfInspector(Protocol):
     async def inspect(self, pdf: bytes) -> PdfInfo:
         """Read a PDF's pages; raise InvalidDocument if it is empty, not a PDF, damaged or encrypted."""
@@ -50,12 +44,16 @@ class PdfInspector(Protocol):
 
 
 class PdfSigner(Protocol):
+    """Signing works from file to file (local paths, from the blob store's local files), so a
+    document of any size costs the same few megabytes of memory: it is streamed, never held."""
+
     async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
         """Add an empty form field for each placed field, as an incremental update."""
         ...
 
-    async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
-        """Fill the recipient's fields and add their PAdES signature at `request.level`, as incremental updates.
+    async def sign(self, source: str, output: str, request: SignatureRequest) -> str:
+        """Write to `output` the PDF at `source` with the recipient's fields filled and their PAdES signature at
+        `request.level` added, as incremental updates; return the certificate's serial number (hex).
 
         The signature is made with a certificate issued for this recipient (their name and
         email) by the platform's issuing CA, checked (expiry and revocation) before it is
@@ -66,19 +64,21 @@ class PdfSigner(Protocol):
         """
         ...
 
-    async def seal(self, pdf: bytes, level: SignatureLevel) -> bytes:
-        """Add the platform's seal at `level`: the last signature the document gets, locking it against any change.
+    async def seal(self, source: str, output: str, level: SignatureLevel) -> None:
+        """Write to `output` the PDF at `source` with the platform's seal at `level`: the last signature the
+        document gets, locking it against any change.
 
         Only validation data and document time stamps (B-LT, B-LTA) follow it. Raises as `sign` does.
         """
         ...
 
-    async def archive_timestamp_expiry(self, pdf: bytes) -> datetime | None:
+    async def archive_timestamp_expiry(self, pdf: str) -> datetime | None:
         """When the certificate of the document's last document time stamp expires; None without one (below B-LTA)."""
         ...
 
-    async def add_archive_timestamp(self, pdf: bytes) -> bytes:
-        """Embed the validation data of the last document time stamp and add a new one over everything.
+    async def add_archive_timestamp(self, source: str, output: str) -> None:
+        """Write to `output` the PDF at `source` with the validation data of its last document time stamp
+        embedded and a new one over everything.
 
         What keeps a B-LTA document verifiable after the previous time stamp's TSA
         certificate expires. Raises as `sign` does.

@@ -28,8 +28,30 @@ async def store_revision(
     now: datetime,
     signer_id: str | None = None,
 ) -> Revision:
-    key = blob_key(document.tenant_id, document.id, document.current.number + 1, ids.new_id())
+    key = _next_key(ids, document)
     await uow.blobs.put(key, pdf)
     return document.add_revision(
         kind=kind, blob_key=key, sha256=sha256_hex(pdf), size=len(pdf), now=now, signer_id=signer_id
     )
+
+
+async def store_revision_file(
+    uow: UnitOfWork,
+    ids: IdGenerator,
+    document: Document,
+    path: str,
+    *,
+    kind: RevisionKind,
+    now: datetime,
+    signer_id: str | None = None,
+) -> Revision:
+    """`store_revision` for a PDF in a scratch file (`uow.blobs.scratch_file`), which it takes."""
+    key = _next_key(ids, document)
+    stored = await uow.blobs.put_file(key, path)
+    return document.add_revision(
+        kind=kind, blob_key=key, sha256=stored.sha256, size=stored.size, now=now, signer_id=signer_id
+    )
+
+
+def _next_key(ids: IdGenerator, document: Document) -> str:
+    return blob_key(document.tenant_id, document.id, document.current.number + 1, ids.new_id())

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from undersign.application.shared.outbox import Outbox, OutboxMessage
-from undersign.application.shared.ports import BlobStore
+from undersign.application.shared.ports import BlobStore, StoredBlob
 from undersign.domain.audit import chain
 
 if TYPE_CHECKING:
@@ -58,6 +59,16 @@ class TrackedBlobs:
 
     async def delete(self, key: str) -> None:
         await self._store.delete(key)
+
+    def local_file(self, key: str) -> AbstractAsyncContextManager[str]:
+        return self._store.local_file(key)
+
+    def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
+        return self._store.scratch_file(content)
+
+    async def put_file(self, key: str, path: str) -> StoredBlob:
+        self.written.append(key)
+        return await self._store.put_file(key, path)
 
     async def undo(self) -> None:
         while self.written:

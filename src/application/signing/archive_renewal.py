@@ -23,7 +23,7 @@ from undersign.application.shared.errors import SigningFailed
 from undersign.application.shared.loading import require_document, require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.revisions import store_revision
+from undersign.application.shared.revisions import store_revision_file
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.document import Document, RevisionKind
@@ -99,8 +99,8 @@ class RenewArchiveTimestampsHandler:
 
     async def _due(self, document: Document, deadline: datetime) -> bool:
         """A first look, without holding the envelope: most documents are not due."""
-        async with self._uow() as uow:
-            expiry = await self._pdf.archive_timestamp_expiry(await uow.blobs.get(document.current.blob_key))
+        async with self._uow() as uow, uow.blobs.local_file(document.current.blob_key) as pdf:
+            expiry = await self._pdf.archive_timestamp_expiry(pdf)
         return expiry is not None and expiry <= deadline
 
     async def _renew_if_due(self, seen: Document, deadline: datetime) -> Renewal | RefusedRenewal | None:
@@ -108,16 +108,18 @@ class RenewArchiveTimestampsHandler:
         async with self._turns.hold(seen.tenant_id, seen.envelope_id) as uow:
             envelope = await require_envelope(uow, seen.tenant_id, seen.envelope_id)
             document = await require_document(uow, envelope, seen.id)
-            pdf = await uow.blobs.get(document.current.blob_key)
-            expiry = await self._pdf.archive_timestamp_expiry(pdf)
-            if expiry is None or expiry > deadline:
-                return None
-            now = self._clock.now()
-            renewed = await self._pdf.add_archive_timestamp(pdf)
-            renewed_expiry = await self._pdf.archive_timestamp_expiry(renewed)
-            if renewed_expiry is None or renewed_expiry <= expiry:
-                return RefusedRenewal(seen.tenant_id, seen.envelope_id, seen.id, _no_longer_life(expiry, renewed_expiry))
-            revision = await store_revision(uow, self._ids, document, renewed, kind=RevisionKind.ARCHIVE_TIMESTAMP, now=now)
+            async with uow.blobs.local_file(document.current.blob_key) as pdf, uow.blobs.scratch_file() as renewed:
+                expiry = await self._pdf.archive_timestamp_expiry(pdf)
+                if expiry is None or expiry > deadline:
+                    return None
+                now = self._clock.now()
+                await self._pdf.add_archive_timestamp(pdf, renewed)
+                renewed_expiry = await self._pdf.archive_timestamp_expiry(renewed)
+                if renewed_expiry is None or renewed_expiry <= expiry:
+                    return RefusedRenewal(seen.tenant_id, seen.envelope_id, seen.id, _no_longer_life(expiry, renewed_expiry))
+                revision = await store_revision_file(
+                    uow, self._ids, document, renewed, kind=RevisionKind.ARCHIVE_TIMESTAMP, now=now
+                )
             envelope.record_archive_timestamp_added(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
             await uow.envelopes.save(envelope)
             await uow.documents.save(document)

@@ -15,7 +15,7 @@ from undersign.application.shared.jobs import JobLane, JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.revisions import store_revision
+from undersign.application.shared.revisions import store_revision_file
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.document import DocumentStatus, RevisionKind
@@ -50,9 +50,10 @@ class SealEnvelopeHandler:
                 return
             level = envelope.signature_level
             for document in unsealed:
-                sealed = await self._pdf.seal(await uow.blobs.get(document.current.blob_key), level)
-                now = self._clock.now()
-                revision = await store_revision(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
+                async with uow.blobs.local_file(document.current.blob_key) as source, uow.blobs.scratch_file() as sealed:
+                    await self._pdf.seal(source, sealed, level)
+                    now = self._clock.now()
+                    revision = await store_revision_file(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)
                 envelope.record_document_sealed(document_id=document.id, sha256=revision.sha256, now=now, actor="system")
             # Written only once every seal is made: on SQLite the first write takes the
             # database's write lock, which a seal (time stamps, revocation data) must not hold.
