@@ -47,9 +47,9 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def _begin(self) -> None:
         self._session = session = self._session_factory()
-        self.envelopes = SqlEnvelopes(session)
+        self.audit = audit = SqlAuditLog(session)
+        self.envelopes = SqlEnvelopes(session, audit)
         self.documents = SqlDocuments(session)
-        self.audit = SqlAuditLog(session)
         self.signing_links = SqlSigningLinks(session)
         self.tenants = SqlTenants(session)
         self.api_keys = SqlApiKeys(session)

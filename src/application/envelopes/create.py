@@ -35,12 +35,12 @@ class CreateEnvelopeHandler:
         team_id = _team_of(command.caller, command.team_id)
 
         async def create(uow: UnitOfWork) -> Envelope:
-            tenant_id = command.caller.tenant_id
+            tenant_id, policy = command.caller.tenant_id, None
             if command.policy_id is not None:
                 policy = await uow.policies.get(tenant_id, command.policy_id)
                 if policy is None:
                     raise UnknownPolicy(f"policy_id names no policy of this tenant: {command.policy_id!r}")
-            else:
+            elif command.routing is None:  # the default policy is asked for its routing only
                 policy = await uow.policies.default_for(tenant_id)
             routing = command.routing
             if routing is None:

@@ -50,13 +50,11 @@ class CreateSigningLinkHandler:
         embedded_by = None
         if command.embedded_by is not None:
             embedded_by = single_line(command.embedded_by, what="how your application authenticated the recipient", max_length=200)
-        async with self._uow() as uow:
-            await require_visible_envelope(uow, command.caller, command.envelope_id)
-        return await self.issue(
-            tenant_id=command.caller.tenant_id, envelope_id=command.envelope_id,
-            signer_id=command.signer_id, actor=command.caller.actor, channel=LinkChannel.API,
-            embedded_by=embedded_by,
-        )
+        caller = command.caller
+        return await retry_on_conflict(lambda: self._issue(
+            caller.tenant_id, command.envelope_id, command.signer_id, caller.actor, LinkChannel.API, embedded_by,
+            seen_by=caller,
+        ))  # fmt: skip
 
     async def issue(
         self, *, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel,
@@ -70,10 +68,14 @@ class CreateSigningLinkHandler:
 
     async def _issue(
         self, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel,
-        embedded_by: str | None,
+        embedded_by: str | None, *, seen_by: Caller | None = None,
     ) -> IssuedLink:
+        """With `seen_by`, only for an envelope that caller sees (checked before anything else)."""
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, tenant_id, envelope_id)
+            if seen_by is None:
+                envelope = await require_envelope(uow, tenant_id, envelope_id)
+            else:
+                envelope = await require_visible_envelope(uow, seen_by, envelope_id)
             signer = envelope.signer(signer_id)
             now, token = self._clock.now(), self._secrets.new_secret()
             expires_at = now + (EMBEDDED_LINK_TTL if embedded_by is not None else self._ttl)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from undersign.adapters.sql.repositories.shared import FRESH, NO_SYNC, add_row, conflicts_raise
+from undersign.adapters.sql.repositories.shared import FRESH, NO_SYNC, conflicts_raise
 from undersign.adapters.sql.tables.background import DeadLetterRow, OutboxMessageRow
 from undersign.adapters.sql.tables.base import column_values
 from undersign.application.background.ports import DeadLetter
@@ -19,8 +19,12 @@ class SqlOutbox:
         self._session = session
 
     async def add(self, message: OutboxMessage) -> None:
-        # Its id is its audit entry's: a taken id means someone else wrote that entry first.
-        await add_row(self._session, OutboxMessageRow.from_domain(message), f"outbox message {message.id} already exists")
+        """Written with the commit, in one INSERT with the commit's other messages.
+
+        Its id is its audit entry's: a taken id means someone else wrote that entry first,
+        and the commit fails as a ConcurrencyConflict.
+        """
+        self._session.add(OutboxMessageRow.from_domain(message))
 
     async def pending(self, limit: int) -> list[OutboxMessage]:
         """Along ix_outbox_pending; messages of one instant come in id order.

@@ -2,36 +2,99 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from undersign.adapters.sql.repositories.audit import SqlAuditLog
 from undersign.adapters.sql.repositories.shared import FRESH, NO_SYNC, add_row, conflicts_raise, rowcount
-from undersign.adapters.sql.tables.base import column_values
+from undersign.adapters.sql.tables.audit import AuditEventRow
 from undersign.adapters.sql.tables.envelopes import EnvelopeRow, FieldRow, SignerRow, SigningLinkRow
 from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.errors import ConcurrencyConflict
 from undersign.domain.signing_link import LinkChannel, SigningLink
 
+# Columns a save never writes from the envelope's values: its key, and the version it moves on itself.
+_KEPT = frozenset({"id", "tenant_id", "version"})
+
+
+@dataclass(slots=True)
+class _StoredRows:
+    """An envelope's column values as this unit of work last read or wrote them."""
+
+    envelope: dict[str, Any]
+    signers: dict[str, dict[str, Any]]
+    fields: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> _StoredRows:
+        return cls(
+            envelope=EnvelopeRow.scalar_values(envelope),
+            signers={s.id: SignerRow.values(envelope, s, position) for position, s in enumerate(envelope.signers)},
+            fields={f.id: FieldRow.values(envelope, f, position) for position, f in enumerate(envelope.fields)},
+        )
+
 
 class SqlEnvelopes:
-    def __init__(self, session: AsyncSession) -> None:
+    """Envelopes read in one query each, and saved by writing only what changed since this unit of work read them.
+
+    Comparing with what was read is safe because a save first moves the envelope's version on
+    from the one read: if anyone else had written the envelope (or its signers and fields,
+    which are only written with it) since, that UPDATE matches nothing and the save is a
+    ConcurrencyConflict; if it matches, the rows are as read and stay ours until commit.
+    """
+
+    def __init__(self, session: AsyncSession, audit: SqlAuditLog) -> None:
         self._session = session
+        self._audit = audit
+        self._stored: dict[str, _StoredRows] = {}
         self.seen: list[Envelope] = []
 
     async def add(self, envelope: Envelope) -> None:
         await add_row(self._session, EnvelopeRow.from_domain(envelope), f"envelope {envelope.id} already exists")
+        self._stored[envelope.id] = _StoredRows.of(envelope)
+        self._audit.knows_last(envelope.tenant_id, envelope.id, None)
         self.seen.append(envelope)
 
     async def get(self, tenant_id: str, envelope_id: str) -> Envelope | None:
-        row = await self._session.scalar(
-            self._select().where(EnvelopeRow.tenant_id == tenant_id, EnvelopeRow.id == envelope_id)
+        """The envelope with its signers and fields, and its audit chain's last entry for the commit, in one query.
+
+        Signers and fields are joined side by side, so the envelope comes back as (signers x
+        fields) rows. Up to a hundred or so that is cheaper than a query each (4 signers, 12
+        fields: ~6 ms of CPU for get, save and commit on SQLite, against ~11 ms with three
+        queries); at 10 signers and 30 fields it costs about twice what three queries do.
+        """
+        last = aliased(AuditEventRow)
+        latest = (
+            select(func.max(last.seq)).where(last.envelope_id == EnvelopeRow.id).correlate(EnvelopeRow).scalar_subquery()
         )
-        return row.to_domain() if row else None
+        query = (
+            select(EnvelopeRow, AuditEventRow)
+            .outerjoin(
+                AuditEventRow,
+                and_(
+                    AuditEventRow.envelope_id == EnvelopeRow.id,
+                    AuditEventRow.tenant_id == EnvelopeRow.tenant_id,
+                    AuditEventRow.seq == latest,
+                ),
+            )
+            .where(EnvelopeRow.tenant_id == tenant_id, EnvelopeRow.id == envelope_id)
+            .options(joinedload(EnvelopeRow.signers), joinedload(EnvelopeRow.fields))
+            .execution_options(**FRESH)
+        )
+        found = (await self._session.execute(query)).unique().first()
+        if found is None:
+            return None
+        row, head = found
+        envelope = row.to_domain()
+        self._stored[envelope.id] = _StoredRows.of(envelope)
+        self._audit.knows_last(tenant_id, envelope.id, head.to_domain() if head else None)
+        return envelope
 
     async def hold(self, tenant_id: str, envelope_id: str) -> None:
         """SELECT ... FOR UPDATE: the row lock lasts until the transaction ends (SQLite ignores it)."""
@@ -42,13 +105,20 @@ class SqlEnvelopes:
         )
 
     async def save(self, envelope: Envelope) -> None:
-        """UPDATE ... WHERE version = the version read; then bring signers and fields in line."""
-        expected = envelope.version
-        values = EnvelopeRow.scalar_values(envelope)
-        del values["id"], values["tenant_id"]
-        values["version"] = expected + 1
+        """UPDATE ... WHERE version = the version read, of the columns that changed; then the signers and
+        fields that changed, in one UPDATE, and the new ones, in one INSERT."""
         detail = f"envelope {envelope.id} changed since it was read"
         with conflicts_raise(detail):
+            if envelope.id not in self._stored:  # read in another unit of work: what is stored is read now
+                await self.get(envelope.tenant_id, envelope.id)
+            before = self._stored.get(envelope.id)
+            if before is None:
+                raise ConcurrencyConflict(detail)
+            expected, now = envelope.version, _StoredRows.of(envelope)
+            changed = {
+                column: value for column, value in now.envelope.items()
+                if column not in _KEPT and before.envelope[column] != value
+            }  # fmt: skip
             result = await self._session.execute(
                 update(EnvelopeRow)
                 .where(
@@ -56,16 +126,16 @@ class SqlEnvelopes:
                     EnvelopeRow.tenant_id == envelope.tenant_id,
                     EnvelopeRow.version == expected,
                 )
-                .values(**values)
+                .values(**changed, version=expected + 1)
                 .execution_options(**NO_SYNC)
             )
             if rowcount(result) != 1:
                 raise ConcurrencyConflict(detail)
             # The envelope's row is ours until commit now, so its children are as we read them.
-            row = EnvelopeRow.from_domain(envelope)
-            await self._upsert(SignerRow, [column_values(s) for s in row.signers], envelope.id)
-            await self._upsert(FieldRow, [column_values(f) for f in row.fields], envelope.id)
-        envelope.version = expected + 1
+            await self._write(SignerRow, now.signers, before.signers)
+            await self._write(FieldRow, now.fields, before.fields)
+        envelope.version = now.envelope["version"] = expected + 1
+        self._stored[envelope.id] = now
         self.seen.append(envelope)
 
     async def list(
@@ -125,27 +195,26 @@ class SqlEnvelopes:
 
     @staticmethod
     def _select() -> Select[EnvelopeRow]:
+        """For pages of envelopes: three queries whatever the page's size (joining would multiply its rows)."""
         return (
             select(EnvelopeRow)
             .options(selectinload(EnvelopeRow.signers), selectinload(EnvelopeRow.fields))
             .execution_options(**FRESH)
         )
 
-    async def _upsert(
-        self, row_class: type[SignerRow] | type[FieldRow], rows: list[dict[str, Any]], envelope_id: str
+    async def _write(
+        self,
+        row_class: type[SignerRow | FieldRow],
+        now: dict[str, dict[str, Any]],
+        before: dict[str, dict[str, Any]],
     ) -> None:
-        if not rows:
-            return
-        existing = set(
-            await self._session.scalars(select(row_class.id).where(row_class.envelope_id == envelope_id))
-        )
-        updates = [r for r in rows if r["id"] in existing]
-        inserts = [r for r in rows if r["id"] not in existing]
+        """One UPDATE (by primary key) for the rows that changed, one INSERT for the new ones."""
+        updates = [values for child_id, values in now.items() if child_id in before and before[child_id] != values]
+        inserts = [values for child_id, values in now.items() if child_id not in before]
         if updates:
             await self._session.execute(update(row_class), updates)
         if inserts:
             await self._session.execute(insert(row_class), inserts)
-
 
 
 class SqlSigningLinks:
