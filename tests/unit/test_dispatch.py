@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from tests.unit.flows import envelope_with, link, sign
-from undersign.application.background.dispatch import delivery_id, notice_recipients, seal_job
+from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, notice_recipients, seal_job
 from undersign.application.envelopes.fields import PlaceField
 from undersign.application.envelopes.recipients import AddSigner
 from undersign.application.envelopes.send import SendEnvelope
@@ -82,6 +82,20 @@ async def test_the_seal_and_the_certificate_go_to_the_urgent_lane_notices_and_de
         (SealEnvelopeJob.name, JobLane.URGENT), (MakeCompletionCertificateJob.name, JobLane.URGENT),
         (SendNoticeJob.name, JobLane.ROUTINE), (DeliverWebhookJob.name, JobLane.ROUTINE),
     }
+
+
+def test_every_event_that_sends_an_email_or_starts_a_job_is_published_so_it_reaches_the_outbox():
+    """The unit of work puts only published events (those with a webhook name) into the outbox."""
+    assert all(event.webhook is not None for event in [*NOTICE_KINDS, *FOLLOW_UPS])
+
+
+async def test_unpublished_events_stay_in_the_audit_chain_and_out_of_the_outbox(platform, caller):
+    envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
+
+    types = {message.type for message in platform.db.outbox.values()}
+    assert not types & {"EnvelopeCreated", "DocumentAdded", "SignerAdded", "FieldPlaced"}
+    trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
+    assert {"EnvelopeCreated", "DocumentAdded", "SignerAdded", "FieldPlaced"} <= {e.type for e in trail.entries}
 
 
 async def register(platform, caller, *events: str):

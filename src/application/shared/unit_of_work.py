@@ -1,9 +1,10 @@
 """The unit of work: one transaction over every repository, rolled back unless committed.
 
 On commit it turns the events of every envelope it has seen into audit entries, chained
-to the envelope's last entry, and into outbox messages (from which notifications,
-webhooks and the seal are dispatched), in the same transaction as the change itself: an
-event is recorded and announced, or neither. Blobs
+to the envelope's last entry, and the published ones (those with a webhook name: every
+event that sends an email or starts a job is one) into outbox messages, from which
+notifications, webhooks and the seal are dispatched, in the same transaction as the change
+itself: an event is recorded and announced, or neither. Blobs
 written during a unit of work that does not commit are deleted again, so a failed
 request leaves nothing behind.
 """
@@ -113,6 +114,8 @@ class UnitOfWork(abc.ABC):
             for event in envelope.events:
                 previous = chain(previous, event)
                 await self.audit.append(envelope.tenant_id, previous)
+                if event.webhook is None:  # sets nothing off: every event with an email or a job is published
+                    continue
                 await self.outbox.add(
                     OutboxMessage(
                         id=f"{previous.envelope_id}:{previous.seq}", tenant_id=envelope.tenant_id,

@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.integration.sql.helpers import ACME, GLOBEX, T0, Backend, draft, stored
+from tests.integration.sql.helpers import A4, ACME, GLOBEX, T0, Backend, draft, stored
 from undersign.application.background.ports import DeadLetter
 from undersign.application.shared.jobs import Job
 from undersign.application.shared.outbox import OutboxMessage
+from undersign.domain.envelope import Envelope
 from undersign.domain.errors import ConcurrencyConflict
+from undersign.domain.events import EVENTS
+from undersign.domain.field import FieldKind, Placement
+from undersign.domain.policy import default_policy
 from undersign.domain.signer import Role
 
 # -- the outbox -----------------------------------------------------------------------------------
@@ -24,23 +28,35 @@ def _message(message_id: str, at: datetime, tenant_id: str = ACME, **data: Any) 
     )
 
 
-async def test_committing_writes_one_outbox_message_per_audit_entry(backend: Backend, tenants: None) -> None:
-    envelope = draft()
-    envelope.add_signer(signer_id="s-1", name="Zoë", email="zoe@example.com", role=Role.SIGNER, routing_order=None,
-                        now=T0 + timedelta(microseconds=1), actor="api_key:k1")
-    await stored(backend, envelope, draft("env-2", tenant_id=GLOBEX, now=T0 + timedelta(seconds=1)))
+def sent(envelope_id: str, tenant_id: str, now: datetime) -> Envelope:
+    """A draft with a document and a signer with a field, sent: published events (EnvelopeSent, SignerNotified)
+    after unpublished ones (EnvelopeCreated, DocumentAdded, SignerAdded, FieldPlaced)."""
+    envelope = draft(envelope_id, tenant_id=tenant_id, now=now)
+    envelope.add_document(document_id=f"{envelope_id}-doc", filename="lease.pdf", now=now, actor="api_key:k1")
+    envelope.add_signer(signer_id=f"{envelope_id}-s", name="Zoë", email="zoe@example.com", role=Role.SIGNER,
+                        routing_order=None, now=now, actor="api_key:k1")
+    envelope.place_field(field_id=f"{envelope_id}-f", document_id=f"{envelope_id}-doc", signer_id=f"{envelope_id}-s",
+                         kind=FieldKind.SIGNATURE, placement=Placement(page=1, x=72, y=600, width=120, height=30),
+                         required=True, pages=[A4], now=now, actor="api_key:k1")
+    envelope.send(policy=default_policy(policy_id="p", tenant_id=tenant_id), now=now, actor="api_key:k1")
+    return envelope
+
+
+async def test_committing_writes_one_outbox_message_per_published_audit_entry(backend: Backend, tenants: None) -> None:
+    await stored(backend, sent("env-1", ACME, T0), sent("env-2", GLOBEX, T0 + timedelta(seconds=1)))
     async with backend.uow() as uow:  # not committed: nothing is announced
-        await uow.envelopes.add(draft("env-3"))
+        await uow.envelopes.add(sent("env-3", ACME, T0))
 
     async with backend.uow() as uow:
         entries = await uow.audit.entries(ACME, "env-1") + await uow.audit.entries(GLOBEX, "env-2")
         pending = await uow.outbox.pending(10)
 
-    assert [m.id for m in pending] == ["env-1:1", "env-1:2", "env-2:1"]
+    published = [e for e in entries if EVENTS[e.type].webhook is not None]
+    assert [e.type for e in published] == ["EnvelopeSent", "SignerNotified"] * 2 and len(entries) == 12
     assert pending == [
         OutboxMessage(id=f"{e.envelope_id}:{e.seq}", tenant_id=ACME if e.envelope_id == "env-1" else GLOBEX,
                       envelope_id=e.envelope_id, type=e.type, at=e.at, actor=e.actor, data=e.data)
-        for e in entries
+        for e in published
     ]
 
 
