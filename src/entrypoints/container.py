@@ -46,6 +46,7 @@ from undersign.adapters.signing.keys.local import dev_issuing_key
 from undersign.adapters.signing.pdf_inspector import PyHankoPdfInspector
 from undersign.adapters.signing.revocation_publisher import CaRevocationPublisher
 from undersign.adapters.signing.sandbox import PdfSandbox
+from undersign.adapters.signing.seal_first import SealFirstPdfSigner
 from undersign.adapters.signing.trust import TrustAnchorError, load_trust_anchors
 from undersign.adapters.signing.verification import PyHankoPdfVerifier
 from undersign.adapters.sql.engine import create_engine
@@ -349,13 +350,16 @@ class Gateways(containers.DeclarativeContainer):
         check_signing_certificates, core.settings, pki, seal_key, signer_ca, core.clock
     )
     pdf_signer = providers.Singleton(
-        configured_pdf_signer,
-        pki,
-        tsa_urls=core.settings.provided.tsa_urls,
-        trust_root_files=core.settings.provided.trust_roots,
-        seal=seal_key,
-        signer_ca=providers.Callable(own_signer_ca, core.settings, signer_ca),
-        signer_certificate_policy=core.settings.provided.signer_certificate_policy,
+        SealFirstPdfSigner,
+        providers.Singleton(
+            configured_pdf_signer,
+            pki,
+            tsa_urls=core.settings.provided.tsa_urls,
+            trust_root_files=core.settings.provided.trust_roots,
+            seal=seal_key,
+            signer_ca=providers.Callable(own_signer_ca, core.settings, signer_ca),
+            signer_certificate_policy=core.settings.provided.signer_certificate_policy,
+        ),
     )
     pdf_verifier = providers.Singleton(
         PyHankoPdfVerifier, providers.Callable(trust_anchor_files, core.settings), pdf_sandbox

@@ -68,7 +68,7 @@ async def test_completing_an_envelope_queues_one_seal(platform, caller):
     assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == [seal_job(caller.tenant_id, envelope_id)]
 
 
-async def test_the_seal_and_the_certificate_go_to_the_urgent_lane_notices_and_deliveries_to_the_routine_one(
+async def test_the_seal_goes_to_the_urgent_lane_the_certificate_notices_and_deliveries_to_the_routine_one(
     platform, caller
 ):
     await register(platform, caller, "envelope.completed", "envelope.sealed")
@@ -79,7 +79,7 @@ async def test_the_seal_and_the_certificate_go_to_the_urgent_lane_notices_and_de
 
     lanes = {(job.name, job.lane) for job in platform.job_queue.enqueued}
     assert lanes == {
-        (SealEnvelopeJob.name, JobLane.URGENT), (MakeCompletionCertificateJob.name, JobLane.URGENT),
+        (SealEnvelopeJob.name, JobLane.URGENT), (MakeCompletionCertificateJob.name, JobLane.ROUTINE),
         (SendNoticeJob.name, JobLane.ROUTINE), (DeliverWebhookJob.name, JobLane.ROUTINE),
     }
 

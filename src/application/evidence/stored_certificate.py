@@ -3,8 +3,9 @@
 It is made by a job when the envelope is sealed (EnvelopeSealed sets it off), from the
 record as it stands then: the audit trail it shows ends with the seal. The event that
 records its making (CompletionCertificateMade, with the bytes' SHA-256) comes after, in
-the same chain: a certificate cannot contain its own hash. An envelope sealed before
-certificates were stored gets its own made, the same way, at its first download.
+the same chain: a certificate cannot contain its own hash. The job is routine work (the
+seal goes first): a download that comes before it ran, or for an envelope sealed before
+certificates were stored, makes the certificate then, the same way.
 
 Made at most once: the making writes the envelope under its version, so of two makers
 (the job running twice, two first downloads at once) one stores its certificate and the
@@ -24,7 +25,7 @@ from undersign.application.evidence.completion_certificate import (
     CompletionCertificateRenderer,
     completion_certificate,
 )
-from undersign.application.shared.jobs import JobLane, JobPayload
+from undersign.application.shared.jobs import JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
@@ -39,7 +40,6 @@ from undersign.domain.errors import InvalidState
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MakeCompletionCertificateJob(JobPayload):
     name: ClassVar[str] = "make_completion_certificate"
-    lane: ClassVar[JobLane] = JobLane.URGENT
     tenant_id: str
     envelope_id: str
 

@@ -13,8 +13,9 @@ from undersign.domain.errors import NotFound
 class JobLane(StrEnum):
     """Which runners take a job: each lane has runners of its own, so one never waits behind the other.
 
-    URGENT holds what finishes an envelope's evidence (the seal, the certificate of completion):
-    a busy hour of emails and webhook deliveries, ROUTINE, does not hold up a sealed document.
+    URGENT holds the seal, what a completed envelope waits for: a busy hour of emails, webhook
+    deliveries and certificates of completion, ROUTINE, does not hold up a sealed document. (A
+    certificate asked for before its job ran is made at that download.)
     """
 
     URGENT = "urgent"

@@ -1,4 +1,4 @@
-"""Job lanes: the seal and the certificate of completion never wait behind emails and webhooks.
+"""Job lanes: the seal never waits behind emails, webhooks and certificates of completion.
 
 Revision ID: 0013
 Revises: 0012
