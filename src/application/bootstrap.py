@@ -205,7 +205,9 @@ class UseCases:
     @cached_property
     def sign(self) -> SignHandler:
         ports = self._ports
-        return SignHandler(self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns)
+        return SignHandler(
+            self._uow, ports.clock, ports.ids, ports.pdf_signer, turns=self.envelope_turns, jobs=ports.job_queue
+        )
 
     @cached_property
     def decline(self) -> DeclineHandler:

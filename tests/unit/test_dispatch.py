@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from tests.unit.flows import envelope_with, link, sign
-from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, notice_recipients, seal_job
+from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, notice_recipients
 from undersign.application.envelopes.fields import PlaceField
 from undersign.application.envelopes.recipients import AddSigner
 from undersign.application.envelopes.send import SendEnvelope
@@ -11,9 +11,10 @@ from undersign.application.envelopes.void import VoidEnvelope
 from undersign.application.evidence.stored_certificate import MakeCompletionCertificateJob
 from undersign.application.notifications.ports import NoticeKind
 from undersign.application.notifications.send_notice import SendNoticeJob
+from undersign.application.shared.errors import ServiceUnavailable
 from undersign.application.shared.jobs import JobLane
 from undersign.application.signing.decline import Decline
-from undersign.application.signing.seal import SealEnvelopeJob
+from undersign.application.signing.seal import SealEnvelopeJob, seal_job
 from undersign.application.webhooks.delivery import DeliverWebhookJob
 from undersign.application.webhooks.endpoints import RegisterWebhook
 from undersign.domain.field import FieldKind, Placement
@@ -96,6 +97,33 @@ async def test_unpublished_events_stay_in_the_audit_chain_and_out_of_the_outbox(
     assert not types & {"EnvelopeCreated", "DocumentAdded", "SignerAdded", "FieldPlaced"}
     trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
     assert {"EnvelopeCreated", "DocumentAdded", "SignerAdded", "FieldPlaced"} <= {e.type for e in trail.entries}
+
+
+async def test_the_last_signature_queues_the_seal_at_once_and_the_dispatcher_adds_nothing(platform, caller):
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+
+    seals = [seal_job(caller.tenant_id, envelope_id)]
+    assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == seals  # before any dispatch
+    await platform.dispatcher.dispatch()
+    assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == seals
+
+
+async def test_a_queue_that_does_not_answer_leaves_the_seal_to_the_dispatcher(platform, caller, monkeypatch):
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+
+    async def down(jobs):
+        raise ServiceUnavailable("the job queue does not answer")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(platform.job_queue, "enqueue", down)
+        signed = await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    assert signed.status.value == "completed" and platform.job_queue.jobs == []
+
+    await platform.dispatcher.dispatch()
+    assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == [seal_job(caller.tenant_id, envelope_id)]
 
 
 async def register(platform, caller, *events: str):

@@ -23,7 +23,7 @@ from undersign.application.shared.jobs import Job, JobQueue
 from undersign.application.shared.outbox import OutboxMessage
 from undersign.application.shared.ports import Clock
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from undersign.application.signing.seal import SealEnvelopeJob
+from undersign.application.signing.seal import seal_job
 from undersign.application.webhooks.delivery import delivery_job
 from undersign.domain.envelope import Envelope
 from undersign.domain.errors import ConcurrencyConflict
@@ -42,10 +42,6 @@ from undersign.domain.signer import Signer
 from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint, webhook_payload
 
 BATCH_SIZE = 100
-
-
-def seal_job(tenant_id: str, envelope_id: str) -> Job:
-    return SealEnvelopeJob(tenant_id=tenant_id, envelope_id=envelope_id).job(f"seal:{envelope_id}")
 
 
 def certificate_job(tenant_id: str, envelope_id: str) -> Job:

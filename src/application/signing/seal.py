@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from undersign.application.shared.envelope_turns import EnvelopeTurns
-from undersign.application.shared.jobs import JobLane, JobPayload
+from undersign.application.shared.jobs import Job, JobLane, JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
@@ -28,6 +28,12 @@ class SealEnvelopeJob(JobPayload):
     lane: ClassVar[JobLane] = JobLane.URGENT
     tenant_id: str
     envelope_id: str
+
+
+def seal_job(tenant_id: str, envelope_id: str) -> Job:
+    """The envelope's one seal job: queued under the same id by whoever queues it first (the last
+    signature, the dispatcher), it runs once."""
+    return SealEnvelopeJob(tenant_id=tenant_id, envelope_id=envelope_id).job(f"seal:{envelope_id}")
 
 
 class SealEnvelopeHandler:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from undersign.application.shared.envelope_turns import EnvelopeTurns
+from undersign.application.shared.errors import ServiceUnavailable
+from undersign.application.shared.jobs import JobQueue
 from undersign.application.shared.loading import require_open_link, require_signing_link
 from undersign.application.shared.pdf import PdfSigner, SignatureRequest
 from undersign.application.shared.ports import Clock, IdGenerator
@@ -24,9 +26,10 @@ from undersign.application.shared.revisions import store_revision_file
 from undersign.application.shared.signature_images import check_signature_image
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.application.signing.seal import seal_job
 from undersign.application.signing.signer_authentication import SignerPass, evidence_method, require_passed
 from undersign.domain.document import RevisionKind
-from undersign.domain.envelope import Envelope, FieldValue
+from undersign.domain.envelope import Envelope, EnvelopeStatus, FieldValue
 from undersign.domain.errors import InvalidInput
 from undersign.domain.signer import SigningEvidence
 
@@ -47,9 +50,11 @@ class Sign:
 
 class SignHandler:
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner, *, turns: EnvelopeTurns
+        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner, *, turns: EnvelopeTurns,
+        jobs: JobQueue,
     ) -> None:
         self._uow, self._clock, self._ids, self._pdf, self._turns = uow, clock, ids, pdf, turns
+        self._jobs = jobs
 
     async def __call__(self, command: Sign) -> Envelope:
         if command.consent is not True:
@@ -58,16 +63,29 @@ class SignHandler:
             check_signature_image(command.signature_image)  # cheap and before anything: the adapter decodes it
         async with self._uow() as uow:
             link = await require_signing_link(uow, command.token, self._clock.now())
-        return await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
+        envelope, signed_now = await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
+        if signed_now and envelope.status is EnvelopeStatus.COMPLETED:
+            await self._queue_seal(envelope)
+        return envelope
 
-    async def _sign(self, command: Sign, tenant_id: str, envelope_id: str) -> Envelope:
+    async def _queue_seal(self, envelope: Envelope) -> None:
+        """Queue the seal now rather than when the dispatcher reaches EnvelopeCompleted in the outbox (which
+        queues the same job, by its id, and so adds nothing): the seal starts a dispatch round sooner. The
+        signature is made either way: a queue that does not answer leaves the seal to the dispatcher."""
+        try:
+            await self._jobs.enqueue([seal_job(envelope.tenant_id, envelope.id)])
+        except ServiceUnavailable:
+            pass
+
+    async def _sign(self, command: Sign, tenant_id: str, envelope_id: str) -> tuple[Envelope, bool]:
+        """The envelope, and whether this call made the signature (False: a retry of one made already)."""
         # The turn is taken per attempt, so a retry's pause holds nobody up.
         async with self._turns.hold(tenant_id, envelope_id) as uow:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, command.token, now)
             authentication = require_passed(envelope, link, command.signer_pass, now)
             if envelope.repeats_signature(signer_id=link.signer_id, signature_text=command.signature_text):
-                return envelope  # a retry of a signature made already (its answer was lost): recorded once
+                return envelope, False  # a retry of a signature made already (its answer was lost): recorded once
             values = envelope.resolve_field_values(
                 signer_id=link.signer_id, values=command.field_values,
                 signature_text=command.signature_text, now=now,
@@ -97,4 +115,4 @@ class SignHandler:
             for document in documents:
                 await uow.documents.save(document)
             await uow.commit()
-        return envelope
+        return envelope, True
