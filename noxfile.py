@@ -21,8 +21,8 @@ nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", "constraints.txt")
 BENCHMARKS = [
-    "bench/throughput.py", "bench/list_pages.py", "bench/seal_keys.py", "bench/signatures.py", "bench/background.py",
-    "bench/hostile_input.py",
+    "bench/signatures.py", "bench/server_cost.py", "bench/throughput.py", "bench/background.py", "bench/list_pages.py",
+    "bench/seal_keys.py", "bench/hostile_input.py",
 ]
 # A program on PATH, or a path pattern: Debian keeps PostgreSQL's programs in a directory
 # per major version, whichever version the distribution ships.

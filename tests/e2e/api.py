@@ -88,6 +88,15 @@ async def sign(stack: Stack, token: str, text: str, fields: dict[str, Any] | Non
     return response.json()
 
 
+async def ready_to_complete(stack: Stack) -> tuple[str, str]:
+    """A sent envelope whose one signer has a signing link: their signature completes it. (envelope id, token)"""
+    envelope_id, document_id = await create_envelope(stack, pages=1)
+    ada = await add_signer(stack, envelope_id, "Ada Lovelace")
+    await place(stack, envelope_id, document_id, ada, "signature", 1, 72, 600)
+    await send(stack, envelope_id)
+    return envelope_id, await signing_token(stack, envelope_id, ada)
+
+
 async def final_pdf(stack: Stack, envelope_id: str, document_id: str) -> bytes:
     response = await stack.client.get(f"/v1/envelopes/{envelope_id}/documents/{document_id}/content", headers=stack.headers)
     assert response.status_code == 200, response.text

@@ -16,20 +16,12 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.api import add_signer, create_envelope, place, send, sign, signing_token
+from tests.e2e.api import ready_to_complete, sign
 from tests.e2e.served import installation, serving
 from tests.stack import Stack, settings_for
 
 ENVELOPES = 24
 RECOVERY_SECONDS = 30
-
-
-async def ready_to_complete(stack: Stack) -> tuple[str, str]:
-    envelope_id, document_id = await create_envelope(stack, pages=1)
-    ada = await add_signer(stack, envelope_id, "Ada Lovelace")
-    await place(stack, envelope_id, document_id, ada, "signature", 1, 72, 600)
-    await send(stack, envelope_id)
-    return envelope_id, await signing_token(stack, envelope_id, ada)
 
 
 def running_seals(database: Path) -> set[str]:

@@ -21,7 +21,7 @@ import pytest
 from arq.constants import in_progress_key_prefix
 from redis import Redis
 
-from tests.e2e.api import add_signer, create_envelope, place, post, send, sign, signing_token, until_sealed
+from tests.e2e.api import post, ready_to_complete, sign, until_sealed
 from tests.servers import RedisServer, empty_database, undersign_process
 from tests.stack import Stack, serve, settings_for
 from tests.webhook_receiver import ReceivedRequest, webhook_receiver
@@ -59,15 +59,6 @@ def worker_env(data_dir: Path, database_url: str, redis_url: str) -> dict[str, s
 
 def worker(env: dict[str, str], log: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
     return undersign_process(env, log, "worker")
-
-
-async def ready_to_complete(stack: Stack) -> tuple[str, str]:
-    """An envelope whose one signer has a signing link: their signature completes it. (envelope id, token)"""
-    envelope_id, document_id = await create_envelope(stack, pages=1)
-    ada = await add_signer(stack, envelope_id, "Ada Lovelace")
-    await place(stack, envelope_id, document_id, ada, "signature", 1, 72, 600)
-    await send(stack, envelope_id)
-    return envelope_id, await signing_token(stack, envelope_id, ada)
 
 
 async def sealed_count(stack: Stack, envelope_ids: list[str]) -> int:
