@@ -20,7 +20,7 @@ from tests.e2e.api import ready_to_complete, sign
 from tests.e2e.served import installation, serving
 from tests.stack import Stack, settings_for
 
-ENVELOPES = 24
+ENVELOPES = 12
 RECOVERY_SECONDS = 30
 
 

@@ -27,7 +27,7 @@ from tests.stack import Stack, serve, settings_for
 from tests.webhook_receiver import ReceivedRequest, webhook_receiver
 
 UNDERSIGN = str(Path(sys.executable).parent / "undersign")  # for one-off commands
-BATCH = 100
+BATCH = 40
 RECOVERY_SECONDS = 30
 
 

@@ -112,7 +112,7 @@ def build_workers(container: Container, *, burst: bool = False) -> list[Worker]:
                 await task
 
     def worker(lane: JobLane, **extra: Any) -> Worker:
-        return Worker(
+        made = Worker(
             functions=[func(run_job, name=RUN_JOB, max_tries=max(ARQ_MAX_TRIES, settings.job_max_attempts + 1))],
             queue_name=QUEUE_NAMES[lane],
             redis_settings=redis_settings(settings.redis_url),
@@ -124,6 +124,10 @@ def build_workers(container: Container, *, burst: bool = False) -> list[Worker]:
             handle_signals=False,  # run_workers stops them all: arq's own handler would stop only the last one made
             **extra,
         )
+        # arq marks a job in progress for the longest job timeout before our code runs; a worker killed in
+        # between would leave that mark for minutes. The lease from the start: keep_in_progress renews it.
+        made.in_progress_timeout_s = LEASE_SECONDS
+        return made
 
     return [
         worker(JobLane.URGENT),
