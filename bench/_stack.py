@@ -71,20 +71,24 @@ def served_process(env: dict[str, str], port: int, *options: str) -> Iterator[tu
             raise SystemExit(f"the server did not start: {log.read()}")
 
 
-def cpu_seconds(pid: int) -> float:
-    """The CPU time (user + system) a process and its live descendants have spent, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
+def cpu_seconds(root: int) -> float:
+    """Seconds of CPU (user + system) used by `root` and every process under it, from /proc: live
+    ones, and reaped ones through their parents' cutime and cstime (the PDF sandbox's children)."""
+    stats: dict[int, list[str]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except FileNotFoundError:  # it ended meanwhile
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime: fields 14 and 15 of stat
-        pending += [int(child) for child in children]
-    return total
+        stats[int(entry)] = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    tree, grew = {root}, True
+    while grew:
+        below = {pid for pid, fields in stats.items() if int(fields[1]) in tree} - tree
+        tree |= below
+        grew = bool(below)
+    # Fields 14-17 of stat (utime, stime, cutime, cstime), counted from the state (field 3) here.
+    ticks = sum(int(value) for pid in tree if pid in stats for value in stats[pid][11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _ready(url: str) -> bool:

@@ -33,7 +33,6 @@ import asyncio
 import contextvars
 import json
 import logging
-import os
 import tempfile
 import time
 from collections import Counter
@@ -44,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _stack import ROOT, api_key, database_server, environment, serving
+from _stack import ROOT, api_key, cpu_seconds, database_server, environment, served_process
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -53,7 +52,6 @@ from tests.stack import serve, settings_for
 from undersign.adapters.system.logging import configure_logging
 
 CONTRACT = (ROOT / "examples" / "contract.pdf").read_bytes()
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 IDLE_SECONDS = 3.0
 # The steps the issue's budget names: every statement of these (and of the background) is the envelope's.
 ENVELOPE_STEPS = ("create", "upload", "add_recipient", "add_field", "send", "signing_link", "sign", "download_pdf",
@@ -148,49 +146,15 @@ async def drive(client: httpx.AsyncClient, envelopes: int, concurrency: int, lab
 # -- CPU of `undersign serve` ------------------------------------------------------------------------
 
 
-def process_tree_cpu(root: int) -> float:
-    """Seconds of CPU used by `root` and every process under it, reaped children included."""
-    stats: dict[int, list[str]] = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            text = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        stats[int(entry)] = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
-    tree, grew = {root}, True
-    while grew:
-        below = {pid for pid, fields in stats.items() if int(fields[1]) in tree} - tree
-        tree |= below
-        grew = bool(below)
-    # Fields 14-17 of stat (utime, stime, cutime, cstime), counted from the state (field 3) here.
-    ticks = sum(int(value) for pid in tree if pid in stats for value in stats[pid][11:15])
-    return ticks / CLOCK_TICKS
-
-
-def server_pid(port: int) -> int:
-    """The `undersign serve --port <port>` that `serving` started, a child of this process."""
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if parent == os.getpid() and b"serve" in argv and str(port).encode() in argv:
-            return int(entry)
-    raise SystemExit(f"no child process serves port {port}")
-
-
 def measure_cpu(database_url: str | None, envelopes: int, concurrency: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="undersign-bench-cpu-") as directory:
         env = environment(Path(directory), database_url)
         key = api_key(env)
-        port = free_port()
-        with serving(env, port) as url:
-            server = server_pid(port)
+        with served_process(env, free_port()) as (url, server):
             asyncio.run(warm_up(url, key))
-            before, started = process_tree_cpu(server), time.perf_counter()
+            before, started = cpu_seconds(server), time.perf_counter()
             polls = asyncio.run(run_against(url, key, envelopes, concurrency))
-            cpu, elapsed = process_tree_cpu(server) - before, time.perf_counter() - started
+            cpu, elapsed = cpu_seconds(server) - before, time.perf_counter() - started
     return {"cpu_s_per_envelope": round(cpu / envelopes, 3), "cpu_s": round(cpu, 2), "wall_s": round(elapsed, 1),
             "certificate_polls": polls}  # fmt: skip
 
