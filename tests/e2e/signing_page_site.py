@@ -34,6 +34,7 @@ class Invitation:
     document_id: str
     signer_id: str
     email: str
+    subject: str  # the envelope's
     link: str  # as the email carries it
     fields: dict[str, str]  # name the test gave -> field id
 
@@ -106,6 +107,7 @@ class Site:
             document_id=document["id"],
             signer_id=signer["id"],
             email=email,
+            subject=subject,
             link=link,
             fields=placed,
         )
@@ -122,9 +124,6 @@ class Site:
                 return found[-1]
             assert asyncio.get_running_loop().time() < deadline, [(m["To"], m["Subject"]) for m in self.mail.received()]
             await asyncio.sleep(0.1)
-
-    def mails_to(self, address: str) -> int:
-        return len([m for m in self.mail.received() if m["To"] == address])
 
 
 async def _created(response: httpx.Response) -> dict[str, Any]:
