@@ -73,18 +73,32 @@ class PdfsigSignature:
         return self.validation.startswith("Signature is Valid")
 
 
-def pdfsig_report(pdf: bytes) -> list[PdfsigSignature]:
+def pdfsig_report(pdf: bytes, *, expected: int) -> list[PdfsigSignature]:
     """pdfsig's verdict per signature (document time stamps left out), in document order.
 
+    There must be exactly `expected` of them, or the check fails here: "every signature is
+    valid" is true of a PDF in which pdfsig finds none, so a caller says how many it counts on.
     Only the "Signature Validation" line (the CMS and digest check) is used: poppler 22's
     certificate line is unreliable, so `-nocert` skips that check altogether.
     """
     timestamps = {signature.field_name for signature in _reader(pdf).embedded_timestamp_signatures}
-    return [signature for signature in pdfsig_report_all(pdf) if signature.field_name not in timestamps]
+    report = [signature for signature in _pdfsig_fields(pdf) if signature.field_name not in timestamps]
+    return _exactly(expected, report, "signatures (document time stamps left out)")
 
 
-def pdfsig_report_all(pdf: bytes) -> list[PdfsigSignature]:
-    """pdfsig's verdict on every signature field, document time stamps included."""
+def pdfsig_report_all(pdf: bytes, *, expected: int) -> list[PdfsigSignature]:
+    """pdfsig's verdict on every signature field, document time stamps included: exactly `expected` of them."""
+    return _exactly(expected, _pdfsig_fields(pdf), "signature fields (document time stamps included)")
+
+
+def _exactly(expected: int, report: list[PdfsigSignature], what: str) -> list[PdfsigSignature]:
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise TypeError(f"expected is a count of signatures, not {expected!r}")
+    assert len(report) == expected, f"pdfsig found {len(report)} {what}, not {expected}: {report}"
+    return report
+
+
+def _pdfsig_fields(pdf: bytes) -> list[PdfsigSignature]:
     pdfsig = require_tool("pdfsig")
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "document.pdf"

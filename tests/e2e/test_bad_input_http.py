@@ -22,9 +22,8 @@ async def test_an_unusable_upload_is_refused_and_nothing_is_stored(stack, conten
     response = await stack.client.post(
         f"/v1/envelopes/{envelope['id']}/documents", files={"file": ("x.pdf", content, "application/pdf")}, headers=stack.headers
     )
-    assert response.status_code == 422
-    problem = response.json()
-    assert problem["code"] == "invalid_document" and words in problem["detail"]
+    problem = api.problem(response, 422, "invalid_document")
+    assert words in problem["detail"]
     assert api.stored_files(stack) == []
     after = (await stack.client.get(f"/v1/envelopes/{envelope['id']}", headers=stack.headers)).json()
     assert after["documents"] == []
@@ -35,7 +34,7 @@ async def test_an_upload_without_a_file_part_is_a_bad_request(stack):
     response = await stack.client.post(
         f"/v1/envelopes/{envelope['id']}/documents", files={"other": ("x.pdf", make_pdf(), "application/pdf")}, headers=stack.headers
     )
-    api.problem(response, 400)
+    api.problem(response, 400, "malformed_request")
 
 
 @pytest.mark.parametrize(
@@ -50,7 +49,7 @@ async def test_a_field_off_the_page_is_refused(stack, placement, words):
     ada = await api.add_signer(stack, envelope_id, "Ada")
     body = {"document_id": document_id, "signer_id": ada, "kind": "text", "width": 200, "height": 20, **placement}
     response = await stack.client.post(f"/v1/envelopes/{envelope_id}/fields", json=body, headers=stack.headers)
-    assert response.status_code == 422 and words in response.json()["detail"]
+    assert words in api.problem(response, 422, "invalid_input")["detail"]
 
 
 async def test_unknown_ids_are_not_found(stack):
@@ -60,7 +59,8 @@ async def test_unknown_ids_are_not_found(stack):
     assert missing_doc.status_code == 404
     assert (await stack.client.get("/v1/signing/not-a-token")).status_code == 404
     body = {"document_id": "nope", "signer_id": "nope", "kind": "text", "page": 1, "x": 1, "y": 1, "width": 5, "height": 5}
-    assert (await stack.client.post(f"/v1/envelopes/{envelope_id}/fields", json=body, headers=stack.headers)).status_code == 422
+    unknown = await stack.client.post(f"/v1/envelopes/{envelope_id}/fields", json=body, headers=stack.headers)
+    api.problem(unknown, 422, "invalid_input")
 
 
 @pytest.mark.parametrize(
@@ -76,9 +76,8 @@ async def test_a_malformed_body_is_a_bad_request_that_says_why(stack, body, word
     response = await stack.client.post(
         "/v1/envelopes", content=body, headers={**stack.headers, "content-type": "application/json"}
     )
-    assert response.status_code == 400
-    problem = response.json()
-    assert problem["status"] == 400 and words.lower() in problem["detail"].lower()
+    problem = api.problem(response, 400, "malformed_request")
+    assert words.lower() in problem["detail"].lower()
 
 
 async def test_no_key_or_a_bad_key_is_unauthorized(stack):
@@ -101,7 +100,7 @@ async def test_signing_without_consent_is_refused(stack):
     token = await api.signing_token(stack, envelope_id, ada)
     body = {"signature": {"kind": "typed", "text": "Ada"}, "consent": False}
     response = await stack.client.post(f"/v1/signing/{token}/sign", json=body)
-    assert response.status_code == 422 and "consent" in response.json()["detail"]
+    assert "consent" in api.problem(response, 422, "invalid_input")["detail"]
 
 
 async def test_a_json_body_over_a_megabyte_is_too_large_even_where_uploads_may_be_fifty(stack):

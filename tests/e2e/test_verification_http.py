@@ -54,8 +54,13 @@ async def test_a_tampered_document_is_not_valid(stack):
     report = await verify(stack, tampered)
 
     assert report["valid"] is False
-    assert report["signatures"][0]["intact"] is False
     assert "changed after signing" in report["summary"]
+    # Every signature and time stamp fails for this reason, and for no other.
+    assert [s["kind"] for s in report["signatures"]].count("signature") == 3  # Ada, Bob and the seal
+    for signature in report["signatures"]:
+        assert (signature["intact"], signature["valid"]) == (False, False), signature
+        assert (signature["ades"]["indication"], signature["ades"]["subindication"]) == ("FAILED", "HASH_FAILURE")
+        assert [problem for problem in signature["problems"] if "digest does not match" not in problem] == [], signature
 
 
 async def test_a_caller_can_bring_its_own_trust_root(stack, tmp_path: Path):
@@ -65,8 +70,14 @@ async def test_a_caller_can_bring_its_own_trust_root(stack, tmp_path: Path):
     untrusted = await verify(stack, pdf, trust_root=foreign.root_cert_path.read_bytes())
     ours = await verify(stack, pdf, trust_root=stack.trust_root.read_bytes())
 
-    assert untrusted["valid"] is False and not any(s["trusted"] for s in untrusted["signatures"])
-    assert ours["valid"] is True
+    assert untrusted["valid"] is False and ours["valid"] is True
+    # Not valid because nothing chains to the caller's root: every signature is intact.
+    assert [s["kind"] for s in untrusted["signatures"]].count("signature") == 3  # Ada, Bob and the seal
+    for signature in untrusted["signatures"]:
+        assert (signature["intact"], signature["trusted"], signature["valid"]) == (True, False, False), signature
+        ades = signature["ades"]
+        assert (ades["indication"], ades["subindication"]) == ("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")
+        assert [p for p in signature["problems"] if "does not chain to any of the trust anchors" not in p] == []
 
 
 async def test_a_validation_time_far_ahead_tells_whether_the_document_will_still_verify(stack):
@@ -76,6 +87,12 @@ async def test_a_validation_time_far_ahead_tells_whether_the_document_will_still
 
     assert later["validation_time"] == "2100-01-01T00:00:00Z"
     assert later["valid"] is False  # every certificate of the development PKI has expired by then
+    # Not valid for want of trust at that time, not for a changed byte: INDETERMINATE, never FAILED.
+    assert [s["kind"] for s in later["signatures"]].count("signature") == 3  # Ada, Bob and the seal
+    for signature in later["signatures"]:
+        assert (signature["intact"], signature["trusted"], signature["valid"]) == (True, False, False), signature
+        assert signature["ades"]["indication"] == "INDETERMINATE", signature
+        assert [p for p in signature["problems"] if "not trusted" not in p] == [], signature
 
 
 async def test_a_document_without_signatures_is_not_valid(stack):
@@ -102,7 +119,9 @@ async def test_trust_roots_are_a_few_certificates_not_a_store(stack):
     assert too_big["code"] == "invalid_trust_root" and "KiB" in too_big["detail"]
     too_many = await verify(stack, make_pdf(), trust_root=root * 51, expect=422)
     assert too_many["code"] == "invalid_trust_root" and "at most 50" in too_many["detail"]
-    assert (await verify(stack, make_pdf(), trust_root=root * 50))["valid"] is False  # a report: no signatures
+    at_most = await verify(stack, make_pdf(), trust_root=root * 50)  # accepted: a report on a PDF without signatures
+    assert (at_most["valid"], at_most["signatures"]) == (False, [])
+    assert at_most["problems"] == ["the document carries no signatures: there is nothing in it to verify"]
 
 
 # -- the certificate of completion ------------------------------------------------------
@@ -123,8 +142,8 @@ async def test_the_certificate_of_completion_is_sealed_and_carries_the_audit_has
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     certificate = response.content
-    signatures = pdfsig_report(certificate)
-    assert signatures[0].field_name == "platform-seal" and all(s.valid for s in signatures)
+    [seal] = pdfsig_report(certificate, expected=1)
+    assert (seal.field_name, seal.valid) == ("platform-seal", True), seal
     assert (await verify(stack, certificate))["valid"] is True
 
     text = pdftotext(certificate, tmp_path)
@@ -174,8 +193,8 @@ async def test_the_certificate_of_completion_is_made_once_the_same_bytes_at_ever
     assert audit["events"].index(made) > [e["type"] for e in audit["events"]].index("EnvelopeSealed")
     # Stored under a key made of ids, and still a certificate that verifies.
     assert f"/envelopes/{envelope_id}/" in made["data"]["blob_key"] and made["data"]["blob_key"] in api.stored_files(stack)
-    signatures = pdfsig_report(first.content)
-    assert signatures[0].field_name == "platform-seal" and all(s.valid for s in signatures)
+    [seal] = pdfsig_report(first.content, expected=1)
+    assert (seal.field_name, seal.valid) == ("platform-seal", True), seal
     assert (await verify(stack, first.content))["valid"] is True
 
 

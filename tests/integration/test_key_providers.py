@@ -129,7 +129,7 @@ def sign_pdf(signer: Signer, root: x509.Certificate, *, bytes_reserved: int | No
 
 
 def assert_valid_seal(pdf: bytes, root_pem: Path) -> None:
-    [pdfsig] = pdfsig_report(pdf)
+    [pdfsig] = pdfsig_report(pdf, expected=1)
     assert pdfsig.valid, pdfsig.validation
     [status] = pyhanko_statuses(pdf, root_pem)
     assert (status.intact, status.valid, status.trusted) == (True, True, True), status.summary

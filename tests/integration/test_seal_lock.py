@@ -30,9 +30,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 
 from tests.pdf_checks import pdfsig_report, pdfsig_report_all, pyhanko_statuses
+from tests.pdf_in_memory import InMemoryPdfSigner
 from tests.pdf_samples import make_pdf
 from tests.signing_requests import box, signature_request
-from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.pdf_forms import fill_fields
 from undersign.adapters.signing.verification import PyHankoPdfVerifier
@@ -177,9 +177,12 @@ async def test_our_verifier_flags_a_change_after_the_seal(
 def test_pdfsig_tells_only_whether_the_last_signature_covers_the_whole_file(
     sealed: dict[SignatureLevel, bytes], level: SignatureLevel
 ) -> None:
-    before, after = pdfsig_report_all(sealed[level]), pdfsig_report_all(with_stamp_drawn(sealed[level]))
+    fields = 6 if level is B_LTA else 3  # Alice, Bob, the seal; at B-LTA each is followed by a document time stamp
+    before = pdfsig_report_all(sealed[level], expected=fields)
+    after = pdfsig_report_all(with_stamp_drawn(sealed[level]), expected=fields)
 
-    assert all(s.valid for s in pdfsig_report(with_stamp_drawn(sealed[level])))  # every signature "is Valid"
+    # Every approval signature (Alice, Bob, the seal) "is Valid".
+    assert all(s.valid for s in pdfsig_report(with_stamp_drawn(sealed[level]), expected=3))
     assert before[-1].field_name == ("timestamp-platform-seal" if level is B_LTA else "platform-seal")
     # B-LT: the DSS after the seal is covered by nothing, before the change or after it.
     assert before[-1].total_document_signed is (level is not B_LT)

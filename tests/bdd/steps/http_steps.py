@@ -116,8 +116,8 @@ def signs_through_link(api: Api, name: str) -> None:
 
 @then(parsers.parse("the final PDF holds {count:d} valid signatures"))
 def final_pdf_signatures(api: Api, count: int) -> None:
-    report = pdfsig_report(final_pdf_over_api(api))
-    assert len(report) == count and all(s.valid for s in report)
+    report = pdfsig_report(final_pdf_over_api(api), expected=count)
+    assert all(s.valid for s in report), report
 
 
 def final_pdf_over_api(api: Api, timeout: float = 60) -> bytes:
