@@ -6,6 +6,9 @@ lets it: `settle` runs everything due, letting the clock run on to retries that 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 from dataclasses import replace
@@ -14,6 +17,7 @@ from datetime import timedelta
 from pytest_bdd import given, parsers, then, when
 
 from tests.bdd.steps.lifecycle_steps import World, tenant_with_key
+from undersign.adapters.webhooks.sender import HttpWebhookSender
 from undersign.application.signing.sign import Sign
 from undersign.application.webhooks.endpoints import RegisterWebhook
 from undersign.domain.webhook import DeliveryStatus
@@ -177,9 +181,24 @@ def received_nothing(world: World, run) -> None:
 
 
 @then("every delivery is signed with the endpoint's secret")
-def signed_with_secret(world: World) -> None:
+def signed_with_secret(world: World, run) -> None:
+    """What goes on the wire is what the real sender (HttpWebhookSender) makes of what the platform handed the
+    fake one; each signature is checked as Standard Webhooks tells a receiver to: HMAC-SHA256, keyed with the
+    endpoint's secret (base64 after "whsec_"), over "<webhook-id>.<webhook-timestamp>.<body>", base64 after "v1,"."""
     sent = world.platform.webhook_sender.sent
-    assert sent and all(s["secrets"] == [world.webhook.secret] for s in sent)
+    assert sent
+    key = base64.b64decode(world.webhook.secret.removeprefix("whsec_"))
+    deliveries = {d.id: d for d in run(world.platform.webhooks.deliveries(world.caller, world.webhook.id, limit=100))}
+    for post in sent:
+        headers = HttpWebhookSender(allow_private=False)._headers(
+            secrets=post["secrets"], message_id=post["message_id"], at=post["at"], body=post["body"]
+        )
+        delivery = deliveries[headers["webhook-id"]]  # the delivery's own id, as receivers deduplicate by it
+        assert json.loads(post["body"]) == delivery.payload
+        assert int(headers["webhook-timestamp"]) in [int(a.at.timestamp()) for a in delivery.attempts]
+        signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + post["body"]
+        expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        assert expected in headers["webhook-signature"].split(" "), (expected, headers["webhook-signature"])
 
 
 def delivery_of(world: World, run, event: str):

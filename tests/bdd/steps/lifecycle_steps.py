@@ -291,7 +291,13 @@ def envelope_status(world: World, run, status: str) -> None:
 
 @then(parsers.parse('"{name}" is notified'))
 def is_notified(world: World, run, name: str) -> None:
-    assert run(envelope(world)).signer(world.signers[name]).status is SignerStatus.NOTIFIED
+    found = run(envelope(world))
+    assert found.signer(world.signers[name]).status is SignerStatus.NOTIFIED
+    # Told, not only marked: their invitation went out (the background work sends it).
+    run(world.platform.run_background())
+    address = found.signer(world.signers[name]).email
+    invitations = [m for m in world.platform.mailer.sent if m.to == address and m.subject == f"Please sign: {found.subject}"]
+    assert len(invitations) == 1, [m.subject for m in world.platform.mailer.sent if m.to == address]
 
 
 @then(parsers.parse('"{name}" is still waiting'))
@@ -332,9 +338,13 @@ def told_signed(world: World, run, name: str) -> None:
 
 
 @then(parsers.parse('"{name}" is told she declined, as the first time'))
-def told_declined(world: World, name: str) -> None:
+def told_declined(world: World, run, name: str) -> None:
     assert world.answer.envelope.status is EnvelopeStatus.DECLINED
     assert world.answer.signer.status is SignerStatus.DECLINED and world.answer.signer.id == world.signers[name]
+    stored = run(envelope(world)).signer(world.signers[name])  # what the first decline recorded
+    answered = world.answer.signer
+    assert (answered.acted_at, answered.decline_reason) == (stored.acted_at, stored.decline_reason)
+    assert audit_types(world, run).count("SignerDeclined") == 1
 
 
 @then(parsers.parse('"{name}" has signed the document once'))

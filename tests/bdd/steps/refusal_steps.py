@@ -208,7 +208,11 @@ def malformed(refusals: Refusals) -> None:
 @then(parsers.parse('"{name}" has not signed'))
 def not_signed(refusals: Refusals, name: str) -> None:
     envelope = refusals.client.get(f"/v1/envelopes/{refusals.envelope_id}", headers=refusals.headers()).json()
-    assert envelope["status"] == "sent" and envelope["signers"][0]["status"] != "signed"
+    (signer,) = [s for s in envelope["signers"] if s["id"] == refusals.signers[name]]
+    assert envelope["status"] == "sent" and signer["status"] in ("notified", "viewed"), signer
+    audit = refusals.client.get(f"/v1/envelopes/{refusals.envelope_id}/audit", headers=refusals.headers()).json()
+    acts = [e for e in audit["events"] if e["type"] in ("SignerSigned", "SignerApproved", "SignerDeclined")]
+    assert acts == [] and audit["chain_valid"], acts
 
 
 # -- access and links ----------------------------------------------------------------------------
