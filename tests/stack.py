@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from dependency_injector import providers
 from litestar import Litestar
 
 from undersign.adapters.sql import migrate
+from undersign.application.shared.ports import Clock
 from undersign.domain.tenant import AccessRole
 from undersign.entrypoints.container import build_container
 from undersign.entrypoints.http.app import create_app
@@ -43,11 +45,15 @@ def settings_for(data_dir: Path, **env: str) -> Settings:
 
 
 @asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[Stack]:
-    """The whole app on `settings`: the database migrated, a tenant and its admin key made."""
+async def serve(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Stack]:
+    """The whole app on `settings`: the database migrated, a tenant and its admin key made.
+
+    With `clock`, the app (and its embedded runner) read the time from it instead of the system's."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)
     container = build_container(settings)
+    if clock is not None:
+        container.core.clock.override(providers.Object(clock))
     tenants = container.use_cases().tenants
     await tenants.create("acme")
     issued = await tenants.create_api_key("acme", AccessRole.ADMIN)
