@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 
@@ -208,3 +208,84 @@ async def test_a_conflict_that_is_not_about_the_serial_is_not_hidden() -> None:
     with pytest.raises(ConcurrencyConflict, match="busy"):
         await platform.certificate_revocations.revoke("4f2a", RevocationReason.KEY_COMPROMISE)
     assert platform.db.certificate_revocations == {}
+
+
+# -- the limits exactly, and what each refusal says -------------------------------------------------
+
+
+class _NoOffset(tzinfo):
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+
+def test_a_time_zone_without_an_offset_is_no_time_zone() -> None:
+    with pytest.raises(InvalidInput, match="^a revocation's time has a time zone$"):
+        CertificateRevocation(
+            serial="1", revoked_at=datetime(2026, 1, 1, tzinfo=_NoOffset()), reason=RevocationReason.UNSPECIFIED
+        )
+
+
+def test_a_revocation_refuses_a_reason_it_does_not_know_and_an_author_too_long_saying_so() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(InvalidInput, match="^'key_compromise' is not a revocation reason$"):
+        CertificateRevocation(serial="1", revoked_at=at, reason="key_compromise")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="^who revoked is 1 to 100 printable characters on one line$"):
+        CertificateRevocation(serial="1", revoked_at=at, reason=RevocationReason.UNSPECIFIED, revoked_by="x" * 101)
+    longest = CertificateRevocation(serial="1", revoked_at=at, reason=RevocationReason.UNSPECIFIED, revoked_by="x" * 100)
+    assert longest.revoked_by == "x" * 100
+
+
+def test_a_serial_not_as_recorded_is_refused_quoting_its_first_50_characters() -> None:
+    serial = "G" * 60
+    with pytest.raises(InvalidInput) as refused:
+        check_serial(serial)
+    assert refused.value.detail == (
+        f"{'G' * 50!r} is not a certificate serial number as recorded: 1 to 40 lowercase hex digits without leading zeros"
+    )
+
+
+def test_a_typed_serial_of_at_most_120_characters_is_read() -> None:
+    assert parse_serial("0x" + "0" * 117 + "1") == "1"
+
+
+@pytest.mark.parametrize("typed", ["0" * 121, "1" + "0" * 40])
+def test_a_serial_too_long_is_refused_saying_how_long_one_may_be(typed: str) -> None:
+    with pytest.raises(InvalidInput, match="^a certificate serial number has at most 40 hex digits \\(20 octets\\)$"):
+        parse_serial(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "complaint"),
+    [("4f:2", "^'4f:2' is not a serial number: colons separate pairs of hex digits$"),
+     ("4f2g", "^'4f2g' is not a serial number: use hex digits \\(0-9, a-f\\)$")],
+)
+def test_a_malformed_serial_is_refused_saying_what_is_wrong(typed: str, complaint: str) -> None:
+    with pytest.raises(InvalidInput, match=complaint):
+        parse_serial(typed)
+
+
+def test_an_unknown_reason_is_quoted_up_to_50_characters_and_the_known_ones_listed() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_revocation_reason("h" * 60)
+    assert refused.value.detail == (
+        f"{'h' * 50!r} is not a revocation reason; "
+        "known: unspecified, key_compromise, affiliation_changed, superseded, cessation_of_operation"
+    )
+
+
+class _TakenYetMissing(FakePlatform):
+    """The store says the serial is taken, yet no revocation of it can be read back."""
+
+    def unit_of_work(self) -> FakeUnitOfWork:
+        uow = super().unit_of_work()
+
+        async def taken(revocation: CertificateRevocation) -> bool:
+            return False
+
+        uow.certificate_revocations.add = taken  # type: ignore[method-assign]
+        return uow
+
+
+async def test_a_serial_taken_yet_missing_is_a_conflict_to_try_again() -> None:
+    with pytest.raises(ConcurrencyConflict, match="^the revocation of 4f2a was both there and not there: try again$"):
+        await _TakenYetMissing().certificate_revocations.revoke("4f2a", RevocationReason.KEY_COMPROMISE)

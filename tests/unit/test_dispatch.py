@@ -2,15 +2,18 @@
 
 from datetime import timedelta
 
-from tests.unit.flows import envelope_with, link, sign
+from tests.fakes.notifications import FakeMailer
+from tests.unit.flows import completed, envelope_with, link, sign
+from undersign.adapters.notify.templates import JinjaNoticeTemplates
 from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, notice_recipients
+from undersign.application.background.job_runner import RetryPolicy
 from undersign.application.envelopes.fields import PlaceField
 from undersign.application.envelopes.recipients import AddSigner
 from undersign.application.envelopes.send import SendEnvelope
 from undersign.application.envelopes.void import VoidEnvelope
 from undersign.application.evidence.stored_certificate import MakeCompletionCertificateJob
 from undersign.application.notifications.ports import NoticeKind
-from undersign.application.notifications.send_notice import SendNoticeJob
+from undersign.application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
 from undersign.application.shared.errors import ServiceUnavailable
 from undersign.application.shared.jobs import JobLane
 from undersign.application.signing.decline import Decline
@@ -216,3 +219,28 @@ async def test_the_seal_sends_the_completed_copy_to_every_recipient_carbon_copie
     await platform.seal_envelope(SealEnvelopeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id))
     assert recipients_of(platform, envelope_id, "EnvelopeSealed") == (NoticeKind.COMPLETED, ["Ada", "Carol", "Bob"])
     assert recipients_of(platform, envelope_id, "EnvelopeCompleted") == (None, [])
+
+
+def test_a_delivery_id_is_a_standard_webhooks_message_id_that_never_changes():
+    assert delivery_id("m1", "w1") == "msg_b5ceb19ac3da0f17fde696c05d030d89"
+
+
+def test_retry_delays_stop_doubling_after_64_doublings():
+    policy = RetryPolicy(base=timedelta(microseconds=1), cap=timedelta(days=999_999_999))
+    assert policy.delay(64, 0.0) < policy.delay(65, 0.0) == policy.delay(1_000, 0.0)
+
+
+async def test_documents_of_exactly_the_attachment_limit_are_attached(platform, caller):
+    envelope_id, document_id = await completed(platform, caller)
+    size = platform.db.documents[document_id].current.size
+    mailer = FakeMailer()
+    exact = SendNoticeHandler(
+        platform.unit_of_work, platform.create_signing_link, mailer, JinjaNoticeTemplates(),
+        public_url="https://undersign.example", max_attachment_bytes=size, mail_domain="undersign.example",
+    )
+    ada = platform.db.envelopes[envelope_id].signers[0].id
+    await exact(SendNoticeJob(tenant_id=caller.tenant_id, envelope_id=envelope_id, signer_id=ada, kind="completed",
+                              event_id="e1"))
+
+    [mail] = mailer.sent
+    assert [(a.filename, len(a.content)) for a in mail.attachments] == [("lease.pdf", size)]

@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.platform import FakePlatform
+from tests.fakes.unit_of_work import FakeUnitOfWork
 from undersign.application.access.permissions import Caller
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.envelopes.documents import AddDocument
 from undersign.application.envelopes.fields import PlaceField
 from undersign.application.envelopes.recipients import AddSigner
 from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.policies.manage import Policies
 from undersign.application.shared.errors import Forbidden, PreconditionFailed
 from undersign.domain.errors import ConcurrencyConflict, InvalidInput, NotFound
 from undersign.domain.field import FieldKind, Placement
@@ -220,3 +222,127 @@ async def test_an_envelope_follows_the_policy_it_names_at_its_version_when_sent(
 
     other = await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=unnamed))
     assert other.policy.name == "default" and other.policy_id is None
+
+
+# -- who is named, and what is refused and why ----------------------------------------------------
+
+
+def policy_acts(platform: FakePlatform, slug: str = "acme") -> list[tuple[str, str, dict]]:
+    return [(e.type, e.actor, e.data) for e in platform.db.tenant_audit[platform.db.tenants[slug].id] if "Policy" in e.type]
+
+
+async def test_every_policy_change_through_the_api_names_the_caller(platform: FakePlatform, caller: Caller) -> None:
+    old = (await platform.policies.list(caller, limit=10)).default_id
+    made = await platform.policies.create(caller, name="Strict", default=True)
+    await platform.policies.revise(caller, made.id, expiry_days=9)
+    await platform.policies.set_default(caller, old)
+    assert policy_acts(platform) == [
+        ("PolicyCreated", caller.actor, {"policy_id": made.id, "name": "Strict", "default": True}),
+        ("DefaultPolicyChanged", caller.actor, {"policy_id": made.id, "previous_policy_id": old}),
+        ("PolicyRevised", caller.actor, {"policy_id": made.id, "version": 2, "changed": ["expiry_days"]}),
+        ("DefaultPolicyChanged", caller.actor, {"policy_id": old, "previous_policy_id": made.id}),
+    ]
+
+
+async def test_an_operator_creates_a_non_default_policy_unless_told_and_is_named_in_each_act(platform: FakePlatform) -> None:
+    await platform.tenants.create("acme")
+    old = platform.db.policies[platform.db.tenants["acme"].id].id
+    plain = await platform.policies.create_for_tenant("acme", name="Plain", by="cli:ann")
+    assert await platform.policies.get_for_tenant("acme", plain.id) == (plain, False)
+    chosen = await platform.policies.create_for_tenant("acme", name="Chosen", default=True, by="cli:ann")
+    assert await platform.policies.get_for_tenant("acme", chosen.id) == (chosen, True)
+    revised = await platform.policies.revise_for_tenant("acme", plain.id, by="cli:bob", expiry_days=9)
+    await platform.policies.set_default_for_tenant("acme", plain.id, by="cli:bob")
+    assert policy_acts(platform) == [
+        ("PolicyCreated", "cli:ann", {"policy_id": plain.id, "name": "Plain", "default": False}),
+        ("PolicyCreated", "cli:ann", {"policy_id": chosen.id, "name": "Chosen", "default": True}),
+        ("DefaultPolicyChanged", "cli:ann", {"policy_id": chosen.id, "previous_policy_id": old}),
+        ("PolicyRevised", "cli:bob", {"policy_id": plain.id, "version": revised.version, "changed": ["expiry_days"]}),
+        ("DefaultPolicyChanged", "cli:bob", {"policy_id": plain.id, "previous_policy_id": chosen.id}),
+    ]
+
+
+async def test_a_tenant_without_a_default_lists_none_and_gets_one_with_no_previous(
+    platform: FakePlatform, caller: Caller
+) -> None:
+    del platform.db.policies[caller.tenant_id]
+    assert (await platform.policies.list(caller, limit=10)).default_id is None
+    first = await platform.policies.create(caller, name="First", default=True)
+    del platform.db.policies[caller.tenant_id]
+    await platform.policies.set_default(caller, first.id)
+    assert [data for kind, _, data in policy_acts(platform) if kind == "DefaultPolicyChanged"] == [
+        {"policy_id": first.id, "previous_policy_id": None},
+        {"policy_id": first.id, "previous_policy_id": None},
+    ]
+
+
+@pytest.mark.parametrize("setting", [{"id": "mine"}, {"tenant_id": "t2"}, {"version": 5}])
+async def test_a_new_policys_identity_is_the_platforms_to_choose(
+    platform: FakePlatform, caller: Caller, setting: dict
+) -> None:
+    with pytest.raises(InvalidInput, match="^a new policy's id, tenant and version are the platform's to choose$"):
+        await platform.policies.create(caller, name="S", **setting)
+    assert [p.name for p in (await platform.policies.list(caller, limit=10)).items] == ["default"]
+
+
+async def test_refusals_say_what_was_wrong(platform: FakePlatform, caller: Caller) -> None:
+    made = await platform.policies.create(caller, name="Strict")
+    await platform.policies.revise(caller, made.id, expiry_days=9)
+    with pytest.raises(InvalidInput, match="a policy has no such setting: .*colour"):
+        await platform.policies.create(caller, name="S", colour="red")
+    with pytest.raises(InvalidInput, match="^limit must be between 1 and 100$"):
+        await platform.policies.list(caller, limit=101)
+    with pytest.raises(PreconditionFailed, match=f"^policy {made.id} is at version 2, not 1: read it again$"):
+        await platform.policies.revise(caller, made.id, expected_version=1, expiry_days=5)
+    with pytest.raises(NotFound, match="^no policy nope$"):
+        await platform.policies.get(caller, "nope")
+    with pytest.raises(NotFound, match="^no tenant 'initech'$"):
+        await platform.policies.list_for_tenant("initech")
+
+
+@pytest.mark.parametrize("cursor", ["", "x" * 65])
+async def test_a_cursor_the_api_could_not_have_returned_is_refused(
+    platform: FakePlatform, caller: Caller, cursor: str
+) -> None:
+    with pytest.raises(InvalidInput, match="^the cursor is not one this API returned$"):
+        await platform.policies.list(caller, limit=10, after=cursor)
+
+
+@pytest.mark.parametrize("cursor", ["a", "a" * 64])
+async def test_cursors_of_one_to_64_characters_are_read(platform: FakePlatform, caller: Caller, cursor: str) -> None:
+    everything = (await platform.policies.list(caller, limit=10)).items
+    page = await platform.policies.list(caller, limit=10, after=cursor)
+    assert page.items == [p for p in everything if p.id > cursor]
+    assert page.next_cursor is None
+
+
+async def test_a_tenant_holds_at_most_100_policies(platform: FakePlatform, caller: Caller) -> None:
+    for n in range(99):
+        policy = Policy(id=f"pol-{n:03}", tenant_id=caller.tenant_id, name=f"P{n}")
+        platform.db.policy_versions[(policy.id, 1)] = policy
+    assert len((await platform.policies.list_for_tenant("acme")).items) == 100
+    with pytest.raises(InvalidInput, match="^a tenant has at most 100 policies$"):
+        await platform.policies.create(caller, name="One too many")
+
+
+def test_a_revision_names_what_it_cannot_change() -> None:
+    with pytest.raises(InvalidInput, match="^a revision cannot change \\['colour', 'id'\\]$"):
+        BASE.revised(id="p2", colour="red")
+
+
+async def test_a_page_reads_one_policy_more_than_it_shows_and_no_more(platform: FakePlatform, caller: Caller) -> None:
+    asked: list[int] = []
+
+    def noting_limits() -> FakeUnitOfWork:
+        uow = platform.unit_of_work()
+        read = uow.policies.list
+
+        async def list_(tenant_id: str, *, limit: int, after: str | None = None) -> list[Policy]:
+            asked.append(limit)
+            return await read(tenant_id, limit=limit, after=after)
+
+        uow.policies.list = list_  # type: ignore[method-assign]
+        return uow
+
+    await Policies(noting_limits, platform.clock, platform.ids).list(caller, limit=7)
+    assert asked == [8]

@@ -5,7 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from tests.unit.flows import envelope_with
 from tests.unit.test_envelope import NOW, add, draft, event_types, sign
+from undersign.application.background.schedules import Schedules
+from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.shared.envelope_turns import EnvelopeTurns
 from undersign.domain.envelope import EnvelopeStatus
 from undersign.domain.errors import InvalidState
 from undersign.domain.policy import Policy
@@ -88,3 +92,40 @@ def test_notified_at_is_when_the_turn_came():
     envelope = sent()
     assert envelope.signer("s1").notified_at == NOW
     assert envelope.signer("s2").notified_at is None
+
+
+# -- the sweeps, on fakes: each envelope held by its own tenant and id, each act by the system ----------
+
+
+def holding(platform, held: list):
+    """A unit-of-work factory that notes which envelope each unit of work holds."""
+
+    def factory():
+        uow = platform.unit_of_work()
+
+        async def hold(tenant_id, envelope_id):
+            held.append((tenant_id, envelope_id))
+
+        uow.envelopes.hold = hold
+        return uow
+
+    return factory
+
+
+async def test_reminders_and_expiry_hold_the_envelope_and_are_the_systems_acts(platform, caller):
+    platform.db.policies[caller.tenant_id] = replace(platform.db.policies[caller.tenant_id], reminder_days=7)
+    envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    held: list = []
+    schedules = Schedules(holding(platform, held), platform.clock, turns=EnvelopeTurns(holding(platform, held)))
+
+    platform.clock.advance(timedelta(days=7))
+    assert await schedules.send_reminders() == 1
+    platform.clock.advance(timedelta(days=30))
+    assert await schedules.expire_envelopes() == 1
+
+    assert held == [(caller.tenant_id, envelope_id)] * 2
+    trail = (await platform.envelope_queries.audit_trail(caller, envelope_id)).entries
+    assert [(e.type, e.actor) for e in trail if e.type in ("SignerReminded", "EnvelopeExpired")] == [
+        ("SignerReminded", "system"), ("EnvelopeExpired", "system")
+    ]

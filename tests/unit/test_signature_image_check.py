@@ -72,3 +72,31 @@ def test_a_png_of_endless_empty_chunks_is_refused() -> None:
 
     with pytest.raises(InvalidSignatureImage, match="more than 4096 chunks"):
         check_signature_image(_png(10, 10, extra=many))
+
+
+def test_an_image_of_exactly_the_byte_limit_and_one_pixel_high_passes() -> None:
+    overhead = len(_png(400, 1, idat=b""))
+    exact = _png(400, 1, idat=b"\x00" * (MAX_SIGNATURE_IMAGE_BYTES - overhead))
+    assert len(exact) == MAX_SIGNATURE_IMAGE_BYTES
+    assert check_signature_image(exact) == (400, 1)
+
+
+def test_dimensions_past_two_to_the_31_are_read_unsigned_and_refused() -> None:
+    with pytest.raises(InvalidSignatureImage, match="is 4294967295x10 pixels"):
+        check_signature_image(_png(2**32 - 1, 10, idat=b"x"))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (PNG_SIGNATURE + _chunk(b"IDAT", b"x" * 13) + _chunk(b"IEND", b""),
+         "^the signature image does not start with a PNG header \\(IHDR\\)$"),
+        (PNG_SIGNATURE + _chunk(b"IHDR", b"x" * 12) + _chunk(b"IEND", b""),
+         "^the signature image does not start with a PNG header \\(IHDR\\)$"),
+        (PNG_SIGNATURE, "^the signature image is cut short \\(no IEND chunk\\)$"),
+        (_png(400, 150) + b"x", "^the signature image has bytes after its end \\(IEND\\)$"),
+    ],
+)
+def test_a_broken_chunk_structure_is_named_exactly(data: bytes, reason: str) -> None:
+    with pytest.raises(InvalidSignatureImage, match=reason):
+        check_signature_image(data)

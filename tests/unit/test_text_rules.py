@@ -168,3 +168,12 @@ def test_reasons_to_decline_or_void_are_text_without_control_characters(reason: 
         sent_to_ada().void(reason=reason, now=NOW, actor="a")
     with pytest.raises(InvalidInput):
         sent_to_ada().decline(signer_id="s", reason=reason, now=NOW, actor="s")
+
+
+def test_an_address_refused_is_quoted_up_to_80_characters() -> None:
+    with pytest.raises(InvalidInput, match="^'ada.example.com' is not an email address like name@example.com$"):
+        email_address("Ada.example.com")
+    long = "x" * 100 + "@"
+    with pytest.raises(InvalidInput) as refused:
+        email_address(long)
+    assert refused.value.detail == f"{'x' * 80!r} is not an email address like name@example.com"

@@ -1,8 +1,9 @@
 """The use cases, end to end on fakes: what gets stored, signed, sealed and audited."""
 
 import asyncio
+import re
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -10,9 +11,11 @@ from tests.unit.flows import envelope_with, link, sign
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.envelopes.documents import AddDocument
 from undersign.application.envelopes.fields import PlaceField
-from undersign.application.envelopes.ports import EnvelopeFilter
-from undersign.application.envelopes.recipients import AddSigner
+from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
+from undersign.application.envelopes.queries import EnvelopeQueries
+from undersign.application.envelopes.recipients import AddSigner, UnlockSigner
 from undersign.application.envelopes.send import SendEnvelope
+from undersign.application.envelopes.signing_links import CreateSigningLink
 from undersign.application.envelopes.void import VoidEnvelope
 from undersign.application.shared.errors import (
     EnvelopeClosed,
@@ -23,12 +26,13 @@ from undersign.application.shared.errors import (
     TimestampUnavailable,
     Unauthenticated,
 )
+from undersign.application.shared.moments import in_utc
 from undersign.application.signing.decline import Decline
 from undersign.domain.document import RevisionKind
 from undersign.domain.envelope import EnvelopeStatus
 from undersign.domain.errors import InvalidInput, InvalidState, NotFound
 from undersign.domain.field import FieldKind, Placement
-from undersign.domain.policy import Routing, SignatureLevel
+from undersign.domain.policy import Routing, SignatureLevel, SignerAuth
 from undersign.domain.signer import Role
 from undersign.domain.tenant import AccessRole
 
@@ -323,3 +327,151 @@ async def test_a_documents_name_is_made_safe_once_for_the_document_and_its_audit
     [added] = [e for e in (await platform.envelope_queries.audit_trail(caller, envelope_id)).entries
                if e.type == "DocumentAdded" and e.data["document_id"] == document.id]  # fmt: skip
     assert added.data["filename"] == document.filename == "invoice_fdp.exe_[31m__.pdf"
+
+
+async def four_envelopes_an_hour_apart(platform, caller) -> list:
+    made = []
+    for n in range(4):
+        made.append(await platform.create_envelope(CreateEnvelope(caller=caller, subject=f"E{n}")))
+        platform.clock.advance(timedelta(hours=1))
+    return made
+
+
+async def test_a_page_of_one_is_allowed_and_a_page_of_none_is_refused(platform, caller):
+    made = await four_envelopes_an_hour_apart(platform, caller)
+    page = await platform.envelope_queries.list(caller, limit=1, after=None)
+    assert [e.id for e in page.items] == [made[3].id]
+    with pytest.raises(InvalidInput, match="^limit must be between 1 and 100$"):
+        await platform.envelope_queries.list(caller, limit=0, after=None)
+
+
+async def test_a_page_ends_at_its_last_envelope_and_a_full_last_page_has_no_cursor(platform, caller):
+    made = await four_envelopes_an_hour_apart(platform, caller)
+    first = await platform.envelope_queries.list(caller, limit=3, after=None)
+    assert [e.id for e in first.items] == [made[3].id, made[2].id, made[1].id]
+    assert first.next_cursor == EnvelopeCursor(created_at=made[1].created_at, id=made[1].id)
+    rest = await platform.envelope_queries.list(caller, limit=1, after=first.next_cursor)
+    assert ([e.id for e in rest.items], rest.next_cursor) == ([made[0].id], None)
+
+
+async def test_creation_time_bounds_filter_in_any_offset(platform, caller):
+    made = await four_envelopes_an_hour_apart(platform, caller)
+    plus_two = timezone(timedelta(hours=2))
+    where = EnvelopeFilter(
+        created_after=made[1].created_at.astimezone(plus_two), created_before=made[3].created_at.astimezone(plus_two)
+    )
+    page = await platform.envelope_queries.list(caller, where=where, limit=10, after=None)
+    assert [e.id for e in page.items] == [made[2].id, made[1].id]
+
+
+@pytest.mark.parametrize("name", ["created_after", "created_before"])
+async def test_each_creation_time_bound_needs_an_offset_and_is_named(platform, caller, name):
+    with pytest.raises(InvalidInput, match=f"^{name} needs a UTC offset"):
+        await platform.envelope_queries.list(
+            caller, where=EnvelopeFilter(**{name: datetime(2026, 1, 5, 9)}), limit=10, after=None
+        )
+
+
+async def test_a_cursor_without_an_offset_is_refused_as_the_cursor(platform, caller):
+    with pytest.raises(InvalidInput, match="^the cursor needs a UTC offset"):
+        await platform.envelope_queries.list(caller, limit=10, after=EnvelopeCursor(created_at=datetime(2026, 1, 5), id="x"))
+
+
+async def test_operators_read_the_chain_the_tenant_reads(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    trail = await platform.envelope_queries.verify_audit_trail(envelope_id)
+    assert trail.entries == (await platform.envelope_queries.audit_trail(caller, envelope_id)).entries
+    assert [e.type for e in trail.entries][:2] == ["EnvelopeCreated", "DocumentAdded"]
+    with pytest.raises(NotFound, match="^no envelope missing$"):
+        await platform.envelope_queries.verify_audit_trail("missing")
+
+
+# -- who each act is recorded as ------------------------------------------------------------------
+
+
+async def entries_of(platform, caller, envelope_id, kind: str) -> list:
+    return [e for e in (await platform.envelope_queries.audit_trail(caller, envelope_id)).entries if e.type == kind]
+
+
+async def code_recipient(platform, caller) -> tuple[str, str, str]:
+    envelope_id, _, _ = await envelope_with(platform, caller)
+    signer = await platform.add_signer(
+        AddSigner(caller=caller, envelope_id=envelope_id, name="Ada", email="ada@example.com", auth_method=SignerAuth.EMAIL_OTP)
+    )
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    return envelope_id, signer.id, await link(platform, caller, envelope_id, signer.id)
+
+
+async def test_a_recipient_who_passed_their_code_declines_as_themselves(platform, caller):
+    envelope_id, signer_id, token = await code_recipient(platform, caller)
+    await platform.signer_authentication.send_code(token)
+    code = re.search(r"\b\d{6}\b", platform.mailer.sent[-1].text).group(0)
+    signer_pass = await platform.signer_authentication.verify(token, code)
+
+    session = await platform.decline(Decline(token=token, reason="wrong rent", signer_pass=signer_pass))
+
+    assert (session.signer.id, session.signer.decline_reason, session.authentication.passed, session.embedded) == (
+        signer_id, "wrong rent", True, False
+    )
+    [declined] = await entries_of(platform, caller, envelope_id, "SignerDeclined")
+    assert (declined.actor, declined.data) == (f"signer:{signer_id}", {"signer_id": signer_id, "reason": "wrong rent"})
+
+
+async def test_a_decline_through_an_embedded_link_is_an_embedded_session(platform, caller):
+    platform.db.policies[caller.tenant_id] = replace(platform.db.policies[caller.tenant_id], embedded_signing=True)
+    envelope_id, signer_id, _ = await code_recipient(platform, caller)
+    issued = await platform.create_signing_link(
+        CreateSigningLink(caller=caller, envelope_id=envelope_id, signer_id=signer_id, embedded_by="Acme portal SSO")
+    )
+    session = await platform.decline(Decline(token=issued.token, reason="no"))
+    assert session.embedded is True and session.authentication.passed
+
+
+async def test_voiding_and_unlocking_are_recorded_as_the_caller(platform, caller):
+    envelope_id, signer_id, token = await code_recipient(platform, caller)
+    await platform.signer_authentication.send_code(token)
+    await platform.unlock_signer(UnlockSigner(caller=caller, envelope_id=envelope_id, signer_id=signer_id))
+    await platform.void_envelope(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="sent by mistake"))
+
+    [unlocked] = await entries_of(platform, caller, envelope_id, "SignerUnlocked")
+    [voided] = await entries_of(platform, caller, envelope_id, "EnvelopeVoided")
+    assert (unlocked.actor, voided.actor, voided.data) == (caller.actor, caller.actor, {"reason": "sent by mistake"})
+
+
+async def test_an_invitations_link_is_issued_by_the_system(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.run_background()
+    assert [e.actor for e in await entries_of(platform, caller, envelope_id, "SigningLinkIssued")] == ["system"]
+
+
+async def test_a_document_of_another_envelope_is_not_found_in_this_one(platform, caller):
+    mine, _, _ = await envelope_with(platform, caller, "Ada")
+    _, theirs, _ = await envelope_with(platform, caller, "Bob")
+    with pytest.raises(NotFound, match=f"^no document {theirs} in envelope {mine}$"):
+        await platform.envelope_queries.document_content(caller, mine, theirs)
+
+
+def test_a_moment_is_given_back_in_utc_itself_and_one_past_the_year_9999_is_named():
+    assert in_utc(datetime(2026, 1, 5, 11, tzinfo=timezone(timedelta(hours=2))), "x") == datetime(2026, 1, 5, 9, tzinfo=UTC)
+    assert in_utc(datetime(2026, 1, 5, 11, tzinfo=timezone(timedelta(hours=2))), "x").tzinfo is UTC
+    with pytest.raises(InvalidInput, match="^the deadline is out of range: it must fall between the years 1 and 9999 in UTC$"):
+        in_utc(datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), "the deadline")
+
+
+async def test_a_page_of_envelopes_reads_one_more_than_it_shows_and_no_more(platform, caller):
+    asked = []
+
+    def noting_limits():
+        uow = platform.unit_of_work()
+        read = uow.envelopes.list
+
+        async def list_(tenant_id, *, where, limit, after):
+            asked.append(limit)
+            return await read(tenant_id, where=where, limit=limit, after=after)
+
+        uow.envelopes.list = list_
+        return uow
+
+    await EnvelopeQueries(noting_limits).list(caller, limit=7, after=None)
+    assert asked == [8]

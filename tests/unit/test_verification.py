@@ -8,9 +8,19 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from tests.unit.flows import completed, envelope_with, link, sign
+from undersign.application.envelopes.recipients import AddSigner
 from undersign.application.envelopes.send import SendEnvelope
-from undersign.application.evidence.completion_certificate import HASH_PREFIX_LENGTH
+from undersign.application.evidence.completion_certificate import (
+    HASH_PREFIX_LENGTH,
+    AuditLine,
+    CompletionCertificate,
+    DocumentRecord,
+    RecipientEvidence,
+    SignedRevision,
+    completion_certificate,
+)
 from undersign.application.evidence.verification import (
+    MAX_TRUST_ROOT_BYTES,
     Coverage,
     Modifications,
     RevocationStatus,
@@ -19,9 +29,11 @@ from undersign.application.evidence.verification import (
     VerificationReport,
     VerifyPdf,
 )
-from undersign.application.shared.errors import InvalidDocument
+from undersign.application.shared.errors import InvalidDocument, InvalidTrustRoot
+from undersign.domain.document import RevisionKind
 from undersign.domain.errors import InvalidInput, InvalidState, NotFound
 from undersign.domain.policy import SignatureLevel
+from undersign.domain.signer import Role
 
 AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -174,3 +186,130 @@ async def test_only_a_completed_envelope_has_a_certificate(platform, caller):
     with pytest.raises(NotFound):
         await platform.completion_certificates.download(caller, "no-such-envelope")
     assert platform.certificate_renderer.rendered == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "described"),
+    [
+        (Modifications.FORM_FILLING, "form filling or another signature field"),
+        (Modifications.ANNOTATIONS, "annotations"),
+        (Modifications.OTHER, "changes to the content"),
+        (Modifications.UNKNOWN, "changes that could not be analysed"),
+    ],
+)
+def test_an_unsigned_change_is_described_in_words(changes, described):
+    verdict = report(SOUND, replace(LAST, modifications_after=changes))
+
+    assert verdict.problems == [
+        f"the document was changed after its last signature ({described}) and no signature covers that change"
+    ]
+
+
+async def test_a_caller_who_may_verify_has_the_very_pdf_verified(platform, caller):
+    await platform.verify_pdf(VerifyPdf(caller=caller, pdf=b"%PDF-1.7 mine"))
+
+    [(pdf, roots, at)] = platform.pdf_verifier.calls
+    assert (pdf, roots, at) == (b"%PDF-1.7 mine", None, platform.clock.now())
+
+
+async def test_trust_roots_of_exactly_the_limit_are_taken_and_one_byte_more_is_refused(platform):
+    half = b"r" * (MAX_TRUST_ROOT_BYTES // 2)
+    await platform.verify_pdf(VerifyPdf(caller=None, pdf=b"%PDF", trust_roots=[half, half]))
+    assert platform.pdf_verifier.calls[0][1] == [half, half]
+
+    with pytest.raises(InvalidTrustRoot, match="^trust roots are a few certificates: at most 256 KiB in all$"):
+        await platform.verify_pdf(VerifyPdf(caller=None, pdf=b"%PDF", trust_roots=[half, half, b"r"]))
+    assert len(platform.pdf_verifier.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "error", "reason"),
+    [
+        (VerifyPdf(caller=None, pdf=b""), InvalidDocument, "^the file is empty$"),
+        (VerifyPdf(caller=None, pdf=b"%PDF", at=datetime(2030, 1, 1)), InvalidInput, "^the validation time needs a UTC offset"),
+        (VerifyPdf(caller=None, pdf=b"%PDF", trust_roots=[]), InvalidInput, "^give at least one trust root, or none"),
+    ],
+)
+async def test_a_refused_verification_says_why(platform, command, error, reason):
+    with pytest.raises(error, match=reason):
+        await platform.verify_pdf(command)
+
+
+# -- what the certificate of completion says, field by field -------------------------------------
+
+async def test_a_completed_envelope_gives_every_fact_of_its_record(platform, caller):
+    envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
+    await platform.add_signer(AddSigner(caller=caller, envelope_id=envelope_id, name="Cy", email="cy@example.com", role=Role.CC))
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    envelope = platform.db.envelopes[envelope_id]
+    document = platform.db.documents[document_id]
+    entries = list(platform.db.audit[envelope_id])
+    signed = next(r for r in document.revisions if r.kind is RevisionKind.SIGNED)
+    before = document.revisions[document.revisions.index(signed) - 1]
+    ada_signer, cy = envelope.signers
+    evidence = ada_signer.evidence
+
+    certificate = completion_certificate(envelope, [document], entries)
+
+    assert certificate == CompletionCertificate(
+        envelope_id=envelope_id,
+        subject="Lease",
+        status="completed",
+        routing="sequential",
+        signature_level="PAdES-B-LTA",
+        created_at=envelope.created_at,
+        sent_at=envelope.sent_at,
+        completed_at=envelope.completed_at,
+        documents=(
+            DocumentRecord(
+                id=document_id, filename="lease.pdf", pages=2,
+                original_sha256=document.original.sha256, final_sha256=document.current.sha256,
+            ),
+        ),
+        recipients=(
+            RecipientEvidence(
+                name="Ada", email="ada@example.com", role="signer", status="signed", routing_order=1,
+                acted_at=ada_signer.acted_at, auth_method="link", ip=evidence.ip, user_agent=evidence.user_agent,
+                certificate_serials=evidence.certificate_serials,
+                revisions=(SignedRevision(filename="lease.pdf", before_sha256=before.sha256, after_sha256=signed.sha256),),
+            ),
+            RecipientEvidence(
+                name="Cy", email="cy@example.com", role="cc", status=cy.status.value, routing_order=2,
+                acted_at=None, auth_method=None, ip=None, user_agent=None, certificate_serials=(), revisions=(),
+            ),
+        ),
+        audit=tuple(
+            AuditLine(seq=e.seq, type=e.type, at=e.at, actor=e.actor, hash_prefix=e.hash[:16]) for e in entries
+        ),
+        chain_head=entries[-1].hash,
+        chain_valid=True,
+        audit_entries=tuple(entries),
+    )
+    assert ada_signer.acted_at is not None and evidence.certificate_serials
+    assert [line.seq for line in certificate.audit] == list(range(1, len(entries) + 1))
+    assert document.original.sha256 != document.current.sha256
+
+
+async def test_a_draft_without_a_policy_or_a_trail_has_no_level_no_head_and_no_evidence(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    envelope = platform.db.envelopes[envelope_id]
+
+    certificate = completion_certificate(envelope, [], [])
+
+    assert (certificate.signature_level, certificate.chain_head, certificate.sent_at, certificate.audit) == (None, None, None, ())
+    [ada] = certificate.recipients
+    assert (ada.auth_method, ada.ip, ada.user_agent, ada.certificate_serials, ada.revisions) == (None, None, None, (), ())
+
+
+async def test_a_certificate_asked_for_before_completion_is_refused_saying_why(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    with pytest.raises(InvalidState, match=f"^envelope {envelope_id} is sent: its certificate of completion exists once"):
+        await platform.make_completion_certificate.made(caller.tenant_id, envelope_id)
+
+
+async def test_the_certificate_is_recorded_as_made_by_the_system(platform, caller):
+    envelope_id, _ = await completed(platform, caller)
+    [made] = [e for e in platform.db.audit[envelope_id] if e.type == "CompletionCertificateMade"]
+    assert made.actor == "system"

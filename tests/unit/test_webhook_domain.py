@@ -7,7 +7,9 @@ import pytest
 from undersign.domain.errors import InvalidInput
 from undersign.domain.events import EnvelopeCreated, FieldPlaced, SignerAdded
 from undersign.domain.webhook import (
+    MAX_URL_LENGTH,
     PUBLIC_EVENTS,
+    DeliveryAttempt,
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
@@ -102,3 +104,49 @@ def test_a_signatures_webhook_names_how_the_signer_was_authenticated_and_nothing
     payload = webhook_payload(event_name="recipient.signed", at=NOW, envelope_id="env-1", data=data)
     assert payload["data"] == {"envelope_id": "env-1", "signer_id": "s-1", "auth_method": "email_otp"}
     assert "recipient.locked" in PUBLIC_EVENTS
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("ftp://example.com/x", "^a webhook URL starts with https:// \\(or http://\\) and names a host$"),
+        ("https://user@example.com/x", "^a webhook URL cannot carry credentials: verify deliveries by their signature$"),
+        ("https://example.com/x#frag", "^a webhook URL cannot have a fragment$"),
+        ("https://exa mple.com/x", "^a webhook URL cannot contain spaces or control characters$"),
+    ],
+)
+def test_each_refused_url_says_what_a_webhook_url_cannot_be(url, complaint):
+    with pytest.raises(InvalidInput, match=complaint):
+        check_webhook_url(url)
+
+
+def test_a_url_of_exactly_the_maximum_length_is_taken():
+    url = "https://example.com/" + "a" * (MAX_URL_LENGTH - len("https://example.com/"))
+    assert check_webhook_url(url) == url
+
+
+def test_refused_event_names_list_the_known_ones():
+    known = ", ".join(sorted(PUBLIC_EVENTS))
+    with pytest.raises(InvalidInput) as none:
+        endpoint(events=[])
+    assert none.value.detail == f"a webhook needs at least one event: {known}"
+    with pytest.raises(InvalidInput) as unknown:
+        endpoint(events=["envelope.exploded", "envelope.burnt"])
+    assert unknown.value.detail == f"unknown events envelope.burnt, envelope.exploded; known: {known}"
+
+
+def test_a_registered_endpoint_keeps_its_description_trimmed_and_when_it_was_made():
+    hook = endpoint(description="  Billing system  ")
+    assert (hook.description, hook.created_at, hook.url) == ("Billing system", NOW, "https://hooks.example.com/undersign")
+    with pytest.raises(InvalidInput, match="^a webhook description has at most 200 characters$"):
+        endpoint(description="x" * 201)
+
+
+def test_an_attempt_keeps_when_what_went_wrong_and_how_long_it_took():
+    delivery = WebhookDelivery(id="msg_1", tenant_id="t1", endpoint_id="w1", event_type="envelope.sealed",
+                               payload={}, created_at=NOW)
+    at = NOW + timedelta(seconds=5)
+    attempt = delivery.record_attempt(at=at, status_code=None, error="connection refused", duration_ms=17)
+    assert delivery.attempts == [
+        DeliveryAttempt(number=1, at=at, status_code=None, error="connection refused", duration_ms=17)
+    ] and attempt is delivery.attempts[0]
