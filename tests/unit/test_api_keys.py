@@ -293,3 +293,144 @@ async def test_a_last_use_that_loses_a_write_race_does_not_fail_the_request(plat
     assert platform.db.api_keys[issued.api_key.id].last_used_at is None
     await platform.tenants.authenticate(issued.key)  # tried again at once: the lost write was forgotten
     assert platform.db.api_keys[issued.api_key.id].last_used_at == platform.clock.now()
+
+
+# -- pages, refusals and what each says -----------------------------------------------------------
+
+
+async def test_a_key_refused_a_higher_role_is_told_what_it_may_not_create(platform, acme) -> None:
+    with pytest.raises(Forbidden, match="^an admin key may not create an owner key$"):
+        await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=OWNER))
+    with pytest.raises(Forbidden, match="^a sender key may not do this"):
+        await platform.api_keys.issue(IssueApiKey(caller=acme[SENDER], role=VIEWER))
+
+
+async def test_a_caller_whose_tenant_is_gone_issues_nothing(platform, acme) -> None:
+    gone = Caller(tenant_id="tenant-gone", role=OWNER, credential_id="k", actor="api_key:k")
+    with pytest.raises(NotFound, match="no such tenant"):
+        await platform.api_keys.issue(IssueApiKey(caller=gone, role=VIEWER))
+
+
+async def test_a_page_of_one_and_a_full_last_page_have_no_cursor_past_the_end(platform, acme) -> None:
+    everyone = len(AccessRole)
+    one = await platform.api_keys.list(acme[ADMIN], limit=1)
+    assert len(one.items) == 1 and one.next_cursor is not None
+    full = await platform.api_keys.list(acme[ADMIN], limit=everyone)
+    assert len(full.items) == everyone and full.next_cursor is None
+    with pytest.raises(InvalidInput, match="limit must be between 1 and 100"):
+        await platform.api_keys.list(acme[ADMIN], limit=0)
+
+
+async def test_the_next_cursor_is_the_last_key_of_the_page(platform, acme) -> None:
+    from undersign.application.access.ports import ApiKeyCursor
+
+    for _ in range(3):
+        platform.clock.advance(timedelta(seconds=1))
+        await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+    page = await platform.api_keys.list(acme[ADMIN], limit=3)
+    assert page.next_cursor == ApiKeyCursor(created_at=page.items[-1].created_at, id=page.items[-1].id)
+
+
+async def test_a_cursor_without_an_offset_is_refused_by_name(platform, acme) -> None:
+    from datetime import datetime
+
+    from undersign.application.access.ports import ApiKeyCursor
+
+    naive = ApiKeyCursor(created_at=datetime(2026, 3, 1, 9, 0), id="k")
+    with pytest.raises(InvalidInput, match="^the cursor needs a UTC offset"):
+        await platform.api_keys.list(acme[ADMIN], limit=10, after=naive)
+
+
+async def test_a_key_is_read_by_its_id_in_the_callers_tenant(platform, acme) -> None:
+    viewer = acme[VIEWER].credential_id
+    assert (await platform.api_keys.get(acme[ADMIN], viewer)).id == viewer
+    with pytest.raises(NotFound, match="no API key nokey"):
+        await platform.api_keys.get(acme[ADMIN], "nokey")
+    with pytest.raises(NotFound, match="no API key nokey"):
+        await platform.api_keys.revoke_any("nokey")
+    with pytest.raises(NotFound, match="no tenant 'nobody'"):
+        await platform.api_keys.list_for_tenant("nobody")
+
+
+async def test_operators_list_every_key_past_a_page(platform, acme) -> None:
+    from undersign.application.access.api_keys import MAX_PAGE_SIZE
+
+    for _ in range(MAX_PAGE_SIZE + 1 - len(AccessRole)):
+        platform.clock.advance(timedelta(seconds=1))
+        await platform.api_keys.issue_for_tenant("acme", VIEWER)
+    keys = await platform.api_keys.list_for_tenant("acme")
+    assert len(keys) == MAX_PAGE_SIZE + 1 == len({k.id for k in keys})
+
+
+async def test_a_key_revoked_here_is_refused_at_once_though_this_process_kept_a_copy(platform, acme) -> None:
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+    await platform.tenants.authenticate(issued.key)  # kept for a while
+    await platform.api_keys.revoke(acme[ADMIN], issued.api_key.id)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await platform.tenants.authenticate(issued.key)
+
+
+def test_a_users_caller_names_the_user_and_is_refused_as_a_user() -> None:
+    from datetime import UTC, datetime
+
+    from undersign.domain.user import User
+
+    user = User.invite(
+        user_id="u1", tenant_id="t1", email="ana@acme.test", name="Ana", role=SENDER,
+        now=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    caller = Caller.of_user(user, credential_id="session:s1")
+    assert (caller.credential_id, caller.actor, caller.user_id, caller.kind) == ("session:s1", "user:u1", "u1", "user")
+    with pytest.raises(Forbidden, match="^a sender user may not do this"):
+        caller.require(Permission.MANAGE_USERS)
+    with pytest.raises(Forbidden, match="^a sender user may not create an admin key$"):
+        caller.require_rank_of(ADMIN, "create")
+
+
+def test_revoking_a_revoked_key_again_keeps_the_first_time() -> None:
+    from datetime import UTC, datetime
+
+    from undersign.domain.tenant import ApiKey
+
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    key = ApiKey.issue(key_id="k1", tenant_id="t1", role=VIEWER, secret_hash="h", now=now)
+    first = key.revoked(now + timedelta(minutes=1))
+    assert first.revoked(now + timedelta(minutes=2)).revoked_at == now + timedelta(minutes=1)
+
+
+async def test_of_two_revocations_racing_the_first_ones_time_is_kept_and_told(platform, acme, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from tests.fakes.access import FakeApiKeys
+
+    issued = await platform.api_keys.issue(IssueApiKey(caller=acme[ADMIN], role=VIEWER))
+    first = platform.clock.now()
+    platform.clock.advance(timedelta(seconds=5))
+    record_revocation = FakeApiKeys.record_revocation
+
+    async def another_process_revoked_it_first(self, key):
+        self._table[key.id] = replace(self._table[key.id], revoked_at=first)
+        return await record_revocation(self, key)
+
+    monkeypatch.setattr(FakeApiKeys, "record_revocation", another_process_revoked_it_first)
+    revoked, made = await platform.api_keys.revoke_any(issued.api_key.id)
+    assert (revoked.revoked_at, made) == (first, False)
+
+
+async def test_a_page_asks_the_store_for_one_key_more_than_it_returns_and_operators_a_page_at_a_time(
+    platform, acme, monkeypatch
+) -> None:
+    from tests.fakes.access import FakeApiKeys
+    from undersign.application.access.api_keys import MAX_PAGE_SIZE
+
+    asked: list[int] = []
+    for_tenant = FakeApiKeys.for_tenant
+
+    async def counting(self, tenant_id, *, limit, after=None):
+        asked.append(limit)
+        return await for_tenant(self, tenant_id, limit=limit, after=after)
+
+    monkeypatch.setattr(FakeApiKeys, "for_tenant", counting)
+    await platform.api_keys.list(acme[ADMIN], limit=2)
+    await platform.api_keys.list_for_tenant("acme")
+    assert asked == [3, MAX_PAGE_SIZE, MAX_PAGE_SIZE]

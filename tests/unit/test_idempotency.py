@@ -120,3 +120,57 @@ def test_a_fingerprint_is_keyed_with_the_callers_secret():
     assert mine == fingerprint("POST", "/v1/envelopes/x/signers", body, secret=b"caller one")
     assert mine != fingerprint("POST", "/v1/envelopes/x/signers", body, secret=b"caller two")
     assert mine != hashlib.sha256(b"POST /v1/envelopes/x/signers\n" + body).hexdigest()
+
+
+def test_the_fingerprint_without_a_secret_is_the_hmac_under_an_empty_key_of_the_upper_case_method() -> None:
+    import hmac
+
+    expected = hmac.new(b"", b"POST /v1/envelopes\n{}", hashlib.sha256).hexdigest()
+    assert fingerprint("post", "/v1/envelopes", b"{}") == expected
+
+
+@pytest.mark.parametrize("key", ["k", "!", "~", "!~", "k" * 255])
+async def test_a_key_of_one_visible_character_or_of_255_is_accepted(platform, key) -> None:
+    await claimed(platform, request(key))
+
+
+async def test_each_refusal_names_the_key(platform) -> None:
+    from undersign.application.access.idempotency import MAX_KEY_LENGTH
+
+    with pytest.raises(InvalidIdempotencyKey, match=f"1 to {MAX_KEY_LENGTH} visible ASCII characters"):
+        await platform.idempotency.begin(request("with space"))
+    await claimed(platform, request())
+    with pytest.raises(IdempotencyKeyInProgress, match="'key-1' is still in progress"):
+        await platform.idempotency.begin(request())
+    with pytest.raises(IdempotencyKeyReused, match="'key-1' was used for another request"):
+        await platform.idempotency.begin(request(body=b"{}"))
+
+
+async def test_a_request_that_loses_the_race_to_claim_a_key_answers_with_the_winners_response(platform) -> None:
+    from dataclasses import replace
+
+    from tests.fakes.access import FakeIdempotencyKeys
+    from undersign.application.access.idempotency import Idempotency
+
+    class WonByAnother(FakeIdempotencyKeys):
+        """Another request claims the key, and answers, between this one's look and its claim."""
+
+        async def add(self, record):
+            if not self.records:
+                await super().add(replace(record, claim="the other one", response=CREATED))
+            return await super().add(record)
+
+    idempotency = Idempotency(WonByAnother(), platform.clock, platform.ids)
+    assert await idempotency.begin(request()) == CREATED
+
+
+async def test_requests_racing_past_every_round_are_told_to_ask_again(platform) -> None:
+    from tests.fakes.access import FakeIdempotencyKeys
+    from undersign.application.access.idempotency import Idempotency
+
+    class AlwaysTaken(FakeIdempotencyKeys):
+        async def add(self, record):
+            return False
+
+    with pytest.raises(IdempotencyKeyInProgress, match="'key-1' are racing"):
+        await Idempotency(AlwaysTaken(), platform.clock, platform.ids).begin(request())

@@ -235,3 +235,38 @@ def test_passwords_the_policy_refuses(password: str) -> None:
     assert refused.value.code == "invalid_input"
     if password.strip():
         assert password not in refused.value.detail
+
+
+# -- what each refusal says -------------------------------------------------------------------
+
+
+def test_twenty_recovery_codes_are_allowed() -> None:
+    assert len(LocalCredentials(recovery_code_hashes=tuple(f"h{i}" for i in range(20))).recovery_code_hashes) == 20
+
+
+def test_each_refused_value_is_named_in_its_refusal() -> None:
+    with pytest.raises(InvalidInput, match="only whitespace"):
+        check_new_password(" " * MIN_PASSWORD_LENGTH)
+    with pytest.raises(InvalidInput, match="TOTP secret is 26 to 128 base32"):
+        TotpEnrolment(secret="too-short")
+    with pytest.raises(InvalidInput, match="TOTP time step is not negative"):
+        TotpEnrolment(secret=SECRET, last_used_step=-1)
+    with pytest.raises(InvalidInput, match="failed attempts are not negative"):
+        LocalCredentials(failed_attempts=-1)
+    with pytest.raises(InvalidInput, match="at most 20 recovery codes"):
+        LocalCredentials(recovery_code_hashes=tuple(f"h{i}" for i in range(21)))
+    with pytest.raises(InvalidInput, match="recovery codes are distinct"):
+        LocalCredentials(recovery_code_hashes=("h1", "h1"))
+
+
+def test_each_refused_transition_says_why() -> None:
+    with pytest.raises(InvalidState, match="TOTP authenticator is already set up"):
+        enrolled().with_totp_enrolled(SECRET)
+    with pytest.raises(InvalidState, match="no TOTP authenticator waits for confirmation"):
+        enrolled().with_totp_confirmed(1, NOW)
+    with pytest.raises(InvalidState, match="no TOTP authenticator is set up"):
+        LocalCredentials().with_totp_step(1)
+    with pytest.raises(InvalidState, match="TOTP code was already used"):
+        enrolled(last_used_step=5).with_totp_step(5)
+    with pytest.raises(InvalidState, match="recovery code is not valid or was already used"):
+        LocalCredentials().with_recovery_code_used("h1")

@@ -83,3 +83,52 @@ async def test_a_disabled_users_bearer_token_is_refused(platform: FakePlatform, 
         await platform.sign_ins.caller_for_token(token)
     stranger = await platform.sign_ins.caller_for_token(replace(token, subject="a-service"))
     assert stranger.user_id is None and stranger.actor.startswith("token:")
+
+
+# -- a web session's life (domain) ------------------------------------------------------------
+
+
+def _session(**overrides):
+    from undersign.domain.web_session import WebSession
+
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    fields = dict(
+        id="s1", tenant_id="t1", user_id="u1", token_hash="h", method="password", created_at=at, last_seen_at=at
+    )
+    return WebSession(**{**fields, **overrides})
+
+
+def test_a_session_ends_at_the_first_of_sign_out_idle_time_and_its_absolute_age() -> None:
+    from datetime import timedelta
+
+    from undersign.domain.web_session import SessionTimeouts
+
+    timeouts = SessionTimeouts(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    session = _session()
+    start = session.created_at
+    assert session.is_live(start + timedelta(minutes=30) - timedelta(microseconds=1), timeouts)
+    assert not session.is_live(start + timedelta(minutes=30), timeouts)  # idle
+    busy = _session(last_seen_at=start + timedelta(hours=11, minutes=59))
+    assert busy.is_live(start + timedelta(hours=12) - timedelta(microseconds=1), timeouts)
+    assert not busy.is_live(start + timedelta(hours=12), timeouts)  # however busy, not past its absolute age
+    assert not session.ended(start + timedelta(minutes=1)).is_live(start + timedelta(minutes=2), timeouts)
+
+
+def test_seen_moves_the_last_request_forward_never_back() -> None:
+    from datetime import timedelta
+
+    session = _session()
+    later = session.last_seen_at + timedelta(minutes=5)
+    seen = session.seen(later)
+    assert seen == replace(session, last_seen_at=later)
+    assert seen.seen(later - timedelta(minutes=1)) == seen
+
+
+def test_ending_a_session_again_keeps_the_first_time() -> None:
+    from datetime import timedelta
+
+    session = _session()
+    first = session.created_at + timedelta(minutes=1)
+    ended = session.ended(first)
+    assert ended.ended_at == first
+    assert ended.ended(first + timedelta(minutes=1)).ended_at == first

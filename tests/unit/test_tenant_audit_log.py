@@ -249,3 +249,69 @@ async def test_two_acts_appended_after_the_same_entry_cannot_both_be_stored(plat
         with pytest.raises(ConcurrencyConflict):
             await second.commit()
     assert verify_tenant_chain(log_of(platform))
+
+
+# -- pages, verdicts, and the sign-in policy's acts ---------------------------------------------
+
+
+async def test_a_page_of_one_a_cursor_of_zero_and_a_full_last_page(platform, acme) -> None:
+    log = log_of(platform)  # five keys created
+    one = await platform.tenant_audit.page(acme[OWNER], limit=1)
+    assert one.items == log[:1] and one.next_cursor == 1
+    three = await platform.tenant_audit.page(acme[OWNER], limit=3, after=0)
+    assert three.items == log[:3] and three.next_cursor == 3
+    exactly = await platform.tenant_audit.page(acme[OWNER], limit=5)
+    assert exactly.items == log and exactly.next_cursor is None
+    with pytest.raises(InvalidInput, match="limit must be between 1 and 100"):
+        await platform.tenant_audit.page(acme[OWNER], limit=0)
+    with pytest.raises(InvalidInput, match="cursor is not one this API returned"):
+        await platform.tenant_audit.page(acme[OWNER], limit=1, after=-1)
+
+
+async def test_a_broken_chain_is_reported_with_how_many_entries_were_read(platform, acme) -> None:
+    entries = log_of(platform)
+    entries[2] = replace(entries[2], data={**entries[2].data, "role": "owner"})
+    verdict = await platform.tenant_audit.verify(acme[OWNER])
+    assert (verdict.chain_valid, verdict.entries, verdict.last_hash) == (False, 5, None)
+    with pytest.raises(NotFound, match="no tenant 'nobody'"):
+        await platform.tenant_audit.verify_for_tenant("nobody")
+
+
+async def test_the_sign_in_policy_changes_what_is_given_keeps_the_rest_and_logs_the_result(platform, acme) -> None:
+    def last():
+        entry = log_of(platform)[-1]
+        return entry.type, entry.actor, entry.data
+
+    mfa = await platform.tenants.set_sign_in_policy("acme", require_mfa=True, actor="cli:ops")
+    assert (mfa.just_in_time_users, mfa.require_mfa) == (False, True)
+    assert last() == ("SignInPolicyChanged", "cli:ops", {"just_in_time_users": False, "require_mfa": True})
+    both = await platform.tenants.set_sign_in_policy("acme", just_in_time_users=True, actor="cli:root")
+    assert (both.just_in_time_users, both.require_mfa) == (True, True)
+    assert last() == ("SignInPolicyChanged", "cli:root", {"just_in_time_users": True, "require_mfa": True})
+    stored = platform.db.tenants["acme"]
+    assert (stored.just_in_time_users, stored.require_mfa) == (True, True)
+    with pytest.raises(NotFound, match="no tenant 'nobody'"):
+        await platform.tenants.set_sign_in_policy("nobody", require_mfa=True, actor="cli:ops")
+
+
+async def test_an_operators_act_in_an_unknown_tenant_is_not_found_by_its_name(platform, acme) -> None:
+    with pytest.raises(NotFound, match="no tenant 'initech'"):
+        await platform.users.users_of_tenant("initech")
+
+
+async def test_reads_of_the_log_ask_the_store_for_a_bounded_number_of_entries(platform, acme, monkeypatch) -> None:
+    import undersign.application.access.audit_log as audit_log
+    from tests.fakes.access import FakeTenantAuditLog
+
+    asked: list[int] = []
+    entries = FakeTenantAuditLog.entries
+
+    async def counting(self, tenant_id, *, limit, after=None):
+        asked.append(limit)
+        return await entries(self, tenant_id, limit=limit, after=after)
+
+    monkeypatch.setattr(FakeTenantAuditLog, "entries", counting)
+    monkeypatch.setattr(audit_log, "VERIFY_BATCH", 4)
+    await platform.tenant_audit.page(acme[OWNER], limit=2)
+    assert (await platform.tenant_audit.verify(acme[OWNER])).entries == 5
+    assert asked == [3, 4, 4, 4]  # a page: one more than it shows; verifying: a batch at a time, to an empty one

@@ -192,3 +192,28 @@ def test_throttling_settings_default_to_on_with_no_tenant_rate_and_read_the_envi
 def test_a_bad_throttling_setting_is_refused_by_name(name: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=f"{name} {message}"):
         Settings.from_env({name: value})
+
+
+async def test_a_failure_without_a_key_id_is_counted_against_the_address_alone(clock) -> None:
+    limiter = MemoryRateLimiter(clock)
+    throttle = Throttle(limiter, ThrottleLimits(auth_failures=3, token_failures=3, window_seconds=WINDOW))
+    await throttle.authentication_failed("198.51.100.7", None)
+    assert len(limiter) == 1
+    await throttle.authentication_failed("198.51.100.7", "k1")
+    assert len(limiter) == 2  # the address's bucket, and now the key id's
+
+
+async def test_each_refusal_says_what_was_counted_and_when_to_come_back(clock) -> None:
+    throttle = throttle_on(clock, tenant_requests_per_minute=1)
+    for _ in range(3):
+        await throttle.authentication_failed("198.51.100.7", "k1")
+        await throttle.signing_token_missed("198.51.100.7")
+    with pytest.raises(TooManyRequests, match="failed authentications from your address; try again in 300 s"):
+        await throttle.check_api("198.51.100.7")
+    with pytest.raises(TooManyRequests, match="signing links that do not work from your address"):
+        await throttle.check_signing("198.51.100.7")
+    refused = await throttle.key_refusal("k1")
+    assert refused is not None and "failed authentications with this API key" in refused.detail
+    await throttle.tenant_request("t1")
+    with pytest.raises(TooManyRequests, match="more than 1 requests a minute"):
+        await throttle.tenant_request("t1")

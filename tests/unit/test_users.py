@@ -257,3 +257,135 @@ async def test_operators_act_in_any_tenant_by_slug_under_their_own_name(platform
         await platform.users.users_of_tenant("initech")
     with pytest.raises(NotFound):
         await platform.users.disable_for_tenant("acme", "no-such-user")
+
+
+# -- pages, cursors and what each refusal names ---------------------------------------------------
+
+
+async def test_a_page_holds_one_to_a_hundred_users_and_a_full_last_page_has_no_cursor(platform, acme) -> None:
+    for email in ("ada@example.com", "bob@example.com", "cy@example.com", "dee@example.com"):
+        await invite(platform, acme[ADMIN], email)
+    one = await platform.users.list(acme[ADMIN], limit=1)
+    assert [u.email for u in one.items] == ["ada@example.com"] and one.next_cursor == "ada@example.com"
+    three = await platform.users.list(acme[ADMIN], limit=3)
+    assert three.next_cursor == "cy@example.com"
+    everyone = await platform.users.list(acme[ADMIN], limit=100)
+    assert len(everyone.items) == 4 and everyone.next_cursor is None
+    exactly = await platform.users.list(acme[ADMIN], limit=4)
+    assert len(exactly.items) == 4 and exactly.next_cursor is None
+    with pytest.raises(InvalidInput, match="limit must be between 1 and 100"):
+        await platform.users.list(acme[ADMIN], limit=101)
+
+
+async def test_a_cursor_is_one_to_254_characters(platform, acme) -> None:
+    await invite(platform, acme[ADMIN], "ada@example.com")
+    assert [u.email for u in (await platform.users.list(acme[ADMIN], limit=10, after="a")).items] == ["ada@example.com"]
+    assert (await platform.users.list(acme[ADMIN], limit=10, after="z" * 254)).items == []
+    for cursor in ("", "z" * 255):
+        with pytest.raises(InvalidInput, match="cursor is not one this API returned"):
+            await platform.users.list(acme[ADMIN], limit=10, after=cursor)
+
+
+async def test_each_refusal_names_what_it_refused(platform, acme) -> None:
+    await invite(platform, acme[ADMIN], "ada@example.com")
+    with pytest.raises(AlreadyExists, match="'ada@example.com' already exists"):
+        await invite(platform, acme[ADMIN], "ADA@example.com")
+    await platform.users.create_team(acme[ADMIN], "Legal")
+    with pytest.raises(AlreadyExists, match="team 'Legal' already exists"):
+        await platform.users.create_team(acme[ADMIN], "Legal")
+    with pytest.raises(NotFound, match="no team no-such-team"):
+        await platform.users.add_member(acme[ADMIN], "no-such-team", "whoever")
+    with pytest.raises(NotFound, match="no user no-such-user"):
+        await platform.users.get(acme[ADMIN], "no-such-user")
+
+
+async def test_an_operator_adding_a_member_is_named_in_the_log(platform, acme) -> None:
+    ada = await invite(platform, acme[ADMIN])
+    team = await platform.users.create_team(acme[ADMIN], "Legal")
+    await platform.users.add_member_for_tenant("acme", team.id, ada.id, by="cli:ops")
+    last = platform.db.tenant_audit[platform.db.tenants["acme"].id][-1]
+    assert (last.type, last.actor) == ("TeamMemberAdded", "cli:ops")
+
+
+# -- the domain: users, teams and identities ------------------------------------------------------
+
+
+def _user(**overrides):
+    from datetime import UTC, datetime
+
+    from undersign.domain.user import User
+
+    return User.invite(**{
+        "user_id": "u1", "tenant_id": "t1", "email": "ana@acme.test", "name": "Ana", "role": SENDER,
+        "now": datetime(2026, 3, 1, tzinfo=UTC), **overrides,
+    })
+
+
+def test_a_bad_user_or_team_name_is_refused_by_what_it_names() -> None:
+    from datetime import UTC, datetime
+
+    from undersign.domain.user import Team
+
+    with pytest.raises(InvalidInput, match="^a user's name must be one line"):
+        _user(name="Ana\nEvil")
+    with pytest.raises(InvalidInput, match="^a team's name must be one line"):
+        Team.create(team_id="t", tenant_id="t1", name="Legal\x00", now=datetime(2026, 3, 1, tzinfo=UTC))
+
+
+def test_a_user_belongs_to_at_most_fifty_teams_and_rejoining_one_is_no_change() -> None:
+    from dataclasses import replace
+
+    from undersign.domain.user import MAX_TEAMS_PER_USER
+
+    almost = replace(_user(), team_ids=frozenset(f"team-{n}" for n in range(MAX_TEAMS_PER_USER - 1)))
+    full = almost.joined("team-new")
+    assert len(full.team_ids) == MAX_TEAMS_PER_USER
+    assert full.joined("team-new") == full
+    with pytest.raises(InvalidInput, match="at most 50 teams"):
+        full.joined("one-too-many")
+
+
+def test_disabling_a_disabled_user_keeps_the_first_time() -> None:
+    user = _user()
+    first = user.created_at + timedelta(days=1)
+    assert user.disabled(first).disabled(first + timedelta(days=1)).disabled_at == first
+
+
+@pytest.mark.parametrize(
+    ("issuer", "subject", "named"),
+    [
+        ("", "sub", "issuer"),
+        ("https://idp.test", "", "subject"),
+        ("i" * 501, "sub", "issuer"),
+        ("https://idp.test", "sub\n", "subject"),
+    ],
+)
+def test_an_identity_is_refused_by_the_part_that_is_wrong(issuer: str, subject: str, named: str) -> None:
+    from undersign.domain.user import ExternalIdentity
+
+    with pytest.raises(InvalidInput, match=f"identity's {named} has 1 to 500"):
+        ExternalIdentity(issuer=issuer, subject=subject)
+
+
+def test_an_identity_part_may_be_500_characters() -> None:
+    from undersign.domain.user import ExternalIdentity
+
+    assert len(ExternalIdentity(issuer="i" * 500, subject="s" * 500).issuer) == 500
+
+
+async def test_reads_of_users_ask_the_store_for_a_bounded_number(platform, acme, monkeypatch) -> None:
+    from tests.fakes.people import FakeUsers
+    from undersign.application.access.users import MAX_PAGE_SIZE
+
+    await invite(platform, acme[ADMIN])
+    asked: list[int] = []
+    for_tenant = FakeUsers.for_tenant
+
+    async def counting(self, tenant_id, *, limit, after=None):
+        asked.append(limit)
+        return await for_tenant(self, tenant_id, limit=limit, after=after)
+
+    monkeypatch.setattr(FakeUsers, "for_tenant", counting)
+    await platform.users.list(acme[ADMIN], limit=2)
+    assert [u.email for u in await platform.users.users_of_tenant("acme")] == ["ada@example.com"]
+    assert asked == [3, MAX_PAGE_SIZE, MAX_PAGE_SIZE]  # a page: one more than it shows; operators: a page at a time
