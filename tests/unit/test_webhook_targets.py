@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+from collections.abc import Callable
 from ipaddress import ip_address
 
 import pytest
@@ -109,3 +112,76 @@ async def test_a_name_that_does_not_resolve_is_refused_even_with_allow_private()
 async def test_check_target_refuses_what_is_not_a_webhook_url(url: str) -> None:
     with pytest.raises(InvalidInput):
         await check_target(url, allow_private=True)
+
+
+class _Resolver:
+    """Stands in for the event loop's getaddrinfo: records what was asked, answers what it was given."""
+
+    def __init__(self, *infos: tuple, delay: float = 0) -> None:
+        self.infos, self.delay, self.asked = list(infos), delay, []
+
+    async def __call__(self, host: str, port: int | None, **kwargs: object) -> list[tuple]:
+        self.asked.append((host, port, kwargs))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return self.infos
+
+
+def _inet(address: str) -> tuple:
+    return (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, 443))
+
+
+def _inet6(address: str) -> tuple:
+    return (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, 443, 0, 0))
+
+
+@pytest.fixture
+def resolver(monkeypatch: pytest.MonkeyPatch) -> Callable[..., _Resolver]:
+    def install(*infos: tuple, delay: float = 0) -> _Resolver:
+        fake = _Resolver(*infos, delay=delay)
+        monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", fake)
+        return fake
+
+    return install
+
+
+@pytest.mark.parametrize(
+    ("url", "port"),
+    [("https://hooks.example.com/in", 443), ("http://hooks.example.com/in", 80),
+     ("https://hooks.example.com:8443/", 8443), ("http://hooks.example.com:8080/", 8080)],
+)
+async def test_the_name_is_resolved_for_tcp_on_the_port_the_delivery_will_use(
+    resolver: Callable[..., _Resolver], url: str, port: int
+) -> None:
+    fake = resolver(_inet("8.8.8.8"))
+    assert await check_target(url, allow_private=False) == [ip_address("8.8.8.8")]
+    assert fake.asked == [("hooks.example.com", port, {"type": socket.SOCK_STREAM, "proto": socket.IPPROTO_TCP})]
+
+
+async def test_answers_of_other_families_are_passed_over_not_the_end_of_the_list(
+    resolver: Callable[..., _Resolver],
+) -> None:
+    other = (socket.AF_UNIX, socket.SOCK_STREAM, 0, "", "/run/x.sock")
+    resolver(other, _inet("8.8.8.8"), _inet6("2001:4860:4860::8888"), _inet("8.8.8.8"))
+    assert await check_target("https://hooks.example.com/", allow_private=False) == [
+        ip_address("8.8.8.8"), ip_address("2001:4860:4860::8888"),
+    ]
+
+
+async def test_a_name_with_no_internet_address_is_refused(resolver: Callable[..., _Resolver]) -> None:
+    resolver((socket.AF_UNIX, socket.SOCK_STREAM, 0, "", "/run/x.sock"))
+    with pytest.raises(InvalidInput) as refused:
+        await check_target("https://hooks.example.com/", allow_private=True)
+    assert refused.value.detail.startswith("hooks.example.com is not allowed")
+
+
+async def test_one_private_answer_among_public_ones_refuses_the_host(resolver: Callable[..., _Resolver]) -> None:
+    resolver(_inet("8.8.8.8"), _inet("10.0.0.5"))
+    with pytest.raises(InvalidInput):
+        await check_target("https://hooks.example.com/", allow_private=False)
+
+
+async def test_a_resolver_slower_than_the_timeout_is_a_refusal(resolver: Callable[..., _Resolver]) -> None:
+    resolver(_inet("8.8.8.8"), delay=0.5)
+    with pytest.raises(InvalidInput, match="hooks.example.com is not allowed"):
+        await check_target("https://hooks.example.com/", allow_private=True, timeout_seconds=0.01)

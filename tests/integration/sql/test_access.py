@@ -44,6 +44,27 @@ async def test_tenants_are_found_by_id_with_their_sender_name(backend: Backend, 
         assert await uow.tenants.get("initech") is None  # a slug is not an id
 
 
+async def test_a_saved_tenant_keeps_its_sign_in_policy_and_sender_name_and_the_others_do_not_change(
+    backend: Backend, tenants: None
+) -> None:
+    acme = Tenant(id=ACME, slug="acme", created_at=T0)
+    changed = replace(acme, sender_name="Acme « Legal »", just_in_time_users=True, require_mfa=True)
+    async with backend.uow() as uow:
+        await uow.tenants.save(changed)
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.tenants.get(ACME) == changed
+        assert await uow.tenants.by_slug("acme") == changed
+        assert await uow.tenants.get(GLOBEX) == Tenant(id=GLOBEX, slug="globex", created_at=T0)
+
+    relaxed = replace(changed, sender_name=None, just_in_time_users=False)
+    async with backend.uow() as uow:
+        await uow.tenants.save(relaxed)
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.tenants.get(ACME) == relaxed
+
+
 async def test_api_keys_are_found_by_id(backend: Backend, tenants: None) -> None:
     active = ApiKey(id="key-1", tenant_id=ACME, role=AccessRole.SENDER, secret_hash="9" * 64, created_at=T0)
     revoked = ApiKey(id="key-2", tenant_id=GLOBEX, role=AccessRole.VIEWER, secret_hash="8" * 64, created_at=T0,
@@ -218,3 +239,42 @@ async def test_touching_a_key_moves_its_last_use_forward_only_and_changes_nothin
     async with backend.uow() as uow:
         stored = await uow.api_keys.get("key-1")
     assert stored == replace(key, revoked_at=T0 + timedelta(hours=1), last_used_at=T0 + timedelta(minutes=2))
+
+
+async def test_api_keys_are_listed_by_time_before_id_and_pages_hold_their_limit(
+    backend: Backend, tenants: None
+) -> None:
+    # Ids in the opposite order to the times: only the time puts key-a first.
+    times = {"key-b": T0 + timedelta(seconds=1), "key-c": T0 + timedelta(seconds=1), "key-d": T0,
+             "key-a": T0 + timedelta(seconds=2)}
+    async with backend.uow() as uow:
+        for key_id, created_at in times.items():
+            await uow.api_keys.add(ApiKey(id=key_id, tenant_id=ACME, role=AccessRole.VIEWER, secret_hash="9" * 64,
+                                          created_at=created_at))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert [k.id for k in await uow.api_keys.for_tenant(ACME, limit=10)] == ["key-a", "key-c", "key-b", "key-d"]
+        first = await uow.api_keys.for_tenant(ACME, limit=2)
+        assert [k.id for k in first] == ["key-a", "key-c"]
+        rest = await uow.api_keys.for_tenant(ACME, limit=10, after=ApiKeyCursor(created_at=times["key-c"], id="key-c"))
+        assert [k.id for k in rest] == ["key-b", "key-d"]
+
+
+async def test_replacing_or_deleting_one_idempotency_key_leaves_others_with_the_same_claim(
+    idempotency_keys: IdempotencyKeys,
+) -> None:
+    others = [_record(tenant_id=GLOBEX), _record(credential_id="apikey-2"), _record(key="key-2")]
+    for record in [_record(), *others]:
+        assert await idempotency_keys.add(record)
+
+    done = replace(_record(), response=StoredResponse(status=204, headers={}, body=b""))
+    assert await idempotency_keys.replace(done, held_by="claim-1")
+    assert await idempotency_keys.get(ACME, "apikey-1", "key-1") == done
+    for record in others:
+        assert await idempotency_keys.get(record.tenant_id, record.credential_id, record.key) == record
+
+    await idempotency_keys.delete(ACME, "apikey-1", "key-1", held_by="claim-1")
+    assert await idempotency_keys.get(ACME, "apikey-1", "key-1") is None
+    for record in others:
+        assert await idempotency_keys.get(record.tenant_id, record.credential_id, record.key) == record

@@ -161,3 +161,21 @@ async def test_dead_letters_are_kept_most_recent_first_and_replaced_by_id(backen
         await uow.dead_letters.delete("seal:env-1")
     async with backend.uow() as uow:  # the delete was not committed
         assert await uow.dead_letters.get("seal:env-1") == again
+
+
+async def test_dead_letters_that_failed_at_the_same_time_are_listed_by_id_from_the_last(
+    backend: Backend, tenants: None
+) -> None:
+    at = T0 + timedelta(minutes=3)
+    # Added in an order that is neither the ids' nor their reverse, so only the ORDER BY gives the list.
+    async with backend.uow() as uow:
+        for letter_id in ("webhook:b", "webhook:d", "webhook:a", "webhook:c"):
+            await uow.dead_letters.add(_letter(letter_id, at))
+        await uow.dead_letters.add(_letter("webhook:0", at + timedelta(microseconds=1)))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert [d.id for d in await uow.dead_letters.list(limit=10)] == [
+            "webhook:0", "webhook:d", "webhook:c", "webhook:b", "webhook:a",
+        ]
+        assert [d.id for d in await uow.dead_letters.list(limit=2)] == ["webhook:0", "webhook:d"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from tests.integration.sql.helpers import ACME, T0, Backend, datetimes_in, draft, stored, uploaded
-from undersign.domain.document import DocumentStatus, RevisionKind
+from tests.integration.sql.helpers import ACME, GLOBEX, T0, Backend, datetimes_in, draft, stored, uploaded
+from undersign.domain.document import Document, DocumentStatus, RevisionKind
 from undersign.domain.errors import ConcurrencyConflict
 
 # -- documents ------------------------------------------------------------------------------
@@ -65,3 +65,26 @@ async def test_two_writers_adding_the_same_revision_number_conflict(backend: Bac
     async with backend.uow() as uow:
         document = await uow.documents.get(ACME, "doc-1")
     assert [r.blob_key for r in document.revisions][1:] == [r for r in results if r != "lost"]
+
+
+async def test_sealed_documents_of_every_tenant_are_listed_whole_by_id_page_by_page(
+    backend: Backend, tenants: None
+) -> None:
+    def document(document_id: str, tenant_id: str, envelope_id: str, *, sealed: bool) -> Document:
+        found = uploaded(document_id, envelope_id, tenant_id)
+        if sealed:
+            found.add_revision(kind=RevisionKind.SEALED, blob_key=f"{document_id}/seal.pdf", sha256="d" * 64,
+                               size=60_001, now=T0 + timedelta(minutes=2, microseconds=5))
+        return found
+
+    # Stored out of id order, so an unordered query would show it.
+    d_c, d_a = document("d-c", ACME, "env-1", sealed=True), document("d-a", GLOBEX, "env-g", sealed=True)
+    d_b, d_d = document("d-b", ACME, "env-1", sealed=False), document("d-d", ACME, "env-1", sealed=True)
+    await stored(backend, draft(), draft("env-g", GLOBEX), documents=(d_c, d_a, d_b, d_d))
+
+    async with backend.uow() as uow:
+        assert await uow.documents.sealed(after=None, limit=10) == [d_a, d_c, d_d]
+        assert await uow.documents.sealed(after=None, limit=2) == [d_a, d_c]
+        assert await uow.documents.sealed(after="d-a", limit=1) == [d_c]
+        assert await uow.documents.sealed(after="d-c", limit=10) == [d_d]
+        assert await uow.documents.sealed(after="d-d", limit=10) == []

@@ -179,3 +179,31 @@ async def test_an_id_is_claimed_once_until_its_claim_expires(backend: Backend) -
     clock.advance(timedelta(minutes=5, seconds=1))  # past the first claims' time: swept as new ones come
     assert await ids.claim("assertion-1", until=clock.now() + timedelta(minutes=5)) is True
     assert await ids.claim("assertion-1", until=clock.now() + timedelta(minutes=5)) is False
+
+
+async def test_teams_are_listed_by_name_not_by_id_or_insertion(backend: Backend, tenants: None) -> None:
+    await add(backend, team("team-a", "Sales"), team("team-c", "Marketing"), team("team-b", "Legal"))
+    async with backend.uow() as uow:
+        assert [t.name for t in await uow.teams.for_tenant(ACME)] == ["Legal", "Marketing", "Sales"]
+
+
+async def test_ending_a_users_sessions_in_another_tenant_ends_none(backend: Backend, tenants: None) -> None:
+    ada = person()
+    await add(backend, ada, session("s1", ada, "1" * 64))
+    async with backend.uow() as uow:
+        assert await uow.web_sessions.end_all(GLOBEX, ada.id, T0 + timedelta(hours=1)) == 0
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert (await uow.web_sessions.by_token_hash("1" * 64)).ended_at is None
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
+async def test_a_claim_still_holds_at_its_until(backend: Backend) -> None:
+    assert backend.engine is not None
+    clock = FakeClock(T0)
+    ids = SqlOneTimeIds(create_session_factory(backend.engine), clock)
+    until = T0 + timedelta(minutes=5)
+    assert await ids.claim("assertion-1", until=until) is True
+
+    clock.advance(timedelta(minutes=5))  # now == until: not expired yet
+    assert await ids.claim("assertion-1", until=until + timedelta(minutes=5)) is False

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
+
+import pytest
 
 from tests.integration.sql.helpers import ACME, GLOBEX, T0, Backend, datetimes_in, random_ids
 from undersign.domain.errors import ConcurrencyConflict
@@ -182,3 +185,84 @@ async def test_an_endpoints_deliveries_page_newest_first_then_by_id(backend: Bac
             _delivery(i, tenant_id=GLOBEX) for i in sorted(ids[9:], reverse=True)
         ]
         assert await uow.webhook_deliveries.for_endpoint(GLOBEX, "wh-2", limit=10, before=None) == []
+
+
+async def test_saving_an_endpoint_or_a_delivery_changes_that_one_in_its_tenant_only(
+    backend: Backend, tenants: None
+) -> None:
+    async with backend.uow() as uow:
+        await uow.webhook_endpoints.add(_endpoint("wh-1"))
+        for delivery_id in ("msg_1", "msg_2"):
+            await uow.webhook_deliveries.add(_delivery(delivery_id))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        endpoint = await uow.webhook_endpoints.get(ACME, "wh-1")
+        endpoint.rotate_secret(new_secret="whsec_stolen", now=T0, overlap=timedelta(hours=1))
+        await uow.webhook_endpoints.save(replace(endpoint, tenant_id=GLOBEX))
+        await uow.webhook_deliveries.save(replace(_delivery("msg_1", tenant_id=GLOBEX), status=DeliveryStatus.FAILED))
+        await uow.webhook_deliveries.save(replace(_delivery("msg_2"), status=DeliveryStatus.SUCCEEDED))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.webhook_endpoints.get(ACME, "wh-1") == _endpoint("wh-1")
+        assert await uow.webhook_deliveries.get(ACME, "msg_1") == _delivery("msg_1")
+        assert (await uow.webhook_deliveries.get(ACME, "msg_2")).status is DeliveryStatus.SUCCEEDED
+
+
+async def test_a_delivery_saved_twice_in_one_unit_of_work_keeps_both_attempts(backend: Backend, tenants: None) -> None:
+    async with backend.uow() as uow:
+        await uow.webhook_deliveries.add(_delivery("msg_1"))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        delivery = await uow.webhook_deliveries.get(ACME, "msg_1")
+        delivery.record_attempt(at=T0, status_code=500, error=None, duration_ms=1)
+        await uow.webhook_deliveries.save(delivery)
+        delivery.record_attempt(at=T0 + timedelta(seconds=5), status_code=502, error=None, duration_ms=2)
+        await uow.webhook_deliveries.save(delivery)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.webhook_deliveries.get(ACME, "msg_1") == delivery
+        assert [(a.number, a.status_code) for a in delivery.attempts] == [(1, 500), (2, 502)]
+
+
+async def test_an_attempt_recorded_by_another_since_the_delivery_was_read_conflicts(
+    backend: Backend, tenants: None
+) -> None:
+    async with backend.uow() as uow:
+        await uow.webhook_deliveries.add(_delivery("msg_1"))
+        await uow.commit()
+
+    with pytest.raises(ConcurrencyConflict):
+        async with backend.uow() as late:
+            stale = await late.webhook_deliveries.get(ACME, "msg_1")
+            async with backend.uow() as uow:
+                first = await uow.webhook_deliveries.get(ACME, "msg_1")
+                first.record_attempt(at=T0, status_code=500, error=None, duration_ms=1)
+                await uow.webhook_deliveries.save(first)
+                await uow.commit()
+            stale.record_attempt(at=T0 + timedelta(seconds=1), status_code=502, error=None, duration_ms=1)
+            await late.webhook_deliveries.save(stale)
+            await late.commit()
+
+    async with backend.uow() as uow:
+        assert [(a.number, a.status_code) for a in (await uow.webhook_deliveries.get(ACME, "msg_1")).attempts] == [
+            (1, 500)
+        ]
+
+
+async def test_a_page_cursor_from_elsewhere_gives_an_empty_page(backend: Backend, tenants: None) -> None:
+    async with backend.uow() as uow:
+        await uow.webhook_deliveries.add(_delivery("msg_old", created_at=T0))
+        later = T0 + timedelta(days=1)
+        await uow.webhook_deliveries.add(_delivery("msg_other_endpoint", endpoint_id="wh-2", created_at=later))
+        await uow.webhook_deliveries.add(_delivery("msg_other_tenant", tenant_id=GLOBEX, created_at=later))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        page = await uow.webhook_deliveries.for_endpoint(ACME, "wh-1", limit=5, before=None)
+        assert [d.id for d in page] == ["msg_old"]
+        for before in ("msg_other_endpoint", "msg_other_tenant", "msg_unknown"):
+            assert await uow.webhook_deliveries.for_endpoint(ACME, "wh-1", limit=5, before=before) == []
