@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.fakes.platform import FakePlatform
+from tests.unit.spying import limits_asked
 from undersign.application.access.api_keys import KEY_FRESH_FOR, LAST_USED_INTERVAL, IssueApiKey
 from undersign.application.access.permissions import GRANTS, RANK, Caller, Permission, allows
 from undersign.application.envelopes.create import CreateEnvelope
@@ -423,14 +424,7 @@ async def test_a_page_asks_the_store_for_one_key_more_than_it_returns_and_operat
     from tests.fakes.access import FakeApiKeys
     from undersign.application.access.api_keys import MAX_PAGE_SIZE
 
-    asked: list[int] = []
-    for_tenant = FakeApiKeys.for_tenant
-
-    async def counting(self, tenant_id, *, limit, after=None):
-        asked.append(limit)
-        return await for_tenant(self, tenant_id, limit=limit, after=after)
-
-    monkeypatch.setattr(FakeApiKeys, "for_tenant", counting)
+    asked = limits_asked(monkeypatch, FakeApiKeys, "for_tenant")
     await platform.api_keys.list(acme[ADMIN], limit=2)
     await platform.api_keys.list_for_tenant("acme")
     assert asked == [3, MAX_PAGE_SIZE, MAX_PAGE_SIZE]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.fakes.platform import FakePlatform
+from tests.unit.spying import limits_asked
 from undersign.application.access.api_keys import IssueApiKey
 from undersign.application.access.permissions import Caller
 from undersign.application.shared.errors import Forbidden
@@ -303,14 +304,7 @@ async def test_reads_of_the_log_ask_the_store_for_a_bounded_number_of_entries(pl
     import undersign.application.access.audit_log as audit_log
     from tests.fakes.access import FakeTenantAuditLog
 
-    asked: list[int] = []
-    entries = FakeTenantAuditLog.entries
-
-    async def counting(self, tenant_id, *, limit, after=None):
-        asked.append(limit)
-        return await entries(self, tenant_id, limit=limit, after=after)
-
-    monkeypatch.setattr(FakeTenantAuditLog, "entries", counting)
+    asked = limits_asked(monkeypatch, FakeTenantAuditLog, "entries")
     monkeypatch.setattr(audit_log, "VERIFY_BATCH", 4)
     await platform.tenant_audit.page(acme[OWNER], limit=2)
     assert (await platform.tenant_audit.verify(acme[OWNER])).entries == 5

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.fakes.platform import FakePlatform
+from tests.unit.spying import limits_asked
 from undersign.application.access.permissions import Caller
 from undersign.application.shared.errors import AlreadyExists, Forbidden
 from undersign.domain.errors import InvalidInput, NotFound
@@ -378,14 +379,7 @@ async def test_reads_of_users_ask_the_store_for_a_bounded_number(platform, acme,
     from undersign.application.access.users import MAX_PAGE_SIZE
 
     await invite(platform, acme[ADMIN])
-    asked: list[int] = []
-    for_tenant = FakeUsers.for_tenant
-
-    async def counting(self, tenant_id, *, limit, after=None):
-        asked.append(limit)
-        return await for_tenant(self, tenant_id, limit=limit, after=after)
-
-    monkeypatch.setattr(FakeUsers, "for_tenant", counting)
+    asked = limits_asked(monkeypatch, FakeUsers, "for_tenant")
     await platform.users.list(acme[ADMIN], limit=2)
     assert [u.email for u in await platform.users.users_of_tenant("acme")] == ["ada@example.com"]
     assert asked == [3, MAX_PAGE_SIZE, MAX_PAGE_SIZE]  # a page: one more than it shows; operators: a page at a time
