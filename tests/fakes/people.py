@@ -45,6 +45,9 @@ class FakeUsers:
         self._writes.stage(check, lambda: self._db.identities.__setitem__(identity, user.id))
 
     async def save(self, user: User) -> None:
+        stored = self._db.users.get(user.id)
+        if stored is not None and stored.tenant_id != user.tenant_id:
+            return  # as SQL's UPDATE scoped by tenant: another tenant's user is not there to change
         self._writes.stage(lambda: None, lambda: self._db.users.__setitem__(user.id, user))
 
     async def for_tenant(self, tenant_id: str, *, limit: int, after: str | None = None) -> list[User]:

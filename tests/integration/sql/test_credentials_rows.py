@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.sql.helpers import ACME, GLOBEX, SQL_BACKENDS, T0, Backend
+from tests.integration.sql.helpers import ACME, GLOBEX, T0, Backend
 from tests.integration.sql.test_people import CORP, add, person
 from undersign.application.access.ports import StoredCredentials
 from undersign.domain.errors import ConcurrencyConflict
@@ -112,8 +112,6 @@ async def test_saving_a_user_changes_that_user_only(backend: Backend, tenants: N
         assert await uow.users.get(ACME, bob.id) == bob
 
 
-# FakeUsers.save does not look at the tenant (it would move the user), so this runs on the databases only.
-@pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
 async def test_a_user_saved_under_another_tenant_is_not_changed(backend: Backend, tenants: None) -> None:
     eve = person("user-eve", "eve@example.com", GLOBEX)
     await add(backend, eve)
