@@ -9,7 +9,7 @@ an area scores under its floor in FLOORS.
 --sample N tries only the mutants whose name hashes to 0 modulo N: the same ones on every
 run of the same code, so a red sample stays red when run again. CI tries 1 in 20 (a few
 minutes, beside the other tests); `nox -s mutation` tries them all (about 2 hours on 2
-cores). The verdicts stay in mutants/: `ln -s src undersign && mutmut show <name>` shows
+cores). The verdicts stay in .mutation/mutants/: `cd .mutation && mutmut show <name>` shows
 what a survivor changed.
 """
 
@@ -39,9 +39,13 @@ NOT_TRIED = {None, 2}  # not reached, or interrupted: the run is incomplete
 
 SURVIVORS_SHOWN = 40
 
-# mutmut names modules by their path: through this link src/domain/envelope.py is
-# undersign/domain/envelope.py, the name the tests import it by.
-LINK = Path("undersign")
+# mutmut names a module by its path, so it runs in a directory of its own where undersign/ is
+# a link to src/ (src/domain/envelope.py is then undersign.domain.envelope, the name the tests
+# import), beside links to what the tests need. Never such a link in the project itself: a
+# pytest running there at the same time would import undersign through it.
+PROJECT = Path(__file__).resolve().parent.parent
+WORKDIR = PROJECT / ".mutation"
+LINKS = {"undersign": "src", "tests": "tests", "features": "features", "pyproject.toml": "pyproject.toml"}
 
 RUN_LOG = Path("mutants/run.log")
 MUTMUT = str(Path(sys.executable).parent / "mutmut")  # this environment's, whatever PATH says
@@ -59,22 +63,25 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=1, help="try 1 mutant in N (default: all)")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tried at once")
     args = parser.parse_args()
-    made_link = not LINK.exists()
-    if made_link:
-        LINK.symlink_to("src", target_is_directory=True)
-    try:
-        names = mutants_sampled(args.sample)
-        run = [MUTMUT, "run", "--max-children", str(args.max_children), *(names if args.sample > 1 else [])]
-        with RUN_LOG.open("w") as log:
-            ran = subprocess.run(run, check=False, stdout=log, stderr=subprocess.STDOUT,
-                                 env=os.environ | {"PYTEST_DEBUG_TEMPROOT": temp_root()})
-        verdicts = verdicts_of(names)
-        if ran.returncode != 0:  # mutmut could not run the clean tests, say: its own words
-            print(RUN_LOG.read_text(errors="replace")[-3000:])
-    finally:
-        if made_link:
-            LINK.unlink()
+    enter_workdir()
+    names = mutants_sampled(args.sample)
+    run = [MUTMUT, "run", "--max-children", str(args.max_children), *(names if args.sample > 1 else [])]
+    with RUN_LOG.open("w") as log:
+        ran = subprocess.run(run, check=False, stdout=log, stderr=subprocess.STDOUT,
+                             env=os.environ | {"PYTEST_DEBUG_TEMPROOT": temp_root()})
+    verdicts = verdicts_of(names)
+    if ran.returncode != 0:  # mutmut could not run the clean tests, say: its own words
+        print(RUN_LOG.read_text(errors="replace")[-3000:])
     return report(verdicts, sample=args.sample)
+
+
+def enter_workdir() -> None:
+    """Into .mutation/ (its links made once; mutmut keeps its verdicts there, in mutants/)."""
+    WORKDIR.mkdir(exist_ok=True)
+    for name, target in LINKS.items():
+        if not (WORKDIR / name).is_symlink():
+            (WORKDIR / name).symlink_to(PROJECT / target)
+    os.chdir(WORKDIR)
 
 
 def mutants_sampled(n: int) -> list[str]:
@@ -116,7 +123,7 @@ def report(verdicts: dict[str, int | None], *, sample: int) -> int:
     if failed:
         survivors = sorted(name for name, code in verdicts.items() if _outcome(code) == "survived")
         print("survivors:", *survivors[:SURVIVORS_SHOWN], sep="\n  ")
-        print("see one with `ln -s src undersign && mutmut show <name>` (the link is mutmut's way in)")
+        print("see what one changed with `cd .mutation && mutmut show <name>`")
     return 1 if failed else 0
 
 
