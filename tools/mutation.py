@@ -7,7 +7,7 @@ prints the score of each area (killed / tried, timeouts counting as killed) and 
 an area scores under its floor in FLOORS.
 
 --sample N tries only the mutants whose name hashes to 0 modulo N: the same ones on every
-run of the same code, so a red sample stays red when run again. CI tries 1 in 20 (a few
+run of the same code, so a red sample stays red when run again. CI tries 1 in 40 (a few
 minutes, beside the other tests); `nox -s mutation` tries them all (about 2 hours on 2
 cores). The verdicts stay in .mutation/mutants/: `cd .mutation && mutmut show <name>` shows
 what a survivor changed.
