@@ -25,9 +25,12 @@ nox.options.sessions = ["tests"]
 
 CONSTRAINTS = ("-c", "constraints.txt")
 MUTATION_SAMPLE = 40  # CI tries 1 mutant in this many
+# The suite on every core, up to 4 processes (each starts the servers its tests need); whole
+# files per process, so a module's fixtures are made once. On 2 cores: 15 minutes, not 30.
+IN_PARALLEL = ("-n", "auto", "--maxprocesses", "4", "--dist", "loadfile")
 BENCHMARKS = [
     "bench/signatures.py", "bench/server_cost.py", "bench/throughput.py", "bench/background.py", "bench/list_pages.py",
-    "bench/seal_keys.py", "bench/hostile_input.py",
+    "bench/seal_keys.py", "bench/hostile_input.py", "bench/storage_memory.py",
 ]
 # A program on PATH, or a path pattern: Debian keeps PostgreSQL's programs in a directory
 # per major version, whichever version the distribution ships.
@@ -72,7 +75,7 @@ def tests(session: nox.Session) -> None:
         session.run("pytest", *session.posargs)
         return
     with _beside_the_tests(session, "tools/mutation.py", "--sample", str(MUTATION_SAMPLE), "--max-children", "1"):
-        session.run("pytest")
+        session.run("pytest", *IN_PARALLEL)
 
 
 @contextmanager

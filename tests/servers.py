@@ -1,4 +1,4 @@
-"""Throwaway database servers for the tests: a PostgreSQL cluster and a MariaDB server.
+"""Throwaway servers for the tests: a PostgreSQL cluster, a MariaDB server, Redis, and S3 (moto).
 
 Each lives in a temporary directory (data, log and unix socket), listens on 127.0.0.1 on
 a free port, trusts local connections without a password, is tuned for speed rather than
@@ -351,6 +351,37 @@ class RedisServer:
     def _answers(self) -> bool:
         result = subprocess.run([self.cli, "-p", str(self.port), "ping"], capture_output=True, text=True, check=False)
         return result.stdout.strip() == "PONG"
+
+
+# -- S3 (moto) -------------------------------------------------------------------------------------
+
+
+class MotoS3Server(ChildServer):
+    """moto's server (`moto_server`, installed into the venv with the `test` extra) on loopback: it
+    speaks S3 over HTTP, keeps everything in memory, and takes any credentials without checking
+    their signatures (so signing is not what the tests against it show)."""
+
+    def __init__(self) -> None:
+        self.program = Path(sys.executable).parent / "moto_server"
+        if not self.program.exists():
+            raise ServerMissing(f"{self.program} is not installed (pip install -e '.[test]': moto[server])")
+        self.directory = Path(tempfile.mkdtemp(prefix="undersign-moto-"))
+        self.log = self.directory / "server.log"
+        self.port = free_port()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as output:  # a file, not a pipe nobody reads
+            self._process = subprocess.Popen(
+                [str(self.program), "-H", "127.0.0.1", "-p", str(self.port)], stdin=subprocess.DEVNULL,
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        if not answers_in_time(lambda: url_answers(f"{self.endpoint}/moto-api/"), self._process):
+            self.stop()
+            raise RuntimeError(f"moto_server did not answer on port {self.port}:\n{_tail(self.log)}")
 
 
 # -- Undersign's own processes ----------------------------------------------------------------------

@@ -39,6 +39,8 @@ from undersign.application.envelopes.send import SendEnvelopeHandler
 from undersign.application.envelopes.signing_links import CreateSigningLinkHandler
 from undersign.application.envelopes.void import VoidEnvelopeHandler
 from undersign.application.evidence.completion_certificate import CompletionCertificateRenderer
+from undersign.application.evidence.package import EvidenceFormats, EvidencePackages
+from undersign.application.evidence.package_verification import VerifyEvidencePackageHandler
 from undersign.application.evidence.stored_certificate import (
     CompletionCertificateMaker,
     CompletionCertificates,
@@ -48,6 +50,8 @@ from undersign.application.evidence.verification import PdfVerifier, VerifyPdfHa
 from undersign.application.notifications.ports import NoticeTemplates
 from undersign.application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
 from undersign.application.policies.manage import Policies
+from undersign.application.retention.legal_holds import LegalHolds
+from undersign.application.retention.purge import Retention
 from undersign.application.shared.envelope_turns import EnvelopeTurns
 from undersign.application.shared.jobs import JobQueue
 from undersign.application.shared.messages import CodeMessages, Mailer, SmsSender
@@ -88,6 +92,8 @@ class Ports(Protocol):
     def pdf_verifier(self) -> PdfVerifier: ...
     @property
     def certificate_renderer(self) -> CompletionCertificateRenderer: ...
+    @property
+    def evidence_formats(self) -> EvidenceFormats: ...
     @property
     def idempotency_keys(self) -> IdempotencyKeys: ...
     @property
@@ -191,6 +197,16 @@ class UseCases:
     def policies(self) -> Policies:
         return Policies(self._uow, self._ports.clock, self._ports.ids)
 
+    # -- retention ---------------------------------------------------------------------------
+
+    @cached_property
+    def legal_holds(self) -> LegalHolds:
+        return LegalHolds(self._uow, self._ports.clock, turns=self.envelope_turns)
+
+    @cached_property
+    def retention(self) -> Retention:
+        return Retention(self._uow, self._ports.clock, turns=self.envelope_turns)
+
     # -- signing -----------------------------------------------------------------------------
 
     @cached_property
@@ -257,6 +273,14 @@ class UseCases:
     @cached_property
     def verify_pdf(self) -> VerifyPdfHandler:
         return VerifyPdfHandler(self._ports.pdf_verifier, self._ports.clock)
+
+    @cached_property
+    def evidence_packages(self) -> EvidencePackages:
+        return EvidencePackages(self._uow, self._ports.clock, self.verify_pdf, self._ports.evidence_formats)
+
+    @cached_property
+    def verify_evidence_package(self) -> VerifyEvidencePackageHandler:
+        return VerifyEvidencePackageHandler(self.verify_pdf)
 
     # -- access ------------------------------------------------------------------------------
 
@@ -327,7 +351,7 @@ class UseCases:
 
     @cached_property
     def schedules(self) -> Schedules:
-        return Schedules(self._uow, self._ports.clock, turns=self.envelope_turns)
+        return Schedules(self._uow, self._ports.clock, turns=self.envelope_turns, retention=self.retention)
 
     @cached_property
     def job_runner(self) -> JobRunner:

@@ -120,3 +120,7 @@ class Document:
         if kind is RevisionKind.SEALED:
             self.status = DocumentStatus.SEALED
         return revision
+
+    def purge(self) -> None:
+        """Its stored bytes are deleted: the record stays, with every revision's SHA-256 and size (idempotent)."""
+        self.status = DocumentStatus.PURGED

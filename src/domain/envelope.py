@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from undersign.domain.completion_certificate import StoredCertificate
+from undersign.domain.document import Document
 from undersign.domain.errors import InvalidInput, InvalidState, NotFound
 from undersign.domain.events import (
     ArchiveTimestampAdded,
     CompletionCertificateMade,
     DocumentAdded,
     DocumentSealed,
+    DocumentsPurged,
     DomainEvent,
     EnvelopeCompleted,
     EnvelopeCreated,
@@ -34,6 +36,8 @@ from undersign.domain.events import (
     EnvelopeSent,
     EnvelopeVoided,
     FieldPlaced,
+    LegalHoldReleased,
+    LegalHoldSet,
     SignerAdded,
     SignerApproved,
     SignerAuthenticated,
@@ -50,6 +54,7 @@ from undersign.domain.events import (
 )
 from undersign.domain.field import Field, FieldKind, PageSize, Placement
 from undersign.domain.policy import Policy, Routing, SignatureLevel, SignerAuth
+from undersign.domain.retention import ContentPurged, LegalHold, NoLegalHold, UnderLegalHold, purge_date
 from undersign.domain.signer import Role, Signer, SignerStatus, SigningEvidence, typed_signature
 from undersign.domain.signer_authentication import CODE_METHODS, STRENGTH, CodeCheck
 from undersign.domain.text import multi_line, single_line
@@ -76,6 +81,10 @@ class EnvelopeStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+# The states an envelope ends in: from then on its retention period runs.
+ENDED = frozenset({EnvelopeStatus.COMPLETED, EnvelopeStatus.DECLINED, EnvelopeStatus.VOIDED, EnvelopeStatus.EXPIRED})
+
+
 @dataclass(slots=True, kw_only=True)
 class Envelope:
     id: str
@@ -98,6 +107,11 @@ class Envelope:
     owner: str | None = None  # the actor that made it (`user:<id>`, `api_key:<id>`); None: made before owners were kept
     team_id: str | None = None  # the team it is shared with, if any
     completion_certificate: StoredCertificate | None = None  # made once the envelope is sealed
+    # Retention (domain.retention): due for purge from `purge_after` (set when it ends), unless on hold.
+    purge_after: datetime | None = None
+    purge_started_at: datetime | None = None  # its blobs are being deleted: nothing is served from now on
+    purged_at: datetime | None = None  # a tombstone since
+    legal_hold: LegalHold | None = None
     version: int = 0
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -273,7 +287,7 @@ class Envelope:
             raise InvalidState(f"only a sent envelope can be voided; this one is {self.status.value}")
         self.status = EnvelopeStatus.VOIDED
         self.voided_reason = reason
-        self._touch(now)
+        self._ended(now)
         self._record(EnvelopeVoided(envelope_id=self.id, at=now, actor=actor, reason=reason))
 
     def due_reminders(self, now: datetime) -> list[Signer]:
@@ -321,7 +335,7 @@ class Envelope:
         if not self.is_past_expiry(now):
             raise InvalidState("this envelope has not reached its expiry yet")
         self.status = EnvelopeStatus.EXPIRED
-        self._touch(now)
+        self._ended(now)
         expires_at = self.expires_at.isoformat() if self.expires_at else None
         self._record(EnvelopeExpired(envelope_id=self.id, at=now, actor=actor, expires_at=expires_at))
 
@@ -400,7 +414,7 @@ class Envelope:
             raise InvalidState("this envelope's policy does not allow declining")
         self.signer(signer_id).decline(reason, now)
         self.status = EnvelopeStatus.DECLINED
-        self._touch(now)
+        self._ended(now)
         self._record(SignerDeclined(envelope_id=self.id, at=now, actor=actor, signer_id=signer_id, reason=reason))
 
     def record_link_issued(self, *, signer_id: str, expires_at: datetime, now: datetime, actor: str) -> None:
@@ -507,6 +521,86 @@ class Envelope:
             raise InvalidState("only a completed envelope's documents are time-stamped for the archive")
         self._record(ArchiveTimestampAdded(envelope_id=self.id, at=now, actor=actor, document_id=document_id, sha256=sha256))
 
+    # -- retention and legal hold -----------------------------------------------------------
+
+    def set_legal_hold(self, *, reason: str, now: datetime, actor: str) -> bool:
+        """Keep the documents until the hold is released, whatever their retention says; returns whether anything
+        changed (the same reason again changes nothing; another reason replaces it, the hold keeps its start)."""
+        reason = _reason(reason, "a legal hold")
+        self.require_documents()
+        if self.legal_hold is not None and self.legal_hold.reason == reason:
+            return False
+        since = self.legal_hold.since if self.legal_hold is not None else now
+        self.legal_hold = LegalHold(reason=reason, since=since, by=actor)
+        self._touch(now)
+        self._record(LegalHoldSet(envelope_id=self.id, at=now, actor=actor, reason=reason))
+        return True
+
+    def release_legal_hold(self, *, reason: str, now: datetime, actor: str) -> None:
+        """Let retention take its course again: the next purge run purges the documents if they are due."""
+        reason = _reason(reason, "releasing a legal hold")
+        if self.legal_hold is None:
+            raise NoLegalHold(f"envelope {self.id} is not on legal hold")
+        self.legal_hold = None
+        self._touch(now)
+        self._record(LegalHoldReleased(envelope_id=self.id, at=now, actor=actor, reason=reason))
+
+    def is_due_for_purge(self, now: datetime) -> bool:
+        """Ended, its retention period over, not on hold and not purged yet (a purge begun and not finished is due)."""
+        if self.purged_at is not None or self.legal_hold is not None or self.purge_after is None:
+            return False
+        return self.status in ENDED and now >= self.purge_after
+
+    def begin_purge(self, *, now: datetime) -> bool:
+        """Mark the documents as going, before their bytes are deleted: from now on none is served, and no hold can
+        be set. Returns whether this changed anything (False: begun already, by a run that was cut short)."""
+        if self.purge_started_at is not None and self.purged_at is None:
+            return False
+        self._require_due(now)
+        self.purge_started_at = now
+        self._touch(now)
+        return True
+
+    def finish_purge(self, documents: list[Document], *, now: datetime, actor: str) -> None:
+        """The documents' bytes are deleted: leave the tombstone. Fields' values (what recipients typed into the
+        documents) go with them; the documents' records, their hashes and the audit chain stay."""
+        if self.purge_started_at is None or self.purged_at is not None:
+            raise InvalidState(f"envelope {self.id} has no purge under way")
+        mine = [d for d in documents if d.envelope_id == self.id]
+        for document in mine:
+            document.purge()
+        for f in self.fields:
+            f.value = None
+        self.purged_at = now
+        self._touch(now)
+        self._record(
+            DocumentsPurged(
+                envelope_id=self.id, at=now, actor=actor, document_ids=tuple(d.id for d in mine),
+                revisions=sum(len(d.revisions) for d in mine), certificate=self.completion_certificate is not None,
+                retention_days=self.policy.retention_days if self.policy else 0,
+            )
+        )
+
+    def require_documents(self) -> None:
+        """ContentPurged once the documents' purge has begun: their bytes are gone, or going."""
+        if self.purge_started_at is not None or self.purged_at is not None:
+            raise ContentPurged(
+                f"envelope {self.id}'s documents were purged under its retention policy: only their SHA-256 remain"
+            )
+
+    def _require_due(self, now: datetime) -> None:
+        self.require_documents()
+        if self.legal_hold is not None:
+            raise UnderLegalHold(f"envelope {self.id} is on legal hold: {self.legal_hold.reason}")
+        if not self.is_due_for_purge(now):
+            raise InvalidState(f"envelope {self.id} is not due for purge")
+
+    def _ended(self, now: datetime) -> None:
+        """The envelope reached an end state: its retention period starts (its policy snapshot says how long)."""
+        if self.policy is not None:
+            self.purge_after = purge_date(now, self.policy.retention_days)
+        self._touch(now)
+
     # -- internals -----------------------------------------------------------------------
 
     def _activate_next(self, now: datetime) -> None:
@@ -519,6 +613,7 @@ class Envelope:
         if order is None:
             self.status = EnvelopeStatus.COMPLETED
             self.completed_at = now
+            self._ended(now)
             self._record(EnvelopeCompleted(envelope_id=self.id, at=now, actor="system"))
         self._touch(now)
 

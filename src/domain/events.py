@@ -247,6 +247,33 @@ class ArchiveTimestampAdded(DomainEvent):
     sha256: str
 
 
+# -- retention -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegalHoldSet(DomainEvent):
+    """An admin put the envelope on legal hold (or changed the hold's reason): nothing is purged while it stands."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LegalHoldReleased(DomainEvent):
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentsPurged(DomainEvent):
+    """The documents' stored bytes (every revision) and the certificate of completion's were deleted under the
+    retention policy; their records and SHA-256 stay, and so does this chain."""
+
+    webhook: ClassVar[str | None] = "envelope.documents_purged"
+    document_ids: tuple[str, ...]
+    revisions: int  # how many stored revisions went, over every document
+    certificate: bool  # whether a certificate of completion's bytes went too
+    retention_days: int
+
+
 EVENTS: dict[str, type[DomainEvent]] = {
     event.__name__: event
     for event in (
@@ -254,6 +281,6 @@ EVENTS: dict[str, type[DomainEvent]] = {
         SigningLinkIssued, SignerViewed, SignerCodeSent, SignerAuthenticationFailed, SignerLocked,
         SignerAuthenticated, SignerUnlocked, SignerSigned, SignerApproved, SignerDeclined, EnvelopeCompleted,
         EnvelopeVoided, EnvelopeExpired, DocumentSealed, EnvelopeSealed, ArchiveTimestampAdded,
-        CompletionCertificateMade,
+        CompletionCertificateMade, LegalHoldSet, LegalHoldReleased, DocumentsPurged,
     )
 }

@@ -9,7 +9,7 @@ a one-time code): the chain is read by auditors and kept for good.
 Recorded: an API key created or revoked; a user invited, their role changed, disabled; a team
 created, a member added or removed; the sign-in policy changed; a user signed in, someone an
 identity provider vouched for refused, a local sign-in failed, an account locked, a password set, a second factor reset;
-a signing policy created or revised, and the tenant's default policy changed.
+a signing policy created or revised, and the tenant's default policy changed; a stored document found corrupted.
 """
 
 from __future__ import annotations
@@ -203,11 +203,25 @@ class DefaultPolicyChanged(TenantEvent):
     previous_policy_id: str | None
 
 
+# -- storage ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredDocumentCorrupted(TenantEvent):
+    """A stored file no longer has the SHA-256 recorded when it was stored (changed or damaged where it is
+    kept): it was refused, not served. Recorded by the system the first time a process finds it."""
+
+    blob_key: str
+    expected_sha256: str
+    actual_sha256: str
+
+
 TENANT_EVENTS: dict[str, type[TenantEvent]] = {
     event.__name__: event
     for event in (
         ApiKeyCreated, ApiKeyRevoked, UserInvited, UserRoleChanged, UserDisabled, TeamCreated, TeamMemberAdded,
         TeamMemberRemoved, UserSignedIn, SignInRefused, SignInPolicyChanged, SignInFailed, AccountLocked,
         LocalPasswordSet, SecondFactorReset, PolicyCreated, PolicyRevised, DefaultPolicyChanged,
+        StoredDocumentCorrupted,
     )
 }

@@ -52,9 +52,11 @@ from undersign.adapters.signing.verification import PyHankoPdfVerifier
 from undersign.adapters.sql.engine import create_engine
 from undersign.adapters.sql.idempotency_keys import SqlIdempotencyKeys
 from undersign.adapters.sql.job_store import SqlJobStore
+from undersign.adapters.sql.recorded_blobs import SqlRecordedBlobs
 from undersign.adapters.sql.repositories.people import SqlOneTimeIds
 from undersign.adapters.sql.unit_of_work import sql_unit_of_work_factory
-from undersign.adapters.storage.filesystem import FileBlobStore
+from undersign.adapters.storage.alarmed import AlarmedBlobStore
+from undersign.adapters.storage.locations import open_blob_store
 from undersign.adapters.system.clock import SystemClock
 from undersign.adapters.system.identifiers import TokenGenerator, UuidGenerator
 from undersign.adapters.system.secret_key import secret_key
@@ -65,6 +67,8 @@ from undersign.adapters.webhooks.sender import HttpWebhookSender
 from undersign.application.access.throttling import RateLimiter, ThrottleLimits
 from undersign.application.background.job_runner import RetryPolicy
 from undersign.application.bootstrap import Config, UseCases
+from undersign.application.evidence.corruption import CorruptionReports
+from undersign.application.storage.check import CheckStorage
 
 if TYPE_CHECKING:
     from undersign.adapters.identity.sign_in_providers import OidcProvider, SamlProvider
@@ -72,6 +76,7 @@ from undersign.application.shared.jobs import JobQueue
 from undersign.application.shared.messages import Mailer, SmsSender
 from undersign.application.shared.ports import Clock
 from undersign.domain.web_session import SessionTimeouts
+from undersign.entrypoints.evidence_formats import ApiEvidenceFormats
 from undersign.entrypoints.settings import Settings, SettingsError
 from undersign.entrypoints.worker.embedded import EmbeddedRunner
 
@@ -293,6 +298,7 @@ class ContainerPorts:
     pdf_signer = property(lambda self: self._gateways.pdf_signer())
     pdf_verifier = property(lambda self: self._gateways.pdf_verifier())
     certificate_renderer = property(lambda self: self._gateways.certificate_renderer())
+    evidence_formats = property(lambda self: self._gateways.evidence_formats())
     idempotency_keys = property(lambda self: self._gateways.idempotency_keys())
     job_queue = property(lambda self: self._gateways.job_queue())
     mailer = property(lambda self: self._gateways.mailer())
@@ -337,7 +343,16 @@ class Gateways(containers.DeclarativeContainer):
         statement_timeout_ms=core.settings.provided.db_statement_timeout_ms,
     )
     sessions = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
-    blobs = providers.Singleton(FileBlobStore, core.settings.provided.blob_dir)
+    stored_blobs = providers.Singleton(
+        open_blob_store, core.settings.provided.blob_location, core.settings.provided.blob_fallback_url,
+        core.settings.provided.scratch_dir,
+    )
+    # Corrupted blobs are recorded through a unit of work of their own, over the store itself.
+    corruption_reports = providers.Singleton(
+        CorruptionReports, providers.Singleton(sql_unit_of_work_factory, sessions, stored_blobs), core.clock
+    )
+    blobs = providers.Singleton(AlarmedBlobStore, stored_blobs, corruption_reports)
+    recorded_blobs = providers.Singleton(SqlRecordedBlobs, sessions)
     unit_of_work = providers.Singleton(sql_unit_of_work_factory, sessions, blobs)
     idempotency_keys = providers.Singleton(SqlIdempotencyKeys, sessions)
     pki = providers.Singleton(development_pki, core.settings, core.clock)
@@ -365,6 +380,7 @@ class Gateways(containers.DeclarativeContainer):
         PyHankoPdfVerifier, providers.Callable(trust_anchor_files, core.settings), pdf_sandbox
     )
     certificate_renderer = providers.Singleton(ReportLabCompletionCertificateRenderer)
+    evidence_formats = providers.Singleton(ApiEvidenceFormats)  # the API's own JSON forms, in the evidence package
     job_store = providers.Singleton(SqlJobStore, sessions, core.clock)
     job_queue = providers.Singleton(job_queue, core.settings, job_store)
     mailer = providers.Singleton(mailer, core.settings)
@@ -390,6 +406,8 @@ class Container(containers.DeclarativeContainer):
     # Every use case, wired by application.bootstrap as the tests wire them to fakes.
     use_cases = providers.Singleton(UseCases, providers.Factory(ContainerPorts, core, gateways), providers.Callable(config, settings))
     embedded_runner = providers.Singleton(embedded_runner, settings, use_cases, gateways.job_store, core.clock)
+    # Operators' storage commands: they work on the store and the records directly, across tenants.
+    check_storage = providers.Singleton(CheckStorage, gateways.recorded_blobs, gateways.blobs)
 
 
 def build_container(settings: Settings) -> Container:

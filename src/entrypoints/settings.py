@@ -16,6 +16,7 @@ from undersign.adapters.identity.sign_in_settings import SignInProvider, sign_in
 from undersign.adapters.notify.sms_gateway import check_gateway_url, check_token
 from undersign.adapters.signing.keys.config import DevSealKeySpec, SealKeySpec, parse_seal_key_spec
 from undersign.adapters.signing.sandbox import MiB, PdfLimits
+from undersign.adapters.storage.locations import check_blob_url, file_root
 
 
 class SettingsError(ValueError):
@@ -74,6 +75,10 @@ class Settings:
     session_max_hours: int = 12
     # Sites allowed to frame an embedded signing session (their app authenticated the signer); none: no framing.
     signing_frame_ancestors: tuple[str, ...] = ()
+    # Where documents are kept (UNDERSIGN_BLOB_URL): file:///path or s3://bucket/prefix?…; "": data_dir/blobs.
+    blob_url: str = ""
+    # While documents move to blob_url (UNDERSIGN_BLOB_FALLBACK_URL): where reads look for what is not there yet.
+    blob_fallback_url: str = ""
 
     @property
     def mail_dir(self) -> Path:
@@ -98,8 +103,18 @@ class Settings:
         return timedelta(minutes=self.schedule_minutes)
 
     @property
+    def blob_location(self) -> str:
+        return self.blob_url or (self.data_dir / "blobs").as_uri()
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Local files a remote blob store works through (S3's checked copies and uploads in the making)."""
+        return self.data_dir / "scratch"
+
+    @property
     def blob_dir(self) -> Path:
-        return self.data_dir / "blobs"
+        """The blob store's directory, when it is the file system's (ValueError for S3)."""
+        return file_root(self.blob_location)
 
     @property
     def pki_dir(self) -> Path:
@@ -146,6 +161,8 @@ class Settings:
             api_processes=_number(env, "UNDERSIGN_API_PROCESSES", 1),
             pdf_limits=_pdf_limits(env),
             signing_frame_ancestors=_frame_ancestors(env, "UNDERSIGN_SIGNING_FRAME_ANCESTORS"),
+            blob_url=_blob_url(env, "UNDERSIGN_BLOB_URL"),
+            blob_fallback_url=_blob_url(env, "UNDERSIGN_BLOB_FALLBACK_URL"),
             **_identity(env),
         )
 
@@ -177,6 +194,16 @@ def _identity(env: dict[str, str]) -> dict[str, Any]:
         "session_idle_minutes": _number(env, "UNDERSIGN_SESSION_IDLE_MINUTES", 30),
         "session_max_hours": _number(env, "UNDERSIGN_SESSION_MAX_HOURS", 12),
     }
+
+
+def _blob_url(env: dict[str, str], name: str) -> str:
+    url = env.get(name, "").strip()
+    if url:
+        try:
+            check_blob_url(url)
+        except ValueError as error:
+            raise SettingsError(f"{name}: {error}") from None
+    return url
 
 
 def _number(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:

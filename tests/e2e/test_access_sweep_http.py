@@ -53,6 +53,8 @@ def sample_body(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         }},
         ("POST", "/v1/envelopes/{envelope_id}/send"): {},
         ("POST", "/v1/envelopes/{envelope_id}/void"): {"json": {"reason": "sweep"}},
+        # The release (DELETE) takes its reason in the query; sent without one it is a 422 for those allowed.
+        ("PUT", "/v1/envelopes/{envelope_id}/legal-hold"): {"json": {"reason": "sweep"}},
         ("POST", "/v1/envelopes/{envelope_id}/signers/{signer_id}/signing-link"): {},
         ("POST", "/v1/envelopes/{envelope_id}/signers/{signer_id}/unlock"): {},
         ("POST", "/v1/verify"): pdf,

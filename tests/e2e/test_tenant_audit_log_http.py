@@ -74,7 +74,8 @@ async def test_another_tenants_acts_are_never_shown(stack: Stack) -> None:
 async def test_a_tampered_entry_breaks_the_verdict(stack: Stack) -> None:
     auditor = await api.api_key(stack, AccessRole.AUDITOR)
     await api.post(stack, "/v1/api-keys", {"role": "viewer"})
-    with sqlite3.connect(stack.settings.data_dir / "undersign.db") as database:
+    # The app's own loops may hold the write lock a moment (a busy machine): wait for it, as the app does.
+    with sqlite3.connect(stack.settings.data_dir / "undersign.db", timeout=30) as database:
         changed = database.execute(
             "UPDATE tenant_audit_entries SET data = replace(data, '\"viewer\"', '\"owner\"') WHERE data LIKE '%viewer%'"
         )

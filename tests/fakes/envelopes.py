@@ -82,6 +82,17 @@ class FakeEnvelopes:
         )
         return copy.deepcopy(rows[:limit])
 
+    async def due_for_purge(self, *, now: datetime, after: tuple[datetime, str] | None, limit: int) -> list[Envelope]:
+        rows = sorted(
+            (
+                e for e in self._db.envelopes.values()
+                if e.purged_at is None and e.legal_hold is None and e.purge_after is not None and e.purge_after <= now
+                and (after is None or (e.purge_after, e.id) > after)
+            ),
+            key=lambda e: (e.purge_after, e.id),
+        )
+        return copy.deepcopy(rows[:limit])
+
 
 class FakeDocuments:
     def __init__(self, db: FakeDatabase, writes: Writes) -> None:

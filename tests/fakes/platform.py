@@ -34,6 +34,7 @@ class FakePlatform(UseCases):
         from undersign.adapters.notify.code_messages import JinjaCodeMessages
         from undersign.adapters.notify.templates import JinjaNoticeTemplates
         from undersign.adapters.throttling.memory import MemoryRateLimiter
+        from undersign.entrypoints.evidence_formats import ApiEvidenceFormats
 
         self.db, self.blob_store = FakeDatabase(), FakeBlobStore()
         self.clock, self.ids, self.secrets = FakeClock(), SequentialIds(), SequentialSecrets()
@@ -50,6 +51,7 @@ class FakePlatform(UseCases):
         self.password_hasher = Argon2PasswordHasher(argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
         self.totp_codes, self.recovery_codes = PyOtpTotpCodes(), Sha256RecoveryCodes()
         self.one_time_ids = FakeOneTimeIds()
+        self.evidence_formats = ApiEvidenceFormats()  # the real JSON forms (pure): a package reads as the API answers
         super().__init__(self, FAKE_CONFIG)
 
     async def run_background(self, *, rounds: int = 1_000) -> None:

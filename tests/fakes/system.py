@@ -10,7 +10,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from undersign.adapters.storage.integrity import check_bytes
 from undersign.application.shared.ports import StoredBlob
+from undersign.application.shared.stored_files import StoredFile
 
 
 class FakeClock:
@@ -52,19 +54,25 @@ class FakeBlobStore:
         self.blobs: dict[str, bytes] = {}
         self.open_files: set[str] = set()  # scratch and local files not removed yet
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes) -> StoredBlob:
         self.blobs[key] = data
+        return StoredBlob(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
-    async def get(self, key: str) -> bytes:
-        return self.blobs[key]
+    async def get(self, key: str, sha256: str) -> bytes:
+        return check_bytes(key, self.blobs[key], sha256)
 
     async def delete(self, key: str) -> None:
         self.blobs.pop(key, None)
 
     @asynccontextmanager
-    async def local_file(self, key: str) -> AsyncIterator[str]:
-        async with self.scratch_file(self.blobs[key]) as path:
+    async def local_file(self, key: str, sha256: str) -> AsyncIterator[str]:
+        async with self.scratch_file(check_bytes(key, self.blobs[key], sha256)) as path:
             yield path
+
+    async def keys(self, prefix: str = "") -> AsyncIterator[str]:
+        for key in list(self.blobs):
+            if key.startswith(prefix):
+                yield key
 
     @asynccontextmanager
     async def scratch_file(self, content: bytes = b"") -> AsyncIterator[str]:
@@ -82,3 +90,9 @@ class FakeBlobStore:
         data = Path(path).read_bytes()
         self.blobs[key] = data
         return StoredBlob(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+async def contents(stored: StoredFile) -> bytes:
+    """A downloaded file's bytes, read as the HTTP edge reads them: through `open()`, checked."""
+    async with stored.open() as path:
+        return Path(path).read_bytes()

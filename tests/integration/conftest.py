@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
-from tests.pdf_in_memory import InMemoryPdfSigner
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from tests.pdf_checks import AdesVerdict, pyhanko_lta_verdicts
+from tests.pdf_in_memory import InMemoryPdfSigner
 from tests.pdf_samples import make_pdf
 from tests.prerequisites import require_program
-from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.verification import PyHankoPdfVerifier
 from undersign.application.evidence.verification import SignatureKind, VerificationReport

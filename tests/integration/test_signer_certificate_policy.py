@@ -10,9 +10,9 @@ from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from tests.pdf_checks import assert_trusted, pyhanko_statuses
+from tests.pdf_in_memory import InMemoryPdfSigner
 from tests.pdf_samples import make_pdf
 from tests.stack import settings_for
-from tests.pdf_in_memory import InMemoryPdfSigner
 from undersign.adapters.signing.dev_pki import DEV_SIGNER_POLICY
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.policy import SignatureLevel

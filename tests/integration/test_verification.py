@@ -23,8 +23,8 @@ from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from tests.pdf_samples import make_damaged_pdf, make_pdf
 from tests.pdf_in_memory import InMemoryPdfSigner
+from tests.pdf_samples import make_damaged_pdf, make_pdf
 from undersign.adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
 from undersign.adapters.signing.pdf_forms import fill_fields
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner

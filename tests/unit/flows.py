@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.fakes.platform import FakePlatform
+from tests.fakes.system import contents
 from undersign.application.access.permissions import Caller
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.envelopes.documents import AddDocument
@@ -11,6 +12,7 @@ from undersign.application.envelopes.recipients import AddSigner
 from undersign.application.envelopes.send import SendEnvelope
 from undersign.application.envelopes.signing_links import CreateSigningLink
 from undersign.application.signing.sign import Sign
+from undersign.domain.document import Document
 from undersign.domain.field import FieldKind, Placement
 from undersign.domain.policy import Routing
 
@@ -51,3 +53,10 @@ async def completed(platform: FakePlatform, caller: Caller) -> tuple[str, str]:
     await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
     await platform.run_background()  # the seal
     return envelope_id, document_id
+
+
+async def as_it_stands(platform: FakePlatform, caller: Caller, envelope_id: str, document_id: str) -> tuple[Document, bytes]:
+    """The document's record and the bytes a download gives."""
+    _, documents = await platform.envelope_queries.get(caller, envelope_id)
+    [document] = [d for d in documents if d.id == document_id]
+    return document, await contents(await platform.envelope_queries.document_content(caller, envelope_id, document_id))

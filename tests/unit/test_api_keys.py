@@ -38,7 +38,7 @@ def test_the_table_gives_every_role_what_the_issue_says() -> None:
     assert GRANTS[ADMIN] == set(Permission) - {Permission.READ_TENANT_AUDIT}  # who administers does not audit
     assert GRANTS[SENDER] == set(Permission) - {
         Permission.MANAGE_WEBHOOKS, Permission.MANAGE_API_KEYS, Permission.MANAGE_USERS, Permission.READ_TENANT_AUDIT,
-        Permission.MANAGE_POLICIES,
+        Permission.MANAGE_POLICIES, Permission.MANAGE_LEGAL_HOLDS,
     }
     assert GRANTS[VIEWER] == {
         Permission.READ_ENVELOPES, Permission.READ_EVIDENCE, Permission.VERIFY_DOCUMENTS, Permission.READ_POLICIES,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.flows import completed, envelope_with
+from tests.unit.flows import as_it_stands, completed, envelope_with
 from tests.unit.test_reminders_and_expiry import holding
 from undersign.application.shared.envelope_turns import EnvelopeTurns
 from undersign.application.shared.errors import SigningFailed
@@ -32,7 +32,7 @@ async def test_a_document_whose_time_stamp_expires_within_the_window_gets_a_new_
     assert report.checked == 1
     [renewal] = report.renewed
     assert (renewal.envelope_id, renewal.document_id, renewal.expired_at) == (envelope_id, document_id, expiry)
-    document, content = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
+    document, content = await as_it_stands(platform, caller, envelope_id, document_id)
     assert document.current.kind is RevisionKind.ARCHIVE_TIMESTAMP and renewal.revision == document.current.number
     assert content.endswith(b"%archive timestamp")
     trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
@@ -74,7 +74,7 @@ async def test_a_renewal_that_would_not_outlive_the_current_time_stamp_is_refuse
     [refused] = report.refused
     assert (refused.envelope_id, refused.document_id) == (envelope_id, document_id)
     assert "no later than the current time stamp's" in refused.reason
-    document, content = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
+    document, content = await as_it_stands(platform, caller, envelope_id, document_id)
     assert document.current.kind is not RevisionKind.ARCHIVE_TIMESTAMP and content.endswith(b"%sealed")
     trail = await platform.envelope_queries.audit_trail(caller, envelope_id)
     assert "ArchiveTimestampAdded" not in [entry.type for entry in trail.entries]
@@ -115,7 +115,7 @@ async def test_with_no_window_a_time_stamp_ending_now_is_renewed_and_recorded_by
 
     report = await platform.renew_archive_timestamps(RenewArchiveTimestamps(within=timedelta(0)))
 
-    document, _ = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
+    document, _ = await as_it_stands(platform, caller, envelope_id, document_id)
     assert report.renewed == [Renewal(caller.tenant_id, envelope_id, document_id, now, document.current.number)]
     assert document.current.created_at == now
     last = (await platform.envelope_queries.audit_trail(caller, envelope_id)).entries[-1]
@@ -228,3 +228,4 @@ async def test_sealed_documents_are_read_a_page_at_a_time(platform, caller):
 
     [document_id] = list(platform.db.documents)
     assert (report.checked, asked) == (1, [(None, PAGE_SIZE), (document_id, PAGE_SIZE)])
+

@@ -62,6 +62,11 @@ def test_the_certificate_is_a_conflict_until_the_envelope_is_completed():
     assert 409 in problem_statuses("/v1/envelopes/{envelope_id}/certificate", "get", operation)
 
 
+def test_the_evidence_package_is_a_conflict_for_a_draft_and_gone_once_purged():
+    operation = {**KEYED, "parameters": [parameter("path", "envelope_id")]}
+    assert {404, 409, 410} <= problem_statuses("/v1/envelopes/{envelope_id}/evidence", "get", operation)
+
+
 # -- the document the app serves ------------------------------------------------------------------
 
 
@@ -129,3 +134,10 @@ def test_the_problems_of_the_issue_are_all_declared_somewhere(served):
     _, document = served
     declared = {int(status) for _, _, operation in operations(document) for status in operation["responses"]}
     assert {401, 403, 404, 409, 410, 412, 422, 429, 503} <= declared
+
+
+def test_the_evidence_package_is_a_zip_attachment(served):
+    _, document = served
+    ok = document["paths"]["/v1/envelopes/{envelope_id}/evidence"]["get"]["responses"]["200"]
+    assert ok["content"] == {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+    assert "attachment" in ok["headers"]["Content-Disposition"]["description"]

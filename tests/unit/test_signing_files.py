@@ -15,10 +15,10 @@ from undersign.application.signing.archive_renewal import RenewArchiveTimestamps
 async def test_signing_and_sealing_store_what_the_signer_wrote_and_remove_their_files(platform, caller):
     envelope_id, document_id = await completed(platform, caller)
 
-    document = (await platform.envelope_queries.document_content(caller, envelope_id, document_id))[0]
-    stored = platform.blob_store.blobs[document.current.blob_key]
+    document = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
+    stored = platform.blob_store.blobs[document.blob_key]
     assert stored.endswith(b"\n%signed by Ada [signature=Typed Name]\n%sealed")
-    assert document.current.size == len(stored)
+    assert document.size == len(stored)
     assert platform.blob_store.open_files == set()
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.fakes.system import contents
 from tests.unit.flows import envelope_with
 from tests.unit.test_signer_authentication import last_code
 from undersign.application.access.idempotency import KeyOwner
@@ -150,9 +151,10 @@ async def test_a_link_just_before_its_expiry_still_owns_its_keys(platform, calle
 
 async def test_a_link_only_recipient_reads_their_document(platform, caller):
     envelope_id, document_id, link = await issued(platform, caller, SignerAuth.LINK)
-    document, content = await platform.signing_sessions.document_content(link.token, document_id)
-    assert (document.id, document.envelope_id, content) == (document_id, envelope_id, CONTENT)
-    assert content == platform.blob_store.blobs[document.current.blob_key]
+    document = await platform.signing_sessions.document_content(link.token, document_id)
+    (envelope, [recorded]) = await platform.envelope_queries.get(caller, envelope_id)
+    assert (recorded.id, document.blob_key, document.sha256) == (document_id, recorded.current.blob_key, recorded.current.sha256)
+    assert await contents(document) == CONTENT == platform.blob_store.blobs[document.blob_key]
 
 
 async def test_no_document_before_the_recipient_passed_what_their_link_asks(platform, caller):
@@ -163,8 +165,8 @@ async def test_no_document_before_the_recipient_passed_what_their_link_asks(plat
     with pytest.raises(SignerAuthenticationRequired):
         await platform.signing_sessions.document_content(link.token, document_id, replace(signer_pass, link_id="other"))
 
-    document, content = await platform.signing_sessions.document_content(link.token, document_id, signer_pass)
-    assert (document.id, content) == (document_id, CONTENT)
+    document = await platform.signing_sessions.document_content(link.token, document_id, signer_pass)
+    assert await contents(document) == CONTENT
 
 
 async def test_a_locked_recipient_reads_no_document(platform, caller):

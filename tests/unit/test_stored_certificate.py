@@ -5,6 +5,7 @@ import hashlib
 
 import pytest
 
+from tests.fakes.system import contents
 from tests.unit.flows import completed, envelope_with, link, sign
 from undersign.application.background.dispatch import certificate_job
 from undersign.application.envelopes.send import SendEnvelope
@@ -52,19 +53,9 @@ async def test_every_download_serves_the_stored_bytes(platform, caller):
     first = await platform.completion_certificates.download(caller, envelope_id)
     second = await platform.completion_certificates.download(caller, envelope_id)
 
-    assert first == second and first.sha256 == stored.sha256 and first.pdf == platform.blob_store.blobs[stored.blob_key]
+    assert first == second and first.sha256 == stored.sha256
+    assert await contents(first) == platform.blob_store.blobs[stored.blob_key]
     assert len(platform.certificate_renderer.rendered) == 1
-
-
-async def test_a_download_of_bytes_the_caller_holds_leaves_them_out(platform, caller):
-    envelope_id, _ = await completed(platform, caller)
-    sha256 = platform.db.envelopes[envelope_id].completion_certificate.sha256
-
-    held = await platform.completion_certificates.download(caller, envelope_id, held={sha256})
-    other = await platform.completion_certificates.download(caller, envelope_id, held={"0" * 64})
-    current = await platform.completion_certificates.download(caller, envelope_id, held={"*"})
-
-    assert held.pdf is None and held.sha256 == sha256 and other.pdf is not None and current.pdf is None
 
 
 async def test_the_job_run_again_makes_nothing_twice(platform, caller):
@@ -95,7 +86,7 @@ async def test_an_envelope_sealed_before_certificates_were_stored_gets_one_at_it
 
     assert first == second and len(platform.certificate_renderer.rendered) == 1
     (event,) = made_events(platform, envelope_id)
-    assert event.data["sha256"] == first.sha256 == hashlib.sha256(first.pdf).hexdigest()
+    assert event.data["sha256"] == first.sha256 == hashlib.sha256(await contents(first)).hexdigest()
 
 
 async def test_two_first_downloads_at_once_store_one_certificate(platform, caller):

@@ -102,7 +102,7 @@ def test_tenant_events_are_types_whose_fields_are_their_data() -> None:
         "ApiKeyCreated", "ApiKeyRevoked", "UserInvited", "UserRoleChanged", "UserDisabled", "TeamCreated",
         "TeamMemberAdded", "TeamMemberRemoved", "UserSignedIn", "SignInRefused", "SignInPolicyChanged", "SignInFailed",
         "AccountLocked", "LocalPasswordSet", "SecondFactorReset", "PolicyCreated", "PolicyRevised",
-        "DefaultPolicyChanged",
+        "DefaultPolicyChanged", "StoredDocumentCorrupted",
     }
     revoked = ApiKeyRevoked(tenant_id="t1", at=AT, actor="api_key:k9", key_id="k1")
     assert (revoked.type, revoked.data) == ("ApiKeyRevoked", {"key_id": "k1"})

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tests.unit.flows import envelope_with, link, sign
+from tests.unit.flows import as_it_stands, envelope_with, link, sign
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.envelopes.documents import AddDocument
 from undersign.application.envelopes.fields import PlaceField
@@ -48,7 +48,7 @@ async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everythi
     await platform.run_background()
     # The document's seal, then the certificate of completion's, made once the envelope is sealed.
     assert platform.pdf_signer.calls == ["prepare", "sign Ada", "sign Bob", "seal", "seal"]
-    document, content = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
+    document, content = await as_it_stands(platform, caller, envelope_id, document_id)
     assert [r.kind for r in document.revisions] == [
         RevisionKind.ORIGINAL, RevisionKind.PREPARED, RevisionKind.SIGNED, RevisionKind.SIGNED, RevisionKind.SEALED,
     ]
@@ -98,7 +98,7 @@ async def test_without_a_time_stamp_nothing_is_signed_or_stored(platform, caller
     envelope, _ = await platform.envelope_queries.get(caller, envelope_id)
     assert envelope.status is EnvelopeStatus.SENT and envelope.signer(ada).evidence is None
     assert platform.blob_store.blobs == blobs and platform.db.audit[envelope_id] == audit
-    document, _ = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
+    document, _ = await as_it_stands(platform, caller, envelope_id, document_id)
     assert RevisionKind.SIGNED not in [r.kind for r in document.revisions]
     platform.pdf_signer.failure = None
     assert (await platform.sign(sign(token))).status is EnvelopeStatus.COMPLETED
@@ -225,7 +225,7 @@ async def test_parallel_signers_signing_at_once_all_land_once_and_complete_once(
 
     envelope, _ = await platform.envelope_queries.get(caller, envelope_id)
     assert envelope.status is EnvelopeStatus.COMPLETED
-    _, content = await platform.envelope_queries.document_content(caller, envelope_id, document_id)
+    _, content = await as_it_stands(platform, caller, envelope_id, document_id)
     assert sorted(line for line in content.split(b"\n") if line.startswith(b"%signed")) == sorted(
         f"%signed by {n} [signature=Typed Name]".encode() for n in names
     )

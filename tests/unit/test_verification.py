@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from tests.fakes.system import contents
 from tests.unit.flows import completed, envelope_with, link, sign
 from undersign.application.envelopes.recipients import AddSigner
 from undersign.application.envelopes.send import SendEnvelope
@@ -145,7 +146,7 @@ async def test_a_completed_envelope_has_a_sealed_certificate_with_the_evidence(p
         await platform.completion_certificates.download(caller, envelope_id)
     await platform.run_background()
 
-    pdf = (await platform.completion_certificates.download(caller, envelope_id)).pdf
+    pdf = await contents(await platform.completion_certificates.download(caller, envelope_id))
 
     assert pdf == f"%certificate of {envelope_id}\n%sealed".encode()
     assert platform.pdf_signer.calls[-1] == "seal" and platform.pdf_signer.levels[-1] is SignatureLevel.PADES_B_LTA

@@ -8,9 +8,11 @@ import os
 import re
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+from undersign.adapters.storage.integrity import check_bytes, check_file
+from undersign.adapters.storage.scratch import scratch_file
 from undersign.application.shared.ports import StoredBlob
 
 SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
@@ -32,36 +34,46 @@ class FileBlobStore:
             raise ValueError(f"unsafe blob key {key!r}")
         return self._root / key
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes) -> StoredBlob:
         await asyncio.to_thread(self._write, self._path(key), data)
+        return StoredBlob(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
-    async def get(self, key: str) -> bytes:
+    async def get(self, key: str, sha256: str) -> bytes:
         try:
-            return await asyncio.to_thread(self._path(key).read_bytes)
+            data = await asyncio.to_thread(self._path(key).read_bytes)
         except FileNotFoundError:
             raise KeyError(key) from None
+        return check_bytes(key, data, sha256)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
     @asynccontextmanager
-    async def local_file(self, key: str) -> AsyncIterator[str]:
+    async def local_file(self, key: str, sha256: str) -> AsyncIterator[str]:
         # The blob's own file: a blob is never changed in place (a new one replaces it by a
-        # rename), so a reader holding it open keeps reading the same bytes.
+        # rename), so a reader holding it open keeps reading the bytes that were checked.
         path = self._path(key)
-        if not await asyncio.to_thread(path.is_file):
-            raise KeyError(key)
+        try:
+            await asyncio.to_thread(check_file, key, path, sha256)
+        except (FileNotFoundError, IsADirectoryError):
+            raise KeyError(key) from None
         yield str(path)
 
-    @asynccontextmanager
-    async def scratch_file(self, content: bytes = b"") -> AsyncIterator[str]:
-        fd, path = tempfile.mkstemp(dir=self._scratch, suffix=".pdf")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(content)
-            yield path
-        finally:
-            await asyncio.to_thread(Path(path).unlink, missing_ok=True)
+    async def keys(self, prefix: str = "") -> AsyncIterator[str]:
+        for path in await asyncio.to_thread(self._all_files):
+            key = path.relative_to(self._root).as_posix()
+            if key.startswith(prefix):
+                yield key
+
+    def _all_files(self) -> list[Path]:
+        # Dot-names are scratch files and writes under way, never keys.
+        return [
+            path for path in self._root.rglob("*")
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(self._root).parts)
+        ]
+
+    def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
+        return scratch_file(self._scratch, content)
 
     async def put_file(self, key: str, path: str) -> StoredBlob:
         return await asyncio.to_thread(self._move_in, Path(path), self._path(key))

@@ -29,6 +29,7 @@ class Permission(enum.StrEnum):
     READ_TENANT_AUDIT = "audit-log:read"  # the tenant's log of administrative acts: owners and auditors only
     READ_POLICIES = "policies:read"  # the tenant's signing policies: what its envelopes follow
     MANAGE_POLICIES = "policies:manage"  # create and revise signing policies, choose the tenant's default
+    MANAGE_LEGAL_HOLDS = "legal-holds:manage"  # keep an envelope's documents past their retention, and let them go
 
 
 GRANTS: dict[AccessRole, frozenset[Permission]] = {
@@ -65,6 +66,7 @@ SUMMARIES: dict[Permission, str] = {
     Permission.READ_TENANT_AUDIT: "read and verify the tenant's audit log of administrative acts",
     Permission.READ_POLICIES: "read the tenant's signing policies",
     Permission.MANAGE_POLICIES: "create and revise signing policies, and choose the tenant's default",
+    Permission.MANAGE_LEGAL_HOLDS: "set and release legal holds, which keep documents past their retention",
 }
 
 

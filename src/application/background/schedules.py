@@ -1,4 +1,5 @@
-"""Periodic work over every tenant's waiting envelopes: reminders on the policy's cadence, and expiry.
+"""Periodic work over every tenant's waiting envelopes: reminders on the policy's cadence, and expiry;
+and, once a day, the retention run (application.retention.purge) and the outbox's clean-up.
 
 Both run on a schedule (arq cron in production, the in-process runner embedded) and are
 safe to run twice at once or again after a crash: each envelope is changed in a unit of
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
+from undersign.application.retention.purge import Retention
 from undersign.application.shared.envelope_turns import EnvelopeTurns
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.ports import Clock
@@ -33,8 +35,11 @@ OUTBOX_RETENTION = timedelta(days=7)
 
 
 class Schedules:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, turns: EnvelopeTurns) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, *, turns: EnvelopeTurns, retention: Retention | None = None
+    ) -> None:
         self._uow, self._clock, self._turns = uow, clock, turns
+        self._retention = retention or Retention(uow, clock, turns=turns)
 
     async def send_reminders(self) -> int:
         """Remind every recipient who is due a reminder; how many were reminded.
@@ -58,6 +63,20 @@ class Schedules:
             purged += count
             if count < PAGE:
                 return purged
+
+    async def purge_documents(self) -> int:
+        """The retention run: purge every envelope whose retention period is over; how many were purged.
+
+        Envelopes that fail do not stop the others: ScheduleIncomplete names them at the end, and
+        the next run tries them again (a purge cut short is finished then).
+        """
+        report = await self._retention.run()
+        if report.failed:
+            raise ScheduleIncomplete(
+                f"{report.purged} purged; {len(report.failed)} envelopes failed and wait for the next run: "
+                f"{', '.join(report.failed[:5])}"
+            )
+        return report.purged
 
     async def _sweep(
         self, due: Callable[[Envelope], bool], act: Callable[[str, str], Awaitable[int]], what: str

@@ -83,6 +83,12 @@ class EnvelopeRepository(Protocol):
         """Up to `limit` sent envelopes of every tenant, by id, past `after`: for reminders and expiry."""
         ...
 
+    async def due_for_purge(self, *, now: datetime, after: tuple[datetime, str] | None, limit: int) -> list[Envelope]:
+        """Up to `limit` envelopes of every tenant whose purge is due at `now` (purge_after passed, not purged yet,
+        not on legal hold; a purge begun and not finished included), ordered by (purge_after, id), past `after`
+        (a (purge_after, id) of the previous page): for the retention run. Read along an index, not a scan."""
+        ...
+
 
 class DocumentRepository(Protocol):
     async def add(self, document: Document) -> None: ...

@@ -9,6 +9,7 @@ from undersign.application.access.visibility import require_visible_envelope, sc
 from undersign.application.envelopes.ports import EnvelopeCursor, EnvelopeFilter
 from undersign.application.shared.loading import require_document
 from undersign.application.shared.moments import in_utc
+from undersign.application.shared.stored_files import StoredFile, document_file
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.audit import AuditEntry, verify_chain
 from undersign.domain.document import Document
@@ -70,13 +71,14 @@ class EnvelopeQueries:
         cursor = EnvelopeCursor(created_at=items[-1].created_at, id=items[-1].id) if more else None
         return EnvelopePage(items=items, next_cursor=cursor)
 
-    async def document_content(self, caller: Caller, envelope_id: str, document_id: str) -> tuple[Document, bytes]:
-        """The document as it stands: the sealed PDF once the envelope is completed."""
+    async def document_content(self, caller: Caller, envelope_id: str, document_id: str) -> StoredFile:
+        """The document as it stands: the sealed PDF once the envelope is completed; ContentPurged once purged."""
         caller.require(Permission.READ_ENVELOPES)
         async with self._uow() as uow:
             envelope = await require_visible_envelope(uow, caller, envelope_id)
             document = await require_document(uow, envelope, document_id)
-            return document, await uow.blobs.get(document.current.blob_key)
+            envelope.require_documents()  # ContentPurged once its retention purged them: only the hashes remain
+            return document_file(uow.blobs, document)
 
     async def audit_trail(self, caller: Caller, envelope_id: str) -> AuditTrail:
         caller.require(Permission.READ_EVIDENCE)

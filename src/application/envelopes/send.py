@@ -8,7 +8,7 @@ from undersign.application.access.permissions import Caller, Permission
 from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.revisions import store_revision
+from undersign.application.shared.revisions import revision_bytes, store_revision
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.domain.document import RevisionKind
 from undersign.domain.envelope import Envelope
@@ -46,7 +46,7 @@ class SendEnvelopeHandler:
             for document in await uow.documents.for_envelope(envelope.tenant_id, envelope.id):
                 fields = [f for f in envelope.fields if f.document_id == document.id]
                 if fields:
-                    original = await uow.blobs.get(document.current.blob_key)
+                    original = await revision_bytes(uow.blobs, document.current)
                     prepared = await self._pdf.prepare(original, fields)
                     await store_revision(uow, self._ids, document, prepared, kind=RevisionKind.PREPARED, now=now)
                     await uow.documents.save(document)

@@ -15,7 +15,6 @@ rolled-back unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -29,6 +28,7 @@ from undersign.application.shared.jobs import JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
+from undersign.application.shared.stored_files import StoredFile
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.completion_certificate import StoredCertificate
@@ -42,12 +42,6 @@ class MakeCompletionCertificateJob(JobPayload):
     name: ClassVar[str] = "make_completion_certificate"
     tenant_id: str
     envelope_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CertificateDownload:
-    sha256: str
-    pdf: bytes | None  # None: the caller already holds these bytes (they named their SHA-256)
 
 
 def certificate_key(tenant_id: str, envelope_id: str, unique: str) -> str:
@@ -93,6 +87,10 @@ class CompletionCertificateMaker:
             envelope = await require_envelope(uow, tenant_id, envelope_id)
             if envelope.completion_certificate is not None:
                 return envelope.completion_certificate
+            if envelope.purge_started_at is not None:  # its documents are purged: nothing to make one from
+                if unready_raises:
+                    envelope.require_documents()
+                return None
             if (why := await _why_not_ready(uow, envelope)) is not None:
                 if unready_raises:
                     raise InvalidState(why)
@@ -121,23 +119,23 @@ class CompletionCertificates:
     def __init__(self, uow: UnitOfWorkFactory, maker: CompletionCertificateMaker) -> None:
         self._uow, self._maker = uow, maker
 
-    async def download(self, caller: Caller, envelope_id: str, *, held: Collection[str] = ()) -> CertificateDownload:
-        """The sealed certificate and its SHA-256 (its bytes left out when `held` names that SHA-256, or is `*`:
-        whatever is current).
+    async def download(self, caller: Caller, envelope_id: str) -> StoredFile:
+        """The sealed certificate, to stream: the same bytes, and SHA-256, at every download.
 
-        InvalidState until the envelope is completed and sealed. An envelope sealed before
+        InvalidState until the envelope is completed and sealed; ContentPurged once retention purged
+        it (its SHA-256 stays in the audit trail). An envelope sealed before
         certificates were stored gets its certificate made now, once.
         """
         caller.require(Permission.READ_EVIDENCE)
         async with self._uow() as uow:
             envelope = await require_visible_envelope(uow, caller, envelope_id)
-            stored = envelope.completion_certificate
+            envelope.require_documents()  # ContentPurged: the certificate's bytes went with the documents
+            stored, blobs = envelope.completion_certificate, uow.blobs
             if stored is None and (why := await _why_not_ready(uow, envelope)) is not None:
                 raise InvalidState(why)
         if stored is None:
             stored = await self._maker.made(caller.tenant_id, envelope_id)
-        if stored.sha256 in held or "*" in held:
-            return CertificateDownload(sha256=stored.sha256, pdf=None)
-        async with self._uow() as uow:
-            pdf = await uow.blobs.get(stored.blob_key)
-        return CertificateDownload(sha256=stored.sha256, pdf=pdf)
+        return StoredFile(
+            filename=f"certificate-of-completion-{envelope_id}.pdf", sha256=stored.sha256, size=stored.size,
+            blob_key=stored.blob_key, blobs=blobs,
+        )

@@ -19,6 +19,7 @@ from undersign.application.notifications.ports import Notice, NoticeKind, Notice
 from undersign.application.shared.jobs import JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.messages import Attachment, EmailMessage, Mailer
+from undersign.application.shared.revisions import revision_bytes
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.domain.document import DocumentStatus
 from undersign.domain.envelope import Envelope, EnvelopeStatus
@@ -120,7 +121,7 @@ class SendNoticeHandler:
         if sum(d.current.size for d in documents) > self._max_attachment_bytes:
             return None
         return tuple([
-            Attachment(filename=d.filename, content=await uow.blobs.get(d.current.blob_key)) for d in documents
+            Attachment(filename=d.filename, content=await revision_bytes(uow.blobs, d.current)) for d in documents
         ])
 
 

@@ -184,3 +184,15 @@ class CodeExpired(InvalidState):
     not a 410, which would count against the address as a guessed link)."""
 
     code = "code_expired"
+
+
+class BlobCorrupted(DomainError):
+    """A stored document no longer has the SHA-256 recorded when it was stored: it was changed or
+    damaged where it is kept. It is never served; operators find every such blob with
+    `undersign storage check`."""
+
+    code = "stored_document_corrupted"
+
+    def __init__(self, key: str, expected: str, actual: str) -> None:
+        super().__init__("a stored document does not match the SHA-256 recorded for it: it is not served")
+        self.key, self.expected, self.actual = key, expected, actual

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,14 +38,15 @@ class StoredBlob:
 
 
 class BlobStore(Protocol):
-    """Blobs by key. Large ones (documents) go through local files, never whole in memory:
-    `local_file` to read one, `scratch_file` + `put_file` to make and store one."""
+    """Blobs by key: a blob is stored whole or not at all, and never changed (a new revision is a
+    new key). Large ones (documents) go through local files, never whole in memory: `local_file`
+    to read one, `scratch_file` + `put_file` to make and store one.
 
-    async def put(self, key: str, data: bytes) -> None: ...
+    Every read names the SHA-256 recorded when the blob was stored and is checked against it
+    before a byte reaches the caller: a blob that no longer matches raises BlobCorrupted.
+    """
 
-    def local_file(self, key: str) -> AbstractAsyncContextManager[str]:
-        """The blob as a local file (its path), to read during the block, not change; raise KeyError if there is none."""
-        ...
+    async def put(self, key: str, data: bytes) -> StoredBlob: ...
 
     def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
         """A new local file (its path) holding `content`, to write during the block; removed after it."""
@@ -57,10 +59,19 @@ class BlobStore(Protocol):
         """
         ...
 
-    async def get(self, key: str) -> bytes:
-        """The blob's bytes; raise KeyError if there is none under `key`."""
+    def local_file(self, key: str, sha256: str) -> AbstractAsyncContextManager[str]:
+        """The blob as a local file (its path), checked against `sha256` before the block runs, to
+        read during the block, not change. KeyError if there is none; BlobCorrupted if it differs."""
+        ...
+
+    async def get(self, key: str, sha256: str) -> bytes:
+        """The blob's bytes, checked against `sha256`; KeyError if there is none, BlobCorrupted if they differ."""
         ...
 
     async def delete(self, key: str) -> None:
         """Remove the blob; nothing happens if there is none."""
+        ...
+
+    def keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """Every stored key that starts with `prefix`, in no promised order (for checks and migrations)."""
         ...

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
-from undersign.application.shared.ports import IdGenerator
+from undersign.application.shared.ports import BlobStore, IdGenerator
 from undersign.application.shared.unit_of_work import UnitOfWork
 from undersign.domain.document import Document, Revision, RevisionKind
+
+
+def revision_file(blobs: BlobStore, revision: Revision) -> AbstractAsyncContextManager[str]:
+    """The revision's PDF as a local file, checked against the SHA-256 recorded for it."""
+    return blobs.local_file(revision.blob_key, revision.sha256)
+
+
+async def revision_bytes(blobs: BlobStore, revision: Revision) -> bytes:
+    """The revision's PDF, checked against the SHA-256 recorded for it (small documents only)."""
+    return await blobs.get(revision.blob_key, revision.sha256)
 
 
 def blob_key(tenant_id: str, document_id: str, number: int, unique: str) -> str:

@@ -12,7 +12,7 @@ request leaves nothing behind.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -51,18 +51,21 @@ class TrackedBlobs:
         self._store = store
         self.written: list[str] = []
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes) -> StoredBlob:
         self.written.append(key)
-        await self._store.put(key, data)
+        return await self._store.put(key, data)
 
-    async def get(self, key: str) -> bytes:
-        return await self._store.get(key)
+    async def get(self, key: str, sha256: str) -> bytes:
+        return await self._store.get(key, sha256)
 
     async def delete(self, key: str) -> None:
         await self._store.delete(key)
 
-    def local_file(self, key: str) -> AbstractAsyncContextManager[str]:
-        return self._store.local_file(key)
+    def local_file(self, key: str, sha256: str) -> AbstractAsyncContextManager[str]:
+        return self._store.local_file(key, sha256)
+
+    def keys(self, prefix: str = "") -> AsyncIterator[str]:
+        return self._store.keys(prefix)
 
     def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
         return self._store.scratch_file(content)

@@ -23,7 +23,7 @@ from undersign.application.shared.errors import SigningFailed
 from undersign.application.shared.loading import require_document, require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.revisions import store_revision_file
+from undersign.application.shared.revisions import revision_file, store_revision_file
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.document import Document, RevisionKind
@@ -99,7 +99,7 @@ class RenewArchiveTimestampsHandler:
 
     async def _due(self, document: Document, deadline: datetime) -> bool:
         """A first look, without holding the envelope: most documents are not due."""
-        async with self._uow() as uow, uow.blobs.local_file(document.current.blob_key) as pdf:
+        async with self._uow() as uow, revision_file(uow.blobs, document.current) as pdf:
             expiry = await self._pdf.archive_timestamp_expiry(pdf)
         return expiry is not None and expiry <= deadline
 
@@ -108,7 +108,7 @@ class RenewArchiveTimestampsHandler:
         async with self._turns.hold(seen.tenant_id, seen.envelope_id) as uow:
             envelope = await require_envelope(uow, seen.tenant_id, seen.envelope_id)
             document = await require_document(uow, envelope, seen.id)
-            async with uow.blobs.local_file(document.current.blob_key) as pdf, uow.blobs.scratch_file() as renewed:
+            async with revision_file(uow.blobs, document.current) as pdf, uow.blobs.scratch_file() as renewed:
                 expiry = await self._pdf.archive_timestamp_expiry(pdf)
                 if expiry is None or expiry > deadline:
                     return None

@@ -15,7 +15,7 @@ from undersign.application.shared.jobs import Job, JobLane, JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.revisions import store_revision_file
+from undersign.application.shared.revisions import revision_file, store_revision_file
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.document import DocumentStatus, RevisionKind
@@ -56,7 +56,7 @@ class SealEnvelopeHandler:
                 return
             level = envelope.signature_level
             for document in unsealed:
-                async with uow.blobs.local_file(document.current.blob_key) as source, uow.blobs.scratch_file() as sealed:
+                async with revision_file(uow.blobs, document.current) as source, uow.blobs.scratch_file() as sealed:
                     await self._pdf.seal(source, sealed, level)
                     now = self._clock.now()
                     revision = await store_revision_file(uow, self._ids, document, sealed, kind=RevisionKind.SEALED, now=now)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from undersign.application.access.idempotency import KeyOwner
 from undersign.application.shared.loading import require_document, require_link_and_envelope, require_open_link
 from undersign.application.shared.ports import Clock
+from undersign.application.shared.stored_files import StoredFile, document_file
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.application.signing.signer_authentication import (
@@ -81,10 +82,11 @@ class SigningSessions:
 
     async def document_content(
         self, token: str, document_id: str, signer_pass: SignerPass | None = None
-    ) -> tuple[Document, bytes]:
+    ) -> StoredFile:
         async with self._uow() as uow:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, token, now)
             require_passed(envelope, link, signer_pass, now)
             document = await require_document(uow, envelope, document_id)
-            return document, await uow.blobs.get(document.current.blob_key)
+            envelope.require_documents()  # ContentPurged once retention purged them
+            return document_file(uow.blobs, document)

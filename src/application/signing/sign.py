@@ -22,7 +22,7 @@ from undersign.application.shared.jobs import JobQueue
 from undersign.application.shared.loading import require_open_link, require_signing_link
 from undersign.application.shared.pdf import PdfSigner, SignatureRequest
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.revisions import store_revision_file
+from undersign.application.shared.revisions import revision_file, store_revision_file
 from undersign.application.shared.signature_images import check_signature_image
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
@@ -101,7 +101,7 @@ class SignHandler:
                     signature_text=command.signature_text.strip(), fields=fields, at=now, level=level,
                     signature_image=command.signature_image,
                 )
-                async with uow.blobs.local_file(document.current.blob_key) as source, uow.blobs.scratch_file() as signed:
+                async with revision_file(uow.blobs, document.current) as source, uow.blobs.scratch_file() as signed:
                     serials.append(await self._pdf.sign(source, signed, request))
                     await store_revision_file(uow, self._ids, document, signed, kind=RevisionKind.SIGNED, now=now, signer_id=signer.id)
             evidence = SigningEvidence(

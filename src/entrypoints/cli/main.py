@@ -14,9 +14,12 @@ from undersign.entrypoints.cli.audit import audit
 from undersign.entrypoints.cli.ca import ca
 from undersign.entrypoints.cli.common import fail
 from undersign.entrypoints.cli.database import db
+from undersign.entrypoints.cli.evidence import evidence
 from undersign.entrypoints.cli.jobs import jobs, worker
 from undersign.entrypoints.cli.policies import policy
+from undersign.entrypoints.cli.retention import legal_hold, retention
 from undersign.entrypoints.cli.serve import serve
+from undersign.entrypoints.cli.storage import storage
 from undersign.entrypoints.cli.tenants import apikey, tenant
 from undersign.entrypoints.cli.users import team, user
 from undersign.entrypoints.cli.verify import verify
@@ -37,11 +40,15 @@ cli.add_command(user)
 cli.add_command(team)
 cli.add_command(policy)
 cli.add_command(audit)
+cli.add_command(evidence)
 cli.add_command(archive)
 cli.add_command(worker)
 cli.add_command(jobs)
 cli.add_command(verify)
+cli.add_command(storage)
 cli.add_command(ca)
+cli.add_command(retention)
+cli.add_command(legal_hold)
 
 
 def main() -> None:

@@ -1,17 +1,19 @@
-"""`undersign verify`: a PDF's signatures, checked with only what it embeds."""
+"""`undersign verify`: a PDF's signatures, checked with only what it embeds; or an evidence package (ZIP):
+its SHA-256 sums, its audit trail's chain and every PDF in it."""
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from undersign.entrypoints.cli.common import EXIT_FAILURE, fail, json_option, run_with_container
 
 if TYPE_CHECKING:
+    from undersign.application.evidence.package_verification import PackageVerdict
     from undersign.application.evidence.verification import SignatureReport, VerificationReport
 
 
@@ -24,15 +26,21 @@ if TYPE_CHECKING:
 @click.option("--at", "at", default=None, help="Validate as if the clock read this time, ISO 8601 with an offset (default: now).")
 @json_option
 def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -> None:
-    """Verify the signatures in FILE, with only what it embeds; exit 0 only if the document is valid."""
+    """Verify the signatures in FILE, with only what it embeds; exit 0 only if the document is valid.
+
+    FILE may be an evidence package (the ZIP `undersign evidence export` writes): then every file's
+    SHA-256, the audit trail's chain and every PDF in it are checked, and it is valid only if all hold."""
     import msgspec
 
+    from undersign.application.evidence.package_verification import is_evidence_package
     from undersign.application.evidence.verification import VerifyPdf
     from undersign.entrypoints.verification_report import verification_report_out
 
     moment = _iso_time(at) if at is not None else None
-    pdf = _read(file)
     roots = [_read(path) for path in trust] or None
+    if is_evidence_package(_head(file)):
+        _verify_package(file, roots, moment, as_json)
+    pdf = _read(file)
     # No database: verifying reads only the file and the trust anchors.
     command = VerifyPdf(caller=None, pdf=pdf, trust_roots=roots, at=moment)
     report = run_with_container(lambda c: c.use_cases().verify_pdf(command), database=False)
@@ -41,6 +49,46 @@ def verify(file: Path, trust: tuple[Path, ...], at: str | None, as_json: bool) -
     else:
         click.echo(_report_text(file, report))
     sys.exit(0 if report.valid else EXIT_FAILURE)
+
+
+def _verify_package(file: Path, roots: list[bytes] | None, moment: datetime | None, as_json: bool) -> NoReturn:
+    import msgspec
+
+    from undersign.application.evidence.package_verification import VerifyEvidencePackage
+    from undersign.entrypoints.verification_report import verification_report_out
+
+    command = VerifyEvidencePackage(path=str(file), trust_roots=roots, at=moment)
+    verdict = run_with_container(lambda c: c.use_cases().verify_evidence_package(command), database=False)
+    if as_json:
+        payload = {
+            "valid": verdict.valid, "envelope_id": verdict.envelope_id, "files_checked": verdict.files_checked,
+            "chain_valid": verdict.chain_valid, "audit_entries": verdict.audit_entries, "problems": verdict.problems,
+            "documents": {name: verification_report_out(report) for name, report in verdict.reports.items()},
+        }
+        click.echo(msgspec.json.encode(payload).decode())
+    else:
+        click.echo(_package_text(file, verdict))
+    sys.exit(0 if verdict.valid else EXIT_FAILURE)
+
+
+def _package_text(file: Path, verdict: PackageVerdict) -> str:
+    lines = [
+        f"{file}: evidence package of envelope {verdict.envelope_id or '?'}: "
+        f"{'VALID' if verdict.valid else 'NOT VALID'}",
+        f"  {verdict.files_checked} files match SHA256SUMS; audit trail: {verdict.audit_entries} events, "
+        f"chain {'valid' if verdict.chain_valid else 'BROKEN'}",
+    ]
+    lines += [f"  {name}: {report.summary}" for name, report in verdict.reports.items()]
+    lines += [f"  problem: {problem}" for problem in verdict.problems]
+    return "\n".join(lines)
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as file:
+            return file.read(4)
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror or error}")
 
 
 def _iso_time(text: str) -> datetime:

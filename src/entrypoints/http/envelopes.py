@@ -8,14 +8,12 @@ import json
 import re
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_304_NOT_MODIFIED
+from litestar.response import Stream
 
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.envelopes.create import CreateEnvelope, CreateEnvelopeHandler
@@ -26,15 +24,24 @@ from undersign.application.envelopes.recipients import AddSigner, AddSignerHandl
 from undersign.application.envelopes.send import SendEnvelope, SendEnvelopeHandler
 from undersign.application.envelopes.signing_links import CreateSigningLink, CreateSigningLinkHandler
 from undersign.application.envelopes.void import VoidEnvelope, VoidEnvelopeHandler
+from undersign.application.evidence.package import EvidencePackages
 from undersign.application.evidence.stored_certificate import CompletionCertificates
-from undersign.domain.document import DEFAULT_FILENAME, Document
+from undersign.domain.document import Document
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.errors import InvalidInput
 from undersign.domain.field import FieldKind, Placement
 from undersign.domain.policy import Routing, SignerAuth
 from undersign.domain.signer import Role
 from undersign.domain.text import MAX_EMAIL_LENGTH
-from undersign.entrypoints.http.etags import IfMatch, IfNoneMatch, envelope_etag, expected_version, held_tags
+from undersign.entrypoints.http.downloads import (
+    DOWNLOAD_HEADERS,
+    DOWNLOAD_RESPONSES,
+    IfRangeHeader,
+    RangeHeader,
+    download_response,
+)
+from undersign.entrypoints.http.etags import IfMatch, IfNoneMatch, envelope_etag, expected_version
+from undersign.entrypoints.http.evidence_package import package_response
 from undersign.entrypoints.http.guards import requires
 from undersign.entrypoints.http.idempotency import IDEMPOTENT
 from undersign.entrypoints.http.moments import moment, moment_parameter
@@ -62,9 +69,6 @@ from undersign.entrypoints.http.schemas import (
 MAX_CURSOR_LENGTH = 200
 ENVELOPE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a plain id, as the platform makes them
 ETAG = [ResponseHeader(name="ETag", documentation_only=True, description="The envelope's version, for If-Match")]
-CERTIFICATE_ETAG = [
-    ResponseHeader(name="ETag", documentation_only=True, description="The certificate's SHA-256: the same at every download")
-]
 
 
 class EnvelopesController(Controller):
@@ -225,7 +229,7 @@ class EnvelopesController(Controller):
 
     @get(
         "/{envelope_id:str}/documents/{document_id:str}/content", media_type="application/pdf",
-        **requires(Permission.READ_ENVELOPES),
+        response_headers=DOWNLOAD_HEADERS, responses=DOWNLOAD_RESPONSES, **requires(Permission.READ_ENVELOPES),
     )
     async def document_content(
         self,
@@ -233,14 +237,18 @@ class EnvelopesController(Controller):
         document_id: FromPath[str],
         caller: NamedDependency[Caller],
         envelope_queries: NamedDependency[EnvelopeQueries],
+        if_none_match: IfNoneMatch = None,
+        byte_range: RangeHeader = None,
+        if_range: IfRangeHeader = None,
     ) -> Response[bytes]:
-        """The document as it stands, as a PDF: the original, then a revision per signature, then the sealed final."""
-        return pdf_response(*await envelope_queries.document_content(caller, envelope_id, document_id))
+        """The document as it stands, as a PDF: the original, then a revision per signature, then the sealed
+        final. Its ETag is the revision's SHA-256; one byte range may be asked for."""
+        stored = await envelope_queries.document_content(caller, envelope_id, document_id)
+        return await download_response(stored, if_none_match=if_none_match, byte_range=byte_range, if_range=if_range)
 
     @get(
-        "/{envelope_id:str}/certificate", media_type="application/pdf", response_headers=CERTIFICATE_ETAG,
-        responses={304: ResponseSpec(None, description="Not modified: the If-None-Match ETag is the certificate's")},
-        **requires(Permission.READ_EVIDENCE),
+        "/{envelope_id:str}/certificate", media_type="application/pdf",
+        response_headers=DOWNLOAD_HEADERS, responses=DOWNLOAD_RESPONSES, **requires(Permission.READ_EVIDENCE),
     )
     async def certificate(
         self,
@@ -248,15 +256,13 @@ class EnvelopesController(Controller):
         caller: NamedDependency[Caller],
         completion_certificates: NamedDependency[CompletionCertificates],
         if_none_match: IfNoneMatch = None,
+        byte_range: RangeHeader = None,
+        if_range: IfRangeHeader = None,
     ) -> Response[bytes]:
         """The certificate of completion, sealed by the platform and made once: the same bytes at every
         download, their SHA-256 as ETag (and in the audit trail); 409 until the envelope is completed and sealed."""
-        download = await completion_certificates.download(caller, envelope_id, held=held_tags(if_none_match))
-        headers = {"ETag": f'"{download.sha256}"'}
-        if download.pdf is None:
-            return Response(content=b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-        headers["Content-Disposition"] = attachment(f"certificate-of-completion-{envelope_id}.pdf")
-        return Response(content=download.pdf, media_type="application/pdf", headers=headers)
+        stored = await completion_certificates.download(caller, envelope_id)
+        return await download_response(stored, if_none_match=if_none_match, byte_range=byte_range, if_range=if_range)
 
     @get("/{envelope_id:str}/audit", **requires(Permission.READ_EVIDENCE))
     async def audit(
@@ -266,26 +272,27 @@ class EnvelopesController(Controller):
         return audit_trail_out(envelope_id, await envelope_queries.audit_trail(caller, envelope_id))
 
 
+    @get(
+        "/{envelope_id:str}/evidence", media_type="application/zip", response_description="The evidence package, a ZIP",
+        **requires(Permission.READ_ENVELOPES),
+    )
+    async def evidence(
+        self,
+        envelope_id: FromPath[str],
+        caller: NamedDependency[Caller],
+        evidence_packages: NamedDependency[EvidencePackages],
+    ) -> Stream:
+        """The envelope's evidence package (ZIP): its documents as they stand, the certificate of completion once
+        made, the audit trail, each PDF's verification report, a manifest and SHA256SUMS; 409 for a draft. It
+        needs envelopes:read as well as evidence:read: it holds the documents."""
+        return await package_response(evidence_packages.export(caller, envelope_id))
+
+
 def envelope_response(envelope: Envelope, documents: list[Document], status_code: int = 200) -> Response[EnvelopeOut]:
     """The envelope with its ETag, which If-Match on the next change can hold it to."""
     return Response(
         content=envelope_out(envelope, documents), status_code=status_code, headers={"ETag": envelope_etag(envelope)}
     )
-
-
-def pdf_response(document: Document, content: bytes) -> Response[bytes]:
-    """The PDF as an attachment; its ETag is the revision's SHA-256, so clients can check what they got."""
-    headers = {"Content-Disposition": attachment(document.filename), "ETag": f'"{document.current.sha256}"'}
-    return Response(content=content, media_type="application/pdf", headers=headers)
-
-
-def attachment(filename: str) -> str:
-    """Content-Disposition for a download (RFC 6266): a printable-ASCII fallback name, and the
-    exact one percent-encoded (RFC 5987). No character of a name, stored before names were
-    cleaned on upload or not, can break the header."""
-    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename) or DEFAULT_FILENAME
-    exact = quote(filename.encode("utf-8", "replace"), safe="")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
 
 
 def encode_cursor(cursor: EnvelopeCursor) -> str:

@@ -94,11 +94,17 @@ PROBLEMS: dict[int, tuple[str, str, dict[str, Any]]] = {
     410: (
         "Gone",
         "The signing link expired, a newer one was issued to the same recipient, or its envelope is closed "
-        "(declined, voided, expired).",
+        "(declined, voided, expired); or the envelope's documents were purged under its retention policy "
+        "(`documents_purged`: only their SHA-256 remain).",
         {},
     ),
     412: ("PreconditionFailed", "If-Match holds no current ETag of the envelope: nothing was changed.", {}),
     413: ("ContentTooLarge", "The request body is larger than this installation accepts.", {}),
+    416: (
+        "RangeNotSatisfiable",
+        "The byte range asked for starts past the end of the file: `Content-Range` gives its size.",
+        {"Content-Range": {"description": "`bytes */<size>`", "required": True, "schema": {"type": "string"}}},
+    ),
     415: ("UnsupportedMediaType", "The body is not sent as the media type the operation takes (application/json).", {}),
     422: (
         "UnprocessableContent",
@@ -122,7 +128,12 @@ PROBLEMS: dict[int, tuple[str, str, dict[str, Any]]] = {
 
 # Problems no rule below would find: (method, path) → statuses.
 EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
-    ("get", "/v1/envelopes/{envelope_id}/certificate"): {409},  # until the envelope is completed
+    ("get", "/v1/envelopes/{envelope_id}/certificate"): {409, 410},  # until the envelope is completed; purged
+    # Documents purged under the retention policy: nothing to read, or to hold.
+    ("get", "/v1/envelopes/{envelope_id}/documents/{document_id}/content"): {410},
+    ("put", "/v1/envelopes/{envelope_id}/legal-hold"): {410},
+    # A draft (nothing sent, no evidence yet); documents purged under the retention policy.
+    ("get", "/v1/envelopes/{envelope_id}/evidence"): {409, 410},
     ("get", "/ready"): {503},  # the database does not answer
     # Signing in: the password (or the session cookie, or the step before) is the credential.
     ("post", "/sign-in/password"): {400, 401, 413, 415, 503},
@@ -136,6 +147,8 @@ EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
 UPLOAD_PARTS = {"file": "application/pdf", "trust_root": "application/x-pem-file"}
 
 PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+# Files the API hands out as attachments: PDFs, and the evidence package (a ZIP).
+DOWNLOADS = ("application/pdf", "application/zip")
 PDF_HEADERS = {
     "Content-Disposition": {
         "description": "attachment, with the file's name (an ASCII fallback and the exact UTF-8 one, RFC 6266).",
@@ -219,6 +232,8 @@ def problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[i
         statuses.add(410)
     if ("header", "If-Match") in parameters:
         statuses.add(412)
+    if ("header", "Range") in parameters:
+        statuses.add(416)
     if "requestBody" in operation:
         statuses |= {413, 422}
     if any(where == "query" for where, _ in parameters):
@@ -249,12 +264,13 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, 
 
 
 def _tighten(response: dict[str, Any]) -> None:
-    """A schema for every header, and PDFs as binary strings that come as attachments."""
+    """A schema for every header, and PDFs and ZIPs as binary strings that come as attachments."""
     for header in response.get("headers", {}).values():
         header.setdefault("schema", {"type": "string"})
-    if "application/pdf" in response.get("content", {}):
-        response["content"]["application/pdf"] = deepcopy(PDF_CONTENT["application/pdf"])
-        response["headers"] = {**deepcopy(PDF_HEADERS), **response.get("headers", {})}
+    for media_type in DOWNLOADS:
+        if media_type in response.get("content", {}):
+            response["content"][media_type] = deepcopy(PDF_CONTENT["application/pdf"])
+            response["headers"] = {**deepcopy(PDF_HEADERS), **response.get("headers", {})}
 
 
 def _document_uploads(operation: dict[str, Any], schemas: dict[str, Any]) -> None:

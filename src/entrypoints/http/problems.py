@@ -1,7 +1,8 @@
 """Errors as RFC 9457 problem details: the one table from error to HTTP status.
 
-A domain error is never a 500; an unexpected exception is a 500 that says nothing of
-its insides (the log has them, under the request id).
+A domain error is never a 500, but for a stored document that fails its SHA-256 check (the
+platform's fault, not the caller's); an unexpected exception is a 500 that says nothing of its
+insides (the log has them, under the request id).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from undersign.application.shared.errors import (
     AlreadyExists,
+    BlobCorrupted,
     Forbidden,
     IdempotencyKeyInProgress,
     LinkGone,
@@ -25,6 +27,7 @@ from undersign.application.shared.errors import (
     WrongCode,
 )
 from undersign.domain.errors import ConcurrencyConflict, DomainError, InvalidInput, InvalidState, NotFound
+from undersign.domain.retention import ContentPurged
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -42,6 +45,8 @@ STATUS_OF: dict[type[DomainError], int] = {
     SigningFailed: 422,
     ServiceUnavailable: 503,
     TooManyRequests: 429,
+    BlobCorrupted: 500,
+    ContentPurged: 410,  # purged under the retention policy: gone for good, only the hashes remain
 }
 
 log = structlog.get_logger("undersign.http")

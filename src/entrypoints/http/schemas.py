@@ -25,6 +25,7 @@ from undersign.domain.envelope import (
     Envelope,
 )
 from undersign.domain.field import Field
+from undersign.domain.retention import LegalHold
 from undersign.domain.signer import MAX_NAME_LENGTH, MAX_ROUTING_ORDER, MAX_SIGNATURE_TEXT_LENGTH, Signer
 from undersign.domain.text import MAX_EMAIL_LENGTH
 
@@ -159,6 +160,12 @@ class FieldOut(msgspec.Struct, kw_only=True):
     value: str | None
 
 
+class LegalHoldOut(msgspec.Struct, kw_only=True):
+    reason: str
+    since: datetime
+    by: str  # who set it: user:<id>, api_key:<id>
+
+
 class EnvelopeOut(msgspec.Struct, kw_only=True):
     id: str
     status: str
@@ -180,6 +187,10 @@ class EnvelopeOut(msgspec.Struct, kw_only=True):
     documents: list[DocumentOut]
     signers: list[SignerOut]
     fields: list[FieldOut]
+    # Retention: when its documents are purged (set once it ends), when they were, and a hold that keeps them.
+    purge_after: datetime | None = None
+    purged_at: datetime | None = None
+    legal_hold: LegalHoldOut | None = None
 
 
 class EnvelopeSummaryOut(msgspec.Struct, kw_only=True):
@@ -293,7 +304,13 @@ def envelope_out(envelope: Envelope, documents: list[Document]) -> EnvelopeOut:
         documents=[document_out(by_id[i]) for i in envelope.document_ids if i in by_id],
         signers=[signer_out(s) for s in envelope.signers],
         fields=[field_out(f) for f in envelope.fields],
+        purge_after=envelope.purge_after, purged_at=envelope.purged_at,
+        legal_hold=legal_hold_out(envelope.legal_hold) if envelope.legal_hold else None,
     )
+
+
+def legal_hold_out(hold: LegalHold) -> LegalHoldOut:
+    return LegalHoldOut(reason=hold.reason, since=hold.since, by=hold.by)
 
 
 def envelope_summary_out(envelope: Envelope) -> EnvelopeSummaryOut:

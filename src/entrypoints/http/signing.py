@@ -12,7 +12,14 @@ from undersign.application.signing.sessions import SigningSession, SigningSessio
 from undersign.application.signing.sign import Sign, SignHandler
 from undersign.application.signing.signer_authentication import AuthenticationState, SignerAuthentication
 from undersign.domain.signer_authentication import masked_email
-from undersign.entrypoints.http.envelopes import pdf_response
+from undersign.entrypoints.http.downloads import (
+    DOWNLOAD_HEADERS,
+    DOWNLOAD_RESPONSES,
+    IfRangeHeader,
+    RangeHeader,
+    download_response,
+)
+from undersign.entrypoints.http.etags import IfNoneMatch
 from undersign.entrypoints.http.idempotency import IDEMPOTENT_BY_SIGNING_LINK
 from undersign.entrypoints.http.schemas import (
     AuthenticationOut,
@@ -65,16 +72,24 @@ class SigningController(Controller):
         state = await signer_authentication.state(token, signer_pass)
         return Response(content=authentication_out(state), cookies=[signer_pass_cookie(request, signer_pass)])
 
-    @get("/documents/{document_id:str}/content", media_type="application/pdf", public=BY_TOKEN)
+    @get(
+        "/documents/{document_id:str}/content", media_type="application/pdf", public=BY_TOKEN,
+        response_headers=DOWNLOAD_HEADERS, responses=DOWNLOAD_RESPONSES,
+    )
     async def document_content(
         self,
         token: FromPath[str],
         document_id: FromPath[str],
         request: Request,
         signing_sessions: NamedDependency[SigningSessions],
+        if_none_match: IfNoneMatch = None,
+        byte_range: RangeHeader = None,
+        if_range: IfRangeHeader = None,
     ) -> Response[bytes]:
-        """A document as it stands now, once the recipient passed their authentication."""
-        return pdf_response(*await signing_sessions.document_content(token, document_id, read_signer_pass(request)))
+        """A document as it stands now, once the recipient passed their authentication (one byte range may be
+        asked for: the signer's page reads large documents in parts)."""
+        stored = await signing_sessions.document_content(token, document_id, read_signer_pass(request))
+        return await download_response(stored, if_none_match=if_none_match, byte_range=byte_range, if_range=if_range)
 
     @post("/sign", status_code=200, public=BY_TOKEN, **IDEMPOTENT_BY_SIGNING_LINK)
     async def sign(

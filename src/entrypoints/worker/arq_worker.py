@@ -42,6 +42,7 @@ MAX_JOBS = {JobLane.URGENT: 4, JobLane.ROUTINE: 10}
 # dead letters by the JobRunner after UNDERSIGN_JOB_MAX_ATTEMPTS, so arq's limit is only ever
 # reached by a job whose worker keeps dying under it: tries cost nothing to count, so it is high.
 ARQ_MAX_TRIES = 1_000
+RETENTION_TIMEOUT_SECONDS = 3 * 3600
 
 
 async def run_job(ctx: dict[str, Any], name: str, args: dict[str, str]) -> None:
@@ -92,6 +93,11 @@ async def purge_outbox(ctx: dict[str, Any]) -> None:
     log.info("outbox purged", purged=purged)
 
 
+async def purge_documents(ctx: dict[str, Any]) -> None:
+    purged = await ctx["container"].use_cases().schedules.purge_documents()
+    log.info("retention run done", purged=purged)
+
+
 def build_workers(container: Container, *, burst: bool = False) -> list[Worker]:
     """One arq worker per lane, to run in one process; the routine one also dispatches the outbox and runs the schedule."""
     settings = container.settings()
@@ -137,6 +143,9 @@ def build_workers(container: Container, *, burst: bool = False) -> list[Worker]:
                 cron(send_reminders, minute=minutes, run_at_startup=True),
                 cron(expire_envelopes, minute=minutes, run_at_startup=True),
                 cron(purge_outbox, hour={3}, minute={17}),  # once a day, at a quiet hour
+                # The retention run, once a day: a backlog may take longer than a job's timeout; cut short, the
+                # next day's run finishes what it began (application.retention.purge).
+                cron(purge_documents, hour={3}, minute={47}, timeout=RETENTION_TIMEOUT_SECONDS),
             ],
             on_startup=start_dispatcher,
             on_shutdown=stop_dispatcher,

@@ -4,7 +4,8 @@ Loops in the server's event loop: the dispatcher (outbox to the database job que
 loop per lane (claims the lane's due jobs under a short lease that a heartbeat renews while
 each runs, runs them with the same JobRunner as the arq worker, and finishes, retries or
 dead-letters them), and the schedule (reminders and expiry). Each lane has slots of its own:
-a seal starts at once even while every routine slot waits on a slow webhook endpoint.
+a seal starts at once even while every routine slot waits on a slow webhook endpoint. The
+retention run (application.retention.purge) is part of the schedule too, once a day.
 
 Jobs live in the database, so a server that dies loses none: its jobs' leases are no longer
 renewed, and each is claimed again, by another process or after the restart, within
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from undersign.application.background.dispatch import Dispatcher
 from undersign.application.background.job_runner import DeadLettered, Done, JobOutcome, JobRunner, RetryLater
@@ -37,6 +38,8 @@ from undersign.entrypoints.worker.loops import (
 
 # Jobs run at once, per lane.
 SLOTS = {JobLane.URGENT: 2, JobLane.ROUTINE: 4}
+# How often the schedule runs the retention run: the first time when the server starts, then daily.
+RETENTION_EVERY = timedelta(days=1)
 
 
 class EmbeddedRunner:
@@ -58,6 +61,7 @@ class EmbeddedRunner:
         self._lease, self._heartbeat = timedelta(seconds=lease_seconds), heartbeat_seconds
         self._tasks: list[asyncio.Task[None]] = []
         self._running: dict[JobLane, set[asyncio.Task[None]]] = {lane: set() for lane in SLOTS}  # jobs being run
+        self._retention_next: datetime | None = None  # None: at the schedule's first run
 
     async def start(self) -> None:
         log.info("embedded job runner started", slots={lane.value: n for lane, n in SLOTS.items()})
@@ -139,11 +143,15 @@ class EmbeddedRunner:
         await settle(self._store, self._clock, claimed, outcome)
 
     async def _run_schedule(self) -> bool:
-        sweeps = (
+        sweeps: list[tuple[str, Callable[[], Awaitable[int]]]] = [
             ("reminders", self._schedules.send_reminders),
             ("expiry", self._schedules.expire_envelopes),
             ("outbox", self._schedules.purge_outbox),
-        )
+        ]
+        now = self._clock.now()
+        if self._retention_next is None or now >= self._retention_next:
+            self._retention_next = now + RETENTION_EVERY
+            sweeps.append(("retention", self._schedules.purge_documents))
         for name, sweep in sweeps:
             try:  # each on its own: reminders that fail do not hold expiry up
                 count = await sweep()

@@ -10,6 +10,7 @@ from pytest_bdd import given, parsers, then, when
 
 from tests.bdd.steps.background_steps import settle
 from tests.bdd.steps.lifecycle_steps import World, attempt, audit_types
+from tests.fakes.system import contents
 from undersign.application.shared.errors import TimestampUnavailable
 from undersign.domain.document import RevisionKind
 
@@ -66,10 +67,11 @@ def names_every_signer(world: World, run, first: str, second: str) -> None:
 def same_bytes_every_time(world: World, run) -> None:
     first = run(world.platform.completion_certificates.download(world.caller, world.envelope_id))
     again = run(world.platform.completion_certificates.download(world.caller, world.envelope_id))
+    pdf, pdf_again = run(contents(first)), run(contents(again))
     trail = run(world.platform.envelope_queries.audit_trail(world.caller, world.envelope_id))
     (made,) = [e for e in trail.entries if e.type == "CompletionCertificateMade"]
-    assert first.pdf and first.pdf == again.pdf
-    assert hashlib.sha256(first.pdf).hexdigest() == first.sha256 == again.sha256 == made.data["sha256"]
+    assert pdf and pdf == pdf_again
+    assert hashlib.sha256(pdf).hexdigest() == first.sha256 == again.sha256 == made.data["sha256"]
     assert len(world.platform.certificate_renderer.rendered) == 1  # served from what was kept, not made again
 
 

@@ -11,6 +11,7 @@ from pytest_bdd import given, parsers, then, when
 
 from tests.bdd.steps.http_steps import envelope_status_over_api
 from tests.fakes.platform import FakePlatform
+from tests.unit.flows import as_it_stands
 from undersign.application.access.permissions import Caller
 from undersign.application.envelopes.create import CreateEnvelope
 from undersign.application.envelopes.documents import AddDocument
@@ -357,7 +358,7 @@ def signed_once(world: World, run, name: str) -> None:
 def document_lines(world: World, run) -> list[str]:
     """The document as it ends up, once the background work (the seal) is done."""
     run(world.platform.run_background())
-    _, content = run(world.platform.envelope_queries.document_content(world.caller, world.envelope_id, world.document_id))
+    _, content = run(as_it_stands(world.platform, world.caller, world.envelope_id, world.document_id))
     return content.decode().splitlines()
 
 
@@ -369,7 +370,7 @@ def signed_then_sealed(world: World, run, first: str, second: str) -> None:
 
 @then("the document has no signature yet")
 def no_signature(world: World, run) -> None:
-    document, _ = run(world.platform.envelope_queries.document_content(world.caller, world.envelope_id, world.document_id))
+    document, _ = run(as_it_stands(world.platform, world.caller, world.envelope_id, world.document_id))
     assert RevisionKind.SIGNED not in [r.kind for r in document.revisions]
 
 

@@ -14,6 +14,7 @@ from pytest_bdd import given, parsers, then
 from tests.bdd.steps.background_steps import settle
 from tests.bdd.steps.lifecycle_steps import World, create_draft
 from tests.pdf_samples import make_pdf
+from tests.unit.flows import as_it_stands
 from undersign.adapters.signing.dev_pki import DevPki, load_or_create_dev_pki
 from undersign.adapters.signing.dev_revocation import DevRevocation
 from undersign.adapters.signing.pdf_signer import PyHankoPdfSigner
@@ -65,8 +66,7 @@ def seal_revoked(real_pki: RealPki) -> None:
 @then(parsers.parse('the document carries the signature of "{name}" and no platform seal'))
 def signed_not_sealed(world: World, run, name: str) -> None:
     settle(world, run)
-    queries = world.platform.envelope_queries
-    document, content = run(queries.document_content(world.caller, world.envelope_id, world.document_id))
+    document, content = run(as_it_stands(world.platform, world.caller, world.envelope_id, world.document_id))
     assert document.status is DocumentStatus.ACTIVE
     signatures = PdfFileReader(BytesIO(content)).embedded_regular_signatures
     assert [s.signer_cert.subject.native["common_name"] for s in signatures] == [name]

@@ -24,7 +24,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     blobs = FakeBlobStore()
     if request.param == "fake":
         db = FakeDatabase()
-        yield Backend("fake", lambda: FakeUnitOfWork(db, blobs), blobs)
+        yield Backend("fake", lambda: FakeUnitOfWork(db, blobs), blobs, db=db)
         return
     async with empty_database(request.param, request, tmp_path) as url:
         migrate.upgrade(url)  # from inside a running event loop, as an async CLI command would

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.fakes.database import FakeDatabase
 from tests.fakes.pdf import A4
 from tests.fakes.system import FakeBlobStore
 from undersign.application.shared.unit_of_work import UnitOfWork
@@ -33,6 +34,7 @@ class Backend:
     uow: Callable[[], UnitOfWork]
     blobs: FakeBlobStore
     engine: AsyncEngine | None = None  # SQL backends only
+    db: FakeDatabase | None = None  # the fake backend only
 
 # -- building aggregates --------------------------------------------------------------------
 

@@ -193,6 +193,27 @@ class SqlEnvelopes:
         rows = await self._session.scalars(query.order_by(EnvelopeRow.id).limit(limit))
         return [row.to_domain() for row in rows]
 
+    async def due_for_purge(self, *, now: datetime, after: tuple[datetime, str] | None, limit: int) -> list[Envelope]:
+        """Read along ix_envelopes_purge (purged_at, purge_after, id): `purged_at IS NULL` is its leading equality,
+        `purge_after <= now` a range on the next column; envelopes on hold are read from it and passed over
+        (holds are few)."""
+        query = self._select().where(
+            EnvelopeRow.purged_at.is_(None),
+            EnvelopeRow.purge_after <= now,
+            EnvelopeRow.legal_hold_reason.is_(None),
+        )
+        if after is not None:
+            purge_after, envelope_id = after
+            query = query.where(
+                EnvelopeRow.purge_after >= purge_after,
+                or_(
+                    EnvelopeRow.purge_after > purge_after,
+                    and_(EnvelopeRow.purge_after == purge_after, EnvelopeRow.id > envelope_id),
+                ),
+            )
+        rows = await self._session.scalars(query.order_by(EnvelopeRow.purge_after, EnvelopeRow.id).limit(limit))
+        return [row.to_domain() for row in rows]
+
     @staticmethod
     def _select() -> Select[EnvelopeRow]:
         """For pages of envelopes: three queries whatever the page's size (joining would multiply its rows)."""

@@ -107,6 +107,7 @@ def Blob() -> TypeEngine[bytes]:  # noqa: N802 - reads as a type in column defin
 
 
 # MySQL/MariaDB: transactional tables in full Unicode, whatever the server's defaults.
+BLOB_KEY_LENGTH = 512
 MYSQL_TABLE_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from undersign.adapters.sql.tables.base import MYSQL_TABLE_OPTIONS, Base, Id, JsonText, UtcDateTime
+from undersign.adapters.sql.tables.base import BLOB_KEY_LENGTH, MYSQL_TABLE_OPTIONS, Base, Id, JsonText, UtcDateTime
 from undersign.domain.document import Document, DocumentStatus, Revision, RevisionKind
 from undersign.domain.field import PageSize
 
@@ -63,12 +63,14 @@ class RevisionRow(Base):
     """A document revision. Its primary key (document_id, number) lets only one writer add each number."""
 
     __tablename__ = "document_revisions"
+    # `undersign storage check` pages through blobs by key and looks keys up (adapters/sql/recorded_blobs.py).
+    __table_args__ = (Index("ix_document_revisions_blob_key", "blob_key"), MYSQL_TABLE_OPTIONS)
 
     document_id: Mapped[str] = mapped_column(Id(), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     tenant_id: Mapped[str] = mapped_column(Id())
     kind: Mapped[str] = mapped_column(String(16))
-    blob_key: Mapped[str] = mapped_column(String(512))
+    blob_key: Mapped[str] = mapped_column(Id(BLOB_KEY_LENGTH))  # compared byte-wise: keyset order by key
     sha256: Mapped[str] = mapped_column(Id())
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from undersign.adapters.sql.tables.base import MYSQL_TABLE_OPTIONS, Base, Id, JsonText, UtcDateTime
+from undersign.adapters.sql.tables.base import BLOB_KEY_LENGTH, MYSQL_TABLE_OPTIONS, Base, Id, JsonText, UtcDateTime
 from undersign.adapters.sql.tables.policies import policy_from_json, policy_to_json
 from undersign.domain.completion_certificate import StoredCertificate
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.field import Field, FieldKind, Placement
 from undersign.domain.policy import Routing, SignerAuth
+from undersign.domain.retention import LegalHold
 from undersign.domain.signer import Role, Signer, SignerStatus, SigningEvidence
 from undersign.domain.signer_authentication import SignerAuthState
 from undersign.domain.signing_link import LinkChannel, SigningLink
@@ -28,6 +29,11 @@ class EnvelopeRow(Base):
         Index("ix_envelopes_tenant_status_created", "tenant_id", "status", "created_at", "id"),
         # Every tenant's sent envelopes by id, for reminders and expiry (EnvelopeRepository.waiting).
         Index("ix_envelopes_status_id", "status", "id"),
+        # Every tenant's envelopes due for purge, by purge date (EnvelopeRepository.due_for_purge): the
+        # purged ones (purged_at set) are outside the range the run reads.
+        Index("ix_envelopes_purge", "purged_at", "purge_after", "id"),
+        # `undersign storage check` pages through blobs by key and looks keys up (adapters/sql/recorded_blobs.py).
+        Index("ix_envelopes_certificate_blob_key", "certificate_blob_key"),
         MYSQL_TABLE_OPTIONS,
     )
 
@@ -50,10 +56,17 @@ class EnvelopeRow(Base):
     owner: Mapped[str | None] = mapped_column(String(100))
     team_id: Mapped[str | None] = mapped_column(Id())
     # The certificate of completion, once made (all four set, or none).
-    certificate_blob_key: Mapped[str | None] = mapped_column(String(512))
+    certificate_blob_key: Mapped[str | None] = mapped_column(Id(BLOB_KEY_LENGTH))
     certificate_sha256: Mapped[str | None] = mapped_column(Id())
     certificate_size: Mapped[int | None] = mapped_column(BigInteger)
     certificate_made_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Retention (domain.retention): the purge date, set when it ends; the purge's two steps; the legal hold.
+    purge_after: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    purge_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)  # set, with its since and by, while on hold
+    legal_hold_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    legal_hold_by: Mapped[str | None] = mapped_column(String(100))
 
     signers: Mapped[list[SignerRow]] = relationship(
         order_by="SignerRow.position", lazy="raise", cascade="all, delete-orphan"
@@ -93,6 +106,10 @@ class EnvelopeRow(Base):
             "owner": envelope.owner,
             "team_id": envelope.team_id,
             **_certificate_values(envelope.completion_certificate),
+            "purge_after": envelope.purge_after,
+            "purge_started_at": envelope.purge_started_at,
+            "purged_at": envelope.purged_at,
+            **_legal_hold_values(envelope.legal_hold),
         }
 
     def to_domain(self) -> Envelope:
@@ -118,8 +135,18 @@ class EnvelopeRow(Base):
             owner=self.owner,
             team_id=self.team_id,
             completion_certificate=self._certificate(),
+            purge_after=self.purge_after,
+            purge_started_at=self.purge_started_at,
+            purged_at=self.purged_at,
+            legal_hold=self._legal_hold(),
             version=self.version,
         )
+
+    def _legal_hold(self) -> LegalHold | None:
+        if self.legal_hold_reason is None:
+            return None
+        assert self.legal_hold_since is not None and self.legal_hold_by is not None
+        return LegalHold(reason=self.legal_hold_reason, since=self.legal_hold_since, by=self.legal_hold_by)
 
     def _certificate(self) -> StoredCertificate | None:
         if self.certificate_blob_key is None:
@@ -138,6 +165,14 @@ def _certificate_values(certificate: StoredCertificate | None) -> dict[str, Any]
         "certificate_sha256": certificate.sha256 if certificate else None,
         "certificate_size": certificate.size if certificate else None,
         "certificate_made_at": certificate.made_at if certificate else None,
+    }
+
+
+def _legal_hold_values(hold: LegalHold | None) -> dict[str, Any]:
+    return {
+        "legal_hold_reason": hold.reason if hold else None,
+        "legal_hold_since": hold.since if hold else None,
+        "legal_hold_by": hold.by if hold else None,
     }
 
 
