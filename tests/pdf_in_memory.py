@@ -28,7 +28,7 @@ class InMemoryPdfSigner:
         self.files = files
 
     async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
-        return await self.files.prepare(pdf, fields)
+        return await _through_files(pdf, lambda source, output: self.files.prepare(source, output, fields))
 
     async def sign(self, pdf: bytes, request: SignatureRequest) -> SignedPdf:
         serials = []

@@ -42,9 +42,9 @@ class FakePdfSigner:
     failure: Exception | None = None
     archive_expiries: dict[bytes, datetime] = field(default_factory=dict)  # by the PDF's last line
 
-    async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
+    async def prepare(self, source: str, output: str, fields: list[Field]) -> None:
         self.calls.append("prepare")
-        return pdf + f"\n%prepared {len(fields)} fields".encode()
+        _append(source, output, f"%prepared {len(fields)} fields")
 
     async def sign(self, source: str, output: str, request: SignatureRequest) -> str:
         if self.failure is not None:

@@ -217,10 +217,10 @@ async def test_a_signer_without_a_signature_field_gets_an_invisible_signature(
     assert status.intact and status.trusted
 
 
-async def test_prepare_without_fields_returns_the_pdf_unchanged(signer: InMemoryPdfSigner) -> None:
+async def test_prepare_without_fields_writes_the_pdf_unchanged(signer: InMemoryPdfSigner) -> None:
     pdf = make_pdf()
 
-    assert await signer.prepare(pdf, []) is pdf
+    assert await signer.prepare(pdf, []) == pdf
 
 
 async def test_fields_on_a_rotated_page_are_signed_and_filled(signer: InMemoryPdfSigner, pki: DevPki) -> None:

@@ -26,10 +26,10 @@ the sequence (certificates, stamp, fields, streams, failures) lives in modules o
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import version
-from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
@@ -110,10 +110,11 @@ class PyHankoPdfSigner:
             timestamps=timestamps or TimestampAuthorities.development(pki),
         )
 
-    async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
-        if not fields:
-            return pdf
-        return await asyncio.to_thread(self._prepare, pdf, fields)
+    async def prepare(self, source: str, output: str, fields: list[Field]) -> None:
+        if not fields:  # nothing to add: the same bytes
+            await asyncio.to_thread(shutil.copyfile, source, output)
+            return
+        await asyncio.to_thread(self._prepare, Path(source), Path(output), fields)
 
     async def sign(self, source: str, output: str, request: SignatureRequest) -> str:
         return await asyncio.to_thread(self._sign, Path(source), Path(output), request)
@@ -129,13 +130,13 @@ class PyHankoPdfSigner:
 
     # -- the work, run in a thread ------------------------------------------------------
 
-    def _prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
-        with signing_failures("prepare the document's form"):
-            writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    def _prepare(self, source: Path, output: Path, fields: list[Field]) -> None:
+        # File to file, the output readable and seekable (w+b): pyHanko streams the document
+        # instead of holding it (PITFALLS: output streams decide memory).
+        with signing_failures("prepare the document's form"), source.open("rb") as pdf, output.open("w+b") as out:
+            writer = incremental_writer(pdf)
             add_empty_fields(writer, fields)
-            out = BytesIO()
             writer.write(out)
-            return out.getvalue()
 
     def _sign(self, source: Path, output: Path, request: SignatureRequest) -> str:
         # Decoded once, before any certificate is issued: a refused image is the signer's

@@ -74,9 +74,9 @@ class SealFirstPdfSigner:
     def __init__(self, signer: PdfSigner, gate: PdfWorkGate | None = None) -> None:
         self._signer, self._gate = signer, gate or PdfWorkGate()
 
-    async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
+    async def prepare(self, source: str, output: str, fields: list[Field]) -> None:
         async with self._gate.slot(urgent=False):
-            return await self._signer.prepare(pdf, fields)
+            await self._signer.prepare(source, output, fields)
 
     async def sign(self, source: str, output: str, request: SignatureRequest) -> str:
         async with self._gate.slot(urgent=False):

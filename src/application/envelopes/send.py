@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.access.visibility import require_visible_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
-from undersign.application.shared.revisions import revision_bytes, store_revision
-from undersign.application.shared.unit_of_work import UnitOfWorkFactory
-from undersign.domain.document import RevisionKind
+from undersign.application.shared.revisions import revision_file, store_revision_file
+from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.domain.document import Document, RevisionKind
 from undersign.domain.envelope import Envelope
 from undersign.domain.errors import InvalidState
+from undersign.domain.field import Field
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,10 +48,14 @@ class SendEnvelopeHandler:
             for document in await uow.documents.for_envelope(envelope.tenant_id, envelope.id):
                 fields = [f for f in envelope.fields if f.document_id == document.id]
                 if fields:
-                    original = await revision_bytes(uow.blobs, document.current)
-                    prepared = await self._pdf.prepare(original, fields)
-                    await store_revision(uow, self._ids, document, prepared, kind=RevisionKind.PREPARED, now=now)
-                    await uow.documents.save(document)
+                    await self._prepare(uow, document, fields, now)
             await uow.envelopes.save(envelope)
             await uow.commit()
         return envelope
+
+    async def _prepare(self, uow: UnitOfWork, document: Document, fields: list[Field], now: datetime) -> None:
+        """A new revision with an empty form field per placed field, from file to file."""
+        async with revision_file(uow.blobs, document.current) as original, uow.blobs.scratch_file() as prepared:
+            await self._pdf.prepare(original, prepared, fields)
+            await store_revision_file(uow, self._ids, document, prepared, kind=RevisionKind.PREPARED, now=now)
+        await uow.documents.save(document)

@@ -47,8 +47,9 @@ class PdfSigner(Protocol):
     """Signing works from file to file (local paths, from the blob store's local files), so a
     document of any size costs the same few megabytes of memory: it is streamed, never held."""
 
-    async def prepare(self, pdf: bytes, fields: list[Field]) -> bytes:
-        """Add an empty form field for each placed field, as an incremental update."""
+    async def prepare(self, source: str, output: str, fields: list[Field]) -> None:
+        """Write to `output` the PDF at `source` with an empty form field for each placed field, as an
+        incremental update."""
         ...
 
     async def sign(self, source: str, output: str, request: SignatureRequest) -> str:

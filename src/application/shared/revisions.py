@@ -29,23 +29,6 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def store_revision(
-    uow: UnitOfWork,
-    ids: IdGenerator,
-    document: Document,
-    pdf: bytes,
-    *,
-    kind: RevisionKind,
-    now: datetime,
-    signer_id: str | None = None,
-) -> Revision:
-    key = _next_key(ids, document)
-    await uow.blobs.put(key, pdf)
-    return document.add_revision(
-        kind=kind, blob_key=key, sha256=sha256_hex(pdf), size=len(pdf), now=now, signer_id=signer_id
-    )
-
-
 async def store_revision_file(
     uow: UnitOfWork,
     ids: IdGenerator,
@@ -56,7 +39,7 @@ async def store_revision_file(
     now: datetime,
     signer_id: str | None = None,
 ) -> Revision:
-    """`store_revision` for a PDF in a scratch file (`uow.blobs.scratch_file`), which it takes."""
+    """The PDF in a scratch file (`uow.blobs.scratch_file`), which it takes, stored as `document`'s next revision."""
     key = _next_key(ids, document)
     stored = await uow.blobs.put_file(key, path)
     return document.add_revision(
