@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from undersign.application.shared.pdf import PdfSigner, SignatureRequest
+from undersign.application.shared.pdf import PdfInfo, PdfInspector, PdfSigner, SignatureRequest
 from undersign.domain.field import Field
 from undersign.domain.policy import SignatureLevel
 
@@ -58,3 +58,11 @@ async def _through_files(pdf: bytes, make: Callable[[str, str], Awaitable[None]]
         source.write_bytes(pdf)
         await make(str(source), str(output))
         return output.read_bytes()
+
+
+async def inspect_bytes(inspector: PdfInspector, pdf: bytes) -> PdfInfo:
+    """What `inspector` makes of `pdf`, handed to it as an upload is: in a local file."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "upload.pdf"
+        path.write_bytes(pdf)
+        return await inspector.inspect(str(path))

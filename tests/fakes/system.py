@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,12 +75,16 @@ class FakeBlobStore:
                 yield key
 
     @asynccontextmanager
-    async def scratch_file(self, content: bytes = b"") -> AsyncIterator[str]:
+    async def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AsyncIterator[str]:
         fd, path = tempfile.mkstemp(prefix="fake-blob-", suffix=".pdf")
-        with open(fd, "wb") as file:
-            file.write(content)
         self.open_files.add(path)
         try:
+            with open(fd, "wb") as file:
+                if isinstance(content, bytes):
+                    file.write(content)
+                else:
+                    async for chunk in content:
+                        file.write(chunk)
             yield path
         finally:
             Path(path).unlink(missing_ok=True)

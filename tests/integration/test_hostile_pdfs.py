@@ -28,6 +28,7 @@ from tests.hostile_pdf_corpus import (
     deflate_bomb,
     stacked_bomb,
 )
+from tests.pdf_in_memory import inspect_bytes
 from tests.stack import settings_for
 from undersign.application.shared.errors import InvalidDocument
 from undersign.entrypoints.container import build_container
@@ -46,7 +47,7 @@ def expected(entry: HostilePdf, answers: tuple[Answer, ...]) -> str:
 @pytest.mark.parametrize("entry", CORPUS, ids=lambda entry: entry.id)
 async def test_the_inspector_answers_each_hostile_pdf(inspector, entry: HostilePdf):
     try:
-        info = await inspector.inspect(entry.pdf())
+        info = await inspect_bytes(inspector, entry.pdf())
     except InvalidDocument as error:
         answer, detail = Answer(422, error.code), error.detail
     else:

@@ -17,7 +17,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import SignatureCoverageLevel
 
 from tests.pdf_checks import form_field_values, openssl_verify_all, pdfsig_report, pyhanko_statuses
-from tests.pdf_in_memory import InMemoryPdfSigner
+from tests.pdf_in_memory import InMemoryPdfSigner, inspect_bytes
 from tests.pdf_samples import make_damaged_pdf, make_encrypted_pdf, make_pdf, make_pdf_without_pages
 from undersign.adapters.signing.dev_pki import DevPki, DevPkiError, issue_signer_certificate, load_or_create_dev_pki
 from undersign.adapters.signing.page_geometry import PageGeometry
@@ -81,16 +81,16 @@ def request(
 )
 async def test_inspector_rejects_documents_it_cannot_sign(pdf: bytes, message: str) -> None:
     with pytest.raises(InvalidDocument, match=message):
-        await PyHankoPdfInspector().inspect(pdf)
+        await inspect_bytes(PyHankoPdfInspector(), pdf)
 
 
 async def test_inspector_reads_page_sizes_as_displayed() -> None:
     inspector = PyHankoPdfInspector()
 
-    assert (await inspector.inspect(make_pdf(pages=2))).pages == [PageSize(width=595, height=842)] * 2
-    assert (await inspector.inspect(make_pdf(rotate=90))).pages == [PageSize(width=842, height=595)]
+    assert (await inspect_bytes(inspector, make_pdf(pages=2))).pages == [PageSize(width=595, height=842)] * 2
+    assert (await inspect_bytes(inspector, make_pdf(rotate=90))).pages == [PageSize(width=842, height=595)]
     cropped = make_pdf(rotate=-90, crop_box=(10, 20, 310, 420))
-    assert (await inspector.inspect(cropped)).pages == [PageSize(width=400, height=300)]
+    assert (await inspect_bytes(inspector, cropped)).pages == [PageSize(width=400, height=300)]
 
 
 @pytest.mark.parametrize(
@@ -379,4 +379,4 @@ async def test_names_in_any_script_and_direction_sign_and_validate(
 
 async def test_inspector_rejects_an_already_signed_pdf(sealed_pdf: bytes) -> None:
     with pytest.raises(InvalidDocument, match="already carries a digital signature"):
-        await PyHankoPdfInspector().inspect(sealed_pdf)
+        await inspect_bytes(PyHankoPdfInspector(), sealed_pdf)

@@ -1,6 +1,7 @@
 """The use cases, end to end on fakes: what gets stored, signed, sealed and audited."""
 
 import asyncio
+import hashlib
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -116,25 +117,62 @@ async def test_a_bad_upload_leaves_nothing_behind(platform, caller):
     assert (await platform.envelope_queries.get(caller, envelope.id))[0].document_ids == []
 
 
-async def test_a_failed_commit_deletes_the_blobs_it_wrote_and_the_upload_is_tried_again(platform, caller):
+async def test_an_upload_is_stored_once_and_its_record_tried_again_when_another_writer_came_first(platform, caller):
     envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
     stored = dict(platform.blob_store.blobs)
+    now, records = platform.clock.now, []
 
-    put, attempts = platform.blob_store.put, []
+    def racing_now():
+        records.append(1)  # the record's attempt reads the time once it holds the envelope
+        if len(records) == 1:
+            platform.db.envelopes[envelope_id].version += 1  # another writer commits meanwhile
+        return now()
 
-    async def racing_put(key: str, data: bytes) -> None:
-        attempts.append(key)
-        if len(attempts) == 1:
-            platform.db.envelopes[envelope_id].version += 1  # another writer commits while the first blob is written
-        await put(key, data)
-
-    platform.blob_store.put = racing_put  # type: ignore[method-assign]
+    platform.clock.now = racing_now  # type: ignore[method-assign]
     document = await platform.add_document(
         AddDocument(caller=caller, envelope_id=envelope_id, filename="b.pdf", content=b"%PDF-1.7")
     )
-    first, second = attempts
-    assert first not in platform.blob_store.blobs  # the lost attempt's blob is gone
-    assert platform.blob_store.blobs == {**stored, second: b"%PDF-1.7"} and document.current.blob_key == second
+
+    assert len(records) == 2  # the lost attempt, then the one that committed
+    assert platform.blob_store.blobs == {**stored, document.current.blob_key: b"%PDF-1.7"}
+    assert platform.blob_store.open_files == set()
+
+
+async def test_an_upload_whose_record_cannot_be_made_leaves_no_blob(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+    stored = dict(platform.blob_store.blobs)
+    put_file = platform.blob_store.put_file
+
+    async def sent_meanwhile(key: str, path: str):
+        platform.blob_store.put_file = put_file  # type: ignore[method-assign]
+        written = await put_file(key, path)
+        await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))  # no longer a draft
+        return written
+
+    platform.blob_store.put_file = sent_meanwhile  # type: ignore[method-assign]
+    with pytest.raises(InvalidState):
+        await platform.add_document(AddDocument(caller=caller, envelope_id=envelope_id, filename="b.pdf", content=b"%PDF-1.7"))
+
+    assert set(platform.blob_store.blobs) <= set(stored) | {
+        r.blob_key for d in platform.db.documents.values() for r in d.revisions
+    }  # the upload's blob went; only what records name is kept
+    assert len(platform.blob_store.blobs) == len(stored) + 1  # the send's prepared revision
+
+
+async def test_an_upload_arrives_in_chunks_and_is_kept_as_one_file(platform, caller):
+    envelope_id, _, _ = await envelope_with(platform, caller, "Ada")
+
+    async def arriving():
+        for part in (b"%PDF-1.7 ", b"pages=3 ", b"the rest"):
+            yield part
+
+    document = await platform.add_document(
+        AddDocument(caller=caller, envelope_id=envelope_id, filename="c.pdf", content=arriving())
+    )
+
+    assert platform.blob_store.blobs[document.current.blob_key] == b"%PDF-1.7 pages=3 the rest"
+    assert len(document.pages) == 3 and document.current.size == 25
+    assert document.current.sha256 == hashlib.sha256(b"%PDF-1.7 pages=3 the rest").hexdigest()
 
 
 async def test_another_tenants_envelope_is_not_found(platform, caller):

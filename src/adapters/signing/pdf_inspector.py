@@ -17,6 +17,7 @@ pyHanko's own decoding limits bound what any one stream may inflate to.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from io import BytesIO
 
@@ -41,8 +42,16 @@ class PyHankoPdfInspector:
     def __init__(self, sandbox: PdfSandbox | None = None) -> None:
         self._sandbox = sandbox or PdfSandbox(PdfLimits())
 
-    async def inspect(self, pdf: bytes) -> PdfInfo:
-        return await self._sandbox.run(inspect_pdf, pdf, self._sandbox.limits)
+    async def inspect(self, pdf: str) -> PdfInfo:
+        # The child process reads the file (the sandbox hands it the path's bytes): the upload
+        # never sits whole in the API process.
+        return await self._sandbox.run(inspect_pdf_file, os.fsencode(pdf), self._sandbox.limits)
+
+
+def inspect_pdf_file(path: bytes, limits: PdfLimits = PdfLimits()) -> PdfInfo:
+    """`inspect_pdf` on the file at `path` (a file system path, as bytes); runs in the sandbox."""
+    with open(path, "rb") as file:
+        return inspect_pdf(file.read(), limits)
 
 
 def inspect_pdf(pdf: bytes, limits: PdfLimits = PdfLimits()) -> PdfInfo:

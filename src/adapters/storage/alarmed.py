@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import structlog
@@ -29,7 +29,7 @@ class AlarmedBlobStore:
     async def put_file(self, key: str, path: str) -> StoredBlob:
         return await self._store.put_file(key, path)
 
-    def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
+    def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AbstractAsyncContextManager[str]:
         return self._store.scratch_file(content)
 
     async def get(self, key: str, sha256: str) -> bytes:

@@ -4,7 +4,7 @@ writes go to the new store; a read that finds nothing there reads the old one; a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from undersign.application.shared.ports import BlobStore, StoredBlob
@@ -17,7 +17,7 @@ class FallbackBlobStore:
     async def put(self, key: str, data: bytes) -> StoredBlob:
         return await self._primary.put(key, data)
 
-    def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
+    def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AbstractAsyncContextManager[str]:
         return self._primary.scratch_file(content)
 
     async def put_file(self, key: str, path: str) -> StoredBlob:

@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -72,7 +72,7 @@ class FileBlobStore:
             if path.is_file() and not any(part.startswith(".") for part in path.relative_to(self._root).parts)
         ]
 
-    def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
+    def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AbstractAsyncContextManager[str]:
         return scratch_file(self._scratch, content)
 
     async def put_file(self, key: str, path: str) -> StoredBlob:

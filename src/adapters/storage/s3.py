@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +32,9 @@ from undersign.application.shared.ports import StoredBlob
 MiB = 1024 * 1024
 DOWNLOAD_CHUNK = 1 * MiB
 # Documents above 16 MiB go up in 8 MiB parts: a failed part is sent again, not the whole file.
-TRANSFER = TransferConfig(multipart_threshold=16 * MiB, multipart_chunksize=8 * MiB)
+# Parts of 8 MiB, two in flight: s3transfer holds each part in memory while it is sent (its
+# default of ten at once would hold 80 MiB for one large document).
+TRANSFER = TransferConfig(multipart_threshold=16 * MiB, multipart_chunksize=8 * MiB, max_concurrency=2)
 ADDRESSING_STYLES = ("auto", "path", "virtual")
 ENCRYPTIONS = ("AES256", "aws:kms")
 URL_OPTIONS = ("endpoint_url", "region", "addressing_style", "sse", "sse_kms_key_id")
@@ -137,7 +139,7 @@ class S3BlobStore:
         )
         return stored
 
-    def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
+    def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AbstractAsyncContextManager[str]:
         return scratch_file(self._scratch, content, prefix="undersign-scratch-")
 
     async def put_file(self, key: str, path: str) -> StoredBlob:

@@ -38,8 +38,9 @@ class SignatureRequest:
 
 
 class PdfInspector(Protocol):
-    async def inspect(self, pdf: bytes) -> PdfInfo:
-        """Read a PDF's pages; raise InvalidDocument if it is empty, not a PDF, damaged or encrypted."""
+    async def inspect(self, pdf: str) -> PdfInfo:
+        """Read the PDF in the local file `pdf` (its pages); raise InvalidDocument if it is empty, not a PDF,
+        damaged or encrypted. The file is read where the reading is confined, not in the caller's memory."""
         ...
 
 

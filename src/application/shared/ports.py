@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,8 +48,9 @@ class BlobStore(Protocol):
 
     async def put(self, key: str, data: bytes) -> StoredBlob: ...
 
-    def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
-        """A new local file (its path) holding `content`, to write during the block; removed after it."""
+    def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AbstractAsyncContextManager[str]:
+        """A new local file (its path) holding `content` (written a chunk at a time as it comes, for an
+        iterable), to write during the block; removed after it."""
         ...
 
     async def put_file(self, key: str, path: str) -> StoredBlob:

@@ -12,7 +12,7 @@ request leaves nothing behind.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -67,7 +67,7 @@ class TrackedBlobs:
     def keys(self, prefix: str = "") -> AsyncIterator[str]:
         return self._store.keys(prefix)
 
-    def scratch_file(self, content: bytes = b"") -> AbstractAsyncContextManager[str]:
+    def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AbstractAsyncContextManager[str]:
         return self._store.scratch_file(content)
 
     async def put_file(self, key: str, path: str) -> StoredBlob:

@@ -6,6 +6,7 @@ a small JSON body (see app.py).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from litestar import Controller, post
@@ -16,6 +17,7 @@ from litestar.params import FromPath, MultipartBody
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.envelopes.documents import AddDocument, AddDocumentHandler
 from undersign.domain.document import DEFAULT_FILENAME
+from undersign.entrypoints.http.downloads import CHUNK_BYTES
 from undersign.entrypoints.http.etags import IfMatch, expected_version
 from undersign.entrypoints.http.guards import requires
 from undersign.entrypoints.http.idempotency import IDEMPOTENT
@@ -27,6 +29,12 @@ class DocumentUpload:
     """The multipart form of a document upload: one part named `file`."""
 
     file: UploadFile
+
+
+async def chunks_of(upload: UploadFile) -> AsyncIterator[bytes]:
+    """The uploaded part a chunk at a time: Litestar spooled it to a temporary file as it arrived."""
+    while chunk := await upload.read(CHUNK_BYTES):
+        yield chunk
 
 
 class DocumentsController(Controller):
@@ -43,11 +51,10 @@ class DocumentsController(Controller):
         if_match: IfMatch = None,
     ) -> DocumentOut:
         """Add a PDF to a draft envelope (multipart, the part named `file`); it is checked before it is kept."""
-        content = await data.file.read()
         filename = data.file.filename or DEFAULT_FILENAME
         document = await add_document(
             AddDocument(
-                caller=caller, envelope_id=envelope_id, filename=filename, content=content,
+                caller=caller, envelope_id=envelope_id, filename=filename, content=chunks_of(data.file),
                 expected_version=expected_version(if_match, envelope_id),
             )
         )
