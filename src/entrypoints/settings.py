@@ -77,6 +77,8 @@ class Settings:
     signing_frame_ancestors: tuple[str, ...] = ()
     # Where documents are kept (UNDERSIGN_BLOB_URL): file:///path or s3://bucket/prefix?…; "": data_dir/blobs.
     blob_url: str = ""
+    # The bearer token of the Prometheus scraper (GET /metrics); none: metrics are not served.
+    metrics_token: str | None = field(default=None, repr=False)
     # While documents move to blob_url (UNDERSIGN_BLOB_FALLBACK_URL): where reads look for what is not there yet.
     blob_fallback_url: str = ""
 
@@ -163,6 +165,7 @@ class Settings:
             signing_frame_ancestors=_frame_ancestors(env, "UNDERSIGN_SIGNING_FRAME_ANCESTORS"),
             blob_url=_blob_url(env, "UNDERSIGN_BLOB_URL"),
             blob_fallback_url=_blob_url(env, "UNDERSIGN_BLOB_FALLBACK_URL"),
+            metrics_token=_metrics_token(env),
             **_identity(env),
         )
 
@@ -194,6 +197,13 @@ def _identity(env: dict[str, str]) -> dict[str, Any]:
         "session_idle_minutes": _number(env, "UNDERSIGN_SESSION_IDLE_MINUTES", 30),
         "session_max_hours": _number(env, "UNDERSIGN_SESSION_MAX_HOURS", 12),
     }
+
+
+def _metrics_token(env: dict[str, str]) -> str | None:
+    token = env.get("UNDERSIGN_METRICS_TOKEN") or None
+    if token is not None and (len(token) < MIN_SECRET_KEY_LENGTH or not all("!" <= c <= "~" for c in token)):
+        raise SettingsError(f"UNDERSIGN_METRICS_TOKEN has at least {MIN_SECRET_KEY_LENGTH} visible ASCII characters")
+    return token
 
 
 def _blob_url(env: dict[str, str], name: str) -> str:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from pathlib import Path
 
 from tests.e2e.api import api_key, bearer, completed_envelope, problem
 from tests.e2e.test_cli import run
-from tests.stack import Stack
+from tests.stack import Stack, serve, settings_for
 from undersign.domain.tenant import AccessRole
 
 
@@ -71,3 +72,30 @@ async def test_a_tampered_document_is_a_500_an_audit_entry_and_a_failed_storage_
     stored.unlink()
     missing = json.loads((await asyncio.to_thread(run, data_dir, "storage", "check", "--json", check=False)).stdout)
     assert (missing["corrupted"], missing["missing"]) == (0, 1)
+
+
+async def test_metrics_count_refused_reads_for_the_scraper_that_holds_the_token(tmp_path: Path) -> None:
+    token = "scraper-" + "x" * 40
+    async with serve(settings_for(tmp_path / "data", UNDERSIGN_METRICS_TOKEN=token)) as stack:
+        envelope_id, document_id, sealed = await completed_envelope(stack)
+        scrape = {"Authorization": f"Bearer {token}"}
+        before = counted((await stack.client.get("/metrics", headers=scrape)).text)
+        [stored] = [p for p in stack.settings.blob_dir.rglob("*.pdf") if p.read_bytes() == sealed]
+        stored.write_bytes(sealed.replace(b"/Type", b"/Tipe", 1))
+        problem(await stack.client.get(content_path(envelope_id, document_id), headers=stack.headers), 500)
+
+        scraped = await stack.client.get("/metrics", headers=scrape)
+        assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+        assert counted(scraped.text) == before + 1
+        problem(await stack.client.get("/metrics"), 401, "unauthenticated")
+        problem(await stack.client.get("/metrics", headers={"Authorization": f"Bearer {token}x"}), 401)
+        problem(await stack.client.get("/metrics", headers=stack.headers), 401)  # an API key is not the token
+
+
+async def test_metrics_are_not_served_without_a_token(stack: Stack) -> None:
+    problem(await stack.client.get("/metrics", headers=stack.headers), 404, "not_found")
+
+
+def counted(exposition: str) -> float:
+    [line] = [line for line in exposition.splitlines() if line.startswith("undersign_blobs_corrupted_total ")]
+    return float(line.split()[1])

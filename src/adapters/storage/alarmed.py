@@ -1,5 +1,6 @@
-"""Any blob store, with its integrity failures raised as alarms: logged, and handed to a recorder
-(the tenant audit log, application/evidence/corruption.py) before the reader gets the error."""
+"""Any blob store, with its integrity failures raised as alarms: counted (a Prometheus counter),
+logged, and handed to a recorder (the tenant audit log, application/evidence/corruption.py)
+before the reader gets the error."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 import structlog
 
+from undersign.adapters.storage.metrics import BLOBS_CORRUPTED
 from undersign.application.shared.errors import BlobCorrupted
 from undersign.application.shared.ports import BlobStore, StoredBlob
 
@@ -56,6 +58,7 @@ class AlarmedBlobStore:
         return self._store.keys(prefix)
 
     async def _alarm(self, error: BlobCorrupted) -> None:
+        BLOBS_CORRUPTED.inc()
         log.error("blob_corrupted", blob_key=error.key, expected_sha256=error.expected, actual_sha256=error.actual)
         try:
             await self._record(error)

@@ -15,6 +15,7 @@ from undersign.entrypoints.http.documents import DocumentsController
 from undersign.entrypoints.http.envelopes import EnvelopesController
 from undersign.entrypoints.http.guards import authorize
 from undersign.entrypoints.http.legal_holds import LegalHoldController
+from undersign.entrypoints.http.metrics import metrics
 from undersign.entrypoints.http.openapi import openapi_config
 from undersign.entrypoints.http.pki import PKI_ROUTES
 from undersign.entrypoints.http.policies import PoliciesController
@@ -65,7 +66,7 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[
             EnvelopesController, WebhooksController, ApiKeysController, TenantAuditLogController, SigningController,
             UsersController, TeamsController, PoliciesController, LegalHoldController,
-            *SIGNING_PAGE_ROUTES, signer_sign_in, signer_sign_in_callback, health, ready,
+            *SIGNING_PAGE_ROUTES, signer_sign_in, signer_sign_in_callback, health, ready, metrics,
             # Only these take a PDF, up to the upload limit; everything else a small JSON body.
             Router(path="/", route_handlers=[DocumentsController, verify], request_max_body_size=settings.max_upload_bytes),
             PKI_ROUTES,

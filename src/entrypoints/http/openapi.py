@@ -135,6 +135,7 @@ EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
     # A draft (nothing sent, no evidence yet); documents purged under the retention policy.
     ("get", "/v1/envelopes/{envelope_id}/evidence"): {409, 410},
     ("get", "/ready"): {503},  # the database does not answer
+    ("get", "/metrics"): {401, 404},  # no or a wrong scraper's token; metrics not served (no token set)
     # Signing in: the password (or the session cookie, or the step before) is the credential.
     ("post", "/sign-in/password"): {400, 401, 413, 415, 503},
     ("post", "/sign-in/password/enrol"): {401, 503},
