@@ -20,11 +20,6 @@ class AlarmedBlobStore:
     def __init__(self, store: BlobStore, record: Callable[[BlobCorrupted], Awaitable[None]]) -> None:
         self._store, self._record = store, record
 
-    @property
-    def store(self) -> BlobStore:
-        """The store underneath (for operators' commands that manage it: checks, migrations)."""
-        return self._store
-
     async def put(self, key: str, data: bytes) -> StoredBlob:
         return await self._store.put(key, data)
 

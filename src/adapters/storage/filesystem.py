@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -60,17 +60,23 @@ class FileBlobStore:
         yield str(path)
 
     async def keys(self, prefix: str = "") -> AsyncIterator[str]:
-        for path in await asyncio.to_thread(self._all_files):
-            key = path.relative_to(self._root).as_posix()
-            if key.startswith(prefix):
-                yield key
+        # A directory at a time, so a store of millions of blobs is never listed whole in memory.
+        walk = os.walk(self._root)
+        while (found := await asyncio.to_thread(self._next_directory, walk)) is not None:
+            for key in found:
+                if key.startswith(prefix):
+                    yield key
 
-    def _all_files(self) -> list[Path]:
-        # Dot-names are scratch files and writes under way, never keys.
-        return [
-            path for path in self._root.rglob("*")
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(self._root).parts)
-        ]
+    def _next_directory(self, walk: Iterator[tuple[str, list[str], list[str]]]) -> list[str] | None:
+        """The keys in the walk's next directory; None once it is done. Dot-names (scratch files,
+        writes under way) are never keys, and dot-directories are not walked."""
+        try:
+            directory, subdirectories, files = next(walk)
+        except StopIteration:
+            return None
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        base = Path(directory).relative_to(self._root)
+        return [(base / name).as_posix() for name in sorted(files) if not name.startswith(".")]
 
     def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AbstractAsyncContextManager[str]:
         return scratch_file(self._scratch, content)
