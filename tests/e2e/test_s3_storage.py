@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.api import completed_envelope, problem
 from tests.e2e.test_cli import run
+from tests.servers import free_port
 from tests.stack import serve, settings_for
 
 PREFIX = "undersign/blobs"
@@ -64,3 +65,17 @@ async def test_documents_live_in_s3_are_checked_there_and_move_to_the_file_syste
     switched = json.loads((await asyncio.to_thread(run, settings.data_dir, "storage", "check", "--json")).stdout)
     assert switched["sound"] is True and switched["checked"] == len(stored)
     assert hashlib.sha256(on_disk[sealed_key.removeprefix(f"{PREFIX}/")]).digest() == hashlib.sha256(sealed).digest()
+
+
+async def test_ready_says_so_when_the_bucket_does_not_answer(
+    tmp_path: Path, s3_endpoint: str, s3_bucket: str, aws_environment: None
+) -> None:
+    working = f"s3://{s3_bucket}/{PREFIX}?endpoint_url={s3_endpoint}&addressing_style=path"
+    dead = f"s3://{s3_bucket}/{PREFIX}?endpoint_url=http://127.0.0.1:{free_port()}&addressing_style=path"
+    missing = f"s3://undersign-no-such-bucket/{PREFIX}?endpoint_url={s3_endpoint}&addressing_style=path"
+    for url, expected in ((working, 200), (dead, 503), (missing, 503)):
+        async with serve(settings_for(tmp_path / f"data-{expected}-{len(url)}", UNDERSIGN_BLOB_URL=url)) as stack:
+            ready = await stack.client.get("/ready")
+            assert ready.status_code == expected, (url, ready.text)
+            if expected == 503:
+                assert problem(ready, 503, "not_ready")["detail"] == "the document store does not answer"

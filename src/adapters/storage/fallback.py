@@ -14,6 +14,10 @@ class FallbackBlobStore:
     def __init__(self, primary: BlobStore, fallback: BlobStore) -> None:
         self._primary, self._fallback = primary, fallback
 
+    @property
+    def parts(self) -> tuple[BlobStore, BlobStore]:
+        return self._primary, self._fallback
+
     async def put(self, key: str, data: bytes) -> StoredBlob:
         return await self._primary.put(key, data)
 

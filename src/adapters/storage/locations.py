@@ -51,3 +51,21 @@ def open_blob_store(url: str, fallback_url: str = "", scratch_dir: Path | None =
     from undersign.adapters.storage.filesystem import FileBlobStore
 
     return FileBlobStore(file_root(url))
+
+
+async def store_answers(store: BlobStore) -> bool:
+    """Whether the store can be used now (an S3 bucket answers, with these credentials); a store on the
+    local file system always can. For /ready."""
+    from undersign.adapters.storage.fallback import FallbackBlobStore
+    from undersign.application.shared.errors import ServiceUnavailable
+
+    if isinstance(store, FallbackBlobStore):
+        return all([await store_answers(part) for part in store.parts])
+    check = getattr(store, "check_reachable", None)
+    if check is None:
+        return True
+    try:
+        await check()
+    except (ServiceUnavailable, RuntimeError):
+        return False
+    return True

@@ -12,14 +12,15 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import AsyncIterable, AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from undersign.adapters.storage.filesystem import SAFE_KEY
 from undersign.adapters.storage.integrity import check_bytes, check_digest
 from undersign.adapters.storage.scratch import scratch_file
+from undersign.application.shared.errors import ServiceUnavailable
 from undersign.application.shared.ports import StoredBlob
 
 MiB = 1024 * 1024
@@ -45,6 +47,35 @@ MISSING_KEY_CODES = {"NoSuchKey", "404", "NotFound"}
 
 class BucketUnreachable(RuntimeError):
     """The bucket cannot be used: it does not exist, the credentials are refused, or nothing answers."""
+
+
+class DocumentStoreUnavailable(ServiceUnavailable):
+    """S3 does not answer, or answers that it cannot now (a 5xx, SlowDown): the request may be sent again."""
+
+    code = "document_store_unavailable"
+
+
+# Answers that say "not now" rather than "no": the request may well succeed if sent again.
+_NOT_NOW = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
+
+
+@contextmanager
+def _s3_answers() -> Iterator[None]:
+    """S3 that does not answer (no connection, a timeout) or says "not now" is DocumentStoreUnavailable,
+    a 503 to the client, not a 500; any other refusal goes on as it is."""
+    try:
+        yield
+    except S3UploadFailedError as error:
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, BotoCoreError) or (isinstance(cause, ClientError) and _code(cause) in _NOT_NOW):
+            raise DocumentStoreUnavailable("the document store does not answer right now") from None
+        raise
+    except BotoCoreError:
+        raise DocumentStoreUnavailable("the document store does not answer right now") from None
+    except ClientError as error:
+        if _code(error) in _NOT_NOW:
+            raise DocumentStoreUnavailable("the document store does not answer right now") from None
+        raise
 
 
 class S3BlobStore:
@@ -134,9 +165,10 @@ class S3BlobStore:
     async def put(self, key: str, data: bytes) -> StoredBlob:
         name = self._object_key(key)
         stored = StoredBlob(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-        await asyncio.to_thread(
-            self._client().put_object, Bucket=self.bucket, Key=name, Body=data, **self._extra_args(stored)
-        )
+        with _s3_answers():
+            await asyncio.to_thread(
+                self._client().put_object, Bucket=self.bucket, Key=name, Body=data, **self._extra_args(stored)
+            )
         return stored
 
     def scratch_file(self, content: bytes | AsyncIterable[bytes] = b"") -> AbstractAsyncContextManager[str]:
@@ -151,7 +183,9 @@ class S3BlobStore:
         # Above the threshold, a multipart upload: S3 shows the object only once the upload is
         # completed, never a part of it; s3transfer aborts the upload if a part fails, and what a
         # killed process leaves is removed by `abort_abandoned_uploads`.
-        self._client().upload_file(str(path), self.bucket, name, ExtraArgs=self._extra_args(stored), Config=TRANSFER)
+        extra = self._extra_args(stored)
+        with _s3_answers():
+            self._client().upload_file(str(path), self.bucket, name, ExtraArgs=extra, Config=TRANSFER)
         path.unlink(missing_ok=True)
         return stored
 
@@ -171,9 +205,10 @@ class S3BlobStore:
         digest = hashlib.sha256()
         body = self._get_object(key, name)
         try:
-            for chunk in body.iter_chunks(DOWNLOAD_CHUNK):
-                digest.update(chunk)
-                file.write(chunk)
+            with _s3_answers():  # the connection may drop half way
+                for chunk in body.iter_chunks(DOWNLOAD_CHUNK):
+                    digest.update(chunk)
+                    file.write(chunk)
         finally:
             body.close()
         return digest
@@ -186,14 +221,16 @@ class S3BlobStore:
     def _read(self, key: str, name: str) -> bytes:
         body = self._get_object(key, name)
         try:
-            return body.read()
+            with _s3_answers():
+                return body.read()
         finally:
             body.close()
 
     def _get_object(self, key: str, name: str) -> Any:
         """The object's streaming body (closed by the caller; `with` would hand out its raw stream)."""
         try:
-            return self._client().get_object(Bucket=self.bucket, Key=name)["Body"]
+            with _s3_answers():
+                return self._client().get_object(Bucket=self.bucket, Key=name)["Body"]
         except ClientError as error:
             if _code(error) in MISSING_KEY_CODES:
                 raise KeyError(key) from None
@@ -201,13 +238,18 @@ class S3BlobStore:
 
     async def delete(self, key: str) -> None:
         # S3's DeleteObject already succeeds when there is no such object.
-        await asyncio.to_thread(self._client().delete_object, Bucket=self.bucket, Key=self._object_key(key))
+        with _s3_answers():
+            await asyncio.to_thread(self._client().delete_object, Bucket=self.bucket, Key=self._object_key(key))
 
     async def keys(self, prefix: str = "") -> AsyncIterator[str]:
         root = f"{self.prefix}/" if self.prefix else ""
         client = await asyncio.to_thread(self._client)
         pages = iter(client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root + prefix))
-        while (page := await asyncio.to_thread(next, pages, None)) is not None:
+        while True:
+            with _s3_answers():
+                page = await asyncio.to_thread(next, pages, None)
+            if page is None:
+                return
             for item in page.get("Contents", []):
                 yield item["Key"][len(root) :]
 

@@ -6,6 +6,7 @@ from litestar import Litestar, Response, Router, get
 from litestar.datastructures import State
 
 from undersign.adapters.sql.health import ping
+from undersign.adapters.storage.locations import store_answers
 from undersign.entrypoints.container import Container, ready_to_sign, shutdown
 from undersign.entrypoints.http.api_keys import ApiKeysController
 from undersign.entrypoints.http.audit_log import TenantAuditLogController
@@ -40,10 +41,12 @@ async def health() -> dict[str, str]:
 
 @get("/ready", tags=["operations"], public="readiness says nothing about anyone")
 async def ready(state: State) -> Response:
-    """The process can serve: its database answers."""
-    if await ping(state.container.gateways.engine()):
-        return Response(content={"status": "ready"})
-    return problem(503, "not_ready", "the database does not answer")
+    """The process can serve: its database answers, and so does its document store (an S3 bucket)."""
+    if not await ping(state.container.gateways.engine()):
+        return problem(503, "not_ready", "the database does not answer")
+    if not await store_answers(state.container.gateways.stored_blobs()):
+        return problem(503, "not_ready", "the document store does not answer")
+    return Response(content={"status": "ready"})
 
 
 def create_app(container: Container) -> Litestar:

@@ -23,9 +23,10 @@ from botocore.exceptions import ClientError
 
 from tests.fakes.system import FakeBlobStore
 from tests.integration.storage.conftest import S3_PREFIX, StoreUnderTest
+from tests.servers import free_port
 from undersign.adapters.storage.filesystem import SCRATCH_DIRECTORY, FileBlobStore
-from undersign.adapters.storage.s3 import BucketUnreachable, S3BlobStore
-from undersign.application.shared.errors import BlobCorrupted
+from undersign.adapters.storage.s3 import BucketUnreachable, DocumentStoreUnavailable, S3BlobStore
+from undersign.application.shared.errors import BlobCorrupted, ServiceUnavailable
 from undersign.application.shared.ports import BlobStore, StoredBlob
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 1000
@@ -413,6 +414,34 @@ async def test_storing_into_a_missing_bucket_fails_and_leaves_nothing(
 
     assert "undersign-no-such-bucket" not in [bucket["Name"] for bucket in s3_client.list_buckets()["Buckets"]]
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_an_s3_that_does_not_answer_is_a_retryable_unavailability_not_a_crash(
+    aws_environment: None, tmp_path: Path
+) -> None:
+    """Nothing listens on the endpoint: every call is DocumentStoreUnavailable (a 503 with Retry-After)."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    store = S3BlobStore("undersign-unreachable", S3_PREFIX, endpoint_url=dead, scratch_directory=tmp_path)
+    good = hashlib.sha256(PDF).hexdigest()
+
+    async with store.scratch_file(PDF) as path:
+        with pytest.raises(DocumentStoreUnavailable) as refused:
+            await store.put_file("acme/documents/d1/0001.pdf", path)
+    calls = [
+        store.put("acme/documents/d1/0001.pdf", PDF), store.get("acme/documents/d1/0001.pdf", good),
+        store.delete("acme/documents/d1/0001.pdf"),
+    ]
+    for call in calls:
+        with pytest.raises(DocumentStoreUnavailable):
+            await call
+    with pytest.raises(DocumentStoreUnavailable):
+        async with store.local_file("acme/documents/d1/0001.pdf", good):
+            pytest.fail("nothing was downloaded")
+    with pytest.raises(DocumentStoreUnavailable):
+        [key async for key in store.keys()]
+
+    assert refused.value.code == "document_store_unavailable" and isinstance(refused.value, ServiceUnavailable)
+    assert list(tmp_path.iterdir()) == []  # no scratch file or partial download left
 
 
 # -- S3 configuration ------------------------------------------------------------------------------
