@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from undersign.adapters.storage.fallback import FallbackBlobStore
+from undersign.adapters.storage.filesystem import FileBlobStore
+from undersign.application.shared.errors import ServiceUnavailable
 from undersign.application.shared.ports import BlobStore
 
 SCHEMES = ("file", "s3")
@@ -39,8 +42,6 @@ def open_blob_store(url: str, fallback_url: str = "", scratch_dir: Path | None =
     """The store at `url`; with `fallback_url`, reads that find nothing there read that one (a move under
     way). An S3 store's local files (scratch files, checked copies of blobs) go in `scratch_dir`."""
     if fallback_url:
-        from undersign.adapters.storage.fallback import FallbackBlobStore
-
         return FallbackBlobStore(open_blob_store(url, "", scratch_dir), open_blob_store(fallback_url, "", scratch_dir))
     if urlsplit(url).scheme == "s3":
         from undersign.adapters.storage.s3 import S3BlobStore
@@ -48,17 +49,12 @@ def open_blob_store(url: str, fallback_url: str = "", scratch_dir: Path | None =
         if scratch_dir is not None:
             scratch_dir.mkdir(parents=True, exist_ok=True)
         return S3BlobStore.from_url(url, scratch_directory=scratch_dir)
-    from undersign.adapters.storage.filesystem import FileBlobStore
-
     return FileBlobStore(file_root(url))
 
 
 async def store_answers(store: BlobStore) -> bool:
     """Whether the store can be used now (an S3 bucket answers, with these credentials); a store on the
     local file system always can. For /ready."""
-    from undersign.adapters.storage.fallback import FallbackBlobStore
-    from undersign.application.shared.errors import ServiceUnavailable
-
     if isinstance(store, FallbackBlobStore):
         return all([await store_answers(part) for part in store.parts])
     check = getattr(store, "check_reachable", None)
@@ -66,6 +62,6 @@ async def store_answers(store: BlobStore) -> bool:
         return True
     try:
         await check()
-    except (ServiceUnavailable, RuntimeError):
+    except (ServiceUnavailable, RuntimeError):  # RuntimeError: s3.BucketUnreachable, named so boto3 loads only for S3
         return False
     return True
