@@ -88,7 +88,7 @@ async def test_an_invitation_carries_a_link_that_signs(platform, caller):
     old, new = (re.search(r"https://undersign\.example/sign/(\S+)", m.text).group(1) for m in (first, again))
     with pytest.raises(LinkRevoked):
         await platform.sign(sign(old))
-    assert (await platform.sign(sign(new))).status is EnvelopeStatus.COMPLETED
+    assert (await platform.sign(sign(new))).envelope.status is EnvelopeStatus.COMPLETED
 
 
 async def test_the_completed_copy_attaches_the_sealed_documents(platform, caller):

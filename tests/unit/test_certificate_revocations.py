@@ -157,7 +157,7 @@ async def test_a_malformed_serial_is_refused_and_nothing_stored(platform: FakePl
 async def test_a_serial_a_signature_recorded_can_be_revoked_as_recorded(platform: FakePlatform, caller) -> None:
     envelope_id, _, (ada,) = await envelope_with(platform, caller, "Ada")
     await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
-    envelope = await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
+    envelope = (await platform.sign(sign(await link(platform, caller, envelope_id, ada)))).envelope
     [serial] = envelope.signers[0].evidence.certificate_serials
 
     revocation, made = await platform.certificate_revocations.revoke(serial, RevocationReason.KEY_COMPROMISE)

@@ -123,7 +123,7 @@ async def test_a_queue_that_does_not_answer_leaves_the_seal_to_the_dispatcher(pl
     with monkeypatch.context() as patched:
         patched.setattr(platform.job_queue, "enqueue", down)
         signed = await platform.sign(sign(await link(platform, caller, envelope_id, ada)))
-    assert signed.status.value == "completed" and platform.job_queue.jobs == []
+    assert signed.envelope.status.value == "completed" and platform.job_queue.jobs == []
 
     await platform.dispatcher.dispatch()
     assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == [seal_job(caller.tenant_id, envelope_id)]

@@ -72,7 +72,7 @@ async def test_an_email_code_lets_the_recipient_in_and_is_the_evidence_of_their_
     signer_pass = await platform.signer_authentication.verify(token, code)
     session = await platform.signing_sessions.open(token, signer_pass)
     assert session.authentication.passed and session.documents and session.can_act
-    envelope = await platform.sign(sign(token, signer_pass=signer_pass))
+    envelope = (await platform.sign(sign(token, signer_pass=signer_pass))).envelope
     assert envelope.signer(signer_id).evidence.auth_method == "email_otp"
     types = await audit_types(platform, caller, envelope_id)
     assert types.index("SignerCodeSent") < types.index("SignerAuthenticated") < types.index("SignerSigned")
@@ -155,7 +155,7 @@ async def test_an_access_code_is_kept_only_hashed_and_is_not_single_use(platform
         await platform.signer_authentication.verify(token, "kiwi-42-doo")
     await platform.signer_authentication.verify(token, "kiwi-42-door")
     signer_pass = await platform.signer_authentication.verify(token, "kiwi-42-door")
-    envelope = await platform.sign(sign(token, signer_pass=signer_pass))
+    envelope = (await platform.sign(sign(token, signer_pass=signer_pass))).envelope
     assert envelope.signer(signer_id).evidence.auth_method == "access_code"
 
 
@@ -211,7 +211,7 @@ async def test_an_embedded_link_is_authenticated_by_the_senders_application(plat
     assert issued.expires_at <= platform.clock.now() + timedelta(minutes=15)  # opened at once, by the sender's app
     session = await platform.signing_sessions.open(issued.token)
     assert session.authentication.passed and session.embedded
-    envelope = await platform.sign(sign(issued.token))
+    envelope = (await platform.sign(sign(issued.token))).envelope
     assert envelope.signer(signer_id).evidence.auth_method == "embedded: Acme portal SSO"
 
 

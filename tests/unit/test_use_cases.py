@@ -42,7 +42,7 @@ async def test_the_whole_lifecycle_signs_in_order_seals_once_and_audits_everythi
     envelope_id, document_id, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob")
     await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
     await platform.sign(sign(await link(platform, caller, envelope_id, ada), signature_text="Ada L."))
-    envelope = await platform.sign(sign(await link(platform, caller, envelope_id, bob)))
+    envelope = (await platform.sign(sign(await link(platform, caller, envelope_id, bob)))).envelope
 
     assert envelope.status is EnvelopeStatus.COMPLETED
     assert platform.pdf_signer.calls == ["prepare", "sign Ada", "sign Bob"]  # the last signature does not wait for the seal
@@ -102,7 +102,7 @@ async def test_without_a_time_stamp_nothing_is_signed_or_stored(platform, caller
     document, _ = await as_it_stands(platform, caller, envelope_id, document_id)
     assert RevisionKind.SIGNED not in [r.kind for r in document.revisions]
     platform.pdf_signer.failure = None
-    assert (await platform.sign(sign(token))).status is EnvelopeStatus.COMPLETED
+    assert (await platform.sign(sign(token))).envelope.status is EnvelopeStatus.COMPLETED
 
 
 async def test_a_bad_upload_leaves_nothing_behind(platform, caller):

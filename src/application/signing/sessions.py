@@ -32,7 +32,7 @@ class SigningSession:
     documents: list[Document]  # empty until the recipient passed their authentication
     authentication: AuthenticationState
     embedded: bool = False  # the sender's application frames this link and authenticated the recipient itself
-    sender_name: str = ""  # who asks: the tenant's display name
+    sender_name: str = ""  # who asks: the tenant's display name (opened sessions only: the signing page shows it)
 
     @property
     def can_act(self) -> bool:

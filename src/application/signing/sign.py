@@ -27,11 +27,18 @@ from undersign.application.shared.signature_images import check_signature_image
 from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.application.signing.seal import seal_job
-from undersign.application.signing.signer_authentication import SignerPass, evidence_method, require_passed
-from undersign.domain.document import RevisionKind
+from undersign.application.signing.sessions import SigningSession
+from undersign.application.signing.signer_authentication import (
+    AuthenticationState,
+    SignerPass,
+    evidence_method,
+    require_passed,
+)
+from undersign.domain.document import Document, RevisionKind
 from undersign.domain.envelope import Envelope, EnvelopeStatus, FieldValue
 from undersign.domain.errors import InvalidInput
 from undersign.domain.signer import SigningEvidence
+from undersign.domain.signing_link import SigningLink
 
 MAX_USER_AGENT = 512
 
@@ -56,17 +63,18 @@ class SignHandler:
         self._uow, self._clock, self._ids, self._pdf, self._turns = uow, clock, ids, pdf, turns
         self._jobs = jobs
 
-    async def __call__(self, command: Sign) -> Envelope:
+    async def __call__(self, command: Sign) -> SigningSession:
+        """What the recipient sees once they signed, from the state the signature was made in (read once)."""
         if command.consent is not True:
             raise InvalidInput("signing needs the recipient's consent to sign electronically")
         if command.signature_image is not None:
             check_signature_image(command.signature_image)  # cheap and before anything: the adapter decodes it
         async with self._uow() as uow:
             link = await require_signing_link(uow, command.token, self._clock.now())
-        envelope, signed_now = await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
-        if signed_now and envelope.status is EnvelopeStatus.COMPLETED:
-            await self._queue_seal(envelope)
-        return envelope
+        session, signed_now = await retry_on_conflict(lambda: self._sign(command, link.tenant_id, link.envelope_id))
+        if signed_now and session.envelope.status is EnvelopeStatus.COMPLETED:
+            await self._queue_seal(session.envelope)
+        return session
 
     async def _queue_seal(self, envelope: Envelope) -> None:
         """Queue the seal now rather than when the dispatcher reaches EnvelopeCompleted in the outbox (which
@@ -77,22 +85,23 @@ class SignHandler:
         except ServiceUnavailable:
             pass
 
-    async def _sign(self, command: Sign, tenant_id: str, envelope_id: str) -> tuple[Envelope, bool]:
-        """The envelope, and whether this call made the signature (False: a retry of one made already)."""
+    async def _sign(self, command: Sign, tenant_id: str, envelope_id: str) -> tuple[SigningSession, bool]:
+        """What the recipient sees now, and whether this call made the signature (False: a retry of one made already)."""
         # The turn is taken per attempt, so a retry's pause holds nobody up.
         async with self._turns.hold(tenant_id, envelope_id) as uow:
             now = self._clock.now()
             link, envelope = await require_open_link(uow, command.token, now)
             authentication = require_passed(envelope, link, command.signer_pass, now)
+            documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
             if envelope.repeats_signature(signer_id=link.signer_id, signature_text=command.signature_text):
-                return envelope, False  # a retry of a signature made already (its answer was lost): recorded once
+                # A retry of a signature made already (its answer was lost): recorded once.
+                return _seen_by(link, envelope, documents, authentication), False
             values = envelope.resolve_field_values(
                 signer_id=link.signer_id, values=command.field_values,
                 signature_text=command.signature_text, now=now,
             )
             signer = envelope.signer(link.signer_id)
             level = envelope.signature_level
-            documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
             serials = []
             for document in documents:
                 fields = [replace(f, value=values[f.id]) for f in envelope.fields_of(signer.id, document.id)]
@@ -115,4 +124,12 @@ class SignHandler:
             for document in documents:
                 await uow.documents.save(document)
             await uow.commit()
-        return envelope, True
+        return _seen_by(link, envelope, documents, authentication), True
+
+
+def _seen_by(link: SigningLink, envelope: Envelope, documents: list[Document], authentication: AuthenticationState) -> SigningSession:
+    """The session of the link's recipient, who passed its authentication: as SigningSessions would open it now."""
+    return SigningSession(
+        envelope=envelope, signer=envelope.signer(link.signer_id), documents=documents,
+        authentication=authentication, embedded=link.embedded_by is not None,
+    )

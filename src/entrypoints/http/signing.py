@@ -98,7 +98,6 @@ class SigningController(Controller):
         data: JSONBody[SignIn],
         request: Request,
         sign: NamedDependency[SignHandler],
-        signing_sessions: NamedDependency[SigningSessions],
     ) -> SigningSessionOut:
         """The recipient signs (or approves): their fields are filled and their PAdES signature added.
 
@@ -106,7 +105,7 @@ class SigningController(Controller):
         as the first was and recorded once; another act from the recipient after it is a 409
         (`already_signed`, `already_declined`)."""
         signer_pass = read_signer_pass(request)
-        await sign(
+        session = await sign(
             Sign(
                 token=token, field_values=data.fields, signature_text=data.signature.text, consent=data.consent,
                 ip=request.client.host if request.client else None,
@@ -115,7 +114,7 @@ class SigningController(Controller):
                 signature_image=signature_image(data.signature),
             )
         )
-        return session_out(token, await signing_sessions.open(token, signer_pass))
+        return session_out(token, session)
 
     @post("/decline", status_code=200, public=BY_TOKEN, **IDEMPOTENT_BY_SIGNING_LINK)
     async def decline(

@@ -332,10 +332,10 @@ def refused_twice(world: World, name: str) -> None:
 
 @then(parsers.parse('"{name}" is told she signed, as the first time'))
 def told_signed(world: World, run, name: str) -> None:
-    signer = world.answer.signer(world.signers[name])
+    signer = world.answer.signer
     envelope, _ = run(world.platform.envelope_queries.get(world.caller, world.envelope_id))
     stored = envelope.signer(world.signers[name])
-    assert signer.status is SignerStatus.SIGNED and signer.acted_at == stored.acted_at
+    assert signer.id == stored.id and signer.status is SignerStatus.SIGNED and signer.acted_at == stored.acted_at
 
 
 @then(parsers.parse('"{name}" is told she declined, as the first time'))

@@ -109,3 +109,21 @@ async def test_the_budgets_do_not_grow_with_the_envelope(stack: Stack) -> None:
 
     counts = {"read": len(reading), "add a recipient": len(adding), "place a field": len(placing)}
     assert counts == {"read": 2, "add a recipient": 4, "place a field": 5}, (reading, adding, placing)
+
+
+async def test_a_signature_reads_its_envelope_once_and_answers_from_what_it_read(stack: Stack) -> None:
+    envelope_id, document_id, ada = await draft_with_signer(stack)
+    bob = await api.add_signer(stack, envelope_id, "Bob Babbage")
+    for n, signer in enumerate((ada, bob)):
+        await api.place(stack, envelope_id, document_id, signer, "signature", 1, 72, 600 + 60 * n)
+    await api.send(stack, envelope_id)
+    token = await api.signing_token(stack, envelope_id, ada)
+
+    with statements() as issued:
+        answer = await api.sign(stack, token, "Ada Lovelace")
+
+    # The link; the envelope's turn; the link again and the envelope, in the turn; the documents; then
+    # the envelope's version, the recipient, the field, the signed revision, the audit entry, the outbox.
+    assert answer["signer"]["status"] == "signed" and answer["documents"][0]["id"] == document_id
+    assert 0 < len(issued) <= 11, issued
+    assert len([s for s in issued if "FROM signing_links" in s]) == 2, issued
