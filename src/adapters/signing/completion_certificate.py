@@ -25,7 +25,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, shapeFragWord
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 from undersign.adapters.signing.completion_certificate_pdfa import certificate_as_pdfa3
 from undersign.adapters.signing.script_fonts import FACES, Face, font_path, undrawable, visual_runs
 from undersign.application.evidence.completion_certificate import CompletionCertificate, RecipientEvidence
@@ -52,6 +51,8 @@ _LABEL = ParagraphStyle("label", parent=_SMALL, fontName=_BOLD)
 _GRID = TableStyle(
     [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        # A cell selects its font before its paragraphs draw: Helvetica by default (see initialFontName).
+        ("FONTNAME", (0, 0), (-1, -1), _FONT),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#b8bec6")),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
@@ -85,6 +86,9 @@ def _render(certificate: CompletionCertificate) -> bytes:
         subject=f"Envelope {certificate.envelope_id}",
         creator="Undersign",
         invariant=1,
+        # Each page opens by selecting a font in an empty text object: Helvetica by default, which
+        # is not embedded, and PDF/A checks every font a page names, used or not.
+        initialFontName=_FONT,
     )
     width = A4[0] - 2 * _MARGIN
     story = [

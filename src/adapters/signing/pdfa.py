@@ -149,7 +149,6 @@ def as_pdfa(pdf: bytes, *, part: int, attachments: tuple[Attachment, ...] = ()) 
     flavour = f"{part}b"
     with pikepdf.open(BytesIO(pdf)) as document:
         _drop_empty_transitions(document)
-        _unused_fonts_pointed_at_an_embedded_one(document)
         if attachments:
             _attach(document, attachments)
         pikepdf.pdfa.prepare(document, flavour)  # the sRGB output intent, the XMP identification
@@ -210,53 +209,6 @@ def _drop_empty_transitions(document: pikepdf.Pdf) -> None:
             del page.obj["/Trans"]
 
 
-_SHOW_TEXT = {"Tj", "TJ", "'", '"'}
-
-
-def _unused_fonts_pointed_at_an_embedded_one(document: pikepdf.Pdf) -> None:
-    # ReportLab's canvas opens every page by selecting its initial font (Helvetica, not
-    # embedded unless told otherwise) in a text object that shows nothing. PDF/A checks
-    # every font a page names, so a font no glyph is shown in is pointed at an embedded
-    # font of the same page: nothing drawn changes.
-    for page in document.pages:
-        fonts = page.obj.get("/Resources", {}).get("/Font")
-        if not isinstance(fonts, pikepdf.Dictionary):
-            continue
-        embedded = [font for font in fonts.values() if _is_embedded(font)]
-        if not embedded:
-            continue
-        shown = _fonts_showing_text(page)
-        for name in list(fonts.keys()):
-            if name not in shown and not _is_embedded(fonts[name]):
-                fonts[name] = embedded[0]
-
-
-def _is_embedded(font: pikepdf.Object) -> bool:
-    if font.get("/Subtype") == "/Type0":
-        descendants = font.get("/DescendantFonts")
-        return bool(descendants) and _is_embedded(descendants[0])
-    descriptor = font.get("/FontDescriptor")
-    return isinstance(descriptor, pikepdf.Dictionary) and any(
-        key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
-    )
-
-
-def _fonts_showing_text(page: pikepdf.Page) -> set[str]:
-    """The names of the fonts selected when the page's content shows text (q/Q restore the font)."""
-    shown: set[str] = set()
-    current: str | None = None
-    saved: list[str | None] = []
-    for operands, operator in pikepdf.parse_content_stream(page):
-        op = str(operator)
-        if op == "Tf" and operands:
-            current = str(operands[0])
-        elif op == "q":
-            saved.append(current)
-        elif op == "Q" and saved:
-            current = saved.pop()
-        elif op in _SHOW_TEXT and current is not None:
-            shown.add(current)
-    return shown
 
 
 def _pdf_date(moment: datetime) -> str:
