@@ -220,12 +220,13 @@ async def test_the_signatures_are_valid_for_pyhanko_and_pdfsig(
     assert seal_lock["/P"] == 1
 
 
-async def test_a_b_lta_signature_is_the_signature_its_validation_data_and_a_document_time_stamp(
+async def test_a_b_lta_signature_is_the_signature_then_its_validation_data_under_a_document_time_stamp(
     signer: InMemoryPdfSigner,
 ) -> None:
-    """Three incremental updates, in this order; the time stamp's TSA needs nothing more in the
-    DSS (the signature's own time stamp brought it). The CMS blob has the room it needs and a
-    little more, not pyHanko's half again: every later signature parses it."""
+    """Two incremental updates: the signature; then its validation data (the DSS, with the VRI entry
+    keyed by the signature) and the document time stamp over it, together. The time stamp's TSA needs
+    nothing more in the DSS (the signature's own time stamp brought it). The CMS blob has the room it
+    needs and a little more, not pyHanko's half again: every later signature parses it."""
     pdf = make_pdf()
     before = PdfFileReader(BytesIO(pdf)).xrefs.total_revisions
 
@@ -234,9 +235,10 @@ async def test_a_b_lta_signature_is_the_signature_its_validation_data_and_a_docu
     reader = PdfFileReader(BytesIO(signed.pdf))
     (signature,) = reader.embedded_regular_signatures
     (stamp,) = reader.embedded_timestamp_signatures
-    assert (signature.signed_revision, stamp.signed_revision) == (before, before + 2)
-    assert reader.xrefs.total_revisions == before + 3
+    assert (signature.signed_revision, stamp.signed_revision) == (before, before + 1)
+    assert reader.xrefs.total_revisions == before + 2
     assert "/DSS" not in reader.get_historical_root(before)
-    assert "/DSS" in reader.get_historical_root(before + 1)
+    dss = reader.get_historical_root(before + 1)["/DSS"]
+    assert len(dss["/VRI"]) == 1 and dss["/Certs"] and dss["/OCSPs"]
     room, used = len(signature.sig_object["/Contents"]), len(signature.signed_data.dump())
     assert 0 < room - used <= CMS_FRAME_BYTES

@@ -10,7 +10,8 @@ The level (the envelope's policy) decides what each signature, the seal included
 - B-LT: plus the certificates and revocation data needed to validate it (signer's and
   TSA's) in the document security store (DSS), an update after the signature.
 - B-LTA: plus a document time stamp over all of that, which keeps it verifiable after the
-  signer's certificate expires (and, renewed in time, after the TSA's does).
+  signer's certificate expires (and, renewed in time, after the TSA's does); the validation
+  data then goes in the time stamp's update, under it (archival_update.py).
 
 A PDF/A upload stays PDF/A (version, XMP identification; pdfa.py), and the seal locks the
 document at every level (signature_fields.seal_field_spec says how and why).
@@ -40,15 +41,16 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfTimeStamper, Signer
 from pyhanko.sign.signers.pdf_byterange import BuildProps
-from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.stamp import TextStampStyle
 
+from undersign.adapters.signing.archival_update import ArchivalPdfSigner, DocumentTimestamp
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.keys.local import dev_seal_key
 from undersign.adapters.signing.pdf_forms import add_empty_fields, fill_fields, signature_field_name
 from undersign.adapters.signing.pdf_streams import CHUNK_BYTES, DIGEST, bytes_reserved, incremental_writer, streams
-from undersign.adapters.signing.pdfa import PdfaKeepingSigner, pdfa_identification
+from undersign.adapters.signing.pdfa import pdfa_identification
 from undersign.adapters.signing.signature_fields import (
     SEAL_FIELD_NAME,
     SIGNING_APPLICATION,
@@ -261,47 +263,31 @@ class PyHankoPdfSigner:
         existing_fields_only: bool = False,
         appearance_text_params: dict[str, str] | None = None,
     ) -> None:
-        """One signature from `writer` into `output` (an attempt of `_time_stamped`'s), archived as `level` wants."""
+        """One signature from `writer` into `output` (an attempt of `_time_stamped`'s), archived as `level` wants.
+
+        At B-LTA a document time stamp follows, over the signature and its validation data, in the
+        same update as that data (archival_update.py). pyHanko's own B-LTA mode (`use_pades_lta`)
+        would first parse every signature already in the document to validate the last document
+        time stamp, digit by digit: with twenty signers that was seconds per signature, and retried
+        signatures of parallel signers paid it again. Each document time stamp added here had its
+        TSA validated, and that TSA's validation data put in the DSS, when it was made (whichever
+        TSA answered), so the new one is added as pyHanko would add it, without validating the
+        last one again. The signature's validation context (from its `metadata`) validates the
+        time stamp's TSA too, as in pyHanko's B-LTA mode: what it has learnt (chains, revocation
+        lists) is not learnt again.
+        """
+        archived = level is SignatureLevel.PADES_B_LTA and timestamper is not None
         # A PDF/A document stays PDF/A: pyHanko would move it to PDF 2.0 for an ECDSA signature.
-        pdf_signer = PdfaKeepingSigner(
-            metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=new_field_spec
-        )
+        pdf_signer = ArchivalPdfSigner(
+            metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=new_field_spec,
+            document_timestamp=DocumentTimestamp(timestamper, f"timestamp-{metadata.field_name}") if archived else None,
+        )  # fmt: skip
         pdf_signer.sign_pdf(
             writer,
             existing_fields_only=existing_fields_only,
             bytes_reserved=bytes_reserved(signer, timestamper),
             appearance_text_params=appearance_text_params,
             output=output,
-            chunk_size=CHUNK_BYTES,
-        )
-        self._archived(output, level, timestamper, metadata)
-
-    def _archived(
-        self, signed: BinaryIO, level: SignatureLevel, timestamper: TimeStamper | None, metadata: PdfSignatureMetadata
-    ) -> None:
-        """At B-LTA, a document time stamp over the signature and its validation data, appended to `signed` in place.
-
-        pyHanko's own B-LTA mode (`use_pades_lta`) first parses every signature already in
-        the document to validate the last document time stamp, digit by digit: with twenty
-        signers that was seconds per signature, and retried signatures of parallel signers
-        paid it again. Each document time stamp added here had its TSA validated, and that
-        TSA's validation data put in the DSS, when it was made (whichever TSA answered), so
-        the new one is added as pyHanko would add it, without validating the last one again.
-
-        The signature's validation context (from its `metadata`) validates the time stamp's
-        TSA too, as in pyHanko's B-LTA mode: what it has learnt (chains, revocation lists)
-        is not learnt again.
-        """
-        if level is not SignatureLevel.PADES_B_LTA or timestamper is None:
-            return
-        PdfTimeStamper(timestamper, field_name=f"timestamp-{metadata.field_name}").timestamp_pdf(
-            incremental_writer(signed),
-            DIGEST,
-            # Validation data for the time stamp's own TSA joins the DSS if it is not there yet.
-            validation_context=metadata.validation_context,
-            dss_settings=TimestampDSSContentSettings(include_vri=False),
-            # Appended where the signature was written: the document is not copied again.
-            in_place=True,
             chunk_size=CHUNK_BYTES,
         )
 
@@ -332,6 +318,8 @@ class PyHankoPdfSigner:
             app_build_props=BuildProps(name=SIGNING_APPLICATION, revision=UNDERSIGN_VERSION),
             docmdp_permissions=docmdp_permissions,
             embed_validation_info=embed,
+            # Validation data for a document time stamp's own TSA joins the DSS after it, if it is not there yet.
+            dss_settings=DSSContentSettings(next_ts_settings=TimestampDSSContentSettings(include_vri=False)),
         )
 
 
