@@ -71,6 +71,11 @@ def served_process(env: dict[str, str], port: int, *options: str) -> Iterator[tu
             raise SystemExit(f"the server did not start: {log.read()}")
 
 
+def load_average() -> str:
+    """The machine's load over 1, 5 and 15 minutes, printed beside every figure."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def cpu_seconds(root: int) -> float:
     """Seconds of CPU (user + system) used by `root` and every process under it, from /proc: live
     ones, and reaped ones through their parents' cutime and cstime (the PDF sandbox's children)."""

@@ -10,7 +10,10 @@ Each figure is measured where it can be measured honestly, so each engine runs t
   the notices run in its own event loop). The user plus system CPU of that process and of
   every process under it (live ones, and reaped ones through the parent's cutime/cstime) is
   read from /proc/<pid>/stat before the first request and after the last download; divided
-  by the envelopes. The client runs in this process, not in the server's.
+  by the envelopes. The client runs in this process, not in the server's. Once per concurrency
+  (default 1 and 4): one envelope at a time gives an envelope's own cost; four at a time add
+  what threads sharing one interpreter's lock cost (PDF work runs in threads), which varies
+  from run to run by a fifth or more.
 - statements: the same app in this process (httpx's ASGI transport) on a fresh database, with
   a `before_cursor_execute` listener counting what reaches the driver (BEGIN and COMMIT are
   not statements the driver is handed, and are not counted). A context variable set around
@@ -23,7 +26,7 @@ Each figure is measured where it can be measured honestly, so each engine runs t
 
 Prints one JSON line per engine; asserts nothing about speed.
 
-    python bench/server_cost.py [--envelopes 20] [--concurrency 4] [--engines sqlite,postgresql]
+    python bench/server_cost.py [--envelopes 20] [--concurrency 1,4] [--engines sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _stack import ROOT, api_key, cpu_seconds, database_server, environment, served_process
+from _stack import ROOT, api_key, cpu_seconds, database_server, environment, load_average, served_process
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -149,7 +152,7 @@ async def drive(client: httpx.AsyncClient, envelopes: int, concurrency: int, lab
 def measure_cpu(database_url: str | None, envelopes: int, concurrency: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="undersign-bench-cpu-") as directory:
         env = environment(Path(directory), database_url)
-        key = api_key(env)
+        key = api_key(env, tenant=f"bench-{concurrency}")  # a tenant per run: PostgreSQL's database is shared
         with served_process(env, free_port()) as (url, server):
             asyncio.run(warm_up(url, key))
             before, started = cpu_seconds(server), time.perf_counter()
@@ -229,13 +232,15 @@ async def measure_statements(database_url: str | None, envelopes: int, concurren
     }
 
 
-def measure(engine: str, database_url: str | None, statements_url: str | None, envelopes: int, concurrency: int) -> dict:
-    cpu = measure_cpu(database_url, envelopes, concurrency)
-    statements = asyncio.run(measure_statements(statements_url, envelopes, concurrency))
-    return {"engine": engine, "envelopes": envelopes, "concurrency": concurrency, **cpu, **statements}
+def measure(engine: str, database_url: str | None, statements_url: str | None, envelopes: int, concurrency: list[int]) -> dict:
+    """CPU at each concurrency (alone, an envelope's own cost; several at a time, with what sharing one
+    interpreter's lock adds), on a fresh database each; statements at the highest."""
+    cpu = {f"concurrency_{n}": measure_cpu(database_url, envelopes, n) for n in concurrency}
+    statements = asyncio.run(measure_statements(statements_url, envelopes, max(concurrency)))
+    return {"engine": engine, "envelopes": envelopes, "load_average": load_average(), "cpu": cpu, **statements}
 
 
-async def _fresh_postgresql(server_url: str, envelopes: int, concurrency: int) -> dict:
+async def _fresh_postgresql(server_url: str, envelopes: int, concurrency: list[int]) -> dict:
     async with fresh_database(server_url) as cpu_url, fresh_database(server_url) as statements_url:
         return await asyncio.to_thread(measure, "postgresql", cpu_url, statements_url, envelopes, concurrency)
 
@@ -243,9 +248,10 @@ async def _fresh_postgresql(server_url: str, envelopes: int, concurrency: int) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--envelopes", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", default="1,4", help="envelopes at a time: one CPU run for each")
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args()
+    args.concurrency = [int(n) for n in args.concurrency.split(",")]
     # The in-process app logs like the served one: warnings only (the served one has UNDERSIGN_LOG_LEVEL).
     configure_logging(json=True, level="WARNING")
     logging.disable(logging.INFO)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -36,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
-import _stack  # noqa: F401 - puts the repository root on sys.path, for tests.pdf_samples
+from _stack import load_average  # and the repository root on sys.path, for tests.pdf_samples
 from asn1crypto import keys
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
@@ -104,10 +103,6 @@ def with_pages(pdf: bytes, pages: int) -> bytes:
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def load_average() -> str:
-    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def main() -> None:
