@@ -142,7 +142,8 @@ async def benchmark(options: argparse.Namespace) -> None:
                                    signature_text="Bench Signer", fields=[field], at=NOW,
                                    level=SignatureLevel.PADES_B_B)  # fmt: skip
 
-        output_path, prepared_path = Path(directory) / "signed.pdf", Path(directory) / "prepared.pdf"
+        source_path, prepared_path = Path(directory) / "source.pdf", Path(directory) / "prepared.pdf"
+        output_path = Path(directory) / "signed.pdf"
 
         async def raw_pyhanko(pdf: bytes) -> None:
             metadata = PdfSignatureMetadata(
@@ -161,7 +162,8 @@ async def benchmark(options: argparse.Namespace) -> None:
         )
         for label in options.sizes.split(","):
             pdf = with_pages(make_pdf_of_size(SIZES[label]), options.pages)
-            prepared_path.write_bytes(await ours.prepare(pdf, [field]))
+            source_path.write_bytes(pdf)
+            await ours.prepare(str(source_path), str(prepared_path), [field])  # file to file, as the send step does
             ours_at = [level for name, level in LEVELS.items() if name in levels]
             raw, *measured = await measure(
                 [lambda pdf=pdf: raw_pyhanko(pdf), *(lambda level=level: undersign(level) for level in ours_at)], options.runs
