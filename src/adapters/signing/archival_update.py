@@ -6,8 +6,9 @@ the time stamp (SigDSSPlacementPreference.TOGETHER_WITH_NEXT_TS, its default). I
 follows only in its own B-LTA mode (`use_pades_lta`), which first validates the document's last time
 stamp again, parsing every earlier signature (pdf_signer says why we keep out of it). So this signer
 runs pyHanko's signing sequence as `PdfSigner.async_sign_pdf` does, through its interrupted-signing
-steps, and hands the post-signing step the time stamp to add: the signed file is read once more
-instead of twice, and one update is written instead of two. What goes in the DSS does not change.
+steps, and hands the post-signing step the time stamp to add; the time stamp's own TSA data joins
+the same update, before it (pdf_signer._metadata). The signed file is read once more instead of
+three times, and one update is written instead of two or three. What goes in the DSS does not change.
 """
 
 from __future__ import annotations

@@ -318,8 +318,12 @@ class PyHankoPdfSigner:
             app_build_props=BuildProps(name=SIGNING_APPLICATION, revision=UNDERSIGN_VERSION),
             docmdp_permissions=docmdp_permissions,
             embed_validation_info=embed,
-            # Validation data for a document time stamp's own TSA joins the DSS after it, if it is not there yet.
-            dss_settings=DSSContentSettings(next_ts_settings=TimestampDSSContentSettings(include_vri=False)),
+            # Validation data for a document time stamp's own TSA joins the DSS, if it is not there yet,
+            # in the time stamp's update, before it: read from the TSA's sample token, so the signed
+            # file is not read again after the time stamp to add it.
+            dss_settings=DSSContentSettings(
+                next_ts_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True)
+            ),
         )
 
 
