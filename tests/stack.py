@@ -9,6 +9,7 @@ own and blocks the caller's loop for each request: gathered requests would go on
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ async def running(app: Litestar) -> AsyncIterator[None]:
             started.set()
             await stopping.wait()
 
+    before = set(threading.enumerate())
     task, waiter = asyncio.create_task(lifespan()), asyncio.create_task(started.wait())
     await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
     waiter.cancel()
@@ -85,3 +87,18 @@ async def running(app: Litestar) -> AsyncIterator[None]:
     finally:
         stopping.set()
         await task
+        await _database_threads_ended(set(threading.enumerate()) - before)
+
+
+async def _database_threads_ended(threads: set[threading.Thread], timeout: float = 5) -> None:
+    """Wait for the SQLite connection threads the app started to end.
+
+    aiosqlite runs each connection in a thread that answers on the event loop. A connection closed
+    by a task cancelled at shutdown (a background job, say) is closed by its thread later, and if
+    the test's loop has closed by then, that thread raises, and pytest reports it as the next test's
+    error. Once its connection is closed a thread ends, so this waits at most as long as a close."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while any(t.is_alive() and "_connection_worker_thread" in t.name for t in threads):
+        if asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.01)
