@@ -25,6 +25,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont, shapeFragWord
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
 from undersign.adapters.signing.completion_certificate_pdfa import certificate_as_pdfa3
 from undersign.adapters.signing.script_fonts import FACES, Face, font_path, undrawable, visual_runs
 from undersign.application.evidence.completion_certificate import CompletionCertificate, RecipientEvidence

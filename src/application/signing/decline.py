@@ -40,7 +40,4 @@ class DeclineHandler:
                 await uow.envelopes.save(envelope)
                 await uow.commit()
         # Declining closes the envelope, and with it every link to it (this one too).
-        return SigningSession(
-            envelope=envelope, signer=envelope.signer(link.signer_id), documents=[], authentication=authentication,
-            embedded=link.embedded_by is not None,
-        )
+        return SigningSession.through(link, envelope, [], authentication)

@@ -23,6 +23,7 @@ from undersign.application.signing.signer_authentication import (
 from undersign.domain.document import Document
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.signer import Signer
+from undersign.domain.signing_link import SigningLink
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +34,17 @@ class SigningSession:
     authentication: AuthenticationState
     embedded: bool = False  # the sender's application frames this link and authenticated the recipient itself
     sender_name: str = ""  # who asks: the tenant's display name (opened sessions only: the signing page shows it)
+
+    @classmethod
+    def through(
+        cls, link: SigningLink, envelope: Envelope, documents: list[Document], authentication: AuthenticationState,
+        *, sender_name: str = "",
+    ) -> SigningSession:
+        """What `link`'s recipient sees of `envelope`: opened, or answered after they signed or declined."""
+        return cls(
+            envelope=envelope, signer=envelope.signer(link.signer_id), documents=documents,
+            authentication=authentication, embedded=link.embedded_by is not None, sender_name=sender_name,
+        )
 
     @property
     def can_act(self) -> bool:
@@ -61,10 +73,8 @@ class SigningSessions:
                     await uow.commit()
                 documents = await uow.documents.for_envelope(link.tenant_id, link.envelope_id)
             tenant = await uow.tenants.get(link.tenant_id)
-        return SigningSession(
-            envelope=envelope, signer=envelope.signer(link.signer_id), documents=documents,
-            authentication=authentication, embedded=link.embedded_by is not None,
-            sender_name=tenant.display_name if tenant else "",
+        return SigningSession.through(
+            link, envelope, documents, authentication, sender_name=tenant.display_name if tenant else ""
         )
 
     async def key_owner(self, token: str, signer_pass: SignerPass | None) -> KeyOwner:

@@ -29,16 +29,14 @@ from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.application.signing.seal import seal_job
 from undersign.application.signing.sessions import SigningSession
 from undersign.application.signing.signer_authentication import (
-    AuthenticationState,
     SignerPass,
     evidence_method,
     require_passed,
 )
-from undersign.domain.document import Document, RevisionKind
+from undersign.domain.document import RevisionKind
 from undersign.domain.envelope import Envelope, EnvelopeStatus, FieldValue
 from undersign.domain.errors import InvalidInput
 from undersign.domain.signer import SigningEvidence
-from undersign.domain.signing_link import SigningLink
 
 MAX_USER_AGENT = 512
 
@@ -95,7 +93,7 @@ class SignHandler:
             documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
             if envelope.repeats_signature(signer_id=link.signer_id, signature_text=command.signature_text):
                 # A retry of a signature made already (its answer was lost): recorded once.
-                return _seen_by(link, envelope, documents, authentication), False
+                return SigningSession.through(link, envelope, documents, authentication), False
             values = envelope.resolve_field_values(
                 signer_id=link.signer_id, values=command.field_values,
                 signature_text=command.signature_text, now=now,
@@ -124,12 +122,4 @@ class SignHandler:
             for document in documents:
                 await uow.documents.save(document)
             await uow.commit()
-        return _seen_by(link, envelope, documents, authentication), True
-
-
-def _seen_by(link: SigningLink, envelope: Envelope, documents: list[Document], authentication: AuthenticationState) -> SigningSession:
-    """The session of the link's recipient, who passed its authentication: as SigningSessions would open it now."""
-    return SigningSession(
-        envelope=envelope, signer=envelope.signer(link.signer_id), documents=documents,
-        authentication=authentication, embedded=link.embedded_by is not None,
-    )
+        return SigningSession.through(link, envelope, documents, authentication), True
