@@ -31,9 +31,10 @@ CASES = [
 
 
 class _PyHankosOwn(GlyphAccumulator):
-    """pyHanko's accumulator over the whole file, subset with the same options as ours."""
+    """pyHanko's accumulator over the whole file, subset with the same options as ours (the file's bounding boxes kept)."""
 
     def _extract_subset(self, options=None):
+        self.tt.recalcBBoxes = False
         for tag in _LAYOUT_TABLES:
             if tag in self.tt:
                 del self.tt[tag]
@@ -62,6 +63,27 @@ def test_a_prepared_font_subsets_as_pyhanko_does_from_the_file(file: str, lines:
     theirs = _drawn(_PyHankosOwn(PdfFileWriter(), BytesIO(font_bytes(file)), font_size=10), lines)
     ours = _drawn(_SubsetGlyphs(PdfFileWriter(), _subset_source(file), font_size=10), lines)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("file", sorted({file for file, _ in CASES}))
+def test_a_subset_keeps_bounding_boxes_that_are_those_of_its_outlines(file: str) -> None:
+    # Subsets keep each glyph's box as the font file has it, without recomputing it: right
+    # only if the shipped files' boxes are those of their outlines.
+    engine = _SubsetGlyphs(PdfFileWriter(), _subset_source(file), font_size=10)
+    for text, direction in next(lines for name, lines in CASES if name == file):
+        engine.writing_direction = direction
+        engine.shape(text)
+    engine.prepare_write()
+    program = BytesIO()
+    engine.tt.save(program)
+    outlines = TTFont(BytesIO(program.getvalue()))["glyf"]
+    drawn = [name for name in outlines.glyphOrder if outlines[name].numberOfContours != 0]
+    assert len(drawn) >= 3
+    for name in drawn:
+        glyph = outlines[name]
+        stored = (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax)
+        glyph.recalcBounds(outlines)
+        assert (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax) == stored, name
 
 
 def test_a_subset_leaves_the_shared_outlines_as_they_were() -> None:

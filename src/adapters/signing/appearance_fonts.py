@@ -15,8 +15,10 @@ read. Every box drawn into one document revision (the filled fields and the stam
 signature) shares one subset per font, so a font is subset once per signature, not once
 per box; it cannot be once per process, because each signer's name needs other glyphs and
 subsetting rewrites the glyphs it keeps. The subset is the one pyHanko would make from the
-file (tests/integration/test_appearance_font_subsets.py), at about half the cost for
-Latin and Arabic (7 ms instead of 13) and a third for CJK (40 ms instead of 130).
+file with the same options (tests/integration/test_appearance_font_subsets.py), at about
+a third of the cost for Latin and Arabic (5 ms instead of 13) and a third for CJK (40 ms
+instead of 130): the outlines kept are copied as the file has them, not decoded and encoded
+again to recompute bounding boxes the file already holds.
 """
 
 from __future__ import annotations
@@ -106,7 +108,10 @@ class _SubsetGlyphs(GlyphAccumulator):
 
     def __init__(self, writer: BasePdfFileWriter, source: _SubsetSource, *, font_size: int) -> None:
         self.hb_font = source.shaper
-        self.tt = TTFont(BytesIO(source.program), lazy=True)
+        # The glyphs keep the bounding boxes the font file gives them: recomputing them would
+        # decode and re-encode every kept outline (3 ms of a signature's 10 in the font), to
+        # the same boxes for the shipped fonts (test_appearance_font_subsets checks).
+        self.tt = TTFont(BytesIO(source.program), lazy=True, recalcBBoxes=False)
         self.tt.setGlyphOrder(list(source.glyph_order))
         metrics = newTable("hmtx")
         metrics.metrics = dict(source.metrics)
