@@ -131,6 +131,7 @@ def test_serve_starts_on_a_fresh_data_directory_and_answers(tmp_path):
         stdout, stderr = server.communicate(timeout=30)
     assert json.loads(stdout.splitlines()[0])["status"] == "serving"
     assert "DEVELOPMENT CA" in stderr
+    assert all(isinstance(json.loads(line), dict) for line in stderr.splitlines())  # uvicorn's and Litestar's too
 
 
 def test_help_and_version_load_nothing_a_command_does_not_need() -> None:

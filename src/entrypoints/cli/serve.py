@@ -58,7 +58,8 @@ def serve(host: str, port: int, workers: int, as_json: bool) -> None:
     # any size, h11 cuts an unfinished one off at a bound (400); the app refuses large headers (431).
     # No Server banner: it tells a scanner which server and version to try.
     options = {
-        "host": host, "port": port, "log_level": "warning", "access_log": False,
+        # uvicorn's records go through ours (log_config=None), from WARNING up.
+        "host": host, "port": port, "log_config": None, "log_level": "warning", "access_log": False,
         "http": "h11", "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES, "server_header": False,
     }
     if workers == 1:

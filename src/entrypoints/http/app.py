@@ -86,5 +86,8 @@ def create_app(container: Container) -> Litestar:
         on_shutdown=[close],
         request_max_body_size=MAX_JSON_BODY_BYTES,
         openapi_config=openapi_config(),
+        # Logging is configured once, for every entry point (adapters/system/logging.py): Litestar's
+        # own would put the root logger at INFO in a format of its own.
+        logging_config=None,
         debug=False,
     )
