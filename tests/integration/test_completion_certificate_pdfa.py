@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
@@ -11,6 +12,7 @@ import pikepdf
 import pytest
 import pytest_asyncio
 from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph
 
 from tests.pdf_checks import pdfsig_report, pyhanko_statuses
 from tests.pdf_in_memory import InMemoryPdfSigner
@@ -24,10 +26,16 @@ from tests.pdfa_checks import (
     pikepdf_findings,
     pikepdf_objections,
 )
+from undersign.adapters.signing import completion_certificate
 from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
 from undersign.adapters.signing.completion_certificate_pdfa import certificate_as_pdfa3
 from undersign.adapters.signing.pdfa import PdfaIdentification
-from undersign.application.evidence.completion_certificate import AuditLine, CompletionCertificate
+from undersign.application.evidence.completion_certificate import (
+    AuditLine,
+    CompletionCertificate,
+    RecipientEvidence,
+    SignedRevision,
+)
 from undersign.domain.audit import GENESIS_HASH, AuditEntry, entry_hash
 from undersign.domain.policy import SignatureLevel
 
@@ -135,3 +143,27 @@ def test_the_seal_on_the_certificate_is_valid(sealed: dict[SignatureLevel, bytes
 
     assert seal.valid
     assert (status.intact, status.valid, status.trusted, status.docmdp_ok) == (True,) * 4, status.summary
+
+
+def test_laying_a_paragraph_out_once_per_width_draws_what_laying_it_out_every_time_draws(monkeypatch) -> None:
+    # Pages of audit rows (tables split across pages), cells that wrap (a long user agent,
+    # hashes broken anywhere) and a right-to-left name: every way a cell is asked its size.
+    revision = SignedRevision(filename="lease.pdf", before_sha256="ab" * 32, after_sha256="cd" * 32)
+    recipients = tuple(
+        RecipientEvidence(
+            name=name, email=f"signer{order}@example.com", role="signer", status="signed", routing_order=order,
+            acted_at=AT, auth_method="email_link", ip="2001:db8::1", user_agent="Mozilla/5.0 (X11; Linux x86_64) " * 6,
+            certificate_serials=("1f2e3d4c5b6a79",), revisions=(revision,),
+        )  # fmt: skip
+        for order, name in enumerate(["Zoë Straße", "محمد بن علي", "王芳"], 1)
+    )
+    audit = tuple(
+        AuditLine(seq=seq, type="recipient.signed", at=AT, actor=f"recipient:r-{seq}", hash_prefix=f"{seq:016x}")
+        for seq in range(1, 121)
+    )
+    long = replace(certificate(), recipients=recipients, audit=audit)
+    once = asyncio.run(ReportLabCompletionCertificateRenderer().render(long))
+    monkeypatch.setattr(completion_certificate._Paragraph, "wrap", Paragraph.wrap)
+    every_time = asyncio.run(ReportLabCompletionCertificateRenderer().render(long))
+    assert len(pikepdf.open(BytesIO(once)).pages) >= 3
+    assert once == every_time

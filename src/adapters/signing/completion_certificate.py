@@ -64,6 +64,25 @@ _GRID = TableStyle(
 _HEADER_ROW = TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ebef"))])
 
 
+class _Paragraph(Paragraph):
+    """A paragraph laid out once per width: a table cell is asked its size three times or more
+    (the table's height, KeepTogether's fit, the draw), each a full line-break and shaping pass.
+
+    The layout depends on the width alone (and the text and style, which do not change), and
+    the paragraph keeps the last one it made for drawing: asked again at that width, it
+    answers with it.
+    """
+
+    _laid_out_at: float | None = None
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
+        if availWidth == self._laid_out_at:
+            return self.width, self.height
+        size = super().wrap(availWidth, availHeight)
+        self._laid_out_at = availWidth if size[0] == availWidth else None  # not when it refused a width too narrow
+        return size
+
+
 class ReportLabCompletionCertificateRenderer:
     def __init__(self) -> None:
         # Once per process: ReportLab's font registry is global.
@@ -93,16 +112,16 @@ def _render(certificate: CompletionCertificate) -> bytes:
     )
     width = A4[0] - 2 * _MARGIN
     story = [
-        Paragraph("Certificate of completion", _TITLE),
-        Paragraph(
+        _Paragraph("Certificate of completion", _TITLE),
+        _Paragraph(
             "This certificate records how the envelope below was completed: who acted, when, from where, "
             "with which certificate, and over which exact documents; then the envelope's audit trail, each "
             "entry chained to the one before by its SHA-256 hash. It is sealed by the platform.",
             _BODY,
         ),
-        Paragraph("Envelope", _HEADING),
+        _Paragraph("Envelope", _HEADING),
         _key_values(_envelope_rows(certificate), width),
-        Paragraph("Documents", _HEADING),
+        _Paragraph("Documents", _HEADING),
         *[
             _key_values(
                 [
@@ -115,15 +134,15 @@ def _render(certificate: CompletionCertificate) -> bytes:
             )
             for d in certificate.documents
         ],
-        Paragraph("Recipients", _HEADING),
+        _Paragraph("Recipients", _HEADING),
         *[_recipient(recipient, width) for recipient in certificate.recipients],
-        Paragraph("Audit trail", _HEADING),
-        Paragraph(
+        _Paragraph("Audit trail", _HEADING),
+        _Paragraph(
             f"{len(certificate.audit)} events; hash chain {'intact' if certificate.chain_valid else 'BROKEN'}. "
             "Each hash is shown by its first characters; the chain's last hash in full:",
             _BODY,
         ),
-        Paragraph(escape(certificate.chain_head or "(no events)"), _CODE),
+        _Paragraph(escape(certificate.chain_head or "(no events)"), _CODE),
         Spacer(1, 2 * mm),
         _table(
             ["#", "Event", "Time (UTC)", "Actor", "Hash"],
@@ -165,13 +184,13 @@ def _recipient(recipient: RecipientEvidence, width: float) -> KeepTogether:
     for revision in recipient.revisions:
         rows.append((f"{revision.filename}: SHA-256 before", _code(revision.before_sha256)))
         rows.append((f"{revision.filename}: SHA-256 after", _code(revision.after_sha256)))
-    name = Paragraph(_markup(recipient.name, bold=True), _LABEL)
+    name = _Paragraph(_markup(recipient.name, bold=True), _LABEL)
     return KeepTogether([name, Spacer(1, 1 * mm), _key_values(rows, width), Spacer(1, 3 * mm)])
 
 
 def _key_values(rows: Iterable[tuple[str, Paragraph]], width: float, *, space_after: bool = False) -> Table:
     table = Table(
-        [[Paragraph(_markup(k, bold=True), _LABEL), v] for k, v in rows],
+        [[_Paragraph(_markup(k, bold=True), _LABEL), v] for k, v in rows],
         colWidths=[0.26 * width, 0.74 * width],
         spaceAfter=3 * mm if space_after else 0,
     )
@@ -181,7 +200,7 @@ def _key_values(rows: Iterable[tuple[str, Paragraph]], width: float, *, space_af
 
 def _table(header: list[str], rows: list[list[Paragraph]], fractions: list[float], width: float) -> Table:
     table = Table(
-        [[Paragraph(escape(h), _LABEL) for h in header], *rows],
+        [[_Paragraph(escape(h), _LABEL) for h in header], *rows],
         colWidths=[f * width for f in fractions],
         repeatRows=1,
     )
@@ -191,7 +210,7 @@ def _table(header: list[str], rows: list[list[Paragraph]], fractions: list[float
 
 
 def _text(value: str) -> Paragraph:
-    return Paragraph(_markup(value), _SMALL)
+    return _Paragraph(_markup(value), _SMALL)
 
 
 def _markup(value: str, *, bold: bool = False) -> str:
@@ -212,7 +231,7 @@ def _markup(value: str, *, bold: bool = False) -> str:
 
 
 def _code(value: str) -> Paragraph:
-    return Paragraph(_markup(value), _CODE)
+    return _Paragraph(_markup(value), _CODE)
 
 
 def _time(moment: datetime | None) -> str:
