@@ -6,6 +6,7 @@ How poppler gives right-to-left text back, and so what these tests compare: test
 from __future__ import annotations
 
 import asyncio
+import string
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -18,10 +19,11 @@ from tests.pdf_checks import form_field_values, pdfsig_report, pyhanko_statuses
 from tests.pdf_in_memory import InMemoryPdfSigner
 from tests.pdf_samples import make_pdf
 from tests.pdfa_checks import identification
+from undersign.adapters.signing import script_fonts
 from undersign.adapters.signing.completion_certificate import ReportLabCompletionCertificateRenderer
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.pdfa import PdfaIdentification
-from undersign.adapters.signing.script_fonts import ARABIC, CJK, LATIN, REPLACEMENT, visual_runs
+from undersign.adapters.signing.script_fonts import ARABIC, CJK, LATIN, REPLACEMENT, drawable, undrawable, visual_runs
 from undersign.application.evidence.completion_certificate import RecipientEvidence
 from undersign.application.shared.pdf import SignatureRequest
 from undersign.domain.field import Field, FieldKind, Placement
@@ -89,6 +91,14 @@ async def _signed_by_each(signer: InMemoryPdfSigner, names: list[str], *, rotate
 )
 def test_a_line_is_cut_into_runs_of_one_font_and_one_direction_in_drawing_order(line: str, runs: list) -> None:
     assert [(run.text, run.face, run.rtl) for run in visual_runs(line)] == runs
+
+
+@pytest.mark.parametrize("line", [string.printable.strip(), "2026-12-03 20:14:55 UTC", "(a) [b] {c} <d> 1.5", ""])
+def test_printable_ascii_takes_the_short_way_to_the_same_runs(line: str) -> None:
+    # The short way skips the per-character font choice and the bidirectional algorithm.
+    assert not undrawable(line) and drawable(line) == line
+    assert all(script_fonts.covers(LATIN, char) for char in line)  # what makes it the same
+    assert visual_runs(line) == script_fonts._runs(line)
 
 
 # -- stamps and filled fields -----------------------------------------------------------

@@ -18,7 +18,9 @@ changes: the name stays as given wherever it is data (a field's value, the signe
 certificate), and the certificate of completion adds the code points it could not draw
 ("Selam ��� (U+1230 U+120B U+121D)").
 
-Each font file is read and its character map parsed once per process.
+Each font file is read and its character map parsed once per process. A line of printable
+ASCII (most of a certificate: times, hashes, addresses) is one Latin run, left to right,
+without the per-character work.
 """
 
 from __future__ import annotations
@@ -84,12 +86,22 @@ def covers(face: Face, char: str) -> bool:
 
 def drawable(text: str) -> str:
     """The text with every character no shipped font has replaced by U+FFFD."""
+    if _plain(text):
+        return text
     return "".join(c if _can_draw(c) else REPLACEMENT for c in text)
 
 
 def undrawable(text: str) -> list[str]:
     """The characters of `text` no shipped font has, in order, each once."""
+    if _plain(text):
+        return []
     return list(dict.fromkeys(c for c in text if not _can_draw(c)))
+
+
+def _plain(text: str) -> bool:
+    # Printable ASCII: the Latin font has every character of it (test_fonts_in_every_script), and
+    # none has a right-to-left direction.
+    return text.isascii() and text.isprintable()
 
 
 def _can_draw(char: str) -> bool:
@@ -98,7 +110,12 @@ def _can_draw(char: str) -> bool:
 
 def visual_runs(line: str) -> list[Run]:
     """One line of text as runs in the order they are drawn, left to right."""
-    text = drawable(line)
+    if _plain(line):
+        return [Run(text=line, face=LATIN, rtl=False)] if line else []
+    return _runs(drawable(line))
+
+
+def _runs(text: str) -> list[Run]:
     if not text:
         return []
     faces = _faces(text)
