@@ -14,7 +14,9 @@ Per size, the median of several signatures (the three kinds taking turns), each 
 The key is the same in all three (one ECDSA P-256 signer certificate, issued once), so
 the difference is the work around the signature. Peak memory is tracemalloc's peak of
 Python allocations during one signature: raw pyHanko's input is already in memory, and
-Undersign's stays in its file, as in production, where it comes from the blob store. Every
+Undersign's stays in its file, as in production, where it comes from the blob store. "Over
+raw" is the median, over the turns, of each turn's Undersign time over its raw pyHanko time:
+the targets are B-B at most 1.1 and B-LTA at most 2.5. Every
 run shares one event loop: on Python 3.11 each `asyncio.run()` builds the repr of its
 result, which for a 50 MB signed PDF costs seconds. The load average (1, 5, 15 min) is printed with each row.
 
@@ -69,11 +71,13 @@ class OneSigner:
         return self._signer, self._serial
 
 
-async def measure(signs: list[Callable[[], Awaitable[object]]], runs: int) -> list[tuple[float, float]]:
-    """Per signing function, the median seconds over `runs` and the peak MiB of one more run under tracemalloc.
+async def measure(signs: list[Callable[[], Awaitable[object]]], runs: int) -> list[tuple[float, float, list[float]]]:
+    """Per signing function: the median seconds over `runs`, the peak MiB of one more run under
+    tracemalloc, and each run's time over the first function's in the same turn.
 
-    The functions take turns within each run, so a machine whose load changes (another CI
-    run) slows them alike and their ratios hold.
+    The functions take turns within each run, so a machine whose speed changes (another CI
+    run, a busy neighbour) slows the functions of one turn alike: the median of those
+    per-turn ratios holds where the ratio of two medians, taken at other moments, moves.
     """
     times: list[list[float]] = [[] for _ in signs]
     for _ in range(runs):
@@ -81,7 +85,10 @@ async def measure(signs: list[Callable[[], Awaitable[object]]], runs: int) -> li
             started = time.perf_counter()
             await sign()
             taken.append(time.perf_counter() - started)
-    return [(statistics.median(taken), await peak_mib(sign)) for sign, taken in zip(signs, times, strict=True)]
+    return [
+        (statistics.median(taken), await peak_mib(sign), [t / first for t, first in zip(taken, times[0], strict=True)])
+        for sign, taken in zip(signs, times, strict=True)
+    ]
 
 
 async def peak_mib(sign: Callable[[], Awaitable[object]]) -> float:
@@ -158,7 +165,7 @@ async def benchmark(options: argparse.Namespace) -> None:
 
         print(
             f"{'size':>6} {'pdf MB':>7} | {'pyhanko B-B':>12} {'undersign B-B':>14} {'undersign B-LTA':>16} |"
-            f" peak MiB: {'pyhanko':>8} {'B-B':>6} {'B-LTA':>6} | load average"
+            f" over raw: {'B-B':>5} {'B-LTA':>6} | peak MiB: {'pyhanko':>8} {'B-B':>6} {'B-LTA':>6} | load average"
         )
         for label in options.sizes.split(","):
             pdf = with_pages(make_pdf_of_size(SIZES[label]), options.pages)
@@ -169,10 +176,11 @@ async def benchmark(options: argparse.Namespace) -> None:
                 [lambda pdf=pdf: raw_pyhanko(pdf), *(lambda level=level: undersign(level) for level in ours_at)], options.runs
             )
             runs = dict(zip(ours_at, measured, strict=True))
-            skipped = (float("nan"), float("nan"))
+            skipped = (float("nan"), float("nan"), [float("nan")])
             bb, lta = runs.get(SignatureLevel.PADES_B_B, skipped), runs.get(SignatureLevel.PADES_B_LTA, skipped)
             print(
                 f"{label:>6} {len(pdf) / 1e6:>7.1f} | {raw[0] * 1000:>9.0f} ms {bb[0] * 1000:>11.0f} ms {lta[0] * 1000:>13.0f} ms |"
+                f" {statistics.median(bb[2]):>15.2f} {statistics.median(lta[2]):>6.2f} |"
                 f" {raw[1]:>18.1f} {bb[1]:>6.1f} {lta[1]:>6.1f} | {load_average()}",
                 flush=True,
             )
