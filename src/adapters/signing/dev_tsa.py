@@ -29,6 +29,7 @@ from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.timestamps import TimeStamper
 
 from undersign.adapters.signing.dev_pki import DevPki, DevTsa, tsa_at, tsa_rotation
+from undersign.adapters.signing.timestamper_paths import PathsOncePerContext
 
 # A policy identifier nobody can mistake for a real one: 2.999 is ITU-T X.660's "example"
 # arc, open to anyone without registration. Short on purpose: the UUID arc (2.25.<128-bit
@@ -36,7 +37,7 @@ from undersign.adapters.signing.dev_pki import DevPki, DevTsa, tsa_at, tsa_rotat
 DEV_TSA_POLICY = "2.999.1.1"
 
 
-class DevTimeStamper(TimeStamper):
+class DevTimeStamper(PathsOncePerContext, TimeStamper):
     """Grants every request: a token over the request's imprint, signed with ECDSA P-256 and SHA-256."""
 
     def __init__(self, pki: DevPki) -> None:

@@ -19,6 +19,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampReque
 
 from undersign.adapters.signing.dev_pki import DevPki
 from undersign.adapters.signing.dev_tsa import DevTimeStamper
+from undersign.adapters.signing.timestamper_paths import PathsOncePerContext
 
 # Per request; a second authority is tried after it, so keep it short of a client's patience.
 HTTP_TIMEOUT_SECONDS = 10
@@ -39,7 +40,7 @@ class TimestampAuthorities:
     @classmethod
     def over_http(cls, urls: Sequence[str], *, timeout: float = HTTP_TIMEOUT_SECONDS) -> TimestampAuthorities:
         """Real TSAs at these URLs (credentials, if any, in the URL: https://user:password@host/path)."""
-        return cls([TimestampAuthority(_without_credentials(url), HTTPTimeStamper(url, timeout=timeout)) for url in urls])
+        return cls([TimestampAuthority(_without_credentials(url), _HttpTimeStamper(url, timeout=timeout)) for url in urls])
 
     @classmethod
     def development(cls, pki: DevPki) -> TimestampAuthorities:
@@ -47,6 +48,10 @@ class TimestampAuthorities:
 
     def __iter__(self) -> Iterator[TimestampAuthority]:
         return iter(self._authorities)
+
+
+class _HttpTimeStamper(PathsOncePerContext, HTTPTimeStamper):
+    """pyHanko's RFC 3161 client, its TSA's certificate validated once per signature (timestamper_paths)."""
 
 
 def unreachable(error: BaseException) -> TimestampRequestError | None:
