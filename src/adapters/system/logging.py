@@ -15,6 +15,9 @@ import sys
 
 import structlog
 
+# Every record, ours and the libraries', is stamped the same way.
+_TIMESTAMP = structlog.processors.TimeStamper(fmt="iso", utc=True)
+
 
 def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
     if json is None:
@@ -25,7 +28,7 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO") -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _TIMESTAMP,
             structlog.processors.format_exc_info,
             renderer,
         ],
@@ -47,7 +50,7 @@ def _libraries_log_through(renderer: structlog.typing.Processor, *, level: int) 
             foreign_pre_chain=[
                 structlog.stdlib.add_log_level,
                 structlog.stdlib.add_logger_name,
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                _TIMESTAMP,
             ],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
