@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for scripts and tests).")
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (UNDERSIGN_REDIS_URL): seals, emails, webhooks, reminders, expiry."""
+    from undersign.adapters.system import heap
     from undersign.entrypoints.container import build_container, ready_to_sign
     from undersign.entrypoints.settings import SettingsError
     from undersign.entrypoints.worker.arq_worker import run_workers
@@ -36,6 +37,7 @@ def worker(burst: bool) -> None:
         ready_to_sign(container)  # a wrong seal key stops the worker here, not at its first seal
     except SettingsError as error:
         fail(str(error))
+    heap.settle_heap()
     run_workers(container, burst=burst)
 
 

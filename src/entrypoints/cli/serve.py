@@ -30,6 +30,7 @@ def serve(host: str, port: int, workers: int, as_json: bool) -> None:
     """Serve the API (and the signing page) on the embedded default or the configured services."""
     import uvicorn
 
+    from undersign.adapters.system import heap
     from undersign.entrypoints.container import build_container, ready_to_sign
     from undersign.entrypoints.http.app import create_app
     from undersign.entrypoints.http.security_headers import MAX_REQUEST_HEAD_BYTES
@@ -63,14 +64,19 @@ def serve(host: str, port: int, workers: int, as_json: bool) -> None:
         "http": "h11", "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES, "server_header": False,
     }
     if workers == 1:
-        uvicorn.run(create_app(container), **options)
+        app = create_app(container)
+        heap.settle_heap()
+        uvicorn.run(app, **options)
     else:
         uvicorn.run(f"{__name__}:app_of_a_worker", factory=True, workers=workers, **options)
 
 
 def app_of_a_worker() -> Litestar:
     """The app of one of `serve --workers`'s processes, from the environment the command checked."""
+    from undersign.adapters.system import heap
     from undersign.entrypoints.container import build_container
     from undersign.entrypoints.http.app import create_app
 
-    return create_app(build_container(load_settings()))
+    app = create_app(build_container(load_settings()))
+    heap.settle_heap()
+    return app
