@@ -189,7 +189,9 @@ class UseCases:
     @cached_property
     def create_signing_link(self) -> CreateSigningLinkHandler:
         ports = self._ports
-        return CreateSigningLinkHandler(self._uow, ports.clock, ports.ids, ports.secrets, self._config.signing_link_ttl)
+        return CreateSigningLinkHandler(
+            self.envelope_turns, ports.clock, ports.ids, ports.secrets, self._config.signing_link_ttl
+        )
 
     # -- policies ----------------------------------------------------------------------------
 

@@ -54,3 +54,30 @@ async def test_different_use_cases_take_the_same_envelopes_turn(platform, caller
         await asyncio.sleep(0.05)
         assert not seal.done() and not expiry.done()  # they wait for the same turn, not a lock of their own
     await asyncio.gather(seal, expiry)
+
+
+async def test_a_link_issued_during_a_signature_waits_for_it_instead_of_costing_it_its_save(platform, caller):
+    """An invitation's link (or the sender's) issued while a recipient signs: the signature is made once."""
+    from tests.unit.flows import envelope_with, link, sign
+    from undersign.application.envelopes.send import SendEnvelope
+    from undersign.domain.policy import Routing
+
+    envelope_id, _, (ada, bob) = await envelope_with(platform, caller, "Ada", "Bob", routing=Routing.PARALLEL)
+    await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    ada_token = await link(platform, caller, envelope_id, ada)
+    signer, issued = platform.pdf_signer, []
+
+    async def sign_while_a_link_is_issued(source, output, request):
+        issued.append(asyncio.create_task(link(platform, caller, envelope_id, bob)))
+        await asyncio.sleep(0.05)  # the link's issuer runs meanwhile
+        assert not issued[0].done()
+        return await type(signer).sign(signer, source, output, request)
+
+    signer.sign = sign_while_a_link_is_issued
+    await platform.sign(sign(ada_token))
+    bob_token = await issued[0]
+
+    assert signer.calls.count("sign Ada") == 1  # not made again after losing its save to the link
+    del signer.sign
+    await platform.sign(sign(bob_token))  # the link issued after the signature works
+    assert signer.calls.count("sign Bob") == 1

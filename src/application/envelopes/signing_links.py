@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from undersign.application.access.permissions import Caller, Permission
 from undersign.application.access.visibility import require_visible_envelope
+from undersign.application.shared.envelope_turns import EnvelopeTurns
 from undersign.application.shared.errors import Forbidden
 from undersign.application.shared.loading import hash_token, require_envelope
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
-from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.signing_link import LinkChannel, SigningLink
 from undersign.domain.text import single_line
@@ -38,12 +38,17 @@ EMBEDDED_LINK_TTL = timedelta(minutes=15)
 
 class CreateSigningLinkHandler:
     """The token is returned once and only its hash is stored; each call issues a new one and
-    revokes the recipient's older links (see LinkChannel.revokes for which)."""
+    revokes the recipient's older links (see LinkChannel.revokes for which).
+
+    Issuing writes the envelope, so it takes the envelope's turn: a signature under way is
+    waited for (a link is issued in milliseconds), not made to lose its save and be made again
+    (an invitation's link issued while the previous signer signed cost that signature whole).
+    """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, secrets: SecretGenerator, ttl: timedelta
+        self, turns: EnvelopeTurns, clock: Clock, ids: IdGenerator, secrets: SecretGenerator, ttl: timedelta
     ) -> None:
-        self._uow, self._clock, self._ids, self._secrets, self._ttl = uow, clock, ids, secrets, ttl
+        self._turns, self._clock, self._ids, self._secrets, self._ttl = turns, clock, ids, secrets, ttl
 
     async def __call__(self, command: CreateSigningLink) -> IssuedLink:
         command.caller.require(Permission.ISSUE_SIGNING_LINKS)
@@ -70,8 +75,8 @@ class CreateSigningLinkHandler:
         self, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel,
         embedded_by: str | None, *, seen_by: Caller | None = None,
     ) -> IssuedLink:
-        """With `seen_by`, only for an envelope that caller sees (checked before anything else)."""
-        async with self._uow() as uow:
+        """With `seen_by`, only for an envelope that caller sees: checked first once the turn is held."""
+        async with self._turns.hold(tenant_id, envelope_id) as uow:
             if seen_by is None:
                 envelope = await require_envelope(uow, tenant_id, envelope_id)
             else:
