@@ -9,7 +9,7 @@ from tests.fakes.system import contents
 from tests.unit.flows import completed, envelope_with, link, sign
 from undersign.application.background.dispatch import certificate_job
 from undersign.application.envelopes.send import SendEnvelope
-from undersign.application.evidence.stored_certificate import MakeCompletionCertificateJob
+from undersign.application.evidence.stored_certificate import CompletionCertificateMaker, MakeCompletionCertificateJob
 from undersign.application.signing.seal import SealEnvelopeJob
 from undersign.domain.errors import InvalidState, NotFound
 from undersign.domain.tenant import AccessRole
@@ -89,18 +89,39 @@ async def test_an_envelope_sealed_before_certificates_were_stored_gets_one_at_it
     assert event.data["sha256"] == first.sha256 == hashlib.sha256(await contents(first)).hexdigest()
 
 
-async def test_two_first_downloads_at_once_store_one_certificate(platform, caller):
+async def test_two_first_downloads_at_once_make_one_certificate(platform, caller):
     envelope_id = await sealed_without_certificate(platform, caller)
     render = platform.certificate_renderer.render
 
     async def slow_render(certificate):
-        await asyncio.sleep(0)  # both downloads render before either stores
+        await asyncio.sleep(0.01)  # the second download arrives while the first renders
         return await render(certificate)
 
     platform.certificate_renderer.render = slow_render
     first, second = await asyncio.gather(
         platform.completion_certificates.download(caller, envelope_id),
         platform.completion_certificates.download(caller, envelope_id),
+    )
+
+    assert first == second and len(made_events(platform, envelope_id)) == 1
+    assert len(platform.certificate_renderer.rendered) == 1  # the second waited for the first, and served its certificate
+
+
+async def test_makers_in_two_processes_at_once_store_one_certificate(platform, caller):
+    envelope_id = await sealed_without_certificate(platform, caller)
+    render = platform.certificate_renderer.render
+
+    async def slow_render(certificate):
+        await asyncio.sleep(0)  # both render before either stores
+        return await render(certificate)
+
+    platform.certificate_renderer.render = slow_render
+    other_process = CompletionCertificateMaker(
+        platform.unit_of_work, platform.clock, platform.ids, platform.certificate_renderer, platform.pdf_signer
+    )
+    first, second = await asyncio.gather(
+        platform.make_completion_certificate.made(caller.tenant_id, envelope_id),
+        other_process.made(caller.tenant_id, envelope_id),
     )
 
     assert first == second and len(made_events(platform, envelope_id)) == 1

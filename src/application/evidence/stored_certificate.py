@@ -10,7 +10,8 @@ certificates were stored, makes the certificate then, the same way.
 Made at most once: the making writes the envelope under its version, so of two makers
 (the job running twice, two first downloads at once) one stores its certificate and the
 other, on its retry, finds it made and serves that one; the loser's blob goes with its
-rolled-back unit of work.
+rolled-back unit of work. In one process, makers of the same envelope also wait for each
+other: the first download often comes as the job starts, and both would render and seal.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from undersign.application.evidence.completion_certificate import (
     CompletionCertificateRenderer,
     completion_certificate,
 )
+from undersign.application.shared.envelope_turns import EnvelopeLocks
 from undersign.application.shared.jobs import JobPayload
 from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
@@ -71,16 +73,23 @@ class CompletionCertificateMaker:
         pdf: PdfSigner,
     ) -> None:
         self._uow, self._clock, self._ids, self._renderer, self._pdf = uow, clock, ids, renderer, pdf
+        # Not the envelope's turn: that holds its row, which rendering and sealing must not.
+        self._making = EnvelopeLocks()
 
     async def __call__(self, job: MakeCompletionCertificateJob) -> None:
         """The job: nothing to do for an envelope that is not sealed, or whose certificate is made."""
-        await retry_on_conflict(lambda: self._make(job.tenant_id, job.envelope_id, unready_raises=False))
+        await self._once(job.tenant_id, job.envelope_id, unready_raises=False)
 
     async def made(self, tenant_id: str, envelope_id: str) -> StoredCertificate:
         """The envelope's certificate, made now if it was not; InvalidState until the envelope is sealed."""
-        made = await retry_on_conflict(lambda: self._make(tenant_id, envelope_id, unready_raises=True))
+        made = await self._once(tenant_id, envelope_id, unready_raises=True)
         assert made is not None
         return made
+
+    async def _once(self, tenant_id: str, envelope_id: str, *, unready_raises: bool) -> StoredCertificate | None:
+        """After any maker of the same envelope in this process: it has made it, or failed to."""
+        async with self._making.hold(envelope_id):
+            return await retry_on_conflict(lambda: self._make(tenant_id, envelope_id, unready_raises=unready_raises))
 
     async def _make(self, tenant_id: str, envelope_id: str, *, unready_raises: bool) -> StoredCertificate | None:
         async with self._uow() as uow:
