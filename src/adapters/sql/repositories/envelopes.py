@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -21,6 +21,34 @@ from undersign.domain.signing_link import LinkChannel, SigningLink
 
 # Columns a save never writes from the envelope's values: its key, and the version it moves on itself.
 _KEPT = frozenset({"id", "tenant_id", "version"})
+
+
+def _one_envelope() -> Select[tuple[EnvelopeRow, AuditEventRow]]:
+    """An envelope, its signers and fields, and its audit chain's last entry; bound to tenant_id and envelope_id.
+
+    Built once per process: the audit table's alias and the statement's cache key took ~0.7 ms
+    to make for every read, about what SQLite takes to run it; an envelope is read ~27 times
+    from creation to its certificate.
+    """
+    last = aliased(AuditEventRow)
+    latest = select(func.max(last.seq)).where(last.envelope_id == EnvelopeRow.id).correlate(EnvelopeRow).scalar_subquery()
+    return (
+        select(EnvelopeRow, AuditEventRow)
+        .outerjoin(
+            AuditEventRow,
+            and_(
+                AuditEventRow.envelope_id == EnvelopeRow.id,
+                AuditEventRow.tenant_id == EnvelopeRow.tenant_id,
+                AuditEventRow.seq == latest,
+            ),
+        )
+        .where(EnvelopeRow.tenant_id == bindparam("tenant_id"), EnvelopeRow.id == bindparam("envelope_id"))
+        .options(joinedload(EnvelopeRow.signers), joinedload(EnvelopeRow.fields))
+        .execution_options(**FRESH)
+    )
+
+
+_ONE_ENVELOPE = _one_envelope()
 
 
 @dataclass(slots=True)
@@ -69,25 +97,8 @@ class SqlEnvelopes:
         fields: ~6 ms of CPU for get, save and commit on SQLite, against ~11 ms with three
         queries); at 10 signers and 30 fields it costs about twice what three queries do.
         """
-        last = aliased(AuditEventRow)
-        latest = (
-            select(func.max(last.seq)).where(last.envelope_id == EnvelopeRow.id).correlate(EnvelopeRow).scalar_subquery()
-        )
-        query = (
-            select(EnvelopeRow, AuditEventRow)
-            .outerjoin(
-                AuditEventRow,
-                and_(
-                    AuditEventRow.envelope_id == EnvelopeRow.id,
-                    AuditEventRow.tenant_id == EnvelopeRow.tenant_id,
-                    AuditEventRow.seq == latest,
-                ),
-            )
-            .where(EnvelopeRow.tenant_id == tenant_id, EnvelopeRow.id == envelope_id)
-            .options(joinedload(EnvelopeRow.signers), joinedload(EnvelopeRow.fields))
-            .execution_options(**FRESH)
-        )
-        found = (await self._session.execute(query)).unique().first()
+        bound = {"tenant_id": tenant_id, "envelope_id": envelope_id}
+        found = (await self._session.execute(_ONE_ENVELOPE, bound)).unique().first()
         if found is None:
             return None
         row, head = found
