@@ -6,11 +6,13 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from tests.fakes.pdf import A4
 from tests.integration.sql.helpers import (
     ACME,
     GLOBEX,
+    SQL_BACKENDS,
     T0,
     Backend,
     datetimes_in,
@@ -156,6 +158,43 @@ async def test_a_stale_save_is_a_conflict(backend: Backend, tenants: None) -> No
             await slow.commit()
 
     assert (await fetch(backend)).document_ids == ["doc-fast"]
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
+async def test_a_held_envelope_keeps_a_second_holder_waiting_until_the_first_commits(backend: Backend, tenants: None) -> None:
+    """PostgreSQL and MariaDB lock the row; SQLite, with one writer at a time, is sent nothing to hold."""
+    assert backend.engine is not None
+    await stored(backend, draft())
+    sent: list[str] = []
+
+    def listen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        sent.append(statement)
+
+    event.listen(backend.engine.sync_engine, "before_cursor_execute", listen)
+    order: list[str] = []
+
+    async def second_holder() -> None:
+        async with backend.uow() as uow:
+            await uow.envelopes.hold(ACME, "env-1")
+            order.append("second holds")
+
+    try:
+        async with backend.uow() as first:
+            await first.envelopes.hold(ACME, "env-1")
+            holds_sent = len(sent)
+            second = asyncio.create_task(second_holder())
+            await asyncio.sleep(0.3)
+            order.append("first commits")
+            await first.commit()
+        await asyncio.wait_for(second, timeout=30)
+    finally:
+        event.remove(backend.engine.sync_engine, "before_cursor_execute", listen)
+
+    if backend.name == "sqlite":
+        assert holds_sent == 0
+    else:
+        assert holds_sent == 1 and "FOR UPDATE" in sent[0]
+        assert order == ["first commits", "second holds"]
 
 
 async def test_of_two_writers_racing_from_the_same_version_exactly_one_wins(backend: Backend, tenants: None) -> None:
