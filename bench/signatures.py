@@ -4,7 +4,12 @@ Per size, the median of several signatures (the three kinds taking turns), each 
 
 - `pyhanko B-B`: pyHanko alone, as its documentation shows it (`PdfSigner.async_sign_pdf`,
   what `sign_pdf` runs, on an `IncrementalPdfFileWriter`), with the same key and
-  certificate, writing to a file opened `w+b` (so pyHanko streams rather than buffers);
+  certificate, writing to a file opened `w+b` (so pyHanko streams rather than buffers), on
+  asn1crypto's encoding as shipped: without adapters/signing/asn1_contents_once.py, which
+  importing Undersign's signing adapters applies to the whole process (its length
+  correction, asn1_lengths.py, stays: without it a signature may take minutes);
+- `+ encoding fix`: the same, with asn1_contents_once.py applied, as Undersign runs: what
+  Undersign adds to pyHanko besides that fix;
 - `undersign B-B` and `undersign B-LTA`: `PyHankoPdfSigner.sign` as a signer's request
   runs it, from a file to a file: the form filled, the visible signature drawn, the
   certificate path validated against the trust roots; at B-LTA also the time stamp, the
@@ -15,8 +20,8 @@ The key is the same in all three (one ECDSA P-256 signer certificate, issued onc
 the difference is the work around the signature. Peak memory is tracemalloc's peak of
 Python allocations during one signature: raw pyHanko's input is already in memory, and
 Undersign's stays in its file, as in production, where it comes from the blob store. "Over
-raw" is the median, over the turns, of each turn's Undersign time over its raw pyHanko time:
-the targets are B-B at most 1.1 and B-LTA at most 2.5. Every
+raw" is the median, over the turns, of each turn's Undersign time over its raw pyHanko time
+(asn1crypto as shipped): the targets are B-B at most 1.1 and B-LTA at most 2.5. Every
 run shares one event loop: on Python 3.11 each `asyncio.run()` builds the repr of its
 result, which for a 50 MB signed PDF costs seconds. The load average (1, 5, 15 min) is printed with each row.
 
@@ -27,18 +32,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import statistics
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
 from _stack import load_average  # and the repository root on sys.path, for tests.pdf_samples
-from asn1crypto import keys
+from asn1crypto import core, keys
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -69,6 +76,20 @@ class OneSigner:
 
     def issue(self, *, name: str, email: str, now: datetime) -> tuple[Signer, int]:
         return self._signer, self._serial
+
+
+@contextmanager
+def encoding_as_shipped() -> Iterator[None]:
+    """asn1crypto's own `contents` and `dump` of its constructed types, for the block: asn1_contents_once undone."""
+    patched = {cls: (cls.__dict__["contents"], cls.__dict__["dump"]) for cls in (core.Sequence, core.SequenceOf)}
+    try:
+        for cls, (contents, dump) in patched.items():
+            cls.contents = property(inspect.unwrap(contents.fget), contents.fset)
+            cls.dump = dump.__wrapped__  # asn1_contents_once's wrapper off, asn1_lengths' kept
+        yield
+    finally:
+        for cls, (contents, dump) in patched.items():
+            cls.contents, cls.dump = contents, dump
 
 
 async def measure(signs: list[Callable[[], Awaitable[object]]], runs: int) -> list[tuple[float, float, list[float]]]:
@@ -160,26 +181,34 @@ async def benchmark(options: argparse.Namespace) -> None:
                 writer = IncrementalPdfFileWriter(BytesIO(pdf))
                 await PdfSigner(metadata, signer=raw_signer).async_sign_pdf(writer, output=output)
 
+        async def raw_as_shipped(pdf: bytes) -> None:
+            with encoding_as_shipped():
+                await raw_pyhanko(pdf)
+
         async def undersign(level: SignatureLevel) -> None:
             await ours.sign(str(prepared_path), str(output_path), replace(request, level=level))
 
         print(
-            f"{'size':>6} {'pdf MB':>7} | {'pyhanko B-B':>12} {'undersign B-B':>14} {'undersign B-LTA':>16} |"
-            f" over raw: {'B-B':>5} {'B-LTA':>6} | peak MiB: {'pyhanko':>8} {'B-B':>6} {'B-LTA':>6} | load average"
+            f"{'size':>6} {'pdf MB':>7} | {'pyhanko B-B':>12} {'+ encoding fix':>15} {'undersign B-B':>14}"
+            f" {'undersign B-LTA':>16} | over raw: {'B-B':>5} {'B-LTA':>6} | peak MiB: {'pyhanko':>8} {'B-B':>6}"
+            f" {'B-LTA':>6} | load average"
         )
         for label in options.sizes.split(","):
             pdf = with_pages(make_pdf_of_size(SIZES[label]), options.pages)
             source_path.write_bytes(pdf)
             await ours.prepare(str(source_path), str(prepared_path), [field])  # file to file, as the send step does
             ours_at = [level for name, level in LEVELS.items() if name in levels]
-            raw, *measured = await measure(
-                [lambda pdf=pdf: raw_pyhanko(pdf), *(lambda level=level: undersign(level) for level in ours_at)], options.runs
-            )
+            raw, fixed, *measured = await measure(
+                [lambda pdf=pdf: raw_as_shipped(pdf), lambda pdf=pdf: raw_pyhanko(pdf),
+                 *(lambda level=level: undersign(level) for level in ours_at)],
+                options.runs,
+            )  # fmt: skip
             runs = dict(zip(ours_at, measured, strict=True))
             skipped = (float("nan"), float("nan"), [float("nan")])
             bb, lta = runs.get(SignatureLevel.PADES_B_B, skipped), runs.get(SignatureLevel.PADES_B_LTA, skipped)
             print(
-                f"{label:>6} {len(pdf) / 1e6:>7.1f} | {raw[0] * 1000:>9.0f} ms {bb[0] * 1000:>11.0f} ms {lta[0] * 1000:>13.0f} ms |"
+                f"{label:>6} {len(pdf) / 1e6:>7.1f} | {raw[0] * 1000:>9.0f} ms {fixed[0] * 1000:>12.0f} ms"
+                f" {bb[0] * 1000:>11.0f} ms {lta[0] * 1000:>13.0f} ms |"
                 f" {statistics.median(bb[2]):>15.2f} {statistics.median(lta[2]):>6.2f} |"
                 f" {raw[1]:>18.1f} {bb[1]:>6.1f} {lta[1]:>6.1f} | {load_average()}",
                 flush=True,
