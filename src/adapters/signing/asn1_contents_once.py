@@ -26,7 +26,16 @@ from asn1crypto import core
 # SET and SET OF are a SEQUENCE and a SEQUENCE OF to asn1crypto: these two classes cover all four.
 _CONSTRUCTED = (core.Sequence, core.SequenceOf)
 _PATCHED = "_undersign_contents_once"
-_dumping = threading.local()  # .contents: {id(value): its encoding}, for the values being dumped now
+
+
+class _BeingDumped(threading.local):
+    """Per thread: {id(value): its encoding}, for the values being dumped now."""
+
+    def __init__(self) -> None:
+        self.contents: dict[int, bytes] = {}
+
+
+_dumping = _BeingDumped()
 
 
 def encode_contents_once() -> None:
@@ -40,16 +49,10 @@ def encode_contents_once() -> None:
             cls.dump = _encoding_once(dump)
 
 
-def _being_dumped() -> dict[int, bytes]:
-    if not hasattr(_dumping, "contents"):
-        _dumping.contents = {}
-    return _dumping.contents
-
-
 def _answered_while_dumping(read: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
     @wraps(read)
     def contents(self: Any) -> bytes:
-        encoded = _being_dumped().get(id(self))
+        encoded = _dumping.contents.get(id(self))
         return read(self) if encoded is None else encoded
 
     setattr(contents, _PATCHED, True)
@@ -59,7 +62,7 @@ def _answered_while_dumping(read: Callable[[Any], bytes]) -> Callable[[Any], byt
 def _encoding_once(dump: Callable[..., bytes]) -> Callable[..., bytes]:
     @wraps(dump)
     def dumped(self: Any, force: bool = False) -> bytes:
-        being_dumped, key = _being_dumped(), id(self)
+        being_dumped, key = _dumping.contents, id(self)
         header = self._header
         # Left to asn1crypto: force, and a header whose length may be indefinite (ending in 0x80),
         # which makes dump() re-encode the contents from scratch (BER to DER) after reading them.
