@@ -78,6 +78,7 @@ from undersign.application.shared.ports import Clock
 from undersign.domain.web_session import SessionTimeouts
 from undersign.entrypoints.evidence_formats import ApiEvidenceFormats
 from undersign.entrypoints.settings import Settings, SettingsError
+from undersign.entrypoints.worker.doorbell import Doorbell, LaneDoorbells
 from undersign.entrypoints.worker.embedded import EmbeddedRunner
 
 
@@ -317,10 +318,14 @@ class ContainerPorts:
     signer_sign_in = property(lambda self: self._gateways.signer_sign_in())
 
 
-def embedded_runner(settings: Settings, use_cases: UseCases, store: SqlJobStore, clock: Clock) -> EmbeddedRunner:
+def embedded_runner(
+    settings: Settings, use_cases: UseCases, store: SqlJobStore, clock: Clock, outbox_doorbell: Doorbell,
+    lane_doorbells: LaneDoorbells,
+) -> EmbeddedRunner:
     return EmbeddedRunner(
         use_cases.dispatcher, store, use_cases.job_runner, use_cases.schedules, clock,
         job_timeout_seconds=settings.job_timeout_seconds, schedule_every=settings.schedule_every,
+        outbox_doorbell=outbox_doorbell, lane_doorbells=lane_doorbells,
     )
 
 
@@ -353,7 +358,10 @@ class Gateways(containers.DeclarativeContainer):
     )
     blobs = providers.Singleton(AlarmedBlobStore, stored_blobs, corruption_reports)
     recorded_blobs = providers.Singleton(SqlRecordedBlobs, sessions)
-    unit_of_work = providers.Singleton(sql_unit_of_work_factory, sessions, blobs)
+    # Rung by this process's writes, so that its background loops take them up at once.
+    outbox_doorbell = providers.Singleton(Doorbell)
+    lane_doorbells = providers.Singleton(LaneDoorbells)
+    unit_of_work = providers.Singleton(sql_unit_of_work_factory, sessions, blobs, outbox_doorbell.provided.ring)
     idempotency_keys = providers.Singleton(SqlIdempotencyKeys, sessions)
     pki = providers.Singleton(development_pki, core.settings, core.clock)
     pdf_sandbox = providers.Singleton(PdfSandbox, core.settings.provided.pdf_limits)
@@ -381,7 +389,7 @@ class Gateways(containers.DeclarativeContainer):
     )
     certificate_renderer = providers.Singleton(ReportLabCompletionCertificateRenderer)
     evidence_formats = providers.Singleton(ApiEvidenceFormats)  # the API's own JSON forms, in the evidence package
-    job_store = providers.Singleton(SqlJobStore, sessions, core.clock)
+    job_store = providers.Singleton(SqlJobStore, sessions, core.clock, lane_doorbells.provided.ring)
     job_queue = providers.Singleton(job_queue, core.settings, job_store)
     mailer = providers.Singleton(mailer, core.settings)
     notice_templates = providers.Singleton(JinjaNoticeTemplates)
@@ -405,7 +413,10 @@ class Container(containers.DeclarativeContainer):
     gateways = providers.Container(Gateways, core=core)
     # Every use case, wired by application.bootstrap as the tests wire them to fakes.
     use_cases = providers.Singleton(UseCases, providers.Factory(ContainerPorts, core, gateways), providers.Callable(config, settings))
-    embedded_runner = providers.Singleton(embedded_runner, settings, use_cases, gateways.job_store, core.clock)
+    embedded_runner = providers.Singleton(
+        embedded_runner, settings, use_cases, gateways.job_store, core.clock, gateways.outbox_doorbell,
+        gateways.lane_doorbells,
+    )
     # Operators' storage commands: they work on the store and the records directly, across tenants.
     check_storage = providers.Singleton(CheckStorage, gateways.recorded_blobs, gateways.blobs)
 

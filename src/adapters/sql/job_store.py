@@ -21,6 +21,7 @@ Claiming is safe with any number of runners at once, on every server:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,10 +40,17 @@ _NO_SYNC = {"synchronize_session": False}
 
 
 class SqlJobStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        """`clock` dates what is enqueued (run_at, created_at): the runner's clock, which `claim` is given the time of."""
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        enqueued: Callable[[set[JobLane]], None] | None = None,
+    ) -> None:
+        """`clock` dates what is enqueued (run_at, created_at): the runner's clock, which `claim` is given the time of.
+        `enqueued` is told the lanes of the jobs committed to the queue (the lanes' doorbells ring)."""
         self._sessions = sessions
         self._clock = clock
+        self._enqueued = enqueued
 
     async def enqueue(self, jobs: list[Job]) -> None:
         """An INSERT that passes over the ids already there (the server decides, so two enqueuers cannot both add one).
@@ -63,6 +71,8 @@ class SqlJobStore:
         async with own_session(self._sessions) as session:
             await session.execute(_insert_unless_present(session.get_bind().dialect), rows)
             await session.commit()
+        if self._enqueued is not None:
+            self._enqueued({job.lane for job in first.values()})
 
     async def claim(self, *, lane: JobLane, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedJob]:
         """The due jobs of `lane`, earliest first, each leased until now + lease_seconds and its attempt counted."""

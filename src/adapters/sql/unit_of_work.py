@@ -33,9 +33,16 @@ class SqlUnitOfWork(UnitOfWork):
     it shows, leaves it as DatabaseUnavailable.
     """
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], blob_store: BlobStore) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        blob_store: BlobStore,
+        published: Callable[[], None] | None = None,
+    ) -> None:
+        """`published` is called after a commit that wrote outbox messages (a doorbell's ring)."""
         self._session_factory = session_factory
         self.blobs = TrackedBlobs(blob_store)
+        self._published = published
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -68,8 +75,12 @@ class SqlUnitOfWork(UnitOfWork):
     async def _commit(self) -> None:
         with conflicts_raise("another writer got there first"):
             await self._session.commit()
+        if self.outbox.added and self._published is not None:
+            self._published()
+        self.outbox.added = 0
 
     async def _rollback(self) -> None:
+        self.outbox.added = 0
         await self._session.rollback()
 
     async def _close(self) -> None:
@@ -77,7 +88,9 @@ class SqlUnitOfWork(UnitOfWork):
 
 
 def sql_unit_of_work_factory(
-    session_factory: async_sessionmaker[AsyncSession], blob_store: BlobStore
+    session_factory: async_sessionmaker[AsyncSession],
+    blob_store: BlobStore,
+    published: Callable[[], None] | None = None,
 ) -> Callable[[], SqlUnitOfWork]:
     """What the use cases take as their UnitOfWorkFactory."""
-    return partial(SqlUnitOfWork, session_factory, blob_store)
+    return partial(SqlUnitOfWork, session_factory, blob_store, published)

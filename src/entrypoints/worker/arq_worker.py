@@ -107,7 +107,10 @@ def build_workers(container: Container, *, burst: bool = False) -> list[Worker]:
 
     async def start_dispatcher(ctx: dict[str, Any]) -> None:
         dispatcher = container.use_cases().dispatcher
-        ctx["dispatcher"] = asyncio.create_task(repeat("dispatcher", dispatching(dispatcher), POLL_SECONDS))
+        # The API processes' messages are found by its looks; this process's own (a seal's) ring it at once.
+        ctx["dispatcher"] = asyncio.create_task(
+            repeat("dispatcher", dispatching(dispatcher), POLL_SECONDS, doorbell=container.gateways.outbox_doorbell())
+        )
         log.info("worker started", max_jobs={lane.value: n for lane, n in MAX_JOBS.items()})
 
     async def stop_dispatcher(ctx: dict[str, Any]) -> None:

@@ -25,7 +25,9 @@ from undersign.application.background.ports import ClaimedJob, JobStore
 from undersign.application.background.schedules import Schedules
 from undersign.application.shared.jobs import JobLane
 from undersign.application.shared.ports import Clock
+from undersign.entrypoints.worker.doorbell import Doorbell, LaneDoorbells
 from undersign.entrypoints.worker.loops import (
+    DOORBELL_POLL_SECONDS,
     HEARTBEAT_SECONDS,
     LEASE_SECONDS,
     POLL_SECONDS,
@@ -55,19 +57,34 @@ class EmbeddedRunner:
         schedule_every: timedelta,
         lease_seconds: float = LEASE_SECONDS,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        outbox_doorbell: Doorbell | None = None,
+        lane_doorbells: LaneDoorbells | None = None,
     ) -> None:
+        """The doorbells, rung by this process's outbox writes and by the jobs it queues in each lane, wake the
+        loops at once: the loops then look on their own only every DOORBELL_POLL_SECONDS, for other processes'
+        work and for jobs that come due later."""
         self._dispatcher, self._store, self._runner, self._schedules = dispatcher, store, runner, schedules
         self._clock, self._job_timeout, self._schedule_every = clock, job_timeout_seconds, schedule_every
         self._lease, self._heartbeat = timedelta(seconds=lease_seconds), heartbeat_seconds
         self._tasks: list[asyncio.Task[None]] = []
         self._running: dict[JobLane, set[asyncio.Task[None]]] = {lane: set() for lane in SLOTS}  # jobs being run
         self._retention_next: datetime | None = None  # None: at the schedule's first run
+        self._outbox_doorbell, self._lane_doorbells = outbox_doorbell, lane_doorbells
 
     async def start(self) -> None:
         log.info("embedded job runner started", slots={lane.value: n for lane, n in SLOTS.items()})
         self._tasks = [
-            asyncio.create_task(repeat("dispatcher", dispatching(self._dispatcher), POLL_SECONDS)),
-            *(asyncio.create_task(repeat(f"jobs:{lane}", self._due_jobs_of(lane), POLL_SECONDS)) for lane in SLOTS),
+            asyncio.create_task(
+                repeat("dispatcher", dispatching(self._dispatcher), self._pause(self._outbox_doorbell),
+                       doorbell=self._outbox_doorbell)
+            ),
+            *(
+                asyncio.create_task(
+                    repeat(f"jobs:{lane}", self._due_jobs_of(lane), self._pause(self._lane_doorbell(lane)),
+                           doorbell=self._lane_doorbell(lane))
+                )
+                for lane in SLOTS
+            ),
             asyncio.create_task(repeat("schedule", self._run_schedule, self._schedule_every.total_seconds())),
         ]
 
@@ -81,6 +98,13 @@ class EmbeddedRunner:
                 await task
         self._tasks = []
         self._running = {lane: set() for lane in SLOTS}
+
+    @staticmethod
+    def _pause(doorbell: Doorbell | None) -> float:
+        return POLL_SECONDS if doorbell is None else DOORBELL_POLL_SECONDS
+
+    def _lane_doorbell(self, lane: JobLane) -> Doorbell | None:
+        return None if self._lane_doorbells is None else self._lane_doorbells[lane]
 
     def _due_jobs_of(self, lane: JobLane) -> Callable[[], Awaitable[bool]]:
         """The loop step of one lane: claim as many of its due jobs as it has free slots and start them."""
@@ -96,10 +120,22 @@ class EmbeddedRunner:
             for job in claimed:
                 task = asyncio.create_task(self._run(job))
                 running.add(task)
-                task.add_done_callback(running.discard)
+                task.add_done_callback(self._slot_freed(lane, running))
             return len(claimed) == free  # all slots taken: look again as soon as one frees
 
         return step
+
+    def _slot_freed(self, lane: JobLane, running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+        """A finished job's callback: its slot is free, and a lane that was full looks for its next job at once."""
+
+        def freed(task: asyncio.Task[None]) -> None:
+            was_full = len(running) == SLOTS[lane]
+            running.discard(task)
+            doorbell = self._lane_doorbell(lane)
+            if was_full and doorbell is not None:
+                doorbell.ring()
+
+        return freed
 
     async def _run(self, claimed: ClaimedJob) -> None:
         lease_lost = asyncio.Event()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
 
-from undersign.application.background.dispatch import Dispatcher
+from undersign.application.background.dispatch import BATCH_SIZE, Dispatcher
 from undersign.application.background.job_runner import DeadLettered, Done, JobOutcome, RetryLater
 from undersign.application.shared.errors import ServiceUnavailable
 from undersign.application.shared.jobs import Job
+from undersign.entrypoints.worker.doorbell import Doorbell
 
 POLL_SECONDS = 0.2  # how soon an idle loop looks again: the delay a quiet outbox adds to a job
+# How soon an idle loop with a doorbell looks again: the doorbell brings what this process writes at
+# once, so the looks are for what other processes write and for jobs that come due later.
+DOORBELL_POLL_SECONDS = 1.0
 # A runner's own limit on a job outlasts the JobRunner's by this much: the JobRunner times an
 # attempt out first, so that it counts as a failed attempt (retried, then a dead letter).
 TIMEOUT_MARGIN_SECONDS = 5
@@ -26,37 +31,53 @@ MAX_FAILURE_PAUSE_SECONDS = 10
 log = structlog.get_logger("undersign.jobs")
 
 
-async def repeat(name: str, step: Callable[[], Awaitable[bool]], pause: float) -> None:
-    """Run `step` again and again: at once while it finds work, after `pause` when it did not.
+async def repeat(
+    name: str, step: Callable[[], Awaitable[bool]], pause: float, *, doorbell: Doorbell | None = None
+) -> None:
+    """Run `step` again and again: at once while it finds work, after `pause` (or a ring of `doorbell`) when it did not.
 
     A failing step is logged and tried again after a pause that doubles with each failure in
-    a row (up to MAX_FAILURE_PAUSE_SECONDS): a database that is down is not hammered, and the
-    log gets one line per try, not a stream of tracebacks. Only cancellation ends the loop.
+    a row (up to MAX_FAILURE_PAUSE_SECONDS), which no ring cuts short: a database that is down
+    is not hammered, and the log gets one line per try, not a stream of tracebacks. Only
+    cancellation ends the loop.
     """
-    failures = 0
-    while True:
-        try:
-            busy = await step()
-            failures = 0
-        except asyncio.CancelledError:
-            raise
-        except ServiceUnavailable as error:  # expected in an outage: say so, without a traceback
-            failures += 1
-            log.warning("background loop waits for a service", loop=name, error=error.detail, failures=failures)
-            busy = False
-        except Exception:
-            failures += 1
-            log.exception("background loop failed; trying again", loop=name, failures=failures)
-            busy = False
-        if not busy:
-            await asyncio.sleep(min(pause * 2**failures, max(pause, MAX_FAILURE_PAUSE_SECONDS)))
+    with doorbell.listener() if doorbell is not None else contextlib.nullcontext() as rung:
+        failures = 0
+        while True:
+            if rung is not None:
+                rung.clear()  # a ring from now on is for what this step may not see
+            try:
+                busy = await step()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except ServiceUnavailable as error:  # expected in an outage: say so, without a traceback
+                failures += 1
+                log.warning("background loop waits for a service", loop=name, error=error.detail, failures=failures)
+                busy = False
+            except Exception:
+                failures += 1
+                log.exception("background loop failed; trying again", loop=name, failures=failures)
+                busy = False
+            if not busy:
+                delay = min(pause * 2**failures, max(pause, MAX_FAILURE_PAUSE_SECONDS))
+                if rung is None or failures:
+                    await asyncio.sleep(delay)
+                else:
+                    await _rung_or_after(rung, delay)
+
+
+async def _rung_or_after(rung: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await rung.wait()
 
 
 def dispatching(dispatcher: Dispatcher) -> Callable[[], Awaitable[bool]]:
-    """The dispatcher as a loop step: busy while it found messages."""
+    """The dispatcher as a loop step: busy while it found a full batch (a smaller one took all there was)."""
 
     async def step() -> bool:
-        return await dispatcher.dispatch() > 0
+        return await dispatcher.dispatch() >= BATCH_SIZE
 
     return step
 
