@@ -72,6 +72,27 @@ async def test_an_idle_loop_looks_again_when_rung_instead_of_after_its_pause():
         loop.cancel()
 
 
+async def test_a_rung_loop_gathers_what_is_written_with_the_ring_into_one_look():
+    """Under load, one dispatch takes the messages of several envelopes committed within `gather`."""
+    doorbell, looks = Doorbell(), []
+
+    async def step() -> bool:
+        looks.append(asyncio.get_running_loop().time())
+        return False
+
+    loop = asyncio.create_task(repeat("test", step, LONG, doorbell=doorbell, gather=0.3))
+    try:
+        await asyncio.sleep(0.05)
+        rung_at = asyncio.get_running_loop().time()
+        for _ in range(3):  # three commits in a burst
+            doorbell.ring()
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.6)
+    finally:
+        loop.cancel()
+    assert len(looks) == 2 and looks[1] - rung_at >= 0.3
+
+
 async def test_a_ring_during_a_look_brings_another_look_at_once():
     """What was written while the step ran may be past what it read: it looks again."""
     doorbell, looks = Doorbell(), []

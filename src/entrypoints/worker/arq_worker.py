@@ -26,6 +26,7 @@ from undersign.application.background.job_runner import RetryLater
 from undersign.application.shared.jobs import Job, JobLane
 from undersign.entrypoints.container import Container, shutdown
 from undersign.entrypoints.worker.loops import (
+    GATHER_SECONDS,
     HEARTBEAT_SECONDS,
     LEASE_SECONDS,
     POLL_SECONDS,
@@ -109,7 +110,8 @@ def build_workers(container: Container, *, burst: bool = False) -> list[Worker]:
         dispatcher = container.use_cases().dispatcher
         # The API processes' messages are found by its looks; this process's own (a seal's) ring it at once.
         ctx["dispatcher"] = asyncio.create_task(
-            repeat("dispatcher", dispatching(dispatcher), POLL_SECONDS, doorbell=container.gateways.outbox_doorbell())
+            repeat("dispatcher", dispatching(dispatcher), POLL_SECONDS, doorbell=container.gateways.outbox_doorbell(),
+                   gather=GATHER_SECONDS)
         )
         log.info("worker started", max_jobs={lane.value: n for lane, n in MAX_JOBS.items()})
 

@@ -28,6 +28,7 @@ from undersign.application.shared.ports import Clock
 from undersign.entrypoints.worker.doorbell import Doorbell, LaneDoorbells
 from undersign.entrypoints.worker.loops import (
     DOORBELL_POLL_SECONDS,
+    GATHER_SECONDS,
     HEARTBEAT_SECONDS,
     LEASE_SECONDS,
     POLL_SECONDS,
@@ -76,7 +77,7 @@ class EmbeddedRunner:
         self._tasks = [
             asyncio.create_task(
                 repeat("dispatcher", dispatching(self._dispatcher), self._pause(self._outbox_doorbell),
-                       doorbell=self._outbox_doorbell)
+                       doorbell=self._outbox_doorbell, gather=GATHER_SECONDS)
             ),
             *(
                 asyncio.create_task(

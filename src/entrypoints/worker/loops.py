@@ -18,6 +18,9 @@ POLL_SECONDS = 0.2  # how soon an idle loop looks again: the delay a quiet outbo
 # How soon an idle loop with a doorbell looks again: the doorbell brings what this process writes at
 # once, so the looks are for what other processes write and for jobs that come due later.
 DOORBELL_POLL_SECONDS = 1.0
+# How long a rung dispatcher waits for the messages committed with the one that rang: one dispatch
+# then takes several envelopes' messages under load (four at a time: a third fewer dispatches).
+GATHER_SECONDS = 0.1
 # A runner's own limit on a job outlasts the JobRunner's by this much: the JobRunner times an
 # attempt out first, so that it counts as a failed attempt (retried, then a dead letter).
 TIMEOUT_MARGIN_SECONDS = 5
@@ -32,9 +35,11 @@ log = structlog.get_logger("undersign.jobs")
 
 
 async def repeat(
-    name: str, step: Callable[[], Awaitable[bool]], pause: float, *, doorbell: Doorbell | None = None
+    name: str, step: Callable[[], Awaitable[bool]], pause: float, *, doorbell: Doorbell | None = None,
+    gather: float = 0.0,
 ) -> None:
-    """Run `step` again and again: at once while it finds work, after `pause` (or a ring of `doorbell`) when it did not.
+    """Run `step` again and again: at once while it finds work, after `pause` (or a ring of `doorbell`, and
+    `gather` seconds more) when it did not.
 
     A failing step is logged and tried again after a pause that doubles with each failure in
     a row (up to MAX_FAILURE_PAUSE_SECONDS), which no ring cuts short: a database that is down
@@ -63,14 +68,16 @@ async def repeat(
                 delay = min(pause * 2**failures, max(pause, MAX_FAILURE_PAUSE_SECONDS))
                 if rung is None or failures:
                     await asyncio.sleep(delay)
-                else:
-                    await _rung_or_after(rung, delay)
+                elif await _rung_within(rung, delay):
+                    await asyncio.sleep(gather)
 
 
-async def _rung_or_after(rung: asyncio.Event, seconds: float) -> None:
+async def _rung_within(rung: asyncio.Event, seconds: float) -> bool:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             await rung.wait()
+            return True
+    return False
 
 
 def dispatching(dispatcher: Dispatcher) -> Callable[[], Awaitable[bool]]:

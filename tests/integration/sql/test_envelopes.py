@@ -197,6 +197,38 @@ async def test_a_held_envelope_keeps_a_second_holder_waiting_until_the_first_com
         assert order == ["first commits", "second holds"]
 
 
+@pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
+async def test_the_holder_reads_the_held_envelope_with_the_lock_on_postgresql(backend: Backend, tenants: None) -> None:
+    """On PostgreSQL the lock is taken by reading the envelope (FOR UPDATE OF its row alone), and the
+    holder's first read is that one; a later read goes to the database again."""
+    assert backend.engine is not None
+    await stored(backend, draft())
+    sent: list[str] = []
+
+    def listen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        sent.append(statement)
+
+    event.listen(backend.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        async with backend.uow() as uow:
+            await uow.envelopes.hold(ACME, "env-1")
+            held = await uow.envelopes.get(ACME, "env-1")
+            statements_to_read_held = len(sent)
+            assert await uow.envelopes.get(GLOBEX, "env-1") is None  # another tenant's read is its own
+            again = await uow.envelopes.get(ACME, "env-1")
+            assert held is not None and again is not None and again is not held
+            held.add_document(document_id="doc-late", filename="annex.pdf", now=T0, actor="api_key:k1")
+            await uow.envelopes.save(held)  # saved from the read the lock was taken with
+            await uow.commit()
+    finally:
+        event.remove(backend.engine.sync_engine, "before_cursor_execute", listen)
+
+    assert statements_to_read_held == {"sqlite": 1, "postgresql": 1, "mariadb": 2}[backend.name]
+    if backend.name == "postgresql":
+        assert "FOR UPDATE OF envelopes" in sent[0]
+    assert (await fetch(backend)).document_ids == ["doc-late"]
+
+
 async def test_of_two_writers_racing_from_the_same_version_exactly_one_wins(backend: Backend, tenants: None) -> None:
     await stored(backend, draft())
     both_read = asyncio.Barrier(2)
