@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fakes.database import FakeDatabase
@@ -35,6 +37,22 @@ class Backend:
     blobs: FakeBlobStore
     engine: AsyncEngine | None = None  # SQL backends only
     db: FakeDatabase | None = None  # the fake backend only
+
+@contextmanager
+def statements_sent(backend: Backend) -> Iterator[list[str]]:
+    """The SQL statements `backend`'s engine sends while the block runs, in order."""
+    assert backend.engine is not None
+    sent: list[str] = []
+
+    def listen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        sent.append(statement)
+
+    event.listen(backend.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        yield sent
+    finally:
+        event.remove(backend.engine.sync_engine, "before_cursor_execute", listen)
+
 
 # -- building aggregates --------------------------------------------------------------------
 

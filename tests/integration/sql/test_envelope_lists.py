@@ -6,7 +6,6 @@ from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from tests.integration.sql.helpers import (
     ACME,
@@ -17,6 +16,7 @@ from tests.integration.sql.helpers import (
     draft,
     listed,
     random_ids,
+    statements_sent,
     stored,
     with_recipients,
 )
@@ -86,18 +86,9 @@ async def test_listed_envelopes_are_whole(backend: Backend, tenants: None) -> No
 
 @pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
 async def test_a_page_is_loaded_in_a_bounded_number_of_queries(backend: Backend, twenty_five: list[Envelope]) -> None:
-    assert backend.engine is not None
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(backend.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(backend) as statements:
         async with backend.uow() as uow:
             page = await uow.envelopes.list(ACME, where=EnvelopeFilter(), limit=25, after=None)
-    finally:
-        event.remove(backend.engine.sync_engine, "before_cursor_execute", count)
 
     assert len(page) == 25
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 3

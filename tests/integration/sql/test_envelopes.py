@@ -6,7 +6,6 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from tests.fakes.pdf import A4
 from tests.integration.sql.helpers import (
@@ -20,6 +19,7 @@ from tests.integration.sql.helpers import (
     fetch,
     listed,
     random_ids,
+    statements_sent,
     stored,
     uploaded,
     with_recipients,
@@ -163,14 +163,7 @@ async def test_a_stale_save_is_a_conflict(backend: Backend, tenants: None) -> No
 @pytest.mark.parametrize("backend", SQL_BACKENDS, indirect=True)
 async def test_a_held_envelope_keeps_a_second_holder_waiting_until_the_first_commits(backend: Backend, tenants: None) -> None:
     """PostgreSQL and MariaDB lock the row; SQLite, with one writer at a time, is sent nothing to hold."""
-    assert backend.engine is not None
     await stored(backend, draft())
-    sent: list[str] = []
-
-    def listen(conn: object, cursor: object, statement: str, *rest: object) -> None:
-        sent.append(statement)
-
-    event.listen(backend.engine.sync_engine, "before_cursor_execute", listen)
     order: list[str] = []
 
     async def second_holder() -> None:
@@ -178,7 +171,7 @@ async def test_a_held_envelope_keeps_a_second_holder_waiting_until_the_first_com
             await uow.envelopes.hold(ACME, "env-1")
             order.append("second holds")
 
-    try:
+    with statements_sent(backend) as sent:
         async with backend.uow() as first:
             await first.envelopes.hold(ACME, "env-1")
             holds_sent = len(sent)
@@ -187,8 +180,6 @@ async def test_a_held_envelope_keeps_a_second_holder_waiting_until_the_first_com
             order.append("first commits")
             await first.commit()
         await asyncio.wait_for(second, timeout=30)
-    finally:
-        event.remove(backend.engine.sync_engine, "before_cursor_execute", listen)
 
     if backend.name == "sqlite":
         assert holds_sent == 0
@@ -201,15 +192,8 @@ async def test_a_held_envelope_keeps_a_second_holder_waiting_until_the_first_com
 async def test_the_holder_reads_the_held_envelope_with_the_lock_on_postgresql(backend: Backend, tenants: None) -> None:
     """On PostgreSQL the lock is taken by reading the envelope (FOR UPDATE OF its row alone), and the
     holder's first read is that one; a later read goes to the database again."""
-    assert backend.engine is not None
     await stored(backend, draft())
-    sent: list[str] = []
-
-    def listen(conn: object, cursor: object, statement: str, *rest: object) -> None:
-        sent.append(statement)
-
-    event.listen(backend.engine.sync_engine, "before_cursor_execute", listen)
-    try:
+    with statements_sent(backend) as sent:
         async with backend.uow() as uow:
             await uow.envelopes.hold(ACME, "env-1")
             held = await uow.envelopes.get(ACME, "env-1")
@@ -220,8 +204,6 @@ async def test_the_holder_reads_the_held_envelope_with_the_lock_on_postgresql(ba
             held.add_document(document_id="doc-late", filename="annex.pdf", now=T0, actor="api_key:k1")
             await uow.envelopes.save(held)  # saved from the read the lock was taken with
             await uow.commit()
-    finally:
-        event.remove(backend.engine.sync_engine, "before_cursor_execute", listen)
 
     assert statements_to_read_held == {"sqlite": 1, "postgresql": 1, "mariadb": 2}[backend.name]
     if backend.name == "postgresql":
