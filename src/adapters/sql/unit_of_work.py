@@ -42,7 +42,7 @@ class SqlUnitOfWork(UnitOfWork):
         """`published` is called after a commit that wrote outbox messages (a doorbell's ring)."""
         self._session_factory = session_factory
         self.blobs = TrackedBlobs(blob_store)
-        self._published = published
+        self._on_published = published
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -75,16 +75,16 @@ class SqlUnitOfWork(UnitOfWork):
     async def _commit(self) -> None:
         with conflicts_raise("another writer got there first"):
             await self._session.commit()
-        if self.outbox.added and self._published is not None:
-            self._published()
-        self.outbox.added = 0
 
     async def _rollback(self) -> None:
-        self.outbox.added = 0
         await self._session.rollback()
 
     async def _close(self) -> None:
         await self._session.close()
+
+    def _published(self) -> None:
+        if self._on_published is not None:
+            self._on_published()
 
 
 def sql_unit_of_work_factory(

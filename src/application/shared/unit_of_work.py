@@ -112,6 +112,7 @@ class UnitOfWork(abc.ABC):
             await self._close()
 
     async def commit(self) -> None:
+        published = False
         for envelope in self.envelopes.seen:
             previous = await self.audit.last(envelope.tenant_id, envelope.id)
             for event in envelope.events:
@@ -126,9 +127,12 @@ class UnitOfWork(abc.ABC):
                         actor=previous.actor, data=previous.data,
                     )
                 )
+                published = True
             envelope.events.clear()
         await self._commit()
         self.blobs.written.clear()
+        if published:
+            self._published()
 
     async def rollback(self) -> None:
         """Undo everything not committed; after a commit there is nothing left to undo."""
@@ -142,6 +146,9 @@ class UnitOfWork(abc.ABC):
 
     async def _close(self) -> None:
         """Release the transaction's resources."""
+
+    def _published(self) -> None:
+        """After a commit that wrote outbox messages: whatever dispatches them may look now."""
 
     @abc.abstractmethod
     async def _commit(self) -> None: ...

@@ -51,25 +51,28 @@ async def repeat(
         while True:
             if rung is not None:
                 rung.clear()  # a ring from now on is for what this step may not see
-            try:
-                busy = await step()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except ServiceUnavailable as error:  # expected in an outage: say so, without a traceback
-                failures += 1
-                log.warning("background loop waits for a service", loop=name, error=error.detail, failures=failures)
-                busy = False
-            except Exception:
-                failures += 1
-                log.exception("background loop failed; trying again", loop=name, failures=failures)
-                busy = False
-            if not busy:
-                delay = min(pause * 2**failures, max(pause, MAX_FAILURE_PAUSE_SECONDS))
-                if rung is None or failures:
-                    await asyncio.sleep(delay)
-                elif await _rung_within(rung, delay):
-                    await asyncio.sleep(gather)
+            busy = await _look(name, step, failures)
+            failures = 0 if busy is not None else failures + 1
+            if busy:
+                continue
+            delay = min(pause * 2**failures, max(pause, MAX_FAILURE_PAUSE_SECONDS))
+            if rung is None or failures:
+                await asyncio.sleep(delay)
+            elif await _rung_within(rung, delay):
+                await asyncio.sleep(gather)
+
+
+async def _look(name: str, step: Callable[[], Awaitable[bool]], failures: int) -> bool | None:
+    """Whether `step` found work; None if it failed (logged, as failure `failures` + 1 in a row)."""
+    try:
+        return await step()
+    except asyncio.CancelledError:
+        raise
+    except ServiceUnavailable as error:  # expected in an outage: say so, without a traceback
+        log.warning("background loop waits for a service", loop=name, error=error.detail, failures=failures + 1)
+    except Exception:
+        log.exception("background loop failed; trying again", loop=name, failures=failures + 1)
+    return None
 
 
 async def _rung_within(rung: asyncio.Event, seconds: float) -> bool:

@@ -17,7 +17,6 @@ from undersign.application.shared.outbox import OutboxMessage
 class SqlOutbox:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self.added = 0  # messages added since the last commit (the unit of work says so once it commits)
 
     async def add(self, message: OutboxMessage) -> None:
         """Written with the commit, in one INSERT with the commit's other messages.
@@ -26,7 +25,6 @@ class SqlOutbox:
         and the commit fails as a ConcurrencyConflict.
         """
         self._session.add(OutboxMessageRow.from_domain(message))
-        self.added += 1
 
     async def pending(self, limit: int) -> list[OutboxMessage]:
         """Along ix_outbox_pending; messages of one instant come in id order.
