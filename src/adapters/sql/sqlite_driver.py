@@ -5,13 +5,14 @@ SQLAlchemy's adapter sends it a statement in four hand-offs: open a cursor, exec
 the rows, close the cursor. Each is a trip to the connection's thread and back to the loop
 (~60 µs of CPU, mostly waking threads), four times what SQLite takes for one of our
 statements. This adapter does the four in one trip: the statement's rows, description,
-row count and last row id come back together, and the cursor is already closed.
+row count and last row id come back together, and the cursor is already closed. A rollback
+with no transaction open (the pool's, after every commit) makes no trip at all.
 
 It is SQLAlchemy's aiosqlite dialect with another DBAPI adapter (`create_async_engine`'s
 `module`), so URLs, pooling, statement caching, server-side cursors (which keep
 SQLAlchemy's own cursor: their rows come a batch at a time) and error translation are
 unchanged. It reaches into aiosqlite in two places, `Connection._execute` (run a function
-in the connection's thread) and `Connection._conn` (the sqlite3 connection there): the
+in the connection's thread) and `Connection._conn`/`_connection` (the sqlite3 connection there): the
 constraints file pins aiosqlite, and tests/integration/sql/test_sqlite_driver.py fails on a
 release that moves them.
 """
@@ -119,6 +120,14 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneTripCursor
+
+    def rollback(self) -> None:
+        # The pool rolls back every connection given back to it. Most have nothing open: the
+        # unit of work committed, or only read (sqlite3 begins a transaction at the first
+        # write). Asking sqlite3 is a read of its state, not a trip to the connection's thread.
+        connection = self._connection._connection  # None once closed
+        if connection is not None and connection.in_transaction:
+            super().rollback()
 
 
 class OneTripAiosqlite(AsyncAdapt_aiosqlite_dbapi):

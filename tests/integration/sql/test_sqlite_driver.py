@@ -53,6 +53,22 @@ async def test_a_statement_goes_to_the_connection_thread_once(engine: AsyncEngin
         assert rows == [("a",)]
 
 
+async def test_a_connection_given_back_with_nothing_open_costs_no_trip(engine: AsyncEngine, trips: list[str]) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(sa.select(ITEMS.c.name))
+    async with engine.begin() as connection:
+        await connection.execute(ITEMS.insert(), {"name": "kept"})
+    assert trips == ["_execute", "_execute", "commit"]  # no rollback after either
+
+
+async def test_a_connection_given_back_mid_write_is_rolled_back(engine: AsyncEngine, trips: list[str]) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(ITEMS.insert(), {"name": "dropped"})
+    assert trips == ["_execute", "rollback"]
+    async with engine.connect() as connection:
+        assert (await connection.execute(sa.select(ITEMS.c.name))).all() == []
+
+
 async def test_rows_counts_and_ids_are_what_sqlite_reports(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         inserted = await connection.execute(ITEMS.insert(), {"name": "first"})
