@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import Any
 
 import httpx
@@ -37,6 +38,25 @@ async def api_key(stack: Stack, role: AccessRole = AccessRole.ADMIN, tenant: str
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+async def write_behind_the_app(stack: Stack, statement: str, parameters: tuple[Any, ...] = ()) -> int:
+    """One statement on the stack's SQLite file through a connection of its own, as another process would
+    write; the rows it changed.
+
+    In a thread: the app runs on this event loop, and one of its transactions (a background job's, say)
+    may hold SQLite's write lock until the loop lets it commit. Waiting for the lock on the loop itself
+    would keep that commit from ever coming."""
+
+    def write() -> int:
+        database = sqlite3.connect(stack.settings.data_dir / "undersign.db", timeout=30)
+        try:
+            with database:
+                return database.execute(statement, parameters).rowcount
+        finally:
+            database.close()
+
+    return await asyncio.to_thread(write)
 
 
 def stored_files(stack: Stack) -> list[str]:

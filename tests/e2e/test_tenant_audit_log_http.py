@@ -3,8 +3,6 @@ verdict, every other role is refused, and another tenant's acts never show."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.e2e import api
 from tests.stack import Stack
 from undersign.domain.tenant import AccessRole
@@ -74,11 +72,9 @@ async def test_another_tenants_acts_are_never_shown(stack: Stack) -> None:
 async def test_a_tampered_entry_breaks_the_verdict(stack: Stack) -> None:
     auditor = await api.api_key(stack, AccessRole.AUDITOR)
     await api.post(stack, "/v1/api-keys", {"role": "viewer"})
-    # The app's own loops may hold the write lock a moment (a busy machine): wait for it, as the app does.
-    with sqlite3.connect(stack.settings.data_dir / "undersign.db", timeout=30) as database:
-        changed = database.execute(
-            "UPDATE tenant_audit_entries SET data = replace(data, '\"viewer\"', '\"owner\"') WHERE data LIKE '%viewer%'"
-        )
-        assert changed.rowcount == 1
+    changed = await api.write_behind_the_app(
+        stack, "UPDATE tenant_audit_entries SET data = replace(data, '\"viewer\"', '\"owner\"') WHERE data LIKE '%viewer%'"
+    )
+    assert changed == 1
     verdict = (await stack.client.get("/v1/audit-log/verification", headers=api.bearer(auditor))).json()
     assert verdict["chain_valid"] is False and verdict["last_hash"] is None

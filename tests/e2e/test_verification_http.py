@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sqlite3
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,16 +201,12 @@ async def test_an_envelope_sealed_before_certificates_were_stored_gets_one_made_
     envelope_id, _, _ = await api.completed_envelope(stack)
     url = f"/v1/envelopes/{envelope_id}/certificate"
     await stack.client.get(url, headers=stack.headers)  # made by now, by the job or by this download
-    # As an envelope sealed before this version left it: no certificate kept. Written from a thread, so the
-    # app (on this event loop) can finish a transaction of its background jobs that holds SQLite's write lock.
-    def forget_certificate() -> None:
-        with sqlite3.connect(stack.settings.data_dir / "undersign.db", timeout=30) as db:
-            db.execute(
-                "UPDATE envelopes SET certificate_blob_key = NULL, certificate_sha256 = NULL, certificate_size = NULL, "
-                "certificate_made_at = NULL WHERE id = ?", (envelope_id,),
-            )
-
-    await asyncio.to_thread(forget_certificate)
+    # As an envelope sealed before this version left it: no certificate kept.
+    await api.write_behind_the_app(
+        stack,
+        "UPDATE envelopes SET certificate_blob_key = NULL, certificate_sha256 = NULL, certificate_size = NULL, "
+        "certificate_made_at = NULL WHERE id = ?", (envelope_id,),
+    )  # fmt: skip
 
     first, second = await asyncio.gather(*(stack.client.get(url, headers=stack.headers) for _ in range(2)))
     third = await stack.client.get(url, headers=stack.headers)
