@@ -44,7 +44,7 @@ class _Executed:
     lastrowid: int | None
 
 
-def _execute(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Executed:
+def _one_statement(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Executed:
     cursor = connection.cursor()
     try:
         if parameters is None:
@@ -57,7 +57,7 @@ def _execute(connection: sqlite3.Connection, operation: str, parameters: Any) ->
         cursor.close()
 
 
-def _execute_many(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Executed:
+def _many_parameter_sets(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Executed:
     cursor = connection.cursor()
     try:
         cursor.executemany(operation, parameters)
@@ -100,10 +100,10 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return 1  # sqlite3's default, what fetchmany() without a size takes
 
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
-        await self._in_one_trip(_execute, operation, parameters)
+        await self._in_one_trip(_one_statement, operation, parameters)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> None:
-        await self._in_one_trip(_execute_many, operation, seq_of_parameters)
+        await self._in_one_trip(_many_parameter_sets, operation, seq_of_parameters)
 
     async def _in_one_trip(self, run: Callable[..., _Executed], operation: Any, parameters: Any) -> None:
         async with self._adapt_connection._execute_mutex:
