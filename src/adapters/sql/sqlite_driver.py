@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,25 +46,16 @@ class _Executed:
 
 
 def _one_statement(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Executed:
-    cursor = connection.cursor()
-    try:
-        if parameters is None:
-            cursor.execute(operation)
-        else:
-            cursor.execute(operation, parameters)
+    with closing(connection.cursor()) as cursor:
+        cursor.execute(operation, () if parameters is None else parameters)
         rows = cursor.fetchall() if cursor.description else []
         return _Executed(cursor.description, rows, cursor.rowcount, cursor.lastrowid)
-    finally:
-        cursor.close()
 
 
 def _many_parameter_sets(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Executed:
-    cursor = connection.cursor()
-    try:
+    with closing(connection.cursor()) as cursor:
         cursor.executemany(operation, parameters)
         return _Executed(None, [], cursor.rowcount, cursor.lastrowid)
-    finally:
-        cursor.close()
 
 
 _NOT_EXECUTED = _Executed(None, [], -1, None)
