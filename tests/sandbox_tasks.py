@@ -47,3 +47,7 @@ def log_overlap(_: bytes, log: str, seconds: float) -> None:
 
 def niceness(_: bytes) -> int:
     return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def allowed_cpus(_: bytes) -> list[int]:
+    return sorted(os.sched_getaffinity(0))

@@ -57,6 +57,7 @@ from undersign.adapters.sql.repositories.people import SqlOneTimeIds
 from undersign.adapters.sql.unit_of_work import sql_unit_of_work_factory
 from undersign.adapters.storage.alarmed import AlarmedBlobStore
 from undersign.adapters.storage.locations import open_blob_store
+from undersign.adapters.system import cpu_affinity
 from undersign.adapters.system.clock import SystemClock
 from undersign.adapters.system.identifiers import TokenGenerator, UuidGenerator
 from undersign.adapters.system.secret_key import secret_key
@@ -364,7 +365,7 @@ class Gateways(containers.DeclarativeContainer):
     unit_of_work = providers.Singleton(sql_unit_of_work_factory, sessions, blobs, outbox_doorbell.provided.ring)
     idempotency_keys = providers.Singleton(SqlIdempotencyKeys, sessions)
     pki = providers.Singleton(development_pki, core.settings, core.clock)
-    pdf_sandbox = providers.Singleton(PdfSandbox, core.settings.provided.pdf_limits)
+    pdf_sandbox = providers.Singleton(PdfSandbox, core.settings.provided.pdf_limits, cpu_affinity.unpin_child)
     pdf_inspector = providers.Singleton(PyHankoPdfInspector, pdf_sandbox)
     seal_key = providers.Singleton(platform_seal_key, core.settings, pki)
     signer_ca = providers.Singleton(signers_issuing_ca, core.settings, pki)

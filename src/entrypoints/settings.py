@@ -62,6 +62,7 @@ class Settings:
     throttle_window_seconds: int = 300
     tenant_requests_per_minute: int = 0
     api_processes: int = 1  # API processes sharing this data directory; `undersign serve --workers N` sets it for its own
+    pin_cpu: bool = True  # each server process's threads on one CPU of their own (adapters/system/cpu_affinity.py)
     pdf_limits: PdfLimits = PdfLimits()  # how much work one uploaded or verified PDF may cause
     # Identity (docs/identity.md): issuers whose JWTs the API accepts; providers people sign in with.
     oidc_issuers: tuple[IssuerConfig, ...] = ()
@@ -161,6 +162,7 @@ class Settings:
             throttle_window_seconds=_number(env, "UNDERSIGN_THROTTLE_WINDOW_SECONDS", 300),
             tenant_requests_per_minute=_number(env, "UNDERSIGN_TENANT_REQUESTS_PER_MINUTE", 0, minimum=0),
             api_processes=_number(env, "UNDERSIGN_API_PROCESSES", 1),
+            pin_cpu=_flag(env, "UNDERSIGN_PIN_CPU", default=True),
             pdf_limits=_pdf_limits(env),
             signing_frame_ancestors=_frame_ancestors(env, "UNDERSIGN_SIGNING_FRAME_ANCESTORS"),
             blob_url=_blob_url(env, "UNDERSIGN_BLOB_URL"),
@@ -329,9 +331,11 @@ def _sms(env: dict[str, str]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _flag(env: dict[str, str], name: str) -> bool:
+def _flag(env: dict[str, str], name: str, *, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no"):
         return False
     if raw in ("1", "true", "yes"):
         return True

@@ -1,4 +1,4 @@
-"""A serving process's start-up objects are kept out of the garbage collector's walks; later garbage is still collected.
+"""A serving process's start-up objects are kept out of the garbage collector's walks (later garbage is still collected), and its threads on one CPU.
 
 Each check runs in a process of its own: frozen objects are never collected, so the test
 process must not freeze its heap.
@@ -36,14 +36,15 @@ print(json.dumps({"frozen": frozen, "walked": walked, "threshold": gc.get_thresh
 
 # The command runs as far as handing its app (or container) over; what it hands it to reports instead of serving.
 _ENTRY_POINT = """
-import gc, json, sys
+import gc, json, os, sys
 from click.testing import CliRunner
 import uvicorn
 from undersign.entrypoints.cli.main import cli
 import undersign.entrypoints.worker.arq_worker as arq_worker
 
 def report(*args, **kwargs):
-    print(json.dumps({"frozen": gc.get_freeze_count(), "youngest_threshold": gc.get_threshold()[0]}))
+    print(json.dumps({"frozen": gc.get_freeze_count(), "youngest_threshold": gc.get_threshold()[0],
+                      "cpus": sorted(os.sched_getaffinity(0))}))
 
 uvicorn.run = arq_worker.run_workers = report
 result = CliRunner().invoke(cli, sys.argv[1:], catch_exceptions=False)
@@ -75,3 +76,9 @@ def test_the_long_running_commands_settle_the_heap_before_they_serve(command: li
     reported = _run(_ENTRY_POINT, *command, env=env)
     assert reported["frozen"] > 100_000  # the app, the container, the libraries
     assert reported["youngest_threshold"] == 10_000
+    assert len(reported["cpus"]) == 1  # its threads on one CPU (tests/integration/test_cpu_affinity.py)
+
+
+def test_a_long_running_command_leaves_its_threads_where_the_scheduler_puts_them_if_told_to(tmp_path) -> None:
+    env = {**os.environ, "UNDERSIGN_DATA_DIR": str(tmp_path), "UNDERSIGN_LOG_FORMAT": "json", "UNDERSIGN_PIN_CPU": "false"}
+    assert _run(_ENTRY_POINT, "serve", env=env)["cpus"] == sorted(os.sched_getaffinity(0))

@@ -71,3 +71,13 @@ def test_the_signers_sign_in_provider_must_be_one_of_the_configured_ones() -> No
     assert Settings.from_env({**env, "UNDERSIGN_SIGNER_OIDC_PROVIDER": "citizens"}).signer_oidc_provider == "citizens"
     with pytest.raises(SettingsError, match="UNDERSIGN_SIGNER_OIDC_PROVIDER names a provider of UNDERSIGN_OIDC_SIGN_IN"):
         Settings.from_env({**env, "UNDERSIGN_SIGNER_OIDC_PROVIDER": "staff"})
+
+
+@pytest.mark.parametrize(("value", "pinned"), [(None, True), ("", True), ("false", False), ("0", False), ("yes", True)])
+def test_server_processes_pin_their_threads_unless_told_not_to(value: str | None, pinned: bool) -> None:
+    assert Settings.from_env({} if value is None else {"UNDERSIGN_PIN_CPU": value}).pin_cpu is pinned
+
+
+def test_a_pin_setting_that_is_no_yes_or_no_is_refused() -> None:
+    with pytest.raises(SettingsError, match="UNDERSIGN_PIN_CPU must be true or false, not 'sometimes'"):
+        Settings.from_env({"UNDERSIGN_PIN_CPU": "sometimes"})

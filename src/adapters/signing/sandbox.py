@@ -56,8 +56,10 @@ class PdfLimits:
 
 
 class PdfSandbox:
-    def __init__(self, limits: PdfLimits) -> None:
+    def __init__(self, limits: PdfLimits, child_setup: Callable[[], None] | None = None) -> None:
+        """`child_setup`, a module-level function, runs first in every child (the CPUs it may use, say)."""
         self.limits = limits
+        self._child_setup = child_setup
         # One thread per child at most: requests beyond `concurrency` wait in its queue, holding no thread.
         self._threads = ThreadPoolExecutor(max_workers=limits.concurrency, thread_name_prefix="pdf-sandbox")
         self._capacity = limits.concurrency * (1 + WAITING_PER_READER)
@@ -92,7 +94,9 @@ class PdfSandbox:
     def _run(self, function: Callable[..., T], document: bytes, args: tuple[Any, ...]) -> T:
         context = _fork_server()
         answers, answer = context.Pipe(duplex=True)
-        child = context.Process(target=_child, args=(answer, function, args, self.limits.memory_bytes), daemon=True)
+        child = context.Process(
+            target=_child, args=(answer, self._child_setup, function, args, self.limits.memory_bytes), daemon=True
+        )
         child.start()
         answer.close()
         try:
@@ -144,7 +148,12 @@ def _pass_for_parent_main() -> None:
 _pass_for_parent_main()
 
 
-def _child(answer: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int) -> None:
+def _child(
+    answer: Connection, setup: Callable[[], None] | None, function: Callable[..., Any], args: tuple[Any, ...],
+    memory_bytes: int,
+) -> None:
+    if setup is not None:
+        setup()
     # Below the API process in the CPU's queue: on a machine with as many cores as readers,
     # a reader must not keep the event loop that answers /health from its turn.
     os.nice(CHILD_NICENESS)

@@ -70,6 +70,22 @@ def prepare_database(settings: Settings) -> None:
         fail(f"the database schema is at revision {current}, not {head}: run `undersign db upgrade` first")
 
 
+def settle_server_process(settings: Settings) -> None:
+    """Once a long-running process (serve, each of its workers, worker) has started, before it serves.
+
+    Its start-up heap out of the garbage collector's walks, and its threads on one CPU of
+    their own (see adapters/system/heap.py and cpu_affinity.py).
+    """
+    import structlog
+
+    from undersign.adapters.system import cpu_affinity, heap
+
+    heap.settle_heap()
+    if settings.pin_cpu:
+        cpu = cpu_affinity.pin_to_one_cpu(settings.data_dir / "cpus")
+        structlog.get_logger("undersign.process").info("threads pinned", cpu=cpu)
+
+
 def run_with_container(operation: Callable[[Container], Awaitable[T]], *, database: bool = True) -> T:
     """`operation` on a container built from the environment; `database=False` for work that never opens it."""
     from undersign.domain.errors import DomainError

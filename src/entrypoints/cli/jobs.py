@@ -13,6 +13,7 @@ from undersign.entrypoints.cli.common import (
     load_settings,
     prepare_database,
     run_with_container,
+    settle_server_process,
 )
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for scripts and tests).")
 def worker(burst: bool) -> None:
     """Run background jobs from Redis (UNDERSIGN_REDIS_URL): seals, emails, webhooks, reminders, expiry."""
-    from undersign.adapters.system import heap
     from undersign.entrypoints.container import build_container, ready_to_sign
     from undersign.entrypoints.settings import SettingsError
     from undersign.entrypoints.worker.arq_worker import run_workers
@@ -37,7 +37,7 @@ def worker(burst: bool) -> None:
         ready_to_sign(container)  # a wrong seal key stops the worker here, not at its first seal
     except SettingsError as error:
         fail(str(error))
-    heap.settle_heap()
+    settle_server_process(settings)
     run_workers(container, burst=burst)
 
 

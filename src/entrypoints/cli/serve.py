@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from undersign.entrypoints.cli.common import emit, fail, json_option, load_settings, prepare_database
+from undersign.entrypoints.cli.common import (
+    emit,
+    fail,
+    json_option,
+    load_settings,
+    prepare_database,
+    settle_server_process,
+)
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -30,7 +37,6 @@ def serve(host: str, port: int, workers: int, as_json: bool) -> None:
     """Serve the API (and the signing page) on the embedded default or the configured services."""
     import uvicorn
 
-    from undersign.adapters.system import heap
     from undersign.entrypoints.container import build_container, ready_to_sign
     from undersign.entrypoints.http.app import create_app
     from undersign.entrypoints.http.security_headers import MAX_REQUEST_HEAD_BYTES
@@ -65,7 +71,7 @@ def serve(host: str, port: int, workers: int, as_json: bool) -> None:
     }
     if workers == 1:
         app = create_app(container)
-        heap.settle_heap()
+        settle_server_process(settings)
         uvicorn.run(app, **options)
     else:
         uvicorn.run(f"{__name__}:app_of_a_worker", factory=True, workers=workers, **options)
@@ -73,10 +79,10 @@ def serve(host: str, port: int, workers: int, as_json: bool) -> None:
 
 def app_of_a_worker() -> Litestar:
     """The app of one of `serve --workers`'s processes, from the environment the command checked."""
-    from undersign.adapters.system import heap
     from undersign.entrypoints.container import build_container
     from undersign.entrypoints.http.app import create_app
 
-    app = create_app(build_container(load_settings()))
-    heap.settle_heap()
+    settings = load_settings()
+    app = create_app(build_container(settings))
+    settle_server_process(settings)
     return app

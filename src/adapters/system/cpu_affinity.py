@@ -1,0 +1,87 @@
+"""A server process's threads kept on one CPU, each process of an installation on its own.
+
+A server process runs Python in several threads: the event loop, the signing and rendering
+threads, one thread per SQLite connection. They take turns holding the interpreter lock, and
+the turn passes many times a millisecond. Left to the scheduler, the threads run on whichever
+CPU is free, so the objects the next holder touches are in another core's cache, and every
+reference count it writes moves a cache line across. On 2 cores that made an envelope cost
+30-40 % more CPU (bench/server_cost.py, four at a time, the load on the other core: 0.35-0.40 s
+pinned, 0.48-0.57 s not), and it gained nothing: only one thread runs Python at a time.
+
+So `undersign serve` (each of its processes) and `undersign worker` pin all their threads to
+one CPU. Each process claims its CPU with an advisory lock on a file under the data directory,
+held as long as it runs (the kernel lets go of it when the process ends, however it ends), so
+the processes of one installation take different CPUs. A process finds every CPU claimed, or
+may run on one CPU only, and stays as the scheduler places it. UNDERSIGN_PIN_CPU=false turns
+it off, for a machine where something else decides where processes run.
+
+The processes a pinned one starts (the PDF sandbox's readers) get back every CPU it was
+allowed (`unpin_child`): a hostile PDF's reader must not compete with the API on its CPU
+while the others are free.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+# What the process was allowed before it pinned itself, for the processes it starts.
+ALLOWED_CPUS_VARIABLE = "UNDERSIGN_ALLOWED_CPUS"
+
+_claims: list[int] = []  # the lock file held, open for the life of the process
+
+
+def pin_to_one_cpu(claims_dir: Path) -> int | None:
+    """Pin this process's threads, and those it starts later, to a CPU no other process here claimed.
+
+    The CPU pinned to, or None where there is nothing to gain or nothing left to claim.
+    """
+    if not hasattr(os, "sched_setaffinity") or _claims:
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        return None
+    claims_dir.mkdir(parents=True, exist_ok=True)
+    # From the CPU the process runs on: installations that do not share a data directory
+    # then spread as the scheduler spread them, instead of all claiming the first CPU.
+    current = _current_cpu()
+    here = allowed.index(current) if current in allowed else 0
+    for cpu in allowed[here:] + allowed[:here]:
+        lock = os.open(claims_dir / f"cpu-{cpu}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock)
+            continue
+        _claims.append(lock)
+        os.environ[ALLOWED_CPUS_VARIABLE] = ",".join(map(str, allowed))
+        _pin_threads({cpu})
+        return cpu
+    return None
+
+
+def unpin_child() -> None:
+    """In a process started by a pinned one: run on every CPU the parent was allowed before it pinned."""
+    allowed = os.environ.get(ALLOWED_CPUS_VARIABLE)
+    if allowed and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(cpu) for cpu in allowed.split(",")})
+
+
+def _current_cpu() -> int | None:
+    try:
+        # /proc/self/stat: the 39th field is the CPU the process last ran on (after the
+        # command name, which may hold spaces and parentheses).
+        return int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[36])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _pin_threads(cpus: set[int]) -> None:
+    # sched_setaffinity(0) sets the calling thread only; threads started later inherit from
+    # the thread that starts them. Those running already are set one by one.
+    for thread in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(thread), cpus)
+        except ProcessLookupError:  # ended meanwhile
+            continue
