@@ -4,9 +4,10 @@ A server process runs Python in several threads: the event loop, the signing and
 threads, one thread per SQLite connection. They take turns holding the interpreter lock, and
 the turn passes many times a millisecond. Left to the scheduler, the threads run on whichever
 CPU is free, so the objects the next holder touches are in another core's cache, and every
-reference count it writes moves a cache line across. On 2 cores that made an envelope cost
-30-40 % more CPU (bench/server_cost.py, four at a time, the load on the other core: 0.35-0.40 s
-pinned, 0.48-0.57 s not), and it gained nothing: only one thread runs Python at a time.
+reference count it writes moves a cache line across. It gains nothing, since one thread runs
+Python at a time. On 2 cores, pinned against not, taking turns (README, Performance): CPU per
+envelope 0.32-0.43 s against 0.41-0.49 (bench/server_cost.py, four at a time); on PostgreSQL,
+eight at a time, 3.61 envelopes/s at 0.28 s against 2.31 at 0.46 (bench/throughput.py).
 
 So `undersign serve` (each of its processes) and `undersign worker` pin all their threads to
 one CPU. Each process claims its CPU with an advisory lock on a file under the data directory,
