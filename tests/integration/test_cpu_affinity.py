@@ -19,9 +19,12 @@ import json, os, sys, threading
 from pathlib import Path
 from undersign.adapters.system.cpu_affinity import pin_to_one_cpu
 
+if len(sys.argv) > 2:  # allowed this CPU only, as by taskset
+    os.sched_setaffinity(0, {int(sys.argv[2])})
 before = threading.Thread(target=threading.Event().wait, daemon=True)
 before.start()
 cpu = pin_to_one_cpu(Path(sys.argv[1]))
+assert pin_to_one_cpu(Path(sys.argv[1])) == cpu  # asked again: the CPU it holds
 after = threading.Thread(target=threading.Event().wait, daemon=True)
 after.start()
 threads = {int(t): sorted(os.sched_getaffinity(int(t))) for t in os.listdir("/proc/self/task")}
@@ -50,9 +53,9 @@ def _two_cpus_or_more() -> None:
     assert len(ALLOWED) >= 2, "these tests need a machine with two CPUs or more"
 
 
-def _pinned(claims: Path) -> tuple[subprocess.Popen[str], dict]:
+def _pinned(claims: Path, *only_cpu: str) -> tuple[subprocess.Popen[str], dict]:
     process = subprocess.Popen(
-        [sys.executable, "-c", _PIN, str(claims)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", _PIN, str(claims), *only_cpu], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
     return process, json.loads(process.stdout.readline())
@@ -64,6 +67,13 @@ def test_every_thread_of_a_pinned_process_runs_on_its_one_cpu(tmp_path: Path) ->
     assert report["cpu"] in ALLOWED
     assert len(report["threads"]) >= 3  # the main thread, one started before, one after
     assert all(cpus == [report["cpu"]] for cpus in report["threads"])
+
+
+def test_a_process_allowed_one_cpu_only_claims_none(tmp_path: Path) -> None:
+    process, report = _pinned(tmp_path, str(ALLOWED[-1]))
+    process.communicate("")
+    assert report["cpu"] is None
+    assert not list(tmp_path.iterdir())  # no claim left to keep another process off that CPU
 
 
 def test_the_processes_of_one_installation_claim_different_cpus_and_the_rest_stay_free(tmp_path: Path) -> None:

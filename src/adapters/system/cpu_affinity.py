@@ -30,7 +30,7 @@ from pathlib import Path
 # What the process was allowed before it pinned itself, for the processes it starts.
 ALLOWED_CPUS_VARIABLE = "UNDERSIGN_ALLOWED_CPUS"
 
-_claims: list[int] = []  # the lock file held, open for the life of the process
+_claimed: list[tuple[int, int]] = []  # (the lock file, open for the life of the process; its CPU)
 
 
 def pin_to_one_cpu(claims_dir: Path) -> int | None:
@@ -38,7 +38,9 @@ def pin_to_one_cpu(claims_dir: Path) -> int | None:
 
     The CPU pinned to, or None where there is nothing to gain or nothing left to claim.
     """
-    if not hasattr(os, "sched_setaffinity") or _claims:
+    if _claimed:
+        return _claimed[0][1]
+    if not hasattr(os, "sched_setaffinity"):
         return None
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) < 2:
@@ -55,7 +57,7 @@ def pin_to_one_cpu(claims_dir: Path) -> int | None:
         except BlockingIOError:
             os.close(lock)
             continue
-        _claims.append(lock)
+        _claimed.append((lock, cpu))
         os.environ[ALLOWED_CPUS_VARIABLE] = ",".join(map(str, allowed))
         _pin_threads({cpu})
         return cpu
@@ -65,8 +67,12 @@ def pin_to_one_cpu(claims_dir: Path) -> int | None:
 def unpin_child() -> None:
     """In a process started by a pinned one: run on every CPU the parent was allowed before it pinned."""
     allowed = os.environ.get(ALLOWED_CPUS_VARIABLE)
-    if allowed and hasattr(os, "sched_setaffinity"):
+    if not allowed or not hasattr(os, "sched_setaffinity"):
+        return
+    try:
         os.sched_setaffinity(0, {int(cpu) for cpu in allowed.split(",")})
+    except (OSError, ValueError):
+        pass  # those CPUs are gone (a cpuset changed): it runs where its parent does, which still works
 
 
 def _current_cpu() -> int | None:

@@ -81,9 +81,13 @@ def settle_server_process(settings: Settings) -> None:
     from undersign.adapters.system import cpu_affinity, heap
 
     heap.settle_heap()
-    if settings.pin_cpu:
-        cpu = cpu_affinity.pin_to_one_cpu(settings.data_dir / "cpus")
-        structlog.get_logger("undersign.process").info("threads pinned", cpu=cpu)
+    if not settings.pin_cpu:
+        return
+    log = structlog.get_logger("undersign.process")
+    if (cpu := cpu_affinity.pin_to_one_cpu(settings.data_dir / "cpus")) is not None:
+        log.info("threads pinned to one CPU", cpu=cpu)
+    else:
+        log.info("threads left to the scheduler: one CPU allowed, or each claimed by another process here")
 
 
 def run_with_container(operation: Callable[[Container], Awaitable[T]], *, database: bool = True) -> T:
