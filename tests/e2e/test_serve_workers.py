@@ -4,11 +4,14 @@ The server runs as its own process tree on the embedded default (SQLite, jobs in
 Envelopes are completed through it, their signatures landing on either process; the seals
 are run by whichever process claims them. A client that keeps failing to authenticate is
 refused by both processes once the failures allowed to it are spent: counts are shared.
+Each process keeps its threads on a CPU of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -68,3 +71,17 @@ async def test_failed_authentications_are_counted_across_both_processes(served: 
             statuses.append((await fresh.get("/v1/envelopes", headers=wrong)).status_code)
 
     assert statuses == [401] * AUTH_FAILURES + [429] * 8
+
+
+def test_each_process_holds_a_cpu_of_its_own(server: tuple[str, str, Path]) -> None:
+    _, _, data_dir = server
+    claims = sorted((data_dir / "cpus").glob("cpu-*.lock"))
+    held = []
+    for claim in claims:
+        with claim.open("rb") as file:
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.append(claim.name)
+    assert len(os.sched_getaffinity(0)) >= 2
+    assert len(held) == 2, f"claims held: {held} of {[c.name for c in claims]}"
