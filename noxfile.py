@@ -29,8 +29,8 @@ MUTATION_SAMPLE = 40  # CI tries 1 mutant in this many
 # files per process, so a module's fixtures are made once. On 2 cores: 15 minutes, not 30.
 IN_PARALLEL = ("-n", "auto", "--maxprocesses", "4", "--dist", "loadfile")
 BENCHMARKS = [
-    "bench/signatures.py", "bench/server_cost.py", "bench/throughput.py", "bench/background.py", "bench/list_pages.py",
-    "bench/seal_keys.py", "bench/hostile_input.py", "bench/storage_memory.py",
+    "bench/signatures.py", "bench/server_cost.py", "bench/paired.py", "bench/throughput.py", "bench/background.py",
+    "bench/list_pages.py", "bench/seal_keys.py", "bench/hostile_input.py", "bench/storage_memory.py",
 ]
 # A program on PATH, or a path pattern: Debian keeps PostgreSQL's programs in a directory
 # per major version, whichever version the distribution ships.
