@@ -113,7 +113,10 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
         timeout = 30  # an idle kept-alive connection does not hold its thread forever
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            length = int(self.headers.get("content-length", 0))
+            body = self.rfile.read(length)
+            if len(body) < length:
+                return  # the sender went away mid-body (a worker killed mid-delivery): nothing was delivered
             status = receiver._receive(body, {name.lower(): value for name, value in self.headers.items()})
             if receiver.delay_seconds and receiver._stopping.wait(receiver.delay_seconds):
                 return
