@@ -5,8 +5,8 @@ threads, one thread per SQLite connection. They take turns holding the interpret
 the turn passes many times a millisecond. Left to the scheduler, the threads run on whichever
 CPU is free, so the objects the next holder touches are in another core's cache, and every
 reference count it writes moves a cache line across. It gains nothing, since one thread runs
-Python at a time. On 2 cores, two servers taking turns (README, Performance): CPU per envelope
-0.81 times as much pinned, four at a time, and 0.96 times one at a time; on PostgreSQL, eight
+Python at a time. On 2 cores, two servers taking turns (bench/paired.py): CPU per envelope
+0.82 times as much pinned, four at a time, and 0.96 times one at a time; on PostgreSQL, eight
 at a time, 3.61 envelopes/s at 0.28 s of CPU each against 2.31 at 0.46 (bench/throughput.py).
 
 So `undersign serve` (each of its processes) and `undersign worker` pin all their threads to
