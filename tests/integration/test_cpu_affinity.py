@@ -76,6 +76,14 @@ def test_a_process_allowed_one_cpu_only_claims_none(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # no claim left to keep another process off that CPU
 
 
+def test_a_process_that_cannot_make_its_claim_runs_unpinned(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file where the data directory should be")
+    process, report = _pinned(tmp_path / "data" / "cpus")
+    process.communicate("")
+    assert report["cpu"] is None
+    assert all(cpus == ALLOWED for cpus in report["threads"])
+
+
 def test_the_processes_of_one_installation_claim_different_cpus_and_the_rest_stay_free(tmp_path: Path) -> None:
     processes = [_pinned(tmp_path) for _ in range(len(ALLOWED) + 1)]
     try:

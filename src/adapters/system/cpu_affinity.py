@@ -12,9 +12,11 @@ at a time, 3.61 envelopes/s at 0.28 s of CPU each against 2.31 at 0.46 (bench/th
 So `undersign serve` (each of its processes) and `undersign worker` pin all their threads to
 one CPU. Each process claims its CPU with an advisory lock on a file under the data directory,
 held as long as it runs (the kernel lets go of it when the process ends, however it ends), so
-the processes of one installation take different CPUs. A process finds every CPU claimed, or
-may run on one CPU only, and stays as the scheduler places it. UNDERSIGN_PIN_CPU=false turns
-it off, for a machine where something else decides where processes run.
+the processes of one installation take different CPUs. A process that finds every CPU
+claimed, that may run on one CPU only, or that cannot claim or pin (a read-only data
+directory, a sandbox that forbids it) stays where the scheduler places it: pinning saves CPU,
+it is never a reason not to serve. UNDERSIGN_PIN_CPU=false turns it off, for a machine where
+something else decides where processes run.
 
 The processes a pinned one starts (the PDF sandbox's readers) get back every CPU it was
 allowed (`unpin_child`): a hostile PDF's reader must not compete with the API on its CPU
@@ -45,23 +47,36 @@ def pin_to_one_cpu(claims_dir: Path) -> int | None:
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) < 2:
         return None
-    claims_dir.mkdir(parents=True, exist_ok=True)
     # From the CPU the process runs on: installations that do not share a data directory
     # then spread as the scheduler spread them, instead of all claiming the first CPU.
     current = _current_cpu()
     here = allowed.index(current) if current in allowed else 0
-    for cpu in allowed[here:] + allowed[:here]:
-        lock = os.open(claims_dir / f"cpu-{cpu}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(lock)
-            continue
-        _claimed.append((lock, cpu))
-        os.environ[ALLOWED_CPUS_VARIABLE] = ",".join(map(str, allowed))
-        _pin_threads({cpu})
-        return cpu
+    try:
+        claims_dir.mkdir(parents=True, exist_ok=True)
+        for cpu in allowed[here:] + allowed[:here]:
+            if _claim(claims_dir / f"cpu-{cpu}.lock", cpu, allowed):
+                return cpu
+    except OSError:
+        pass
     return None
+
+
+def _claim(path: Path, cpu: int, allowed: list[int]) -> bool:
+    """Whether `cpu` was free and this process now holds it, its threads pinned to it."""
+    lock = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # another process holds it
+        os.close(lock)
+        return False
+    try:
+        _pin_threads({cpu})
+    except OSError:  # pinning forbidden: let go of the claim, another process may manage
+        os.close(lock)
+        raise
+    _claimed.append((lock, cpu))
+    os.environ[ALLOWED_CPUS_VARIABLE] = ",".join(map(str, allowed))
+    return True
 
 
 def unpin_child() -> None:
