@@ -5,6 +5,7 @@ import hashlib
 
 import pytest
 
+from tests.fakes.envelopes import FakeDocuments
 from tests.fakes.system import contents
 from tests.unit.flows import completed, envelope_with, link, sign
 from undersign.application.background.dispatch import certificate_job
@@ -186,3 +187,19 @@ async def test_an_envelope_has_one_certificate_of_completion_and_never_another(p
 )
 def test_the_tags_an_if_none_match_header_names(header, held):
     assert held_tags(header) == held
+
+
+async def test_making_the_certificate_reads_the_envelopes_documents_once(platform, caller, monkeypatch):
+    envelope_id = await sealed_without_certificate(platform, caller)
+    reads = []
+    read = FakeDocuments.for_envelope
+
+    async def counted(self, tenant_id, envelope_id):
+        reads.append(envelope_id)
+        return await read(self, tenant_id, envelope_id)
+
+    monkeypatch.setattr(FakeDocuments, "for_envelope", counted)
+    await platform.make_completion_certificate(MakeCompletionCertificateJob(tenant_id=caller.tenant_id, envelope_id=envelope_id))
+
+    assert platform.db.envelopes[envelope_id].completion_certificate is not None
+    assert reads == [envelope_id]  # whether it is ready and what it shows: one read

@@ -34,7 +34,7 @@ from undersign.application.shared.stored_files import StoredFile
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.completion_certificate import StoredCertificate
-from undersign.domain.document import DocumentStatus
+from undersign.domain.document import Document, DocumentStatus
 from undersign.domain.envelope import Envelope, EnvelopeStatus
 from undersign.domain.errors import InvalidState
 
@@ -51,14 +51,18 @@ def certificate_key(tenant_id: str, envelope_id: str, unique: str) -> str:
     return f"{tenant_id}/envelopes/{envelope_id}/certificate-of-completion-{unique}.pdf"
 
 
-async def _why_not_ready(uow: UnitOfWork, envelope: Envelope) -> str | None:
-    """Why the envelope has no certificate of completion yet; None when it can have one."""
+async def _why_not_ready(uow: UnitOfWork, envelope: Envelope, documents: list[Document] | None = None) -> str | None:
+    """Why the envelope has no certificate of completion yet; None when it can have one.
+
+    `documents`: the envelope's, when the caller has read them already.
+    """
     if envelope.status is not EnvelopeStatus.COMPLETED:
         return (
             f"envelope {envelope.id} is {envelope.status.value}: its certificate of completion "
             "exists once every recipient has acted and it is completed"
         )
-    documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
+    if documents is None:
+        documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
     if any(d.status is DocumentStatus.ACTIVE for d in documents):
         # The certificate names the final documents: those the seal, a job right after completion, makes.
         return f"envelope {envelope.id} is being sealed: ask for its certificate again in a moment"
@@ -100,11 +104,11 @@ class CompletionCertificateMaker:
                 if unready_raises:
                     envelope.require_documents()
                 return None
-            if (why := await _why_not_ready(uow, envelope)) is not None:
+            documents = await uow.documents.for_envelope(tenant_id, envelope_id)
+            if (why := await _why_not_ready(uow, envelope, documents)) is not None:
                 if unready_raises:
                     raise InvalidState(why)
                 return None
-            documents = await uow.documents.for_envelope(tenant_id, envelope_id)
             entries = await uow.audit.entries(tenant_id, envelope_id)
         pdf = await self._renderer.render(completion_certificate(envelope, documents, entries))
         key = certificate_key(tenant_id, envelope_id, self._ids.new_id())
