@@ -3,8 +3,9 @@
 With `--workers N`, uvicorn starts N processes that accept on the same socket, each building
 its app from the environment (app_of_a_worker). What they share goes through the database,
 the data directory or Redis, never a process's memory: jobs are leased in the database, the
-installation's secret is one file, and throttling counts in a file they share
-(UNDERSIGN_API_PROCESSES tells them how many they are) unless Redis keeps them.
+installation's secret is one file, throttling counts in a file they share
+(UNDERSIGN_API_PROCESSES tells them how many they are) unless Redis keeps them, and each
+process claims a CPU of its own with a lock file (adapters/system/cpu_affinity.py).
 """
 
 from __future__ import annotations
