@@ -87,7 +87,7 @@ def settle_server_process(settings: Settings) -> None:
     if (cpu := cpu_affinity.pin_to_one_cpu(settings.data_dir / "cpus")) is not None:
         log.info("threads pinned to one CPU", cpu=cpu)
     else:
-        log.info("threads left to the scheduler: one CPU allowed, each claimed by another process here, or no claim possible")
+        log.info("threads left to the scheduler: one CPU allowed, each claimed here already, or no claim possible")
 
 
 def run_with_container(operation: Callable[[Container], Awaitable[T]], *, database: bool = True) -> T:
