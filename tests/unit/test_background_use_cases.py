@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.fakes.envelopes import FakeEnvelopes
 from tests.fakes.notifications import FakeMailer
 from tests.fakes.system import FakeClock
 from tests.unit.flows import completed, envelope_with, link, sign
@@ -75,6 +76,28 @@ async def test_an_invitation_that_came_too_late_sends_nothing_and_issues_no_link
     await platform.void_envelope(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="Wrong file"))
     await platform.send_notice(queued[bob])  # the envelope was voided meanwhile
     assert platform.mailer.sent == [] and len(platform.db.links) == links
+
+
+async def test_an_invitation_reads_the_envelope_once_in_its_turn_to_check_and_issue_the_link(platform, caller, monkeypatch):
+    envelope_id, _, (ada,) = await sent(platform, caller, "Ada")
+    queued = await invitations(platform)
+    reads, held = [], []
+    read, hold = FakeEnvelopes.get, FakeEnvelopes.hold
+
+    async def counted(self, tenant_id, envelope_id):
+        reads.append(envelope_id)
+        return await read(self, tenant_id, envelope_id)
+
+    async def holding(self, tenant_id, envelope_id):
+        held.append(envelope_id)
+        return await hold(self, tenant_id, envelope_id)
+
+    monkeypatch.setattr(FakeEnvelopes, "get", counted)
+    monkeypatch.setattr(FakeEnvelopes, "hold", holding)
+    await platform.send_notice(queued[ada])
+
+    assert [m.to for m in platform.mailer.sent] == ["ada@example.com"]
+    assert reads == held == [envelope_id]  # whether it is still her turn is read with the turn held
 
 
 async def test_an_invitation_carries_a_link_that_signs(platform, caller):

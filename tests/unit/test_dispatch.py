@@ -1,11 +1,13 @@
 """The outbox dispatcher: which jobs each recorded event sets off, once, under ids that do not change."""
 
+from dataclasses import replace
 from datetime import timedelta
 
+from tests.fakes.envelopes import FakeEnvelopes
 from tests.fakes.notifications import FakeMailer
 from tests.unit.flows import completed, envelope_with, link, sign
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
-from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, notice_recipients
+from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, told_of
 from undersign.application.background.job_runner import RetryPolicy
 from undersign.application.envelopes.fields import PlaceField
 from undersign.application.envelopes.recipients import AddSigner
@@ -20,6 +22,7 @@ from undersign.application.signing.decline import Decline
 from undersign.application.signing.seal import SealEnvelopeJob, seal_job
 from undersign.application.webhooks.delivery import DeliverWebhookJob
 from undersign.application.webhooks.endpoints import RegisterWebhook
+from undersign.domain.events import EVENTS
 from undersign.domain.field import FieldKind, Placement
 from undersign.domain.policy import Routing
 from undersign.domain.signer import Role
@@ -58,6 +61,30 @@ async def test_sending_invites_only_the_signers_whose_turn_it_is(platform, calle
 
     assert notices(platform) == [(NoticeKind.INVITATION, ids["Ada"])]
     assert [j for j in platform.job_queue.jobs if j.name == SealEnvelopeJob.name] == []
+
+
+async def test_invitations_and_reminders_are_queued_without_reading_the_envelope(platform, caller, monkeypatch):
+    platform.db.policies[caller.tenant_id] = replace(platform.db.policies[caller.tenant_id], reminder_days=2)
+    _, ids = await envelope_of(platform, caller, *FOUR)
+    reads = []
+    read = FakeEnvelopes.get
+
+    async def counted(self, tenant_id, envelope_id):
+        reads.append(envelope_id)
+        return await read(self, tenant_id, envelope_id)
+
+    monkeypatch.setattr(FakeEnvelopes, "get", counted)
+    await platform.dispatcher.dispatch()
+    invited = notices(platform)
+    platform.job_queue.take()
+    platform.clock.advance(timedelta(days=2))
+    await platform.schedules.send_reminders()
+    reminding = len(reads)  # the schedule reads the envelope to see whose reminder is due
+    await platform.dispatcher.dispatch()
+
+    assert sorted(invited) == sorted([(NoticeKind.INVITATION, ids["Ada"]), (NoticeKind.INVITATION, ids["Dan"])])
+    assert sorted(notices(platform)) == sorted([(NoticeKind.REMINDER, ids["Ada"]), (NoticeKind.REMINDER, ids["Dan"])])
+    assert len(reads) == reminding  # the event names the recipient; the job checks it is still their turn
 
 
 async def test_completing_an_envelope_queues_one_seal(platform, caller):
@@ -188,8 +215,8 @@ async def test_job_and_delivery_ids_follow_from_the_message_and_endpoint(platfor
 
 def recipients_of(platform, envelope_id: str, event_type: str) -> tuple[NoticeKind | None, list[str]]:
     message = [m for m in platform.db.outbox.values() if m.envelope_id == envelope_id and m.type == event_type][-1]
-    kind, signers = notice_recipients(message, platform.db.envelopes[envelope_id])
-    return kind, [s.name for s in signers]
+    kind = NOTICE_KINDS.get(EVENTS[event_type])
+    return kind, [s.name for s in told_of(kind, message, platform.db.envelopes[envelope_id])] if kind else []
 
 
 async def test_a_decline_tells_everyone_who_knew_of_the_envelope_but_the_decliner(platform, caller):

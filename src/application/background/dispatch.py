@@ -38,7 +38,7 @@ from undersign.domain.events import (
     SignerNotified,
     SignerReminded,
 )
-from undersign.domain.signer import Signer
+from undersign.domain.signer import Role, Signer
 from undersign.domain.webhook import WebhookDelivery, WebhookEndpoint, webhook_payload
 
 BATCH_SIZE = 100
@@ -77,23 +77,29 @@ def delivery_id(message_id: str, endpoint_id: str) -> str:
     return "msg_" + hashlib.sha256(f"{message_id}/{endpoint_id}".encode()).hexdigest()[:32]
 
 
-def notice_recipients(message: OutboxMessage, envelope: Envelope) -> tuple[NoticeKind | None, list[Signer]]:
-    """Which kind of email an event sends, and to whom; nobody for events that send none."""
+def invitee(message: OutboxMessage) -> list[str]:
+    """Who an invitation or reminder goes to: the recipient its event names, unless a carbon copy (told of the
+    envelope once it is completed, never asked to act). Read from the event, not the envelope: the job checks,
+    when it runs, that it is still their turn."""
+    if message.data.get("role") == Role.CC.value:
+        return []
+    return [message.data["signer_id"]]
+
+
+def told_of(kind: NoticeKind, message: OutboxMessage, envelope: Envelope) -> list[Signer]:
+    """Who an email that asks nothing of them goes to: the completed copy, a decline, a void or an expiry."""
     signer_id = message.data.get("signer_id")
-    kind = NOTICE_KINDS.get(event_of(message))
     match kind:
-        case NoticeKind.INVITATION | NoticeKind.REMINDER:
-            return kind, [s for s in envelope.signers if s.id == signer_id and s.acts]
         case NoticeKind.COMPLETED:
-            return kind, list(envelope.signers)
+            return list(envelope.signers)
         case NoticeKind.DECLINED:
             # Everyone who knew of the envelope, besides the one who declined.
-            return kind, [s for s in envelope.signers if s.id != signer_id and s.notified_at is not None]
+            return [s for s in envelope.signers if s.id != signer_id and s.notified_at is not None]
         case NoticeKind.VOIDED:
-            return kind, [s for s in envelope.signers if s.notified_at is not None]
+            return [s for s in envelope.signers if s.notified_at is not None]
         case NoticeKind.EXPIRED:
-            return kind, [s for s in envelope.signers if s.is_active]
-    return None, []
+            return [s for s in envelope.signers if s.is_active]
+    return []
 
 
 @dataclass(slots=True)
@@ -138,8 +144,7 @@ class Dispatcher:
         event = event_of(message)
         if event is not None and (follow_up := FOLLOW_UPS.get(event)) is not None:
             jobs.append(follow_up(message.tenant_id, message.envelope_id))
-        if event in NOTICE_KINDS:
-            jobs += await self._notice_jobs(uow, message, batch)
+        jobs += await self._notice_jobs(uow, message, batch)
         event_name = event.webhook if event else None
         if event_name is None:
             return jobs
@@ -157,17 +162,20 @@ class Dispatcher:
         return jobs
 
     async def _notice_jobs(self, uow: UnitOfWork, message: OutboxMessage, batch: _Batch) -> list[Job]:
-        if message.envelope_id not in batch.envelopes:
-            batch.envelopes[message.envelope_id] = await uow.envelopes.get(message.tenant_id, message.envelope_id)
-        envelope = batch.envelopes[message.envelope_id]
-        if envelope is None:
+        kind = NOTICE_KINDS.get(event_of(message))
+        if kind is None:
             return []
-        kind, recipients = notice_recipients(message, envelope)
+        if kind.asks_to_act:
+            recipients = invitee(message)
+        else:
+            if message.envelope_id not in batch.envelopes:
+                batch.envelopes[message.envelope_id] = await uow.envelopes.get(message.tenant_id, message.envelope_id)
+            envelope = batch.envelopes[message.envelope_id]
+            recipients = [s.id for s in told_of(kind, message, envelope)] if envelope else []
         return [
             SendNoticeJob(
-                tenant_id=message.tenant_id, envelope_id=message.envelope_id, signer_id=signer.id,
+                tenant_id=message.tenant_id, envelope_id=message.envelope_id, signer_id=signer_id,
                 kind=kind, event_id=message.id,
-            ).job(f"notice:{message.id}:{signer.id}")
-            for signer in recipients
-            if kind is not None
+            ).job(f"notice:{message.id}:{signer_id}")
+            for signer_id in recipients
         ]

@@ -11,7 +11,10 @@ from undersign.application.shared.envelope_turns import EnvelopeTurns
 from undersign.application.shared.errors import Forbidden
 from undersign.application.shared.loading import hash_token, require_envelope
 from undersign.application.shared.ports import Clock, IdGenerator, SecretGenerator
+from undersign.application.shared.unit_of_work import UnitOfWork
 from undersign.application.shared.write_conflicts import retry_on_conflict
+from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.signer import Signer
 from undersign.domain.signing_link import LinkChannel, SigningLink
 from undersign.domain.text import single_line
 
@@ -55,54 +58,62 @@ class CreateSigningLinkHandler:
         embedded_by = None
         if command.embedded_by is not None:
             embedded_by = single_line(command.embedded_by, what="how your application authenticated the recipient", max_length=200)
-        caller = command.caller
-        return await retry_on_conflict(lambda: self._issue(
-            caller.tenant_id, command.envelope_id, command.signer_id, caller.actor, LinkChannel.API, embedded_by,
-            seen_by=caller,
-        ))  # fmt: skip
+        caller, envelope_id, signer_id = command.caller, command.envelope_id, command.signer_id
+        return await retry_on_conflict(lambda: self._issue(caller, envelope_id, signer_id, embedded_by))
 
-    async def issue(
-        self, *, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel,
-        embedded_by: str | None = None,
-    ) -> IssuedLink:
-        """A link for the recipient, on behalf of `actor` (the platform itself for an emailed invitation).
+    async def invite(self, *, tenant_id: str, envelope_id: str, signer_id: str) -> tuple[Envelope, IssuedLink] | None:
+        """An emailed link for a recipient whose turn it is, with the envelope as it then stood; None when it is
+        no longer their turn (they acted, or the envelope stopped, since their invitation was queued).
 
-        A link the sender asks for also lets a recipient locked out by wrong codes try again.
+        Checked while the envelope's turn is held: no signature lands between the check and the link.
         """
-        return await retry_on_conflict(lambda: self._issue(tenant_id, envelope_id, signer_id, actor, channel, embedded_by))
-
-    async def _issue(
-        self, tenant_id: str, envelope_id: str, signer_id: str, actor: str, channel: LinkChannel,
-        embedded_by: str | None, *, seen_by: Caller | None = None,
-    ) -> IssuedLink:
-        """With `seen_by`, only for an envelope that caller sees: checked first once the turn is held."""
-        async with self._turns.hold(tenant_id, envelope_id) as uow:
-            if seen_by is None:
+        async def invite_once() -> tuple[Envelope, IssuedLink] | None:
+            async with self._turns.hold(tenant_id, envelope_id) as uow:
                 envelope = await require_envelope(uow, tenant_id, envelope_id)
-            else:
-                envelope = await require_visible_envelope(uow, seen_by, envelope_id)
+                signer = envelope.signer(signer_id)
+                if envelope.status is not EnvelopeStatus.SENT or not signer.is_active:
+                    return None
+                link = await self._issue_in(uow, envelope, signer, "system", LinkChannel.EMAIL, None)
+            return envelope, link
+
+        return await retry_on_conflict(invite_once)
+
+    async def _issue(self, caller: Caller, envelope_id: str, signer_id: str, embedded_by: str | None) -> IssuedLink:
+        """A link the sender asks for; it also lets a recipient locked out by wrong codes try again.
+
+        Only for an envelope the caller sees: checked first once the turn is held.
+        """
+        async with self._turns.hold(caller.tenant_id, envelope_id) as uow:
+            envelope = await require_visible_envelope(uow, caller, envelope_id)
             signer = envelope.signer(signer_id)
-            now, token = self._clock.now(), self._secrets.new_secret()
-            expires_at = now + (EMBEDDED_LINK_TTL if embedded_by is not None else self._ttl)
-            if envelope.expires_at is not None:
-                expires_at = min(expires_at, envelope.expires_at)
-            if embedded_by is not None and not (envelope.policy and envelope.policy.embedded_signing):
-                raise Forbidden(
-                    "this envelope's policy does not let your application authenticate its recipients (embedded_signing)"
-                )
-            envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=actor)
-            if channel is LinkChannel.API:
-                envelope.unlock_signer(signer_id=signer.id, now=now, actor=actor)
-            if embedded_by is not None:
-                envelope.record_authenticated_by_sender(signer_id=signer.id, how=embedded_by, now=now, actor=actor)
-            await uow.envelopes.save(envelope)
-            # A link forwarded or leaked before is dead from now on.
-            await uow.signing_links.revoke(envelope.tenant_id, envelope.id, signer.id, channels=channel.revokes, at=now)
-            link = SigningLink(
-                id=self._ids.new_id(), tenant_id=envelope.tenant_id, envelope_id=envelope.id, signer_id=signer.id,
-                token_hash=hash_token(token), created_at=now, expires_at=expires_at, channel=channel,
-                embedded_by=embedded_by,
+            return await self._issue_in(uow, envelope, signer, caller.actor, LinkChannel.API, embedded_by)
+
+    async def _issue_in(
+        self, uow: UnitOfWork, envelope: Envelope, signer: Signer, actor: str, channel: LinkChannel,
+        embedded_by: str | None,
+    ) -> IssuedLink:
+        """Record and store the link in the unit of work that holds the envelope's turn, and commit it."""
+        now, token = self._clock.now(), self._secrets.new_secret()
+        expires_at = now + (EMBEDDED_LINK_TTL if embedded_by is not None else self._ttl)
+        if envelope.expires_at is not None:
+            expires_at = min(expires_at, envelope.expires_at)
+        if embedded_by is not None and not (envelope.policy and envelope.policy.embedded_signing):
+            raise Forbidden(
+                "this envelope's policy does not let your application authenticate its recipients (embedded_signing)"
             )
-            await uow.signing_links.add(link)
-            await uow.commit()
+        envelope.record_link_issued(signer_id=signer.id, expires_at=expires_at, now=now, actor=actor)
+        if channel is LinkChannel.API:
+            envelope.unlock_signer(signer_id=signer.id, now=now, actor=actor)
+        if embedded_by is not None:
+            envelope.record_authenticated_by_sender(signer_id=signer.id, how=embedded_by, now=now, actor=actor)
+        await uow.envelopes.save(envelope)
+        # A link forwarded or leaked before is dead from now on.
+        await uow.signing_links.revoke(envelope.tenant_id, envelope.id, signer.id, channels=channel.revokes, at=now)
+        link = SigningLink(
+            id=self._ids.new_id(), tenant_id=envelope.tenant_id, envelope_id=envelope.id, signer_id=signer.id,
+            token_hash=hash_token(token), created_at=now, expires_at=expires_at, channel=channel,
+            embedded_by=embedded_by,
+        )
+        await uow.signing_links.add(link)
+        await uow.commit()
         return IssuedLink(id=link.id, token=token, expires_at=expires_at)

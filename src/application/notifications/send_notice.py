@@ -22,12 +22,11 @@ from undersign.application.shared.messages import Attachment, EmailMessage, Mail
 from undersign.application.shared.revisions import revision_bytes
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.domain.document import DocumentStatus
-from undersign.domain.envelope import Envelope, EnvelopeStatus
+from undersign.domain.envelope import Envelope
 from undersign.domain.errors import InvalidState, NotFound
 from undersign.domain.policy import SignerAuth
 from undersign.domain.signer import Signer
 from undersign.domain.signer_authentication import STRENGTH
-from undersign.domain.signing_link import LinkChannel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,27 +58,22 @@ class SendNoticeHandler:
         self._public_url, self._max_attachment_bytes, self._mail_domain = public_url, max_attachment_bytes, mail_domain
 
     async def __call__(self, job: SendNoticeJob) -> None:
-        kind, tenant_id, envelope_id = job.kind, job.tenant_id, job.envelope_id
+        kind, link = job.kind, None
+        if kind.asks_to_act:
+            invited = await self._invite(job)
+            if invited is None:
+                return  # they acted, or the envelope stopped, since the job was queued
+            envelope, link = invited
         async with self._uow() as uow:
-            envelope = await require_envelope(uow, tenant_id, envelope_id)
-            tenant = await uow.tenants.get(tenant_id)
+            if link is None:
+                envelope = await require_envelope(uow, job.tenant_id, job.envelope_id)
+            tenant = await uow.tenants.get(job.tenant_id)
             if tenant is None:
-                raise NotFound(f"no tenant {tenant_id}")
+                raise NotFound(f"no tenant {job.tenant_id}")
             signer = envelope.signer(job.signer_id)
             withheld = kind is NoticeKind.COMPLETED and not mailbox_reads_documents(envelope, signer)
-            attachments = await self._attachments(uow, envelope) if kind is NoticeKind.COMPLETED and not withheld else ()
-        if kind.asks_to_act and not (envelope.status is EnvelopeStatus.SENT and signer.is_active):
-            return  # they acted, or the envelope stopped, since the job was queued
-        link = None
-        if kind.asks_to_act:
-            try:
-                link = await self._links.issue(
-                    tenant_id=tenant_id, envelope_id=envelope_id, signer_id=signer.id, actor="system",
-                    channel=LinkChannel.EMAIL,
-                )
-            except InvalidState:
-                return  # the envelope stopped waiting between the check above and the link
-
+            attached = kind is NoticeKind.COMPLETED and not withheld
+            attachments = await self._attachments(uow, envelope) if attached else ()
         notice = self._notice(kind, tenant.display_name, envelope, signer, link, attachments, withheld=withheld)
         subject, text, html = self._templates.render(notice)
         await self._mailer.send(
@@ -89,6 +83,16 @@ class SendNoticeHandler:
                 attachments=attachments or (),
             )
         )
+
+    async def _invite(self, job: SendNoticeJob) -> tuple[Envelope, IssuedLink] | None:
+        """The envelope and a fresh link for the recipient, if it is still their turn; issued before the mail is
+        rendered, and checked in the envelope's turn, so no signature lands between the check and the link."""
+        try:
+            return await self._links.invite(
+                tenant_id=job.tenant_id, envelope_id=job.envelope_id, signer_id=job.signer_id
+            )
+        except InvalidState:
+            return None  # the envelope stopped waiting (it expired) as the link was made
 
     def _message_id(self, event_id: str, signer: Signer, link: IssuedLink | None) -> str:
         local = f"{event_id.replace(':', '.')}.{signer.id}" + (f".{link.id}" if link else "")
