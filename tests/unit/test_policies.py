@@ -215,12 +215,12 @@ async def test_an_envelope_follows_the_policy_it_names_at_its_version_when_sent(
     assert platform.db.envelopes[unnamed].routing is Routing.SEQUENTIAL
 
     await platform.policies.revise(caller, made.id, expiry_days=7)
-    sent = await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=named))
+    sent, _ = await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=named))
     assert (sent.policy.id, sent.policy.version, sent.policy.expiry_days) == (made.id, 2, 7)
     await platform.policies.revise(caller, made.id, expiry_days=9)
     assert platform.db.envelopes[named].policy.version == 2  # the snapshot stays
 
-    other = await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=unnamed))
+    other, _ = await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=unnamed))
     assert other.policy.name == "default" and other.policy_id is None
 
 

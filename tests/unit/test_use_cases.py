@@ -327,11 +327,21 @@ async def test_a_change_expecting_another_version_is_refused_and_changes_nothing
     assert (await platform.envelope_queries.audit_trail(caller, envelope_id)).entries == trail.entries
 
 
+async def test_sending_answers_with_the_envelope_and_documents_a_read_would_give(platform, caller):
+    envelope_id, document_id, _ = await envelope_with(platform, caller, "Ada")
+    sent, documents = await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id))
+    read, read_documents = await platform.envelope_queries.get(caller, envelope_id)
+
+    assert (sent.version, sent.status) == (read.version, read.status) == (read.version, EnvelopeStatus.SENT)
+    assert [(d.id, d.current) for d in documents] == [(d.id, d.current) for d in read_documents]
+    assert [(d.id, d.current.kind) for d in documents] == [(document_id, RevisionKind.PREPARED)]
+
+
 async def test_a_change_expecting_the_current_version_goes_through(platform, caller):
     envelope_id, document_id, (ada,) = await envelope_with(platform, caller, "Ada")
     envelope, _ = await platform.envelope_queries.get(caller, envelope_id)
 
-    sent = await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=envelope.version))
+    sent, _ = await platform.send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=envelope.version))
     with pytest.raises(PreconditionFailed):
         await platform.void_envelope(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="x", expected_version=envelope.version))
     voided = await platform.void_envelope(VoidEnvelope(caller=caller, envelope_id=envelope_id, reason="x", expected_version=sent.version))

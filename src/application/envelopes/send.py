@@ -31,7 +31,8 @@ class SendEnvelopeHandler:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, pdf: PdfSigner) -> None:
         self._uow, self._clock, self._ids, self._pdf = uow, clock, ids, pdf
 
-    async def __call__(self, command: SendEnvelope) -> Envelope:
+    async def __call__(self, command: SendEnvelope) -> tuple[Envelope, list[Document]]:
+        """The envelope as sent, and its documents (those with fields now at their prepared revision)."""
         command.caller.require(Permission.WRITE_ENVELOPES)
         async with self._uow() as uow:
             envelope = await require_visible_envelope(
@@ -45,13 +46,14 @@ class SendEnvelopeHandler:
                 raise InvalidState("this tenant has no signing policy")
             now = self._clock.now()
             envelope.send(policy=policy, now=now, actor=command.caller.actor)
-            for document in await uow.documents.for_envelope(envelope.tenant_id, envelope.id):
+            documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
+            for document in documents:
                 fields = [f for f in envelope.fields if f.document_id == document.id]
                 if fields:
                     await self._prepare(uow, document, fields, now)
             await uow.envelopes.save(envelope)
             await uow.commit()
-        return envelope
+        return envelope, documents
 
     async def _prepare(self, uow: UnitOfWork, document: Document, fields: list[Field], now: datetime) -> None:
         """A new revision with an empty form field per placed field, from file to file."""

@@ -167,13 +167,13 @@ class EnvelopesController(Controller):
         envelope_id: FromPath[str],
         caller: NamedDependency[Caller],
         send_envelope: NamedDependency[SendEnvelopeHandler],
-        envelope_queries: NamedDependency[EnvelopeQueries],
         if_match: IfMatch = None,
     ) -> Response[EnvelopeOut]:
         """Send the draft: its policy is fixed, and the recipients of the first routing order are invited."""
         version = expected_version(if_match, envelope_id)
-        await send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=version))
-        return envelope_response(*await envelope_queries.get(caller, envelope_id))
+        return envelope_response(
+            *await send_envelope(SendEnvelope(caller=caller, envelope_id=envelope_id, expected_version=version))
+        )
 
     @post("/{envelope_id:str}/void", status_code=200, response_headers=ETAG, **requires(Permission.WRITE_ENVELOPES))
     async def void(

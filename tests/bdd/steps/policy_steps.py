@@ -60,7 +60,8 @@ class PolicyDesk:
         return envelope.id
 
     async def send(self, subject: str) -> Envelope:
-        return await self.platform.send_envelope(SendEnvelope(caller=self.sender, envelope_id=self.envelopes[subject]))
+        envelope, _ = await self.platform.send_envelope(SendEnvelope(caller=self.sender, envelope_id=self.envelopes[subject]))
+        return envelope
 
     def envelope(self, subject: str) -> Envelope:
         return self.platform.db.envelopes[self.envelopes[subject]]
