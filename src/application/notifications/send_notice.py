@@ -23,7 +23,7 @@ from undersign.application.shared.revisions import revision_bytes
 from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from undersign.domain.document import DocumentStatus
 from undersign.domain.envelope import Envelope
-from undersign.domain.errors import InvalidState, NotFound
+from undersign.domain.errors import NotFound
 from undersign.domain.policy import SignerAuth
 from undersign.domain.signer import Signer
 from undersign.domain.signer_authentication import STRENGTH
@@ -60,7 +60,10 @@ class SendNoticeHandler:
     async def __call__(self, job: SendNoticeJob) -> None:
         kind, link = job.kind, None
         if kind.asks_to_act:
-            invited = await self._invite(job)
+            # Checked in the envelope's turn, and the link issued there: no signature lands between the two.
+            invited = await self._links.invite(
+                tenant_id=job.tenant_id, envelope_id=job.envelope_id, signer_id=job.signer_id
+            )
             if invited is None:
                 return  # they acted, or the envelope stopped, since the job was queued
             envelope, link = invited
@@ -83,16 +86,6 @@ class SendNoticeHandler:
                 attachments=attachments or (),
             )
         )
-
-    async def _invite(self, job: SendNoticeJob) -> tuple[Envelope, IssuedLink] | None:
-        """The envelope and a fresh link for the recipient, if it is still their turn; issued before the mail is
-        rendered, and checked in the envelope's turn, so no signature lands between the check and the link."""
-        try:
-            return await self._links.invite(
-                tenant_id=job.tenant_id, envelope_id=job.envelope_id, signer_id=job.signer_id
-            )
-        except InvalidState:
-            return None  # the envelope stopped waiting (it expired) as the link was made
 
     def _message_id(self, event_id: str, signer: Signer, link: IssuedLink | None) -> str:
         local = f"{event_id.replace(':', '.')}.{signer.id}" + (f".{link.id}" if link else "")
