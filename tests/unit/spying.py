@@ -19,3 +19,17 @@ def limits_asked(monkeypatch: pytest.MonkeyPatch, store: type, method: str) -> l
 
     monkeypatch.setattr(store, method, counting)
     return asked
+
+
+def envelopes_asked(monkeypatch: pytest.MonkeyPatch, store: type, method: str) -> list[str]:
+    """The envelope id of every call of a fake repository's `store.method(tenant_id, envelope_id)`, recorded as
+    each goes through: how often a use case reads what it needs is invisible in what it does."""
+    asked: list[str] = []
+    call = getattr(store, method)
+
+    async def counting(self: Any, tenant_id: str, envelope_id: str) -> Any:
+        asked.append(envelope_id)
+        return await call(self, tenant_id, envelope_id)
+
+    monkeypatch.setattr(store, method, counting)
+    return asked

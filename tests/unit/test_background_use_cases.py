@@ -11,6 +11,7 @@ from tests.fakes.envelopes import FakeEnvelopes
 from tests.fakes.notifications import FakeMailer
 from tests.fakes.system import FakeClock
 from tests.unit.flows import completed, envelope_with, link, sign
+from tests.unit.spying import envelopes_asked
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
 from undersign.application.background.job_runner import RetryLater
 from undersign.application.background.schedules import Schedules
@@ -81,19 +82,8 @@ async def test_an_invitation_that_came_too_late_sends_nothing_and_issues_no_link
 async def test_an_invitation_reads_the_envelope_once_in_its_turn_to_check_and_issue_the_link(platform, caller, monkeypatch):
     envelope_id, _, (ada,) = await sent(platform, caller, "Ada")
     queued = await invitations(platform)
-    reads, held = [], []
-    read, hold = FakeEnvelopes.get, FakeEnvelopes.hold
-
-    async def counted(self, tenant_id, envelope_id):
-        reads.append(envelope_id)
-        return await read(self, tenant_id, envelope_id)
-
-    async def holding(self, tenant_id, envelope_id):
-        held.append(envelope_id)
-        return await hold(self, tenant_id, envelope_id)
-
-    monkeypatch.setattr(FakeEnvelopes, "get", counted)
-    monkeypatch.setattr(FakeEnvelopes, "hold", holding)
+    reads = envelopes_asked(monkeypatch, FakeEnvelopes, "get")
+    held = envelopes_asked(monkeypatch, FakeEnvelopes, "hold")
     await platform.send_notice(queued[ada])
 
     assert [m.to for m in platform.mailer.sent] == ["ada@example.com"]

@@ -6,6 +6,7 @@ from datetime import timedelta
 from tests.fakes.envelopes import FakeEnvelopes
 from tests.fakes.notifications import FakeMailer
 from tests.unit.flows import completed, envelope_with, link, sign
+from tests.unit.spying import envelopes_asked
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
 from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, told_of
 from undersign.application.background.job_runner import RetryPolicy
@@ -66,14 +67,7 @@ async def test_sending_invites_only_the_signers_whose_turn_it_is(platform, calle
 async def test_invitations_and_reminders_are_queued_without_reading_the_envelope(platform, caller, monkeypatch):
     platform.db.policies[caller.tenant_id] = replace(platform.db.policies[caller.tenant_id], reminder_days=2)
     _, ids = await envelope_of(platform, caller, *FOUR)
-    reads = []
-    read = FakeEnvelopes.get
-
-    async def counted(self, tenant_id, envelope_id):
-        reads.append(envelope_id)
-        return await read(self, tenant_id, envelope_id)
-
-    monkeypatch.setattr(FakeEnvelopes, "get", counted)
+    reads = envelopes_asked(monkeypatch, FakeEnvelopes, "get")
     await platform.dispatcher.dispatch()
     invited = notices(platform)
     platform.job_queue.take()

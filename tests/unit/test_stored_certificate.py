@@ -8,6 +8,7 @@ import pytest
 from tests.fakes.envelopes import FakeDocuments
 from tests.fakes.system import contents
 from tests.unit.flows import completed, envelope_with, link, sign
+from tests.unit.spying import envelopes_asked
 from undersign.application.background.dispatch import certificate_job
 from undersign.application.envelopes.send import SendEnvelope
 from undersign.application.evidence.stored_certificate import CompletionCertificateMaker, MakeCompletionCertificateJob
@@ -191,14 +192,7 @@ def test_the_tags_an_if_none_match_header_names(header, held):
 
 async def test_making_the_certificate_reads_the_envelopes_documents_once(platform, caller, monkeypatch):
     envelope_id = await sealed_without_certificate(platform, caller)
-    reads = []
-    read = FakeDocuments.for_envelope
-
-    async def counted(self, tenant_id, envelope_id):
-        reads.append(envelope_id)
-        return await read(self, tenant_id, envelope_id)
-
-    monkeypatch.setattr(FakeDocuments, "for_envelope", counted)
+    reads = envelopes_asked(monkeypatch, FakeDocuments, "for_envelope")
     await platform.make_completion_certificate(MakeCompletionCertificateJob(tenant_id=caller.tenant_id, envelope_id=envelope_id))
 
     assert platform.db.envelopes[envelope_id].completion_certificate is not None
