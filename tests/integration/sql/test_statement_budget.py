@@ -112,6 +112,20 @@ async def test_the_budgets_do_not_grow_with_the_envelope(stack: Stack) -> None:
     assert counts == {"read": 2, "add a recipient": 4, "place a field": 5}, (reading, adding, placing)
 
 
+async def test_sending_costs_eight_statements_and_answers_from_what_it_wrote(stack: Stack) -> None:
+    envelope_id, document_id, ada = await draft_with_signer(stack)
+    await api.place(stack, envelope_id, document_id, ada, "signature", 1, 72, 600)
+
+    with statements() as issued:
+        response = await stack.client.post(f"/v1/envelopes/{envelope_id}/send", headers=stack.headers)
+
+    # The envelope, its policy, its documents; the prepared revision, the envelope, its recipient, the
+    # audit entry, the outbox: 8. Reading the envelope and its documents again for the answer cost 10.
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "sent" and response.json()["documents"][0]["id"] == document_id
+    assert 0 < len(issued) <= 8, issued
+
+
 async def test_a_signature_reads_its_envelope_once_and_answers_from_what_it_read(stack: Stack) -> None:
     envelope_id, document_id, ada = await draft_with_signer(stack)
     bob = await api.add_signer(stack, envelope_id, "Bob Babbage")
