@@ -28,17 +28,19 @@ def environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
     return env
 
 
-def cli(env: dict[str, str], *args: str) -> dict:
-    result = subprocess.run([str(BIN / "undersign"), *args, "--json"], env=env, capture_output=True, text=True, check=False)
+def cli(env: dict[str, str], *args: str, bin_dir: Path = BIN) -> dict:
+    """`undersign ARGS --json`: this checkout's, or the one installed in `bin_dir`."""
+    command = [str(bin_dir / "undersign"), *args, "--json"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"undersign {' '.join(args)} failed: {result.stderr}")
     return json.loads(result.stdout)
 
 
-def api_key(env: dict[str, str], tenant: str = "bench") -> str:
-    cli(env, "db", "upgrade")
-    cli(env, "tenant", "create", tenant)
-    return cli(env, "apikey", "create", "--tenant", tenant)["key"]
+def api_key(env: dict[str, str], tenant: str = "bench", *, bin_dir: Path = BIN) -> str:
+    cli(env, "db", "upgrade", bin_dir=bin_dir)
+    cli(env, "tenant", "create", tenant, bin_dir=bin_dir)
+    return cli(env, "apikey", "create", "--tenant", tenant, bin_dir=bin_dir)["key"]
 
 
 @contextmanager
@@ -49,14 +51,15 @@ def serving(env: dict[str, str], port: int, *options: str) -> Iterator[str]:
 
 
 @contextmanager
-def served_process(env: dict[str, str], port: int, *options: str) -> Iterator[tuple[str, int]]:
+def served_process(env: dict[str, str], port: int, *options: str, bin_dir: Path = BIN) -> Iterator[tuple[str, int]]:
     """`undersign serve [options]` in its own process until the block ends; its URL and process id.
+    `bin_dir`: where the `undersign` to run is installed (another checkout's, to compare two versions).
 
     Its log goes to a file, not a pipe: nobody reads a pipe while the benchmark runs, and a
     full one would stall the server mid-run.
     """
     with tempfile.TemporaryFile("w+") as log:
-        server = subprocess.Popen([str(BIN / "undersign"), "serve", "--port", str(port), *options], env=env,
+        server = subprocess.Popen([str(bin_dir / "undersign"), "serve", "--port", str(port), *options], env=env,
                                   stdout=subprocess.DEVNULL, stderr=log, text=True)  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
