@@ -1,14 +1,16 @@
 """The outbox dispatcher: which jobs each recorded event sets off, once, under ids that do not change."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tests.fakes.envelopes import FakeEnvelopes
 from tests.fakes.notifications import FakeMailer
 from tests.unit.flows import completed, envelope_with, link, sign
 from tests.unit.spying import envelopes_asked
 from undersign.adapters.notify.templates import JinjaNoticeTemplates
-from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, told_of
+from undersign.application.background.dispatch import FOLLOW_UPS, NOTICE_KINDS, delivery_id, invitee, told_of
 from undersign.application.background.job_runner import RetryPolicy
 from undersign.application.envelopes.fields import PlaceField
 from undersign.application.envelopes.recipients import AddSigner
@@ -19,6 +21,7 @@ from undersign.application.notifications.ports import NoticeKind
 from undersign.application.notifications.send_notice import SendNoticeHandler, SendNoticeJob
 from undersign.application.shared.errors import ServiceUnavailable
 from undersign.application.shared.jobs import JobLane
+from undersign.application.shared.outbox import OutboxMessage
 from undersign.application.signing.decline import Decline
 from undersign.application.signing.seal import SealEnvelopeJob, seal_job
 from undersign.application.webhooks.delivery import DeliverWebhookJob
@@ -79,6 +82,25 @@ async def test_invitations_and_reminders_are_queued_without_reading_the_envelope
     assert sorted(invited) == sorted([(NoticeKind.INVITATION, ids["Ada"]), (NoticeKind.INVITATION, ids["Dan"])])
     assert sorted(notices(platform)) == sorted([(NoticeKind.REMINDER, ids["Ada"]), (NoticeKind.REMINDER, ids["Dan"])])
     assert len(reads) == reminding  # the event names the recipient; the job checks it is still their turn
+
+
+@pytest.mark.parametrize(
+    ("data", "invited"),
+    [
+        ({"signer_id": "s1", "role": "signer"}, ["s1"]),
+        ({"signer_id": "s1", "role": "approver"}, ["s1"]),
+        ({"signer_id": "s1"}, ["s1"]),  # a reminder names no role: only those who act are reminded
+        ({"signer_id": "s1", "role": "cc"}, []),
+        ({"role": "signer"}, []),  # a message without its recipient sends nothing, and stops nothing
+        ({"signer_id": None}, []),
+    ],
+)
+def test_an_invitation_goes_to_the_recipient_its_event_names_unless_a_carbon_copy(data, invited):
+    message = OutboxMessage(
+        id="e1:3", tenant_id="t1", envelope_id="e1", type="SignerNotified", at=datetime(2026, 1, 1, tzinfo=UTC),
+        actor="system", data=data,
+    )
+    assert invitee(message) == invited
 
 
 async def test_completing_an_envelope_queues_one_seal(platform, caller):

@@ -81,9 +81,10 @@ def invitee(message: OutboxMessage) -> list[str]:
     """Who an invitation or reminder goes to: the recipient its event names, unless a carbon copy (told of the
     envelope once it is completed, never asked to act). Read from the event, not the envelope: the job checks,
     when it runs, that it is still their turn."""
-    if message.data.get("role") == Role.CC.value:
-        return []
-    return [message.data["signer_id"]]
+    signer_id = message.data.get("signer_id")
+    if not isinstance(signer_id, str) or message.data.get("role") == Role.CC.value:
+        return []  # a message without its recipient sends nothing rather than stopping the dispatch
+    return [signer_id]
 
 
 def told_of(kind: NoticeKind, message: OutboxMessage, envelope: Envelope) -> list[Signer]:
