@@ -68,7 +68,7 @@ class SendNoticeHandler:
                 return  # they acted, or the envelope stopped, since the job was queued
             envelope, link = invited
         async with self._uow() as uow:
-            if link is None:
+            if not kind.asks_to_act:  # an invitation has it from its turn
                 envelope = await require_envelope(uow, job.tenant_id, job.envelope_id)
             tenant = await uow.tenants.get(job.tenant_id)
             if tenant is None:
