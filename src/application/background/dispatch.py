@@ -111,6 +111,12 @@ class _Batch:
     endpoints: dict[str, list[WebhookEndpoint]] = field(default_factory=dict)
     deliveries: list[WebhookDelivery] = field(default_factory=list)
 
+    async def envelope(self, uow: UnitOfWork, message: OutboxMessage) -> Envelope | None:
+        """The message's envelope, read at the first message of it in the batch."""
+        if message.envelope_id not in self.envelopes:
+            self.envelopes[message.envelope_id] = await uow.envelopes.get(message.tenant_id, message.envelope_id)
+        return self.envelopes[message.envelope_id]
+
 
 class Dispatcher:
     def __init__(self, uow: UnitOfWorkFactory, queue: JobQueue, clock: Clock) -> None:
@@ -168,11 +174,10 @@ class Dispatcher:
             return []
         if kind.asks_to_act:
             recipients = invitee(message)
+        elif (envelope := await batch.envelope(uow, message)) is not None:
+            recipients = [s.id for s in told_of(kind, message, envelope)]
         else:
-            if message.envelope_id not in batch.envelopes:
-                batch.envelopes[message.envelope_id] = await uow.envelopes.get(message.tenant_id, message.envelope_id)
-            envelope = batch.envelopes[message.envelope_id]
-            recipients = [s.id for s in told_of(kind, message, envelope)] if envelope else []
+            recipients = []
         return [
             SendNoticeJob(
                 tenant_id=message.tenant_id, envelope_id=message.envelope_id, signer_id=signer_id,

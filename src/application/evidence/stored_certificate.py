@@ -31,7 +31,7 @@ from undersign.application.shared.loading import require_envelope
 from undersign.application.shared.pdf import PdfSigner
 from undersign.application.shared.ports import Clock, IdGenerator
 from undersign.application.shared.stored_files import StoredFile
-from undersign.application.shared.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from undersign.application.shared.unit_of_work import UnitOfWorkFactory
 from undersign.application.shared.write_conflicts import retry_on_conflict
 from undersign.domain.completion_certificate import StoredCertificate
 from undersign.domain.document import Document, DocumentStatus
@@ -51,18 +51,13 @@ def certificate_key(tenant_id: str, envelope_id: str, unique: str) -> str:
     return f"{tenant_id}/envelopes/{envelope_id}/certificate-of-completion-{unique}.pdf"
 
 
-async def _why_not_ready(uow: UnitOfWork, envelope: Envelope, documents: list[Document] | None = None) -> str | None:
-    """Why the envelope has no certificate of completion yet; None when it can have one.
-
-    `documents`: the envelope's, when the caller has read them already.
-    """
+def _why_not_ready(envelope: Envelope, documents: list[Document]) -> str | None:
+    """Why the envelope, with its `documents`, has no certificate of completion yet; None when it can have one."""
     if envelope.status is not EnvelopeStatus.COMPLETED:
         return (
             f"envelope {envelope.id} is {envelope.status.value}: its certificate of completion "
             "exists once every recipient has acted and it is completed"
         )
-    if documents is None:
-        documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
     if any(d.status is DocumentStatus.ACTIVE for d in documents):
         # The certificate names the final documents: those the seal, a job right after completion, makes.
         return f"envelope {envelope.id} is being sealed: ask for its certificate again in a moment"
@@ -105,7 +100,7 @@ class CompletionCertificateMaker:
                     envelope.require_documents()
                 return None
             documents = await uow.documents.for_envelope(tenant_id, envelope_id)
-            if (why := await _why_not_ready(uow, envelope, documents)) is not None:
+            if (why := _why_not_ready(envelope, documents)) is not None:
                 if unready_raises:
                     raise InvalidState(why)
                 return None
@@ -144,8 +139,10 @@ class CompletionCertificates:
             envelope = await require_visible_envelope(uow, caller, envelope_id)
             envelope.require_documents()  # ContentPurged: the certificate's bytes went with the documents
             stored, blobs = envelope.completion_certificate, uow.blobs
-            if stored is None and (why := await _why_not_ready(uow, envelope)) is not None:
-                raise InvalidState(why)
+            if stored is None:
+                documents = await uow.documents.for_envelope(envelope.tenant_id, envelope.id)
+                if (why := _why_not_ready(envelope, documents)) is not None:
+                    raise InvalidState(why)
         if stored is None:
             stored = await self._maker.made(caller.tenant_id, envelope_id)
         return StoredFile(
